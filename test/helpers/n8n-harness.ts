@@ -1,0 +1,583 @@
+/**
+ * Runs this package's nodes through n8n's own execution engine (n8n-core's WorkflowExecute, PollContext and
+ * LoadOptionsContext), with real HTTP to the sandbox. The credentials helper mirrors n8n's CLI one where it matters:
+ * defaults and `$self` expressions in credential fields, generic `authenticate` blocks with `$credentials`
+ * expressions, `preAuthentication` for expirable tokens (stored back like n8n persists them), and OAuth2 token data.
+ */
+import {
+	ExecutionLifecycleHooks,
+	LoadOptionsContext,
+	PollContext,
+	WorkflowExecute,
+} from 'n8n-core';
+import {
+	ICredentialsHelper,
+	NodeHelpers,
+	Workflow,
+	type ICredentialDataDecryptedObject,
+	type ICredentialType,
+	type ICredentialTestRequest,
+	type IDataObject,
+	type IHttpRequestHelper,
+	type IHttpRequestOptions,
+	type INode,
+	type INodeCredentialsDetails,
+	type INodeExecutionData,
+	type INodeParameters,
+	type INodeProperties,
+	type INodeType,
+	type INodeTypes,
+	type IPollFunctions,
+	type IRun,
+	type IRunExecutionData,
+	type IVersionedNodeType,
+	type IWorkflowExecuteAdditionalData,
+	type WorkflowActivateMode,
+	type WorkflowExecuteMode,
+} from 'n8n-workflow';
+
+export const PACKAGE_NAME = 'n8n-nodes-ac-d365-sync';
+
+type NodeClass = new () => INodeType;
+type CredentialClass = new () => ICredentialType;
+
+/** A node that emits the items in its `items` parameter; lets a test feed a workflow without n8n-nodes-base. */
+class ItemsSourceNode implements INodeType {
+	description = {
+		displayName: 'Items',
+		name: 'items',
+		group: ['input'],
+		version: 1,
+		description: 'Test items',
+		defaults: { name: 'Items' },
+		inputs: ['main'],
+		outputs: ['main'],
+		properties: [{ displayName: 'Items', name: 'items', type: 'json', default: '[]' }],
+	} as unknown as INodeType['description'];
+
+	async execute(this: import('n8n-workflow').IExecuteFunctions) {
+		const raw = this.getNodeParameter('items', 0) as string | IDataObject[];
+		const items = (typeof raw === 'string' ? JSON.parse(raw) : raw) as IDataObject[];
+		return [items.map((json, index) => ({ json, pairedItem: { item: 0 }, index }) as INodeExecutionData)];
+	}
+}
+
+class HarnessNodeTypes implements INodeTypes {
+	private readonly types = new Map<string, INodeType>();
+
+	constructor(nodes: NodeClass[]) {
+		this.types.set('harness.items', new ItemsSourceNode());
+		for (const NodeCtor of nodes) {
+			const instance = new NodeCtor();
+			this.types.set(`${PACKAGE_NAME}.${instance.description.name}`, instance);
+		}
+	}
+
+	getByName(nodeType: string): INodeType | IVersionedNodeType {
+		return this.getByNameAndVersion(nodeType);
+	}
+
+	getByNameAndVersion(nodeType: string): INodeType {
+		const type = this.types.get(nodeType);
+		if (!type) throw new Error(`Unknown node type ${nodeType}`);
+		return type;
+	}
+
+	getKnownTypes() {
+		return {};
+	}
+}
+
+/** Credential types by name, with the inheritance n8n resolves through `extends`. */
+class HarnessCredentialTypes {
+	private readonly types = new Map<string, ICredentialType>();
+
+	constructor(credentials: CredentialClass[]) {
+		for (const CredCtor of credentials) {
+			const instance = new CredCtor();
+			this.types.set(instance.name, instance);
+		}
+	}
+
+	get(name: string): ICredentialType | undefined {
+		return this.types.get(name);
+	}
+
+	getByName(name: string): ICredentialType {
+		const type = this.types.get(name);
+		if (!type) throw new Error(`Unknown credential type ${name}`);
+		return type;
+	}
+
+	parentTypes(name: string): string[] {
+		const type = this.types.get(name);
+		const parents: string[] = [];
+		for (const parent of type?.extends ?? []) parents.push(parent, ...this.parentTypes(parent));
+		return parents;
+	}
+
+	/** All properties, parents first, the child's own taking precedence (as n8n merges them). */
+	properties(name: string): INodeProperties[] {
+		const type = this.types.get(name);
+		if (!type) return [];
+		const merged: INodeProperties[] = [];
+		for (const parent of type.extends ?? []) NodeHelpers.mergeNodeProperties(merged, this.properties(parent));
+		NodeHelpers.mergeNodeProperties(merged, type.properties);
+		return merged;
+	}
+}
+
+/** The subset of n8n's built-in oAuth2Api credential our OAuth2 credential builds on. */
+const OAUTH2_API_PROPERTIES: INodeProperties[] = [
+	{ displayName: 'Grant Type', name: 'grantType', type: 'options', options: [], default: 'authorizationCode' },
+	{ displayName: 'Authorization URL', name: 'authUrl', type: 'string', default: '' },
+	{ displayName: 'Access Token URL', name: 'accessTokenUrl', type: 'string', default: '' },
+	{ displayName: 'Client ID', name: 'clientId', type: 'string', default: '' },
+	{ displayName: 'Client Secret', name: 'clientSecret', type: 'string', default: '' },
+	{ displayName: 'Scope', name: 'scope', type: 'string', default: '' },
+	{ displayName: 'Auth URI Query Parameters', name: 'authQueryParameters', type: 'string', default: '' },
+	{ displayName: 'Authentication', name: 'authentication', type: 'options', options: [], default: 'header' },
+	{ displayName: 'oauthTokenData', name: 'oauthTokenData', type: 'json', default: {} },
+];
+
+export interface CredentialEvents {
+	/** How often each credential type ran `preAuthentication` (token fetches). */
+	preAuthentications: Record<string, number>;
+	/** Every stored update, as n8n would persist it. */
+	updates: Array<{ type: string; data: ICredentialDataDecryptedObject }>;
+}
+
+class HarnessCredentialsHelper extends ICredentialsHelper {
+	readonly events: CredentialEvents = { preAuthentications: {}, updates: [] };
+
+	constructor(
+		private readonly types: HarnessCredentialTypes,
+		private readonly store: Record<string, ICredentialDataDecryptedObject>,
+	) {
+		super();
+	}
+
+	getParentTypes(name: string): string[] {
+		return name === 'oAuth2Api' ? [] : this.types.parentTypes(name);
+	}
+
+	getCredentialsProperties(type: string): INodeProperties[] {
+		return this.types.properties(type);
+	}
+
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		typeName: string,
+		requestOptions: IHttpRequestOptions,
+		workflow?: Workflow,
+		node?: INode,
+	): Promise<IHttpRequestOptions> {
+		const type = this.types.getByName(typeName);
+		if (typeof type.authenticate === 'function') return await type.authenticate(credentials, requestOptions);
+		if (type.authenticate && type.authenticate.type === 'generic') {
+			requestOptions.headers ??= {};
+			for (const [outerKey, entries] of Object.entries(type.authenticate.properties)) {
+				const target = ((requestOptions as unknown as Record<string, IDataObject>)[outerKey] ??= {});
+				for (const [key, value] of Object.entries(entries as IDataObject)) {
+					target[resolve(key, credentials, workflow, node)] = resolve(value as string, credentials, workflow, node);
+				}
+			}
+		}
+		return requestOptions;
+	}
+
+	async preAuthentication(
+		helpers: IHttpRequestHelper,
+		credentials: ICredentialDataDecryptedObject,
+		typeName: string,
+		_node: INode,
+		credentialsExpired: boolean,
+	): Promise<ICredentialDataDecryptedObject | undefined> {
+		const type = this.types.getByName(typeName);
+		const expirable = type.properties.find((p) => p.type === 'hidden' && p.typeOptions?.expirable === true);
+		if (!expirable || typeof type.preAuthentication !== 'function') return undefined;
+		if (credentials[expirable.name] !== '' && credentials[expirable.name] !== undefined && !credentialsExpired) {
+			return undefined;
+		}
+		const output = await type.preAuthentication.call(helpers, credentials);
+		this.events.preAuthentications[typeName] = (this.events.preAuthentications[typeName] ?? 0) + 1;
+		if (output[expirable.name] === undefined) return undefined;
+		this.store[typeName] = { ...this.store[typeName], ...output };
+		this.events.updates.push({ type: typeName, data: { ...this.store[typeName] } });
+		return Object.assign(credentials, output);
+	}
+
+	async runPreAuthentication(): Promise<ICredentialDataDecryptedObject | undefined> {
+		return undefined;
+	}
+
+	getOAuth2Options(type: string) {
+		for (const name of [type, ...this.types.parentTypes(type)]) {
+			const options = this.types.get(name)?.oauth2;
+			if (options) return options;
+		}
+		return undefined;
+	}
+
+	async getDecrypted(
+		_additionalData: IWorkflowExecuteAdditionalData,
+		_nodeCredentials: INodeCredentialsDetails,
+		type: string,
+	): Promise<ICredentialDataDecryptedObject> {
+		const stored = this.store[type];
+		if (!stored) throw new Error(`No test credentials of type ${type}`);
+		return this.applyDefaults(type, stored);
+	}
+
+	/** Applies defaults and resolves `={{ $self[...] }}` expressions, as n8n does before handing credentials over. */
+	applyDefaults(type: string, stored: ICredentialDataDecryptedObject): ICredentialDataDecryptedObject {
+		const parents = this.types.parentTypes(type);
+		const properties = [
+			...(parents.includes('oAuth2Api') ? OAUTH2_API_PROPERTIES : []),
+			...this.types.properties(type),
+		];
+		const withDefaults = NodeHelpers.getNodeParameters(
+			properties,
+			stored as INodeParameters,
+			true,
+			false,
+			null,
+			null,
+		) as ICredentialDataDecryptedObject;
+		for (const [key, value] of Object.entries(stored)) {
+			if (withDefaults[key] === undefined) withDefaults[key] = value;
+		}
+		const workflow = expressionWorkflow();
+		return workflow.expression.getComplexParameterValue(
+			MOCK_NODE,
+			withDefaults as INodeParameters,
+			'internal',
+			{},
+			undefined,
+			undefined,
+			withDefaults,
+		) as ICredentialDataDecryptedObject;
+	}
+
+	async getCredentials(): Promise<never> {
+		throw new Error('getCredentials is not used by the harness');
+	}
+
+	async updateCredentials(
+		_nodeCredentials: INodeCredentialsDetails,
+		type: string,
+		data: ICredentialDataDecryptedObject,
+	): Promise<void> {
+		this.store[type] = { ...data };
+		this.events.updates.push({ type, data: { ...data } });
+	}
+
+	async updateCredentialsOauthTokenData(
+		_nodeCredentials: INodeCredentialsDetails,
+		type: string,
+		data: ICredentialDataDecryptedObject,
+	): Promise<void> {
+		this.store[type] = { ...this.store[type], oauthTokenData: data.oauthTokenData };
+		this.events.updates.push({ type, data: { ...this.store[type] } });
+	}
+
+	isCredentialUsableByNode(): boolean {
+		return true;
+	}
+}
+
+const MOCK_NODE: INode = {
+	id: 'mock',
+	name: 'mock',
+	type: 'mock',
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
+
+function expressionWorkflow(): Workflow {
+	return new Workflow({
+		nodes: [MOCK_NODE],
+		connections: {},
+		active: false,
+		nodeTypes: {
+			getByName: () => ({ description: { properties: [] } }) as unknown as INodeType,
+			getByNameAndVersion: () => ({ description: { properties: [] } }) as unknown as INodeType,
+			getKnownTypes: () => ({}),
+		},
+	});
+}
+
+function resolve(value: string, credentials: ICredentialDataDecryptedObject, workflow?: Workflow, node?: INode) {
+	if (typeof value !== 'string' || !value.startsWith('=')) return value;
+	const wf = workflow ?? expressionWorkflow();
+	const result = wf.expression.getSimpleParameterValue(
+		node ?? MOCK_NODE,
+		value,
+		'internal',
+		{ $credentials: credentials },
+		undefined,
+		'',
+	);
+	return result === undefined || result === null ? '' : String(result);
+}
+
+export interface NodeSpec {
+	/** Node type without the package prefix, e.g. `dynamics365`. */
+	type: string;
+	name?: string;
+	parameters: INodeParameters;
+	typeVersion?: number;
+	/** Credential type names this node uses (ids and names are filled in). */
+	credentials?: string[];
+	continueOnFail?: boolean;
+	onError?: INode['onError'];
+}
+
+export interface RunResult {
+	/** Output items per output index of the node under test (main outputs). */
+	outputs: INodeExecutionData[][];
+	/** The node's error, when it failed as a whole. */
+	error?: Error & { description?: string; httpCode?: string };
+	run: IRun;
+}
+
+export interface HarnessOptions {
+	nodes: NodeClass[];
+	credentialTypes: CredentialClass[];
+	/** Decrypted credential data per credential type name. */
+	credentials: Record<string, ICredentialDataDecryptedObject>;
+}
+
+/** One harness per test file; static data persists per node name across `poll` calls like an active workflow. */
+export class N8nHarness {
+	readonly nodeTypes: HarnessNodeTypes;
+	readonly credentialTypes: HarnessCredentialTypes;
+	readonly credentialsHelper: HarnessCredentialsHelper;
+	private readonly staticData = new Map<string, IDataObject>();
+
+	constructor(private readonly options: HarnessOptions) {
+		this.nodeTypes = new HarnessNodeTypes(options.nodes);
+		this.credentialTypes = new HarnessCredentialTypes(options.credentialTypes);
+		this.credentialsHelper = new HarnessCredentialsHelper(this.credentialTypes, options.credentials);
+	}
+
+	/** Current stored credential data (after token fetches and refreshes). */
+	storedCredentials(type: string): ICredentialDataDecryptedObject | undefined {
+		return this.options.credentials[type];
+	}
+
+	setCredentials(type: string, data: ICredentialDataDecryptedObject): void {
+		this.options.credentials[type] = data;
+	}
+
+	toNode(spec: NodeSpec, position: [number, number] = [0, 0]): INode {
+		return {
+			id: spec.name ?? spec.type,
+			name: spec.name ?? spec.type,
+			type: `${PACKAGE_NAME}.${spec.type}`,
+			typeVersion: spec.typeVersion ?? 1,
+			position,
+			parameters: spec.parameters,
+			credentials: Object.fromEntries(
+				(spec.credentials ?? []).map((type) => [type, { id: `${type}-id`, name: `${type} test` }]),
+			),
+			...(spec.continueOnFail ? { continueOnFail: true } : {}),
+			...(spec.onError ? { onError: spec.onError } : {}),
+		};
+	}
+
+	/** Runs one node with the given input items through WorkflowExecute. */
+	async runNode(
+		spec: NodeSpec,
+		input: Array<IDataObject | INodeExecutionData>,
+		mode: WorkflowExecuteMode = 'manual',
+	): Promise<RunResult> {
+		const node = this.toNode(spec);
+		const items: INodeExecutionData[] = input.map((entry) =>
+			'json' in entry && typeof entry.json === 'object' ? (entry as INodeExecutionData) : { json: entry as IDataObject },
+		);
+		const run = await this.execute([node], {}, node, items, mode);
+		const taskData = run.data.resultData.runData[node.name]?.[0];
+		const outputs = (taskData?.data?.main ?? []).map((out) => out ?? []);
+		const error = (taskData?.error ?? run.data.resultData.error) as RunResult['error'];
+		return { outputs, error, run };
+	}
+
+	/** Runs a workflow (nodes + connections) from its first node, fed with `input` items. */
+	async runWorkflow(
+		nodes: INode[],
+		connections: Workflow['connectionsBySourceNode'],
+		input: IDataObject[] = [{}],
+		mode: WorkflowExecuteMode = 'manual',
+	): Promise<IRun> {
+		return await this.execute(nodes, connections, nodes[0], input.map((json) => ({ json })), mode);
+	}
+
+	private async execute(
+		nodes: INode[],
+		connections: Workflow['connectionsBySourceNode'],
+		startNode: INode,
+		items: INodeExecutionData[],
+		mode: WorkflowExecuteMode,
+	): Promise<IRun> {
+		const workflow = this.workflow(nodes, connections);
+		const hooks = new ExecutionLifecycleHooks(mode, 'test-execution', {
+			id: 'test-workflow',
+			name: 'test',
+			nodes,
+			connections,
+			active: false,
+			activeVersionId: null,
+			isArchived: false,
+			createdAt: new Date(),
+			updatedAt: new Date(),
+			settings: {},
+		} as never);
+		let finish!: (run: IRun) => void;
+		const done = new Promise<IRun>((resolve) => (finish = resolve));
+		hooks.addHandler('workflowExecuteAfter', (fullRunData) => finish(fullRunData));
+		const runExecutionData = {
+			resultData: { runData: {} },
+			executionData: {
+				metadata: {},
+				contextData: {},
+				waitingExecution: {},
+				waitingExecutionSource: null,
+				nodeExecutionStack: [{ node: startNode, data: { main: [items] }, source: null }],
+			},
+		} as unknown as IRunExecutionData;
+		const execute = new WorkflowExecute(this.additionalData(hooks), mode, runExecutionData);
+		await execute.processRunExecutionData(workflow);
+		return await done;
+	}
+
+	/**
+	 * Runs a polling trigger's `poll()` once in n8n's PollContext. Static data carries over between calls for the
+	 * same node name, as it does in an active workflow; `manual` mode does not keep it (n8n does not save it then).
+	 */
+	async poll(
+		spec: NodeSpec,
+		mode: 'trigger' | 'manual' = 'trigger',
+		activation: WorkflowActivateMode = 'activate',
+	): Promise<{ items: INodeExecutionData[] | null; staticData: IDataObject }> {
+		const node = this.toNode(spec);
+		const key = node.name;
+		const saved = this.staticData.get(key) ?? {};
+		const workflow = this.workflow([node], {}, mode === 'manual' ? {} : { [`node:${node.name}`]: structuredClone(saved) });
+		const hooks = new ExecutionLifecycleHooks(mode, 'poll', { id: 'test-workflow' } as never);
+		const context = new PollContext(workflow, node, this.additionalData(hooks), mode, activation);
+		const type = this.nodeTypes.getByNameAndVersion(node.type);
+		const result = await type.poll!.call(context as unknown as IPollFunctions);
+		const staticData = workflow.getStaticData('node', node) as IDataObject;
+		if (mode !== 'manual') this.staticData.set(key, structuredClone({ ...staticData }));
+		return { items: result ? result[0] : null, staticData: { ...staticData } };
+	}
+
+	/** Clears a trigger's saved static data (a new activation after deleting the workflow). */
+	resetStaticData(nodeName?: string): void {
+		if (nodeName) this.staticData.delete(nodeName);
+		else this.staticData.clear();
+	}
+
+	/** Calls a `methods.loadOptions` (or listSearch) function in n8n's LoadOptionsContext. */
+	async loadOptions(
+		spec: NodeSpec,
+		kind: 'loadOptions' | 'listSearch' | 'resourceMapping',
+		method: string,
+		...args: unknown[]
+	): Promise<unknown> {
+		const node = this.toNode(spec);
+		const workflow = this.workflow([node], {});
+		const hooks = new ExecutionLifecycleHooks('manual', 'load-options', { id: 'test-workflow' } as never);
+		const additionalData = this.additionalData(hooks);
+		additionalData.currentNodeParameters = spec.parameters;
+		const context = new LoadOptionsContext(workflow, node, additionalData, '', spec.parameters);
+		const type = this.nodeTypes.getByNameAndVersion(node.type);
+		const fn = (type.methods?.[kind] as Record<string, (...a: unknown[]) => Promise<unknown>> | undefined)?.[method];
+		if (!fn) throw new Error(`No ${kind} method ${method}`);
+		return await fn.call(context, ...args);
+	}
+
+	/**
+	 * Runs a credential's `test` request the way n8n's credential screen does: preAuthentication first (tests always
+	 * fetch a fresh token), then the request with the credential's authentication applied. Returns the outcome as the
+	 * screen would show it.
+	 */
+	async testCredential(type: string): Promise<{ status: 'OK' | 'Error'; message: string }> {
+		const credentialType = this.credentialTypes.getByName(type);
+		const test = credentialType.test as ICredentialTestRequest | undefined;
+		if (!test?.request) return { status: 'Error', message: 'No test request' };
+		const credentials = this.credentialsHelper.applyDefaults(type, this.options.credentials[type] ?? {});
+		const node: INode = { ...MOCK_NODE, credentials: { [type]: { id: `${type}-id`, name: 'test' } } };
+		const workflow = expressionWorkflow();
+		const { Container } = await import('@n8n/di');
+		const { OutboundHttp } = await import('@n8n/backend-network');
+		const http = Container.get(OutboundHttp).requests();
+		const helpers: IHttpRequestHelper = {
+			helpers: { httpRequest: async (options: IHttpRequestOptions) => await http.request(options) },
+		};
+		try {
+			await this.credentialsHelper.preAuthentication(helpers, credentials, type, node, true);
+			const request = test.request;
+			const baseURL = resolveTemplate(request.baseURL ?? '', credentials, workflow);
+			const url = resolveTemplate(request.url ?? '', credentials, workflow);
+			let options: IHttpRequestOptions = {
+				method: request.method ?? 'GET',
+				url: baseURL ? `${baseURL.replace(/\/$/, '')}/${url.replace(/^\//, '')}` : url,
+				headers: { ...(request.headers as IDataObject) },
+				json: true,
+			};
+			options = await this.credentialsHelper.authenticate(credentials, type, options, workflow, node);
+			await http.request(options);
+			return { status: 'OK', message: 'Connection tested successfully' };
+		} catch (error) {
+			const e = error as { message?: string; response?: { status?: number } };
+			return { status: 'Error', message: `${e.response?.status ?? ''} ${e.message ?? String(error)}`.trim() };
+		}
+	}
+
+	private workflow(nodes: INode[], connections: Workflow['connectionsBySourceNode'], staticData: IDataObject = {}) {
+		return new Workflow({
+			id: 'test-workflow',
+			name: 'test',
+			nodes,
+			connections,
+			active: false,
+			nodeTypes: this.nodeTypes,
+			staticData,
+			settings: { executionOrder: 'v1' },
+		});
+	}
+
+	private additionalData(hooks: ExecutionLifecycleHooks): IWorkflowExecuteAdditionalData {
+		const unsupported = (name: string) => () => {
+			throw new Error(`${name} is not available in the test harness`);
+		};
+		return {
+			credentialsHelper: this.credentialsHelper,
+			hooks,
+			executeWorkflow: unsupported('executeWorkflow'),
+			getRunExecutionData: unsupported('getRunExecutionData'),
+			getRuntimeCredential: async () => undefined,
+			currentNodeExecutionIndex: 0,
+			restApiUrl: 'http://localhost:5678/rest',
+			instanceBaseUrl: 'http://localhost:5678',
+			formBaseUrl: '',
+			formWaitingBaseUrl: '',
+			formTestBaseUrl: '',
+			webhookBaseUrl: 'http://localhost:5678/webhook',
+			webhookWaitingBaseUrl: 'http://localhost:5678/webhook-waiting',
+			webhookTestBaseUrl: 'http://localhost:5678/webhook-test',
+			mcpBaseUrl: '',
+			mcpTestBaseUrl: '',
+			variables: {},
+			logAiEvent: () => undefined,
+			startRunnerTask: unsupported('startRunnerTask'),
+		} as unknown as IWorkflowExecuteAdditionalData;
+	}
+}
+
+function resolveTemplate(value: string, credentials: ICredentialDataDecryptedObject, workflow: Workflow): string {
+	return resolve(value, credentials, workflow, MOCK_NODE);
+}
