@@ -213,7 +213,7 @@ class HarnessCredentialsHelper extends ICredentialsHelper {
 
 	getOAuth2Options(type: string) {
 		for (const name of [type, ...this.types.parentTypes(type)]) {
-			const options = this.types.get(name)?.oauth2;
+			const options = (this.types.get(name) as { oauth2?: Record<string, unknown> } | undefined)?.oauth2;
 			if (options) return options;
 		}
 		return undefined;
@@ -243,7 +243,7 @@ class HarnessCredentialsHelper extends ICredentialsHelper {
 			false,
 			null,
 			null,
-		) as ICredentialDataDecryptedObject;
+		) as unknown as ICredentialDataDecryptedObject;
 		for (const [key, value] of Object.entries(stored)) {
 			if (withDefaults[key] === undefined) withDefaults[key] = value;
 		}
@@ -492,7 +492,7 @@ export class N8nHarness {
 		const hooks = new ExecutionLifecycleHooks('manual', 'load-options', { id: 'test-workflow' } as never);
 		const additionalData = this.additionalData(hooks);
 		additionalData.currentNodeParameters = spec.parameters;
-		const context = new LoadOptionsContext(workflow, node, additionalData, '', spec.parameters);
+		const context = new LoadOptionsContext(workflow, node, additionalData, '');
 		const type = this.nodeTypes.getByNameAndVersion(node.type);
 		const fn = (type.methods?.[kind] as Record<string, (...a: unknown[]) => Promise<unknown>> | undefined)?.[method];
 		if (!fn) throw new Error(`No ${kind} method ${method}`);

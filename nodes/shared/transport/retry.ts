@@ -1,0 +1,68 @@
+import { sleep } from 'n8n-workflow';
+
+import { describeFailure, isTransient, retryAfterMs, type HttpFailure } from './failure';
+
+export interface RetryPolicy {
+	/** Attempts in all, the first included. */
+	maxAttempts: number;
+	/** First backoff when the server gives no Retry-After; doubles each attempt. */
+	baseDelayMs: number;
+	/** No single wait is longer than this, whatever Retry-After says (the request then fails). */
+	maxDelayMs: number;
+	/** Decides whether a failure is retried; defaults to {@link isTransient}. */
+	shouldRetry?: (failure: HttpFailure, attempt: number) => boolean;
+	/** A delay suggested by the failure itself (e.g. a body-level rate limit); undefined falls back to Retry-After. */
+	delayHint?: (failure: HttpFailure) => number | undefined;
+	/** Called before each wait (tests and logs). */
+	onRetry?: (failure: HttpFailure, attempt: number, delayMs: number) => void;
+	/** Injected in tests; n8n's sleep otherwise. */
+	wait?: (ms: number) => Promise<void>;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+	maxAttempts: 6,
+	baseDelayMs: 500,
+	maxDelayMs: 60_000,
+};
+
+export type RetryOutcome<T> =
+	| { ok: true; value: T; attempts: number }
+	| {
+			ok: false;
+			failure: HttpFailure;
+			attempts: number;
+			/** Whether the attempts ran out on a transient failure (else the failure was not worth a retry). */
+			exhausted: boolean;
+			/** The error of the last attempt, to be turned into a NodeApiError by the transport. */
+			error: unknown;
+	  };
+
+/**
+ * Runs `send` until it succeeds, a failure is not transient, or the attempts run out. Waits `Retry-After` when the
+ * server gives one, else exponential backoff with full jitter. Never throws: the outcome says what happened, and
+ * each API's transport turns a failure into its own NodeApiError.
+ */
+export async function withRetry<T>(
+	send: (attempt: number) => Promise<T>,
+	policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+): Promise<RetryOutcome<T>> {
+	const wait = policy.wait ?? sleep;
+	const shouldRetry = policy.shouldRetry ?? ((failure: HttpFailure) => isTransient(failure));
+	for (let attempt = 1; ; attempt++) {
+		let error: unknown;
+		try {
+			return { ok: true, value: await send(attempt), attempts: attempt };
+		} catch (caught) {
+			error = caught;
+		}
+		const failure = describeFailure(error);
+		if (!shouldRetry(failure, attempt)) return { ok: false, failure, attempts: attempt, exhausted: false, error };
+		if (attempt >= policy.maxAttempts) return { ok: false, failure, attempts: attempt, exhausted: true, error };
+		const hinted = policy.delayHint?.(failure) ?? retryAfterMs(failure);
+		const backoff = Math.random() * policy.baseDelayMs * 2 ** (attempt - 1);
+		const delay = hinted !== undefined ? hinted + Math.random() * 250 : backoff;
+		if (delay > policy.maxDelayMs) return { ok: false, failure, attempts: attempt, exhausted: true, error };
+		policy.onRetry?.(failure, attempt, delay);
+		await wait(delay);
+	}
+}

@@ -1,0 +1,127 @@
+import { NodeApiError, type INode } from 'n8n-workflow';
+
+import { describeFailure, isTransient, retryAfterMs } from '../../../nodes/shared/transport/failure';
+import { mapWithConcurrency, RateLimiter } from '../../../nodes/shared/transport/rateLimiter';
+import { redact } from '../../../nodes/shared/transport/redact';
+import { withRetry } from '../../../nodes/shared/transport/retry';
+
+const node: INode = { id: '1', name: 'n', type: 't', typeVersion: 1, position: [0, 0], parameters: {} };
+
+function axiosLike(status: number, data: unknown, headers: Record<string, string> = {}) {
+	const error = new Error(`Request failed with status code ${status}`) as Error & { response: unknown; isAxiosError: boolean };
+	error.isAxiosError = true;
+	error.response = { status, data, headers };
+	return error;
+}
+
+describe('describeFailure', () => {
+	it('reads status, headers and body through NodeApiError wrapping', () => {
+		const wrapped = new NodeApiError(node, axiosLike(429, '{"error":{"code":"0x80072322","message":"slow down"}}', { 'Retry-After': '7' }) as never);
+		const failure = describeFailure(wrapped);
+		expect(failure.status).toBe(429);
+		expect(failure.body).toEqual({ error: { code: '0x80072322', message: 'slow down' } });
+		expect(retryAfterMs(failure)).toBe(7000);
+		expect(isTransient(failure)).toBe(true);
+	});
+
+	it('recognises connection resets and leaves refused connections alone', () => {
+		const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+		expect(isTransient(describeFailure(new NodeApiError(node, reset as never)))).toBe(true);
+		const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+		expect(isTransient(describeFailure(refused))).toBe(false);
+		expect(isTransient(describeFailure(axiosLike(404, { message: 'No Result found' })))).toBe(false);
+	});
+});
+
+describe('withRetry', () => {
+	it('waits Retry-After, then succeeds', async () => {
+		const waits: number[] = [];
+		let calls = 0;
+		const result = await withRetry(
+			async () => {
+				calls++;
+				if (calls < 3) throw axiosLike(429, {}, { 'retry-after': '2' });
+				return 'ok';
+			},
+			{ maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 60_000, wait: async (ms) => void waits.push(ms) },
+		);
+		expect(result).toEqual({ ok: true, value: 'ok', attempts: 3 });
+		expect(calls).toBe(3);
+		expect(waits).toHaveLength(2);
+		for (const w of waits) expect(w).toBeGreaterThanOrEqual(2000);
+	});
+
+	it('stops after the attempt budget and does not retry a 400', async () => {
+		let calls = 0;
+		const busy = await withRetry(
+			async () => {
+				calls++;
+				throw axiosLike(503, 'busy');
+			},
+			{ maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 1000, wait: async () => undefined },
+		);
+		expect(busy).toMatchObject({ ok: false, exhausted: true, attempts: 4, failure: { status: 503, body: 'busy' } });
+		expect(calls).toBe(4);
+
+		calls = 0;
+		const bad = await withRetry(async () => {
+			calls++;
+			throw axiosLike(400, { message: 'bad' });
+		});
+		expect(bad).toMatchObject({ ok: false, exhausted: false, failure: { status: 400, body: { message: 'bad' } } });
+		expect(calls).toBe(1);
+	});
+});
+
+describe('RateLimiter', () => {
+	it('never hands out more than the rate allows, measured on its own clock', async () => {
+		let now = 1_000_000;
+		const spy = jest.spyOn(Date, 'now').mockImplementation(() => now);
+		try {
+			const limiter = new RateLimiter(5, 1000, async (ms) => {
+				now += ms;
+			});
+			const grants: number[] = [];
+			await Promise.all(Array.from({ length: 23 }, async () => {
+				await limiter.acquire();
+				grants.push(now);
+			}));
+			// In any one-second window at most 5 grants (the burst) plus what refilled.
+			for (let i = 0; i < grants.length; i++) {
+				const inWindow = grants.filter((t) => t >= grants[i] && t < grants[i] + 1000).length;
+				expect(inWindow).toBeLessThanOrEqual(5);
+			}
+			expect(grants[grants.length - 1] - grants[0]).toBeGreaterThanOrEqual(4000);
+			limiter.pause(10_000);
+			const before = now;
+			await limiter.acquire();
+			expect(now - before).toBeGreaterThanOrEqual(10_000);
+		} finally {
+			spy.mockRestore();
+		}
+	});
+
+	it('maps with bounded concurrency in order', async () => {
+		let inFlight = 0;
+		let peak = 0;
+		const out = await mapWithConcurrency([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
+			inFlight++;
+			peak = Math.max(peak, inFlight);
+			await new Promise((r) => setImmediate(r));
+			inFlight--;
+			return n * 2;
+		});
+		expect(out).toEqual([2, 4, 6, 8, 10, 12, 14]);
+		expect(peak).toBe(3);
+	});
+});
+
+describe('redact', () => {
+	it('removes given secrets, bearer tokens and credential-looking fields', () => {
+		const text =
+			'Api-Token: abcd1234efgh sent; Authorization: Bearer eyJhbGciOi.x.y; client_secret=s3cr3t&x=1 {"access_token":"tok123"}';
+		const out = redact(text, ['abcd1234efgh']);
+		expect(out).not.toMatch(/abcd1234efgh|eyJhbGciOi|s3cr3t|tok123/);
+		expect(out).toContain('x=1');
+	});
+});
