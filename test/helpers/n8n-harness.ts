@@ -202,7 +202,7 @@ class HarnessCredentialsHelper extends ICredentialsHelper {
 		const output = await type.preAuthentication.call(helpers, credentials);
 		this.events.preAuthentications[typeName] = (this.events.preAuthentications[typeName] ?? 0) + 1;
 		if (output[expirable.name] === undefined) return undefined;
-		this.store[typeName] = { ...this.store[typeName], ...output };
+		this.store[typeName] = { ...this.store[typeName], ...output } as ICredentialDataDecryptedObject;
 		this.events.updates.push({ type: typeName, data: { ...this.store[typeName] } });
 		return Object.assign(credentials, output);
 	}
