@@ -23,6 +23,9 @@ class SeedClock extends Clock {
 	override now(): number {
 		return this.at;
 	}
+	override monotonicNow(): number {
+		return this.at;
+	}
 }
 
 function seedService(ctx: AcContext, clock: SeedClock): AcService {
@@ -240,7 +243,7 @@ function seedDemo(ctx: AcContext, clock: SeedClock): void {
 		}),
 	];
 
-	const leadSources = DEMO_FIELDS[0].options!;
+	const leadSources = DEMO_FIELDS[0].options!.filter((o) => o !== 'Dynamics 365');
 	const segments = DEMO_FIELDS[7].options!;
 	const channels = DEMO_FIELDS[6].options!;
 	people.forEach((p, i) => {
@@ -268,7 +271,7 @@ function seedDemo(ctx: AcContext, clock: SeedClock): void {
 		if (i % 5 === 1) tags.push('Webinar Attendee');
 		for (const name of tags) service.addContactTag(contact.id, tag(name), 'admin');
 		// A later edit, so udate differs from cdate.
-		clock.at += (i % 4) * DAY + 3_600_000;
+		clock.at += (i % 4) * DAY + 3_600_000 + i * 60_000;
 		service.updateContact(contact, { phone: p.phone }, [{ field: field('PREFERRED_CHANNEL'), value: 'Email' }], 'admin');
 	});
 
