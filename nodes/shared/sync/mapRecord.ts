@@ -1,0 +1,336 @@
+/**
+ * Maps one source record to the sync item a write step consumes (docs/DESIGN.md, "The sync item"), or says why it
+ * is skipped, or why it cannot be converted. Pure: no HTTP, no n8n context.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import { canonicalEmail } from './canonical';
+import { toActiveCampaign, toDynamics, type ConversionContext } from './convert';
+import { matchCriteria } from './criteria';
+import { SKIP_REASONS, type ConflictPolicy, type LeadContactPrecedence, type SyncDirection } from './decide';
+import type { Entity, FieldPair, MappingDefinition } from './mapping';
+import { pairsForStep, stepAllowed } from './mapping';
+import {
+	activeCampaignStateHash,
+	dynamicsStateHash,
+	readActiveCampaign,
+	readDynamics,
+	readTags,
+} from './records';
+import {
+	isGuid,
+	parseContactLink,
+	parseState,
+	SYNC_FIELDS,
+	SYNC_TAGS,
+	type LinkedEntity,
+	type StoredState,
+} from './state';
+
+export interface SyncItem extends IDataObject {
+	entity: Entity;
+	direction: SyncDirection;
+	record: IDataObject;
+	/** Dynamics columns set only when the write creates the record (defaults for required columns). */
+	createOnly: IDataObject;
+	match: IDataObject;
+	source: { system: 'dynamics' | 'activecampaign'; id: string; modifiedAt: string | null; hash: string };
+	state: { stored: StoredState | null; targetHashFields: string[] };
+	tags: string[];
+	removeTags: string[];
+	related: IDataObject;
+	policy: { conflict: ConflictPolicy; precedence: LeadContactPrecedence };
+}
+
+export type MapOutcome =
+	| { kind: 'mapped'; item: SyncItem }
+	| { kind: 'skipped'; reason: string }
+	| { kind: 'error'; message: string; problems: string[] };
+
+/** Standard ActiveCampaign keys that are record properties rather than custom fields. */
+const AC_TOP_LEVEL: Record<Entity, Set<string>> = {
+	lead: new Set(['email', 'firstName', 'lastName', 'phone', 'jobTitle', 'accountName']),
+	contact: new Set(['email', 'firstName', 'lastName', 'phone', 'jobTitle', 'accountName']),
+	account: new Set(['name', 'accountUrl']),
+	opportunity: new Set(),
+};
+
+export interface PreparedMapping {
+	definition: MappingDefinition;
+	step: SyncDirection;
+	/** Pairs this step writes. */
+	stepPairs: FieldPair[];
+	/** Every Dynamics column / ActiveCampaign key in the mapping (any direction): the state hash fields. */
+	dynamicsHashFields: string[];
+	activeCampaignHashFields: string[];
+	conversion: ConversionContext;
+	policy: { conflict: ConflictPolicy; precedence: LeadContactPrecedence };
+}
+
+export function prepareMapping(definition: MappingDefinition, pairs: FieldPair[], step: SyncDirection): PreparedMapping {
+	return {
+		definition,
+		step,
+		stepPairs: pairsForStep(definition, pairs, step),
+		dynamicsHashFields: [...new Set(pairs.map((p) => p.dynamics.name))],
+		activeCampaignHashFields: [...new Set(pairs.map((p) => p.activeCampaign.key))],
+		conversion: { timeZone: definition.timeZone || 'UTC' },
+		policy: { conflict: definition.conflictPolicy ?? 'dynamicsWins', precedence: definition.precedence ?? 'contact' },
+	};
+}
+
+export function mapRecord(prepared: PreparedMapping, source: IDataObject): MapOutcome {
+	const { definition, step } = prepared;
+	if (!stepAllowed(definition, step)) {
+		const way = definition.syncDirection === 'dynamicsToActiveCampaign' ? 'from Dynamics to ActiveCampaign' : 'from ActiveCampaign to Dynamics';
+		return { kind: 'skipped', reason: `out of scope: ${definition.entity}s sync one way only, ${way}` };
+	}
+	return step === 'toActiveCampaign' ? fromDynamics(prepared, source) : fromActiveCampaign(prepared, source);
+}
+
+function fromDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcome {
+	const { definition } = prepared;
+	const entity = definition.entity;
+	const id = String(source[`${entity}id`] ?? '');
+	if (!isGuid(id)) {
+		return {
+			kind: 'error',
+			message: `The input is not a Dynamics ${entity}: it has no ${entity}id`,
+			problems: [`missing ${entity}id`],
+		};
+	}
+	const scope = matchCriteria(definition.criteria?.dynamics ?? [], (field) => {
+		const { value, formatted } = readDynamics(source, field);
+		return formatted ?? value;
+	});
+	if (!scope.matched) return { kind: 'skipped', reason: scope.reason };
+
+	const record: IDataObject = {};
+	const fields: IDataObject = {};
+	const problems: string[] = [];
+	for (const pair of prepared.stepPairs) {
+		const converted = toActiveCampaign(
+			readLookupAware(source, pair),
+			pair.dynamics.type,
+			pair.activeCampaign.type,
+			prepared.conversion,
+			pair.dynamics.options,
+		);
+		if (!converted.ok) {
+			problems.push(`Dynamics "${pair.dynamics.name}" → ActiveCampaign "${pair.activeCampaign.key}": ${converted.error}`);
+			continue;
+		}
+		if (AC_TOP_LEVEL[entity].has(pair.activeCampaign.key)) record[pair.activeCampaign.key] = converted.value as IDataObject[string];
+		else fields[pair.activeCampaign.key] = converted.value as IDataObject[string];
+	}
+	if (problems.length) return conversionError(entity, id, problems);
+	if (Object.keys(fields).length || entity === 'opportunity') {
+		record[entity === 'lead' || entity === 'contact' ? 'fieldValues' : 'fields'] = fields;
+	}
+
+	const match: IDataObject = { d365Id: id, d365Entity: entity };
+	const related: IDataObject = {};
+	const tags: string[] = [];
+	if (entity === 'lead' || entity === 'contact') {
+		const email = canonicalEmail(source.emailaddress1);
+		if (!email) return { kind: 'skipped', reason: 'no email address (ActiveCampaign contacts are matched by email)' };
+		match.email = email;
+		tags.push(entity === 'lead' ? SYNC_TAGS.lead : SYNC_TAGS.contact, SYNC_TAGS.pushedFromDynamics);
+		if (entity === 'contact') {
+			const account = readDynamics(source, 'parentcustomerid');
+			if (account.formatted && source[`_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname`] !== 'contact') {
+				related.accountName = account.formatted;
+			}
+		} else if (typeof source.companyname === 'string' && source.companyname.trim()) {
+			related.accountName = source.companyname.trim();
+		}
+	} else if (entity === 'account') {
+		const name = typeof source.name === 'string' ? source.name.trim() : '';
+		if (!name) return { kind: 'skipped', reason: 'no account name (ActiveCampaign accounts are matched by name)' };
+		match.name = name;
+	} else {
+		match.externalId = id;
+		const contactEmail = relatedContactEmail(source);
+		if (!contactEmail) {
+			return {
+				kind: 'skipped',
+				reason:
+					'no related contact with an email address (opportunities sync to the contact they belong to; include the related contact email when reading opportunities)',
+			};
+		}
+		related.contactEmail = contactEmail;
+		const account = readDynamics(source, 'parentaccountid').formatted ?? readDynamics(source, 'customerid').formatted;
+		if (account) related.accountName = account;
+	}
+
+	return {
+		kind: 'mapped',
+		item: {
+			entity,
+			direction: 'toActiveCampaign',
+			record,
+			createOnly: {},
+			match,
+			source: {
+				system: 'dynamics',
+				id,
+				modifiedAt: typeof source.modifiedon === 'string' ? source.modifiedon : null,
+				hash: dynamicsStateHash(source, prepared.dynamicsHashFields),
+			},
+			state: { stored: null, targetHashFields: prepared.activeCampaignHashFields },
+			tags,
+			removeTags: entity === 'contact' ? [SYNC_TAGS.lead] : [],
+			related,
+			policy: prepared.policy,
+		},
+	};
+}
+
+function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): MapOutcome {
+	const { definition } = prepared;
+	const entity = definition.entity;
+	const id = source.id === undefined || source.id === null ? '' : String(source.id);
+	if (!id) return { kind: 'error', message: 'The input is not an ActiveCampaign record: it has no id', problems: ['missing id'] };
+
+	const match: IDataObject = { acId: id };
+	let stored: StoredState | undefined;
+	const tags: string[] = [];
+	if (entity === 'lead' || entity === 'contact') {
+		const link = parseContactLink(readActiveCampaign(source, SYNC_FIELDS.contactLink.perstag) ?? readActiveCampaign(source, SYNC_FIELDS.contactLink.title));
+		const target = link?.entity ?? untaggedTarget(readTags(source), definition);
+		if (!target) {
+			return {
+				kind: 'skipped',
+				reason: `not linked or tagged for Dynamics (tag it ${SYNC_TAGS.lead} or ${SYNC_TAGS.contact}, or set Untagged Contacts)`,
+			};
+		}
+		if (target !== entity) return { kind: 'skipped', reason: `belongs to the ${target} sync (linked or tagged as a Dynamics ${target})` };
+		if (link) {
+			match.d365Id = link.id;
+			stored = parseState(readActiveCampaign(source, SYNC_FIELDS.contactState.perstag) ?? readActiveCampaign(source, SYNC_FIELDS.contactState.title));
+		} else {
+			tags.push(entity === 'lead' ? SYNC_TAGS.lead : SYNC_TAGS.contact, SYNC_TAGS.pulledFromActiveCampaign);
+		}
+		match.d365Entity = entity;
+		const email = canonicalEmail(source.email);
+		if (!email) return { kind: 'skipped', reason: 'no email address' };
+		match.email = email;
+	} else if (entity === 'account') {
+		const linked = readActiveCampaign(source, SYNC_FIELDS.accountLink.title);
+		if (isGuid(linked)) {
+			match.d365Id = String(linked).toLowerCase();
+			stored = parseState(readActiveCampaign(source, SYNC_FIELDS.accountState.title));
+		}
+		match.d365Entity = 'account';
+		const name = typeof source.name === 'string' ? source.name.trim() : '';
+		if (!name) return { kind: 'skipped', reason: 'no account name' };
+		match.name = name;
+	}
+
+	const scope = matchCriteria(definition.criteria?.activeCampaign ?? [], (field) => readActiveCampaign(source, field));
+	if (!scope.matched) return { kind: 'skipped', reason: scope.reason };
+
+	const hash = activeCampaignStateHash(source, prepared.activeCampaignHashFields);
+	if (stored && stored.acHash === hash) return { kind: 'skipped', reason: SKIP_REASONS.unchanged };
+
+	const record: IDataObject = {};
+	const problems: string[] = [];
+	for (const pair of prepared.stepPairs) {
+		const converted = toDynamics(
+			readActiveCampaign(source, pair.activeCampaign.key),
+			pair.activeCampaign.type,
+			pair.dynamics.type,
+			prepared.conversion,
+			pair.dynamics.options,
+		);
+		if (!converted.ok) {
+			problems.push(`ActiveCampaign "${pair.activeCampaign.key}" → Dynamics "${pair.dynamics.name}": ${converted.error}`);
+			continue;
+		}
+		if (pair.dynamics.type === 'lookup') {
+			const target = pair.dynamics.target ?? 'account';
+			const key = `${pair.dynamics.name}_${target}@odata.bind`;
+			record[key] = converted.value === null ? null : `/${entitySetOf(target)}(name='${String(converted.value).replace(/'/g, "''")}')`;
+		} else {
+			record[pair.dynamics.name] = converted.value as IDataObject[string];
+		}
+	}
+	if (problems.length) return conversionError(entity, id, problems);
+
+	const createOnly: IDataObject = {};
+	for (const [column, value] of Object.entries(definition.defaults ?? {})) {
+		if (record[column] === undefined && value !== undefined && value !== '') createOnly[column] = value as IDataObject[string];
+	}
+
+	return {
+		kind: 'mapped',
+		item: {
+			entity,
+			direction: 'toDynamics',
+			record,
+			createOnly,
+			match,
+			source: {
+				system: 'activecampaign',
+				id,
+				modifiedAt: modifiedTime(source),
+				hash,
+			},
+			state: { stored: stored ?? null, targetHashFields: prepared.dynamicsHashFields },
+			tags,
+			removeTags: [],
+			related: {},
+			policy: prepared.policy,
+		},
+	};
+}
+
+function untaggedTarget(tags: string[], definition: MappingDefinition): LinkedEntity | undefined {
+	const isLead = tags.includes(SYNC_TAGS.lead);
+	const isContact = tags.includes(SYNC_TAGS.contact);
+	if (isLead && isContact) return definition.precedence === 'lead' ? 'lead' : 'contact';
+	if (isLead) return 'lead';
+	if (isContact) return 'contact';
+	const untagged = definition.untaggedContacts ?? 'skip';
+	return untagged === 'skip' ? undefined : untagged;
+}
+
+function conversionError(entity: Entity, id: string, problems: string[]): MapOutcome {
+	return {
+		kind: 'error',
+		message: `Cannot map ${entity} ${id}: ${problems.length === 1 ? problems[0] : `${problems.length} values do not convert`}`,
+		problems,
+	};
+}
+
+function relatedContactEmail(source: IDataObject): string | null {
+	for (const candidate of [
+		source.relatedContactEmail,
+		(source.parentcontactid as IDataObject | undefined)?.emailaddress1,
+		(source.customerid_contact as IDataObject | undefined)?.emailaddress1,
+	]) {
+		const email = canonicalEmail(candidate);
+		if (email) return email;
+	}
+	return null;
+}
+
+function modifiedTime(source: IDataObject): string | null {
+	for (const key of ['udate', 'updated_timestamp', 'updatedTimestamp', 'updated_utc_timestamp']) {
+		const value = source[key];
+		if (typeof value === 'string' && value) return value;
+	}
+	return null;
+}
+
+function entitySetOf(table: string): string {
+	return table === 'opportunity' ? 'opportunities' : `${table}s`;
+}
+
+/** A Customer lookup may point at another table than the mapping's (a contact's parent can be a contact). */
+function readLookupAware(source: IDataObject, pair: FieldPair): { value: unknown; formatted?: string } {
+	const read = readDynamics(source, pair.dynamics.name);
+	if (pair.dynamics.type !== 'lookup' || !pair.dynamics.target) return read;
+	const table = source[`_${pair.dynamics.name}_value@Microsoft.Dynamics.CRM.lookuplogicalname`];
+	return typeof table === 'string' && table !== pair.dynamics.target ? { value: null } : read;
+}
