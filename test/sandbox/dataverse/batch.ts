@@ -160,7 +160,9 @@ export class BatchProcessor {
 	) {}
 
 	private toRequest(part: HttpPart, refs?: Map<string, string>): ApiRequest {
-		let { path, rawQuery } = relativeUrl(part.url);
+		const parsed = relativeUrl(part.url);
+		const rawQuery = parsed.rawQuery;
+		let path = parsed.path;
 		if (refs && /^\$[A-Za-z0-9_]+/.test(path)) {
 			const m = /^(\$[A-Za-z0-9_]+)(.*)$/.exec(path)!;
 			const resolved = refs.get(m[1]);

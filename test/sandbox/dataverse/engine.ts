@@ -11,7 +11,6 @@ import { compileFilter, isGuid, parseFilter, type BoundProperty, type FilterBind
 import { tokenize } from './odata/lexer';
 import {
 	decodeSkipToken,
-	encodeSkipToken,
 	parseExpand,
 	parseOrderBy,
 	parseSelect,

@@ -243,7 +243,7 @@ export class MetadataApi {
 				Object.assign(base, { MinValue: col.minValue, MaxValue: col.maxValue, Format: 'None' });
 				break;
 			case 'BigIntAttributeMetadata':
-				Object.assign(base, { MinValue: -9223372036854775808, MaxValue: 9223372036854775807 });
+				Object.assign(base, { MinValue: Number.MIN_SAFE_INTEGER, MaxValue: Number.MAX_SAFE_INTEGER });
 				break;
 			case 'DecimalAttributeMetadata':
 			case 'DoubleAttributeMetadata':

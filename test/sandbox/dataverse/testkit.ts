@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- test helpers return loosely typed JSON */
 /** Shared helpers for the Dataverse simulator tests: start a server on port 0, get tokens, call the API. */
 import { Clock } from '../core/clock';
 import { SimulatorServer } from '../core/server';
