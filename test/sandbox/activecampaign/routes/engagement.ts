@@ -125,7 +125,7 @@ export function v1Unauthorized() {
 }
 
 export function v1Key(req: SandboxRequest): string | undefined {
-	return header(req, 'api-token') ?? req.query.get('api_key') ?? undefined;
+	return header(req, 'api-token') || req.query.get('api_key') || undefined;
 }
 
 function handleV1(ctx: AcContext, req: SandboxRequest) {
