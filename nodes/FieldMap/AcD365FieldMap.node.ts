@@ -1,0 +1,166 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+
+import type { SyncDirection } from '../shared/sync/decide';
+import { mapRecord, prepareMapping, type PreparedMapping } from '../shared/sync/mapRecord';
+import {
+	KNOWN_REQUIRED_COLUMNS,
+	missingRequired,
+	resolvePairs,
+	type MappingDefinition,
+} from '../shared/sync/mapping';
+import { definitionFromParameters, expectEntity } from './definition';
+import { properties } from './description';
+import {
+	getActiveCampaignCriteriaFields,
+	getCompatibleActiveCampaignFields,
+	getDynamicsColumnNames,
+	getDynamicsColumns,
+	getStandardFields,
+} from './methods/loadOptions';
+import { dynamicsColumns, dynamicsCredentialType } from './methods/metadata';
+
+export class AcD365FieldMap implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'AC-D365 Field Map',
+		name: 'acD365FieldMap',
+		icon: { light: 'file:fieldmap.svg', dark: 'file:fieldmap.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["entity"] + ": " + ($parameter["step"] === "toDynamics" ? "ActiveCampaign → Dynamics" : "Dynamics → ActiveCampaign") }}',
+		description:
+			'Maps records between ActiveCampaign and Dynamics 365: directions, scope, standard and custom field mappings, type conversion',
+		defaults: { name: 'Field Map' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Mapped', 'Skipped'],
+		credentials: [
+			{ name: 'activeCampaignSyncApi', required: false },
+			{
+				name: 'dynamics365ClientCredentialsApi',
+				required: false,
+				displayOptions: { show: { dynamicsAuthentication: ['clientCredentials'] } },
+			},
+			{
+				name: 'dynamics365OAuth2Api',
+				required: false,
+				displayOptions: { show: { dynamicsAuthentication: ['oAuth2'] } },
+			},
+		],
+		properties,
+	};
+
+	methods = {
+		loadOptions: {
+			getStandardFields,
+			getDynamicsColumns,
+			getDynamicsColumnNames,
+			getCompatibleActiveCampaignFields,
+			getActiveCampaignCriteriaFields,
+		},
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const mapped: INodeExecutionData[] = [];
+		const skipped: INodeExecutionData[] = [];
+		if (items.length === 0) return [mapped, skipped];
+
+		const prepared = await prepare(this);
+		for (let i = 0; i < items.length; i++) {
+			const outcome = mapRecord(prepared, items[i].json);
+			if (outcome.kind === 'mapped') {
+				mapped.push({ json: outcome.item, pairedItem: { item: i } });
+			} else if (outcome.kind === 'skipped') {
+				skipped.push({ json: { ...items[i].json, skipReason: outcome.reason }, pairedItem: { item: i } });
+			} else {
+				const error = new NodeOperationError(this.getNode(), outcome.message, {
+					itemIndex: i,
+					description: outcome.problems.join('\n'),
+				});
+				if (!this.continueOnFail()) throw error;
+				mapped.push({
+					json: { ...items[i].json, error: outcome.message, problems: outcome.problems },
+					pairedItem: { item: i },
+				});
+			}
+		}
+		return [mapped, skipped];
+	}
+}
+
+/** Reads and checks the definition once per run (the mapping is configuration, not per-item data). */
+async function prepare(context: IExecuteFunctions): Promise<PreparedMapping> {
+	const source = context.getNodeParameter('mappingSource', 0) as string;
+	const entity = context.getNodeParameter('entity', 0) as MappingDefinition['entity'];
+	const step = (entity === 'opportunity' ? 'toActiveCampaign' : context.getNodeParameter('step', 0)) as SyncDirection;
+	const parsed = attempt(() => {
+		let params: IDataObject;
+		if (source === 'otherNode') {
+			const other = context.getNodeParameter('definitionFrom', 0) as IDataObject | string;
+			params = (typeof other === 'string' ? JSON.parse(other) : other) ?? {};
+		} else {
+			params = resolvedParameters(context);
+		}
+		const definition = definitionFromParameters(params);
+		if (source !== 'here') expectEntity(definition, entity);
+		return prepareMapping(definition, resolvePairs(definition), step);
+	});
+	if (!parsed.ok) throw new NodeOperationError(context.getNode(), `Field Map configuration: ${parsed.message}`);
+	const prepared = parsed.value;
+	const { definition } = prepared;
+	if (step === 'toDynamics' && prepared.stepPairs.length) {
+		const required = await requiredColumns(context, definition);
+		const missing = missingRequired(definition, prepared.stepPairs, required);
+		if (missing.length) {
+			throw new NodeOperationError(
+				context.getNode(),
+				`Field Map configuration: required Dynamics ${definition.entity} columns are neither mapped nor defaulted: ${missing.join(', ')}. Map them or add them under "Defaults for Required Dynamics Columns".`,
+			);
+		}
+	}
+	return prepared;
+}
+
+function attempt<T>(fn: () => T): { ok: true; value: T } | { ok: false; message: string } {
+	try {
+		return { ok: true, value: fn() };
+	} catch (error) {
+		return { ok: false, message: error instanceof Error ? error.message : String(error) };
+	}
+}
+
+function resolvedParameters(context: IExecuteFunctions): IDataObject {
+	const names = [
+		'mappingSource',
+		'mappingJson',
+		'entity',
+		'syncDirection',
+		'standardOverrides',
+		'customMappings',
+		'scope',
+		'dynamicsCriteria',
+		'activeCampaignCriteria',
+		'requiredDefaults',
+		'options',
+	];
+	const params: IDataObject = {};
+	for (const name of names) params[name] = context.getNodeParameter(name, 0, undefined) as IDataObject[string];
+	return params;
+}
+
+/** ApplicationRequired columns, from live metadata when Dynamics is connected, else the standard tables' known ones. */
+async function requiredColumns(context: IExecuteFunctions, definition: MappingDefinition): Promise<string[]> {
+	if (!dynamicsCredentialType(context)) return KNOWN_REQUIRED_COLUMNS[definition.entity];
+	const columns = await dynamicsColumns(context, definition.entity);
+	const required = columns.filter((c) => c.required).map((c) => c.name);
+	return required.length ? required : KNOWN_REQUIRED_COLUMNS[definition.entity];
+}
