@@ -1,4 +1,4 @@
-import { startAc, type AcHarness } from './testkit';
+import { startAc, type AcHarness, type J } from './testkit';
 
 describe('ActiveCampaign simulator: accounts', () => {
 	let ac: AcHarness;
@@ -10,7 +10,7 @@ describe('ActiveCampaign simulator: accounts', () => {
 
 	it('lists accounts with search (name contains) and count_deals, meta.total a string', async () => {
 		const all = await ac.api('GET', '/api/3/accounts');
-		expect(all.body.accounts.map((a: any) => a.name)).toEqual(['Contoso Ltd', 'Fabrikam Inc', 'Tailspin Toys', 'Wide World Importers', 'Proseware Inc']);
+		expect(all.body.accounts.map((a: J) => a.name)).toEqual(['Contoso Ltd', 'Fabrikam Inc', 'Tailspin Toys', 'Wide World Importers', 'Proseware Inc']);
 		expect(all.body.meta.total).toBe('5');
 		expect(all.body.accounts[0]).toMatchObject({ id: '1', accountUrl: 'https://www.contoso.com', contactCount: '0' });
 		expect(all.body.accounts[0].createdTimestamp).toMatch(/-05:00$/);
@@ -38,7 +38,7 @@ describe('ActiveCampaign simulator: accounts', () => {
 			{ customFieldId: 2, fieldValue: 123456, fieldCurrency: 'GBP', accountId: '6' },
 		]);
 		const data = await ac.api('GET', '/api/3/accountCustomFieldData?filters[customerAccountId]=6');
-		expect(data.body.accountCustomFieldData.map((d: any) => [d.customFieldId, d.fieldValue])).toEqual([
+		expect(data.body.accountCustomFieldData.map((d: J) => [d.customFieldId, d.fieldValue])).toEqual([
 			[1, 'Software'],
 			[2, 123456],
 		]);
@@ -62,7 +62,7 @@ describe('ActiveCampaign simulator: accounts', () => {
 		expect(put.status).toBe(200);
 		expect(put.body.account.accountUrl).toBe('https://tailspin.example.com');
 		expect(put.body.account.updatedTimestamp).not.toBe(before.updatedTimestamp);
-		expect(put.body.account.fields.find((f: any) => f.customFieldId === 3).fieldValue).toBe(150);
+		expect(put.body.account.fields.find((f: J) => f.customFieldId === 3).fieldValue).toBe(150);
 		expect((await ac.api('DELETE', '/api/3/accounts/3')).body).toEqual({});
 		expect((await ac.api('GET', '/api/3/accounts/3')).status).toBe(404);
 		const bulk = await ac.api('DELETE', '/api/3/accounts/bulk_delete?ids[]=4&ids[]=5');
@@ -83,7 +83,7 @@ describe('ActiveCampaign simulator: accounts', () => {
 		const missing = await ac.api('POST', '/api/3/accountContacts', { accountContact: { contact: 3 } });
 		expect(missing.body.errors[0]).toMatchObject({ code: 'field_missing', title: 'The account attribute was not provided' });
 		const byAccount = await ac.api('GET', '/api/3/accountContacts?filters[account]=1');
-		expect(byAccount.body.accountContacts.map((a: any) => a.contact)).toEqual(['1', '3']);
+		expect(byAccount.body.accountContacts.map((a: J) => a.contact)).toEqual(['1', '3']);
 		const byContact = await ac.api('GET', '/api/3/accountContacts?filters[contact]=3');
 		expect(byContact.body.meta.total).toBe('1');
 		const id = created.body.accountContact.id;
@@ -97,7 +97,7 @@ describe('ActiveCampaign simulator: accounts', () => {
 
 	it('manages account custom field definitions', async () => {
 		const list = await ac.api('GET', '/api/3/accountCustomFieldMeta');
-		expect(list.body.accountCustomFieldMeta.map((m: any) => [m.fieldLabel, m.fieldType])).toEqual([
+		expect(list.body.accountCustomFieldMeta.map((m: J) => [m.fieldLabel, m.fieldType])).toEqual([
 			['Industry', 'dropdown'],
 			['Annual Revenue', 'currency'],
 			['Number of Employees', 'number'],
@@ -132,7 +132,7 @@ describe('ActiveCampaign simulator: accounts', () => {
 		]);
 		expect(bulk.body).toEqual({ message: 'the bulk insert was successful' });
 		const data = (await ac.api('GET', '/api/3/accountCustomFieldData?filters[customerAccountId]=4')).body.accountCustomFieldData;
-		const revenue = data.find((d: any) => d.customFieldId === 2);
+		const revenue = data.find((d: J) => d.customFieldId === 2);
 		expect(revenue).toMatchObject({ fieldValue: 9999, fieldCurrency: 'cad' });
 		const upd = await ac.api('PATCH', '/api/3/accountCustomFieldData/bulkUpdate', [{ id: revenue.id, fieldValue: 10050, fieldCurrency: 'usd' }]);
 		expect(upd.body.message).toBe(`AccountCustomFieldDatas with ID(s): ${revenue.id} successfully bulk updated.`);

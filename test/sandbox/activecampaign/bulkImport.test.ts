@@ -1,4 +1,4 @@
-import { startAc, startReceiver, sleep, type AcHarness } from './testkit';
+import { startAc, startReceiver, sleep, type AcHarness, type J } from './testkit';
 
 function contacts(n: number, prefix = 'bulk') {
 	return Array.from({ length: n }, (_, i) => ({ email: `${prefix}.${i}@example.com`, first_name: 'Bulk', last_name: String(i) }));
@@ -94,7 +94,7 @@ describe('ActiveCampaign simulator: bulk import', () => {
 			const log = (await ac.control('GET', '/state/webhookDeliveries?wait=1')).body;
 			expect(log.deliveries).toHaveLength(0);
 			expect(log.suppressed.length).toBeGreaterThan(0);
-			expect(log.suppressed.every((s: any) => s.source === 'import')).toBe(true);
+			expect(log.suppressed.every((s: J) => s.source === 'import')).toBe(true);
 		} finally {
 			await receiver.close();
 		}

@@ -1,4 +1,4 @@
-import { startAc, type AcHarness } from './testkit';
+import { startAc, type AcHarness, type J } from './testkit';
 
 describe('ActiveCampaign simulator: fields, field values, tags, lists, automations', () => {
 	let ac: AcHarness;
@@ -13,7 +13,7 @@ describe('ActiveCampaign simulator: fields, field values, tags, lists, automatio
 			const res = await ac.api('GET', '/api/3/fields');
 			expect(res.status).toBe(200);
 			expect(res.body.meta.total).toBe('10');
-			expect(res.body.fields.map((f: any) => f.type)).toEqual([
+			expect(res.body.fields.map((f: J) => f.type)).toEqual([
 				'dropdown',
 				'checkbox',
 				'date',
@@ -28,7 +28,7 @@ describe('ActiveCampaign simulator: fields, field values, tags, lists, automatio
 			const leadSource = res.body.fields[0];
 			expect(leadSource).toMatchObject({ title: 'Lead Source', perstag: 'LEAD_SOURCE', id: '1', isrequired: '0' });
 			expect(leadSource.options).toEqual(['1', '2', '3', '4', '5']);
-			expect(res.body.fieldOptions.filter((o: any) => o.field === '1').map((o: any) => o.value)).toEqual([
+			expect(res.body.fieldOptions.filter((o: J) => o.field === '1').map((o: J) => o.value)).toEqual([
 				'Website',
 				'Referral',
 				'Trade Show',
@@ -37,7 +37,7 @@ describe('ActiveCampaign simulator: fields, field values, tags, lists, automatio
 			]);
 			expect(res.body.fieldRels[0]).toMatchObject({ field: '1', relid: '0' });
 			const byTag = await ac.api('GET', '/api/3/fields?filters[perstag]=SEGMENT');
-			expect(byTag.body.fields.map((f: any) => f.title)).toEqual(['Segment']);
+			expect(byTag.body.fields.map((f: J) => f.title)).toEqual(['Segment']);
 		});
 
 		it('creates fields of every type, derives the perstag, refuses a duplicate title with 422', async () => {
@@ -106,7 +106,7 @@ describe('ActiveCampaign simulator: fields, field values, tags, lists, automatio
 
 		it('lists values with filters[fieldid] and filters[val]', async () => {
 			const res = await ac.api('GET', '/api/3/fieldValues?filters[fieldid]=1&filters[val]=Dynamics%20365&limit=100');
-			expect(res.body.fieldValues.map((fv: any) => fv.contact)).toEqual(['1', '2', '3', '4', '5']);
+			expect(res.body.fieldValues.map((fv: J) => fv.contact)).toEqual(['1', '2', '3', '4', '5']);
 			expect(res.body.meta.total).toBe('5');
 		});
 
@@ -114,8 +114,8 @@ describe('ActiveCampaign simulator: fields, field values, tags, lists, automatio
 			await ac.api('POST', '/api/3/fieldValues', { fieldValue: { contact: 3, field: 2, value: '||Email Marketing||Analytics||' } });
 			await ac.api('POST', '/api/3/fieldValues', { fieldValue: { contact: 3, field: 4, value: '2020-05-19T02:45:00-05:00' } });
 			const fvs = (await ac.api('GET', '/api/3/contacts/3/fieldValues')).body.fieldValues;
-			expect(fvs.find((f: any) => f.field === '2').value).toBe('||Email Marketing||Analytics||');
-			expect(fvs.find((f: any) => f.field === '4').value).toBe('2020-05-19T02:45:00-05:00');
+			expect(fvs.find((f: J) => f.field === '2').value).toBe('||Email Marketing||Analytics||');
+			expect(fvs.find((f: J) => f.field === '4').value).toBe('2020-05-19T02:45:00-05:00');
 		});
 
 		it('stores values that do not fit the field type by default, and rejects them with 422 when configured', async () => {
@@ -145,7 +145,7 @@ describe('ActiveCampaign simulator: fields, field values, tags, lists, automatio
 			expect(created.status).toBe(201);
 			expect(created.body.tag).toMatchObject({ tag: 'Trade Show 2026', tagType: 'contact', description: 'Booth leads' });
 			expect((await ac.api('POST', '/api/3/tags', { tag: { tag: 'trade show 2026' } })).status).toBe(422);
-			const names = async (query: string) => (await ac.api('GET', `/api/3/tags?${query}`)).body.tags.map((t: any) => t.tag);
+			const names = async (query: string) => (await ac.api('GET', `/api/3/tags?${query}`)).body.tags.map((t: J) => t.tag);
 			expect(await names('search=d365')).toEqual([
 				'[D365: Lead]',
 				'[D365: Contact]',
@@ -184,7 +184,7 @@ describe('ActiveCampaign simulator: fields, field values, tags, lists, automatio
 			const dup = await ac.api('POST', '/api/3/contactTags', { contactTag: { contact: 3, tag: 6 } });
 			expect(dup.status).toBe(422);
 			const list = await ac.api('GET', '/api/3/contacts/3/contactTags');
-			expect(list.body.contactTags.filter((ct: any) => ct.tag === '6')).toHaveLength(1);
+			expect(list.body.contactTags.filter((ct: J) => ct.tag === '6')).toHaveLength(1);
 			expect((await ac.api('DELETE', `/api/3/contactTags/${add.body.contactTag.id}`)).body).toEqual({});
 			const missing = await ac.api('DELETE', `/api/3/contactTags/${add.body.contactTag.id}`);
 			expect(missing.status).toBe(404);
@@ -211,11 +211,11 @@ describe('ActiveCampaign simulator: fields, field values, tags, lists, automatio
 	describe('lists', () => {
 		it('lists, creates (200 as documented) and filters lists by name', async () => {
 			const lists = await ac.api('GET', '/api/3/lists');
-			expect(lists.body.lists.map((l: any) => l.name)).toEqual(['Newsletter', 'Customers']);
+			expect(lists.body.lists.map((l: J) => l.name)).toEqual(['Newsletter', 'Customers']);
 			const created = await ac.api('POST', '/api/3/lists', { list: { name: 'Partners', sender_url: 'https://www.example.com', sender_reminder: 'You are a partner.' } });
 			expect(created.status).toBe(200);
 			expect(created.body.list).toMatchObject({ name: 'Partners', stringid: 'partners', id: '3' });
-			expect((await ac.api('GET', '/api/3/lists?filters[name]=part')).body.lists.map((l: any) => l.id)).toEqual(['3']);
+			expect((await ac.api('GET', '/api/3/lists?filters[name]=part')).body.lists.map((l: J) => l.id)).toEqual(['3']);
 			expect((await ac.api('GET', '/api/3/lists/99')).body).toEqual({ message: 'No Result found for _List with id 99' });
 		});
 
@@ -227,7 +227,7 @@ describe('ActiveCampaign simulator: fields, field values, tags, lists, automatio
 			const unsub = await ac.api('POST', '/api/3/contactLists', { contactList: { list: '2', contact: '2', status: '2' } });
 			expect(unsub.body.contactList.status).toBe(2);
 			const memberships = (await ac.api('GET', '/api/3/contacts/2/contactLists')).body.contactLists;
-			expect(memberships.find((m: any) => m.list === '2').status).toBe('2');
+			expect(memberships.find((m: J) => m.list === '2').status).toBe('2');
 			expect((await ac.api('POST', '/api/3/contactLists', { contactList: { list: 99, contact: 2, status: 1 } })).status).toBe(422);
 			expect((await ac.api('POST', '/api/3/contactLists', { contactList: { list: 1, contact: 2, status: 7 } })).status).toBe(422);
 		});
@@ -236,7 +236,7 @@ describe('ActiveCampaign simulator: fields, field values, tags, lists, automatio
 	describe('automations', () => {
 		it('lists automations and adds a contact (201), 403 for an unknown automation', async () => {
 			const autos = await ac.api('GET', '/api/3/automations');
-			expect(autos.body.automations.map((a: any) => a.name)).toEqual(['Welcome Series', 'D365 Sales Follow-up', 'Webinar Invite']);
+			expect(autos.body.automations.map((a: J) => a.name)).toEqual(['Welcome Series', 'D365 Sales Follow-up', 'Webinar Invite']);
 			expect(autos.body.meta.total).toBe('3');
 			const added = await ac.api('POST', '/api/3/contactAutomations', { contactAutomation: { contact: '4', automation: '2' } });
 			expect(added.status).toBe(201);

@@ -1,4 +1,4 @@
-import { AC_TIMESTAMP, startAc, type AcHarness } from './testkit';
+import { AC_TIMESTAMP, startAc, type AcHarness, type J } from './testkit';
 
 describe('ActiveCampaign simulator: contacts', () => {
 	let ac: AcHarness;
@@ -87,7 +87,7 @@ describe('ActiveCampaign simulator: contacts', () => {
 		expect(updated.status).toBe(200);
 		expect(updated.body.contact.id).toBe(created.body.contact.id);
 		expect(updated.body.contact).toMatchObject({ email: 'sync.me@example.com', firstName: 'Sync', lastName: 'Me' });
-		expect(updated.body.fieldValues.map((fv: any) => [fv.field, fv.value])).toEqual([['10', 'CTO']]);
+		expect(updated.body.fieldValues.map((fv: J) => [fv.field, fv.value])).toEqual([['10', 'CTO']]);
 		await ac.control('PUT', '/limits', { contactSyncUpdateStatus: 201 });
 		expect((await ac.api('POST', '/api/3/contact/sync', { contact: { email: 'sync.me@example.com' } })).status).toBe(201);
 		const list = await ac.api('GET', '/api/3/contacts?email=sync.me@example.com');
@@ -106,7 +106,7 @@ describe('ActiveCampaign simulator: contacts', () => {
 		);
 		expect(res.body.contact.email).toBe('maria.garcia@contoso.com');
 		expect(res.body.contact.orgname).toBe('Contoso Ltd');
-		expect(res.body.contact.fieldValues).toEqual(res.body.fieldValues.map((fv: any) => fv.id));
+		expect(res.body.contact.fieldValues).toEqual(res.body.fieldValues.map((fv: J) => fv.id));
 		expect(res.body.contactLists.length).toBeGreaterThan(0);
 		expect(res.body.contactAutomations[0]).toMatchObject({ contact: '1', automation: '1', seriesid: '1', status: '2' });
 		const missing = await ac.api('GET', '/api/3/contacts/999999');
@@ -170,7 +170,7 @@ describe('ActiveCampaign simulator: contacts', () => {
 			expect(first.body.meta.total).toBe('25');
 			expect(first.body.meta.page_input).toMatchObject({ limit: 20, offset: 0, status: -1 });
 			const second = await ac.api('GET', '/api/3/contacts?offset=20');
-			expect(second.body.contacts.map((c: any) => c.id)).toEqual(['21', '22', '23', '24', '25']);
+			expect(second.body.contacts.map((c: J) => c.id)).toEqual(['21', '22', '23', '24', '25']);
 			await ac.sim.seedBulk({ contacts: 300 });
 			const capped = await ac.api('GET', '/api/3/contacts?limit=250');
 			expect(capped.body.contacts).toHaveLength(100);
@@ -178,7 +178,7 @@ describe('ActiveCampaign simulator: contacts', () => {
 		});
 
 		it('filters by email (exact), email_like, search, phone (starts with), ids[] and exclude', async () => {
-			const q = async (query: string) => (await ac.api('GET', `/api/3/contacts?${query}`)).body.contacts.map((c: any) => c.email);
+			const q = async (query: string) => (await ac.api('GET', `/api/3/contacts?${query}`)).body.contacts.map((c: J) => c.email);
 			expect(await q('email=LI.WEI@fabrikam.com')).toEqual(['li.wei@fabrikam.com']);
 			expect(await q('email=li.wei')).toEqual([]);
 			expect(await q('email_like=contoso')).toEqual(['maria.garcia@contoso.com']);
@@ -194,28 +194,28 @@ describe('ActiveCampaign simulator: contacts', () => {
 			const tagged = await ac.api('GET', `/api/3/contacts?tagid=${customer}&limit=100`);
 			expect(tagged.body.contacts.length).toBeGreaterThan(0);
 			for (const c of tagged.body.contacts) {
-				const tags = (await ac.api('GET', `/api/3/contacts/${c.id}/contactTags`)).body.contactTags.map((t: any) => t.tag);
+				const tags = (await ac.api('GET', `/api/3/contacts/${c.id}/contactTags`)).body.contactTags.map((t: J) => t.tag);
 				expect(tags).toContain(customer);
 			}
 			const unsubscribed = await ac.api('GET', '/api/3/contacts?listid=1&status=2&limit=100');
 			for (const c of unsubscribed.body.contacts) {
 				const lists = (await ac.api('GET', `/api/3/contacts/${c.id}/contactLists`)).body.contactLists;
-				expect(lists.find((l: any) => l.list === '1').status).toBe('2');
+				expect(lists.find((l: J) => l.list === '1').status).toBe('2');
 			}
 			expect(unsubscribed.body.contacts.length).toBeGreaterThan(0);
 			const all = Number((await ac.api('GET', '/api/3/contacts?listid=1')).body.meta.total);
 			const active = Number((await ac.api('GET', '/api/3/contacts?listid=1&status=1')).body.meta.total);
 			expect(active + unsubscribed.body.contacts.length).toBe(all);
 			const webinar = await ac.api('GET', '/api/3/contacts?seriesid=3');
-			expect(webinar.body.contacts.map((c: any) => c.id)).toEqual(['6', '7', '11']);
+			expect(webinar.body.contacts.map((c: J) => c.id)).toEqual(['6', '7', '11']);
 		});
 
 		it('orders by id, email, first_name, last_name and cdate, in query-string order', async () => {
-			const ids = async (query: string) => (await ac.api('GET', `/api/3/contacts?limit=100&${query}`)).body.contacts.map((c: any) => c.id);
+			const ids = async (query: string) => (await ac.api('GET', `/api/3/contacts?limit=100&${query}`)).body.contacts.map((c: J) => c.id);
 			expect((await ids('orders[id]=DESC')).slice(0, 3)).toEqual(['25', '24', '23']);
-			const byEmail = (await ac.api('GET', '/api/3/contacts?limit=100&orders[email]=ASC')).body.contacts.map((c: any) => c.email);
+			const byEmail = (await ac.api('GET', '/api/3/contacts?limit=100&orders[email]=ASC')).body.contacts.map((c: J) => c.email);
 			expect(byEmail).toEqual([...byEmail].sort());
-			const byLast = (await ac.api('GET', '/api/3/contacts?limit=100&orders[last_name]=DESC')).body.contacts.map((c: any) => c.lastName.toLowerCase());
+			const byLast = (await ac.api('GET', '/api/3/contacts?limit=100&orders[last_name]=DESC')).body.contacts.map((c: J) => c.lastName.toLowerCase());
 			expect(byLast).toEqual([...byLast].sort().reverse());
 			expect(await ids('orders[cdate]=ASC')).toEqual(await ids('orders[id]=ASC'));
 			const byFirstThenId = (await ac.api('GET', '/api/3/contacts?limit=100&orders[first_name]=ASC&orders[id]=DESC')).body.contacts;
@@ -224,10 +224,10 @@ describe('ActiveCampaign simulator: contacts', () => {
 
 		it('keyset pages with orders[id]=ASC and id_greater / id_less', async () => {
 			const page = await ac.api('GET', '/api/3/contacts?orders[id]=ASC&id_greater=20&limit=3');
-			expect(page.body.contacts.map((c: any) => c.id)).toEqual(['21', '22', '23']);
+			expect(page.body.contacts.map((c: J) => c.id)).toEqual(['21', '22', '23']);
 			expect(page.body.meta.total).toBe('5');
 			const less = await ac.api('GET', '/api/3/contacts?orders[id]=DESC&id_less=4');
-			expect(less.body.contacts.map((c: any) => c.id)).toEqual(['3', '2', '1']);
+			expect(less.body.contacts.map((c: J) => c.id)).toEqual(['3', '2', '1']);
 		});
 
 		it('filters on created/updated dates given as ISO with or without offset, or account-time "YYYY-MM-DD HH:MM:SS", inclusively', async () => {
@@ -238,16 +238,16 @@ describe('ActiveCampaign simulator: contacts', () => {
 			for (const value of [udate, local, utc, udate.slice(0, 19)]) {
 				const after = await ac.api('GET', `/api/3/contacts?filters[updated_after]=${encodeURIComponent(value)}&limit=100`);
 				const before = await ac.api('GET', `/api/3/contacts?filters[updated_before]=${encodeURIComponent(value)}&limit=100`);
-				expect(after.body.contacts.every((c: any) => c.udate >= udate)).toBe(true);
-				expect(after.body.contacts.map((c: any) => c.id)).toContain('7');
-				expect(before.body.contacts.map((c: any) => c.id)).toContain('7');
+				expect(after.body.contacts.every((c: J) => c.udate >= udate)).toBe(true);
+				expect(after.body.contacts.map((c: J) => c.id)).toContain('7');
+				expect(before.body.contacts.map((c: J) => c.id)).toContain('7');
 				expect(Number(after.body.meta.total) + Number(before.body.meta.total)).toBe(25 + 1);
 			}
 			await ac.control('PUT', '/limits', { dateFilterInclusive: false });
 			const strict = await ac.api('GET', `/api/3/contacts?filters[updated_after]=${encodeURIComponent(udate)}&limit=100`);
-			expect(strict.body.contacts.map((c: any) => c.id)).not.toContain('7');
+			expect(strict.body.contacts.map((c: J) => c.id)).not.toContain('7');
 			const created = await ac.api('GET', '/api/3/contacts?filters[created_after]=2025-01-20&filters[created_before]=2025-01-22');
-			expect(created.body.contacts.map((c: any) => c.cdate.slice(0, 10))).toEqual(['2025-01-20', '2025-01-21']);
+			expect(created.body.contacts.map((c: J) => c.cdate.slice(0, 10))).toEqual(['2025-01-20', '2025-01-21']);
 			expect((await ac.api('GET', '/api/3/contacts?filters[updated_after]=yesterday')).status).toBe(400);
 		});
 
@@ -257,7 +257,7 @@ describe('ActiveCampaign simulator: contacts', () => {
 			expect((await ac.api('GET', `/api/3/contacts?filters[updated_after]=${encodeURIComponent(mark)}`)).body.meta.total).toBe('0');
 			await ac.api('PUT', '/api/3/contacts/5', { contact: { lastName: 'Berg-Olsen' } });
 			const changed = await ac.api('GET', `/api/3/contacts?filters[updated_after]=${encodeURIComponent(mark)}`);
-			expect(changed.body.contacts.map((c: any) => c.id)).toEqual(['5']);
+			expect(changed.body.contacts.map((c: J) => c.id)).toEqual(['5']);
 			expect(changed.body.contacts[0].udate).toBe('2026-03-01T07:00:00-05:00');
 		});
 	});

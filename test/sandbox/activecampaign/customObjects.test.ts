@@ -1,4 +1,4 @@
-import { startAc, type AcHarness } from './testkit';
+import { startAc, type AcHarness, type J } from './testkit';
 
 const SCHEMA = {
 	schema: {
@@ -45,7 +45,7 @@ describe('ActiveCampaign simulator: custom objects', () => {
 		expect(got.body.schema).toMatchObject({ slug: 'd365-opportunity', visibility: 'private', icons: { default: expect.any(String) } });
 		expect(schemaId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 		expect(got.body.schema.createdTimestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/);
-		expect(got.body.schema.fields.find((f: any) => f.id === 'stage').options.map((o: any) => o.value)).toEqual(['Qualify', 'Develop', 'Propose', 'Close']);
+		expect(got.body.schema.fields.find((f: J) => f.id === 'stage').options.map((o: J) => o.value)).toEqual(['Qualify', 'Develop', 'Propose', 'Close']);
 		const dup = await ac.api('POST', '/api/3/customObjects/schemas', SCHEMA);
 		expect(dup.status).toBe(422);
 		expect(dup.body).toEqual({
@@ -78,7 +78,7 @@ describe('ActiveCampaign simulator: custom objects', () => {
 		expect(put.body.schema.fields).toHaveLength(7);
 		const del = await ac.api('DELETE', `/api/3/customObjects/schemas/${schemaId}/fields/source?showFields=all`);
 		expect(del.status).toBe(202);
-		expect(del.body.schema.fields.find((f: any) => f.id === 'source').status).toBe('marked_for_deletion');
+		expect(del.body.schema.fields.find((f: J) => f.id === 'source').status).toBe('marked_for_deletion');
 		expect((await ac.api('GET', `/api/3/customObjects/schemas/${schemaId}`)).body.schema.fields).toHaveLength(6);
 		const reuse = await ac.api('PUT', `/api/3/customObjects/schemas/${schemaId}`, { schema: { fields: [field] } });
 		expect(reuse.status).toBe(422);
@@ -169,7 +169,7 @@ describe('ActiveCampaign simulator: custom objects', () => {
 		const page = await ac.api('GET', `/api/3/customObjects/records/${schemaId}?limit=2&offset=1`);
 		expect(page.body.meta).toEqual({ total: 5, count: 2, limit: 2, offset: 1 });
 		const forContact = await ac.api('GET', `/api/3/customObjects/records/${schemaId}?filters[relationships.primary-contact][eq]=2`);
-		expect(forContact.body.records.map((r: any) => r.externalId)).toEqual(['E1', 'E3']);
+		expect(forContact.body.records.map((r: J) => r.externalId)).toEqual(['E1', 'E3']);
 		expect((await ac.api('GET', '/api/3/customObjects/records/unknown-schema')).status).toBe(404);
 	});
 

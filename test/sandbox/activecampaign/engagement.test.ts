@@ -1,4 +1,4 @@
-import { AC_TIMESTAMP, startAc, type AcHarness } from './testkit';
+import { AC_TIMESTAMP, startAc, type AcHarness, type J } from './testkit';
 
 describe('ActiveCampaign simulator: activities, campaigns and the v1 campaign_send', () => {
 	let ac: AcHarness;
@@ -12,24 +12,24 @@ describe('ActiveCampaign simulator: activities, campaigns and the v1 campaign_se
 		const res = await ac.api('GET', '/api/3/activities?contact=1');
 		expect(res.status).toBe(200);
 		expect(res.body.meta.total).toBe(String(res.body.activities.length));
-		const kinds = res.body.activities.map((a: any) => a.reference_action);
+		const kinds = res.body.activities.map((a: J) => a.reference_action);
 		expect(kinds).toEqual(['open', 'sent', 'click', 'open', 'sent']);
 		const a = res.body.activities[0];
 		expect(a).toMatchObject({ subscriberid: '1', reference_type: expect.any(String), reference: { type: expect.any(String), id: expect.any(String) }, id: expect.stringMatching(/^\d+$/) });
 		expect(a.tstamp).toMatch(AC_TIMESTAMP);
-		const tstamps = res.body.activities.map((x: any) => x.tstamp);
+		const tstamps = res.body.activities.map((x: J) => x.tstamp);
 		expect(tstamps).toEqual([...tstamps].sort().reverse());
 	});
 
 	it('supports after=, orders[tstamp]=ASC and include side-loads', async () => {
 		const asc = await ac.api('GET', '/api/3/activities?contact=1&orders[tstamp]=ASC&include=reference.campaign,reference.link,reference.campaignMessage');
 		expect(asc.body.activities[0].reference_action).toBe('sent');
-		expect(asc.body.campaigns.map((c: any) => c.id).sort()).toEqual(['1', '2']);
+		expect(asc.body.campaigns.map((c: J) => c.id).sort()).toEqual(['1', '2']);
 		expect(asc.body.links[0].link).toMatch(/^https:\/\/www\.example\.com\//);
 		expect(asc.body.campaignMessages.length).toBeGreaterThan(0);
 		const cut = asc.body.activities[2].tstamp;
 		const after = await ac.api('GET', `/api/3/activities?contact=1&after=${encodeURIComponent(cut)}`);
-		expect(after.body.activities.every((x: any) => x.tstamp > cut)).toBe(true);
+		expect(after.body.activities.every((x: J) => x.tstamp > cut)).toBe(true);
 		expect(after.body.activities).toHaveLength(2);
 		expect((await ac.api('GET', '/api/3/activities')).status).toBe(400);
 		expect((await ac.api('GET', '/api/3/activities?contact=999')).body.activities).toEqual([]);
@@ -44,7 +44,7 @@ describe('ActiveCampaign simulator: activities, campaigns and the v1 campaign_se
 		expect(Number(c.uniqueopens)).toBeLessThanOrEqual(Number(c.opens));
 		expect(Number(c.linkclicks)).toBeGreaterThan(0);
 		expect((await ac.api('GET', '/api/3/campaigns/1/links')).body.links).toHaveLength(2);
-		expect((await ac.api('GET', '/api/3/messages')).body.messages.map((m: any) => m.subject)).toEqual(["What's new this spring", 'Join our live webinar']);
+		expect((await ac.api('GET', '/api/3/messages')).body.messages.map((m: J) => m.subject)).toEqual(["What's new this spring", 'Join our live webinar']);
 		expect((await ac.api('GET', '/api/3/messages/1')).body.message.campaign).toBe('1');
 	});
 

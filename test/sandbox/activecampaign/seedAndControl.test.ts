@@ -1,6 +1,6 @@
 import { Clock } from '../core/clock';
 import { createActiveCampaignSimulator } from './index';
-import { startAc, type AcHarness } from './testkit';
+import { startAc, type AcHarness, type J } from './testkit';
 
 describe('ActiveCampaign simulator: seeds and control endpoints', () => {
 	let ac: AcHarness;
@@ -17,7 +17,7 @@ describe('ActiveCampaign simulator: seeds and control endpoints', () => {
 			expect((await ac.api('GET', `/api/3/contacts?email=${email}`)).body.meta.total).toBe('1');
 		}
 		const others = (await ac.api('GET', '/api/3/contacts?limit=100')).body.contacts.slice(5);
-		expect(others.every((c: any) => c.email.endsWith('@example.com'))).toBe(true);
+		expect(others.every((c: J) => c.email.endsWith('@example.com'))).toBe(true);
 		expect((await ac.control('GET', '/state/contacts/li.wei@fabrikam.com')).body.account.name).toBe('Fabrikam Inc');
 		const tags = (await ac.api('GET', '/api/3/tags?search=[D365')).body.tags;
 		expect(tags).toHaveLength(4);
@@ -80,7 +80,7 @@ describe('ActiveCampaign simulator: seeds and control endpoints', () => {
 		expect(list.contacts).toHaveLength(2);
 		const accounts = (await ac.control('GET', '/state/accounts')).body.accounts;
 		expect(accounts[0]).toMatchObject({ name: 'Contoso Ltd', contacts: ['1'] });
-		expect(accounts[0].customFields.find((f: any) => f.label === 'Annual Revenue')).toMatchObject({ value: 12500000000, currency: 'usd' });
+		expect(accounts[0].customFields.find((f: J) => f.label === 'Annual Revenue')).toMatchObject({ value: 12500000000, currency: 'usd' });
 		expect((await ac.control('GET', '/state/imports')).body.imports).toEqual([]);
 		expect((await ac.control('GET', '/state/webhookDeliveries')).body.deliveries).toEqual([]);
 	});

@@ -6,9 +6,13 @@ import { Clock } from '../core/clock';
 import { SimulatorServer } from '../core/server';
 import { createActiveCampaignSimulator, type AcSettings, type ActiveCampaignSimulator } from './index';
 
+/** Loosely typed JSON, for reading response bodies in tests. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type J = any;
+
 export const KEY = 'sandbox-key';
 
-export interface ApiResponse<T = any> {
+export interface ApiResponse<T = J> {
 	status: number;
 	headers: Headers;
 	body: T;
@@ -20,8 +24,8 @@ export interface AcHarness {
 	clock: Clock;
 	server: SimulatorServer;
 	sim: ActiveCampaignSimulator;
-	api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
-	control<T = any>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>>;
+	api<T = J>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+	control<T = J>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>>;
 	close(): Promise<void>;
 }
 
@@ -47,7 +51,7 @@ export async function startAc(options: { seed?: 'demo' | 'empty'; settings?: Par
 		} catch {
 			// not JSON
 		}
-		return { status: res.status, headers: res.headers, body: parsed as any, text };
+		return { status: res.status, headers: res.headers, body: parsed as J, text };
 	};
 	return {
 		url,

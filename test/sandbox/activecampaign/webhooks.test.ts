@@ -1,4 +1,4 @@
-import { sleep, startAc, startReceiver, type AcHarness, type Receiver } from './testkit';
+import { sleep, startAc, startReceiver, type AcHarness, type Receiver, type J } from './testkit';
 
 const ALL_SOURCES = ['public', 'admin', 'api', 'system'];
 
@@ -61,7 +61,7 @@ describe('ActiveCampaign simulator: webhooks', () => {
 		expect(created.body.webhook).toMatchObject({ listid: '0', url: receiver.url, events: ['subscribe', 'unsubscribe'], sources: ['public', 'system'], links: [], id: '1' });
 		await hook(['update'], ['admin'], { listid: 2, name: 'Second' });
 		expect((await ac.api('GET', '/api/3/webhooks')).body.meta.total).toBe('2');
-		expect((await ac.api('GET', '/api/3/webhooks?filters[name]=Second')).body.webhooks.map((w: any) => w.id)).toEqual(['2']);
+		expect((await ac.api('GET', '/api/3/webhooks?filters[name]=Second')).body.webhooks.map((w: J) => w.id)).toEqual(['2']);
 		expect((await ac.api('GET', '/api/3/webhooks?filters[listid]=2')).body.webhooks).toHaveLength(1);
 		expect((await ac.api('GET', `/api/3/webhooks?filters[url]=${encodeURIComponent(receiver.url)}`)).body.webhooks).toHaveLength(2);
 		const put = await ac.api('PUT', '/api/3/webhooks/1', { webhook: { events: ['update'] } });
