@@ -1,0 +1,131 @@
+/** Reading a contact with what the write steps and the Field Map need: field values, tags, account, lists. */
+import type { IDataObject } from 'n8n-workflow';
+
+import { parseContactLink, parseState, SYNC_FIELDS } from '../../shared/sync/state';
+import type { AcSession } from './session';
+
+export interface ContactSnapshot {
+	id: string;
+	email: string;
+	firstName: string;
+	lastName: string;
+	phone: string;
+	cdate?: string;
+	udate?: string;
+	raw: IDataObject;
+	/** field id → { fieldValue id, value } */
+	fieldValues: Map<string, { id: string; value: string | null }>;
+	/** list id → status */
+	lists: Map<string, number>;
+	/** Present when asked for. */
+	tags?: Array<{ contactTagId: string; tagId: string; name: string }>;
+	/** Present when asked for; null when the contact has no account. */
+	account?: { id: string; name: string; jobTitle: string; accountContactId: string } | null;
+}
+
+export interface ReadOptions {
+	tags?: boolean;
+	account?: boolean;
+	itemIndex?: number;
+}
+
+/** GET /contacts/{id} (field values and lists come side-loaded), plus tags and the account link when asked. */
+export async function readContact(session: AcSession, id: string, options: ReadOptions = {}): Promise<ContactSnapshot | undefined> {
+	const body = await session.request<IDataObject | undefined>({
+		method: 'GET',
+		path: `/api/3/contacts/${encodeURIComponent(id)}`,
+		itemIndex: options.itemIndex,
+		allowNotFound: true,
+	});
+	const contact = body?.contact as IDataObject | undefined;
+	if (!body || !contact) return undefined;
+	const snapshot = snapshotOf(contact, body);
+	if (options.tags) snapshot.tags = await readContactTags(session, snapshot.id, options.itemIndex);
+	if (options.account) snapshot.account = await readContactAccount(session, snapshot.id, options.itemIndex);
+	return snapshot;
+}
+
+export function snapshotOf(contact: IDataObject, sideLoaded: IDataObject = {}): ContactSnapshot {
+	const fieldValues = new Map<string, { id: string; value: string | null }>();
+	for (const fv of (sideLoaded.fieldValues as IDataObject[] | undefined) ?? []) {
+		if (typeof fv !== 'object' || fv === null) continue;
+		if (fv.contact !== undefined && String(fv.contact) !== String(contact.id)) continue;
+		fieldValues.set(String(fv.field), { id: String(fv.id), value: fv.value === null || fv.value === undefined ? null : String(fv.value) });
+	}
+	const lists = new Map<string, number>();
+	for (const cl of (sideLoaded.contactLists as IDataObject[] | undefined) ?? []) {
+		if (typeof cl !== 'object' || cl === null) continue;
+		lists.set(String(cl.list), Number(cl.status));
+	}
+	return {
+		id: String(contact.id),
+		email: String(contact.email ?? ''),
+		firstName: String(contact.firstName ?? ''),
+		lastName: String(contact.lastName ?? ''),
+		phone: String(contact.phone ?? ''),
+		cdate: typeof contact.cdate === 'string' ? contact.cdate : undefined,
+		udate: typeof contact.udate === 'string' ? contact.udate : undefined,
+		raw: contact,
+		fieldValues,
+		lists,
+	};
+}
+
+export async function readContactTags(
+	session: AcSession,
+	contactId: string,
+	itemIndex?: number,
+): Promise<Array<{ contactTagId: string; tagId: string; name: string }>> {
+	const body = await session.request<IDataObject>({ method: 'GET', path: `/api/3/contacts/${contactId}/contactTags`, itemIndex });
+	const out: Array<{ contactTagId: string; tagId: string; name: string }> = [];
+	for (const ct of (body.contactTags as IDataObject[] | undefined) ?? []) {
+		const tag = await session.tagById(String(ct.tag));
+		out.push({ contactTagId: String(ct.id), tagId: String(ct.tag), name: tag?.name ?? '' });
+	}
+	return out;
+}
+
+export async function readContactAccount(
+	session: AcSession,
+	contactId: string,
+	itemIndex?: number,
+): Promise<ContactSnapshot['account']> {
+	const body = await session.request<IDataObject>({ method: 'GET', path: `/api/3/contacts/${contactId}/accountContacts`, itemIndex });
+	const link = ((body.accountContacts as IDataObject[] | undefined) ?? [])[0];
+	if (!link) return null;
+	const name = (await session.accountName(String(link.account), itemIndex)) ?? '';
+	return { id: String(link.account), name, jobTitle: String(link.jobTitle ?? ''), accountContactId: String(link.id) };
+}
+
+/**
+ * The contact as the nodes output it: ActiveCampaign's attributes, field values keyed by personalization tag,
+ * tag names, the account name and job title, and the parsed link and sync state.
+ */
+export async function presentContact(session: AcSession, snapshot: ContactSnapshot): Promise<IDataObject> {
+	const fields = await session.contactFields();
+	const values: IDataObject = {};
+	let link: string | undefined;
+	let state: string | undefined;
+	for (const [fieldId, fv] of snapshot.fieldValues) {
+		const field = fields.find((f) => f.id === fieldId);
+		const key = field?.perstag || field?.title || fieldId;
+		values[key] = fv.value;
+		if (field?.perstag === SYNC_FIELDS.contactLink.perstag) link = fv.value ?? undefined;
+		if (field?.perstag === SYNC_FIELDS.contactState.perstag) state = fv.value ?? undefined;
+	}
+	const { links: _links, fieldValues: _ids, ...attributes } = snapshot.raw;
+	const out: IDataObject = { ...attributes, id: snapshot.id, fieldValues: values };
+	if (snapshot.tags) out.tags = snapshot.tags.map((t) => t.name);
+	if (snapshot.account !== undefined) {
+		out.accountId = snapshot.account?.id ?? null;
+		out.accountName = snapshot.account?.name ?? null;
+		out.jobTitle = snapshot.account?.jobTitle ?? null;
+	}
+	out.lists = [...snapshot.lists].map(([list, status]) => ({ list, status }));
+	out.d365Link = link ?? null;
+	const parsedLink = parseContactLink(link);
+	out.d365 = parsedLink ? { entity: parsedLink.entity, id: parsedLink.id } : null;
+	out.syncState = state ?? null;
+	out.storedState = parseState(state) ? { ...parseState(state)! } : null;
+	return out;
+}

@@ -1,0 +1,288 @@
+/**
+ * Writing a contact: create by email through `contact/sync`, or update by id (so a changed email updates the same
+ * contact), with custom fields, tags by name, list subscriptions and the account link. Every part is compared with
+ * the contact's current values first (canonical comparison) and only what differs is written.
+ */
+import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
+
+import { canonicalEmail, sameValue } from '../../shared/sync/canonical';
+import { readContactAccount, readContactTags, type ContactSnapshot } from './contactRead';
+import { encodeContactFieldValue, type ContactFieldDef } from './encode';
+import type { AcSession } from './session';
+
+export type ContactAttribute = 'firstName' | 'lastName' | 'phone';
+
+export interface DesiredContact {
+	email?: string;
+	attributes: Partial<Record<ContactAttribute, string>>;
+	/** Encoded values, one per field. */
+	fieldValues: Array<{ field: ContactFieldDef; value: string }>;
+	/** Account to link by name; undefined leaves the link alone. */
+	accountName?: string;
+	/** Job title on the account link; undefined leaves it alone. */
+	jobTitle?: string;
+	tags: string[];
+	removeTags: string[];
+	/** List ids to subscribe to. */
+	lists: string[];
+}
+
+export interface ContactWriteResult {
+	operation: 'created' | 'updated' | 'skipped';
+	reason?: string;
+	id: string;
+	email: string;
+	/** What was written: attribute names, field perstags/titles, `tags`, `lists`, `account`, `jobTitle`. */
+	changes: string[];
+	tagsAdded: string[];
+	tagsRemoved: string[];
+}
+
+export function emptyDesired(): DesiredContact {
+	return { attributes: {}, fieldValues: [], tags: [], removeTags: [], lists: [] };
+}
+
+/** Resolves custom fields given by perstag, title or id and encodes each value for its field type. */
+export async function encodeFieldValues(
+	session: AcSession,
+	node: INode,
+	entries: Array<{ key: string; value: unknown }>,
+	itemIndex: number,
+): Promise<Array<{ field: ContactFieldDef; value: string }>> {
+	const out = new Map<string, { field: ContactFieldDef; value: string }>();
+	for (const { key, value } of entries) {
+		if (String(key).trim() === '') continue;
+		const field = await session.contactField(key);
+		if (!field) {
+			throw new NodeOperationError(node, `No ActiveCampaign custom field has the personalization tag, title or id "${key}"`, {
+				itemIndex,
+				description: 'Custom fields are matched by personalization tag (e.g. LEAD_SOURCE), title or id. Check the field list under Contacts → Manage Fields.',
+			});
+		}
+		const encoded = encodeContactFieldValue(field, value);
+		if (!encoded.ok) {
+			throw new NodeOperationError(node, `Field "${field.title}" (${field.type}): ${encoded.error}`, { itemIndex });
+		}
+		out.set(field.id, { field, value: encoded.value });
+	}
+	return [...out.values()];
+}
+
+function fieldLabel(field: ContactFieldDef): string {
+	return field.perstag || field.title || field.id;
+}
+
+/** Creates the contact (`contact/sync`) or updates it by id with only what differs, then tags, lists and account. */
+export async function writeContact(
+	session: AcSession,
+	target: ContactSnapshot | undefined,
+	desired: DesiredContact,
+	itemIndex: number,
+): Promise<ContactWriteResult> {
+	const changes: string[] = [];
+	let id: string;
+	let email: string;
+	let operation: ContactWriteResult['operation'];
+
+	if (!target) {
+		if (!desired.email) {
+			throw new NodeOperationError(session.ctx.getNode(), 'An email is needed to create a contact', { itemIndex });
+		}
+		const contact: IDataObject = { email: desired.email, ...desired.attributes };
+		if (desired.fieldValues.length) {
+			contact.fieldValues = desired.fieldValues.map(({ field, value }) => ({ field: field.id, value }));
+		}
+		const body = await session.request<IDataObject>({ method: 'POST', path: '/api/3/contact/sync', body: { contact }, itemIndex });
+		const created = body.contact as IDataObject;
+		id = String(created.id);
+		email = String(created.email ?? desired.email);
+		session.forgetContactEmail(email);
+		changes.push('email', ...Object.keys(desired.attributes), ...desired.fieldValues.map(({ field }) => fieldLabel(field)));
+		operation = 'created';
+	} else {
+		id = target.id;
+		email = target.email;
+		const contact: IDataObject = {};
+		if (desired.email !== undefined && canonicalEmail(desired.email) !== canonicalEmail(target.email)) {
+			contact.email = desired.email;
+			changes.push('email');
+		}
+		for (const [name, value] of Object.entries(desired.attributes) as Array<[ContactAttribute, string]>) {
+			if (value === undefined) continue;
+			if (!sameValue(target[name], value)) {
+				contact[name] = value;
+				changes.push(name);
+			}
+		}
+		const fieldValues = desired.fieldValues.filter(({ field, value }) => !sameValue(target.fieldValues.get(field.id)?.value, value));
+		if (fieldValues.length) {
+			contact.fieldValues = fieldValues.map(({ field, value }) => ({ field: field.id, value }));
+			changes.push(...fieldValues.map(({ field }) => fieldLabel(field)));
+		}
+		if (Object.keys(contact).length) {
+			const body = await session.request<IDataObject>({ method: 'PUT', path: `/api/3/contacts/${id}`, body: { contact }, itemIndex });
+			email = String((body.contact as IDataObject | undefined)?.email ?? desired.email ?? email);
+			session.forgetContactEmail(target.email);
+		}
+		operation = 'updated';
+	}
+
+	const tagChanges = await applyTags(session, id, target, desired, itemIndex);
+	if (tagChanges.added.length || tagChanges.removed.length) changes.push('tags');
+
+	for (const listId of desired.lists) {
+		if (target?.lists.get(String(listId)) === 1) continue;
+		await session.request({
+			method: 'POST',
+			path: '/api/3/contactLists',
+			body: { contactList: { list: Number(listId), contact: Number(id), status: 1 } },
+			itemIndex,
+		});
+		if (!changes.includes('lists')) changes.push('lists');
+	}
+
+	if (desired.accountName !== undefined || desired.jobTitle !== undefined) {
+		const current = target ? (target.account !== undefined ? target.account : await readContactAccount(session, id, itemIndex)) : null;
+		changes.push(...(await linkAccount(session, id, current, desired.accountName, desired.jobTitle, itemIndex)));
+	}
+
+	if (operation === 'updated' && changes.length === 0) {
+		return { operation: 'skipped', reason: 'no changes', id, email, changes, tagsAdded: [], tagsRemoved: [] };
+	}
+	return { operation, id, email, changes, tagsAdded: tagChanges.added, tagsRemoved: tagChanges.removed };
+}
+
+async function applyTags(
+	session: AcSession,
+	contactId: string,
+	target: ContactSnapshot | undefined,
+	desired: DesiredContact,
+	itemIndex: number,
+): Promise<{ added: string[]; removed: string[] }> {
+	const added: string[] = [];
+	const removed: string[] = [];
+	const wanted = uniqueNames(desired.tags);
+	const unwanted = uniqueNames(desired.removeTags).filter((n) => !wanted.some((w) => w.toLowerCase() === n.toLowerCase()));
+	if (!wanted.length && !unwanted.length) return { added, removed };
+	const current = target ? (target.tags ?? (await readContactTags(session, contactId, itemIndex))) : [];
+	const has = (name: string) => current.find((t) => t.name.toLowerCase() === name.toLowerCase());
+	for (const name of wanted) {
+		if (has(name)) continue;
+		const tag = await session.ensureTag(name, itemIndex);
+		await session.request({
+			method: 'POST',
+			path: '/api/3/contactTags',
+			body: { contactTag: { contact: contactId, tag: tag.id } },
+			itemIndex,
+		});
+		added.push(tag.name);
+	}
+	for (const name of unwanted) {
+		const present = has(name);
+		if (!present) continue;
+		await session.request({ method: 'DELETE', path: `/api/3/contactTags/${present.contactTagId}`, itemIndex, allowNotFound: true });
+		removed.push(present.name);
+	}
+	return { added, removed };
+}
+
+export function uniqueNames(names: string[]): string[] {
+	const seen = new Set<string>();
+	const out: string[] = [];
+	for (const raw of names) {
+		const name = String(raw ?? '').trim();
+		if (!name || seen.has(name.toLowerCase())) continue;
+		seen.add(name.toLowerCase());
+		out.push(name);
+	}
+	return out;
+}
+
+/**
+ * Links a contact to an account by name (created when missing) and sets the job title on the link. A contact
+ * belongs to one account: a link to another account is moved (also when ActiveCampaign answers 422 "already
+ * associated" because the link appeared meanwhile).
+ */
+export async function linkAccount(
+	session: AcSession,
+	contactId: string,
+	current: ContactSnapshot['account'],
+	accountName: string | undefined,
+	jobTitle: string | undefined,
+	itemIndex: number,
+	accountId?: string,
+): Promise<string[]> {
+	const changes: string[] = [];
+	let targetAccountId = accountId;
+	if (targetAccountId === undefined && accountName !== undefined && accountName.trim() !== '') {
+		targetAccountId = String((await ensureAccount(session, accountName, itemIndex)).id);
+	}
+	if (targetAccountId === undefined) {
+		// Only the job title: it lives on the link, so there must be one.
+		if (current && jobTitle !== undefined && !sameValue(current.jobTitle, jobTitle)) {
+			await session.request({
+				method: 'PUT',
+				path: `/api/3/accountContacts/${current.accountContactId}`,
+				body: { accountContact: { jobTitle } },
+				itemIndex,
+			});
+			changes.push('jobTitle');
+		}
+		return changes;
+	}
+	if (current && current.id === targetAccountId) {
+		if (jobTitle !== undefined && !sameValue(current.jobTitle, jobTitle)) {
+			await session.request({
+				method: 'PUT',
+				path: `/api/3/accountContacts/${current.accountContactId}`,
+				body: { accountContact: { jobTitle } },
+				itemIndex,
+			});
+			changes.push('jobTitle');
+		}
+		return changes;
+	}
+	const move = async (link: { accountContactId: string; jobTitle: string }) => {
+		const body: IDataObject = { account: Number(targetAccountId) };
+		if (jobTitle !== undefined) body.jobTitle = jobTitle;
+		await session.request({ method: 'PUT', path: `/api/3/accountContacts/${link.accountContactId}`, body: { accountContact: body }, itemIndex });
+	};
+	if (current) {
+		await move(current);
+	} else {
+		try {
+			await session.request({
+				method: 'POST',
+				path: '/api/3/accountContacts',
+				body: { accountContact: { contact: Number(contactId), account: Number(targetAccountId), ...(jobTitle !== undefined ? { jobTitle } : {}) } },
+				itemIndex,
+			});
+		} catch (error) {
+			const text = String((error as Error).message ?? '');
+			if (!/already associated/i.test(text)) throw error;
+			const existing = await readContactAccount(session, contactId, itemIndex);
+			if (!existing) throw error;
+			if (existing.id !== targetAccountId) await move(existing);
+		}
+	}
+	changes.push('account');
+	if (jobTitle !== undefined && jobTitle !== '') changes.push('jobTitle');
+	return changes;
+}
+
+/** The account with this name, created when missing. */
+export async function ensureAccount(session: AcSession, name: string, itemIndex: number): Promise<IDataObject> {
+	const existing = await session.accountByName(name, itemIndex);
+	if (existing) return existing;
+	try {
+		const body = await session.request<IDataObject>({ method: 'POST', path: '/api/3/accounts', body: { account: { name: name.trim() } }, itemIndex });
+		const account = body.account as IDataObject;
+		session.rememberAccount(account);
+		return account;
+	} catch (error) {
+		// Names are unique: another writer created it meanwhile.
+		const again = await session.accountByName(name, itemIndex, true);
+		if (again) return again;
+		throw error;
+	}
+}

@@ -1,0 +1,380 @@
+/**
+ * Metadata one execution needs, loaded once (every list paged, no 100-item cap) and reused by every item: custom
+ * contact and account fields, tags (created on demand), lists, automations, custom object schemas. Also creates the
+ * hidden sync fields and the D365 tags when they are missing.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import { SYNC_FIELDS, SYNC_TAGS } from '../../shared/sync/state';
+import { acAllByOffset, acRequest, type AcContext, type AcRequest } from '../transport';
+import type { AccountFieldDef, ContactFieldDef, FieldOption } from './encode';
+
+export interface TagDef {
+	id: string;
+	name: string;
+}
+
+export interface NamedDef {
+	id: string;
+	name: string;
+}
+
+export interface SchemaField {
+	id: string;
+	labels?: { singular?: string; plural?: string };
+	type: string;
+	status?: string;
+	[key: string]: unknown;
+}
+
+export interface SchemaDef {
+	id: string;
+	slug: string;
+	labels?: { singular?: string; plural?: string };
+	fields: SchemaField[];
+	relationships: Array<{ id: string; namespace?: string; [key: string]: unknown }>;
+}
+
+export const ACCOUNT_LINK_LABEL = SYNC_FIELDS.accountLink.title;
+export const ACCOUNT_STATE_LABEL = SYNC_FIELDS.accountState.title;
+
+export class AcSession {
+	private contactFieldsP?: Promise<ContactFieldDef[]>;
+	private accountFieldsP?: Promise<AccountFieldDef[]>;
+	private tagsP?: Promise<Map<string, TagDef>>;
+	private listsP?: Promise<NamedDef[]>;
+	private automationsP?: Promise<NamedDef[]>;
+	private schemasP?: Promise<SchemaDef[]>;
+	private syncFieldsP?: Promise<SyncFieldIds>;
+	private readonly accountsByName = new Map<string, Promise<IDataObject | undefined>>();
+	private readonly contactsByEmail = new Map<string, Promise<IDataObject | undefined>>();
+	private readonly accountNames = new Map<string, string>();
+
+	constructor(readonly ctx: AcContext) {}
+
+	async request<T = IDataObject>(request: AcRequest): Promise<T> {
+		return await acRequest.call<AcContext, [AcRequest], Promise<T>>(this.ctx, request);
+	}
+
+	// ------------------------------------------------------------------ contact fields
+
+	async contactFields(): Promise<ContactFieldDef[]> {
+		this.contactFieldsP ??= this.loadContactFields();
+		return await this.contactFieldsP;
+	}
+
+	private async loadContactFields(): Promise<ContactFieldDef[]> {
+		const fields: ContactFieldDef[] = [];
+		const options = new Map<string, FieldOption[]>();
+		let offset = 0;
+		for (;;) {
+			const body = await this.request<IDataObject>({ method: 'GET', path: '/api/3/fields', qs: { limit: 100, offset } });
+			const page = (body.fields as IDataObject[] | undefined) ?? [];
+			for (const o of (body.fieldOptions as IDataObject[] | undefined) ?? []) {
+				const list = options.get(String(o.field)) ?? [];
+				list.push({ label: String(o.label ?? o.value ?? ''), value: String(o.value ?? o.label ?? '') });
+				options.set(String(o.field), list);
+			}
+			for (const f of page) {
+				fields.push({
+					id: String(f.id),
+					title: String(f.title ?? ''),
+					perstag: String(f.perstag ?? ''),
+					type: String(f.type ?? 'text'),
+					options: [],
+				});
+			}
+			offset += page.length;
+			const total = Number((body.meta as IDataObject | undefined)?.total);
+			if (!page.length || (Number.isFinite(total) ? offset >= total : page.length < 100)) break;
+		}
+		for (const field of fields) field.options = options.get(field.id) ?? [];
+		return fields;
+	}
+
+	/** A contact field by id, perstag (with or without `%`) or title, case-insensitive. */
+	async contactField(key: string | number): Promise<ContactFieldDef | undefined> {
+		return findContactField(await this.contactFields(), key);
+	}
+
+	/** Creates a contact field when none has this title or perstag; visible in all lists. */
+	async ensureContactField(def: { title: string; perstag?: string; type: string }): Promise<ContactFieldDef> {
+		const existing = (await this.contactField(def.perstag ?? def.title)) ?? (await this.contactField(def.title));
+		if (existing) return existing;
+		const body = await this.request<IDataObject>({
+			method: 'POST',
+			path: '/api/3/fields',
+			body: { field: { title: def.title, type: def.type, perstag: def.perstag, visible: def.type === 'hidden' ? 0 : 1 } },
+		});
+		const created = (body.field ?? (body.fields as IDataObject[] | undefined)?.[0]) as IDataObject;
+		const field: ContactFieldDef = {
+			id: String(created.id),
+			title: String(created.title ?? def.title),
+			perstag: String(created.perstag ?? def.perstag ?? ''),
+			type: String(created.type ?? def.type),
+			options: [],
+		};
+		// A field belongs to lists; relid 0 makes it available in every list.
+		await this.request({ method: 'POST', path: '/api/3/fieldRels', body: { fieldRel: { field: Number(field.id), relid: 0 } } });
+		(await this.contactFields()).push(field);
+		return field;
+	}
+
+	// ------------------------------------------------------------------ account fields
+
+	async accountFields(): Promise<AccountFieldDef[]> {
+		this.accountFieldsP ??= (async () =>
+			(await acAllByOffset(this.ctx, '/api/3/accountCustomFieldMeta', 'accountCustomFieldMeta')).map(toAccountField))();
+		return await this.accountFieldsP;
+	}
+
+	/** An account field by id or label, case-insensitive. */
+	async accountField(key: string | number): Promise<AccountFieldDef | undefined> {
+		return findAccountField(await this.accountFields(), key);
+	}
+
+	async ensureAccountField(def: { label: string; type: string }): Promise<AccountFieldDef> {
+		const existing = await this.accountField(def.label);
+		if (existing) return existing;
+		const body = await this.request<IDataObject>({
+			method: 'POST',
+			path: '/api/3/accountCustomFieldMeta',
+			body: { accountCustomFieldMetum: { fieldLabel: def.label, fieldType: def.type, isFormVisible: 0 } },
+		});
+		const field = toAccountField(body.accountCustomFieldMetum as IDataObject);
+		(await this.accountFields()).push(field);
+		return field;
+	}
+
+	// ------------------------------------------------------------------ tags
+
+	async tags(): Promise<Map<string, TagDef>> {
+		this.tagsP ??= (async () => {
+			const map = new Map<string, TagDef>();
+			for (const t of await acAllByOffset(this.ctx, '/api/3/tags', 'tags')) {
+				const def = { id: String(t.id), name: String(t.tag ?? '') };
+				if (!map.has(def.name.toLowerCase())) map.set(def.name.toLowerCase(), def);
+			}
+			return map;
+		})();
+		return await this.tagsP;
+	}
+
+	async tagByName(name: string): Promise<TagDef | undefined> {
+		return (await this.tags()).get(name.trim().toLowerCase());
+	}
+
+	async tagById(id: string): Promise<TagDef | undefined> {
+		for (const tag of (await this.tags()).values()) if (tag.id === String(id)) return tag;
+		return undefined;
+	}
+
+	/** The tag with this name, created when missing (tags are matched by name, case-insensitive). */
+	async ensureTag(name: string, itemIndex?: number): Promise<TagDef> {
+		const wanted = name.trim();
+		const existing = await this.tagByName(wanted);
+		if (existing) return existing;
+		const tags = await this.tags();
+		try {
+			const body = await this.request<IDataObject>({
+				method: 'POST',
+				path: '/api/3/tags',
+				body: { tag: { tag: wanted, tagType: 'contact', description: '' } },
+				itemIndex,
+			});
+			const tag = body.tag as IDataObject;
+			const def = { id: String(tag.id), name: String(tag.tag ?? wanted) };
+			tags.set(def.name.toLowerCase(), def);
+			return def;
+		} catch (error) {
+			// Another execution created it in the meantime.
+			const found = (await this.request<IDataObject>({
+				method: 'GET',
+				path: '/api/3/tags',
+				qs: { 'filters[search][eq]': wanted, limit: 100 },
+				itemIndex,
+			})) as { tags?: IDataObject[] };
+			const match = (found.tags ?? []).find((t) => String(t.tag).toLowerCase() === wanted.toLowerCase());
+			if (!match) throw error;
+			const def = { id: String(match.id), name: String(match.tag) };
+			tags.set(def.name.toLowerCase(), def);
+			return def;
+		}
+	}
+
+	// ------------------------------------------------------------------ lists, automations, schemas
+
+	async lists(): Promise<NamedDef[]> {
+		this.listsP ??= (async () =>
+			(await acAllByOffset(this.ctx, '/api/3/lists', 'lists')).map((l) => ({ id: String(l.id), name: String(l.name ?? '') })))();
+		return await this.listsP;
+	}
+
+	/** A list by id or name. */
+	async list(key: string | number): Promise<NamedDef | undefined> {
+		return findNamed(await this.lists(), key);
+	}
+
+	async automations(): Promise<NamedDef[]> {
+		this.automationsP ??= (async () =>
+			(await acAllByOffset(this.ctx, '/api/3/automations', 'automations')).map((a) => ({
+				id: String(a.id),
+				name: String(a.name ?? ''),
+			})))();
+		return await this.automationsP;
+	}
+
+	async automation(key: string | number): Promise<NamedDef | undefined> {
+		return findNamed(await this.automations(), key);
+	}
+
+	async schemas(refresh = false): Promise<SchemaDef[]> {
+		if (refresh) this.schemasP = undefined;
+		this.schemasP ??= (async () =>
+			(await acAllByOffset(this.ctx, '/api/3/customObjects/schemas', 'schemas', { showFields: 'all' })).map(
+				(s) => s as unknown as SchemaDef,
+			))();
+		return await this.schemasP;
+	}
+
+	/** A schema by id or slug. */
+	async schema(key: string): Promise<SchemaDef | undefined> {
+		const wanted = key.trim();
+		return (await this.schemas()).find((s) => s.id === wanted || s.slug === wanted);
+	}
+
+	// ------------------------------------------------------------------ records by key
+
+	/** The contact with this email (ActiveCampaign matches emails case-insensitively), or undefined. */
+	async contactByEmail(email: string, itemIndex?: number, fresh = false): Promise<IDataObject | undefined> {
+		const key = email.trim().toLowerCase();
+		if (fresh) this.contactsByEmail.delete(key);
+		let found = this.contactsByEmail.get(key);
+		if (!found) {
+			found = (async () => {
+				const body = await this.request<IDataObject>({ method: 'GET', path: '/api/3/contacts', qs: { email: email.trim() }, itemIndex });
+				const contacts = (body.contacts as IDataObject[] | undefined) ?? [];
+				return contacts.find((c) => String(c.email).toLowerCase() === key);
+			})();
+			this.contactsByEmail.set(key, found);
+			found.catch(() => this.contactsByEmail.delete(key));
+		}
+		return await found;
+	}
+
+	forgetContactEmail(email: string): void {
+		this.contactsByEmail.delete(email.trim().toLowerCase());
+	}
+
+	/** The account with exactly this name (case-insensitive), or undefined. */
+	async accountByName(name: string, itemIndex?: number, fresh = false): Promise<IDataObject | undefined> {
+		const key = name.trim().toLowerCase();
+		if (fresh) this.accountsByName.delete(key);
+		let found = this.accountsByName.get(key);
+		if (!found) {
+			found = (async () => {
+				for (const account of await acAllByOffset(this.ctx, '/api/3/accounts', 'accounts', { search: name.trim() }, { itemIndex })) {
+					if (String(account.name).trim().toLowerCase() === key) return account;
+				}
+				return undefined;
+			})();
+			this.accountsByName.set(key, found);
+			found.catch(() => this.accountsByName.delete(key));
+		}
+		return await found;
+	}
+
+	rememberAccount(account: IDataObject): void {
+		const name = String(account.name ?? '').trim();
+		if (!name) return;
+		this.accountsByName.set(name.toLowerCase(), Promise.resolve(account));
+		this.accountNames.set(String(account.id), name);
+	}
+
+	/** An account's name by id (cached). */
+	async accountName(id: string, itemIndex?: number): Promise<string | undefined> {
+		const known = this.accountNames.get(String(id));
+		if (known !== undefined) return known;
+		const body = await this.request<IDataObject | undefined>({ method: 'GET', path: `/api/3/accounts/${id}`, itemIndex, allowNotFound: true });
+		const account = body?.account as IDataObject | undefined;
+		if (!account) return undefined;
+		this.accountNames.set(String(id), String(account.name ?? ''));
+		return String(account.name ?? '');
+	}
+
+	// ------------------------------------------------------------------ sync fields
+
+	/** The hidden fields that hold links and sync state, and the D365 tags; created when missing (once per run). */
+	async syncFields(): Promise<SyncFieldIds> {
+		this.syncFieldsP ??= this.createSyncFields();
+		try {
+			return await this.syncFieldsP;
+		} catch (error) {
+			this.syncFieldsP = undefined;
+			throw error;
+		}
+	}
+
+	/** Only the contact fields (no account fields, no tags): what a contact write needs. */
+	async contactSyncFields(): Promise<{ link: ContactFieldDef; state: ContactFieldDef }> {
+		const link = await this.ensureContactField({ ...SYNC_FIELDS.contactLink, type: 'hidden' });
+		const state = await this.ensureContactField({ ...SYNC_FIELDS.contactState, type: 'hidden' });
+		return { link, state };
+	}
+
+	async accountSyncFields(): Promise<{ link: AccountFieldDef; state: AccountFieldDef }> {
+		const link = await this.ensureAccountField({ label: ACCOUNT_LINK_LABEL, type: 'hidden' });
+		const state = await this.ensureAccountField({ label: ACCOUNT_STATE_LABEL, type: 'hidden' });
+		return { link, state };
+	}
+
+	/** The account sync fields when they exist (reading never creates them). */
+	async accountSyncFieldsIfPresent(): Promise<{ link?: AccountFieldDef; state?: AccountFieldDef }> {
+		return { link: await this.accountField(ACCOUNT_LINK_LABEL), state: await this.accountField(ACCOUNT_STATE_LABEL) };
+	}
+
+	private async createSyncFields(): Promise<SyncFieldIds> {
+		const contact = await this.contactSyncFields();
+		const account = await this.accountSyncFields();
+		const tags: Record<string, TagDef> = {};
+		for (const name of Object.values(SYNC_TAGS)) tags[name] = await this.ensureTag(name);
+		return { contact, account, tags };
+	}
+}
+
+export interface SyncFieldIds {
+	contact: { link: ContactFieldDef; state: ContactFieldDef };
+	account: { link: AccountFieldDef; state: AccountFieldDef };
+	tags: Record<string, TagDef>;
+}
+
+export function findContactField(fields: ContactFieldDef[], key: string | number): ContactFieldDef | undefined {
+	const raw = String(key).trim();
+	if (!raw) return undefined;
+	const byId = fields.find((f) => f.id === raw);
+	if (byId) return byId;
+	const tag = raw.replace(/^%|%$/g, '').toLowerCase();
+	return fields.find((f) => f.perstag.toLowerCase() === tag) ?? fields.find((f) => f.title.toLowerCase() === raw.toLowerCase());
+}
+
+export function findAccountField(fields: AccountFieldDef[], key: string | number): AccountFieldDef | undefined {
+	const raw = String(key).trim();
+	if (!raw) return undefined;
+	return fields.find((f) => f.id === raw) ?? fields.find((f) => f.label.toLowerCase() === raw.toLowerCase());
+}
+
+function findNamed(list: NamedDef[], key: string | number): NamedDef | undefined {
+	const raw = String(key).trim();
+	return list.find((l) => l.id === raw) ?? list.find((l) => l.name.toLowerCase() === raw.toLowerCase());
+}
+
+function toAccountField(m: IDataObject): AccountFieldDef {
+	const options = Array.isArray(m.fieldOptions) ? (m.fieldOptions as unknown[]).map((o) => String(o)) : [];
+	return {
+		id: String(m.id),
+		label: String(m.fieldLabel ?? ''),
+		type: String(m.fieldType ?? 'text'),
+		options,
+		defaultCurrency: typeof m.fieldDefaultCurrency === 'string' && m.fieldDefaultCurrency ? m.fieldDefaultCurrency : undefined,
+	};
+}

@@ -1,0 +1,278 @@
+/**
+ * The single HTTP entry to ActiveCampaign. Every request of both nodes goes through {@link acRequest}: the base URL
+ * comes from the credential, the account's rate limiter (5 requests per second, shared by every execution in this
+ * process) grants each attempt, transient failures are retried a bounded number of times, and failures become
+ * NodeApiErrors with ActiveCampaign's own message and without the API key.
+ */
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHookFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+	IPollFunctions,
+	IWebhookFunctions,
+} from 'n8n-workflow';
+
+import { isTransient, type HttpFailure } from '../../shared/transport/failure';
+import { limiterFor, type RateLimiter } from '../../shared/transport/rateLimiter';
+import { DEFAULT_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
+import { toNodeApiError } from './errors';
+
+export const CREDENTIAL_NAME = 'activeCampaignSyncApi';
+
+export type AcContext = IExecuteFunctions | IPollFunctions | ILoadOptionsFunctions | IHookFunctions | IWebhookFunctions;
+
+/** ActiveCampaign's documented limit: 5 requests per second per account, whichever key or integration sends them. */
+export const ACCOUNT_REQUESTS_PER_SECOND = 5;
+
+/** The bulk importer's own per-minute limit is answered with 400 "Rate limit exceeded"; retried after the minute. */
+const BULK_RATE_LIMIT_WAIT_MS = 59_500;
+
+const MALFORMED = 'EBADJSON';
+
+const rateOverrides = new Map<string, number>();
+
+/**
+ * Changes the request rate used for one account (API URL). For embedding and tests against a simulator that
+ * allows more; real ActiveCampaign accounts allow 5 per second on every plan. `undefined` restores the default.
+ */
+export function setAccountRequestsPerSecond(apiUrl: string, requestsPerSecond: number | undefined): void {
+	const key = normalizeApiUrl(apiUrl);
+	if (requestsPerSecond === undefined) rateOverrides.delete(key);
+	else rateOverrides.set(key, requestsPerSecond);
+}
+
+export function normalizeApiUrl(apiUrl: string): string {
+	return String(apiUrl ?? '')
+		.trim()
+		.replace(/\/+$/, '')
+		.replace(/\/api\/3$/, '');
+}
+
+/** The shared limiter of the account behind this API URL. */
+export function accountLimiter(apiUrl: string): RateLimiter {
+	const key = normalizeApiUrl(apiUrl);
+	return limiterFor(`activecampaign:${key}`, rateOverrides.get(key) ?? ACCOUNT_REQUESTS_PER_SECOND, 1000);
+}
+
+interface Credentials {
+	apiUrl: string;
+	apiKey: string;
+}
+
+const credentialCache = new WeakMap<object, Promise<Credentials>>();
+
+async function credentialsOf(context: AcContext): Promise<Credentials> {
+	let cached = credentialCache.get(context);
+	if (!cached) {
+		cached = (async () => {
+			const data = await context.getCredentials(CREDENTIAL_NAME);
+			return { apiUrl: normalizeApiUrl(String(data.apiUrl ?? '')), apiKey: String(data.apiKey ?? '') };
+		})();
+		credentialCache.set(context, cached);
+		cached.catch(() => credentialCache.delete(context));
+	}
+	return await cached;
+}
+
+/** The account's API URL (for limiter keys and cache keys). */
+export async function accountUrl(context: AcContext): Promise<string> {
+	return (await credentialsOf(context)).apiUrl;
+}
+
+export interface AcRequest {
+	method: IHttpRequestMethods;
+	/** Path after the API URL: `/api/3/contacts`, `/admin/api.php`. */
+	path: string;
+	qs?: IDataObject;
+	/** JSON body, or a URL-encoded string when `form` is set. */
+	body?: IDataObject | IDataObject[] | string;
+	form?: boolean;
+	/** Set on per-item requests: the error then names the item. */
+	itemIndex?: number;
+	/** `POST /import/bulk_import`: its 400 "Rate limit exceeded" is retried after the minute. */
+	bulkImport?: boolean;
+	/** Answer `undefined` for a 404 instead of failing. */
+	allowNotFound?: boolean;
+}
+
+export interface AcResponse<T> {
+	status: number;
+	body: T;
+}
+
+function isBulkRateLimit(failure: HttpFailure): boolean {
+	if (failure.status !== 400) return false;
+	const body = failure.body as { message?: unknown } | undefined;
+	return typeof body?.message === 'string' && /rate limit exceeded/i.test(body.message);
+}
+
+class MalformedResponseError extends Error {
+	readonly code = MALFORMED;
+}
+
+/** Sends one request to ActiveCampaign and returns the status and the parsed body. */
+export async function acRequestFull<T = IDataObject>(this: AcContext, request: AcRequest): Promise<AcResponse<T> | undefined> {
+	const { apiUrl, apiKey } = await credentialsOf(this);
+	const limiter = accountLimiter(apiUrl);
+	const idempotent = request.method === 'GET' || request.method === 'PUT' || request.method === 'DELETE';
+	const options: IHttpRequestOptions = {
+		method: request.method,
+		url: `${apiUrl}${request.path}`,
+		qs: request.qs,
+		json: !request.form,
+		returnFullResponse: true,
+	};
+	if (request.body !== undefined) {
+		options.body = request.body as IHttpRequestOptions['body'];
+		if (request.form) options.headers = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' };
+	}
+
+	const outcome = await withRetry(
+		async () => {
+			await limiter.acquire();
+			const response = (await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, {
+				...options,
+				headers: options.headers ? { ...options.headers } : undefined,
+			})) as { body: unknown; statusCode: number };
+			let body = response.body;
+			if (typeof body === 'string' && body.trim() !== '') {
+				try {
+					body = JSON.parse(body);
+				} catch {
+					throw new MalformedResponseError('ActiveCampaign sent a response that is not valid JSON');
+				}
+			}
+			return { status: response.statusCode, body: (body === '' ? undefined : body) as T };
+		},
+		{
+			...DEFAULT_RETRY_POLICY,
+			shouldRetry: (failure) =>
+				isTransient(failure) ||
+				(request.bulkImport === true && isBulkRateLimit(failure)) ||
+				(failure.networkCode === MALFORMED && idempotent),
+			delayHint: (failure) => (request.bulkImport && isBulkRateLimit(failure) ? BULK_RATE_LIMIT_WAIT_MS : undefined),
+			onRetry: (failure, _attempt, delayMs) => {
+				// The account's budget is shared: when ActiveCampaign says "slow down", every caller waits.
+				if (failure.status === 429 || failure.status === 503) limiter.pause(delayMs);
+			},
+		},
+	);
+	if (outcome.ok) return outcome.value;
+	if (request.allowNotFound && outcome.failure.status === 404) return undefined;
+	const failure =
+		outcome.failure.networkCode === MALFORMED
+			? { ...outcome.failure, body: { message: 'ActiveCampaign sent a response that is not valid JSON' } }
+			: outcome.failure;
+	throw toNodeApiError(this.getNode(), failure, {
+		method: request.method,
+		path: request.path,
+		itemIndex: request.itemIndex,
+		exhausted: outcome.exhausted,
+		attempts: outcome.attempts,
+		secrets: [apiKey],
+	});
+}
+
+/** Sends one request and returns the parsed body (`undefined` for a 404 when `allowNotFound`). */
+export async function acRequest<T = IDataObject>(this: AcContext, request: AcRequest): Promise<T> {
+	const response = await acRequestFull.call<AcContext, [AcRequest], Promise<AcResponse<T> | undefined>>(this, request);
+	return response?.body as T;
+}
+
+export interface PageOptions {
+	/** Stop after this many items (undefined: all). */
+	max?: number;
+	/** Items per request, never above 100 (ActiveCampaign's maximum). */
+	pageSize?: number;
+	itemIndex?: number;
+}
+
+export const MAX_PAGE_SIZE = 100;
+
+/**
+ * Offset paging: `limit` + `offset`, until a short page, `meta.total` or `max`. Yields one page of items at a time.
+ */
+export async function* acPagesByOffset(
+	context: AcContext,
+	path: string,
+	key: string,
+	qs: IDataObject = {},
+	options: PageOptions = {},
+): AsyncGenerator<IDataObject[]> {
+	const pageSize = Math.min(options.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
+	let offset = 0;
+	let returned = 0;
+	for (;;) {
+		const want = options.max === undefined ? pageSize : Math.min(pageSize, options.max - returned);
+		if (want <= 0) return;
+		const body = await acRequest.call<AcContext, [AcRequest], Promise<IDataObject>>(context, {
+			method: 'GET',
+			path,
+			qs: { ...qs, limit: want, offset },
+			itemIndex: options.itemIndex,
+		});
+		const items = (Array.isArray(body?.[key]) ? body[key] : []) as IDataObject[];
+		if (items.length) yield items;
+		returned += items.length;
+		offset += items.length;
+		const total = totalOf(body);
+		if (items.length === 0) return;
+		if (total !== undefined ? offset >= total : items.length < want) return;
+	}
+}
+
+/** All items of an offset-paged list. */
+export async function acAllByOffset(
+	context: AcContext,
+	path: string,
+	key: string,
+	qs: IDataObject = {},
+	options: PageOptions = {},
+): Promise<IDataObject[]> {
+	const all: IDataObject[] = [];
+	for await (const page of acPagesByOffset(context, path, key, qs, options)) all.push(...page);
+	return all;
+}
+
+/**
+ * Keyset paging of contacts, the fast way on large accounts: `orders[id]=ASC` and `id_greater=<last id>`, never
+ * more than 100 per request, no cap on the total.
+ */
+export async function* acContactPages(
+	context: AcContext,
+	qs: IDataObject = {},
+	options: PageOptions = {},
+): AsyncGenerator<IDataObject[]> {
+	const pageSize = Math.min(options.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
+	let lastId = 0;
+	let returned = 0;
+	for (;;) {
+		const want = options.max === undefined ? pageSize : Math.min(pageSize, options.max - returned);
+		if (want <= 0) return;
+		const body = await acRequest.call<AcContext, [AcRequest], Promise<IDataObject>>(context, {
+			method: 'GET',
+			path: '/api/3/contacts',
+			qs: { ...qs, 'orders[id]': 'ASC', id_greater: lastId, limit: want },
+			itemIndex: options.itemIndex,
+		});
+		const contacts = (Array.isArray(body?.contacts) ? body.contacts : []) as IDataObject[];
+		if (contacts.length) yield contacts;
+		returned += contacts.length;
+		// meta.total counts the contacts matching this request (after id_greater): more remain while it exceeds the page.
+		const total = totalOf(body);
+		if (contacts.length === 0) return;
+		if (total !== undefined ? total <= contacts.length : contacts.length < want) return;
+		const next = Number(contacts[contacts.length - 1].id);
+		if (!Number.isFinite(next) || next <= lastId) return;
+		lastId = next;
+	}
+}
+
+function totalOf(body: IDataObject | undefined): number | undefined {
+	const meta = body?.meta as IDataObject | undefined;
+	const total = meta?.total === undefined || meta.total === null ? undefined : Number(meta.total);
+	return total !== undefined && Number.isFinite(total) ? total : undefined;
+}
