@@ -412,7 +412,9 @@ export class Api {
 
 	private deltaLink(table: TableDef, rawQuery: string, token: string): string {
 		const kept = rawQuery.split('&').filter((p) => p && !/^(\$skiptoken|%24skiptoken|\$deltatoken|%24deltatoken)=/i.test(p));
-		kept.push(`$deltatoken=${encodeURIComponent(token)}`);
+		// Encoded like Dataverse's links: 919042%2108%2f22%2f2017%2008%3a10%3a44
+		const encoded = encodeURIComponent(token).replace(/!/g, '%21').replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
+		kept.push(`$deltatoken=${encoded}`);
 		return `${this.base}/${table.entitySetName}?${kept.join('&')}`;
 	}
 
