@@ -1,4 +1,4 @@
-import { FV, startHarness, type Harness } from './testkit';
+import { FV, startHarness, type ApiResult, type Harness } from './testkit';
 
 describe('Dataverse simulator: queries and paging', () => {
 	let h: Harness;
@@ -21,7 +21,7 @@ describe('Dataverse simulator: queries and paging', () => {
 			let url: string | undefined = 'contacts?$select=fullname,emailaddress1';
 			let requests = 0;
 			while (url) {
-				const r = await h.call('GET', url, { headers: { Prefer: 'odata.maxpagesize=5000' } });
+				const r: ApiResult = await h.call('GET', url, { headers: { Prefer: 'odata.maxpagesize=5000' } });
 				requests++;
 				expect(r.status).toBe(200);
 				expect(r.headers.get('preference-applied')).toBe('odata.maxpagesize=5000');
@@ -68,7 +68,7 @@ describe('Dataverse simulator: queries and paging', () => {
 			let url: string | undefined = first.json['@odata.nextLink'];
 			let total = ids.size;
 			while (url) {
-				const r = await h.call('GET', url, { headers: { Prefer: 'odata.maxpagesize=1000' } });
+				const r: ApiResult = await h.call('GET', url, { headers: { Prefer: 'odata.maxpagesize=1000' } });
 				for (const c of r.json.value) {
 					expect(ids.has(c.contactid)).toBe(false);
 					ids.add(c.contactid);
