@@ -10,7 +10,7 @@ describe('ActiveCampaign simulator: accounts', () => {
 
 	it('lists accounts with search (name contains) and count_deals, meta.total a string', async () => {
 		const all = await ac.api('GET', '/api/3/accounts');
-		expect(all.body.accounts.map((a: J) => a.name)).toEqual(['Contoso Ltd', 'Fabrikam Inc', 'Tailspin Toys', 'Wide World Importers', 'Proseware Inc']);
+		expect(all.body.accounts.map((a: J) => a.name)).toEqual(['Contoso Ltd', 'Fabrikam Inc', 'Proseware Inc', 'Trey Research', 'Coho Winery']);
 		expect(all.body.meta.total).toBe('5');
 		expect(all.body.accounts[0]).toMatchObject({ id: '1', accountUrl: 'https://www.contoso.com', contactCount: '0' });
 		expect(all.body.accounts[0].createdTimestamp).toMatch(/-05:00$/);

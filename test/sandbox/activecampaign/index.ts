@@ -146,7 +146,10 @@ class ActiveCampaignSimulatorImpl implements ActiveCampaignSimulator {
 	}
 
 	private resetState({ seed: seedName, settings }: { seed: string; settings?: Record<string, unknown> }): void {
-		if (seedName !== 'demo' && seedName !== 'empty') throw new Error(`Unknown ActiveCampaign seed "${seedName}" (use demo or empty)`);
+		if (seedName !== 'demo' && seedName !== 'empty') {
+			console.warn(`[sandbox:activecampaign] unknown seed "${seedName}"; using "demo" (known: demo, empty)`);
+			seedName = 'demo';
+		}
 		const ctx = this.ctx;
 		this.importer.reset();
 		ctx.webhooks.reset();

@@ -35,17 +35,17 @@ function seedService(ctx: AcContext, clock: SeedClock): AcService {
 
 /** The people the Dynamics 365 simulator also seeds (same names and emails). */
 export const SHARED_PEOPLE = [
-	{ firstName: 'Maria', lastName: 'Garcia', email: 'maria.garcia@contoso.com', phone: '+1 425 555 0101', account: 'Contoso Ltd', jobTitle: 'Marketing Director' },
-	{ firstName: 'Li', lastName: 'Wei', email: 'li.wei@fabrikam.com', phone: '+1 425 555 0102', account: 'Fabrikam Inc', jobTitle: 'Purchasing Manager' },
-	{ firstName: 'Sam', lastName: 'Taylor', email: 'sam.taylor@adatum.com', phone: '+1 425 555 0103', account: undefined, jobTitle: 'IT Manager' },
-	{ firstName: 'Priya', lastName: 'Patel', email: 'priya.patel@litware.com', phone: '+1 425 555 0104', account: undefined, jobTitle: 'Operations Lead' },
-	{ firstName: 'Jonas', lastName: 'Berg', email: 'jonas.berg@northwind.com', phone: '+1 425 555 0105', account: undefined, jobTitle: 'Founder' },
+	{ firstName: 'Maria', lastName: 'Garcia', email: 'maria.garcia@contoso.com', phone: '+1 206 555 0101', account: 'Contoso Ltd', jobTitle: 'Head of Marketing' },
+	{ firstName: 'Li', lastName: 'Wei', email: 'li.wei@fabrikam.com', phone: '+1 416 555 0111', account: 'Fabrikam Inc', jobTitle: 'Data Analyst' },
+	{ firstName: 'Sam', lastName: 'Taylor', email: 'sam.taylor@adatum.com', phone: '+44 20 7946 0121', account: undefined, jobTitle: 'Procurement Manager' },
+	{ firstName: 'Priya', lastName: 'Patel', email: 'priya.patel@litware.com', phone: '+1 512 555 0131', account: undefined, jobTitle: 'Operations Manager' },
+	{ firstName: 'Jonas', lastName: 'Berg', email: 'jonas.berg@northwind.com', phone: '+46 8 555 0141', account: undefined, jobTitle: 'Supply Chain Director' },
 ];
 
 const AC_ONLY_NAMES = [
-	'Alex Johnson',
-	'Emma Wilson',
-	'Noah Brown',
+	'Diego Alvarez',
+	'Hana Suzuki',
+	'Victor Nguyen',
 	'Olivia Martinez',
 	'Liam Anderson',
 	'Ava Thomas',
@@ -100,12 +100,13 @@ export const DEMO_ACCOUNT_FIELDS: Array<{ label: string; type: AccountFieldType;
 export const DEMO_LISTS = ['Newsletter', 'Customers'];
 export const DEMO_AUTOMATIONS = ['Welcome Series', 'D365 Sales Follow-up', 'Webinar Invite'];
 
+/** Contoso and Fabrikam match the Dynamics 365 demo accounts; the other three exist only in ActiveCampaign. */
 const DEMO_ACCOUNTS: Array<{ name: string; url: string; industry: string; revenueCents: number; employees: number }> = [
-	{ name: 'Contoso Ltd', url: 'https://www.contoso.com', industry: 'Manufacturing', revenueCents: 125_000_000_00, employees: 5200 },
-	{ name: 'Fabrikam Inc', url: 'https://www.fabrikam.com', industry: 'Software', revenueCents: 48_000_000_00, employees: 850 },
-	{ name: 'Tailspin Toys', url: 'https://www.tailspintoys.example.com', industry: 'Retail', revenueCents: 9_500_000_00, employees: 120 },
-	{ name: 'Wide World Importers', url: 'https://www.wideworldimporters.example.com', industry: 'Retail', revenueCents: 31_000_000_00, employees: 410 },
+	{ name: 'Contoso Ltd', url: 'https://www.contoso.com', industry: 'Manufacturing', revenueCents: 12_500_000_00, employees: 850 },
+	{ name: 'Fabrikam Inc', url: 'https://www.fabrikam.com', industry: 'Software', revenueCents: 48_000_000_00, employees: 2300 },
 	{ name: 'Proseware Inc', url: 'https://www.proseware.example.com', industry: 'Healthcare', revenueCents: 12_250_000_00, employees: 95 },
+	{ name: 'Trey Research', url: 'https://www.treyresearch.example.com', industry: 'Software', revenueCents: 9_500_000_00, employees: 120 },
+	{ name: 'Coho Winery', url: 'https://www.cohowinery.example.com', industry: 'Retail', revenueCents: 3_100_000_00, employees: 40 },
 ];
 
 /** Lists, tags, fields, automations, account fields, campaigns and messages: present in both seeds. */
@@ -231,7 +232,7 @@ function seedDemo(ctx: AcContext, clock: SeedClock): void {
 		...SHARED_PEOPLE,
 		...AC_ONLY_NAMES.map((full, i) => {
 			const [firstName, lastName] = full.split(' ');
-			const accountNames = ['Tailspin Toys', 'Wide World Importers', 'Proseware Inc', undefined];
+			const accountNames = ['Proseware Inc', 'Trey Research', 'Coho Winery', undefined];
 			return {
 				firstName,
 				lastName,
@@ -255,7 +256,8 @@ function seedDemo(ctx: AcContext, clock: SeedClock): void {
 			{ field: field('PREFERRED_CHANNEL'), value: random.pick(channels) },
 		];
 		if (i % 2 === 0) fieldValues.push({ field: field('INTERESTS'), value: '||CRM||Automation||' });
-		if (i % 3 === 0) fieldValues.push({ field: field('BIRTHDAY'), value: `19${70 + (i % 25)}-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 27) + 1).padStart(2, '0')}` });
+		if (i === 0) fieldValues.push({ field: field('BIRTHDAY'), value: '1986-04-12' });
+		else if (i % 3 === 0) fieldValues.push({ field: field('BIRTHDAY'), value: `19${70 + (i % 25)}-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 27) + 1).padStart(2, '0')}` });
 		if (i % 4 === 0) fieldValues.push({ field: field('ANNUAL_BUDGET'), value: String(5000 + i * 2500) });
 		if (i % 5 === 1) fieldValues.push({ field: field('LAST_WEBINAR'), value: ctx.time.iso(SEED_BASE + 10 * DAY + i * 3_600_000)! });
 		if (i === 0) fieldValues.push({ field: field('NOTES'), value: 'Met at the Contoso trade show; interested in the automation add-on.' });

@@ -67,7 +67,7 @@ describe('ActiveCampaign simulator: seeds and control endpoints', () => {
 		const byEmail = (await ac.control('GET', '/state/contacts?email=MARIA.GARCIA@contoso.com')).body.contacts[0];
 		expect(byEmail).toMatchObject({
 			tags: ['Customer'],
-			account: { name: 'Contoso Ltd', jobTitle: 'Marketing Director' },
+			account: { name: 'Contoso Ltd', jobTitle: 'Head of Marketing' },
 			lists: [
 				{ list: '1', name: 'Newsletter', status: 1 },
 				{ list: '2', name: 'Customers', status: 1 },
@@ -80,7 +80,7 @@ describe('ActiveCampaign simulator: seeds and control endpoints', () => {
 		expect(list.contacts).toHaveLength(2);
 		const accounts = (await ac.control('GET', '/state/accounts')).body.accounts;
 		expect(accounts[0]).toMatchObject({ name: 'Contoso Ltd', contacts: ['1'] });
-		expect(accounts[0].customFields.find((f: J) => f.label === 'Annual Revenue')).toMatchObject({ value: 12500000000, currency: 'usd' });
+		expect(accounts[0].customFields.find((f: J) => f.label === 'Annual Revenue')).toMatchObject({ value: 1250000000, currency: 'usd' });
 		expect((await ac.control('GET', '/state/imports')).body.imports).toEqual([]);
 		expect((await ac.control('GET', '/state/webhookDeliveries')).body.deliveries).toEqual([]);
 	});

@@ -111,7 +111,7 @@ export function applySettings(target: AcSettings, patch: Record<string, unknown>
 				: current === null || key === 'retryAfterSeconds'
 					? value === null || typeof value === 'number'
 					: typeof value === typeof current;
-		if (!ok) {
+		if (!ok || (key === 'timezoneOffset' && !/^[+-]\d{2}:?\d{2}$/.test(String(value)))) {
 			ignored.push(key);
 			continue;
 		}

@@ -277,10 +277,11 @@ function listContacts(ctx: AcContext, req: SandboxRequest): SandboxResponse {
 	] as const) {
 		const raw = q.get(param);
 		if (raw === null || raw === '') continue;
-		const bound = ctx.time.parse(raw);
-		if (bound === undefined) {
+		const parsed = ctx.time.parse(raw);
+		if (parsed === undefined) {
 			return message(400, `${param} must be a date: YYYY-MM-DD, YYYY-MM-DD HH:MM:SS (account time) or ISO-8601.`);
 		}
+		const bound = toSecond(parsed);
 		const inclusive = settings.dateFilterInclusive;
 		predicates.push((c) => {
 			const at = toSecond(c[key]);
