@@ -148,8 +148,8 @@ class ActiveCampaignSimulatorImpl implements ActiveCampaignSimulator {
 	private resetState({ seed: seedName, settings }: { seed: string; settings?: Record<string, unknown> }): void {
 		if (seedName !== 'demo' && seedName !== 'empty') {
 			console.warn(`[sandbox:activecampaign] unknown seed "${seedName}"; using "demo" (known: demo, empty)`);
-			seedName = 'demo';
 		}
+		const seedKey: AcSeedName = seedName === 'empty' ? 'empty' : 'demo';
 		const ctx = this.ctx;
 		this.importer.reset();
 		ctx.webhooks.reset();
@@ -158,11 +158,11 @@ class ActiveCampaignSimulatorImpl implements ActiveCampaignSimulator {
 		applySettings(ctx.settings, (this.options.settings ?? {}) as Record<string, unknown>);
 		if (settings) applySettings(ctx.settings, settings);
 		ctx.refreshTime();
-		ctx.random = new SeededRandom(`activecampaign-${seedName}`);
+		ctx.random = new SeededRandom(`activecampaign-${seedKey}`);
 		this.configureLimits();
 		this.bucket.reset();
-		seed(ctx, seedName);
-		this.currentSeed = seedName;
+		seed(ctx, seedKey);
+		this.currentSeed = seedKey;
 	}
 
 	private configureLimits(): void {
