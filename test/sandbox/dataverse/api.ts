@@ -196,10 +196,7 @@ export class Api {
 
 	private createRecord(table: TableDef, req: ApiRequest, ctx: OpContext, call: CallContext): ApiResponse {
 		const body = this.readJson(req, table);
-		if (req.headers['if-none-match'] === '*' || req.headers['if-match']) {
-			// Conditional headers are meaningless on POST; Dataverse ignores them.
-		}
-		const row = this.engine.create(table, body, ctx);
+		const row = this.engine.store.transaction(() => this.engine.create(table, body, ctx));
 		return this.writeResponse(table, row, 201, req, ctx, call);
 	}
 

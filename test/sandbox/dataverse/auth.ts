@@ -338,7 +338,9 @@ export class Auth {
 				: reason === 'expired'
 					? 'The access token has expired. Acquire a new token and retry.'
 					: 'The access token is not valid.';
-		return json(401, { error: { code: '', message } }, { 'WWW-Authenticate': challenge, 'OData-Version': '4.0' });
+		const response = json(401, { error: { code: '', message } }, { 'WWW-Authenticate': challenge, 'OData-Version': '4.0' });
+		response.headers!['Content-Type'] = 'application/json; odata.metadata=minimal';
+		return response;
 	}
 }
 

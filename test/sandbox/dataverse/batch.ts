@@ -3,7 +3,8 @@
  * Change sets run atomically with Content-ID ($n) references; the batch stops at the first failure unless
  * `Prefer: odata.continue-on-error` is sent.
  */
-import type { SeededRandom } from '../core/random';
+import { randomUUID } from 'node:crypto';
+
 import type { Api, ApiRequest, ApiResponse, CallContext } from './api';
 import { DataverseError, errors } from './errors';
 
@@ -154,10 +155,7 @@ class ChangeSetFailed extends Error {
 }
 
 export class BatchProcessor {
-	constructor(
-		private readonly api: Api,
-		public random: SeededRandom,
-	) {}
+	constructor(private readonly api: Api) {}
 
 	private toRequest(part: HttpPart, refs?: Map<string, string>): ApiRequest {
 		const parsed = relativeUrl(part.url);
@@ -194,7 +192,7 @@ export class BatchProcessor {
 			}
 		}
 		const continueOnError = /odata\.continue-on-error/i.test(req.headers.prefer ?? '') && !/odata\.continue-on-error\s*=\s*false/i.test(req.headers.prefer ?? '');
-		const outer = `batchresponse_${this.random.guid()}`;
+		const outer = `batchresponse_${randomUUID()}`;
 		const chunks: string[] = [];
 		let failure: ApiResponse | undefined;
 		const inner: CallContext = { caller: call.caller, inBatch: true };
@@ -215,7 +213,7 @@ export class BatchProcessor {
 				}
 				continue;
 			}
-			const csBoundary = `changesetresponse_${this.random.guid()}`;
+			const csBoundary = `changesetresponse_${randomUUID()}`;
 			const refs = new Map<string, string>();
 			const responses: Array<{ r: ApiResponse; id?: string }> = [];
 			try {

@@ -240,6 +240,18 @@ describe('Dataverse simulator: create, retrieve, update, upsert, delete', () => 
 		expect(r.status).toBe(204);
 	});
 
+	it('enforces SystemRequired columns: ownerid defaults to the caller, can be reassigned, cannot be cleared', async () => {
+		const sales = (await h.call('GET', "systemusers?$filter=fullname eq 'Sales User'&$select=systemuserid")).json.value[0].systemuserid;
+		let r = await h.call('POST', 'contacts?$select=_ownerid_value', {
+			body: { lastname: 'Owned', 'ownerid@odata.bind': `/systemusers(${sales})` },
+			headers: { Prefer: 'return=representation' },
+		});
+		expect(r.json._ownerid_value).toBe(sales);
+		r = await h.call('PATCH', `contacts(${r.json.contactid})`, { body: { 'ownerid@odata.bind': null }, headers: { 'If-Match': '*' } });
+		expect(r.status).toBe(400);
+		expect(r.json.error.message).toBe("Attribute 'ownerid' cannot be set to NULL");
+	});
+
 	it('validates lengths (0x80044331), types (0x80048d19) and option values (0x8004431a)', async () => {
 		let r = await h.call('POST', 'contacts', { body: { lastname: 'x'.repeat(51) } });
 		expect(r.status).toBe(400);

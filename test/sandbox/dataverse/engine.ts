@@ -40,6 +40,8 @@ export interface OpContext {
 	prefs: Preferences;
 	/** Resolves a `$n` Content-ID reference inside a batch change set to an entity path such as `contacts(<id>)`. */
 	resolveContentId?: (ref: string) => string | undefined;
+	/** Per-request cache of child rows grouped by parent id, for collection-valued $expand. */
+	groups?: Map<string, Map<string, Row[]>>;
 }
 
 export interface EngineState {
@@ -529,10 +531,21 @@ export class Engine {
 		const coll = this.schema.collections(table).get(item.nav)!;
 		this.checkPrivilege(ctx.caller, 'Read', coll.table);
 		const column = coll.column.logicalName;
-		let children = [...this.store.rows(coll.table.logicalName).values()].filter((r) => {
-			const v = r.values[column];
-			return isLookupValue(v) && v.id === row.id;
-		});
+		ctx.groups = ctx.groups ?? new Map();
+		const groupKey = `${coll.table.logicalName}.${column}`;
+		let grouped = ctx.groups.get(groupKey);
+		if (!grouped) {
+			grouped = new Map();
+			for (const r of this.store.rows(coll.table.logicalName).values()) {
+				const v = r.values[column];
+				if (!isLookupValue(v) || v.table !== table.logicalName) continue;
+				const list = grouped.get(v.id) ?? [];
+				list.push(r);
+				grouped.set(v.id, list);
+			}
+			ctx.groups.set(groupKey, grouped);
+		}
+		let children = grouped.get(row.id) ?? [];
 		if (item.filter) {
 			const predicate = this.compile(coll.table, item.filter, {}, ctx);
 			children = children.filter(predicate);

@@ -2,6 +2,8 @@
  * The Microsoft Dataverse (Dynamics 365) Web API simulator: token endpoint, `/api/data/v9.2`, service protection
  * limits per user, and control endpoints under `/__sandbox/`. See README.md in this folder.
  */
+import { randomUUID } from 'node:crypto';
+
 import type { Clock } from '../core/clock';
 import { bodyJson, json, Router, type SandboxRequest, type SandboxResponse } from '../core/http';
 import { ConcurrencyGauge, SlidingWindowCounter, SlidingWindowSum } from '../core/limits';
@@ -105,7 +107,7 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 		};
 		this.engine = new Engine(this.schema, this.store, clock, this.random, state);
 		this.api = new Api(this.engine);
-		this.batch = new BatchProcessor(this.api, this.random);
+		this.batch = new BatchProcessor(this.api);
 		this.api.batch = (req, call) => this.batch.execute(req, call);
 		this.api.bulk = bulkHandler(this.api);
 		this.api.whoAmI = (caller) => ({ BusinessUnitId: IDS.businessUnit, UserId: caller.userId, OrganizationId: IDS.organization });
@@ -136,7 +138,6 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 	private resetState(seed: string): void {
 		this.random = new SeededRandom(`dataverse:${seed}`);
 		this.engine.random = this.random;
-		this.batch.random = this.random;
 		this.store.clear();
 		for (const t of this.schema.tables) this.store.setKeys(t.logicalName, []);
 		this.engine.state.changeTracking = new Map(this.schema.tables.map((t) => [t.logicalName, t.changeTrackingDefault]));
@@ -360,7 +361,7 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 		this.operations.set(req, this.countOperations(apiReq));
 		const response = this.api.handle(apiReq, { caller });
 		const l = this.limits.enabled ? this.userLimits(caller.userId) : undefined;
-		const extra: Record<string, string> = { 'x-ms-dop-hint': String(this.limits.dopHint), REQ_ID: this.random.guid() };
+		const extra: Record<string, string> = { 'x-ms-dop-hint': String(this.limits.dopHint), REQ_ID: randomUUID() };
 		if (l) {
 			extra['x-ms-ratelimit-burst-remaining-xrm-requests'] = String(Math.max(0, this.limits.requestsPerWindow - l.requests.count));
 			extra['x-ms-ratelimit-time-remaining-xrm-requests'] = (Math.max(0, this.limits.executionTimeMsPerWindow - l.execution.total) / 1000).toFixed(2);

@@ -97,6 +97,12 @@ describe('Dataverse simulator: queries and paging', () => {
 			expect(r.json['@odata.nextLink']).toBeDefined();
 		});
 
+		it('caps odata.maxpagesize at 5000', async () => {
+			const r = await h.call('GET', 'contacts?$select=fullname', { headers: { Prefer: 'odata.maxpagesize=9000' } });
+			expect(r.status).toBe(200);
+			expect(r.headers.get('preference-applied')).toBe('odata.maxpagesize=5000');
+		});
+
 		it('$skip is not supported (400)', async () => {
 			const r = await h.call('GET', 'contacts?$skip=5');
 			expect(r.status).toBe(400);
