@@ -3,9 +3,8 @@
  * is an error for that record, never a guess. Empty values (null, undefined, '') convert to null on both sides
  * (clearing the target field).
  */
-import { DateTime, FixedOffsetZone, IANAZone } from 'luxon';
-
 import type { ActiveCampaignType, DynamicsType } from './fieldTypes';
+import { isDay, localDate, localIso, parseInstant, startOfDay, utcIso, zoneOf } from './time';
 
 export interface ConversionContext {
 	/**
@@ -73,11 +72,10 @@ export function toActiveCampaign(
 			return ok(String(day));
 		}
 		case 'datetime': {
-			const instant = parseInstant(value);
-			if (!instant) return fail(`${JSON.stringify(value)} is not a date and time`);
-			const local = instant.setZone(zoneOf(context.timeZone));
-			if (acType === 'date') return ok(local.toISODate());
-			return ok(local.toISO({ suppressMilliseconds: true }));
+			const instant = parseInstant(String(value), zoneOf('UTC'));
+			if (instant === undefined) return fail(`${JSON.stringify(value)} is not a date and time`);
+			const zone = zoneOf(context.timeZone);
+			return ok(acType === 'date' ? localDate(instant, zone) : localIso(instant, zone));
 		}
 		case 'picklist':
 		case 'state':
@@ -138,21 +136,23 @@ export function toDynamics(
 		}
 		case 'dateonly': {
 			if (acType === 'datetime') {
-				const instant = parseInstant(value, context);
-				if (!instant) return fail(`${JSON.stringify(value)} is not a date and time`);
-				return ok(instant.setZone(zoneOf(context.timeZone)).toISODate());
+				const zone = zoneOf(context.timeZone);
+				const instant = parseInstant(String(value), zone);
+				if (instant === undefined) return fail(`${JSON.stringify(value)} is not a date and time`);
+				return ok(localDate(instant, zone));
 			}
 			const day = parseDay(value);
 			return day ? ok(day) : fail(`${JSON.stringify(value)} is not a date (YYYY-MM-DD)`);
 		}
 		case 'datetime': {
+			const zone = zoneOf(context.timeZone);
 			if (acType === 'date') {
 				const day = parseDay(value);
-				if (!day) return fail(`${JSON.stringify(value)} is not a date (YYYY-MM-DD)`);
-				return ok(utcIso(DateTime.fromISO(day, { zone: zoneOf(context.timeZone) })));
+				const midnight = day === undefined ? undefined : startOfDay(day, zone);
+				return midnight === undefined ? fail(`${JSON.stringify(value)} is not a date (YYYY-MM-DD)`) : ok(utcIso(midnight));
 			}
-			const instant = parseInstant(value, context);
-			return instant ? ok(utcIso(instant)) : fail(`${JSON.stringify(value)} is not a date and time`);
+			const instant = parseInstant(String(value), zone);
+			return instant === undefined ? fail(`${JSON.stringify(value)} is not a date and time`) : ok(utcIso(instant));
 		}
 		case 'picklist':
 		case 'state':
@@ -200,33 +200,7 @@ export function toBoolean(value: unknown): boolean | undefined {
 function parseDay(value: unknown): string | undefined {
 	const text = String(value).trim();
 	const match = /^(\d{4}-\d{2}-\d{2})(?:$|T00:00:00(?:\.0+)?(?:Z|[+-]00:?00)?$)/.exec(text);
-	if (!match) return undefined;
-	return DateTime.fromISO(match[1], { zone: 'utc' }).isValid ? match[1] : undefined;
-}
-
-function parseInstant(value: unknown, context?: ConversionContext): DateTime | undefined {
-	const text = String(value).trim().replace(' ', 'T');
-	if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text)) return undefined;
-	// A time without an offset is ActiveCampaign account time.
-	const zone = context ? zoneOf(context.timeZone) : 'utc';
-	const parsed = DateTime.fromISO(text, { zone, setZone: true });
-	return parsed.isValid ? parsed : undefined;
-}
-
-function utcIso(value: DateTime): string {
-	return value.toUTC().toISO({ suppressMilliseconds: true })!.replace('+00:00', 'Z');
-}
-
-export function zoneOf(timeZone: string): IANAZone | FixedOffsetZone {
-	const spec = timeZone.trim();
-	const offset = /^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$/i.exec(spec);
-	if (offset) {
-		const minutes = (Number(offset[2]) * 60 + Number(offset[3] ?? 0)) * (offset[1] === '-' ? -1 : 1);
-		return FixedOffsetZone.instance(minutes);
-	}
-	if (/^(utc|gmt|z)?$/i.test(spec)) return FixedOffsetZone.utcInstance;
-	const zone = IANAZone.create(spec);
-	return zone.isValid ? zone : FixedOffsetZone.utcInstance;
+	return match && isDay(match[1]) ? match[1] : undefined;
 }
 
 function labelOf(value: unknown, formatted: string | undefined, options?: OptionLabels): string | undefined {

@@ -11,9 +11,8 @@ import { SKIP_REASONS, type ConflictPolicy, type LeadContactPrecedence, type Syn
 import type { Entity, FieldPair, MappingDefinition } from './mapping';
 import { pairsForStep, stepAllowed } from './mapping';
 import {
-	activeCampaignStateHash,
+	ActiveCampaignReader,
 	dynamicsStateHash,
-	readActiveCampaign,
 	readDynamics,
 	readTags,
 } from './records';
@@ -65,6 +64,8 @@ export interface PreparedMapping {
 	activeCampaignHashFields: string[];
 	conversion: ConversionContext;
 	policy: { conflict: ConflictPolicy; precedence: LeadContactPrecedence };
+	/** Reads ActiveCampaign records of this run (remembers where each custom field is). */
+	activeCampaignReader: ActiveCampaignReader;
 }
 
 export function prepareMapping(definition: MappingDefinition, pairs: FieldPair[], step: SyncDirection): PreparedMapping {
@@ -76,6 +77,7 @@ export function prepareMapping(definition: MappingDefinition, pairs: FieldPair[]
 		activeCampaignHashFields: [...new Set(pairs.map((p) => p.activeCampaign.key))],
 		conversion: { timeZone: definition.timeZone || 'UTC' },
 		policy: { conflict: definition.conflictPolicy ?? 'dynamicsWins', precedence: definition.precedence ?? 'contact' },
+		activeCampaignReader: new ActiveCampaignReader(),
 	};
 }
 
@@ -192,11 +194,13 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 	const id = source.id === undefined || source.id === null ? '' : String(source.id);
 	if (!id) return { kind: 'error', message: 'The input is not an ActiveCampaign record: it has no id', problems: ['missing id'] };
 
+	const reader = prepared.activeCampaignReader;
+	const read = (key: string) => reader.read(source, key);
 	const match: IDataObject = { acId: id };
 	let stored: StoredState | undefined;
 	const tags: string[] = [];
 	if (entity === 'lead' || entity === 'contact') {
-		const link = parseContactLink(readActiveCampaign(source, SYNC_FIELDS.contactLink.perstag) ?? readActiveCampaign(source, SYNC_FIELDS.contactLink.title));
+		const link = parseContactLink(read(SYNC_FIELDS.contactLink.perstag) ?? read(SYNC_FIELDS.contactLink.title));
 		const target = link?.entity ?? untaggedTarget(readTags(source), definition);
 		if (!target) {
 			return {
@@ -207,7 +211,7 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 		if (target !== entity) return { kind: 'skipped', reason: `belongs to the ${target} sync (linked or tagged as a Dynamics ${target})` };
 		if (link) {
 			match.d365Id = link.id;
-			stored = parseState(readActiveCampaign(source, SYNC_FIELDS.contactState.perstag) ?? readActiveCampaign(source, SYNC_FIELDS.contactState.title));
+			stored = parseState(read(SYNC_FIELDS.contactState.perstag) ?? read(SYNC_FIELDS.contactState.title));
 		} else {
 			tags.push(entity === 'lead' ? SYNC_TAGS.lead : SYNC_TAGS.contact, SYNC_TAGS.pulledFromActiveCampaign);
 		}
@@ -216,10 +220,10 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 		if (!email) return { kind: 'skipped', reason: 'no email address' };
 		match.email = email;
 	} else if (entity === 'account') {
-		const linked = readActiveCampaign(source, SYNC_FIELDS.accountLink.title);
+		const linked = read(SYNC_FIELDS.accountLink.title);
 		if (isGuid(linked)) {
 			match.d365Id = String(linked).toLowerCase();
-			stored = parseState(readActiveCampaign(source, SYNC_FIELDS.accountState.title));
+			stored = parseState(read(SYNC_FIELDS.accountState.title));
 		}
 		match.d365Entity = 'account';
 		const name = typeof source.name === 'string' ? source.name.trim() : '';
@@ -227,17 +231,17 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 		match.name = name;
 	}
 
-	const scope = matchCriteria(definition.criteria?.activeCampaign ?? [], (field) => readActiveCampaign(source, field));
+	const scope = matchCriteria(definition.criteria?.activeCampaign ?? [], read);
 	if (!scope.matched) return { kind: 'skipped', reason: scope.reason };
 
-	const hash = activeCampaignStateHash(source, prepared.activeCampaignHashFields);
+	const hash = reader.stateHash(source, prepared.activeCampaignHashFields);
 	if (stored && stored.acHash === hash) return { kind: 'skipped', reason: SKIP_REASONS.unchanged };
 
 	const record: IDataObject = {};
 	const problems: string[] = [];
 	for (const pair of prepared.stepPairs) {
 		const converted = toDynamics(
-			readActiveCampaign(source, pair.activeCampaign.key),
+			read(pair.activeCampaign.key),
 			pair.activeCampaign.type,
 			pair.dynamics.type,
 			prepared.conversion,

@@ -8,28 +8,49 @@ import { stateHash } from './state';
 
 export const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
 
+interface DynamicsAccessor {
+	column: string;
+	formattedKey: string;
+	lookupKey: string;
+	lookupFormattedKey: string;
+}
+
+const accessors = new Map<string, DynamicsAccessor>();
+
+function accessor(column: string): DynamicsAccessor {
+	let a = accessors.get(column);
+	if (!a) {
+		const lookupKey = `_${column}_value`;
+		a = { column, formattedKey: `${column}${FORMATTED}`, lookupKey, lookupFormattedKey: `${lookupKey}${FORMATTED}` };
+		accessors.set(column, a);
+	}
+	return a;
+}
+
 /**
  * A Dataverse column's value and formatted value. Lookups are named by their column (`parentcustomerid`) and read
  * from `_parentcustomerid_value`; their comparable value is the related record's name (the formatted value).
  */
 export function readDynamics(record: IDataObject, column: string): { value: unknown; formatted?: string } {
-	if (column in record) {
-		const formatted = record[`${column}${FORMATTED}`];
-		return { value: record[column], formatted: typeof formatted === 'string' ? formatted : undefined };
+	const a = accessor(column);
+	if (record[a.column] !== undefined || a.column in record) {
+		const formatted = record[a.formattedKey];
+		return { value: record[a.column], formatted: typeof formatted === 'string' ? formatted : undefined };
 	}
-	const lookup = `_${column}_value`;
-	if (lookup in record) {
-		const formatted = record[`${lookup}${FORMATTED}`];
-		return { value: record[lookup], formatted: typeof formatted === 'string' ? formatted : undefined };
+	if (a.lookupKey in record) {
+		const formatted = record[a.lookupFormattedKey];
+		return { value: record[a.lookupKey], formatted: typeof formatted === 'string' ? formatted : undefined };
 	}
 	return { value: undefined };
 }
 
 /** The value of a Dataverse column as it takes part in the state hash: lookups by name, everything else raw. */
 export function dynamicsHashValue(record: IDataObject, column: string): unknown {
-	const lookup = `_${column}_value`;
-	if (!(column in record) && lookup in record) return record[`${lookup}${FORMATTED}`] ?? record[lookup];
-	return record[column];
+	const a = accessor(column);
+	if (record[a.column] === undefined && !(a.column in record) && a.lookupKey in record) {
+		return record[a.lookupFormattedKey] ?? record[a.lookupKey];
+	}
+	return record[a.column];
 }
 
 /** The state hash of a Dataverse record over the given columns. */
@@ -70,25 +91,39 @@ const STANDARD_KEYS = new Set([
  * `fields` arrays (`{field, value}`, `{customFieldId, fieldValue}`, custom-object `{id, value}`), or a `fields`
  * object keyed by tag or title.
  */
-export function readActiveCampaign(record: IDataObject, key: string): unknown {
+export function readActiveCampaign(
+	record: IDataObject,
+	key: string,
+	index: CustomFieldIndex = customFieldIndex(record),
+): unknown {
 	if (STANDARD_KEYS.has(key) && key in record) return record[key];
-	const field = findCustomField(record, key);
-	if (field) return field.value;
+	const entry = index.get(key) ?? index.get(normalizeKey(key));
+	if (entry) return entry.value;
 	return record[key];
 }
 
 export function findCustomField(record: IDataObject, key: string): ActiveCampaignCustomField | undefined {
-	const wanted = normalizeKey(key);
+	const index = customFieldIndex(record);
+	return index.get(key) ?? index.get(normalizeKey(key));
+}
+
+export type CustomFieldIndex = Map<string, ActiveCampaignCustomField>;
+
+/** Custom fields of a record by id, normalized tag and normalized title. Build it once when reading many keys. */
+export function customFieldIndex(record: IDataObject): CustomFieldIndex {
+	const index: CustomFieldIndex = new Map();
+	const add = (entry: ActiveCampaignCustomField) => {
+		if (!index!.has(entry.id)) index!.set(entry.id, entry);
+		if (entry.perstag) index!.set(normalizeKey(entry.perstag), entry);
+		if (entry.title) {
+			const title = normalizeKey(entry.title);
+			if (!index!.has(title)) index!.set(title, entry);
+		}
+	};
 	const custom = record.customFields;
 	if (Array.isArray(custom)) {
 		for (const entry of custom as unknown as ActiveCampaignCustomField[]) {
-			if (
-				String(entry.id) === key ||
-				normalizeKey(entry.perstag ?? '') === wanted ||
-				normalizeKey(entry.title ?? '') === wanted
-			) {
-				return entry;
-			}
+			add(typeof entry.id === 'string' ? entry : { ...entry, id: String(entry.id) });
 		}
 	}
 	for (const listName of ['fieldValues', 'fields']) {
@@ -96,28 +131,42 @@ export function findCustomField(record: IDataObject, key: string): ActiveCampaig
 		if (Array.isArray(list)) {
 			for (const raw of list as IDataObject[]) {
 				const id = raw.field ?? raw.customFieldId ?? raw.id;
-				if (id !== undefined && String(id) === key) {
-					return { id: String(id), value: raw.value ?? raw.fieldValue };
-				}
+				if (id !== undefined && !index.has(String(id))) add({ id: String(id), value: raw.value ?? raw.fieldValue });
 			}
 		} else if (list && typeof list === 'object') {
 			for (const [name, value] of Object.entries(list as IDataObject)) {
-				if (normalizeKey(name) === wanted) return { id: name, value };
+				const normalized = normalizeKey(name);
+				if (!index.has(normalized)) index.set(normalized, { id: name, value });
 			}
 		}
 	}
-	return undefined;
+	return index;
 }
+
+const normalized = new Map<string, string>();
 
 /** Personalization tags are written with or without `%`; titles are compared case-insensitively. */
 export function normalizeKey(key: string): string {
-	return key.trim().replace(/^%|%$/g, '').toLowerCase();
+	let result = normalized.get(key);
+	if (result === undefined) {
+		result = key.trim();
+		if (result.startsWith('%')) result = result.slice(1);
+		if (result.endsWith('%')) result = result.slice(0, -1);
+		result = result.toLowerCase();
+		if (normalized.size > 50_000) normalized.clear();
+		normalized.set(key, result);
+	}
+	return result;
 }
 
 /** The state hash of an ActiveCampaign record over the given keys. */
-export function activeCampaignStateHash(record: IDataObject, keys: readonly string[]): string {
+export function activeCampaignStateHash(
+	record: IDataObject,
+	keys: readonly string[],
+	index: CustomFieldIndex = customFieldIndex(record),
+): string {
 	const values: IDataObject = {};
-	for (const key of keys) values[key] = readActiveCampaign(record, key) as IDataObject[string];
+	for (const key of keys) values[key] = readActiveCampaign(record, key, index) as IDataObject[string];
 	return stateHash(values, keys);
 }
 
@@ -128,4 +177,56 @@ export function readTags(record: IDataObject): string[] {
 	return tags
 		.map((t) => (typeof t === 'string' ? t : String((t as IDataObject).tag ?? (t as IDataObject).name ?? '')))
 		.filter(Boolean);
+}
+
+/**
+ * Reads many records with the same keys fast. Custom field identities (id, tag, title) are the same on every record of
+ * an account, so the reader learns them as it goes and then reads values by id; a key that names none of the fields a
+ * record carries is known to be absent without any lookup.
+ */
+export class ActiveCampaignReader {
+	/** Key (as asked, and normalized) → field id. */
+	private readonly keyToId = new Map<string, string>();
+	private readonly knownIds = new Set<string>();
+
+	read(record: IDataObject, key: string): unknown {
+		if (STANDARD_KEYS.has(key) && key in record) return record[key];
+		const custom = record.customFields as ActiveCampaignCustomField[] | undefined;
+		if (!Array.isArray(custom) || record.fieldValues !== undefined || record.fields !== undefined) {
+			return readActiveCampaign(record, key);
+		}
+		let id = this.keyToId.get(key);
+		if (id === undefined) {
+			const normalizedKey = normalizeKey(key);
+			id = this.keyToId.get(normalizedKey);
+			if (id !== undefined) this.keyToId.set(key, id);
+		}
+		let allKnown = true;
+		for (const entry of custom) {
+			if (id !== undefined && entry.id === id) return entry.value;
+			if (!this.knownIds.has(entry.id)) allKnown = false;
+		}
+		if (allKnown && id === undefined && !this.keyToId.has(key)) return record[key];
+		if (!allKnown) {
+			this.learn(custom);
+			return this.read(record, key);
+		}
+		return record[key];
+	}
+
+	stateHash(record: IDataObject, keys: readonly string[]): string {
+		const values: IDataObject = {};
+		for (const key of keys) values[key] = this.read(record, key) as IDataObject[string];
+		return stateHash(values, keys);
+	}
+
+	private learn(custom: ActiveCampaignCustomField[]): void {
+		for (const entry of custom) {
+			const id = String(entry.id);
+			this.knownIds.add(id);
+			if (!this.keyToId.has(id)) this.keyToId.set(id, id);
+			if (entry.perstag) this.keyToId.set(normalizeKey(entry.perstag), id);
+			if (entry.title && !this.keyToId.has(normalizeKey(entry.title))) this.keyToId.set(normalizeKey(entry.title), id);
+		}
+	}
 }

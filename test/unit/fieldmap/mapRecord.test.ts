@@ -257,3 +257,24 @@ describe('mapRecord: ActiveCampaign → Dynamics', () => {
 		});
 	});
 });
+
+describe('ActiveCampaignReader', () => {
+	it('reads by tag, title or id, learns field positions, and tells absent fields apart', () => {
+		const { ActiveCampaignReader } = jest.requireActual('../../../nodes/shared/sync/records') as typeof import('../../../nodes/shared/sync/records');
+		const reader = new ActiveCampaignReader();
+		const a = { id: '1', email: 'a@x.com', customFields: [{ id: '5', perstag: 'BIRTHDAY', title: 'Birthday', value: '2000-01-01' }] };
+		const b = { id: '2', email: 'b@x.com', customFields: [{ id: '6', perstag: 'SCORE', title: 'Score', value: '7' }, { id: '5', perstag: 'BIRTHDAY', title: 'Birthday', value: '1999-12-31' }] };
+		expect(reader.read(a, '%birthday%')).toBe('2000-01-01');
+		expect(reader.read(a, 'SCORE')).toBeUndefined();
+		expect(reader.read(b, 'Score')).toBe('7');
+		expect(reader.read(b, 'BIRTHDAY')).toBe('1999-12-31');
+		expect(reader.read(a, 'Score')).toBeUndefined();
+		expect(reader.read(b, '6')).toBe('7');
+		expect(reader.read(a, 'email')).toBe('a@x.com');
+		// Raw API shapes are read by id.
+		expect(reader.read({ id: '3', fieldValues: [{ field: '6', value: '9' }] }, '6')).toBe('9');
+		expect(reader.stateHash(b, ['BIRTHDAY', 'SCORE'])).toBe(
+			reader.stateHash({ customFields: [{ id: '5', perstag: 'BIRTHDAY', value: '1999-12-31' }, { id: '6', perstag: 'SCORE', value: 7 }] }, ['BIRTHDAY', 'SCORE']),
+		);
+	});
+});
