@@ -417,6 +417,8 @@ export class Api {
 
 	private retrieveMultiple(table: TableDef, req: ApiRequest, query: URLSearchParams, ctx: OpContext): ApiResponse {
 		this.engine.checkPrivilege(ctx.caller, 'Read', table);
+		if (query.has('fetchXml')) throw errors.odata('FetchXML queries are not supported by this sandbox.', 501);
+		if (query.has('savedQuery') || query.has('userQuery')) throw errors.odata('Saved and user queries are not supported by this sandbox.', 501);
 		for (const key of query.keys()) {
 			if (!key.startsWith('$')) continue;
 			if (key === '$skip') throw errors.odata('The query parameter $skip is not supported');
