@@ -46,6 +46,14 @@ describe('ActiveCampaign simulator: activities, campaigns and the v1 campaign_se
 		expect((await ac.api('GET', '/api/3/campaigns/1/links')).body.links).toHaveLength(2);
 		expect((await ac.api('GET', '/api/3/messages')).body.messages.map((m: J) => m.subject)).toEqual(["What's new this spring", 'Join our live webinar']);
 		expect((await ac.api('GET', '/api/3/messages/1')).body.message.campaign).toBe('1');
+		const created = await ac.api('POST', '/api/3/messages', {
+			message: { fromname: 'AC Admin', fromemail: 'noreply@example.com', reply2: 'hello@example.com', subject: 'You are subscribing to %LISTNAME%', preheader_text: 'Pre-header Text' },
+		});
+		expect(created.status).toBe(201);
+		expect(created.body.message).toMatchObject({ fromname: 'AC Admin', subject: 'You are subscribing to %LISTNAME%', id: '3' });
+		expect((await ac.api('PUT', '/api/3/messages/3', { message: { subject: 'Changed' } })).body.message.subject).toBe('Changed');
+		expect((await ac.api('DELETE', '/api/3/messages/3')).body).toEqual({});
+		expect((await ac.api('GET', '/api/3/messages/3')).body).toEqual({ message: 'No Result found for Message with id 3' });
 	});
 
 	it('sends a campaign to one contact with the v1 API (urlencoded, Api-Token header) and records a sent activity', async () => {

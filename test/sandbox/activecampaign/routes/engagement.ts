@@ -5,7 +5,7 @@
  */
 import { bodyForm, header, json, type Router, type SandboxRequest } from '../../core/http';
 import type { AcContext } from '../context';
-import { message, noResult, orders, page } from '../respond';
+import { asString, envelope, message, noResult, orders, page } from '../respond';
 import { toId } from '../state';
 
 export const SANDBOX_USER = {
@@ -101,6 +101,55 @@ export function registerEngagementRoutes(router: Router, ctx: AcContext): void {
 		const m = ctx.state.messages.get(req.params.id);
 		if (!m) return noResult('Message', req.params.id);
 		return json(200, { message: ctx.ser.message(m) });
+	});
+
+	router.post('/api/3/messages', (req) => {
+		const body = envelope(req, 'message');
+		const fromemail = asString(body?.fromemail) ?? asString(body?.email);
+		const fromname = asString(body?.fromname);
+		const reply2 = asString(body?.reply2);
+		if (!body || !fromname || !fromemail || !reply2) return message(400, 'fromname, email (fromemail) and reply2 are required.');
+		const at = ctx.now();
+		const m = ctx.state.messages.insert({
+			campaign: toId(body.campaign) ?? 0,
+			subject: asString(body.subject) ?? '',
+			fromname,
+			fromemail,
+			reply2,
+			preheaderText: asString(body.preheader_text) ?? '',
+			text: asString(body.text) ?? '',
+			html: asString(body.html) ?? '',
+			cdate: at,
+			mdate: at,
+		});
+		return json(201, { message: ctx.ser.message(m) });
+	});
+
+	router.put('/api/3/messages/:id', (req) => {
+		const m = ctx.state.messages.get(req.params.id);
+		if (!m) return noResult('Message', req.params.id);
+		const body = envelope(req, 'message') ?? {};
+		for (const [key, prop] of [
+			['fromname', 'fromname'],
+			['fromemail', 'fromemail'],
+			['reply2', 'reply2'],
+			['subject', 'subject'],
+			['preheader_text', 'preheaderText'],
+			['text', 'text'],
+			['html', 'html'],
+		] as const) {
+			const value = asString(body[key]);
+			if (value !== undefined) m[prop] = value;
+		}
+		m.mdate = ctx.now();
+		return json(200, { message: ctx.ser.message(m) });
+	});
+
+	router.delete('/api/3/messages/:id', (req) => {
+		const m = ctx.state.messages.get(req.params.id);
+		if (!m) return noResult('Message', req.params.id);
+		ctx.state.messages.delete(m.id);
+		return json(200, {});
 	});
 
 	const user = { ...SANDBOX_USER, links: {}, id: '1' };
