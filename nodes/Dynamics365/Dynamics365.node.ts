@@ -1,0 +1,41 @@
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+
+import { nodeProperties } from './actions/descriptions';
+import { router } from './actions/router';
+import { listSearch, loadOptions, resourceMapping } from './methods';
+
+export class Dynamics365 implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Dynamics 365',
+		name: 'dynamics365',
+		icon: { light: 'file:dynamics365.svg', dark: 'file:dynamics365.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		description:
+			'Create, update (upsert), read and track changes of Dynamics 365 / Dataverse leads, contacts, accounts, opportunities and any other table',
+		defaults: { name: 'Dynamics 365' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{
+				name: 'dynamics365ClientCredentialsApi',
+				required: true,
+				displayOptions: { show: { authentication: ['clientCredentials'] } },
+			},
+			{
+				name: 'dynamics365OAuth2Api',
+				required: true,
+				displayOptions: { show: { authentication: ['oAuth2'] } },
+			},
+		],
+		properties: nodeProperties,
+	};
+
+	methods = { loadOptions, listSearch, resourceMapping };
+
+	async execute(this: IExecuteFunctions) {
+		return await router.call(this);
+	}
+}

@@ -1,0 +1,264 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type ILoadOptionsFunctions,
+	type INodeExecutionData,
+	type INodePropertyOptions,
+	type INodeType,
+	type INodeTypeDescription,
+	type IPollFunctions,
+} from 'n8n-workflow';
+
+import { criteriaProperty } from './actions/descriptions';
+import { changeItem, readChanges, readDeltaChanges, sampleChanges, type ChangeReadOptions } from './helpers/changes';
+import { readableColumns, RESOURCE_TABLES, type TableInfo } from './helpers/metadata';
+import { criteriaFilter, criteriaOf, relatedContactExpand } from './helpers/query';
+import { columnOptions } from './methods';
+import { DataverseClient } from './transport';
+import { andFilters, queryProperty } from './transport/odata';
+
+const ENTITIES = ['account', 'contact', 'lead', 'opportunity'] as const;
+const EVENT_NAMES: Record<string, string> = { account: 'Account', contact: 'Contact', lead: 'Lead', opportunity: 'Opportunity' };
+
+export class Dynamics365Trigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Dynamics 365 Trigger',
+		name: 'dynamics365Trigger',
+		icon: { light: 'file:dynamics365.svg', dark: 'file:dynamics365.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["events"].join(", ")}}',
+		description: 'Starts the workflow when Dynamics 365 opportunities, leads, contacts or accounts are created or updated',
+		defaults: { name: 'Dynamics 365 Trigger' },
+		polling: true,
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{
+				name: 'dynamics365ClientCredentialsApi',
+				required: true,
+				displayOptions: { show: { authentication: ['clientCredentials'] } },
+			},
+			{
+				name: 'dynamics365OAuth2Api',
+				required: true,
+				displayOptions: { show: { authentication: ['oAuth2'] } },
+			},
+		],
+		properties: [
+			{
+				displayName: 'Authentication',
+				name: 'authentication',
+				type: 'options',
+				options: [
+					{ name: 'Client Credentials (Server-to-Server)', value: 'clientCredentials' },
+					{ name: 'OAuth2 (Signed-in User)', value: 'oAuth2' },
+				],
+				default: 'clientCredentials',
+			},
+			{
+				displayName: 'Trigger On',
+				name: 'events',
+				type: 'multiOptions',
+				required: true,
+				options: ENTITIES.flatMap((entity) => [
+					{ name: `${EVENT_NAMES[entity]} Created`, value: `${entity}.created` },
+					{
+						name: `${EVENT_NAMES[entity]} Deleted`,
+						value: `${entity}.deleted`,
+						description: 'Needs the Change Tracking mode',
+					},
+					{ name: `${EVENT_NAMES[entity]} Updated`, value: `${entity}.updated` },
+				]),
+				default: ['opportunity.created', 'opportunity.updated'],
+			},
+			{
+				displayName: 'Detect Changes By',
+				name: 'mode',
+				type: 'options',
+				options: [
+					{
+						name: 'Modified Time',
+						value: 'watermark',
+						description: 'Reads records by modifiedon with an overlap window; works on every table',
+					},
+					{
+						name: 'Change Tracking',
+						value: 'changeTracking',
+						description:
+							'Dataverse delta links; also reports deletions. The tables need "Track changes" enabled.',
+					},
+				],
+				default: 'watermark',
+			},
+			{
+				...criteriaProperty({}, ['events']),
+				description:
+					'Conditions every emitted record must meet (the column must exist in each chosen table). In Change Tracking mode they are checked on the records read.',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Columns',
+						name: 'columns',
+						type: 'string',
+						default: '',
+						placeholder: 'name,estimatedvalue,salesstage,_customerid_value',
+						description: 'Comma-separated columns to return (all when empty); columns a table lacks are left out for it',
+					},
+					{
+						displayName: 'Combine Criteria With',
+						name: 'combinator',
+						type: 'options',
+						options: [
+							{ name: 'AND (All Must Match)', value: 'and' },
+							{ name: 'OR (Any May Match)', value: 'or' },
+						],
+						default: 'and',
+					},
+					{
+						displayName: 'Ignore Changes Made by This Connection',
+						name: 'ignoreOwnChanges',
+						type: 'boolean',
+						default: true,
+						description:
+							"Whether to leave out records last modified by this connection's own user, so a two-way sync does not trigger on its own writes",
+					},
+					{
+						displayName: 'Include Formatted Values',
+						name: 'formattedValues',
+						type: 'boolean',
+						default: false,
+						description: 'Whether to add the display text of choices, lookups, money and dates',
+					},
+					{
+						displayName: 'Include Related Contact Email',
+						name: 'includeRelatedContactEmail',
+						type: 'boolean',
+						default: false,
+						description: "Whether to add the email of an opportunity's contact as relatedContactEmail",
+					},
+					{
+						displayName: 'Max Records per Poll',
+						name: 'maxRecords',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 5000,
+						description: 'Per table; a larger backlog is emitted over the next polls',
+					},
+					{
+						displayName: 'Overlap (Minutes)',
+						name: 'overlapMinutes',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 5,
+						description:
+							'Each poll reads again this far back to catch late and same-second changes; records already emitted are not emitted twice',
+					},
+					{
+						displayName: 'Start From',
+						name: 'startFrom',
+						type: 'dateTime',
+						default: '',
+						description: 'On activation, emit changes since this time (by default the trigger starts from now)',
+					},
+				],
+			},
+		],
+	};
+
+	methods = {
+		loadOptions: {
+			/** Columns of the first chosen entity (criteria columns must exist in every chosen table). */
+			async getColumns(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+				const events = (this.getNodeParameter('events', []) as string[]) ?? [];
+				const entity = events[0]?.split('.')[0] ?? 'opportunity';
+				const client = await DataverseClient.create(this, this.getNodeParameter('authentication', 'clientCredentials') as string);
+				return columnOptions(readableColumns(await client.table(RESOURCE_TABLES[entity] ?? 'opportunity')));
+			},
+		},
+	};
+
+	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+		const events = (this.getNodeParameter('events', []) as string[]).filter((e) => /^(account|contact|lead|opportunity)\.(created|updated|deleted)$/.test(e));
+		if (!events.length) throw new NodeOperationError(this.getNode(), 'Choose at least one event');
+		const mode = this.getNodeParameter('mode', 'watermark') as string;
+		const options = this.getNodeParameter('options', {}) as IDataObject;
+		if (mode !== 'changeTracking' && events.some((e) => e.endsWith('.deleted'))) {
+			throw new NodeOperationError(this.getNode(), 'Deleted events need the Change Tracking mode', {
+				description: 'Set "Detect Changes By" to Change Tracking (the tables need "Track changes" enabled), or remove the Deleted events.',
+			});
+		}
+		const client = await DataverseClient.create(this, this.getNodeParameter('authentication', 'clientCredentials') as string);
+		const criteria = criteriaOf(this.getNodeParameter('criteria', {}));
+		const combinator = (options.combinator as 'and' | 'or') ?? 'and';
+		const started = Date.now();
+		const budget = this.getPollBudgetMs?.() ?? 5 * 60_000;
+		const deadline = started + Math.max(1000, budget * 0.6);
+		const manual = this.getMode() === 'manual';
+		const staticData = this.getWorkflowStaticData('node');
+		const entities = ENTITIES.filter((entity) => events.some((e) => e.startsWith(`${entity}.`)));
+		const output: INodeExecutionData[] = [];
+		for (const entity of entities) {
+			const wanted = new Set(events.filter((e) => e.startsWith(`${entity}.`)).map((e) => e.split('.')[1]));
+			const table = await client.table(RESOURCE_TABLES[entity]);
+			let readOptions: ChangeReadOptions;
+			try {
+				readOptions = {
+					table,
+					select: selectExisting(table, String(options.columns ?? '')),
+					filter: mode === 'changeTracking' ? undefined : criteriaFilter(table, criteria, combinator),
+					criteria,
+					combinator,
+					overlapMs: Number(options.overlapMinutes ?? 5) * 60_000,
+					ignoreOwnChanges: options.ignoreOwnChanges !== false,
+					startFrom: (options.startFrom as string | undefined) || undefined,
+					maxRecords: Number(options.maxRecords ?? 5000),
+					deadline,
+					expand: options.includeRelatedContactEmail && mode !== 'changeTracking' ? relatedContactExpand(table) : undefined,
+					formattedValues: options.formattedValues === true,
+				};
+				if (mode !== 'changeTracking') readOptions.filter = andFilters(readOptions.filter);
+			} catch (error) {
+				// Criteria or columns that do not fit this table.
+				throw new NodeOperationError(this.getNode(), `${EVENT_NAMES[entity]}: ${(error as Error).message}`);
+			}
+			if (manual) {
+				// "Fetch test event": a few recent records; the cursor is left alone.
+				const sample = await sampleChanges(client, readOptions, 3);
+				for (const change of sample) output.push({ json: changeItem(table, change) });
+				continue;
+			}
+			const slots = (staticData[mode === 'changeTracking' ? 'delta' : 'cursors'] ??= {}) as IDataObject;
+			const slot = (slots[entity] ??= {}) as IDataObject;
+			const result = mode === 'changeTracking' ? await readDeltaChanges(client, slot, readOptions) : await readChanges(client, slot, readOptions);
+			for (const change of result.changes) {
+				if (!wanted.has(change.event)) continue;
+				output.push({ json: changeItem(table, change) });
+			}
+		}
+		if (!output.length) return null;
+		return [output];
+	}
+}
+
+/** The chosen columns this table has (lookups as `_x_value`), with its primary key; undefined for all columns. */
+function selectExisting(table: TableInfo, columns: string): string | undefined {
+	const names = columns
+		.split(',')
+		.map((c) => c.trim())
+		.filter(Boolean);
+	if (!names.length) return undefined;
+	const properties = new Set<string>([table.primaryIdAttribute]);
+	for (const name of names) {
+		const column = table.columns.get(name) ?? table.columns.get(/^_(.+)_value$/.exec(name)?.[1] ?? '');
+		if (column) properties.add(queryProperty(column));
+	}
+	return [...properties].join(',');
+}

@@ -1,0 +1,453 @@
+/**
+ * Create or Update: finds the existing records of all items in a few bulk queries (by record id, an alternate key
+ * or a column value; sync items by Dynamics id, then email, then name), compares their current values with the new
+ * ones and writes only the columns that differ, all writes together in `$batch` (or `*Multiple`) requests. Each item
+ * reports whether it created, updated or skipped its record, and why.
+ */
+import { randomUUID } from 'crypto';
+import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
+
+import { decideSync, SKIP_REASONS, type ConflictPolicy } from '../../../shared/sync/decide';
+import { formatContactLink, formatState, type StoredState } from '../../../shared/sync/state';
+import type { ColumnInfo, TableInfo } from '../../helpers/metadata';
+import { findByColumns, matchKey, primaryColumn, resolveBinds, runWrites, type WriteMethod, type WriteOperation } from '../../helpers/records';
+import { d365Hash, readPropertyOf, storedState, type SyncItem } from '../../helpers/sync';
+import { changedBody, convertValue, missingRequired, prepareRecord, RecordError, readProperties, type PreparedRecord } from '../../helpers/values';
+import { isLookupColumn, queryProperty, toUtcIso } from '../../transport/odata';
+import {
+	directoryFor,
+	itemError,
+	opportunityInput,
+	paired,
+	parseRecordId,
+	recordInput,
+	tablesFor,
+	type OperationContext,
+} from '../common';
+
+type Matcher = { kind: 'id'; id: string } | { kind: 'columns'; columns: ColumnInfo[]; values: unknown[] };
+
+interface SyncPlan {
+	item: SyncItem;
+	sourceHash: string;
+	stored?: StoredState;
+	hashFields: string[];
+	policy: ConflictPolicy;
+}
+
+interface Plan {
+	index: number;
+	table: TableInfo;
+	prepared: PreparedRecord;
+	matchers: Matcher[];
+	skipIfModifiedAfter?: string;
+	multipleMatches: 'error' | 'first';
+	sync?: SyncPlan;
+	round: number;
+	existing?: IDataObject;
+	/** How many records matched (when several did). */
+	matched?: number;
+}
+
+function matcherKey(table: TableInfo, matcher: Matcher): string {
+	if (matcher.kind === 'id') return `${table.logicalName}|id|${matcher.id}`;
+	return `${table.logicalName}|${matcher.columns.map((c) => c.logicalName).join(',')}|${matcher.values.map(matchKey).join('|')}`;
+}
+
+/** Body keys of columns that may be written on create or on update. */
+function restrict(table: TableInfo, prepared: PreparedRecord, body: IDataObject, mode: 'create' | 'update'): IDataObject {
+	const result: IDataObject = {};
+	for (const [property, keys] of Object.entries(prepared.bodyKeys)) {
+		const name = /^_(.+)_value$/.exec(property)?.[1] ?? property;
+		const column = table.columns.get(name);
+		if (column && !(mode === 'create' ? column.validForCreate : column.validForUpdate)) continue;
+		for (const key of keys) if (key in body) result[key] = body[key];
+	}
+	return result;
+}
+
+export async function execute(ctx: OperationContext): Promise<INodeExecutionData[]> {
+	const { fns, client, items } = ctx;
+	const out: Array<INodeExecutionData | undefined> = new Array(items.length);
+	const dataMode = fns.getNodeParameter('dataMode', 0, 'defineBelow') as string;
+	const writeMethod = fns.getNodeParameter('options.writeMethod', 0, 'auto') as WriteMethod;
+	const batchSize = fns.getNodeParameter('options.batchSize', 0, 1000) as number;
+	const checkRequired = fns.getNodeParameter('options.checkRequired', 0, true) as boolean;
+
+	// Sync items name their own table; other modes use the resource (or the chosen table).
+	let tables: Array<TableInfo | Error>;
+	if (dataMode === 'syncItem') {
+		tables = await Promise.all(
+			items.map(async (item) => {
+				const sync = item.json as SyncItem;
+				const entity = String(sync.match?.d365Entity || sync.entity || '').trim();
+				if (!entity) return new RecordError('The sync item names no entity (entity or match.d365Entity)');
+				try {
+					return await client.table(entity);
+				} catch (error) {
+					return error as Error;
+				}
+			}),
+		);
+	} else {
+		tables = await tablesFor(ctx);
+	}
+	const loaded = tables.filter((t): t is TableInfo => !(t instanceof Error));
+	const directory = await directoryFor(client, loaded);
+
+	const plans: Array<Plan | undefined> = new Array(items.length);
+	for (let i = 0; i < items.length; i++) {
+		try {
+			const table = tables[i];
+			if (table instanceof Error) throw table;
+			plans[i] = buildPlan(ctx, i, table, dataMode, directory);
+		} catch (error) {
+			out[i] = itemError(ctx, i, error);
+		}
+	}
+
+	// Lookups given by a column value become GUIDs first (they take part in the comparison).
+	const bindErrors = await resolveBinds(client, plans.map((p) => p?.prepared), directory);
+	for (const [index, error] of bindErrors) {
+		out[index] = itemError(ctx, index, error);
+		plans[index] = undefined;
+	}
+
+	// Items that would match the same record run in successive rounds, so the second sees the first's write.
+	const seen = new Map<string, number>();
+	for (const plan of plans) {
+		if (!plan) continue;
+		const key = matcherKey(plan.table, plan.matchers[0] ?? { kind: 'id', id: randomUUID() });
+		plan.round = seen.get(key) ?? 0;
+		seen.set(key, plan.round + 1);
+	}
+	const rounds = Math.max(0, ...[...seen.values()]);
+	for (let round = 0; round < rounds; round++) {
+		const active = plans.filter((p): p is Plan => !!p && p.round === round);
+		await findExisting(ctx, active, out);
+		const writes: Array<{ plan: Plan; op: WriteOperation; changed: string[] }> = [];
+		for (const plan of active) {
+			if (out[plan.index]) continue;
+			try {
+				const decision = decide(plan, checkRequired);
+				if ('skip' in decision) out[plan.index] = paired(decision.skip, plan.index);
+				else writes.push({ plan, op: decision.op, changed: decision.changed });
+			} catch (error) {
+				out[plan.index] = itemError(ctx, plan.index, error);
+			}
+		}
+		const results = await runWrites(
+			client,
+			writes.map((w) => w.op),
+			{ method: writeMethod, batchSize },
+		);
+		const written: Array<{ plan: Plan; id: string; operation: 'created' | 'updated'; changed: string[] }> = [];
+		results.forEach((result, k) => {
+			const { plan, op, changed } = writes[k];
+			if (!result.ok) {
+				out[plan.index] = itemError(ctx, plan.index, client.error(result.failure, { itemIndex: plan.index, table: plan.table.logicalName, action: op.kind }));
+				return;
+			}
+			written.push({ plan, id: result.id, operation: op.kind === 'create' ? 'created' : 'updated', changed });
+		});
+		// Sync items report the state after the write: the hash of the target's mapped columns as stored now.
+		const after = await readBack(ctx, written.filter((w) => w.plan.sync));
+		for (const w of written) {
+			const json: IDataObject = { operation: w.operation, id: w.id, entity: w.plan.table.logicalName, changedColumns: w.changed };
+			if (w.plan.matched && w.plan.matched > 1) json.matchedRecords = w.plan.matched;
+			if (w.plan.sync) {
+				const record = after.get(w.id);
+				const hash = record ? d365Hash(w.plan.table, record, w.plan.sync.hashFields) : undefined;
+				Object.assign(json, syncOutput(w.plan, w.id, hash ? { acHash: w.plan.sync.sourceHash, d365Hash: hash } : w.plan.sync.stored));
+			}
+			out[w.plan.index] = paired(json, w.plan.index);
+		}
+	}
+	return out.map((o, i) => o ?? paired({ operation: 'skipped', reason: 'not processed' }, i));
+}
+
+function buildPlan(
+	ctx: OperationContext,
+	i: number,
+	table: TableInfo,
+	dataMode: string,
+	directory: Awaited<ReturnType<typeof directoryFor>>,
+): Plan {
+	const { fns } = ctx;
+	const multipleMatches = fns.getNodeParameter('options.multipleMatches', i, 'error') as 'error' | 'first';
+	if (dataMode === 'syncItem') {
+		const item = ctx.items[i].json as SyncItem;
+		if (item.direction && item.direction !== 'toDynamics') {
+			throw new RecordError(`This sync item goes ${item.direction}; the Dynamics 365 node writes items going toDynamics`);
+		}
+		if (!item.record || typeof item.record !== 'object') throw new RecordError('The sync item has no record');
+		const prepared = prepareRecord(table, item.record, { mode: 'create', unknownFields: 'error', directory });
+		const matchers: Matcher[] = [];
+		const id = parseRecordId(item.match?.d365Id);
+		if (id) matchers.push({ kind: 'id', id: id.id });
+		const email = item.match?.email ?? item.record.emailaddress1;
+		const emailColumn = table.columns.get('emailaddress1');
+		if (email && emailColumn && (table.logicalName === 'lead' || table.logicalName === 'contact')) {
+			matchers.push({ kind: 'columns', columns: [emailColumn], values: [email] });
+		}
+		const nameColumn = table.columns.get(table.primaryNameAttribute);
+		const name = item.match?.name ?? item.record[table.primaryNameAttribute];
+		if (name && nameColumn && table.logicalName !== 'lead' && table.logicalName !== 'contact') {
+			matchers.push({ kind: 'columns', columns: [nameColumn], values: [name] });
+		}
+		const defaultPolicy = fns.getNodeParameter('options.conflictPolicy', i, 'dynamicsWins') as ConflictPolicy;
+		const hashFields = item.state?.targetHashFields?.length ? item.state.targetHashFields.map(String) : Object.keys(item.record);
+		return {
+			index: i,
+			table,
+			prepared,
+			matchers,
+			multipleMatches: 'first',
+			round: 0,
+			skipIfModifiedAfter: undefined,
+			sync: {
+				item,
+				sourceHash: String(item.source?.hash ?? ''),
+				stored: storedState(item),
+				hashFields,
+				policy: item.policy?.conflict ?? defaultPolicy,
+			},
+		};
+	}
+
+	const input = { ...recordInput(ctx, i, dataMode), ...opportunityInput(ctx, i) };
+	const prepared = prepareRecord(table, input, {
+		mode: 'create',
+		unknownFields: dataMode === 'autoMap' ? 'ignore' : 'error',
+		directory,
+	});
+	const matchOn = fns.getNodeParameter('matchOn', i, 'column') as string;
+	const matchers: Matcher[] = [];
+	if (matchOn === 'id') {
+		const raw = fns.getNodeParameter('recordId', i, '') as string;
+		const id = parseRecordId(raw);
+		if (!id) throw new NodeOperationError(fns.getNode(), `The record ID '${String(raw)}' is not a GUID`, { itemIndex: i });
+		matchers.push({ kind: 'id', id: id.id });
+	} else if (matchOn === 'alternateKey') {
+		const keyName = fns.getNodeParameter('alternateKey', i, '') as string;
+		const key = table.keys.find((k) => k.logicalName === keyName);
+		if (!key) {
+			throw new NodeOperationError(fns.getNode(), `The table ${table.logicalName} has no alternate key '${keyName}'`, {
+				itemIndex: i,
+				description: table.keys.length
+					? `Its keys: ${table.keys.map((k) => `${k.logicalName} (${k.keyAttributes.join(', ')})`).join('; ')}`
+					: 'The table has no alternate keys; match on a column instead, or define a key in the table settings.',
+			});
+		}
+		const columns = key.keyAttributes.map((name) => table.columns.get(name)).filter((c): c is ColumnInfo => !!c);
+		const values = columns.map((c) => prepared.read[queryProperty(c)]);
+		const missing = columns.filter((_, k) => values[k] === undefined || values[k] === null || values[k] === '');
+		if (missing.length) {
+			throw new RecordError(`The alternate key ${key.logicalName} needs a value for ${missing.map((c) => `'${c.logicalName}'`).join(', ')}`);
+		}
+		matchers.push({ kind: 'columns', columns, values });
+	} else {
+		const columnName = fns.getNodeParameter('matchColumn', i, '') as string;
+		const column = table.columns.get(columnName);
+		if (!column) throw new RecordError(`The table ${table.logicalName} has no column '${columnName}' to match on`);
+		let value: unknown = fns.getNodeParameter('matchValue', i, '') as string;
+		if (value === '' || value === undefined || value === null) value = prepared.read[queryProperty(column)];
+		if (value === '' || value === undefined || value === null) {
+			throw new RecordError(`No value to match on '${column.logicalName}': set "Value to Match" or map the column`);
+		}
+		if (!isLookupColumn(column) && !(queryProperty(column) in prepared.read)) {
+			// A new record gets the matched value too.
+			const converted = convertValue(column, value);
+			prepared.body[column.logicalName] = converted;
+			prepared.read[column.logicalName] = converted;
+			prepared.bodyKeys[column.logicalName] = [column.logicalName];
+		}
+		matchers.push({ kind: 'columns', columns: [column], values: [isLookupColumn(column) ? String(value) : convertValue(column, value)] });
+	}
+	const after = fns.getNodeParameter('options.skipIfModifiedAfter', i, '') as string;
+	return {
+		index: i,
+		table,
+		prepared,
+		matchers,
+		multipleMatches,
+		round: 0,
+		skipIfModifiedAfter: after ? toUtcIso(after, "'Skip If Dynamics Record Changed After'") : undefined,
+	};
+}
+
+/** Finds each plan's existing record, trying its matchers in order, with one query per table, matcher and chunk. */
+async function findExisting(ctx: OperationContext, plans: Plan[], out: Array<INodeExecutionData | undefined>): Promise<void> {
+	const levels = Math.max(0, ...plans.map((p) => p.matchers.length));
+	let open = plans.filter((p) => !out[p.index]);
+	for (let level = 0; level < levels && open.length; level++) {
+		const groups = new Map<string, Plan[]>();
+		for (const plan of open) {
+			const matcher = plan.matchers[level];
+			if (!matcher) continue;
+			const key = `${plan.table.logicalName}|${matcher.kind === 'id' ? 'id' : matcher.columns.map((c) => c.logicalName).join(',')}`;
+			const list = groups.get(key) ?? [];
+			list.push(plan);
+			groups.set(key, list);
+		}
+		await Promise.all(
+			[...groups.values()].map(async (group) => {
+				const table = group[0].table;
+				const first = group[0].matchers[level];
+				const columns = first.kind === 'id' ? [primaryColumn(table)] : first.columns;
+				const select = new Set<string>(['modifiedon']);
+				for (const plan of group) {
+					readProperties(plan.prepared).forEach((p) => select.add(p));
+					plan.sync?.hashFields.forEach((f) => select.add(readPropertyOf(table, f)));
+				}
+				const validSelect = [...select].filter((p) => {
+					const name = /^_(.+)_value$/.exec(p)?.[1] ?? p;
+					const column = table.columns.get(name);
+					return !column || column.validForRead;
+				});
+				const tuples = group.map((plan) => {
+					const m = plan.matchers[level];
+					return m.kind === 'id' ? [m.id] : m.values;
+				});
+				let found: Map<string, IDataObject[]>;
+				try {
+					found = await findByColumns(ctx.client, table, columns, tuples, validSelect);
+				} catch (error) {
+					for (const plan of group) out[plan.index] = itemError(ctx, plan.index, error);
+					return;
+				}
+				group.forEach((plan, k) => {
+					const hits = found.get(tuples[k].map(matchKey).join('|')) ?? [];
+					if (hits.length > 1 && plan.multipleMatches === 'error') {
+						const m = plan.matchers[level];
+						const what = m.kind === 'id' ? 'this id' : m.columns.map((c, j) => `${c.logicalName} = '${String(m.values[j])}'`).join(' and ');
+						out[plan.index] = itemError(
+							ctx,
+							plan.index,
+							new RecordError(
+								`${hits.length} ${table.logicalName} records match ${what}; choose a unique column or alternate key, or set the option "If Several Records Match" to update the most recently modified`,
+							),
+						);
+						return;
+					}
+					if (hits.length) {
+						plan.existing = hits[0];
+						if (hits.length > 1) plan.matched = hits.length;
+					}
+				});
+			}),
+		);
+		open = open.filter((p) => !p.existing && !out[p.index]);
+	}
+}
+
+type Decision = { skip: IDataObject } | { op: WriteOperation; changed: string[] };
+
+function decide(plan: Plan, checkRequired: boolean): Decision {
+	const { table, prepared, existing, sync } = plan;
+	if (!existing) {
+		if (prepared.pending.length) throw new RecordError('A lookup could not be resolved');
+		const body = restrict(table, prepared, prepared.body, 'create');
+		if (checkRequired) {
+			const missing = missingRequired(table, prepared);
+			if (missing.length) {
+				throw new RecordError(
+					`Missing required column${missing.length > 1 ? 's' : ''} for a new ${table.logicalName}: ${missing
+						.map((c) => `${c.displayName} (${c.logicalName})`)
+						.join(', ')}`,
+				);
+			}
+		}
+		const idMatcher = plan.matchers.find((m) => m.kind === 'id');
+		// The id of a new record is chosen here, so a create that is retried cannot make a second record.
+		const id = idMatcher && idMatcher.kind === 'id' && !sync ? idMatcher.id : randomUUID();
+		return { op: { kind: 'create', table, id, body }, changed: Object.keys(body) };
+	}
+	const id = String(existing[table.primaryIdAttribute]).toLowerCase();
+	const modifiedOn = typeof existing.modifiedon === 'string' ? existing.modifiedon : undefined;
+	if (plan.skipIfModifiedAfter && modifiedOn && Date.parse(modifiedOn) > Date.parse(plan.skipIfModifiedAfter)) {
+		return {
+			skip: {
+				operation: 'skipped',
+				reason: `the Dynamics record changed after ${plan.skipIfModifiedAfter} (modified ${modifiedOn})`,
+				id,
+				entity: table.logicalName,
+			},
+		};
+	}
+	const changedAll = changedBody(prepared, existing);
+	const body = restrict(table, prepared, changedAll, 'update');
+	if (sync) {
+		const targetHash = d365Hash(table, existing, sync.hashFields);
+		const decision = decideSync({
+			direction: 'toDynamics',
+			policy: sync.policy,
+			sourceHash: sync.sourceHash,
+			targetHash,
+			stored: sync.stored,
+			sourceModifiedAt: sync.item.source?.modifiedAt,
+			targetModifiedAt: modifiedOn,
+		});
+		if ('reason' in decision && decision.reason === SKIP_REASONS.unchanged) {
+			return { skip: { operation: 'skipped', reason: decision.reason, ...syncOutput(plan, id, sync.stored) } };
+		}
+		if (!Object.keys(body).length) {
+			return {
+				skip: { operation: 'skipped', reason: SKIP_REASONS.noChanges, ...syncOutput(plan, id, { acHash: sync.sourceHash, d365Hash: targetHash }) },
+			};
+		}
+		if (decision.action === 'skip') {
+			return { skip: { operation: 'skipped', reason: decision.reason, ...syncOutput(plan, id, sync.stored) } };
+		}
+	}
+	if (!Object.keys(body).length) {
+		return { skip: { operation: 'skipped', reason: SKIP_REASONS.noChanges, id, entity: table.logicalName } };
+	}
+	return { op: { kind: 'update', table, id, body }, changed: Object.keys(body) };
+}
+
+function syncOutput(plan: Plan, id: string, state: StoredState | undefined): IDataObject {
+	const sync = plan.sync!;
+	const entity = plan.table.logicalName;
+	return {
+		id,
+		entity,
+		direction: 'toDynamics',
+		...(entity === 'lead' || entity === 'contact' ? { link: formatContactLink({ entity, id }) } : {}),
+		match: { ...(sync.item.match ?? {}), d365Id: id, d365Entity: entity },
+		source: sync.item.source ?? {},
+		state: state ?? null,
+		stateValue: state ? formatState(state) : null,
+	};
+}
+
+/** The written records as stored now (for the state hash), in one query per table and chunk. */
+async function readBack(
+	ctx: OperationContext,
+	written: Array<{ plan: Plan; id: string }>,
+): Promise<Map<string, IDataObject>> {
+	const result = new Map<string, IDataObject>();
+	const byTable = new Map<string, Array<{ plan: Plan; id: string }>>();
+	for (const w of written) {
+		const list = byTable.get(w.plan.table.logicalName) ?? [];
+		list.push(w);
+		byTable.set(w.plan.table.logicalName, list);
+	}
+	for (const list of byTable.values()) {
+		const table = list[0].plan.table;
+		const select = new Set<string>(['modifiedon']);
+		for (const w of list) w.plan.sync?.hashFields.forEach((f) => select.add(readPropertyOf(table, f)));
+		const found = await findByColumns(
+			ctx.client,
+			table,
+			[primaryColumn(table)],
+			list.map((w) => [w.id]),
+			[...select],
+		);
+		for (const w of list) {
+			const record = found.get(matchKey(w.id))?.[0];
+			if (record) result.set(w.id, record);
+		}
+	}
+	return result;
+}

@@ -1,0 +1,64 @@
+/** Update: writes the given columns of the record with the given id (PATCH with If-Match: *, never a create). */
+import type { INodeExecutionData } from 'n8n-workflow';
+
+import type { TableInfo } from '../../helpers/metadata';
+import { resolveBinds, runWrites, type WriteMethod, type WriteOperation } from '../../helpers/records';
+import { prepareRecord, RecordError, type PreparedRecord } from '../../helpers/values';
+import {
+	directoryFor,
+	itemError,
+	opportunityInput,
+	paired,
+	recordInput,
+	requireRecordId,
+	tablesFor,
+	type OperationContext,
+} from '../common';
+
+export async function execute(ctx: OperationContext): Promise<INodeExecutionData[]> {
+	const { fns, client, items } = ctx;
+	const out: Array<INodeExecutionData | undefined> = new Array(items.length);
+	const dataMode = fns.getNodeParameter('dataMode', 0, 'defineBelow') as string;
+	const tables = await tablesFor(ctx);
+	const directory = await directoryFor(client, tables.filter((t): t is TableInfo => !(t instanceof Error)));
+	const prepared: Array<PreparedRecord | undefined> = new Array(items.length);
+	const ids: string[] = new Array(items.length);
+	for (let i = 0; i < items.length; i++) {
+		try {
+			const table = tables[i];
+			if (table instanceof Error) throw table;
+			ids[i] = requireRecordId(ctx, i).id;
+			const input = { ...recordInput(ctx, i, dataMode), ...opportunityInput(ctx, i) };
+			delete input[table.primaryIdAttribute];
+			prepared[i] = prepareRecord(table, input, { mode: 'update', unknownFields: dataMode === 'autoMap' ? 'ignore' : 'error', directory });
+			if (!Object.keys(prepared[i]!.body).length) throw new RecordError('Nothing to update: no writable column has a value');
+		} catch (error) {
+			out[i] = itemError(ctx, i, error);
+			prepared[i] = undefined;
+		}
+	}
+	for (const [index, error] of await resolveBinds(client, prepared, directory)) {
+		out[index] = itemError(ctx, index, error);
+		prepared[index] = undefined;
+	}
+	const ops: Array<{ index: number; op: WriteOperation }> = [];
+	prepared.forEach((record, i) => {
+		const table = tables[i];
+		if (record && !(table instanceof Error)) ops.push({ index: i, op: { kind: 'update', table, id: ids[i], body: record.body } });
+	});
+	const results = await runWrites(
+		client,
+		ops.map((o) => o.op),
+		{
+			method: fns.getNodeParameter('options.writeMethod', 0, 'auto') as WriteMethod,
+			batchSize: fns.getNodeParameter('options.batchSize', 0, 1000) as number,
+		},
+	);
+	results.forEach((result, k) => {
+		const { index, op } = ops[k];
+		out[index] = result.ok
+			? paired({ operation: 'updated', id: op.id, entity: op.table.logicalName, changedColumns: Object.keys(op.body ?? {}) }, index)
+			: itemError(ctx, index, client.error(result.failure, { itemIndex: index, table: op.table.logicalName, action: 'update' }));
+	});
+	return out.map((o, i) => o ?? paired({}, i));
+}

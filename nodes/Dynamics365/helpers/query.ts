@@ -1,0 +1,74 @@
+/**
+ * Query options shared by Get, Get Many, Get Changes and the trigger: `$select` from chosen columns, criteria rows
+ * compiled to `$filter`, the related-contact expansion of opportunities, formatted values.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import type { ColumnInfo, TableInfo } from './metadata';
+import { RecordError } from './values';
+import { compileCriteria, queryProperty, toUtcIso, type CriteriaOperator, type Criterion } from '../transport/odata';
+
+export const FORMATTED_VALUES = 'odata.include-annotations="OData.Community.Display.V1.FormattedValue,Microsoft.Dynamics.CRM.lookuplogicalname"';
+
+/** `$select` of chosen columns (lookups as `_x_value`), with the primary key; undefined selects all columns. */
+export function selectFor(table: TableInfo, columns: readonly string[] | undefined, always: readonly string[] = []): string | undefined {
+	const chosen = (columns ?? []).map((c) => c.trim()).filter(Boolean);
+	if (!chosen.length) return undefined;
+	const properties = new Set<string>([table.primaryIdAttribute, ...always]);
+	for (const name of chosen) {
+		const column = table.columns.get(name) ?? table.columns.get(/^_(.+)_value$/.exec(name)?.[1] ?? '');
+		if (!column) throw new RecordError(`The table ${table.logicalName} has no column '${name}'`);
+		properties.add(queryProperty(column));
+	}
+	return [...properties].join(',');
+}
+
+export function columnLookup(table: TableInfo): (name: string) => ColumnInfo {
+	return (name: string) => {
+		const column = table.columns.get(name) ?? table.columns.get(/^_(.+)_value$/.exec(name)?.[1] ?? '');
+		if (!column) throw new RecordError(`The table ${table.logicalName} has no column '${name}'`);
+		return column;
+	};
+}
+
+export interface CriteriaInput {
+	conditions?: Array<{ column?: string; operator?: string; value?: unknown }>;
+}
+
+/** The criteria rows of a node parameter. */
+export function criteriaOf(parameter: unknown): Criterion[] {
+	const rows = ((parameter as CriteriaInput | undefined)?.conditions ?? []) as Array<{ column?: string; operator?: string; value?: unknown }>;
+	return rows
+		.filter((r) => r.column)
+		.map((r) => ({ column: String(r.column), operator: (r.operator ?? 'eq') as CriteriaOperator, value: r.value }));
+}
+
+export function criteriaFilter(table: TableInfo, criteria: readonly Criterion[], combinator: 'and' | 'or' = 'and'): string | undefined {
+	return compileCriteria(columnLookup(table), criteria, combinator);
+}
+
+export function modifiedSinceFilter(value: unknown): string | undefined {
+	if (value === undefined || value === null || value === '') return undefined;
+	return `modifiedon ge ${toUtcIso(value, "'Modified Since'")}`;
+}
+
+/** Opportunities: expand the customer contact's and the parent contact's email (the Field Map links by it). */
+export const RELATED_CONTACT_EXPAND = 'customerid_contact($select=emailaddress1),parentcontactid($select=emailaddress1)';
+
+export function relatedContactExpand(table: TableInfo): string | undefined {
+	if (table.logicalName !== 'opportunity') return undefined;
+	return RELATED_CONTACT_EXPAND;
+}
+
+/** Moves the expanded contact emails into `relatedContactEmail` / `relatedContactId`. */
+export function flattenRelatedContact(record: IDataObject): IDataObject {
+	const customer = record.customerid_contact as IDataObject | null | undefined;
+	const parent = record.parentcontactid as IDataObject | null | undefined;
+	const chosen = customer?.emailaddress1 ? customer : parent?.emailaddress1 ? parent : customer ?? parent;
+	const result: IDataObject = { ...record };
+	delete result.customerid_contact;
+	delete result.parentcontactid;
+	result.relatedContactEmail = (chosen?.emailaddress1 as string | undefined) ?? null;
+	result.relatedContactId = (chosen?.contactid as string | undefined) ?? null;
+	return result;
+}
