@@ -12,7 +12,7 @@ describe('ActiveCampaign simulator: bulk import', () => {
 	afterAll(() => ac.close());
 	beforeEach(() =>
 		ac.control('POST', '/reset', {
-			settings: { requestsPerSecond: 100000, bulkImportDelayMs: 400, bulkImportActiveMs: 300, bulkImportStatusFalseMs: 100 },
+			settings: { requestsPerSecond: 100000, bulkImportDelayMs: 600, bulkImportActiveMs: 500, bulkImportStatusFalseMs: 150 },
 		}),
 	);
 
@@ -45,11 +45,11 @@ describe('ActiveCampaign simulator: bulk import', () => {
 		expect(batchId).toMatch(/^[0-9a-f-]{36}$/);
 
 		const seen: Array<string | false> = [(await info(batchId)).status];
-		await sleep(230);
+		await sleep(300);
 		seen.push((await info(batchId)).status);
-		await sleep(320);
+		await sleep(500);
 		seen.push((await info(batchId)).status);
-		await sleep(330);
+		await sleep(500);
 		const done = await info(batchId);
 		seen.push(done.status);
 		expect(seen).toEqual([false, 'waiting', 'active', 'completed']);

@@ -16,8 +16,10 @@ describe('ActiveCampaign simulator: limits and error envelopes', () => {
 		const results = await Promise.all(Array.from({ length: 12 }, () => ac.api('GET', '/api/3/tags')));
 		const ok = results.filter((r) => r.status === 200);
 		const throttled = results.filter((r) => r.status === 429);
-		expect(ok.length).toBe(5);
-		expect(throttled.length).toBe(7);
+		// Five tokens, refilled at 5 per second: a slow machine may refill one while the burst is in flight.
+		expect(ok.length).toBeGreaterThanOrEqual(5);
+		expect(ok.length).toBeLessThanOrEqual(6);
+		expect(throttled.length).toBe(12 - ok.length);
 		const t = throttled[0];
 		expect(t.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
 		expect(t.headers.get('ratelimit-limit')).toBe('5');
@@ -38,9 +40,10 @@ describe('ActiveCampaign simulator: limits and error envelopes', () => {
 
 	it('shares one budget between all keys of the account', async () => {
 		await ac.control('PUT', '/limits', { apiKeys: ['sandbox-key', 'other-key'] });
-		const a = await Promise.all(Array.from({ length: 3 }, () => ac.api('GET', '/api/3/tags')));
+		const a = await Promise.all(Array.from({ length: 5 }, () => ac.api('GET', '/api/3/tags')));
+		expect(a.every((r) => r.status === 200)).toBe(true);
 		const b = await Promise.all(Array.from({ length: 3 }, () => ac.api('GET', '/api/3/tags', undefined, { 'Api-Token': 'other-key' })));
-		expect([...a, ...b].filter((r) => r.status === 429)).toHaveLength(1);
+		expect(b.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(2);
 	});
 
 	it('can answer 503 instead of 429', async () => {
