@@ -3,7 +3,7 @@
  * contact), with custom fields, tags by name, list subscriptions and the account link. Every part is compared with
  * the contact's current values first (canonical comparison) and only what differs is written.
  */
-import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, type IDataObject, type INode, type JsonObject } from 'n8n-workflow';
 
 import { canonicalEmail, sameValue } from '../../shared/sync/canonical';
 import { readContactAccount, readContactTags, type ContactSnapshot } from './contactRead';
@@ -259,9 +259,9 @@ export async function linkAccount(
 			});
 		} catch (error) {
 			const text = String((error as Error).message ?? '');
-			if (!/already associated/i.test(text)) throw error;
+			if (!/already associated/i.test(text)) throw new NodeApiError(session.ctx.getNode(), error as JsonObject);
 			const existing = await readContactAccount(session, contactId, itemIndex);
-			if (!existing) throw error;
+			if (!existing) throw new NodeApiError(session.ctx.getNode(), error as JsonObject);
 			if (existing.id !== targetAccountId) await move(existing);
 		}
 	}
@@ -283,6 +283,6 @@ export async function ensureAccount(session: AcSession, name: string, itemIndex:
 		// Names are unique: another writer created it meanwhile.
 		const again = await session.accountByName(name, itemIndex, true);
 		if (again) return again;
-		throw error;
+		throw new NodeApiError(session.ctx.getNode(), error as JsonObject);
 	}
 }

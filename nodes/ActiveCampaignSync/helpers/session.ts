@@ -3,10 +3,10 @@
  * contact and account fields, tags (created on demand), lists, automations, custom object schemas. Also creates the
  * hidden sync fields and the D365 tags when they are missing.
  */
-import type { IDataObject } from 'n8n-workflow';
+import { NodeApiError, type IDataObject, type JsonObject } from 'n8n-workflow';
 
 import { SYNC_FIELDS, SYNC_TAGS } from '../../shared/sync/state';
-import { acAllByOffset, acRequest, type AcContext, type AcRequest } from '../transport';
+import { acAllByOffset, acRequest, acRequestFull, type AcContext, type AcRequest, type AcResponse } from '../transport';
 import type { AccountFieldDef, ContactFieldDef, FieldOption } from './encode';
 
 export interface TagDef {
@@ -54,6 +54,10 @@ export class AcSession {
 
 	async request<T = IDataObject>(request: AcRequest): Promise<T> {
 		return await acRequest.call<AcContext, [AcRequest], Promise<T>>(this.ctx, request);
+	}
+
+	async requestFull<T = IDataObject>(request: AcRequest): Promise<AcResponse<T> | undefined> {
+		return await acRequestFull.call<AcContext, [AcRequest], Promise<AcResponse<T> | undefined>>(this.ctx, request);
 	}
 
 	// ------------------------------------------------------------------ contact fields
@@ -195,7 +199,7 @@ export class AcSession {
 				itemIndex,
 			})) as { tags?: IDataObject[] };
 			const match = (found.tags ?? []).find((t) => String(t.tag).toLowerCase() === wanted.toLowerCase());
-			if (!match) throw error;
+			if (!match) throw new NodeApiError(this.ctx.getNode(), error as JsonObject);
 			const def = { id: String(match.id), name: String(match.tag) };
 			tags.set(def.name.toLowerCase(), def);
 			return def;
@@ -311,7 +315,7 @@ export class AcSession {
 			return await this.syncFieldsP;
 		} catch (error) {
 			this.syncFieldsP = undefined;
-			throw error;
+			throw new NodeApiError(this.ctx.getNode(), error as JsonObject);
 		}
 	}
 

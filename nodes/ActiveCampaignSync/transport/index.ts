@@ -4,15 +4,16 @@
  * process) grants each attempt, transient failures are retried a bounded number of times, and failures become
  * NodeApiErrors with ActiveCampaign's own message and without the API key.
  */
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	IHookFunctions,
-	IHttpRequestMethods,
-	IHttpRequestOptions,
-	ILoadOptionsFunctions,
-	IPollFunctions,
-	IWebhookFunctions,
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type IHookFunctions,
+	type IHttpRequestMethods,
+	type IHttpRequestOptions,
+	type ILoadOptionsFunctions,
+	type IPollFunctions,
+	type IWebhookFunctions,
 } from 'n8n-workflow';
 
 import { isTransient, type HttpFailure } from '../../shared/transport/failure';
@@ -96,6 +97,8 @@ export interface AcRequest {
 	bulkImport?: boolean;
 	/** Answer `undefined` for a 404 instead of failing. */
 	allowNotFound?: boolean;
+	/** Statuses answered to the caller (status and body) instead of failing, once retries are over. */
+	passStatuses?: number[];
 }
 
 export interface AcResponse<T> {
@@ -107,10 +110,6 @@ function isBulkRateLimit(failure: HttpFailure): boolean {
 	if (failure.status !== 400) return false;
 	const body = failure.body as { message?: unknown } | undefined;
 	return typeof body?.message === 'string' && /rate limit exceeded/i.test(body.message);
-}
-
-class MalformedResponseError extends Error {
-	readonly code = MALFORMED;
 }
 
 /** Sends one request to ActiveCampaign and returns the status and the parsed body. */
@@ -142,7 +141,10 @@ export async function acRequestFull<T = IDataObject>(this: AcContext, request: A
 				try {
 					body = JSON.parse(body);
 				} catch {
-					throw new MalformedResponseError('ActiveCampaign sent a response that is not valid JSON');
+					// Marked like a network failure so the retry policy can tell it apart (retried on idempotent requests).
+					throw Object.assign(new NodeOperationError(this.getNode(), 'ActiveCampaign sent a response that is not valid JSON'), {
+						code: MALFORMED,
+					});
 				}
 			}
 			return { status: response.statusCode, body: (body === '' ? undefined : body) as T };
@@ -162,6 +164,9 @@ export async function acRequestFull<T = IDataObject>(this: AcContext, request: A
 	);
 	if (outcome.ok) return outcome.value;
 	if (request.allowNotFound && outcome.failure.status === 404) return undefined;
+	if (request.passStatuses?.includes(outcome.failure.status) && !outcome.exhausted) {
+		return { status: outcome.failure.status, body: outcome.failure.body as T };
+	}
 	const failure =
 		outcome.failure.networkCode === MALFORMED
 			? { ...outcome.failure, body: { message: 'ActiveCampaign sent a response that is not valid JSON' } }

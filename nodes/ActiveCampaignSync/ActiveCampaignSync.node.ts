@@ -1,0 +1,57 @@
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+
+import { accountOperations, accountProperties } from './actions/account/properties';
+import { contactOperations, contactProperties } from './actions/contact/properties';
+import { customObjectOperations, customObjectProperties } from './actions/customObject/properties';
+import { route } from './actions/router';
+import * as loadOptions from './methods/loadOptions';
+
+export class ActiveCampaignSync implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'ActiveCampaign Sync',
+		name: 'activeCampaignSync',
+		icon: { light: 'file:activecampaign.svg', dark: 'file:activecampaign.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		description:
+			'ActiveCampaign contacts, accounts and custom objects for the Dynamics 365 sync: bulk upserts, tags by name, automations and activities, within the 5 requests per second limit',
+		defaults: { name: 'ActiveCampaign Sync' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'activeCampaignSyncApi', required: true }],
+		properties: [
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				default: 'contact',
+				options: [
+					{ name: 'Account', value: 'account' },
+					{ name: 'Contact', value: 'contact' },
+					{ name: 'Custom Object', value: 'customObject' },
+				],
+			},
+			contactOperations,
+			...contactProperties,
+			accountOperations,
+			...accountProperties,
+			customObjectOperations,
+			...customObjectProperties,
+		],
+	};
+
+	methods = { loadOptions };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await route.call(this);
+	}
+}

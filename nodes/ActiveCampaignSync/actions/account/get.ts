@@ -1,0 +1,37 @@
+import { NodeOperationError, type IDataObject } from 'n8n-workflow';
+
+import { accountSnapshotOf, presentAccount, readAccount } from '../../helpers/accounts';
+import { mapWithConcurrency } from '../../../shared/transport/rateLimiter';
+import { acPagesByOffset } from '../../transport';
+import { param, type ItemOperation } from '../common';
+
+/** Account → Get. */
+export const get: ItemOperation = async (ctx, itemIndex) => {
+	const id = param(ctx, 'accountId', itemIndex);
+	const details = (ctx.fn.getNodeParameter('getAllOptions', itemIndex, {}) as IDataObject).details !== false;
+	if (!details) {
+		const body = await ctx.session.request<IDataObject>({ method: 'GET', path: `/api/3/accounts/${encodeURIComponent(id)}`, itemIndex });
+		return await presentAccount(ctx.session, accountSnapshotOf(body.account as IDataObject, []));
+	}
+	const snapshot = await readAccount(ctx.session, id, itemIndex);
+	if (!snapshot) throw new NodeOperationError(ctx.node, `No ActiveCampaign account with id ${id}`, { itemIndex });
+	return await presentAccount(ctx.session, snapshot);
+};
+
+/** Account → Get Many: offset paging, 100 per request, no cap. */
+export const getAll: ItemOperation = async (ctx, itemIndex) => {
+	const returnAll = ctx.fn.getNodeParameter('returnAll', itemIndex, false) as boolean;
+	const limit = returnAll ? undefined : (ctx.fn.getNodeParameter('limit', itemIndex, 50) as number);
+	const filters = ctx.fn.getNodeParameter('filters', itemIndex, {}) as IDataObject;
+	const details = (ctx.fn.getNodeParameter('getAllOptions', itemIndex, {}) as IDataObject).details !== false;
+	const qs: IDataObject = {};
+	if (typeof filters.search === 'string' && filters.search.trim()) qs.search = filters.search.trim();
+	const accounts: IDataObject[] = [];
+	for await (const page of acPagesByOffset(ctx.session.ctx, '/api/3/accounts', 'accounts', qs, { max: limit, itemIndex })) accounts.push(...page);
+	const out = await mapWithConcurrency(accounts, 3, async (a) => {
+		if (!details) return await presentAccount(ctx.session, accountSnapshotOf(a, []));
+		const snapshot = await readAccount(ctx.session, String(a.id), itemIndex);
+		return snapshot ? await presentAccount(ctx.session, snapshot) : undefined;
+	});
+	return out.filter((a): a is IDataObject => a !== undefined);
+};

@@ -1,0 +1,33 @@
+import { readContactAccount } from '../../helpers/contactRead';
+import { linkAccount } from '../../helpers/contactWrite';
+import { resolveContactId } from '../contact/shared';
+import { param, type ItemOperation } from '../common';
+
+/** Account → Link Contact: a contact belongs to one account; a link to another account is moved. */
+export const linkContact: ItemOperation = async (ctx, itemIndex) => {
+	const contactId = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
+	const account = param(ctx, 'account', itemIndex);
+	const jobTitle = param(ctx, 'jobTitle', itemIndex);
+	const current = await readContactAccount(ctx.session, contactId, itemIndex);
+	const byId = /^\d+$/.test(account);
+	const changes = await linkAccount(
+		ctx.session,
+		contactId,
+		current,
+		byId ? undefined : account,
+		jobTitle === '' ? undefined : jobTitle,
+		itemIndex,
+		byId ? account : undefined,
+	);
+	const after = await readContactAccount(ctx.session, contactId, itemIndex);
+	return {
+		operation: changes.length ? 'updated' : 'skipped',
+		...(changes.length ? {} : { reason: 'no changes' }),
+		contactId,
+		accountId: after?.id ?? null,
+		accountName: after?.name ?? null,
+		jobTitle: after?.jobTitle ?? null,
+		movedFrom: current && after && current.id !== after.id ? current.id : null,
+		changes,
+	};
+};

@@ -1,0 +1,35 @@
+import { NodeOperationError, type IDataObject } from 'n8n-workflow';
+
+import { encodeAccountFields, readAccount, syncAccountItem, writeAccount } from '../../helpers/accounts';
+import { parseSyncItem } from '../../helpers/syncItem';
+import { param, type ItemOperation } from '../common';
+
+/** Account → Create or Update: by name (search, then create or update only what differs), or a sync item. */
+export const upsert: ItemOperation = async (ctx, itemIndex) => {
+	if (ctx.fn.getNodeParameter('dataMode', itemIndex, 'fields') === 'syncItem') {
+		const parsed = parseSyncItem(ctx.fn.getInputData()[itemIndex]?.json);
+		if (!parsed.ok) throw new NodeOperationError(ctx.node, parsed.error, { itemIndex });
+		const options = ctx.fn.getNodeParameter('syncOptions', itemIndex, {}) as IDataObject;
+		return await syncAccountItem(
+			ctx.session,
+			ctx.node,
+			parsed.item,
+			{ conflict: (options.conflictPolicy as 'dynamicsWins') ?? 'dynamicsWins', precedence: 'contact' },
+			itemIndex,
+		);
+	}
+	const name = param(ctx, 'name', itemIndex);
+	if (!name) throw new NodeOperationError(ctx.node, 'An account name is needed', { itemIndex });
+	const additional = ctx.fn.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject;
+	const custom = ctx.fn.getNodeParameter('customFields.fieldValues', itemIndex, []) as Array<{ field?: string; value?: unknown }>;
+	const fields = await encodeAccountFields(ctx.session, ctx.node, custom.map((c) => ({ key: String(c.field ?? ''), value: c.value })), itemIndex);
+	const found = await ctx.session.accountByName(name, itemIndex);
+	const target = found ? await readAccount(ctx.session, String(found.id), itemIndex) : undefined;
+	const result = await writeAccount(
+		ctx.session,
+		target,
+		{ name, accountUrl: additional.accountUrl === undefined ? undefined : String(additional.accountUrl), fields },
+		itemIndex,
+	);
+	return { ...result } as unknown as IDataObject;
+};

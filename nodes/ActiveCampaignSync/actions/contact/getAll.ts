@@ -1,0 +1,42 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { mapWithConcurrency } from '../../../shared/transport/rateLimiter';
+import { filterTime } from '../../helpers/changes';
+import { presentContact, readContact } from '../../helpers/contactRead';
+import { acContactPages } from '../../transport';
+import type { ItemOperation } from '../common';
+
+/**
+ * Contact → Get Many: keyset paging (`orders[id]=ASC`, `id_greater`), at most 100 contacts per request and no cap
+ * on the total; filters by dates, email, tag (by name), list and search.
+ */
+export const getAll: ItemOperation = async (ctx, itemIndex) => {
+	const returnAll = ctx.fn.getNodeParameter('returnAll', itemIndex, false) as boolean;
+	const limit = returnAll ? undefined : (ctx.fn.getNodeParameter('limit', itemIndex, 50) as number);
+	const filters = ctx.fn.getNodeParameter('filters', itemIndex, {}) as IDataObject;
+	const details = (ctx.fn.getNodeParameter('getAllOptions', itemIndex, {}) as IDataObject).details === true;
+	const qs: IDataObject = {};
+	if (filters.createdAfter) qs['filters[created_after]'] = filterTime(String(filters.createdAfter));
+	if (filters.updatedAfter) qs['filters[updated_after]'] = filterTime(String(filters.updatedAfter));
+	if (typeof filters.email === 'string' && filters.email.trim()) qs.email = filters.email.trim();
+	if (typeof filters.search === 'string' && filters.search.trim()) qs.search = filters.search.trim();
+	if (filters.list) qs.listid = String(filters.list);
+	if (typeof filters.tag === 'string' && filters.tag.trim()) {
+		const tag = await ctx.session.tagByName(filters.tag);
+		if (!tag) return [];
+		qs.tagid = tag.id;
+	}
+	const contacts: IDataObject[] = [];
+	for await (const page of acContactPages(ctx.session.ctx, qs, { max: limit, itemIndex })) contacts.push(...page);
+	if (!details) {
+		return contacts.map((c) => {
+			const { links: _links, ...rest } = c;
+			return rest;
+		});
+	}
+	const out = await mapWithConcurrency(contacts, 3, async (c) => {
+		const snapshot = await readContact(ctx.session, String(c.id), { itemIndex, tags: true, account: true });
+		return snapshot ? await presentContact(ctx.session, snapshot) : undefined;
+	});
+	return out.filter((c): c is IDataObject => c !== undefined);
+};

@@ -1,0 +1,48 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { formatContactLink, formatState, parseState, type ContactLink } from '../../../shared/sync/state';
+import { recordContactState } from '../../helpers/contactSync';
+import type { ItemOperation, OpContext } from '../common';
+
+/** A parameter that may hold a string or, from an expression, an object. */
+function raw(ctx: OpContext, name: string, itemIndex: number): unknown {
+	return ctx.fn.getNodeParameter(name, itemIndex, '') as unknown;
+}
+
+export function linkText(value: unknown): string | undefined {
+	if (value === undefined || value === null || value === '') return undefined;
+	if (typeof value === 'object') {
+		const link = value as Partial<ContactLink>;
+		if ((link.entity === 'lead' || link.entity === 'contact') && typeof link.id === 'string') return formatContactLink(link as ContactLink);
+		return undefined;
+	}
+	return String(value).trim() || undefined;
+}
+
+export function stateText(value: unknown): string | undefined {
+	if (value === undefined || value === null || value === '') return undefined;
+	if (typeof value === 'object') {
+		const state = value as IDataObject;
+		if (typeof state.acHash === 'string' && typeof state.d365Hash === 'string') return formatState({ acHash: state.acHash, d365Hash: state.d365Hash });
+		return undefined;
+	}
+	const text = String(value).trim();
+	return parseState(text) ? text : text || undefined;
+}
+
+/** Contact → Record Sync State: stores link and state after a write to Dynamics, only when they differ. */
+export const recordSyncState: ItemOperation = async (ctx, itemIndex) => {
+	const acId = String(raw(ctx, 'stateContactId', itemIndex) ?? '').trim();
+	const email = String(raw(ctx, 'stateEmail', itemIndex) ?? '').trim();
+	return await recordContactState(
+		ctx.session,
+		ctx.node,
+		{
+			acId: acId && acId !== 'undefined' ? acId : undefined,
+			email: email && email !== 'undefined' ? email : undefined,
+			link: linkText(raw(ctx, 'stateLink', itemIndex)),
+			state: stateText(raw(ctx, 'stateValue', itemIndex)),
+		},
+		itemIndex,
+	);
+};

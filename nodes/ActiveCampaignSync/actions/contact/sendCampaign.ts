@@ -1,0 +1,46 @@
+import { NodeApiError, type IDataObject, type JsonObject } from 'n8n-workflow';
+
+import { param, type ItemOperation } from '../common';
+import { resolveContactId } from './shared';
+
+/**
+ * Contact → Send Campaign. API v3 has no call that sends a campaign to one contact: the supported way is an
+ * automation whose first step sends the email (recommended); the legacy v1 `campaign_send` call sends an existing
+ * campaign message right away.
+ */
+export const sendCampaign: ItemOperation = async (ctx, itemIndex) => {
+	const id = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
+	if (ctx.fn.getNodeParameter('sendMethod', itemIndex, 'automation') === 'automation') {
+		const automation = param(ctx, 'sendAutomation', itemIndex);
+		const body = await ctx.session.request<IDataObject>({
+			method: 'POST',
+			path: '/api/3/contactAutomations',
+			body: { contactAutomation: { contact: id, automation } },
+			itemIndex,
+		});
+		return { id, method: 'automation', automation, contactAutomation: (body.contactAutomation as IDataObject) ?? null };
+	}
+	const contact = await ctx.session.request<IDataObject>({ method: 'GET', path: `/api/3/contacts/${id}`, itemIndex });
+	const email = String((contact.contact as IDataObject | undefined)?.email ?? '');
+	const campaign = param(ctx, 'campaign', itemIndex);
+	const messageId = param(ctx, 'messageId', itemIndex);
+	const form = new URLSearchParams({ email, campaignid: campaign, type: 'mime', action: 'send' });
+	if (messageId) form.set('messageid', messageId);
+	const body = await ctx.session.request<IDataObject>({
+		method: 'POST',
+		path: '/admin/api.php',
+		qs: { api_action: 'campaign_send', api_output: 'json' },
+		body: form.toString(),
+		form: true,
+		itemIndex,
+	});
+	if (Number(body.result_code) !== 1) {
+		const message = String(body.result_message ?? 'ActiveCampaign did not send the campaign');
+		throw new NodeApiError(ctx.node, { message } as JsonObject, {
+			message,
+			description: 'The v1 campaign_send call failed. Check that the campaign and message exist and the contact can receive it.',
+			itemIndex,
+		});
+	}
+	return { id, email, method: 'v1', campaign, messageId: messageId || null, result: String(body.result_message ?? '') };
+};

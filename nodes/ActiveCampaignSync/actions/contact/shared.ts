@@ -1,0 +1,54 @@
+import { NodeOperationError, type IDataObject } from 'n8n-workflow';
+
+import { emptyDesired, encodeFieldValues, type DesiredContact } from '../../helpers/contactWrite';
+import { param, type OpContext } from '../common';
+
+/** A contact given by ActiveCampaign id or by email: its id. */
+export async function resolveContactId(ctx: OpContext, value: string, itemIndex: number): Promise<string> {
+	const key = String(value ?? '').trim();
+	if (!key) throw new NodeOperationError(ctx.node, 'No contact given (an ActiveCampaign ID or an email)', { itemIndex });
+	if (/^\d+$/.test(key)) return key;
+	if (key.includes('@')) {
+		const contact = await ctx.session.contactByEmail(key, itemIndex);
+		if (!contact) throw new NodeOperationError(ctx.node, `No ActiveCampaign contact with email ${key}`, { itemIndex });
+		return String(contact.id);
+	}
+	throw new NodeOperationError(ctx.node, `"${key}" is neither a contact ID nor an email`, { itemIndex });
+}
+
+/** The values to write, from the node's fields (Create or Update, Create or Update Many, Update). */
+export async function desiredFromParameters(
+	ctx: OpContext,
+	itemIndex: number,
+	collection: 'additionalFields' | 'updateFields',
+	email: string | undefined,
+): Promise<DesiredContact> {
+	const fields = ctx.fn.getNodeParameter(collection, itemIndex, {}) as IDataObject;
+	const desired = emptyDesired();
+	const givenEmail = email ?? (typeof fields.email === 'string' && fields.email.trim() ? fields.email.trim() : undefined);
+	if (givenEmail) desired.email = givenEmail;
+	for (const name of ['firstName', 'lastName', 'phone'] as const) {
+		if (fields[name] !== undefined) desired.attributes[name] = String(fields[name]);
+	}
+	if (typeof fields.accountName === 'string' && fields.accountName.trim()) desired.accountName = fields.accountName.trim();
+	if (fields.jobTitle !== undefined) desired.jobTitle = String(fields.jobTitle);
+	const custom = ctx.fn.getNodeParameter('customFields.fieldValues', itemIndex, []) as Array<{ field?: string; value?: unknown }>;
+	desired.fieldValues = await encodeFieldValues(
+		ctx.session,
+		ctx.node,
+		custom.map((c) => ({ key: String(c.field ?? ''), value: c.value })),
+		itemIndex,
+	);
+	desired.tags = stringList(ctx.fn.getNodeParameter('tags', itemIndex, []));
+	desired.lists = stringList(ctx.fn.getNodeParameter('lists', itemIndex, []));
+	return desired;
+}
+
+/** A list parameter (array, or comma-separated text from an expression) as trimmed strings. */
+export function stringList(value: unknown): string[] {
+	if (value === undefined || value === null || value === '') return [];
+	const list = Array.isArray(value) ? value : String(value).split(',');
+	return list.map((v) => String(v ?? '').trim()).filter(Boolean);
+}
+
+export { param };

@@ -1,0 +1,38 @@
+import { NodeOperationError } from 'n8n-workflow';
+
+import { readContactTags } from '../../helpers/contactRead';
+import { uniqueNames } from '../../helpers/contactWrite';
+import { param, type ItemOperation } from '../common';
+import { resolveContactId, stringList } from './shared';
+
+/** Contact → Add Tag: by name, tags created when missing; tags the contact already has are left alone. */
+export const addTag: ItemOperation = async (ctx, itemIndex) => {
+	const id = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
+	const names = uniqueNames(stringList(ctx.fn.getNodeParameter('tags', itemIndex, [])));
+	if (!names.length) throw new NodeOperationError(ctx.node, 'No tag names given', { itemIndex });
+	const current = await readContactTags(ctx.session, id, itemIndex);
+	const added: string[] = [];
+	for (const name of names) {
+		if (current.some((t) => t.name.toLowerCase() === name.toLowerCase())) continue;
+		const tag = await ctx.session.ensureTag(name, itemIndex);
+		await ctx.session.request({ method: 'POST', path: '/api/3/contactTags', body: { contactTag: { contact: id, tag: tag.id } }, itemIndex });
+		added.push(tag.name);
+	}
+	return { id, tagsAdded: added, tags: [...current.map((t) => t.name), ...added] };
+};
+
+/** Contact → Remove Tag: by name (the contact's tag link is looked up and deleted). */
+export const removeTag: ItemOperation = async (ctx, itemIndex) => {
+	const id = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
+	const names = uniqueNames(stringList(ctx.fn.getNodeParameter('tags', itemIndex, [])));
+	if (!names.length) throw new NodeOperationError(ctx.node, 'No tag names given', { itemIndex });
+	const current = await readContactTags(ctx.session, id, itemIndex);
+	const removed: string[] = [];
+	for (const name of names) {
+		for (const tag of current.filter((t) => t.name.toLowerCase() === name.toLowerCase())) {
+			await ctx.session.request({ method: 'DELETE', path: `/api/3/contactTags/${tag.contactTagId}`, itemIndex, allowNotFound: true });
+			removed.push(tag.name);
+		}
+	}
+	return { id, tagsRemoved: removed, tags: current.map((t) => t.name).filter((n) => !removed.includes(n)) };
+};

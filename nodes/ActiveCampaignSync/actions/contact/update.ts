@@ -1,0 +1,17 @@
+import { NodeOperationError, type IDataObject } from 'n8n-workflow';
+
+import { readContact } from '../../helpers/contactRead';
+import { writeContact } from '../../helpers/contactWrite';
+import { param, type ItemOperation } from '../common';
+import { desiredFromParameters } from './shared';
+
+/** Contact → Update: by id, only what differs (a new email is written to the same contact). */
+export const update: ItemOperation = async (ctx, itemIndex) => {
+	const contactId = param(ctx, 'contactId', itemIndex);
+	const desired = await desiredFromParameters(ctx, itemIndex, 'updateFields', undefined);
+	const needAccount = desired.accountName !== undefined || desired.jobTitle !== undefined;
+	const target = await readContact(ctx.session, contactId, { itemIndex, account: needAccount });
+	if (!target) throw new NodeOperationError(ctx.node, `No ActiveCampaign contact with id ${contactId}`, { itemIndex });
+	const result = await writeContact(ctx.session, target, desired, itemIndex);
+	return { ...result } as unknown as IDataObject;
+};

@@ -1,0 +1,40 @@
+import { NodeOperationError, type IDataObject } from 'n8n-workflow';
+
+import { readContact } from '../../helpers/contactRead';
+import { syncContactItem } from '../../helpers/contactSync';
+import { writeContact } from '../../helpers/contactWrite';
+import { parseSyncItem, type SyncDefaults } from '../../helpers/syncItem';
+import { param, type ItemOperation, type OpContext } from '../common';
+import { desiredFromParameters } from './shared';
+
+export function syncDefaults(ctx: OpContext, itemIndex: number): SyncDefaults {
+	const options = ctx.fn.getNodeParameter('syncOptions', itemIndex, {}) as IDataObject;
+	return {
+		conflict: (options.conflictPolicy as SyncDefaults['conflict']) ?? 'dynamicsWins',
+		precedence: (options.precedence as SyncDefaults['precedence']) ?? 'contact',
+	};
+}
+
+/** Contact → Create or Update: by email via contact/sync, by id when the id is known; only what differs. */
+export const upsert: ItemOperation = async (ctx, itemIndex) => {
+	if (ctx.fn.getNodeParameter('dataMode', itemIndex, 'fields') === 'syncItem') {
+		const parsed = parseSyncItem(ctx.fn.getInputData()[itemIndex]?.json);
+		if (!parsed.ok) throw new NodeOperationError(ctx.node, parsed.error, { itemIndex });
+		return await syncContactItem(ctx.session, ctx.node, parsed.item, syncDefaults(ctx, itemIndex), itemIndex);
+	}
+	const email = param(ctx, 'email', itemIndex);
+	if (!email) throw new NodeOperationError(ctx.node, 'An email is needed', { itemIndex });
+	const desired = await desiredFromParameters(ctx, itemIndex, 'additionalFields', email);
+	const contactId = String((ctx.fn.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject).contactId ?? '').trim();
+	const needAccount = desired.accountName !== undefined || desired.jobTitle !== undefined;
+	let target;
+	if (contactId) {
+		target = await readContact(ctx.session, contactId, { itemIndex, account: needAccount });
+		if (!target) throw new NodeOperationError(ctx.node, `No ActiveCampaign contact with id ${contactId}`, { itemIndex });
+	} else {
+		const found = await ctx.session.contactByEmail(email, itemIndex);
+		if (found) target = await readContact(ctx.session, String(found.id), { itemIndex, account: needAccount });
+	}
+	const result = await writeContact(ctx.session, target, desired, itemIndex);
+	return { ...result } as unknown as IDataObject;
+};

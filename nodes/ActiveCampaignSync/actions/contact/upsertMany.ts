@@ -1,0 +1,226 @@
+/**
+ * Contact → Create or Update Many: every input item goes through the bulk import API (250 contacts and at most
+ * 399,999 bytes per request), custom fields by id, tags by name, and each item gets its own result or error back.
+ * With sync items, the stored sync states can be read first (in bulk) so a rerun writes nothing for unchanged
+ * records; changed records that are already linked go through the one-by-one sync path (conflicts, email changes).
+ */
+import { NodeOperationError, type IDataObject } from 'n8n-workflow';
+
+import { precedenceAllows, SKIP_REASONS } from '../../../shared/sync/decide';
+import { formatContactLink, formatState, isGuid, parseState, type LinkedEntity } from '../../../shared/sync/state';
+import { runBulkImport, type BulkEntry } from '../../helpers/bulk';
+import { syncContactItem } from '../../helpers/contactSync';
+import { uniqueNames, type DesiredContact } from '../../helpers/contactWrite';
+import { encodeFieldValues } from '../../helpers/contactWrite';
+import { parseSyncItem, type SyncItem } from '../../helpers/syncItem';
+import { contactHash } from '../../helpers/values';
+import type { BatchOperation, BatchOutcome, OpContext } from '../common';
+import { param } from '../common';
+import { desiredFromParameters } from './shared';
+import { syncDefaults } from './upsert';
+
+interface Prepared {
+	itemIndex: number;
+	contact: IDataObject;
+	/** Shown in the item's output. */
+	extra: IDataObject;
+}
+
+function bulkContact(desired: DesiredContact, email: string): IDataObject {
+	const contact: IDataObject = { email };
+	if (desired.attributes.firstName !== undefined) contact.first_name = desired.attributes.firstName;
+	if (desired.attributes.lastName !== undefined) contact.last_name = desired.attributes.lastName;
+	if (desired.attributes.phone !== undefined) contact.phone = desired.attributes.phone;
+	if (desired.accountName) contact.customer_acct_name = desired.accountName;
+	const tags = uniqueNames(desired.tags);
+	if (tags.length) contact.tags = tags;
+	if (desired.fieldValues.length) contact.fields = desired.fieldValues.map(({ field, value }) => ({ id: Number(field.id), value }));
+	if (desired.lists.length) contact.subscribe = desired.lists.map((listid) => ({ listid: Number(listid) }));
+	return contact;
+}
+
+function failure(ctx: OpContext, itemIndex: number, error: unknown): BatchOutcome {
+	if (error instanceof Error) return { itemIndex, error };
+	return { itemIndex, error: new NodeOperationError(ctx.node, String(error), { itemIndex }) };
+}
+
+/** Field values of one field for every contact (`GET /fieldValues?filters[fieldid]=`, paged): contact id → value. */
+async function valuesOfField(ctx: OpContext, fieldId: string): Promise<Map<string, string>> {
+	const map = new Map<string, string>();
+	let offset = 0;
+	for (;;) {
+		const body = await ctx.session.request<IDataObject>({
+			method: 'GET',
+			path: '/api/3/fieldValues',
+			qs: { 'filters[fieldid]': fieldId, limit: 100, offset },
+		});
+		const page = (body.fieldValues as IDataObject[] | undefined) ?? [];
+		for (const fv of page) {
+			if (String(fv.field) !== String(fieldId)) continue;
+			if (fv.value !== null && fv.value !== undefined && String(fv.value) !== '') map.set(String(fv.contact), String(fv.value));
+		}
+		offset += page.length;
+		const total = Number((body.meta as IDataObject | undefined)?.total);
+		if (!page.length || (Number.isFinite(total) ? offset >= total : page.length < 100)) break;
+	}
+	return map;
+}
+
+export const upsertMany: BatchOperation = async (ctx, itemIndices) => {
+	const outcomes: BatchOutcome[] = [];
+	const prepared: Prepared[] = [];
+	const syncItems: Array<{ itemIndex: number; item: SyncItem }> = [];
+	const first = itemIndices[0];
+	const options = ctx.fn.getNodeParameter('bulkOptions', first, {}) as IDataObject;
+
+	for (const itemIndex of itemIndices) {
+		try {
+			if (ctx.fn.getNodeParameter('dataMode', itemIndex, 'fields') === 'syncItem') {
+				const parsed = parseSyncItem(ctx.fn.getInputData()[itemIndex]?.json);
+				if (!parsed.ok) throw new NodeOperationError(ctx.node, parsed.error, { itemIndex });
+				syncItems.push({ itemIndex, item: parsed.item });
+				continue;
+			}
+			const email = param(ctx, 'email', itemIndex);
+			if (!email) throw new NodeOperationError(ctx.node, 'An email is needed', { itemIndex });
+			const desired = await desiredFromParameters(ctx, itemIndex, 'additionalFields', email);
+			prepared.push({ itemIndex, contact: bulkContact(desired, email), extra: {} });
+		} catch (error) {
+			outcomes.push(failure(ctx, itemIndex, error));
+		}
+	}
+
+	if (syncItems.length) await prepareSyncItems(ctx, syncItems, prepared, outcomes);
+
+	if (prepared.length) {
+		const entries: BulkEntry[] = prepared.map((p) => ({ itemIndex: p.itemIndex, contact: p.contact }));
+		const byIndex = new Map(prepared.map((p) => [p.itemIndex, p]));
+		const results = await runBulkImport(ctx.session, entries, {
+			excludeAutomations: options.excludeAutomations === true,
+			timeoutMs: Math.max(1, Number(options.timeoutMinutes ?? 15)) * 60_000,
+		});
+		for (const result of results) {
+			const p = byIndex.get(result.itemIndex)!;
+			if (result.ok) {
+				outcomes.push({
+					itemIndex: result.itemIndex,
+					json: { operation: 'imported', email: String(p.contact.email), batchId: result.batchId, ...p.extra },
+				});
+			} else {
+				outcomes.push({
+					itemIndex: result.itemIndex,
+					error: new NodeOperationError(ctx.node, result.error, {
+						itemIndex: result.itemIndex,
+						description: `Contact ${String(p.contact.email)}${result.batchId ? ` (import batch ${result.batchId})` : ''}`,
+					}),
+				});
+			}
+		}
+	}
+	return outcomes.sort((a, b) => a.itemIndex - b.itemIndex);
+};
+
+async function prepareSyncItems(
+	ctx: OpContext,
+	items: Array<{ itemIndex: number; item: SyncItem }>,
+	prepared: Prepared[],
+	outcomes: BatchOutcome[],
+): Promise<void> {
+	const { link: linkField, state: stateField } = await ctx.session.contactSyncFields();
+	const fields = await ctx.session.contactFields();
+	const skipMatching = (ctx.fn.getNodeParameter('syncOptions', items[0].itemIndex, {}) as IDataObject).skipMatchingState !== false;
+
+	// Lead and contact with one email in the same run: one of them keeps the ActiveCampaign contact.
+	const byEmail = new Map<string, Array<{ itemIndex: number; item: SyncItem }>>();
+	const valid: Array<{ itemIndex: number; item: SyncItem; email: string; link: string; entity: LinkedEntity }> = [];
+	for (const entry of items) {
+		const { item, itemIndex } = entry;
+		try {
+			if (item.entity !== 'lead' && item.entity !== 'contact') throw new NodeOperationError(ctx.node, `A ${item.entity} sync item cannot be written as a contact`, { itemIndex });
+			if (item.direction === 'toDynamics') throw new NodeOperationError(ctx.node, 'This sync item goes to Dynamics 365 (direction "toDynamics")', { itemIndex });
+			const d365Id = item.match.d365Id ?? item.source.id;
+			if (!isGuid(d365Id)) throw new NodeOperationError(ctx.node, `The sync item has no Dynamics id (match.d365Id): "${d365Id ?? ''}"`, { itemIndex });
+			if (!item.source.hash) throw new NodeOperationError(ctx.node, 'The sync item has no source hash (source.hash)', { itemIndex });
+			const email = String(item.record.email ?? item.match.email ?? '').trim();
+			if (!email) throw new NodeOperationError(ctx.node, 'The sync item has no email', { itemIndex });
+			const link = formatContactLink({ entity: item.entity, id: d365Id });
+			valid.push({ itemIndex, item, email, link, entity: item.entity });
+			const group = byEmail.get(email.toLowerCase()) ?? [];
+			group.push(entry);
+			byEmail.set(email.toLowerCase(), group);
+		} catch (error) {
+			outcomes.push(failure(ctx, itemIndex, error));
+		}
+	}
+	const dropped = new Set<number>();
+	for (const group of byEmail.values()) {
+		const entities = new Set(group.map((g) => g.item.entity));
+		if (entities.size < 2) continue;
+		for (const g of group) {
+			const precedence = g.item.policy.precedence ?? syncDefaults(ctx, g.itemIndex).precedence;
+			const other = g.item.entity === 'lead' ? 'contact' : 'lead';
+			if (!precedenceAllows(g.item.entity as LinkedEntity, other, precedence)) {
+				dropped.add(g.itemIndex);
+				outcomes.push({ itemIndex: g.itemIndex, json: { operation: 'skipped', reason: SKIP_REASONS.precedence(other, g.item.entity), email: String(g.item.record.email ?? ''), entity: g.item.entity } });
+			}
+		}
+	}
+
+	let linkedContacts: Map<string, string> | undefined;
+	let states: Map<string, string> | undefined;
+	if (skipMatching) {
+		const links = await valuesOfField(ctx, linkField.id);
+		linkedContacts = new Map([...links].map(([contactId, value]) => [value.toLowerCase(), contactId]));
+		states = await valuesOfField(ctx, stateField.id);
+	}
+
+	for (const entry of valid) {
+		if (dropped.has(entry.itemIndex)) continue;
+		const { item, itemIndex } = entry;
+		try {
+			const record = item.record as IDataObject;
+			const raw = record.fieldValues && typeof record.fieldValues === 'object' ? (record.fieldValues as IDataObject) : {};
+			const encoded = (await encodeFieldValues(ctx.session, ctx.node, Object.entries(raw).map(([key, value]) => ({ key, value })), itemIndex)).filter(
+				({ field }) => field.id !== linkField.id && field.id !== stateField.id,
+			);
+			const desired: DesiredContact = {
+				email: entry.email,
+				attributes: {},
+				fieldValues: encoded,
+				tags: item.tags,
+				removeTags: [],
+				lists: [],
+			};
+			for (const name of ['firstName', 'lastName', 'phone'] as const) {
+				if (record[name] !== undefined) desired.attributes[name] = record[name] === null ? '' : String(record[name]);
+			}
+			const accountName = record.accountName ?? item.related.accountName;
+			if (typeof accountName === 'string' && accountName.trim()) desired.accountName = accountName.trim();
+			// Bulk import cannot set the job title of the account link: the state hash says what the import writes.
+			const acHash = contactHash(undefined, fields, item.state.targetHashFields, {
+				email: desired.email,
+				attributes: desired.attributes,
+				fieldValues: new Map(desired.fieldValues.map(({ field, value }) => [field.id, value])),
+				accountName: desired.accountName,
+			});
+			const newState = formatState({ acHash, d365Hash: item.source.hash! });
+
+			const linkedId = linkedContacts?.get(entry.link);
+			if (linkedId !== undefined) {
+				const stored = states?.get(linkedId);
+				if (stored === newState || parseState(stored)?.d365Hash === item.source.hash) {
+					outcomes.push({ itemIndex, json: { operation: 'skipped', reason: SKIP_REASONS.unchanged, id: linkedId, email: entry.email, link: entry.link } });
+					continue;
+				}
+				// Linked and changed: one by one, with conflict, precedence and email-change handling.
+				const json = await syncContactItem(ctx.session, ctx.node, item, syncDefaults(ctx, itemIndex), itemIndex);
+				outcomes.push({ itemIndex, json });
+				continue;
+			}
+			desired.fieldValues.push({ field: linkField, value: entry.link }, { field: stateField, value: newState });
+			prepared.push({ itemIndex, contact: bulkContact(desired, entry.email), extra: { link: entry.link, state: newState, entity: entry.entity } });
+		} catch (error) {
+			outcomes.push(failure(ctx, itemIndex, error));
+		}
+	}
+}

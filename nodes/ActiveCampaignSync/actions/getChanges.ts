@@ -1,0 +1,47 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { readCursor, writeCursor } from '../../shared/sync/cursor';
+import { readChanges, sampleRecords, type ChangeEntity } from '../helpers/changes';
+import type { BatchOperation } from './common';
+
+const SAMPLE_SIZE = 5;
+
+/**
+ * Get Changes (contacts or accounts): runs once per execution. The change cursor lives in the node's static data;
+ * a manual run (editor) reads from it without moving it, or returns a small sample when there is none yet.
+ */
+export function getChangesOf(entity: ChangeEntity): BatchOperation {
+	return async (ctx, itemIndices) => {
+		const itemIndex = itemIndices[0];
+		const startFrom = String(ctx.fn.getNodeParameter('startFrom', itemIndex, '') ?? '').trim();
+		const options = ctx.fn.getNodeParameter('changeOptions', itemIndex, {}) as IDataObject;
+		const details = options.details !== false;
+		const overlapMs = Math.max(0, Number(options.overlapMinutes ?? 5)) * 60_000;
+		const maxRecords = Number(options.maxRecords ?? 0) > 0 ? Number(options.maxRecords) : undefined;
+		const staticData = ctx.fn.getWorkflowStaticData('node');
+		const key = `${entity}Changes`;
+		const stored = (staticData[key] ?? {}) as IDataObject;
+		const cursor = readCursor(stored);
+		const manual = ctx.fn.getMode() === 'manual';
+
+		if (manual && !cursor && !startFrom) {
+			const sample = await sampleRecords(ctx.session, entity, SAMPLE_SIZE, details);
+			return sample.map((json) => ({ itemIndex, json }));
+		}
+		const result = await readChanges(ctx.session, {
+			entity,
+			event: 'any',
+			cursor,
+			startFrom: startFrom || undefined,
+			overlapMs,
+			details,
+			maxRecords,
+		});
+		if (!manual) {
+			const next: IDataObject = {};
+			writeCursor(next, result.cursor);
+			staticData[key] = next;
+		}
+		return result.records.map((json) => ({ itemIndex, json }));
+	};
+}

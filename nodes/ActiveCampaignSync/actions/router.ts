@@ -1,0 +1,151 @@
+/**
+ * Resource → operation dispatch. Resource and operation are read per item. Per-item operations run in item order;
+ * bulk operations (Create or Update Many) get all their items at once; Get Changes, Ensure Sync Fields and Ensure
+ * Schema run once per execution. Every output item carries `pairedItem`; failures become error items when the node
+ * continues on fail (the error output when it has one), else the run fails with the item's index.
+ */
+import {
+	NodeApiError,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+} from 'n8n-workflow';
+
+import { AcSession } from '../helpers/session';
+import * as account from './account/get';
+import { linkContact } from './account/linkContact';
+import { recordSyncState as recordAccountSyncState } from './account/recordSyncState';
+import { upsert as upsertAccount } from './account/upsert';
+import type { BatchOperation, ItemOperation, OpContext, OperationHandler } from './common';
+import { addToAutomation, removeFromAutomation } from './contact/automations';
+import { deleteContact } from './contact/delete';
+import { ensureSyncFields } from './contact/ensureSyncFields';
+import { get as getContact } from './contact/get';
+import { getActivities } from './contact/getActivities';
+import { getAll as getAllContacts } from './contact/getAll';
+import { subscribe, unsubscribe } from './contact/lists';
+import { recordSyncState as recordContactSyncState } from './contact/recordSyncState';
+import { sendCampaign } from './contact/sendCampaign';
+import { addTag, removeTag } from './contact/tags';
+import { update as updateContact } from './contact/update';
+import { upsert as upsertContact } from './contact/upsert';
+import { upsertMany } from './contact/upsertMany';
+import { deleteRecord, ensureSchema, getAllRecords, upsertRecord } from './customObject/operations';
+import { getChangesOf } from './getChanges';
+
+const item = (run: ItemOperation): OperationHandler => ({ kind: 'item', run });
+const batch = (run: BatchOperation): OperationHandler => ({ kind: 'batch', run });
+
+export const HANDLERS: Record<string, Record<string, OperationHandler>> = {
+	contact: {
+		addTag: item(addTag),
+		addToAutomation: item(addToAutomation),
+		delete: item(deleteContact),
+		ensureSyncFields: batch(ensureSyncFields),
+		get: item(getContact),
+		getActivities: item(getActivities),
+		getAll: item(getAllContacts),
+		getChanges: batch(getChangesOf('contact')),
+		recordSyncState: item(recordContactSyncState),
+		removeFromAutomation: item(removeFromAutomation),
+		removeTag: item(removeTag),
+		sendCampaign: item(sendCampaign),
+		subscribe: item(subscribe),
+		unsubscribe: item(unsubscribe),
+		update: item(updateContact),
+		upsert: item(upsertContact),
+		upsertMany: batch(upsertMany),
+	},
+	account: {
+		get: item(account.get),
+		getAll: item(account.getAll),
+		getChanges: batch(getChangesOf('account')),
+		linkContact: item(linkContact),
+		recordSyncState: item(recordAccountSyncState),
+		upsert: item(upsertAccount),
+	},
+	customObject: {
+		deleteRecord: item(deleteRecord),
+		ensureSchema: batch(ensureSchema),
+		getAllRecords: item(getAllRecords),
+		upsertRecord: item(upsertRecord),
+	},
+};
+
+interface Produced {
+	itemIndex: number;
+	order: number;
+	data: INodeExecutionData;
+}
+
+function asNodeError(fn: IExecuteFunctions, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
+		if (error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
+		return error;
+	}
+	return new NodeOperationError(fn.getNode(), error as Error, { itemIndex });
+}
+
+function errorItem(error: NodeApiError | NodeOperationError, itemIndex: number): INodeExecutionData {
+	const json: IDataObject = { error: error.message };
+	if (error.description) json.description = error.description;
+	return { json, error, pairedItem: { item: itemIndex } };
+}
+
+export async function route(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const ctx: OpContext = { fn: this, session: new AcSession(this), node: this.getNode() };
+	const produced: Produced[] = [];
+	let order = 0;
+	const push = (itemIndex: number, data: INodeExecutionData) => produced.push({ itemIndex, order: order++, data });
+	const groups = new Map<string, { run: BatchOperation; indices: number[] }>();
+
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		try {
+			const resource = this.getNodeParameter('resource', itemIndex) as string;
+			const operation = this.getNodeParameter('operation', itemIndex) as string;
+			const handler = HANDLERS[resource]?.[operation];
+			if (!handler) {
+				throw new NodeOperationError(this.getNode(), `The operation "${operation}" is not supported for ${resource}`, { itemIndex });
+			}
+			if (handler.kind === 'batch') {
+				const key = `${resource}.${operation}`;
+				const group = groups.get(key) ?? { run: handler.run, indices: [] };
+				group.indices.push(itemIndex);
+				groups.set(key, group);
+				continue;
+			}
+			const result = await handler.run(ctx, itemIndex);
+			for (const json of Array.isArray(result) ? result : [result]) push(itemIndex, { json, pairedItem: { item: itemIndex } });
+		} catch (error) {
+			const nodeError = asNodeError(this, error, itemIndex);
+			if (!this.continueOnFail()) throw nodeError;
+			push(itemIndex, errorItem(nodeError, itemIndex));
+		}
+	}
+
+	for (const { run, indices } of groups.values()) {
+		let outcomes;
+		try {
+			outcomes = await run(ctx, indices);
+		} catch (error) {
+			const nodeError = asNodeError(this, error, indices[0]);
+			if (!this.continueOnFail()) throw nodeError;
+			for (const itemIndex of indices) push(itemIndex, errorItem(nodeError, itemIndex));
+			continue;
+		}
+		for (const outcome of outcomes) {
+			if ('json' in outcome) {
+				push(outcome.itemIndex, { json: outcome.json, pairedItem: { item: outcome.itemIndex } });
+				continue;
+			}
+			const nodeError = asNodeError(this, outcome.error, outcome.itemIndex);
+			if (!this.continueOnFail()) throw nodeError;
+			push(outcome.itemIndex, errorItem(nodeError, outcome.itemIndex));
+		}
+	}
+
+	produced.sort((a, b) => a.itemIndex - b.itemIndex || a.order - b.order);
+	return [produced.map((p) => p.data)];
+}

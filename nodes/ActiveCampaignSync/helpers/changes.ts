@@ -1,0 +1,174 @@
+/**
+ * Reading what changed since the change cursor (docs/DESIGN.md, "Reading changes"), for the polling trigger and the
+ * Get Changes operations. Contacts are filtered by ActiveCampaign (`filters[updated_after]` / `filters[created_after]`,
+ * keyset paging); accounts have no such filter, so their list is paged and compared. Records are emitted oldest
+ * change first, so a read cut short by the poll budget can continue from the last emitted change.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import {
+	advanceCursor,
+	readFrom,
+	selectChanges,
+	type ChangeCursor,
+	type ChangedRecord,
+	type ChangeKind,
+} from '../../shared/sync/cursor';
+import { acContactPages, acPagesByOffset } from '../transport';
+import { accountSnapshotOf, presentAccount, readAccount } from './accounts';
+import { presentContact, readContact } from './contactRead';
+import type { AcSession } from './session';
+
+export type ChangeEvent = 'created' | 'updated' | 'any';
+export type ChangeEntity = 'contact' | 'account';
+
+export interface ChangeReadOptions {
+	entity: ChangeEntity;
+	event: ChangeEvent;
+	cursor: ChangeCursor | undefined;
+	/** ISO time to start from on the first read (else the first read starts now and returns nothing). */
+	startFrom?: string;
+	overlapMs: number;
+	/** Include field values, tags and account (contacts) or custom fields (accounts). */
+	details: boolean;
+	/** Stop adding records after this many milliseconds (the poll budget); the rest comes next time. */
+	budgetMs?: number;
+	/** Emit at most this many records; the rest comes next time. */
+	maxRecords?: number;
+	/** The time the read started (injected in tests). */
+	now?: () => number;
+}
+
+export interface ChangeReadResult {
+	records: IDataObject[];
+	cursor: ChangeCursor;
+	/** False when the budget or the maximum cut the read short. */
+	complete: boolean;
+	/** True on a first read that only set the starting point. */
+	initialized: boolean;
+	from?: string;
+}
+
+interface Candidate extends ChangedRecord {
+	raw: IDataObject;
+}
+
+/** ISO with an explicit UTC offset, the form ActiveCampaign's date filters accept unambiguously. */
+export function filterTime(iso: string): string {
+	return new Date(iso).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+function iso(value: unknown): string | undefined {
+	if (typeof value !== 'string' || !value) return undefined;
+	const ms = Date.parse(value.replace(' ', 'T'));
+	return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+export async function readChanges(session: AcSession, options: ChangeReadOptions): Promise<ChangeReadResult> {
+	const now = options.now ?? Date.now;
+	const startedAt = now();
+	const readStartedAt = new Date(startedAt).toISOString();
+	if (!options.cursor && !options.startFrom) {
+		return { records: [], cursor: { watermark: readStartedAt, seen: {} }, complete: true, initialized: true };
+	}
+	const since = options.cursor ? readFrom(options.cursor, options.overlapMs) : new Date(Date.parse(options.startFrom!)).toISOString();
+
+	const candidates = options.entity === 'contact' ? await contactCandidates(session, options.event, since) : await accountCandidates(session, options.event, since);
+	const selected = selectChanges(candidates, options.cursor, since)
+		.filter(({ record, kind }) => wanted(options.event, kind, record))
+		.sort((a, b) => Date.parse(a.record.modifiedAt) - Date.parse(b.record.modifiedAt) || Number(a.record.id) - Number(b.record.id));
+
+	const records: IDataObject[] = [];
+	const emitted: ChangedRecord[] = [];
+	let complete = true;
+	for (const { record, kind } of selected) {
+		if (options.maxRecords !== undefined && records.length >= options.maxRecords) {
+			complete = false;
+			break;
+		}
+		if (options.budgetMs !== undefined && records.length > 0 && now() - startedAt > options.budgetMs) {
+			complete = false;
+			break;
+		}
+		const presented = await present(session, options.entity, record.raw, options.details);
+		if (!presented) continue;
+		records.push({ ...presented, changeType: kind });
+		emitted.push(record);
+	}
+	const cursor = advanceCursor(options.cursor, emitted, readStartedAt, options.overlapMs, complete);
+	return { records, cursor, complete, initialized: false, from: since };
+}
+
+/**
+ * Created: never emitted and created inside the window. Updated: a change to a contact that existed before
+ * (or was emitted before), or a record changed after it was created.
+ */
+function wanted(event: ChangeEvent, kind: ChangeKind, record: Candidate): boolean {
+	if (event === 'any') return true;
+	if (event === 'created') return kind === 'created';
+	return kind === 'updated' || (record.createdAt !== undefined && Date.parse(record.modifiedAt) > Date.parse(record.createdAt));
+}
+
+async function contactCandidates(session: AcSession, event: ChangeEvent, since: string): Promise<Candidate[]> {
+	const qs: IDataObject = event === 'created' ? { 'filters[created_after]': filterTime(since) } : { 'filters[updated_after]': filterTime(since) };
+	const out: Candidate[] = [];
+	for await (const page of acContactPages(session.ctx, qs)) {
+		for (const c of page) {
+			const modifiedAt = iso(c.udate) ?? iso(c.cdate);
+			if (!modifiedAt) continue;
+			out.push({ id: String(c.id), version: String(c.udate ?? c.cdate), modifiedAt, createdAt: iso(c.cdate), raw: c });
+		}
+	}
+	return out;
+}
+
+async function accountCandidates(session: AcSession, event: ChangeEvent, since: string): Promise<Candidate[]> {
+	const from = Date.parse(since);
+	const out: Candidate[] = [];
+	for await (const page of acPagesByOffset(session.ctx, '/api/3/accounts', 'accounts')) {
+		for (const a of page) {
+			const modifiedAt = iso(a.updatedTimestamp) ?? iso(a.createdTimestamp);
+			const createdAt = iso(a.createdTimestamp);
+			if (!modifiedAt) continue;
+			const at = Date.parse(event === 'created' ? (createdAt ?? modifiedAt) : modifiedAt);
+			if (at < from) continue;
+			out.push({ id: String(a.id), version: String(a.updatedTimestamp ?? a.createdTimestamp), modifiedAt, createdAt, raw: a });
+		}
+	}
+	return out;
+}
+
+async function present(session: AcSession, entity: ChangeEntity, raw: IDataObject, details: boolean): Promise<IDataObject | undefined> {
+	if (entity === 'contact') {
+		if (!details) {
+			const { links: _links, ...rest } = raw;
+			return rest;
+		}
+		const snapshot = await readContact(session, String(raw.id), { tags: true, account: true });
+		return snapshot ? await presentContact(session, snapshot) : undefined;
+	}
+	if (!details) return await presentAccount(session, accountSnapshotOf(raw, []));
+	const snapshot = await readAccount(session, String(raw.id));
+	return snapshot ? await presentAccount(session, snapshot) : undefined;
+}
+
+/** A few recent records for a manual run ("Fetch Test Event"), without touching any cursor. */
+export async function sampleRecords(session: AcSession, entity: ChangeEntity, size: number, details: boolean): Promise<IDataObject[]> {
+	const out: IDataObject[] = [];
+	if (entity === 'contact') {
+		const body = await session.request<IDataObject>({ method: 'GET', path: '/api/3/contacts', qs: { 'orders[cdate]': 'DESC', limit: size } });
+		for (const c of (body.contacts as IDataObject[] | undefined) ?? []) {
+			const presented = await present(session, 'contact', c, details);
+			if (presented) out.push({ ...presented, changeType: 'sample' });
+		}
+		return out;
+	}
+	const head = await session.request<IDataObject>({ method: 'GET', path: '/api/3/accounts', qs: { limit: 1, offset: 0 } });
+	const total = Number((head.meta as IDataObject | undefined)?.total ?? 0) || 0;
+	const body = await session.request<IDataObject>({ method: 'GET', path: '/api/3/accounts', qs: { limit: size, offset: Math.max(0, total - size) } });
+	for (const a of ((body.accounts as IDataObject[] | undefined) ?? []).reverse()) {
+		const presented = await present(session, 'account', a, details);
+		if (presented) out.push({ ...presented, changeType: 'sample' });
+	}
+	return out;
+}
