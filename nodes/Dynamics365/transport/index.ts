@@ -101,6 +101,8 @@ export class DataverseClient {
 	private limit = DEFAULT_CONCURRENCY;
 	private readonly waiters: Array<() => void> = [];
 	private pausedUntil = 0;
+	private warmedUp = false;
+	private warmingUp?: Promise<void>;
 	private whoAmIPromise?: Promise<string>;
 	readonly stats: ClientStats = { requests: 0, retries: 0 };
 
@@ -196,7 +198,29 @@ export class DataverseClient {
 
 	// --- requests ---------------------------------------------------------------------------------------------
 
+	/**
+	 * The first request of a client goes alone: it fetches the access token (client credentials) once, instead of
+	 * every parallel request fetching its own.
+	 */
 	private async sendOnce(req: DataverseRequest): Promise<DataverseResponse<unknown>> {
+		if (!this.warmedUp) {
+			if (this.warmingUp) {
+				await this.warmingUp;
+			} else {
+				let done!: () => void;
+				this.warmingUp = new Promise<void>((resolve) => (done = resolve));
+				try {
+					return await this.sendNow(req);
+				} finally {
+					this.warmedUp = true;
+					done();
+				}
+			}
+		}
+		return await this.sendNow(req);
+	}
+
+	private async sendNow(req: DataverseRequest): Promise<DataverseResponse<unknown>> {
 		await this.waitIfPaused();
 		await this.acquire();
 		try {
