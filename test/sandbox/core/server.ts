@@ -277,7 +277,8 @@ export class SimulatorServer {
 					return await resolved.route.handler(request);
 				} catch (error) {
 					if (error instanceof BadBodyError) return json(400, { error: error.message });
-					throw error;
+					// A control request must always get an answer; a thrown error is a bug worth seeing in the body.
+					return json(500, { error: error instanceof Error ? error.message : String(error) });
 				}
 			}
 		}
