@@ -1,0 +1,268 @@
+/**
+ * One real n8n instance for end-to-end tests and the demo: its own user folder (SQLite database, settings), our
+ * package installed the way users install it manually (`npm install` of the packed tarball into `~/.n8n/nodes`),
+ * started as a server and driven through its CLI and REST API.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { PROJECT_ROOT, run, type Runtime } from './runtime';
+
+export interface N8nOptions {
+	userFolder: string;
+	port: number;
+	/** Extra environment for every n8n process (server and CLI). */
+	env?: NodeJS.ProcessEnv;
+	log?: (message: string) => void;
+}
+
+export const OWNER = { email: 'owner@example.com', password: 'Sandbox-demo-1', firstName: 'Demo', lastName: 'Owner' };
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+	return await new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const address = server.address();
+			server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+		});
+	});
+}
+
+/** Packs the built package (`npm pack`) exactly as it would be published; returns the tarball path. */
+export async function packPackage(outDir: string): Promise<string> {
+	mkdirSync(outDir, { recursive: true });
+	const output = await run('npm', ['pack', '--silent', '--pack-destination', outDir], { cwd: PROJECT_ROOT });
+	const name = output.trim().split('\n').pop()!.trim();
+	return path.join(outDir, name);
+}
+
+export class N8nInstance {
+	private server?: ChildProcess;
+	private cookie?: string;
+	readonly url: string;
+	private serverLog = '';
+
+	constructor(
+		readonly runtime: Runtime,
+		readonly options: N8nOptions,
+	) {
+		this.url = `http://127.0.0.1:${options.port}`;
+		mkdirSync(options.userFolder, { recursive: true });
+	}
+
+	get nodesDir(): string {
+		return path.join(this.options.userFolder, '.n8n', 'nodes');
+	}
+
+	/** Environment every n8n process of this instance shares. */
+	private env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+		return {
+			...this.runtime.env,
+			N8N_USER_FOLDER: this.options.userFolder,
+			N8N_PORT: String(this.options.port),
+			N8N_LISTEN_ADDRESS: '127.0.0.1',
+			N8N_HOST: '127.0.0.1',
+			N8N_ENCRYPTION_KEY: 'sandbox-e2e-encryption-key',
+			N8N_DIAGNOSTICS_ENABLED: 'false',
+			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+			N8N_TEMPLATES_ENABLED: 'false',
+			N8N_PERSONALIZATION_ENABLED: 'false',
+			N8N_SECURE_COOKIE: 'false',
+			N8N_HIRING_BANNER_ENABLED: 'false',
+			N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+			N8N_COMMUNITY_PACKAGES_REINSTALL_MISSING: 'false',
+			N8N_LOG_LEVEL: 'warn',
+			DB_SQLITE_POOL_SIZE: '4',
+			EXECUTIONS_DATA_PRUNE: 'false',
+			GENERIC_TIMEZONE: 'UTC',
+			...this.options.env,
+			...extra,
+		};
+	}
+
+	/** Installs the packed package into the instance's community-nodes folder (what a manual install does). */
+	async installPackage(tarball: string): Promise<void> {
+		mkdirSync(this.nodesDir, { recursive: true });
+		const manifest = path.join(this.nodesDir, 'package.json');
+		if (!existsSync(manifest)) writeFileSync(manifest, JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
+		await run('npm', ['install', tarball, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: this.nodesDir });
+	}
+
+	/** Runs an n8n CLI command against this instance's database; returns its output. */
+	async cli(args: string[], options: { allowFailure?: boolean } = {}): Promise<string> {
+		const brokerPort = await freePort();
+		return await new Promise((resolve, reject) => {
+			const child = spawn(this.runtime.nodeBin, [this.runtime.n8nBin, ...args], {
+				cwd: this.options.userFolder,
+				env: this.env({ N8N_RUNNERS_BROKER_PORT: String(brokerPort) }),
+			});
+			let stdout = '';
+			let stderr = '';
+			child.stdout.on('data', (chunk) => (stdout += chunk));
+			child.stderr.on('data', (chunk) => (stderr += chunk));
+			child.on('error', reject);
+			child.on('close', (code) => {
+				if (code === 0 || options.allowFailure) resolve(stdout + (code === 0 ? '' : stderr));
+				else reject(new Error(`n8n ${args.join(' ')} exited with ${code}\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`));
+			});
+		});
+	}
+
+	/** `n8n execute --id <id> --rawOutput`: the run's data as n8n returns it. */
+	async execute(workflowId: string): Promise<ExecutionResult> {
+		const output = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput'], { allowFailure: true });
+		const start = output.indexOf('{');
+		if (start < 0) throw new Error(`n8n execute printed no result:\n${output.slice(-3000)}`);
+		return new ExecutionResult(JSON.parse(output.slice(start)) as RawRun);
+	}
+
+	async importCredentials(file: string): Promise<void> {
+		await this.cli(['import:credentials', `--input=${file}`]);
+	}
+
+	async importWorkflow(file: string): Promise<void> {
+		await this.cli(['import:workflow', `--input=${file}`]);
+	}
+
+	/** Marks a workflow active (n8n 2.x publishes it); takes effect at the next start. */
+	async publishWorkflow(id: string): Promise<void> {
+		await this.cli(['publish:workflow', `--id=${id}`]);
+	}
+
+	async start(): Promise<void> {
+		if (this.server) return;
+		const brokerPort = await freePort();
+		this.serverLog = '';
+		this.server = spawn(this.runtime.nodeBin, [this.runtime.n8nBin, 'start'], {
+			cwd: this.options.userFolder,
+			env: this.env({ N8N_RUNNERS_BROKER_PORT: String(brokerPort), N8N_LOG_LEVEL: 'info' }),
+		});
+		this.server.stdout!.on('data', (chunk) => this.collect(chunk));
+		this.server.stderr!.on('data', (chunk) => this.collect(chunk));
+		const deadline = Date.now() + 180_000;
+		while (Date.now() < deadline) {
+			if (this.server.exitCode !== null) throw new Error(`n8n exited while starting:\n${this.serverLog.slice(-4000)}`);
+			try {
+				const response = await fetch(`${this.url}/healthz/readiness`);
+				if (response.ok) return;
+			} catch {
+				// not listening yet
+			}
+			await new Promise((resolve) => setTimeout(resolve, 500));
+		}
+		throw new Error(`n8n did not become ready in 3 minutes:\n${this.serverLog.slice(-4000)}`);
+	}
+
+	private collect(chunk: Buffer): void {
+		this.serverLog += chunk.toString();
+		if (this.serverLog.length > 200_000) this.serverLog = this.serverLog.slice(-100_000);
+	}
+
+	get log(): string {
+		return this.serverLog;
+	}
+
+	async stop(): Promise<void> {
+		const server = this.server;
+		if (!server) return;
+		this.server = undefined;
+		this.cookie = undefined;
+		await new Promise<void>((resolve) => {
+			const timer = setTimeout(() => server.kill('SIGKILL'), 20_000);
+			server.once('close', () => {
+				clearTimeout(timer);
+				resolve();
+			});
+			server.kill('SIGTERM');
+		});
+	}
+
+	/** Sets up the owner account on a fresh instance (idempotent) and logs in. */
+	async login(): Promise<void> {
+		const setup = await fetch(`${this.url}/rest/owner/setup`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify(OWNER),
+		});
+		if (!setup.ok && setup.status !== 400) throw new Error(`owner setup failed: ${setup.status} ${await setup.text()}`);
+		const login = await fetch(`${this.url}/rest/login`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ emailOrLdapLoginId: OWNER.email, password: OWNER.password }),
+		});
+		if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`);
+		this.cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+	}
+
+	/** An authenticated call to n8n's internal REST API (what the editor uses). */
+	async rest<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
+		if (!this.cookie) await this.login();
+		const response = await fetch(`${this.url}/rest${route}`, {
+			method,
+			headers: { 'Content-Type': 'application/json', Cookie: this.cookie!, 'browser-id': 'e2e' },
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
+		const text = await response.text();
+		if (!response.ok) throw new Error(`${method} /rest${route} → ${response.status}: ${text.slice(0, 2000)}`);
+		const parsed = text ? (JSON.parse(text) as { data?: T }) : {};
+		return (parsed.data ?? parsed) as T;
+	}
+
+	/** Node types n8n loaded (as the editor sees them). */
+	async nodeTypes(): Promise<Array<{ name: string; displayName: string }>> {
+		if (!this.cookie) await this.login();
+		const response = await fetch(`${this.url}/types/nodes.json`, { headers: { Cookie: this.cookie! } });
+		if (!response.ok) throw new Error(`GET /types/nodes.json → ${response.status}`);
+		return (await response.json()) as Array<{ name: string; displayName: string }>;
+	}
+}
+
+interface RawRun {
+	finished?: boolean;
+	status?: string;
+	data: {
+		resultData: {
+			error?: { message: string; description?: string };
+			runData: Record<string, Array<{ data?: { main: Array<Array<{ json: Record<string, unknown> }> | null> }; error?: { message: string } }>>;
+		};
+	};
+}
+
+/** The outcome of a CLI execution: each node's output items by output index. */
+export class ExecutionResult {
+	constructor(readonly raw: RawRun) {}
+
+	get error(): string | undefined {
+		return this.raw.data.resultData.error?.message;
+	}
+
+	/** Items a node emitted on an output (0 = main/first), across all its runs. */
+	items(nodeName: string, output = 0): Array<Record<string, unknown>> {
+		const runs = this.raw.data.resultData.runData[nodeName] ?? [];
+		return runs.flatMap((r) => r.data?.main?.[output] ?? []).map((item) => item.json);
+	}
+
+	ran(nodeName: string): boolean {
+		return (this.raw.data.resultData.runData[nodeName] ?? []).length > 0;
+	}
+
+	nodeError(nodeName: string): string | undefined {
+		return this.raw.data.resultData.runData[nodeName]?.find((r) => r.error)?.error?.message;
+	}
+}
+
+/** Workflow JSON files shipped in `workflows/`. */
+export function templateFiles(): string[] {
+	const dir = path.join(PROJECT_ROOT, 'workflows');
+	return readdirSync(dir)
+		.filter((f) => f.endsWith('.json'))
+		.map((f) => path.join(dir, f));
+}
+
+export function readJson<T>(file: string): T {
+	return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
