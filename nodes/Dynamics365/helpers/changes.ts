@@ -58,8 +58,18 @@ export interface ChangeReadResult {
 	initialized: boolean;
 }
 
-const TRACKING_COLUMNS = ['modifiedon', 'createdon', 'versionnumber', '_modifiedby_value'];
+const TRACKING_COLUMNS = ['modifiedon', 'createdon', 'versionnumber', '_modifiedby_value', '_createdby_value'];
 const MAX_EMPTY_PAGES = 20;
+const MIN_OVERLAP_MS = 2000;
+
+function ownRecord(record: IDataObject, me: string): boolean {
+	return String(record._createdby_value ?? '').toLowerCase() === me;
+}
+
+/** The start of the second of an ISO time (Dataverse times have second precision). */
+function floorSecond(iso: string): string {
+	return new Date(Math.floor(Date.parse(iso) / 1000) * 1000).toISOString();
+}
 
 function selectWith(table: TableInfo, select: string | undefined): string | undefined {
 	if (!select) return undefined;
@@ -87,10 +97,15 @@ export async function readChanges(client: DataverseClient, slot: IDataObject, op
 	const startedAt = new Date().toISOString();
 	const cursor = readCursor(slot);
 	if (!cursor && !options.startFrom) {
+		// First activation: from now. Records changed before this moment are never emitted, even though the next
+		// read looks back over the overlap (modifiedon has second precision: the current second stays emittable).
 		writeCursor(slot, { watermark: startedAt, seen: {} });
+		slot.emitFrom = floorSecond(startedAt);
 		return { changes: [], complete: true, initialized: true };
 	}
-	const from = cursor ? readFrom(cursor, options.overlapMs) : toUtcIso(options.startFrom, "'Start From'");
+	// modifiedon has second precision: read at least two seconds back, whatever the overlap setting.
+	const overlapMs = Math.max(options.overlapMs, MIN_OVERLAP_MS);
+	const from = cursor ? readFrom(cursor, overlapMs) : toUtcIso(options.startFrom, "'Start From'");
 	const me = options.ignoreOwnChanges ? await client.whoAmI() : undefined;
 	const filter = andFilters(`modifiedon ge ${from}`, me ? `_modifiedby_value ne ${me}` : undefined, options.filter);
 	const query: Record<string, string | undefined> = {
@@ -132,10 +147,13 @@ export async function readChanges(client: DataverseClient, slot: IDataObject, op
 		if (outOfBudget && (fresh > 0 || emptyPages >= MAX_EMPTY_PAGES)) break;
 		url = next;
 	}
+	const emitFrom = typeof slot.emitFrom === 'string' ? slot.emitFrom : undefined;
 	let selected = selectChanges(
-		records.map((record) => ({ ...toChanged(table, record), record })),
+		records
+			.map((record) => ({ ...toChanged(table, record), record }))
+			.filter((r) => !emitFrom || Date.parse(r.modifiedAt) >= Date.parse(emitFrom)),
 		cursor,
-		from,
+		emitFrom && Date.parse(emitFrom) > Date.parse(from) ? emitFrom : from,
 	);
 	if (selected.length > options.maxRecords) {
 		selected = selected.slice(0, options.maxRecords);
@@ -148,13 +166,19 @@ export async function readChanges(client: DataverseClient, slot: IDataObject, op
 				cursor,
 				selected.map((s) => s.record),
 				startedAt,
-				options.overlapMs,
+				overlapMs,
 				complete,
 			),
 		);
+		if (emitFrom && Date.parse(from) >= Date.parse(emitFrom)) delete slot.emitFrom;
 	}
 	return {
-		changes: selected.map((s) => ({ event: s.kind, id: s.record.id, record: output(table, s.record.record, options.expand) })),
+		changes: selected.map((s) => ({
+			// A record this connection created (its creation was not emitted) that someone else then changed is an update.
+			event: s.kind === 'created' && me && ownRecord(s.record.record, me) ? 'updated' : s.kind,
+			id: s.record.id,
+			record: output(table, s.record.record, options.expand),
+		})),
 		complete,
 		initialized: false,
 	};
@@ -278,7 +302,10 @@ export async function readDeltaChanges(client: DataverseClient, slot: IDataObjec
 			if (state.initializing && (!state.emitFrom || Date.parse(changed.modifiedAt) < Date.parse(state.emitFrom))) continue;
 			if (options.criteria?.length && !matchesCriteria(table, entry, options.criteria, options.combinator)) continue;
 			const createdFrom = state.initializing && state.emitFrom ? state.emitFrom : since;
-			const created = changed.createdAt !== undefined && Date.parse(changed.createdAt) >= Date.parse(createdFrom);
+			const created =
+				changed.createdAt !== undefined &&
+				Date.parse(changed.createdAt) >= Date.parse(floorSecond(createdFrom)) &&
+				!(me && ownRecord(entry, me));
 			changes.push({ event: created ? 'created' : 'updated', id: changed.id, record: output(table, entry, options.expand) });
 		}
 		const next = page['@odata.nextLink'];

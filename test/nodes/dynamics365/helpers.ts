@@ -3,7 +3,7 @@
  * Shared setup of the Dynamics 365 node tests: a sandbox, a harness with our nodes and credentials, control-endpoint
  * helpers and request counters.
  */
-import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import { ExecutionLifecycleHooks, PollContext, WorkflowExecute } from 'n8n-core';
 import type { IDataObject, INodeExecutionData, IRun, IRunExecutionData, WorkflowExecuteMode } from 'n8n-workflow';
 import { Workflow } from 'n8n-workflow';
 
@@ -29,7 +29,8 @@ export interface D365Test {
 	run(parameters: IDataObject, input?: IDataObject[], options?: Partial<NodeSpec> & { mode?: WorkflowExecuteMode }): Promise<RunResult>;
 	/** Runs the action node with static data kept between calls (like an active workflow or `n8n execute`). */
 	runPersistent(parameters: IDataObject, input?: IDataObject[], options?: { name?: string; mode?: WorkflowExecuteMode }): Promise<RunResult>;
-	poll(parameters: IDataObject, mode?: 'trigger' | 'manual', name?: string): Promise<IDataObject[] | null>;
+	/** Polls the trigger; `budgetMs` replaces n8n's poll budget (getPollBudgetMs). */
+	poll(parameters: IDataObject, mode?: 'trigger' | 'manual', name?: string, budgetMs?: number): Promise<IDataObject[] | null>;
 	demoIds: Record<string, string>;
 	close(): Promise<void>;
 }
@@ -105,9 +106,45 @@ export async function setupD365(options: { seed?: 'demo' | 'empty'; limits?: IDa
 			const error = (taskData?.error ?? run.data.resultData.error) as RunResult['error'];
 			return { outputs, error, run };
 		},
-		async poll(parameters, mode = 'trigger', name = 'Dynamics 365 Trigger') {
-			const result = await harness.poll({ type: 'dynamics365Trigger', name, parameters: parameters as any, credentials: [CRED] }, mode);
-			return result.items ? result.items.map((i) => i.json) : null;
+		async poll(parameters, mode = 'trigger', name = 'Dynamics 365 Trigger', budgetMs) {
+			// Like harness.poll, but static data is carried over as JSON (n8n persists it that way): the harness's
+			// structuredClone cannot copy the nested observable objects n8n wraps static data in.
+			const node = harness.toNode({ type: 'dynamics365Trigger', name, parameters: parameters as any, credentials: [CRED] });
+			const saved = mode === 'manual' ? {} : (persistentStatic.get(`poll:${name}`) ?? {});
+			const internals = harness as unknown as {
+				nodeTypes: ConstructorParameters<typeof Workflow>[0]['nodeTypes'] & { getByNameAndVersion(type: string): any };
+				additionalData(hooks: ExecutionLifecycleHooks): any;
+			};
+			const workflow = new Workflow({
+				id: 'test-workflow',
+				name: 'test',
+				nodes: [node],
+				connections: {},
+				active: false,
+				nodeTypes: internals.nodeTypes,
+				staticData: { [`node:${name}`]: JSON.parse(JSON.stringify(saved)) },
+				settings: { executionOrder: 'v1' },
+			});
+			const hooks = new ExecutionLifecycleHooks(mode, 'poll', { id: 'test-workflow' } as never);
+			const context = new PollContext(
+				workflow,
+				node,
+				internals.additionalData(hooks),
+				mode,
+				'activate',
+				undefined,
+				undefined,
+				undefined,
+				undefined,
+				undefined,
+				budgetMs === undefined ? undefined : () => budgetMs,
+			);
+			const type = internals.nodeTypes.getByNameAndVersion(node.type);
+			const result = (await type.poll.call(context)) as INodeExecutionData[][] | null;
+			if (mode !== 'manual') {
+				persistentStatic.set(`poll:${name}`, JSON.parse(JSON.stringify(workflow.getStaticData('node', node))));
+			}
+			return result ? result[0].map((i) => i.json) : null;
 		},
 		demoIds,
 		async close() {
