@@ -27,6 +27,8 @@ export interface ReadOptions {
 	tags?: boolean;
 	account?: boolean;
 	itemIndex?: number;
+	/** Fail with ActiveCampaign's own 404 message instead of answering undefined. */
+	mustExist?: boolean;
 }
 
 /** GET /contacts/{id} (field values and lists come side-loaded), plus tags and the account link when asked. */
@@ -35,7 +37,7 @@ export async function readContact(session: AcSession, id: string, options: ReadO
 		method: 'GET',
 		path: `/api/3/contacts/${encodeURIComponent(id)}`,
 		itemIndex: options.itemIndex,
-		allowNotFound: true,
+		allowNotFound: !options.mustExist,
 	});
 	const contact = body?.contact as IDataObject | undefined;
 	if (!body || !contact) return undefined;

@@ -8,7 +8,7 @@ import { resolveContactId } from './shared';
 export const get: ItemOperation = async (ctx, itemIndex) => {
 	const id = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
 	const details = (ctx.fn.getNodeParameter('getOptions', itemIndex, {}) as IDataObject).details !== false;
-	const snapshot = await readContact(ctx.session, id, { itemIndex, tags: details, account: details });
+	const snapshot = await readContact(ctx.session, id, { itemIndex, tags: details, account: details, mustExist: true });
 	if (!snapshot) throw new NodeOperationError(ctx.node, `No ActiveCampaign contact with id ${id}`, { itemIndex });
 	return await presentContact(ctx.session, snapshot);
 };

@@ -10,7 +10,7 @@ export const update: ItemOperation = async (ctx, itemIndex) => {
 	const contactId = param(ctx, 'contactId', itemIndex);
 	const desired = await desiredFromParameters(ctx, itemIndex, 'updateFields', undefined);
 	const needAccount = desired.accountName !== undefined || desired.jobTitle !== undefined;
-	const target = await readContact(ctx.session, contactId, { itemIndex, account: needAccount });
+	const target = await readContact(ctx.session, contactId, { itemIndex, account: needAccount, mustExist: true });
 	if (!target) throw new NodeOperationError(ctx.node, `No ActiveCampaign contact with id ${contactId}`, { itemIndex });
 	const result = await writeContact(ctx.session, target, desired, itemIndex);
 	return { ...result } as unknown as IDataObject;

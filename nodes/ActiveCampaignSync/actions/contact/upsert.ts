@@ -29,7 +29,7 @@ export const upsert: ItemOperation = async (ctx, itemIndex) => {
 	const needAccount = desired.accountName !== undefined || desired.jobTitle !== undefined;
 	let target;
 	if (contactId) {
-		target = await readContact(ctx.session, contactId, { itemIndex, account: needAccount });
+		target = await readContact(ctx.session, contactId, { itemIndex, account: needAccount, mustExist: true });
 		if (!target) throw new NodeOperationError(ctx.node, `No ActiveCampaign contact with id ${contactId}`, { itemIndex });
 	} else {
 		const found = await ctx.session.contactByEmail(email, itemIndex);
