@@ -1,0 +1,252 @@
+/**
+ * "Sync Item (from Field Map)" mode: link match (also after an email change), echo skip, conflicts under each
+ * policy, lead/contact precedence and relinking, the state written with the data, Record Sync State, accounts.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import { formatState, stateHash } from '../../../nodes/shared/sync/state';
+import { guid, jsonOf, setupAc, type AcTest } from './helpers';
+
+let t: AcTest;
+beforeAll(async () => {
+	t = await setupAc({ seed: 'demo' });
+});
+afterAll(async () => await t.close());
+
+const WRITES = /^(POST|PUT|DELETE|PATCH) /;
+const HASH_FIELDS = ['email', 'firstName', 'lastName', 'LEAD_SOURCE'];
+const params = { resource: 'contact', operation: 'upsert', dataMode: 'syncItem' };
+
+let counter = 100;
+function hashOf(n: number): string {
+	return n.toString(16).padStart(16, '0');
+}
+
+interface ItemOptions {
+	entity?: 'lead' | 'contact';
+	id: string;
+	email: string;
+	firstName: string;
+	lastName?: string;
+	leadSource?: string;
+	hash?: string;
+	modifiedAt?: string;
+	conflict?: string;
+	precedence?: string;
+}
+
+function syncItem(o: ItemOptions): IDataObject {
+	const entity = o.entity ?? 'contact';
+	return {
+		entity,
+		direction: 'toActiveCampaign',
+		record: { email: o.email, firstName: o.firstName, lastName: o.lastName ?? 'Synced', fieldValues: { LEAD_SOURCE: o.leadSource ?? 'Dynamics 365' } },
+		match: { d365Id: o.id, d365Entity: entity, email: o.email },
+		source: { system: 'dynamics', id: o.id, modifiedAt: o.modifiedAt ?? '2026-01-02T03:04:05Z', hash: o.hash ?? hashOf(counter++) },
+		state: { targetHashFields: HASH_FIELDS },
+		tags: [entity === 'lead' ? '[D365: Lead]' : '[D365: Contact]', '[D365: Pushed from Dynamics]'],
+		policy: { conflict: o.conflict ?? 'dynamicsWins', precedence: o.precedence ?? 'contact' },
+	};
+}
+
+async function sync(item: IDataObject): Promise<IDataObject> {
+	const result = await t.run(params, [item]);
+	expect(result.error).toBeUndefined();
+	return jsonOf(result)[0];
+}
+
+async function fieldsOf(email: string): Promise<IDataObject> {
+	return (await t.contact(email)).fields as IDataObject;
+}
+
+describe('Contact sync items', () => {
+	it('creates the contact with the link and the new state in the same request; an echo is skipped without a write', async () => {
+		const id = guid(1, 'c1');
+		const item = syncItem({ id, email: 'sync.one@example.net', firstName: 'One', hash: 'a1a1a1a1a1a1a1a1' });
+		await t.resetStats();
+		const out = await sync(item);
+		expect(out).toMatchObject({ operation: 'created', link: `contact:${id}` });
+		expect(await t.count('POST /api/3/contact/sync')).toBe(1);
+		const acHash = stateHash({ email: 'sync.one@example.net', firstName: 'One', lastName: 'Synced', LEAD_SOURCE: 'Dynamics 365' }, HASH_FIELDS);
+		expect(await fieldsOf('sync.one@example.net')).toMatchObject({
+			D365_RECORD_ID: `contact:${id}`,
+			D365_SYNC_STATE: formatState({ acHash, d365Hash: 'a1a1a1a1a1a1a1a1' }),
+			LEAD_SOURCE: 'Dynamics 365',
+		});
+		expect((await t.contact('sync.one@example.net')).tags).toEqual(expect.arrayContaining(['[D365: Contact]', '[D365: Pushed from Dynamics]']));
+
+		await t.resetStats();
+		const echo = await sync(item);
+		expect(echo).toMatchObject({ operation: 'skipped', reason: 'unchanged since last sync', id: out.id });
+		expect(await t.count(WRITES)).toBe(0);
+	});
+
+	it('a Dynamics change is written; an email change updates the linked contact (matched by link, no new contact)', async () => {
+		const id = guid(2, 'c1');
+		const first = await sync(syncItem({ id, email: 'sync.two@example.net', firstName: 'Two' }));
+		const changed = await sync(syncItem({ id, email: 'sync.two.renamed@example.net', firstName: 'Deux' }));
+		expect(changed).toMatchObject({ operation: 'updated', matchedBy: 'link', id: first.id, email: 'sync.two.renamed@example.net' });
+		expect(changed.changes).toEqual(expect.arrayContaining(['email', 'firstName']));
+		await expect(t.contact('sync.two@example.net')).rejects.toThrow(/404/);
+		const detail = await t.contact('sync.two.renamed@example.net');
+		expect((detail.contact as IDataObject).id).toBe(first.id);
+		expect((detail.fields as IDataObject).D365_SYNC_STATE).toBe(changed.state);
+	});
+
+	it('an existing contact with equal values and no state: linked, state recorded, reported as no changes', async () => {
+		// sam.taylor@adatum.com exists in the demo account without a link.
+		const detail = await t.contact('sam.taylor@adatum.com');
+		const c = detail.contact as IDataObject;
+		const item = syncItem({ id: guid(3, 'c1'), email: 'sam.taylor@adatum.com', firstName: String(c.firstName), lastName: String(c.lastName) });
+		(item.record as IDataObject).fieldValues = { LEAD_SOURCE: (detail.fields as IDataObject).LEAD_SOURCE };
+		item.tags = [];
+		const out = await sync(item);
+		expect(out).toMatchObject({ operation: 'skipped', reason: 'no changes', stateRecorded: true, matchedBy: 'email' });
+		expect((await fieldsOf('sam.taylor@adatum.com')).D365_RECORD_ID).toBe(`contact:${guid(3, 'c1')}`);
+	});
+
+	describe('conflicts: both sides changed since the last sync', () => {
+		async function conflicted(n: number, policy: string, modifiedAt?: string): Promise<{ email: string; out: IDataObject; before: IDataObject }> {
+			const id = guid(10 + n, 'c2');
+			const email = `conflict.${n}@example.net`;
+			await sync(syncItem({ id, email, firstName: 'Original' }));
+			await t.control('PATCH', `/ui/contacts/${encodeURIComponent(email)}`, { firstName: 'Changed In AC' });
+			const before = await t.contact(email);
+			const out = await sync(syncItem({ id, email, firstName: 'Changed In Dynamics', conflict: policy, modifiedAt }));
+			return { email, out, before };
+		}
+
+		it('dynamicsWins: Dynamics overwrites', async () => {
+			const { email, out } = await conflicted(1, 'dynamicsWins');
+			expect(out).toMatchObject({ operation: 'updated', conflict: 'resolved: dynamicsWins' });
+			expect(((await t.contact(email)).contact as IDataObject).firstName).toBe('Changed In Dynamics');
+		});
+
+		it('activeCampaignWins: skipped, ActiveCampaign keeps its value', async () => {
+			const { email, out, before } = await conflicted(2, 'activeCampaignWins');
+			expect(out).toMatchObject({ operation: 'skipped' });
+			expect(out.reason).toBe('conflict: both sides changed since the last sync and ActiveCampaign wins (activeCampaignWins)');
+			const after = await t.contact(email);
+			expect((after.contact as IDataObject).firstName).toBe('Changed In AC');
+			expect((after.fields as IDataObject).D365_SYNC_STATE).toBe((before.fields as IDataObject).D365_SYNC_STATE);
+		});
+
+		it('newestWins: an older Dynamics change loses, a newer one wins', async () => {
+			const older = await conflicted(3, 'newestWins', '2020-01-01T00:00:00Z');
+			expect(older.out).toMatchObject({ operation: 'skipped' });
+			expect(String(older.out.reason)).toContain('newestWins');
+			const newer = await conflicted(4, 'newestWins', '2099-01-01T00:00:00Z');
+			expect(newer.out).toMatchObject({ operation: 'updated', conflict: 'resolved: newestWins' });
+		});
+	});
+
+	describe('lead and contact with the same email', () => {
+		it('a contact takes over a lead-linked contact: relinked, tag [D365: Lead] replaced by [D365: Contact]; the lead is then skipped', async () => {
+			const email = 'qualified@example.net';
+			const lead = await sync(syncItem({ entity: 'lead', id: guid(1, 'ea'), email, firstName: 'Lead' }));
+			expect(lead.operation).toBe('created');
+			expect((await t.contact(email)).tags).toContain('[D365: Lead]');
+
+			const contact = await sync(syncItem({ entity: 'contact', id: guid(1, 'cc'), email, firstName: 'Contact' }));
+			expect(contact).toMatchObject({ operation: 'updated', id: lead.id, relinkedFrom: `lead:${guid(1, 'ea')}`, link: `contact:${guid(1, 'cc')}` });
+			const detail = await t.contact(email);
+			expect((detail.fields as IDataObject).D365_RECORD_ID).toBe(`contact:${guid(1, 'cc')}`);
+			expect(detail.tags).toContain('[D365: Contact]');
+			expect(detail.tags).not.toContain('[D365: Lead]');
+
+			await t.resetStats();
+			const again = await sync(syncItem({ entity: 'lead', id: guid(1, 'ea'), email, firstName: 'Lead Changed' }));
+			expect(again).toMatchObject({ operation: 'skipped', reason: 'a Dynamics contact has the same email (contacts take precedence over leads)' });
+			expect(await t.count(WRITES)).toBe(0);
+		});
+
+		it('with lead precedence the lead keeps it and the contact is skipped', async () => {
+			const email = 'leadfirst@example.net';
+			await sync(syncItem({ entity: 'lead', id: guid(2, 'ea'), email, firstName: 'Lead', precedence: 'lead' }));
+			const contact = await sync(syncItem({ entity: 'contact', id: guid(2, 'cc'), email, firstName: 'Contact', precedence: 'lead' }));
+			expect(contact).toMatchObject({ operation: 'skipped', reason: 'a Dynamics lead has the same email (leads take precedence over contacts)' });
+			expect((await fieldsOf(email)).D365_RECORD_ID).toBe(`lead:${guid(2, 'ea')}`);
+		});
+	});
+
+	it('Record Sync State writes link and state only when they differ', async () => {
+		const state = formatState({ acHash: 'abcabcabcabcabca', d365Hash: 'defdefdefdefdefd' });
+		const rec = { resource: 'contact', operation: 'recordSyncState' };
+		const item = { email: 'priya.patel@litware.com', link: `lead:${guid(9, 'ab')}`, state };
+		const [first] = jsonOf(await t.run(rec, [item]));
+		expect(first).toMatchObject({ operation: 'updated', id: '4' });
+		expect(await fieldsOf('priya.patel@litware.com')).toMatchObject({ D365_RECORD_ID: item.link, D365_SYNC_STATE: state });
+		await t.resetStats();
+		const [second] = jsonOf(await t.run(rec, [{ acId: '4', link: item.link, state: { acHash: 'abcabcabcabcabca', d365Hash: 'defdefdefdefdefd' } }]));
+		expect(second).toMatchObject({ operation: 'skipped', reason: 'no changes' });
+		expect(await t.count(WRITES)).toBe(0);
+	});
+
+	it('rejects items that are not ActiveCampaign-bound contact sync items, item by item', async () => {
+		const result = await t.run(
+			params,
+			[
+				{ entity: 'deal' },
+				{ ...syncItem({ id: guid(7, 'dd'), email: 'dir@example.net', firstName: 'X' }), direction: 'toDynamics' },
+				{ ...syncItem({ id: 'not-a-guid', email: 'noguid@example.net', firstName: 'X' }) },
+				syncItem({ id: guid(8, 'dd'), email: 'fine@example.net', firstName: 'Fine' }),
+			],
+			{ continueOnFail: true },
+		);
+		const out = jsonOf(result);
+		expect(out[0].error).toMatch(/not a sync item.*entity/);
+		expect(out[1].error).toMatch(/goes to Dynamics 365/);
+		expect(out[2].error).toMatch(/no Dynamics id/);
+		expect(out[3].operation).toBe('created');
+	});
+});
+
+describe('Account sync items', () => {
+	const accountItem = (id: string, name: string, revenue: number, hash: string, extra: IDataObject = {}) => ({
+		entity: 'account',
+		direction: 'toActiveCampaign',
+		record: { name, accountUrl: `https://${name.toLowerCase().replace(/\W+/g, '')}.example.com`, fields: { 'Annual Revenue': revenue } },
+		match: { d365Id: id, name },
+		source: { system: 'dynamics', id, modifiedAt: '2026-01-02T03:04:05Z', hash },
+		state: { targetHashFields: ['name', 'accountUrl', 'Annual Revenue'] },
+		policy: { conflict: 'dynamicsWins' },
+		...extra,
+	});
+	const accountParams = { resource: 'account', operation: 'upsert', dataMode: 'syncItem' };
+
+	async function account(name: string): Promise<IDataObject> {
+		const all = await t.control<{ accounts: IDataObject[] }>('GET', '/state/accounts');
+		return all.accounts.find((a) => a.name === name)!;
+	}
+
+	it('creates with link and state, skips the echo, follows the link through a rename, matches an existing account by name', async () => {
+		const id = guid(1, 'acc');
+		const [created] = jsonOf(await t.run(accountParams, [accountItem(id, 'Northwind Traders', 1_250_000, '1111111111111111')]));
+		expect(created).toMatchObject({ operation: 'created', link: id });
+		const stored = await account('Northwind Traders');
+		const fields = Object.fromEntries((stored.customFields as IDataObject[]).map((f) => [f.label, f.value]));
+		expect(fields).toMatchObject({ 'Annual Revenue': 1_250_000, 'D365 Account ID': id });
+		expect(String(fields['D365 Account Sync State'])).toMatch(/^v1:[0-9a-f]{16}:1111111111111111$/);
+
+		await t.resetStats();
+		const [echo] = jsonOf(await t.run(accountParams, [accountItem(id, 'Northwind Traders', 1_250_000, '1111111111111111')]));
+		expect(echo).toMatchObject({ operation: 'skipped', reason: 'unchanged since last sync' });
+		expect(await t.count(WRITES)).toBe(0);
+
+		const [renamed] = jsonOf(await t.run(accountParams, [accountItem(id, 'Northwind Traders Group', 1_300_000, '2222222222222222')]));
+		expect(renamed).toMatchObject({ operation: 'updated', matchedBy: 'link', id: created.id, name: 'Northwind Traders Group' });
+		expect(renamed.changes).toEqual(expect.arrayContaining(['name', 'Annual Revenue']));
+
+		const [existing] = jsonOf(await t.run(accountParams, [accountItem(guid(2, 'acc'), 'Contoso Ltd', 125_000_000_00, '3333333333333333')]));
+		expect(existing).toMatchObject({ matchedBy: 'name', id: '1' });
+	});
+
+	it('Record Sync State for an account', async () => {
+		const state = formatState({ acHash: '0123456789abcdef', d365Hash: 'fedcba9876543210' });
+		const [out] = jsonOf(await t.run({ resource: 'account', operation: 'recordSyncState' }, [{ name: 'Fabrikam Inc', link: guid(5, 'acc').toUpperCase(), state }]));
+		expect(out).toMatchObject({ operation: 'updated', id: '2' });
+		const stored = await account('Fabrikam Inc');
+		const fields = Object.fromEntries((stored.customFields as IDataObject[]).map((f) => [f.label, f.value]));
+		expect(fields).toMatchObject({ 'D365 Account ID': guid(5, 'acc'), 'D365 Account Sync State': state });
+	});
+});
