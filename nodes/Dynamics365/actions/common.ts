@@ -96,12 +96,12 @@ export function itemError(ctx: OperationContext, itemIndex: number, error: unkno
 		nodeError = new NodeOperationError(node, ctx.client.redact((error as Error)?.message ?? String(error)), { itemIndex });
 	}
 	if (!ctx.fns.continueOnFail()) throw nodeError;
+	// Only `error` and `details`: n8n sends such items to the error output when the node has one.
 	return {
 		json: {
 			error: ctx.client.redact(nodeError.message),
 			...(nodeError.description ? { details: ctx.client.redact(String(nodeError.description)) } : {}),
 		},
-		error: nodeError,
 		pairedItem: { item: itemIndex },
 	};
 }
