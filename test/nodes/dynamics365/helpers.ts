@@ -4,7 +4,7 @@
  * helpers and request counters.
  */
 import { ExecutionLifecycleHooks, PollContext, WorkflowExecute } from 'n8n-core';
-import type { IDataObject, INodeExecutionData, IRun, IRunExecutionData, WorkflowExecuteMode } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, IPollFunctions, IRun, IRunExecutionData, WorkflowExecuteMode } from 'n8n-workflow';
 import { Workflow } from 'n8n-workflow';
 
 import { Dynamics365ClientCredentialsApi } from '../../../credentials/Dynamics365ClientCredentialsApi.credentials';
@@ -139,8 +139,8 @@ export async function setupD365(options: { seed?: 'demo' | 'empty'; limits?: IDa
 				undefined,
 				budgetMs === undefined ? undefined : () => budgetMs,
 			);
-			const type = internals.nodeTypes.getByNameAndVersion(node.type);
-			const result = (await type.poll.call(context)) as INodeExecutionData[][] | null;
+			const type = internals.nodeTypes.getByNameAndVersion(node.type) as { poll: (this: IPollFunctions) => Promise<INodeExecutionData[][] | null> };
+			const result = await type.poll.call(context as unknown as IPollFunctions);
 			if (mode !== 'manual') {
 				persistentStatic.set(`poll:${name}`, JSON.parse(JSON.stringify(workflow.getStaticData('node', node))));
 			}
