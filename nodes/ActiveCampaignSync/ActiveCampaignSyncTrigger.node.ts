@@ -270,8 +270,10 @@ export class ActiveCampaignSyncTrigger implements INodeType {
 			details,
 			// Stop fetching details with a margin, so the poll returns before the engine abandons it.
 			budgetMs: budget === undefined ? undefined : Math.max(1000, budget * 0.7),
+			floor: typeof staticData.floor === 'string' ? staticData.floor : undefined,
 		});
 		writeCursor(staticData, result.cursor);
+		staticData.floor = result.floor;
 		return result.records.length ? [this.helpers.returnJsonArray(result.records)] : null;
 	}
 }

@@ -36,9 +36,10 @@ export function getChangesOf(entity: ChangeEntity): BatchOperation {
 			overlapMs,
 			details,
 			maxRecords,
+			floor: typeof stored.floor === 'string' ? stored.floor : undefined,
 		});
 		if (!manual) {
-			const next: IDataObject = {};
+			const next: IDataObject = { floor: result.floor };
 			writeCursor(next, result.cursor);
 			staticData[key] = next;
 		}

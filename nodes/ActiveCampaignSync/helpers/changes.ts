@@ -28,6 +28,11 @@ export interface ChangeReadOptions {
 	cursor: ChangeCursor | undefined;
 	/** ISO time to start from on the first read (else the first read starts now and returns nothing). */
 	startFrom?: string;
+	/**
+	 * Reads never reach back before this time (the activation, or Start From), even with the overlap: changes made
+	 * before the trigger started are not news.
+	 */
+	floor?: string;
 	overlapMs: number;
 	/** Include field values, tags and account (contacts) or custom fields (accounts). */
 	details: boolean;
@@ -47,6 +52,8 @@ export interface ChangeReadResult {
 	/** True on a first read that only set the starting point. */
 	initialized: boolean;
 	from?: string;
+	/** The floor to keep for the next reads. */
+	floor: string;
 }
 
 interface Candidate extends ChangedRecord {
@@ -69,9 +76,13 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 	const startedAt = now();
 	const readStartedAt = new Date(startedAt).toISOString();
 	if (!options.cursor && !options.startFrom) {
-		return { records: [], cursor: { watermark: readStartedAt, seen: {} }, complete: true, initialized: true };
+		// ActiveCampaign stamps changes at whole seconds: the floor is the start of this second.
+		const floor = new Date(Math.floor(startedAt / 1000) * 1000).toISOString();
+		return { records: [], cursor: { watermark: readStartedAt, seen: {} }, complete: true, initialized: true, floor };
 	}
-	const since = options.cursor ? readFrom(options.cursor, options.overlapMs) : new Date(Date.parse(options.startFrom!)).toISOString();
+	const floor = options.cursor ? options.floor : new Date(Date.parse(options.startFrom!)).toISOString();
+	let since = options.cursor ? readFrom(options.cursor, options.overlapMs) : floor!;
+	if (floor && Date.parse(floor) > Date.parse(since)) since = floor;
 
 	const candidates = options.entity === 'contact' ? await contactCandidates(session, options.event, since) : await accountCandidates(session, options.event, since);
 	const selected = selectChanges(candidates, options.cursor, since)
@@ -96,7 +107,7 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 		emitted.push(record);
 	}
 	const cursor = advanceCursor(options.cursor, emitted, readStartedAt, options.overlapMs, complete);
-	return { records, cursor, complete, initialized: false, from: since };
+	return { records, cursor, complete, initialized: false, from: since, floor: floor ?? since };
 }
 
 /**
