@@ -59,7 +59,7 @@ describe('Custom Object', () => {
 				dataMode: 'fields',
 				externalId: 'OPP-0001',
 				contactEmail: email,
-				recordFields: { field: Object.entries(fields).map(([id, value]) => ({ id, value })) },
+				recordFields: { field: Object.entries(fields).map(([id, value]) => ({ id, value: value as string })) },
 			});
 		const first = jsonOf(await upsert({ name: 'Big Deal', 'estimated-revenue': 50000, 'estimated-close-date': '2026-03-31T00:00:00Z', stage: 'Propose' }, 'li.wei@fabrikam.com'))[0];
 		expect(first).toMatchObject({ operation: 'created', externalId: 'OPP-0001', contactId: '2' });
