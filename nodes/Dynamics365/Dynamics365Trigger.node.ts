@@ -16,7 +16,7 @@ import { readableColumns, RESOURCE_TABLES, type TableInfo } from './helpers/meta
 import { criteriaFilter, criteriaOf, relatedContactExpand } from './helpers/query';
 import { columnOptions } from './methods';
 import { DataverseClient } from './transport';
-import { andFilters, queryProperty } from './transport/odata';
+import { queryProperty } from './transport/odata';
 
 const ENTITIES = ['account', 'contact', 'lead', 'opportunity'] as const;
 const EVENT_NAMES: Record<string, string> = { account: 'Account', contact: 'Contact', lead: 'Lead', opportunity: 'Opportunity' };
@@ -224,10 +224,15 @@ export class Dynamics365Trigger implements INodeType {
 					expand: options.includeRelatedContactEmail && mode !== 'changeTracking' ? relatedContactExpand(table) : undefined,
 					formattedValues: options.formattedValues === true,
 				};
-				if (mode !== 'changeTracking') readOptions.filter = andFilters(readOptions.filter);
 			} catch (error) {
 				// Criteria or columns that do not fit this table.
 				throw new NodeOperationError(this.getNode(), `${EVENT_NAMES[entity]}: ${(error as Error).message}`);
+			}
+			if (mode === 'changeTracking' && !table.changeTracking) {
+				throw new NodeOperationError(this.getNode(), `Change tracking is not enabled for the ${table.logicalName} table`, {
+					description:
+						'Enable "Track changes" in the table\'s settings (Power Apps → Tables → the table → Properties → Advanced options), or set "Detect Changes By" to Modified Time.',
+				});
 			}
 			if (manual) {
 				// "Fetch test event": a few recent records; the cursor is left alone.

@@ -38,6 +38,8 @@ export interface ColumnInfo {
 	falseLabel?: string;
 	dateOnly?: boolean;
 	multiSelect?: boolean;
+	/** Money and decimal columns: decimal places Dataverse keeps. */
+	precision?: number;
 }
 
 export interface TableSummary {
@@ -152,7 +154,7 @@ async function loadTable(get: MetadataGet, logicalName: string): Promise<TableIn
 			$select: 'LogicalName',
 			$expand: cast === 'BooleanAttributeMetadata' ? 'OptionSet($select=TrueOption,FalseOption)' : 'OptionSet($select=Options)',
 		});
-	const [entity, lookups, picklists, states, statuses, multi, booleans, dates, relationships] = await Promise.all([
+	const [entity, lookups, picklists, states, statuses, multi, booleans, dates, relationships, money, decimals] = await Promise.all([
 		get(base, { $select: ENTITY_SELECT, $expand: `Attributes($select=${ATTRIBUTE_SELECT}),Keys($select=LogicalName,KeyAttributes,DisplayName)` }),
 		optional(`${base}/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata`, { $select: 'LogicalName,Targets' }),
 		optionSet('PicklistAttributeMetadata'),
@@ -164,6 +166,8 @@ async function loadTable(get: MetadataGet, logicalName: string): Promise<TableIn
 		optional(`${base}/ManyToOneRelationships`, {
 			$select: 'ReferencingAttribute,ReferencingEntityNavigationPropertyName,ReferencedEntity',
 		}),
+		optional(`${base}/Attributes/Microsoft.Dynamics.CRM.MoneyAttributeMetadata`, { $select: 'LogicalName,Precision' }),
+		optional(`${base}/Attributes/Microsoft.Dynamics.CRM.DecimalAttributeMetadata`, { $select: 'LogicalName,Precision' }),
 	]);
 
 	const summary = summaryOf(entity);
@@ -221,6 +225,10 @@ async function loadTable(get: MetadataGet, logicalName: string): Promise<TableIn
 		const column = columns.get(String(d.LogicalName));
 		const behavior = (d.DateTimeBehavior as Json | undefined)?.Value;
 		if (column) column.dateOnly = d.Format === 'DateOnly' || behavior === 'DateOnly';
+	}
+	for (const row of [...money, ...decimals]) {
+		const column = columns.get(String(row.LogicalName));
+		if (column && typeof row.Precision === 'number') column.precision = row.Precision;
 	}
 	const navigation = new Map<string, Record<string, string>>();
 	for (const r of relationships) {

@@ -102,8 +102,7 @@ function isEmpty(value: unknown): boolean {
 /** A column's value in Web API form. */
 export function convertValue(column: ColumnInfo, value: unknown): string | number | boolean | null {
 	if (isEmpty(value)) return null;
-	{
-		switch (column.type) {
+	switch (column.type) {
 			case 'Integer':
 			case 'BigInt': {
 				const n = typeof value === 'number' ? value : Number(String(value).trim());
@@ -115,7 +114,8 @@ export function convertValue(column: ColumnInfo, value: unknown): string | numbe
 			case 'Money': {
 				const n = typeof value === 'number' ? value : Number(String(value).trim().replace(/,/g, ''));
 				if (!Number.isFinite(n)) throw new RecordError(`The column '${column.logicalName}' takes a number; got '${String(value)}'`);
-				return n;
+				// Dataverse keeps the column's precision; rounding here keeps a rerun from seeing a difference.
+				return column.precision !== undefined && column.type !== 'Double' ? Number(n.toFixed(column.precision)) : n;
 			}
 			case 'Boolean': {
 				const parsed = parseBoolean(value);
@@ -142,7 +142,6 @@ export function convertValue(column: ColumnInfo, value: unknown): string | numbe
 						.join(',');
 				}
 				return typeof value === 'object' ? JSON.stringify(value) : String(value);
-		}
 	}
 }
 

@@ -7,6 +7,7 @@
  */
 import {
 	NodeApiError,
+	NodeOperationError,
 	sleep,
 	type IDataObject,
 	type IExecuteFunctions,
@@ -17,7 +18,7 @@ import {
 	type IPollFunctions,
 } from 'n8n-workflow';
 
-import { describeFailure, isTransient, retryAfterMs, type HttpFailure } from '../../shared/transport/failure';
+import { isTransient, retryAfterMs, type HttpFailure } from '../../shared/transport/failure';
 import { redact } from '../../shared/transport/redact';
 import { DEFAULT_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
 import { getTable, listTables, type MetadataGet, type TableInfo, type TableSummary } from '../helpers/metadata';
@@ -463,9 +464,7 @@ export class DataverseClient {
 		try {
 			return await getTable(this.environment, this.metadataGet, name);
 		} catch (error) {
-			throw error instanceof NodeApiError
-				? error
-				: this.error(describeFailure(error), { table: name, action: 'read the table definition' });
+			throw error instanceof NodeApiError ? error : new NodeOperationError(this.node, (error as Error).message);
 		}
 	}
 

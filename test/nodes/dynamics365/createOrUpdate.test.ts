@@ -129,6 +129,15 @@ describe('Create or Update', () => {
 		expect(await t.count(WRITES)).toBe(0);
 	});
 
+	it('rounds money to the column precision, so a rerun finds no difference', async () => {
+		const input = [{ emailaddress1: 'money@example.org', lastname: 'Money', new_annualbudget: 1234.5678 }];
+		const [first] = jsonOf(await t.run(upsertByEmail, input));
+		expect(first.operation).toBe('created');
+		expect((await t.control<IDataObject>('GET', `/state/contacts/${first.id}`)).new_annualbudget).toBe(1234.57);
+		const [again] = jsonOf(await t.run(upsertByEmail, input));
+		expect(again).toMatchObject({ operation: 'skipped', reason: 'no changes' });
+	});
+
 	it('checks required columns on create (Dataverse does not) and lists them', async () => {
 		const result = await t.run(
 			{ resource: 'lead', operation: 'createOrUpdate', dataMode: 'autoMap', matchOn: 'column', matchColumn: 'emailaddress1', options: {} },

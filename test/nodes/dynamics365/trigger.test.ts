@@ -205,6 +205,17 @@ describe('Dynamics 365 Trigger (change tracking)', () => {
 		expect(await t.poll(events, 'trigger', 'Delta')).toBeNull();
 	});
 
+	it('says when a table has change tracking off', async () => {
+		await t.control('PUT', '/change-tracking', { tables: { account: false } });
+		const { clearMetadataCache } = await import('../../../nodes/Dynamics365/helpers/metadata');
+		clearMetadataCache();
+		await expect(t.poll({ events: ['account.created'], mode: 'changeTracking', options: {} }, 'trigger', 'No tracking')).rejects.toThrow(
+			'Change tracking is not enabled for the account table',
+		);
+		await t.control('PUT', '/change-tracking', { tables: { account: true } });
+		clearMetadataCache();
+	});
+
 	it('refuses deleted events in modified-time mode', async () => {
 		await expect(t.poll({ events: ['lead.deleted'], mode: 'watermark', options: {} }, 'trigger', 'Bad')).rejects.toThrow(/Change Tracking/);
 	});

@@ -302,8 +302,7 @@ async function findExisting(ctx: OperationContext, plans: Plan[], out: Array<INo
 				}
 				const validSelect = [...select].filter((p) => {
 					const name = /^_(.+)_value$/.exec(p)?.[1] ?? p;
-					const column = table.columns.get(name);
-					return !column || column.validForRead;
+					return table.columns.get(name)?.validForRead === true;
 				});
 				const tuples = group.map((plan) => {
 					const m = plan.matchers[level];
@@ -442,7 +441,7 @@ async function readBack(
 			table,
 			[primaryColumn(table)],
 			list.map((w) => [w.id]),
-			[...select],
+			[...select].filter((p) => table.columns.get(/^_(.+)_value$/.exec(p)?.[1] ?? p)?.validForRead === true),
 		);
 		for (const w of list) {
 			const record = found.get(matchKey(w.id))?.[0];
