@@ -205,7 +205,7 @@ export interface WriteOperation {
 
 export type WriteResult =
 	| { ok: true; id: string; status: number; body?: unknown }
-	| { ok: false; failure: HttpFailure };
+	| { ok: false; failure: HttpFailure; retried?: boolean };
 
 function toBatchOperation(op: WriteOperation): BatchOperation {
 	const set = op.table.entitySetName;
@@ -223,7 +223,30 @@ function partResult(op: WriteOperation, part: BatchPartResponse): WriteResult {
 	if (part.status >= 200 && part.status < 300) {
 		return { ok: true, id: createdId(part, op.table.primaryIdAttribute) ?? op.id, status: part.status, body: part.body };
 	}
-	return { ok: false, failure: partFailure(part) };
+	return { ok: false, failure: partFailure(part), retried: part.retried };
+}
+
+/**
+ * A create that was sent again (its first answer was lost to a reset, a 5xx or a throttled batch) may have been
+ * applied the first time; the retry then fails as a duplicate of its own id. Records whose id exists are created.
+ */
+async function settleRetriedCreates(client: DataverseClient, operations: readonly WriteOperation[], results: WriteResult[]): Promise<void> {
+	const suspects = results
+		.map((r, i) => ({ r, i }))
+		.filter(({ r, i }) => !r.ok && r.retried && r.failure.status === 412 && operations[i].kind === 'create');
+	const byTable = new Map<string, number[]>();
+	for (const { i } of suspects) {
+		const list = byTable.get(operations[i].table.logicalName) ?? [];
+		list.push(i);
+		byTable.set(operations[i].table.logicalName, list);
+	}
+	for (const indexes of byTable.values()) {
+		const table = operations[indexes[0]].table;
+		const found = await findByColumns(client, table, [primaryColumn(table)], indexes.map((i) => [operations[i].id]), []);
+		for (const i of indexes) {
+			if (found.has(matchKey(operations[i].id))) results[i] = { ok: true, id: operations[i].id, status: 204 };
+		}
+	}
 }
 
 /**
@@ -240,7 +263,7 @@ export async function runWrites(
 	const batchSize = Math.max(1, Math.min(1000, options.batchSize ?? 1000));
 	if (!operations.length) return [];
 	if (method === 'single' || (method === 'auto' && operations.length <= 3)) {
-		return await Promise.all(
+		const single = await Promise.all(
 			operations.map(async (op): Promise<WriteResult> => {
 				const b = toBatchOperation(op);
 				const outcome = await client.trySend<IDataObject>({
@@ -252,7 +275,7 @@ export async function runWrites(
 					table: op.table.logicalName,
 					action: op.kind,
 				});
-				if (!outcome.ok) return { ok: false, failure: outcome.failure };
+				if (!outcome.ok) return { ok: false, failure: outcome.failure, retried: outcome.attempts > 1 };
 				return {
 					ok: true,
 					id: createdId(outcome.response, op.table.primaryIdAttribute) ?? op.id,
@@ -261,9 +284,13 @@ export async function runWrites(
 				};
 			}),
 		);
+		await settleRetriedCreates(client, operations, single);
+		return single;
 	}
 	const results: WriteResult[] = new Array(operations.length);
 	let viaBatch = operations.map((_, i) => i);
+	/** Records of a bulk action that failed as a whole: it may have been applied before its answer was lost. */
+	const afterBulk = new Set<number>();
 	if (method === 'multiple') {
 		viaBatch = [];
 		const groups = new Map<string, number[]>();
@@ -305,6 +332,7 @@ export async function runWrites(
 					} else {
 						// All or nothing: find out per record through $batch.
 						viaBatch.push(...chunkIndexes);
+						if (outcome.failure.status === 0 || outcome.failure.status >= 500) chunkIndexes.forEach((i) => afterBulk.add(i));
 					}
 				});
 			}),
@@ -318,9 +346,11 @@ export async function runWrites(
 		);
 		viaBatch.forEach((opIndex, k) => {
 			const part = parts[k];
+			if (afterBulk.has(opIndex)) part.retried = true;
 			results[opIndex] = partResult(operations[opIndex], part);
 		});
 	}
+	await settleRetriedCreates(client, operations, results);
 	return results;
 }
 

@@ -20,6 +20,8 @@ export interface BatchPartResponse {
 	body: unknown;
 	/** Set when the whole `$batch` request failed (the part never ran). */
 	batchFailed?: boolean;
+	/** Set when the operation was sent more than once (an earlier attempt may have been applied). */
+	retried?: boolean;
 }
 
 export function newBoundary(prefix = 'batch'): string {

@@ -66,8 +66,8 @@ export interface DataverseResponse<T = IDataObject> {
 }
 
 export type RequestOutcome<T> =
-	| { ok: true; response: DataverseResponse<T> }
-	| { ok: false; failure: HttpFailure; error: NodeApiError };
+	| { ok: true; response: DataverseResponse<T>; attempts: number }
+	| { ok: false; failure: HttpFailure; error: NodeApiError; attempts: number };
 
 export interface ListOptions {
 	/** Records per page (`Prefer: odata.maxpagesize`), at most 5,000. */
@@ -296,8 +296,8 @@ export class DataverseClient {
 				}
 			},
 		});
-		if (outcome.ok) return { ok: true, response: outcome.value as DataverseResponse<T> };
-		return { ok: false, failure: outcome.failure, error: this.error(outcome.failure, req) };
+		if (outcome.ok) return { ok: true, response: outcome.value as DataverseResponse<T>, attempts: outcome.attempts };
+		return { ok: false, failure: outcome.failure, error: this.error(outcome.failure, req), attempts: outcome.attempts };
 	}
 
 	/** Sends a request with retries; throws a NodeApiError when it failed. */
@@ -372,6 +372,7 @@ export class DataverseClient {
 					const parts = await this.sendBatch(indexes.map((i) => operations[i]), options);
 					indexes.forEach((opIndex, k) => {
 						const part = parts[k];
+						if (round > 1) part.retried = true;
 						results[opIndex] = part;
 						if (round < DEFAULT_RETRY_POLICY.maxAttempts && isTransientPart(part)) {
 							retry.push(opIndex);
@@ -420,14 +421,15 @@ export class DataverseClient {
 				const parts = parseBatch(text, outcome.response.headers['content-type']);
 				// A batch that stopped early (no continue-on-error support) leaves the rest unanswered: mark them so
 				// they are sent again.
-				return ops.map(
-					(_, i) =>
-						parts[i] ?? {
-							status: 424,
-							headers: {},
-							body: { error: { code: '', message: 'The operation was not executed because an earlier one in the batch failed.' } },
-						},
-				);
+				return ops.map((_, i) => {
+					const part = parts[i] ?? {
+						status: 424,
+						headers: {},
+						body: { error: { code: '', message: 'The operation was not executed because an earlier one in the batch failed.' } },
+					};
+					if (outcome.attempts > 1 || attempt > 1) part.retried = true;
+					return part;
+				});
 			} catch (error) {
 				if (!(error instanceof BatchParseError) || !idempotent || attempt >= 3) {
 					return ops.map(() => ({
