@@ -349,12 +349,16 @@ export interface HarnessOptions {
 	credentials: Record<string, ICredentialDataDecryptedObject>;
 }
 
-/** One harness per test file; static data persists per node name across `poll` calls like an active workflow. */
+/**
+ * One harness per test file. Static data lives in one blob per harness, like one saved workflow: polls and runs in a
+ * mode other than `manual` read it and write it back (n8n saves static data after trigger and CLI executions, never
+ * after manual ones).
+ */
 export class N8nHarness {
 	readonly nodeTypes: HarnessNodeTypes;
 	readonly credentialTypes: HarnessCredentialTypes;
 	readonly credentialsHelper: HarnessCredentialsHelper;
-	private readonly staticData = new Map<string, IDataObject>();
+	private savedStaticData: IDataObject = {};
 
 	constructor(private readonly options: HarnessOptions) {
 		this.nodeTypes = new HarnessNodeTypes(options.nodes);
@@ -421,7 +425,8 @@ export class N8nHarness {
 		items: INodeExecutionData[],
 		mode: WorkflowExecuteMode,
 	): Promise<IRun> {
-		const workflow = this.workflow(nodes, connections);
+		const persist = mode !== 'manual';
+		const workflow = this.workflow(nodes, connections, persist ? jsonClone(this.savedStaticData) : {});
 		const hooks = new ExecutionLifecycleHooks(mode, 'test-execution', {
 			id: 'test-workflow',
 			name: 'test',
@@ -449,35 +454,50 @@ export class N8nHarness {
 		} as unknown as IRunExecutionData;
 		const execute = new WorkflowExecute(this.additionalData(hooks), mode, runExecutionData);
 		await execute.processRunExecutionData(workflow);
-		return await done;
+		const run = await done;
+		if (persist) this.savedStaticData = jsonClone(workflow.staticData);
+		return run;
 	}
 
 	/**
-	 * Runs a polling trigger's `poll()` once in n8n's PollContext. Static data carries over between calls for the
-	 * same node name, as it does in an active workflow; `manual` mode does not keep it (n8n does not save it then).
+	 * Runs a polling trigger's `poll()` once in n8n's PollContext. Static data carries over between calls, as it does
+	 * in an active workflow; `manual` mode starts empty and keeps nothing (n8n does not save it then). `budgetMs`
+	 * stands in for n8n's poll budget (getPollBudgetMs; 5 minutes by default).
 	 */
 	async poll(
 		spec: NodeSpec,
 		mode: 'trigger' | 'manual' = 'trigger',
 		activation: WorkflowActivateMode = 'activate',
+		budgetMs?: number,
 	): Promise<{ items: INodeExecutionData[] | null; staticData: IDataObject }> {
 		const node = this.toNode(spec);
-		const key = node.name;
-		const saved = this.staticData.get(key) ?? {};
-		const workflow = this.workflow([node], {}, mode === 'manual' ? {} : { [`node:${node.name}`]: structuredClone(saved) });
+		const persist = mode !== 'manual';
+		const workflow = this.workflow([node], {}, persist ? jsonClone(this.savedStaticData) : {});
 		const hooks = new ExecutionLifecycleHooks(mode, 'poll', { id: 'test-workflow' } as never);
-		const context = new PollContext(workflow, node, this.additionalData(hooks), mode, activation);
+		const context = new PollContext(
+			workflow,
+			node,
+			this.additionalData(hooks),
+			mode,
+			activation,
+			undefined,
+			undefined,
+			undefined,
+			undefined,
+			undefined,
+			budgetMs === undefined ? undefined : () => budgetMs,
+		);
 		const type = this.nodeTypes.getByNameAndVersion(node.type);
 		const result = await type.poll!.call(context as unknown as IPollFunctions);
-		const staticData = workflow.getStaticData('node', node) as IDataObject;
-		if (mode !== 'manual') this.staticData.set(key, structuredClone({ ...staticData }));
-		return { items: result ? result[0] : null, staticData: { ...staticData } };
+		const staticData = jsonClone(workflow.getStaticData('node', node) as IDataObject);
+		if (persist) this.savedStaticData = jsonClone(workflow.staticData);
+		return { items: result ? result[0] : null, staticData };
 	}
 
-	/** Clears a trigger's saved static data (a new activation after deleting the workflow). */
+	/** Clears saved static data: of one node (by name), or all (a new workflow). */
 	resetStaticData(nodeName?: string): void {
-		if (nodeName) this.staticData.delete(nodeName);
-		else this.staticData.clear();
+		if (nodeName) delete this.savedStaticData[`node:${nodeName}`];
+		else this.savedStaticData = {};
 	}
 
 	/** Calls a `methods.loadOptions` (or listSearch) function in n8n's LoadOptionsContext. */
@@ -576,6 +596,11 @@ export class N8nHarness {
 			startRunnerTask: unsupported('startRunnerTask'),
 		} as unknown as IWorkflowExecuteAdditionalData;
 	}
+}
+
+/** Static data is saved as JSON by n8n; cloning through JSON also drops n8n's observable wrappers. */
+function jsonClone<T>(value: T): T {
+	return JSON.parse(JSON.stringify(value ?? {})) as T;
 }
 
 function resolveTemplate(value: string, credentials: ICredentialDataDecryptedObject, workflow: Workflow): string {

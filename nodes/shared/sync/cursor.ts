@@ -84,8 +84,11 @@ export function advanceCursor(
 	complete = true,
 ): ChangeCursor {
 	let watermark = readStartedAt;
-	if (!complete && emitted.length) {
-		watermark = emitted.reduce((max, r) => (Date.parse(r.modifiedAt) > Date.parse(max) ? r.modifiedAt : max), emitted[0].modifiedAt);
+	if (!complete) {
+		// A cut-short read moves only as far as what it emitted; with nothing emitted it stays where it was.
+		watermark = emitted.length
+			? emitted.reduce((max, r) => (Date.parse(r.modifiedAt) > Date.parse(max) ? r.modifiedAt : max), emitted[0].modifiedAt)
+			: (cursor?.watermark ?? readStartedAt);
 	}
 	if (cursor && Date.parse(cursor.watermark) > Date.parse(watermark)) watermark = cursor.watermark;
 	const keepFrom = Date.parse(watermark) - overlapMs;

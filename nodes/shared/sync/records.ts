@@ -44,13 +44,17 @@ export function readDynamics(record: IDataObject, column: string): { value: unkn
 	return { value: undefined };
 }
 
-/** The value of a Dataverse column as it takes part in the state hash: lookups by name, everything else raw. */
+const GUID_VALUE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The value of a Dataverse column as it takes part in the state hash: a lookup by the related record's id
+ * (`_x_value`), every other column raw; GUIDs lower-cased. The Dynamics 365 node hashes records it wrote the same way.
+ */
 export function dynamicsHashValue(record: IDataObject, column: string): unknown {
 	const a = accessor(column);
-	if (record[a.column] === undefined && !(a.column in record) && a.lookupKey in record) {
-		return record[a.lookupFormattedKey] ?? record[a.lookupKey];
-	}
-	return record[a.column];
+	const value =
+		record[a.column] === undefined && !(a.column in record) && a.lookupKey in record ? record[a.lookupKey] : record[a.column];
+	return typeof value === 'string' && value.length === 36 && GUID_VALUE.test(value) ? value.toLowerCase() : value;
 }
 
 /** The state hash of a Dataverse record over the given columns. */

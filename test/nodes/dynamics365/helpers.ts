@@ -3,9 +3,7 @@
  * Shared setup of the Dynamics 365 node tests: a sandbox, a harness with our nodes and credentials, control-endpoint
  * helpers and request counters.
  */
-import { ExecutionLifecycleHooks, PollContext, WorkflowExecute } from 'n8n-core';
-import type { IDataObject, INodeExecutionData, IPollFunctions, IRun, IRunExecutionData, WorkflowExecuteMode } from 'n8n-workflow';
-import { Workflow } from 'n8n-workflow';
+import type { IDataObject, WorkflowExecuteMode } from 'n8n-workflow';
 
 import { Dynamics365ClientCredentialsApi } from '../../../credentials/Dynamics365ClientCredentialsApi.credentials';
 import { Dynamics365OAuth2Api } from '../../../credentials/Dynamics365OAuth2Api.credentials';
@@ -71,8 +69,6 @@ export async function setupD365(options: { seed?: 'demo' | 'empty'; limits?: IDa
 	if (options.limits !== false) await control('PUT', '/limits', { enabled: false, ...(options.limits ?? {}) });
 	const demoIds = options.seed === 'empty' ? {} : await control<Record<string, string>>('GET', '/demo-ids');
 
-	const persistentStatic = new Map<string, IDataObject>();
-
 	const d365: D365Test = {
 		sandbox,
 		url,
@@ -97,113 +93,26 @@ export async function setupD365(options: { seed?: 'demo' | 'empty'; limits?: IDa
 			);
 		},
 		async runPersistent(parameters, input = [{}], runOptions = {}) {
-			const name = runOptions.name ?? 'Dynamics 365';
-			const node = harness.toNode({ type: 'dynamics365', name, parameters: parameters as any, credentials: [CRED] });
-			const staticData = persistentStatic.get(name) ?? {};
-			const run = await executeWithStaticData(harness, node, input, runOptions.mode ?? 'trigger', { [`node:${name}`]: staticData });
-			const taskData = run.data.resultData.runData[name]?.[0];
-			const outputs = (taskData?.data?.main ?? []).map((out) => out ?? []);
-			const error = (taskData?.error ?? run.data.resultData.error) as RunResult['error'];
-			return { outputs, error, run };
+			return await harness.runNode(
+				{ type: 'dynamics365', name: runOptions.name ?? 'Dynamics 365', parameters: parameters as any, credentials: [CRED] },
+				input,
+				runOptions.mode ?? 'trigger',
+			);
 		},
 		async poll(parameters, mode = 'trigger', name = 'Dynamics 365 Trigger', budgetMs) {
-			// Like harness.poll, but static data is carried over as JSON (n8n persists it that way): the harness's
-			// structuredClone cannot copy the nested observable objects n8n wraps static data in.
-			const node = harness.toNode({ type: 'dynamics365Trigger', name, parameters: parameters as any, credentials: [CRED] });
-			const saved = mode === 'manual' ? {} : (persistentStatic.get(`poll:${name}`) ?? {});
-			const internals = harness as unknown as {
-				nodeTypes: ConstructorParameters<typeof Workflow>[0]['nodeTypes'] & { getByNameAndVersion(type: string): any };
-				additionalData(hooks: ExecutionLifecycleHooks): any;
-			};
-			const workflow = new Workflow({
-				id: 'test-workflow',
-				name: 'test',
-				nodes: [node],
-				connections: {},
-				active: false,
-				nodeTypes: internals.nodeTypes,
-				staticData: { [`node:${name}`]: JSON.parse(JSON.stringify(saved)) },
-				settings: { executionOrder: 'v1' },
-			});
-			const hooks = new ExecutionLifecycleHooks(mode, 'poll', { id: 'test-workflow' } as never);
-			const context = new PollContext(
-				workflow,
-				node,
-				internals.additionalData(hooks),
+			const { items } = await harness.poll(
+				{ type: 'dynamics365Trigger', name, parameters: parameters as any, credentials: [CRED] },
 				mode,
 				'activate',
-				undefined,
-				undefined,
-				undefined,
-				undefined,
-				undefined,
-				budgetMs === undefined ? undefined : () => budgetMs,
+				budgetMs,
 			);
-			const type = internals.nodeTypes.getByNameAndVersion(node.type) as { poll: (this: IPollFunctions) => Promise<INodeExecutionData[][] | null> };
-			const result = await type.poll.call(context as unknown as IPollFunctions);
-			if (mode !== 'manual') {
-				persistentStatic.set(`poll:${name}`, JSON.parse(JSON.stringify(workflow.getStaticData('node', node))));
-			}
-			return result ? result[0].map((i) => i.json) : null;
+			return items ? items.map((i) => i.json) : null;
 		},
 		demoIds,
 		async close() {
 			await sandbox.close();
 		},
 	};
-
-	async function executeWithStaticData(
-		h: N8nHarness,
-		node: ReturnType<N8nHarness['toNode']>,
-		input: IDataObject[],
-		mode: WorkflowExecuteMode,
-		staticData: IDataObject,
-	): Promise<IRun> {
-		// The harness keeps static data only for polls; this runs an action node in a workflow whose static data
-		// object outlives the run, as n8n saves it after trigger and CLI executions.
-		const internals = h as unknown as { nodeTypes: ConstructorParameters<typeof Workflow>[0]['nodeTypes']; additionalData(hooks: ExecutionLifecycleHooks): any };
-		const workflow = new Workflow({
-			id: 'test-workflow',
-			name: 'test',
-			nodes: [node],
-			connections: {},
-			active: false,
-			nodeTypes: internals.nodeTypes,
-			staticData,
-			settings: { executionOrder: 'v1' },
-		});
-		const hooks = new ExecutionLifecycleHooks(mode, 'test-execution', {
-			id: 'test-workflow',
-			name: 'test',
-			nodes: [node],
-			connections: {},
-			active: false,
-			activeVersionId: null,
-			isArchived: false,
-			createdAt: new Date(),
-			updatedAt: new Date(),
-			settings: {},
-		} as never);
-		let finish!: (run: IRun) => void;
-		const done = new Promise<IRun>((resolve) => (finish = resolve));
-		hooks.addHandler('workflowExecuteAfter', (fullRunData) => finish(fullRunData));
-		const items: INodeExecutionData[] = input.map((json) => ({ json }));
-		const runExecutionData = {
-			resultData: { runData: {} },
-			executionData: {
-				metadata: {},
-				contextData: {},
-				waitingExecution: {},
-				waitingExecutionSource: null,
-				nodeExecutionStack: [{ node, data: { main: [items] }, source: null }],
-			},
-		} as unknown as IRunExecutionData;
-		const execute = new WorkflowExecute(internals.additionalData(hooks), mode, runExecutionData);
-		await execute.processRunExecutionData(workflow);
-		const run = await done;
-		persistentStatic.set(node.name, JSON.parse(JSON.stringify(workflow.staticData[`node:${node.name}`] ?? {})));
-		return run;
-	}
 
 	return d365;
 }

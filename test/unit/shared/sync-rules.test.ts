@@ -201,5 +201,8 @@ describe('change cursor', () => {
 		expect(cursor.watermark).toBe('2026-01-01T08:30:00Z');
 		const later = advanceCursor({ watermark: '2026-01-01T09:00:00Z', seen: {} }, emitted, '2026-01-01T10:00:00Z', overlap, false);
 		expect(later.watermark).toBe('2026-01-01T09:00:00Z');
+		// A read cut short before emitting anything does not skip the backlog.
+		const stuck = advanceCursor({ watermark: '2026-01-01T07:00:00Z', seen: {} }, [], '2026-01-01T10:00:00Z', overlap, false);
+		expect(stuck.watermark).toBe('2026-01-01T07:00:00Z');
 	});
 });
