@@ -51,25 +51,27 @@ export function accountSnapshotOf(account: IDataObject, data: IDataObject[]): Ac
 	};
 }
 
-/** The account as the nodes output it: attributes plus custom field values keyed by label. */
+/** The account as the nodes output it: attributes, `customFields` as `[{ id, title, type, value, currency? }]`, link and state. */
 export async function presentAccount(session: AcSession, snapshot: AccountSnapshot): Promise<IDataObject> {
 	const defs = await session.accountFields();
-	const values: IDataObject = {};
 	const { links: _links, fields: _fields, ...attributes } = snapshot.raw;
 	let link: unknown = null;
 	let state: unknown = null;
 	const sync = await session.accountSyncFieldsIfPresent();
+	const customFields: IDataObject[] = [];
 	for (const [fieldId, v] of snapshot.fields) {
 		const def = defs.find((d) => d.id === fieldId);
-		values[def?.label ?? fieldId] = v.value as IDataObject[string];
+		const entry: IDataObject = { id: fieldId, title: def?.label ?? null, type: def?.type ?? null, value: v.value as IDataObject[string] };
+		if (v.currency) entry.currency = v.currency;
+		customFields.push(entry);
 		if (sync.link && fieldId === sync.link.id) link = v.value;
 		if (sync.state && fieldId === sync.state.id) state = v.value;
 	}
 	const stored = parseState(state);
 	return {
-		...attributes,
+		...(attributes as IDataObject),
 		id: snapshot.id,
-		fields: values,
+		customFields,
 		d365AccountId: typeof link === 'string' && link ? link : null,
 		syncState: typeof state === 'string' && state ? state : null,
 		storedState: stored ? { ...stored } : null,
@@ -108,6 +110,14 @@ export interface AccountWriteResult {
 	id: string;
 	name: string;
 	changes: string[];
+	/** The account as ActiveCampaign returned it after the write (with its custom fields), when one was made. */
+	after?: AccountSnapshot;
+}
+
+/** The written account as returned; re-read when the answer lacks the custom fields. */
+async function afterWrite(session: AcSession, account: IDataObject, itemIndex: number): Promise<AccountSnapshot | undefined> {
+	if (Array.isArray(account.fields)) return accountSnapshotOf(account, []);
+	return await readAccount(session, String(account.id), itemIndex);
 }
 
 /** Creates the account, or updates only what differs (name, URL, custom fields) in one request. */
@@ -135,6 +145,7 @@ export async function writeAccount(
 			id: String(created.id),
 			name: String(created.name ?? desired.name),
 			changes: ['name', ...(desired.accountUrl !== undefined ? ['accountUrl'] : []), ...desired.fields.map((f) => f.field.label)],
+			after: await afterWrite(session, created, itemIndex),
 		};
 	}
 	const account: IDataObject = {};
@@ -160,7 +171,7 @@ export async function writeAccount(
 	const body = await session.request<IDataObject>({ method: 'PUT', path: `/api/3/accounts/${target.id}`, body: { account }, itemIndex });
 	const updated = (body.account as IDataObject | undefined) ?? { id: target.id, name: account.name ?? target.name };
 	session.rememberAccount(updated);
-	return { operation: 'updated', id: target.id, name: String(updated.name ?? target.name), changes };
+	return { operation: 'updated', id: target.id, name: String(updated.name ?? target.name), changes, after: await afterWrite(session, updated, itemIndex) };
 }
 
 /**
@@ -263,7 +274,7 @@ export async function syncAccountItem(
 			sourceHash,
 			targetHash: accountHash(target, defs, hashFields),
 			stored,
-			sourceModifiedAt: item.source.modifiedAt,
+			sourceModifiedAt: item.source.modifiedAt ?? undefined,
 			targetModifiedAt: target.updatedAt,
 		});
 		if (decision.action === 'skip') return { ...base, operation: 'skipped', reason: decision.reason, id: target.id, name: target.name, matchedBy };
@@ -283,10 +294,25 @@ export async function syncAccountItem(
 		accountUrl: desired.accountUrl,
 		fields: new Map(desired.fields.map((f) => [f.field.id, f.value])),
 	};
-	const newState = formatState({ acHash: accountHash(target, defs, hashFields, overlay), d365Hash: sourceHash });
+	const acHash = accountHash(target, defs, hashFields, overlay);
+	const newState = formatState({ acHash, d365Hash: sourceHash });
 	desired.fields.push({ field: linkField, value: linkValue }, { field: stateField, value: newState });
 
 	const result = await writeAccount(session, target, desired, itemIndex);
+	let state = newState;
+	if (result.after) {
+		// Hash of the account as ActiveCampaign returned it; the state is corrected if it stored a value differently.
+		const actual = accountHash(result.after, defs, hashFields);
+		if (actual !== acHash) {
+			state = formatState({ acHash: actual, d365Hash: sourceHash });
+			await session.request({
+				method: 'PUT',
+				path: `/api/3/accounts/${result.id}`,
+				body: { account: { fields: [{ customFieldId: Number(stateField.id), fieldValue: state }] } },
+				itemIndex,
+			});
+		}
+	}
 	index.set(linkValue, result.id);
 	const bookkeeping = new Set([linkField.label, stateField.label]);
 	const dataChanges = result.changes.filter((c) => !bookkeeping.has(c));
@@ -297,7 +323,7 @@ export async function syncAccountItem(
 		name: result.name,
 		matchedBy: matchedBy ?? null,
 		changes: dataChanges,
-		state: newState,
+		state,
 	};
 	if (result.operation !== 'created' && dataChanges.length === 0) {
 		out.operation = 'skipped';

@@ -100,23 +100,22 @@ export async function readContactAccount(
 }
 
 /**
- * The contact as the nodes output it: ActiveCampaign's attributes, field values keyed by personalization tag,
- * tag names, the account name and job title, and the parsed link and sync state.
+ * The contact as the nodes output it (docs/DESIGN.md): ActiveCampaign's attributes, `customFields` as
+ * `[{ id, title, perstag, type, value }]`, tag names, the account name and job title, and the parsed link and sync state.
  */
 export async function presentContact(session: AcSession, snapshot: ContactSnapshot): Promise<IDataObject> {
 	const fields = await session.contactFields();
-	const values: IDataObject = {};
+	const customFields: IDataObject[] = [];
 	let link: string | undefined;
 	let state: string | undefined;
 	for (const [fieldId, fv] of snapshot.fieldValues) {
 		const field = fields.find((f) => f.id === fieldId);
-		const key = field?.perstag || field?.title || fieldId;
-		values[key] = fv.value;
+		customFields.push({ id: fieldId, title: field?.title ?? null, perstag: field?.perstag ?? null, type: field?.type ?? null, value: fv.value });
 		if (field?.perstag === SYNC_FIELDS.contactLink.perstag) link = fv.value ?? undefined;
 		if (field?.perstag === SYNC_FIELDS.contactState.perstag) state = fv.value ?? undefined;
 	}
 	const { links: _links, fieldValues: _ids, ...attributes } = snapshot.raw;
-	const out: IDataObject = { ...attributes, id: snapshot.id, fieldValues: values };
+	const out: IDataObject = { ...attributes, id: snapshot.id, customFields };
 	if (snapshot.tags) out.tags = snapshot.tags.map((t) => t.name);
 	if (snapshot.account !== undefined) {
 		out.accountId = snapshot.account?.id ?? null;
@@ -128,6 +127,7 @@ export async function presentContact(session: AcSession, snapshot: ContactSnapsh
 	const parsedLink = parseContactLink(link);
 	out.d365 = parsedLink ? { entity: parsedLink.entity, id: parsedLink.id } : null;
 	out.syncState = state ?? null;
-	out.storedState = parseState(state) ? { ...parseState(state)! } : null;
+	const stored = parseState(state);
+	out.storedState = stored ? { ...stored } : null;
 	return out;
 }

@@ -165,7 +165,9 @@ export async function syncContactItem(
 	if (accountName !== undefined && accountName.trim() !== '') desired.accountName = accountName;
 	if (jobTitle !== undefined) desired.jobTitle = jobTitle;
 	desired.tags = [...item.tags, ...(relinkFrom ? [SYNC_TAGS[link.entity]] : [])];
-	desired.removeTags = relinkFrom ? [SYNC_TAGS[relinkFrom.entity]] : [];
+	desired.removeTags = [...item.removeTags, ...(relinkFrom ? [SYNC_TAGS[relinkFrom.entity]] : [])].filter(
+		(name) => !desired.tags.some((t) => t.toLowerCase() === name.toLowerCase()),
+	);
 
 	// 4. Echo and conflict decisions.
 	if (target) {
@@ -175,7 +177,7 @@ export async function syncContactItem(
 			sourceHash,
 			targetHash: contactHash(target, fields, hashFields),
 			stored,
-			sourceModifiedAt: item.source.modifiedAt,
+			sourceModifiedAt: item.source.modifiedAt ?? undefined,
 			targetModifiedAt: target.udate,
 		});
 		if (decision.action === 'skip') {
@@ -184,7 +186,8 @@ export async function syncContactItem(
 		if (decision.conflict) base.conflict = `resolved: ${policy}`;
 	}
 
-	// 5. The new state, computed over the target's values as they will be after this write.
+	// 5. The new state, computed over the target's values as they will be after this write (checked against what
+	// ActiveCampaign returns below).
 	const overlay: ContactOverlay = {
 		email: desired.email,
 		attributes: desired.attributes,
@@ -198,6 +201,22 @@ export async function syncContactItem(
 
 	// 6. One write for data, link and state; then tags, lists, account.
 	const result = await writeContact(session, target, desired, itemIndex);
+	let state = newState;
+	if (result.after) {
+		// The hash of the contact as ActiveCampaign returned it: if it stored a value differently from how it was sent,
+		// the state is corrected so the next reader of this contact computes the same hash.
+		const after: ContactSnapshot = { ...result.after, account: target?.account };
+		const actual = contactHash(after, fields, hashFields, { accountName: desired.accountName, jobTitle: desired.jobTitle });
+		if (actual !== acHash) {
+			state = formatState({ acHash: actual, d365Hash: sourceHash });
+			await session.request({
+				method: 'PUT',
+				path: `/api/3/contacts/${result.id}`,
+				body: { contact: { fieldValues: [{ field: stateField.id, value: state }] } },
+				itemIndex,
+			});
+		}
+	}
 	const bookkeeping = new Set([label(linkField), label(stateField)]);
 	const dataChanges = result.changes.filter((c) => !bookkeeping.has(c));
 	const out: ContactSyncOutput = {
@@ -209,7 +228,7 @@ export async function syncContactItem(
 		changes: dataChanges,
 		tagsAdded: result.tagsAdded,
 		tagsRemoved: result.tagsRemoved,
-		state: newState,
+		state,
 	};
 	if (relinkFrom) out.relinkedFrom = formatContactLink(relinkFrom);
 	if (result.operation !== 'created' && dataChanges.length === 0 && !relinkFrom) {

@@ -6,7 +6,7 @@
 import { NodeApiError, NodeOperationError, type IDataObject, type INode, type JsonObject } from 'n8n-workflow';
 
 import { canonicalEmail, sameValue } from '../../shared/sync/canonical';
-import { readContactAccount, readContactTags, type ContactSnapshot } from './contactRead';
+import { readContact, readContactAccount, readContactTags, snapshotOf, type ContactSnapshot } from './contactRead';
 import { encodeContactFieldValue, type ContactFieldDef } from './encode';
 import type { AcSession } from './session';
 
@@ -36,6 +36,8 @@ export interface ContactWriteResult {
 	changes: string[];
 	tagsAdded: string[];
 	tagsRemoved: string[];
+	/** The contact as ActiveCampaign returned it after the data write (attributes and field values), when one was made. */
+	after?: ContactSnapshot;
 }
 
 export function emptyDesired(): DesiredContact {
@@ -83,6 +85,13 @@ export async function writeContact(
 	let id: string;
 	let email: string;
 	let operation: ContactWriteResult['operation'];
+	let after: ContactSnapshot | undefined;
+	/** The written contact as returned; re-read when the answer lacks the field values. */
+	const afterWrite = async (body: IDataObject): Promise<ContactSnapshot | undefined> => {
+		const contact = body.contact as IDataObject | undefined;
+		if (contact && Array.isArray(body.fieldValues)) return snapshotOf(contact, body);
+		return contact ? await readContact(session, String(contact.id), { itemIndex }) : undefined;
+	};
 
 	if (!target) {
 		if (!desired.email) {
@@ -97,6 +106,7 @@ export async function writeContact(
 		id = String(created.id);
 		email = String(created.email ?? desired.email);
 		session.forgetContactEmail(email);
+		after = await afterWrite(body);
 		changes.push('email', ...Object.keys(desired.attributes), ...desired.fieldValues.map(({ field }) => fieldLabel(field)));
 		operation = 'created';
 	} else {
@@ -123,6 +133,7 @@ export async function writeContact(
 			const body = await session.request<IDataObject>({ method: 'PUT', path: `/api/3/contacts/${id}`, body: { contact }, itemIndex });
 			email = String((body.contact as IDataObject | undefined)?.email ?? desired.email ?? email);
 			session.forgetContactEmail(target.email);
+			after = await afterWrite(body);
 		}
 		operation = 'updated';
 	}
@@ -149,7 +160,7 @@ export async function writeContact(
 	if (operation === 'updated' && changes.length === 0) {
 		return { operation: 'skipped', reason: 'no changes', id, email, changes, tagsAdded: [], tagsRemoved: [] };
 	}
-	return { operation, id, email, changes, tagsAdded: tagChanges.added, tagsRemoved: tagChanges.removed };
+	return { operation, id, email, changes, tagsAdded: tagChanges.added, tagsRemoved: tagChanges.removed, after };
 }
 
 async function applyTags(

@@ -1,6 +1,6 @@
 /**
- * The sync item (docs/DESIGN.md, "The sync item"): what the Field Map hands to the write nodes. This file validates
- * the ActiveCampaign-bound shapes and holds the naming rules of state hashes on the ActiveCampaign side.
+ * The sync item (docs/DESIGN.md, "The sync item"; built by nodes/shared/sync/mapRecord.ts): what the Field Map hands
+ * to the write nodes. This file validates the ActiveCampaign-bound shapes.
  */
 import { z } from 'zod';
 
@@ -18,21 +18,21 @@ export const syncItemSchema = z.object({
 	record: looseRecord.default({}),
 	match: z
 		.object({
-			d365Id: z.string().optional(),
-			d365Entity: z.string().optional(),
-			acId: z.union([z.string(), z.number()]).optional(),
-			email: z.string().optional(),
-			name: z.string().optional(),
-			externalId: z.string().optional(),
+			d365Id: z.string().nullish(),
+			d365Entity: z.string().nullish(),
+			acId: z.union([z.string(), z.number()]).nullish(),
+			email: z.string().nullish(),
+			name: z.string().nullish(),
+			externalId: z.string().nullish(),
 		})
 		.passthrough()
 		.default({}),
 	source: z
 		.object({
-			system: z.string().optional(),
-			id: z.string().optional(),
-			modifiedAt: z.string().optional(),
-			hash: z.string().optional(),
+			system: z.string().nullish(),
+			id: z.string().nullish(),
+			modifiedAt: z.string().nullish(),
+			hash: z.string().nullish(),
 		})
 		.passthrough()
 		.default({}),
@@ -44,8 +44,10 @@ export const syncItemSchema = z.object({
 		.passthrough()
 		.default({ targetHashFields: [] }),
 	tags: z.array(z.string()).default([]),
+	/** Tags to take off the contact (e.g. `[D365: Lead]` when a Dynamics contact takes it over). */
+	removeTags: z.array(z.string()).default([]),
 	related: z
-		.object({ contactEmail: z.string().optional(), accountName: z.string().optional() })
+		.object({ contactEmail: z.string().nullish(), accountName: z.string().nullish() })
 		.passthrough()
 		.default({}),
 	policy: z
@@ -71,24 +73,4 @@ export function parseSyncItem(json: unknown): { ok: true; item: SyncItem } | { o
 	const issue = result.error.issues[0];
 	const where = issue.path.length ? issue.path.join('.') : 'item';
 	return { ok: false, error: `The input item is not a sync item from the Field Map: ${where}: ${issue.message}` };
-}
-
-/** Standard attributes of a contact as the sync item's ActiveCampaign record names them. */
-export const CONTACT_STANDARD_FIELDS = ['email', 'firstName', 'lastName', 'phone', 'accountName', 'jobTitle'] as const;
-export type ContactStandardField = (typeof CONTACT_STANDARD_FIELDS)[number];
-
-export const ACCOUNT_STANDARD_FIELDS = ['name', 'accountUrl'] as const;
-
-/**
- * The key a hash field name points at: a standard attribute, or a custom field given by perstag, title or id,
- * optionally prefixed `fieldValues.` (contacts) or `fields.` (accounts).
- */
-export function hashFieldKey(name: string): { standard: true; key: string } | { standard: false; key: string } {
-	const trimmed = name.trim();
-	const stripped = trimmed.replace(/^(fieldValues|fields)\./, '');
-	if (stripped !== trimmed) return { standard: false, key: stripped };
-	if ((CONTACT_STANDARD_FIELDS as readonly string[]).includes(trimmed) || (ACCOUNT_STANDARD_FIELDS as readonly string[]).includes(trimmed)) {
-		return { standard: true, key: trimmed };
-	}
-	return { standard: false, key: trimmed };
 }

@@ -1,12 +1,14 @@
 /**
- * Values of a contact or account by the names sync items use (standard attributes, or custom fields by perstag,
- * title or id), before and after a write: what the state hashes are computed over.
+ * ActiveCampaign records in the shape our nodes emit (docs/DESIGN.md: standard keys, `customFields: [{ id, title,
+ * perstag, type, value }]`, `tags`, `accountName`, `jobTitle`), built from what the API returned, optionally with
+ * values about to be written laid over them. State hashes are computed on these records with the shared
+ * `activeCampaignStateHash`, so the Field Map and this node hash a record the same way.
  */
-import { stateHash } from '../../shared/sync/state';
+import type { IDataObject } from 'n8n-workflow';
+
+import { activeCampaignStateHash, type ActiveCampaignCustomField } from '../../shared/sync/records';
 import type { ContactSnapshot } from './contactRead';
 import type { AccountFieldDef, ContactFieldDef } from './encode';
-import { findAccountField, findContactField } from './session';
-import { hashFieldKey } from './syncItem';
 
 export interface ContactOverlay {
 	email?: string;
@@ -17,46 +19,38 @@ export interface ContactOverlay {
 	jobTitle?: string;
 }
 
-/** The value of one hash field of a contact, with an optional overlay of values about to be written. */
-export function contactValue(
-	snapshot: ContactSnapshot | undefined,
-	fields: ContactFieldDef[],
-	name: string,
-	overlay: ContactOverlay = {},
-): unknown {
-	const key = hashFieldKey(name);
-	if (key.standard) {
-		switch (key.key) {
-			case 'email':
-				return overlay.email ?? snapshot?.email ?? null;
-			case 'firstName':
-			case 'lastName':
-			case 'phone':
-				return overlay.attributes?.[key.key] ?? snapshot?.[key.key] ?? null;
-			case 'accountName':
-				return overlay.accountName ?? snapshot?.account?.name ?? null;
-			case 'jobTitle':
-				return overlay.jobTitle ?? snapshot?.account?.jobTitle ?? null;
-			default:
-				return null;
-		}
+/** A contact's standard keys and custom fields (`customFields`), with an optional overlay of values to write. */
+export function contactRecord(snapshot: ContactSnapshot | undefined, fields: ContactFieldDef[], overlay: ContactOverlay = {}): IDataObject {
+	const values = new Map<string, string | null>();
+	for (const [fieldId, fv] of snapshot?.fieldValues ?? []) values.set(fieldId, fv.value);
+	for (const [fieldId, value] of overlay.fieldValues ?? []) values.set(fieldId, value);
+	const customFields: ActiveCampaignCustomField[] = [];
+	for (const [fieldId, value] of values) {
+		const field = fields.find((f) => f.id === fieldId);
+		customFields.push({ id: fieldId, title: field?.title, perstag: field?.perstag, type: field?.type, value });
 	}
-	const field = findContactField(fields, key.key);
-	if (!field) return null;
-	if (overlay.fieldValues?.has(field.id)) return overlay.fieldValues.get(field.id);
-	return snapshot?.fieldValues.get(field.id)?.value ?? null;
+	const record: IDataObject = {
+		email: overlay.email ?? snapshot?.email ?? null,
+		firstName: overlay.attributes?.firstName ?? snapshot?.firstName ?? null,
+		lastName: overlay.attributes?.lastName ?? snapshot?.lastName ?? null,
+		phone: overlay.attributes?.phone ?? snapshot?.phone ?? null,
+		customFields: customFields as unknown as IDataObject[],
+	};
+	const accountName = overlay.accountName ?? (snapshot?.account === undefined ? undefined : (snapshot.account?.name ?? null));
+	const jobTitle = overlay.jobTitle ?? (snapshot?.account === undefined ? undefined : (snapshot.account?.jobTitle ?? null));
+	if (accountName !== undefined) record.accountName = accountName;
+	if (jobTitle !== undefined) record.jobTitle = jobTitle;
+	return record;
 }
 
-/** The state hash of a contact over the given field names. */
+/** The state hash of a contact over the given keys (standard keys, or custom fields by id, perstag or title). */
 export function contactHash(
 	snapshot: ContactSnapshot | undefined,
 	fields: ContactFieldDef[],
-	names: readonly string[],
+	keys: readonly string[],
 	overlay: ContactOverlay = {},
 ): string {
-	const values: Record<string, unknown> = {};
-	for (const name of names) values[name] = contactValue(snapshot, fields, name, overlay);
-	return stateHash(values, names);
+	return activeCampaignStateHash(contactRecord(snapshot, fields, overlay), keys);
 }
 
 export interface AccountSnapshot {
@@ -77,26 +71,30 @@ export interface AccountOverlay {
 	fields?: Map<string, unknown>;
 }
 
-export function accountValue(snapshot: AccountSnapshot | undefined, fields: AccountFieldDef[], name: string, overlay: AccountOverlay = {}): unknown {
-	const key = hashFieldKey(name);
-	if (key.standard) {
-		if (key.key === 'name') return overlay.name ?? snapshot?.name ?? null;
-		if (key.key === 'accountUrl') return overlay.accountUrl ?? snapshot?.accountUrl ?? null;
-		return null;
+/** An account's standard keys and custom fields (`customFields`, titled by label), with an optional overlay. */
+export function accountRecord(snapshot: AccountSnapshot | undefined, fields: AccountFieldDef[], overlay: AccountOverlay = {}): IDataObject {
+	const values = new Map<string, { value: unknown; currency?: string }>();
+	for (const [fieldId, v] of snapshot?.fields ?? []) values.set(fieldId, { value: v.value, currency: v.currency });
+	for (const [fieldId, value] of overlay.fields ?? []) values.set(fieldId, { value, currency: values.get(fieldId)?.currency });
+	const customFields: IDataObject[] = [];
+	for (const [fieldId, v] of values) {
+		const field = fields.find((f) => f.id === fieldId);
+		const entry: IDataObject = { id: fieldId, title: field?.label, type: field?.type, value: v.value as IDataObject[string] };
+		if (v.currency) entry.currency = v.currency;
+		customFields.push(entry);
 	}
-	const field = findAccountField(fields, key.key);
-	if (!field) return null;
-	if (overlay.fields?.has(field.id)) return overlay.fields.get(field.id);
-	return snapshot?.fields.get(field.id)?.value ?? null;
+	return {
+		name: overlay.name ?? snapshot?.name ?? null,
+		accountUrl: overlay.accountUrl ?? snapshot?.accountUrl ?? null,
+		customFields,
+	};
 }
 
 export function accountHash(
 	snapshot: AccountSnapshot | undefined,
 	fields: AccountFieldDef[],
-	names: readonly string[],
+	keys: readonly string[],
 	overlay: AccountOverlay = {},
 ): string {
-	const values: Record<string, unknown> = {};
-	for (const name of names) values[name] = accountValue(snapshot, fields, name, overlay);
-	return stateHash(values, names);
+	return activeCampaignStateHash(accountRecord(snapshot, fields, overlay), keys);
 }

@@ -1,7 +1,7 @@
 /** Get Changes (action node) and the ActiveCampaign Sync Trigger: polling with a change cursor, and the webhook. */
 import type { IDataObject } from 'n8n-workflow';
 
-import { jsonOf, setupAc, type AcTest } from './helpers';
+import { customValue, jsonOf, setupAc, type AcTest } from './helpers';
 
 let t: AcTest;
 beforeAll(async () => {
@@ -31,7 +31,8 @@ describe('Get Changes', () => {
 		const second = jsonOf(await t.runKeepingState('gc', contactChanges, [{}, {}, {}]));
 		expect(second.map((c) => c.id)).toEqual(['3', '1']);
 		expect(second[0]).toMatchObject({ lastName: 'Taylor-Smith', changeType: 'updated' });
-		expect((second[0].fieldValues as IDataObject).NOTES).toBe('Called back');
+		expect(customValue(second[0], 'NOTES')).toBe('Called back');
+		expect(second[0].customFields).toEqual(expect.arrayContaining([{ id: '6', title: 'Notes', perstag: 'NOTES', type: 'textarea', value: 'Called back' }]));
 		expect(second[1].tags).toContain('Webinar Attendee');
 
 		// Nothing new: nothing returned, although the overlap re-reads the same records.
@@ -64,7 +65,7 @@ describe('Get Changes', () => {
 		await t.control('PATCH', '/ui/accounts/2', { fields: [{ label: 'Number of Employees', value: 900 }] });
 		const changed = jsonOf(await t.runKeepingState('ga', accountChanges));
 		expect(changed.map((a) => a.id)).toEqual(['2']);
-		expect((changed[0].fields as IDataObject)['Number of Employees']).toBe(900);
+		expect(customValue(changed[0], 'Number of Employees')).toBe(900);
 		expect(jsonOf(await t.runKeepingState('ga', accountChanges))).toEqual([]);
 	});
 
@@ -105,7 +106,7 @@ describe('ActiveCampaign Sync Trigger (polling)', () => {
 		await t.control('PATCH', '/ui/accounts/1', { fields: [{ label: 'Industry', value: 'Software' }] });
 		const accountOut = await t.poll(accounts, { key: 'p3' });
 		expect(accountOut.items?.map((i) => i.json.name)).toEqual(['Contoso Ltd']);
-		expect((accountOut.items?.[0].json.fields as IDataObject).Industry).toBe('Software');
+		expect(customValue(accountOut.items![0].json, 'Industry')).toBe('Software');
 	});
 
 	it('manual mode returns a sample and does not touch the cursor', async () => {

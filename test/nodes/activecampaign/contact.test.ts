@@ -1,7 +1,7 @@
 /** Contact operations against the sandbox's demo account. */
 import type { IDataObject } from 'n8n-workflow';
 
-import { jsonOf, setupAc, type AcTest } from './helpers';
+import { customValue, jsonOf, setupAc, type AcTest } from './helpers';
 
 let t: AcTest;
 beforeAll(async () => {
@@ -118,7 +118,8 @@ describe('Contact reads', () => {
 		const [c] = jsonOf(await t.run({ resource: 'contact', operation: 'get', contact: 'li.wei@fabrikam.com' }));
 		expect(c).toMatchObject({ id: '2', email: 'li.wei@fabrikam.com', accountName: 'Fabrikam Inc' });
 		expect(c.jobTitle).toBe(((await t.contact(2)).account as IDataObject).jobTitle);
-		expect((c.fieldValues as IDataObject).LEAD_SOURCE).toBe('Dynamics 365');
+		expect(customValue(c, 'LEAD_SOURCE')).toBe('Dynamics 365');
+		expect(customValue(c, 'Lead Source')).toBe('Dynamics 365');
 		expect(Array.isArray(c.tags)).toBe(true);
 		expect(c.d365Link).toBeNull();
 	});
@@ -141,7 +142,7 @@ describe('Contact reads', () => {
 		expect(recent.length).toBeGreaterThan(0);
 		const limited = await t.run({ resource: 'contact', operation: 'getAll', returnAll: false, limit: 7, getAllOptions: { details: true } });
 		expect(jsonOf(limited)).toHaveLength(7);
-		expect(jsonOf(limited)[0].fieldValues).toBeDefined();
+		expect(jsonOf(limited)[0].customFields).toBeDefined();
 		expect(jsonOf(await t.run({ resource: 'contact', operation: 'getAll', returnAll: true, filters: { tag: 'No Such Tag' } }))).toEqual([]);
 	});
 

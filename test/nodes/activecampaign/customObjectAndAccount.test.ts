@@ -1,7 +1,7 @@
 /** Custom objects (the D365 Opportunity schema and records by external id) and account operations. */
 import type { IDataObject } from 'n8n-workflow';
 
-import { jsonOf, setupAc, type AcTest } from './helpers';
+import { customValue, jsonOf, setupAc, type AcTest } from './helpers';
 
 let t: AcTest;
 beforeAll(async () => {
@@ -148,7 +148,10 @@ describe('Account', () => {
 		for (let i = 0; i < 120; i++) await t.control('POST', '/ui/accounts', { name: `Filler Account ${i}` });
 		const [one] = jsonOf(await t.run({ resource: 'account', operation: 'get', accountId: '1' }));
 		expect(one).toMatchObject({ id: '1', name: 'Contoso Ltd' });
-		expect((one.fields as IDataObject)['Annual Revenue']).toBeDefined();
+		const contoso = (await t.control<{ accounts: IDataObject[] }>('GET', '/state/accounts')).accounts.find((a) => a.id === '1')!;
+		const revenue = (contoso.customFields as IDataObject[]).find((f) => f.label === 'Annual Revenue')!.value;
+		expect(customValue(one, 'Annual Revenue')).toBe(revenue);
+		expect(one.customFields).toEqual(expect.arrayContaining([expect.objectContaining({ title: 'Annual Revenue', type: 'currency', currency: 'usd' })]));
 		const all = jsonOf(await t.run({ resource: 'account', operation: 'getAll', returnAll: true, getAllOptions: { details: false } }));
 		expect(all.length).toBeGreaterThan(120);
 		const search = jsonOf(await t.run({ resource: 'account', operation: 'getAll', returnAll: true, filters: { search: 'Filler Account 11' } }));

@@ -21,6 +21,7 @@ import { ActiveCampaignSyncApi } from '../../../credentials/ActiveCampaignSyncAp
 import { ActiveCampaignSync } from '../../../nodes/ActiveCampaignSync/ActiveCampaignSync.node';
 import { ActiveCampaignSyncTrigger } from '../../../nodes/ActiveCampaignSync/ActiveCampaignSyncTrigger.node';
 import { setAccountRequestsPerSecond } from '../../../nodes/ActiveCampaignSync/transport';
+import { findCustomField } from '../../../nodes/shared/sync/records';
 import { N8nHarness, type RunResult } from '../../helpers/n8n-harness';
 import { SANDBOX_CREDENTIALS, startSandbox, type Sandbox } from '../../sandbox';
 
@@ -241,6 +242,11 @@ export async function setupAc(options: { seed?: 'demo' | 'empty'; fast?: boolean
 	};
 	if (options.fast !== false) await test.fast();
 	return test;
+}
+
+/** A custom field's value in a record our nodes emit (`customFields`), by perstag, title or id. */
+export function customValue(record: IDataObject, key: string): unknown {
+	return findCustomField(record, key)?.value;
 }
 
 /** A GUID made from a number, for Dynamics ids in sync items. */

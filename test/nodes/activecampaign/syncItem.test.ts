@@ -4,6 +4,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
+import { activeCampaignStateHash } from '../../../nodes/shared/sync/records';
 import { formatState, stateHash } from '../../../nodes/shared/sync/state';
 import { guid, jsonOf, setupAc, type AcTest } from './helpers';
 
@@ -74,6 +75,15 @@ describe('Contact sync items', () => {
 			LEAD_SOURCE: 'Dynamics 365',
 		});
 		expect((await t.contact('sync.one@example.net')).tags).toEqual(expect.arrayContaining(['[D365: Contact]', '[D365: Pushed from Dynamics]']));
+
+		// What the node emits for this contact hashes (with the shared reader) to the acHash it stored: the other
+		// direction sees its own write as an echo.
+		const [read] = jsonOf(await t.run({ resource: 'contact', operation: 'get', contact: 'sync.one@example.net' }));
+		expect(read.storedState).toEqual({ acHash, d365Hash: 'a1a1a1a1a1a1a1a1' });
+		expect(activeCampaignStateHash(read, HASH_FIELDS)).toBe(acHash);
+		expect(activeCampaignStateHash(read, ['email', 'firstName', 'lastName', 'Lead Source'])).toBe(
+			stateHash({ email: 'sync.one@example.net', firstName: 'One', lastName: 'Synced', 'Lead Source': 'Dynamics 365' }, ['email', 'firstName', 'lastName', 'Lead Source']),
+		);
 
 		await t.resetStats();
 		const echo = await sync(item);
@@ -167,6 +177,15 @@ describe('Contact sync items', () => {
 			expect(contact).toMatchObject({ operation: 'skipped', reason: 'a Dynamics lead has the same email (leads take precedence over contacts)' });
 			expect((await fieldsOf(email)).D365_RECORD_ID).toBe(`lead:${guid(2, 'ea')}`);
 		});
+	});
+
+	it('removes the tags the item names (removeTags), keeps the ones it adds', async () => {
+		const item = syncItem({ id: guid(4, 'c1'), email: 'tagged.sync@example.net', firstName: 'Tagged' });
+		await t.control('POST', '/ui/contacts', { email: 'tagged.sync@example.net', tags: ['[D365: Lead]', 'Prospect'] });
+		const out = await sync({ ...item, removeTags: ['[D365: Lead]', '[D365: Contact]'] });
+		expect(out.tagsRemoved).toEqual(['[D365: Lead]']);
+		const tags = (await t.contact('tagged.sync@example.net')).tags as string[];
+		expect(tags.sort()).toEqual(['Prospect', '[D365: Contact]', '[D365: Pushed from Dynamics]'].sort());
 	});
 
 	it('Record Sync State writes link and state only when they differ', async () => {

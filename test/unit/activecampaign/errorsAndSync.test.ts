@@ -1,7 +1,8 @@
 import { NodeApiError, type INode } from 'n8n-workflow';
 
+import { activeCampaignStateHash } from '../../../nodes/shared/sync/records';
 import { stateHash } from '../../../nodes/shared/sync/state';
-import { hashFieldKey, parseSyncItem } from '../../../nodes/ActiveCampaignSync/helpers/syncItem';
+import { parseSyncItem } from '../../../nodes/ActiveCampaignSync/helpers/syncItem';
 import { contactHash } from '../../../nodes/ActiveCampaignSync/helpers/values';
 import { snapshotOf } from '../../../nodes/ActiveCampaignSync/helpers/contactRead';
 import { activeCampaignMessage, toNodeApiError } from '../../../nodes/ActiveCampaignSync/transport/errors';
@@ -49,13 +50,24 @@ describe('sync items', () => {
 		expect(badState.ok).toBe(false);
 	});
 
-	it('hash field names: standard attributes, or custom fields with an optional prefix', () => {
-		expect(hashFieldKey('email')).toEqual({ standard: true, key: 'email' });
-		expect(hashFieldKey('fieldValues.LEAD_SOURCE')).toEqual({ standard: false, key: 'LEAD_SOURCE' });
-		expect(hashFieldKey('Lead Source')).toEqual({ standard: false, key: 'Lead Source' });
+	it('accepts what the Field Map produces (nulls, removeTags, createOnly)', () => {
+		const parsed = parseSyncItem({
+			entity: 'contact',
+			direction: 'toActiveCampaign',
+			record: { email: 'a@b.com' },
+			createOnly: {},
+			match: { d365Id: '00000000-0000-4000-8000-000000000001', acId: null, email: 'a@b.com' },
+			source: { system: 'dynamics', id: '00000000-0000-4000-8000-000000000001', modifiedAt: null, hash: '0123456789abcdef' },
+			state: { stored: null, targetHashFields: ['email'] },
+			tags: ['[D365: Contact]'],
+			removeTags: ['[D365: Lead]'],
+			related: {},
+			policy: { conflict: 'dynamicsWins', precedence: 'contact' },
+		});
+		expect(parsed.ok && parsed.item.removeTags).toEqual(['[D365: Lead]']);
 	});
 
-	it('a contact hashes the same whether its custom field is named by perstag, title or id, and with overlays', () => {
+	it('a contact hashes like the shared activeCampaignStateHash of the record our nodes emit, by perstag, title or id, with overlays', () => {
 		const fields: ContactFieldDef[] = [{ id: '1', title: 'Lead Source', perstag: 'LEAD_SOURCE', type: 'dropdown', options: [] }];
 		const snapshot = snapshotOf(
 			{ id: '7', email: 'A@B.com', firstName: 'Ann', lastName: '', phone: '' },
@@ -65,6 +77,9 @@ describe('sync items', () => {
 		expect(contactHash(snapshot, fields, ['email', 'firstName', 'LEAD_SOURCE'])).toBe(expected);
 		const viaTitle = contactHash(snapshot, fields, ['email', 'firstName', 'Lead Source']);
 		expect(viaTitle).toBe(stateHash({ email: 'a@b.com', firstName: 'Ann', 'Lead Source': 'Web' }, ['email', 'firstName', 'Lead Source']));
+		const emitted = { email: 'A@B.com', firstName: 'Ann', customFields: [{ id: '1', title: 'Lead Source', perstag: 'LEAD_SOURCE', type: 'dropdown', value: 'Web' }] };
+		expect(activeCampaignStateHash(emitted, ['email', 'firstName', 'LEAD_SOURCE'])).toBe(expected);
+		expect(contactHash(snapshot, fields, ['email', '1'])).toBe(activeCampaignStateHash(emitted, ['email', '1']));
 		const after = contactHash(snapshot, fields, ['email', 'firstName', 'LEAD_SOURCE'], { fieldValues: new Map([['1', 'Referral']]) });
 		expect(after).toBe(stateHash({ email: 'a@b.com', firstName: 'Ann', LEAD_SOURCE: 'Referral' }, ['email', 'firstName', 'LEAD_SOURCE']));
 	});

@@ -25,7 +25,7 @@ export const upsert: ItemOperation = async (ctx, itemIndex) => {
 	const fields = await encodeAccountFields(ctx.session, ctx.node, custom.map((c) => ({ key: String(c.field ?? ''), value: c.value })), itemIndex);
 	const found = await ctx.session.accountByName(name, itemIndex);
 	const target = found ? await readAccount(ctx.session, String(found.id), itemIndex) : undefined;
-	const result = await writeAccount(
+	const { after: _after, ...result } = await writeAccount(
 		ctx.session,
 		target,
 		{ name, accountUrl: additional.accountUrl === undefined ? undefined : String(additional.accountUrl), fields },

@@ -12,6 +12,6 @@ export const update: ItemOperation = async (ctx, itemIndex) => {
 	const needAccount = desired.accountName !== undefined || desired.jobTitle !== undefined;
 	const target = await readContact(ctx.session, contactId, { itemIndex, account: needAccount, mustExist: true });
 	if (!target) throw new NodeOperationError(ctx.node, `No ActiveCampaign contact with id ${contactId}`, { itemIndex });
-	const result = await writeContact(ctx.session, target, desired, itemIndex);
+	const { after: _after, ...result } = await writeContact(ctx.session, target, desired, itemIndex);
 	return { ...result } as unknown as IDataObject;
 };

@@ -35,6 +35,6 @@ export const upsert: ItemOperation = async (ctx, itemIndex) => {
 		const found = await ctx.session.contactByEmail(email, itemIndex);
 		if (found) target = await readContact(ctx.session, String(found.id), { itemIndex, account: needAccount });
 	}
-	const result = await writeContact(ctx.session, target, desired, itemIndex);
+	const { after: _after, ...result } = await writeContact(ctx.session, target, desired, itemIndex);
 	return { ...result } as unknown as IDataObject;
 };

@@ -48,7 +48,7 @@ export const upsertRecord: ItemOperation = async (ctx, itemIndex) => {
 				schema,
 				externalId: String(item.match.externalId ?? item.match.d365Id ?? item.source.id ?? ''),
 				fields,
-				contactEmail: item.related.contactEmail ?? item.match.email,
+				contactEmail: item.related.contactEmail ?? item.match.email ?? undefined,
 				relationship,
 			},
 			itemIndex,
