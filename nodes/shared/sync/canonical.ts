@@ -3,10 +3,11 @@
  * was encoded: `"100"` and `100`, `"||b||a||"` and `["a","b"]`, `null`, `""` and a missing field.
  */
 
+import { instantOfOffsetIso, utcIso } from './time';
+
 export type Canonical = string | null;
 
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The canonical string of a value, or null for "no value". */
 export function canonical(value: unknown): Canonical {
@@ -19,10 +20,7 @@ export function canonical(value: unknown): Canonical {
 		case 'boolean':
 			return value ? 'true' : 'false';
 	}
-	if (Array.isArray(value)) {
-		const parts = value.map(canonical).filter((v): v is string => v !== null);
-		return parts.length ? JSON.stringify([...new Set(parts)].sort()) : null;
-	}
+	if (Array.isArray(value)) return canonicalList(value);
 	if (typeof value === 'object') {
 		const entries = Object.entries(value as Record<string, unknown>)
 			.map(([k, v]) => [k, canonical(v)] as const)
@@ -34,6 +32,8 @@ export function canonical(value: unknown): Canonical {
 }
 
 const NUMBER = /^-?\d+(\.\d+)?$/;
+const PLAIN_NUMBER = /^-?(0|[1-9]\d{0,14})(\.\d{0,9}[1-9])?$/;
+const CANONICAL_UTC = /^\d{4}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\dZ$/;
 
 function canonicalString(raw: string): Canonical {
 	const text = raw.trim();
@@ -41,14 +41,19 @@ function canonicalString(raw: string): Canonical {
 	const first = text.charCodeAt(0);
 	// Only values that start with "|", a digit or "-" can be multi-values, numbers or dates: the rest is plain text.
 	if (first === 124 /* | */) {
-		if (text.length > 4 && text.endsWith('||') && text.charCodeAt(1) === 124) return canonical(text.slice(2, -2).split('||'));
+		if (text.length > 4 && text.endsWith('||') && text.charCodeAt(1) === 124) return canonicalList(text.slice(2, -2).split('||'));
 		return text;
 	}
 	if (!((first >= 48 && first <= 57) || first === 45)) return text;
+	// Dataverse returns date-times already canonical (`2026-03-01T15:30:00Z`): no need to parse them.
+	if (text.length === 20 && text.charCodeAt(19) === 90 && text.charCodeAt(10) === 84 && CANONICAL_UTC.test(text)) return text;
+	// A number already written the way String(n) writes it (no leading zeros, no trailing fraction zeros) is canonical.
+	if (PLAIN_NUMBER.test(text)) return text;
 	if (NUMBER.test(text) && !/^-?0\d/.test(text)) return canonicalNumber(Number(text));
-	if (text.length > 10 && ISO_DATETIME.test(text) && !ISO_DATE.test(text)) {
-		const ms = Date.parse(text.charCodeAt(10) === 32 ? `${text.slice(0, 10)}T${text.slice(11)}` : text);
-		if (!Number.isNaN(ms)) return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+	if (text.length > 10 && (text.charCodeAt(10) === 84 || text.charCodeAt(10) === 32) && ISO_DATETIME.test(text)) {
+		// Date-times are compared as instants (seconds); one without an offset is read as UTC.
+		const ms = instantOfOffsetIso(text);
+		if (ms !== undefined) return utcIso(ms);
 	}
 	return text;
 }
@@ -68,4 +73,14 @@ export function sameValue(a: unknown, b: unknown): boolean {
 export function canonicalEmail(value: unknown): string | null {
 	const c = canonical(value);
 	return c === null ? null : c.toLowerCase();
+}
+
+/** A multi-value: its distinct canonical parts, sorted, as a JSON array (null when empty). */
+function canonicalList(values: readonly unknown[]): Canonical {
+	const parts: string[] = [];
+	for (const value of values) {
+		const c = canonical(value);
+		if (c !== null && !parts.includes(c)) parts.push(c);
+	}
+	return parts.length ? JSON.stringify(parts.sort()) : null;
 }

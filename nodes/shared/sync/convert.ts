@@ -4,7 +4,7 @@
  * (clearing the target field).
  */
 import type { ActiveCampaignType, DynamicsType } from './fieldTypes';
-import { isDay, localDate, localIso, parseInstant, startOfDay, utcIso, zoneOf } from './time';
+import { instantOfOffsetIso, isDay, localDate, localIso, parseInstant, startOfDay, utcIso, zoneOf } from './time';
 
 export interface ConversionContext {
 	/**
@@ -151,7 +151,8 @@ export function toDynamics(
 				const midnight = day === undefined ? undefined : startOfDay(day, zone);
 				return midnight === undefined ? fail(`${JSON.stringify(value)} is not a date (YYYY-MM-DD)`) : ok(utcIso(midnight));
 			}
-			const instant = parseInstant(String(value), zone);
+			const text = String(value);
+			const instant = hasOffset(text) ? instantOfOffsetIso(text) : parseInstant(text, zone);
 			return instant === undefined ? fail(`${JSON.stringify(value)} is not a date and time`) : ok(utcIso(instant));
 		}
 		case 'picklist':
@@ -249,4 +250,12 @@ export function splitMulti(value: unknown): string[] {
 
 function sameLabel(a: string, b: string | undefined): boolean {
 	return b !== undefined && a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+}
+
+/** Whether an ISO date-time ends with Z or a ±hh:mm offset. */
+function hasOffset(text: string): boolean {
+	const last = text.charCodeAt(text.length - 1);
+	if (last === 90 || last === 122) return true;
+	const sign = text.charCodeAt(text.length - 6);
+	return (sign === 43 || sign === 45) && text.charCodeAt(text.length - 3) === 58;
 }

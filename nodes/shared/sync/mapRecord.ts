@@ -11,15 +11,20 @@ import { SKIP_REASONS, type ConflictPolicy, type LeadContactPrecedence, type Syn
 import type { Entity, FieldPair, MappingDefinition } from './mapping';
 import { pairsForStep, stepAllowed } from './mapping';
 import {
+	ActiveCampaignKeyPlan,
 	ActiveCampaignReader,
-	dynamicsStateHash,
+	dynamicsStateHashWith,
+	type DynamicsAccessor,
+	accessor,
 	readDynamics,
+	readDynamicsWith,
 	readTags,
 } from './records';
 import {
 	isGuid,
 	parseContactLink,
 	parseState,
+	stateHashOf,
 	SYNC_FIELDS,
 	SYNC_TAGS,
 	type LinkedEntity,
@@ -66,18 +71,64 @@ export interface PreparedMapping {
 	policy: { conflict: ConflictPolicy; precedence: LeadContactPrecedence };
 	/** Reads ActiveCampaign records of this run (remembers where each custom field is). */
 	activeCampaignReader: ActiveCampaignReader;
+	/**
+	 * The ActiveCampaign keys read per record in one pass: the hash fields, then the link and state fields.
+	 * `pairSlots[i]` is the slot of step pair i's key.
+	 */
+	activeCampaignPlan: ActiveCampaignKeyPlan;
+	pairSlots: number[];
+	/** Per step pair, what reading and writing it needs, worked out once. */
+	plans: PairPlan[];
+	/** Accessors of the Dataverse hash columns, in `dynamicsHashFields` order. */
+	dynamicsHashAccessors: DynamicsAccessor[];
+	idKey: string;
+	defaults: Array<[string, unknown]>;
+}
+
+/** The link and state fields read with every ActiveCampaign record (contacts by tag or title; accounts by title). */
+const SYNC_KEYS = [
+	SYNC_FIELDS.contactLink.perstag,
+	SYNC_FIELDS.contactLink.title,
+	SYNC_FIELDS.contactState.perstag,
+	SYNC_FIELDS.contactState.title,
+	SYNC_FIELDS.accountLink.title,
+	SYNC_FIELDS.accountState.title,
+];
+
+interface PairPlan {
+	pair: FieldPair;
+	accessor: DynamicsAccessor;
+	/** For lookups: the annotation that names the related table. */
+	lookupTableKey?: string;
+	/** ActiveCampaign key is a record property (true) or a custom field (false). */
+	topLevel: boolean;
 }
 
 export function prepareMapping(definition: MappingDefinition, pairs: FieldPair[], step: SyncDirection): PreparedMapping {
+	const stepPairs = pairsForStep(definition, pairs, step);
+	const activeCampaignHashFields = [...new Set(pairs.map((p) => p.activeCampaign.key))];
+	const dynamicsHashFields = [...new Set(pairs.map((p) => p.dynamics.name))];
 	return {
 		definition,
 		step,
-		stepPairs: pairsForStep(definition, pairs, step),
-		dynamicsHashFields: [...new Set(pairs.map((p) => p.dynamics.name))],
-		activeCampaignHashFields: [...new Set(pairs.map((p) => p.activeCampaign.key))],
+		stepPairs,
+		plans: stepPairs.map((pair) => ({
+			pair,
+			accessor: accessor(pair.dynamics.name),
+			lookupTableKey:
+				pair.dynamics.type === 'lookup' ? `_${pair.dynamics.name}_value@Microsoft.Dynamics.CRM.lookuplogicalname` : undefined,
+			topLevel: AC_TOP_LEVEL[definition.entity].has(pair.activeCampaign.key),
+		})),
+		dynamicsHashFields,
+		dynamicsHashAccessors: dynamicsHashFields.map(accessor),
+		idKey: `${definition.entity}id`,
+		defaults: Object.entries(definition.defaults ?? {}),
+		activeCampaignHashFields,
 		conversion: { timeZone: definition.timeZone || 'UTC' },
 		policy: { conflict: definition.conflictPolicy ?? 'dynamicsWins', precedence: definition.precedence ?? 'contact' },
 		activeCampaignReader: new ActiveCampaignReader(),
+		activeCampaignPlan: new ActiveCampaignKeyPlan([...activeCampaignHashFields, ...SYNC_KEYS]),
+		pairSlots: stepPairs.map((pair) => activeCampaignHashFields.indexOf(pair.activeCampaign.key)),
 	};
 }
 
@@ -93,7 +144,7 @@ export function mapRecord(prepared: PreparedMapping, source: IDataObject): MapOu
 function fromDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcome {
 	const { definition } = prepared;
 	const entity = definition.entity;
-	const id = String(source[`${entity}id`] ?? '');
+	const id = String(source[prepared.idKey] ?? '');
 	if (!isGuid(id)) {
 		return {
 			kind: 'error',
@@ -101,18 +152,22 @@ function fromDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcom
 			problems: [`missing ${entity}id`],
 		};
 	}
-	const scope = matchCriteria(definition.criteria?.dynamics ?? [], (field) => {
-		const { value, formatted } = readDynamics(source, field);
-		return formatted ?? value;
-	});
+	const criteria = definition.criteria?.dynamics ?? [];
+	const scope = criteria.length
+		? matchCriteria(criteria, (field) => {
+				const { value, formatted } = readDynamics(source, field);
+				return formatted ?? value;
+			})
+		: ({ matched: true } as const);
 	if (!scope.matched) return { kind: 'skipped', reason: scope.reason };
 
 	const record: IDataObject = {};
 	const fields: IDataObject = {};
 	const problems: string[] = [];
-	for (const pair of prepared.stepPairs) {
+	for (const plan of prepared.plans) {
+		const pair = plan.pair;
 		const converted = toActiveCampaign(
-			readLookupAware(source, pair),
+			readLookupAware(source, plan),
 			pair.dynamics.type,
 			pair.activeCampaign.type,
 			prepared.conversion,
@@ -122,7 +177,7 @@ function fromDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcom
 			problems.push(`Dynamics "${pair.dynamics.name}" → ActiveCampaign "${pair.activeCampaign.key}": ${converted.error}`);
 			continue;
 		}
-		if (AC_TOP_LEVEL[entity].has(pair.activeCampaign.key)) record[pair.activeCampaign.key] = converted.value as IDataObject[string];
+		if (plan.topLevel) record[pair.activeCampaign.key] = converted.value as IDataObject[string];
 		else fields[pair.activeCampaign.key] = converted.value as IDataObject[string];
 	}
 	if (problems.length) return conversionError(entity, id, problems);
@@ -177,7 +232,7 @@ function fromDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcom
 				system: 'dynamics',
 				id,
 				modifiedAt: typeof source.modifiedon === 'string' ? source.modifiedon : null,
-				hash: dynamicsStateHash(source, prepared.dynamicsHashFields),
+				hash: dynamicsStateHashWith(source, prepared.dynamicsHashFields, prepared.dynamicsHashAccessors),
 			},
 			state: { stored: null, targetHashFields: prepared.activeCampaignHashFields },
 			tags,
@@ -195,12 +250,20 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 	if (!id) return { kind: 'error', message: 'The input is not an ActiveCampaign record: it has no id', problems: ['missing id'] };
 
 	const reader = prepared.activeCampaignReader;
-	const read = (key: string) => reader.read(source, key);
+	// One pass over the record's custom fields: hash fields first, then link and state (SYNC_KEYS order).
+	const values = prepared.activeCampaignPlan.values(source);
+	const at = prepared.activeCampaignHashFields.length;
+	const linkByTag = values[at];
+	const linkByTitle = values[at + 1];
+	const stateByTag = values[at + 2];
+	const stateByTitle = values[at + 3];
+	const accountLink = values[at + 4];
+	const accountState = values[at + 5];
 	const match: IDataObject = { acId: id };
 	let stored: StoredState | undefined;
 	const tags: string[] = [];
 	if (entity === 'lead' || entity === 'contact') {
-		const link = parseContactLink(read(SYNC_FIELDS.contactLink.perstag) ?? read(SYNC_FIELDS.contactLink.title));
+		const link = parseContactLink(linkByTag ?? linkByTitle);
 		const target = link?.entity ?? untaggedTarget(readTags(source), definition);
 		if (!target) {
 			return {
@@ -211,7 +274,7 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 		if (target !== entity) return { kind: 'skipped', reason: `belongs to the ${target} sync (linked or tagged as a Dynamics ${target})` };
 		if (link) {
 			match.d365Id = link.id;
-			stored = parseState(read(SYNC_FIELDS.contactState.perstag) ?? read(SYNC_FIELDS.contactState.title));
+			stored = parseState(stateByTag ?? stateByTitle);
 		} else {
 			tags.push(entity === 'lead' ? SYNC_TAGS.lead : SYNC_TAGS.contact, SYNC_TAGS.pulledFromActiveCampaign);
 		}
@@ -220,10 +283,9 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 		if (!email) return { kind: 'skipped', reason: 'no email address' };
 		match.email = email;
 	} else if (entity === 'account') {
-		const linked = read(SYNC_FIELDS.accountLink.title);
-		if (isGuid(linked)) {
-			match.d365Id = String(linked).toLowerCase();
-			stored = parseState(read(SYNC_FIELDS.accountState.title));
+		if (isGuid(accountLink)) {
+			match.d365Id = String(accountLink).toLowerCase();
+			stored = parseState(accountState);
 		}
 		match.d365Entity = 'account';
 		const name = typeof source.name === 'string' ? source.name.trim() : '';
@@ -231,17 +293,19 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 		match.name = name;
 	}
 
-	const scope = matchCriteria(definition.criteria?.activeCampaign ?? [], read);
+	const criteria = definition.criteria?.activeCampaign ?? [];
+	const scope = criteria.length ? matchCriteria(criteria, (key) => reader.read(source, key)) : ({ matched: true } as const);
 	if (!scope.matched) return { kind: 'skipped', reason: scope.reason };
 
-	const hash = reader.stateHash(source, prepared.activeCampaignHashFields);
+	const hash = stateHashOf(prepared.activeCampaignHashFields, values);
 	if (stored && stored.acHash === hash) return { kind: 'skipped', reason: SKIP_REASONS.unchanged };
 
 	const record: IDataObject = {};
 	const problems: string[] = [];
-	for (const pair of prepared.stepPairs) {
+	for (let p = 0; p < prepared.stepPairs.length; p++) {
+		const pair = prepared.stepPairs[p];
 		const converted = toDynamics(
-			read(pair.activeCampaign.key),
+			values[prepared.pairSlots[p]],
 			pair.activeCampaign.type,
 			pair.dynamics.type,
 			prepared.conversion,
@@ -262,7 +326,7 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 	if (problems.length) return conversionError(entity, id, problems);
 
 	const createOnly: IDataObject = {};
-	for (const [column, value] of Object.entries(definition.defaults ?? {})) {
+	for (const [column, value] of prepared.defaults) {
 		if (record[column] === undefined && value !== undefined && value !== '') createOnly[column] = value as IDataObject[string];
 	}
 
@@ -332,9 +396,9 @@ function entitySetOf(table: string): string {
 }
 
 /** A Customer lookup may point at another table than the mapping's (a contact's parent can be a contact). */
-function readLookupAware(source: IDataObject, pair: FieldPair): { value: unknown; formatted?: string } {
-	const read = readDynamics(source, pair.dynamics.name);
-	if (pair.dynamics.type !== 'lookup' || !pair.dynamics.target) return read;
-	const table = source[`_${pair.dynamics.name}_value@Microsoft.Dynamics.CRM.lookuplogicalname`];
-	return typeof table === 'string' && table !== pair.dynamics.target ? { value: null } : read;
+function readLookupAware(source: IDataObject, plan: PairPlan): { value: unknown; formatted?: string } {
+	const read = readDynamicsWith(source, plan.accessor);
+	if (plan.lookupTableKey === undefined || !plan.pair.dynamics.target) return read;
+	const table = source[plan.lookupTableKey];
+	return typeof table === 'string' && table !== plan.pair.dynamics.target ? { value: null } : read;
 }

@@ -8,7 +8,7 @@ import { stateHash } from './state';
 
 export const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
 
-interface DynamicsAccessor {
+export interface DynamicsAccessor {
 	column: string;
 	formattedKey: string;
 	lookupKey: string;
@@ -17,7 +17,7 @@ interface DynamicsAccessor {
 
 const accessors = new Map<string, DynamicsAccessor>();
 
-function accessor(column: string): DynamicsAccessor {
+export function accessor(column: string): DynamicsAccessor {
 	let a = accessors.get(column);
 	if (!a) {
 		const lookupKey = `_${column}_value`;
@@ -32,7 +32,11 @@ function accessor(column: string): DynamicsAccessor {
  * from `_parentcustomerid_value`; their comparable value is the related record's name (the formatted value).
  */
 export function readDynamics(record: IDataObject, column: string): { value: unknown; formatted?: string } {
-	const a = accessor(column);
+	return readDynamicsWith(record, accessor(column));
+}
+
+/** {@link readDynamics} with the column's accessor already looked up (hot loops). */
+export function readDynamicsWith(record: IDataObject, a: DynamicsAccessor): { value: unknown; formatted?: string } {
 	if (record[a.column] !== undefined || a.column in record) {
 		const formatted = record[a.formattedKey];
 		return { value: record[a.column], formatted: typeof formatted === 'string' ? formatted : undefined };
@@ -51,16 +55,30 @@ const GUID_VALUE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
  * (`_x_value`), every other column raw; GUIDs lower-cased. The Dynamics 365 node hashes records it wrote the same way.
  */
 export function dynamicsHashValue(record: IDataObject, column: string): unknown {
-	const a = accessor(column);
+	return dynamicsHashValueWith(record, accessor(column));
+}
+
+function dynamicsHashValueWith(record: IDataObject, a: DynamicsAccessor): unknown {
 	const value =
 		record[a.column] === undefined && !(a.column in record) && a.lookupKey in record ? record[a.lookupKey] : record[a.column];
-	return typeof value === 'string' && value.length === 36 && GUID_VALUE.test(value) ? value.toLowerCase() : value;
+	return typeof value === 'string' && value.length === 36 && value.charCodeAt(8) === 45 && GUID_VALUE.test(value)
+		? value.toLowerCase()
+		: value;
 }
 
 /** The state hash of a Dataverse record over the given columns. */
 export function dynamicsStateHash(record: IDataObject, columns: readonly string[]): string {
+	return dynamicsStateHashWith(record, columns, columns.map(accessor));
+}
+
+/** {@link dynamicsStateHash} with the columns' accessors already looked up (same order as `columns`). */
+export function dynamicsStateHashWith(
+	record: IDataObject,
+	columns: readonly string[],
+	accessors: readonly DynamicsAccessor[],
+): string {
 	const values: IDataObject = {};
-	for (const column of columns) values[column] = dynamicsHashValue(record, column) as IDataObject[string];
+	for (let i = 0; i < columns.length; i++) values[columns[i]] = dynamicsHashValueWith(record, accessors[i]) as IDataObject[string];
 	return stateHash(values, columns);
 }
 
@@ -201,19 +219,18 @@ export class ActiveCampaignReader {
 		}
 		let id = this.keyToId.get(key);
 		if (id === undefined) {
-			const normalizedKey = normalizeKey(key);
-			id = this.keyToId.get(normalizedKey);
+			id = this.keyToId.get(normalizeKey(key));
 			if (id !== undefined) this.keyToId.set(key, id);
 		}
-		let allKnown = true;
-		for (const entry of custom) {
-			if (id !== undefined && entry.id === id) return entry.value;
-			if (!this.knownIds.has(entry.id)) allKnown = false;
+		if (id !== undefined) {
+			for (const entry of custom) if (entry.id === id) return entry.value;
 		}
-		if (allKnown && id === undefined && !this.keyToId.has(key)) return record[key];
-		if (!allKnown) {
-			this.learn(custom);
-			return this.read(record, key);
+		// Not found: absent from this record, unless the record has fields this reader has not seen yet.
+		for (const entry of custom) {
+			if (!this.knownIds.has(String(entry.id))) {
+				this.learn(custom);
+				return this.read(record, key);
+			}
 		}
 		return record[key];
 	}
@@ -232,5 +249,74 @@ export class ActiveCampaignReader {
 			if (entry.perstag) this.keyToId.set(normalizeKey(entry.perstag), id);
 			if (entry.title && !this.keyToId.has(normalizeKey(entry.title))) this.keyToId.set(normalizeKey(entry.title), id);
 		}
+	}
+}
+
+/**
+ * Reads a fixed list of keys from many ActiveCampaign records in one pass over each record's custom fields: every
+ * field id is matched once (by id, personalization tag or title) to the slots of the keys it serves. The values come
+ * back in `keys` order, ready for {@link stateHashOf} and conversion.
+ */
+export class ActiveCampaignKeyPlan {
+	private readonly wanted = new Map<string, number[]>();
+	private readonly slotsById = new Map<string, number[]>();
+	private readonly standard: boolean[];
+	/** Scratch: which slots this record filled (reused between records). */
+	private readonly found: Uint8Array;
+
+	constructor(readonly keys: readonly string[]) {
+		this.found = new Uint8Array(keys.length);
+		this.standard = keys.map((k) => STANDARD_KEYS.has(k));
+		keys.forEach((key, slot) => {
+			for (const form of new Set([key, normalizeKey(key)])) {
+				const slots = this.wanted.get(form) ?? [];
+				slots.push(slot);
+				this.wanted.set(form, slots);
+			}
+		});
+	}
+
+	values(record: IDataObject): unknown[] {
+		const out = new Array<unknown>(this.keys.length);
+		const found = this.found;
+		found.fill(0);
+		for (let i = 0; i < this.keys.length; i++) {
+			if (this.standard[i] && this.keys[i] in record) {
+				out[i] = record[this.keys[i]];
+				found[i] = 1;
+			}
+		}
+		const custom = record.customFields;
+		if (Array.isArray(custom) && record.fieldValues === undefined && record.fields === undefined) {
+			for (const entry of custom as unknown as ActiveCampaignCustomField[]) {
+				let slots = this.slotsById.get(entry.id);
+				if (slots === undefined) slots = this.learn(entry);
+				for (const slot of slots) {
+					if (!found[slot]) {
+						out[slot] = entry.value;
+						found[slot] = 1;
+					}
+				}
+			}
+			for (let i = 0; i < this.keys.length; i++) if (!found[i]) out[i] = record[this.keys[i]];
+		} else {
+			for (let i = 0; i < this.keys.length; i++) if (!found[i]) out[i] = readActiveCampaign(record, this.keys[i]);
+		}
+		return out;
+	}
+
+	private learn(entry: ActiveCampaignCustomField): number[] {
+		const slots = new Set<number>();
+		for (const form of [String(entry.id), entry.perstag && normalizeKey(entry.perstag), entry.title && normalizeKey(entry.title)]) {
+			if (!form) continue;
+			for (const slot of this.wanted.get(form) ?? []) {
+				// An id matches only itself; a tag or title matches its normalized form.
+				if (form === String(entry.id) && this.keys[slot] !== form && normalizeKey(this.keys[slot]) !== form) continue;
+				slots.add(slot);
+			}
+		}
+		const result = [...slots];
+		this.slotsById.set(String(entry.id), result);
+		return result;
 	}
 }

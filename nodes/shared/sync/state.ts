@@ -23,34 +23,67 @@ export type LinkedEntity = 'lead' | 'contact';
  * Not a security digest: it only has to tell "changed since the last sync" apart, fast (two 32-bit lanes).
  */
 export function stateHash(values: Record<string, unknown>, fields: readonly string[]): string {
-	const hasher = new Hasher();
-	for (const field of sortedFields(fields)) {
-		const value = values[field];
-		const c = field === 'email' || field === 'emailaddress1' ? canonicalEmail(value) : canonical(value);
-		hasher.update(field);
-		hasher.separator(1);
-		if (c === null) hasher.separator(0);
-		else hasher.update(c);
-		hasher.separator(2);
-	}
+	const plan = hashPlan(fields);
+	const hasher = new Hasher(plan.h1, plan.h2);
+	for (let i = 0; i < plan.sorted.length; i++) feed(hasher, values[plan.sorted[i]], plan.email[i]);
 	return hasher.digest();
 }
 
-const sortedCache = new WeakMap<readonly string[], string[]>();
+/** {@link stateHash} of values given in `fields` order (an array instead of an object): the same digest. */
+export function stateHashOf(fields: readonly string[], values: readonly unknown[]): string {
+	const plan = hashPlan(fields);
+	const hasher = new Hasher(plan.h1, plan.h2);
+	for (let i = 0; i < plan.sorted.length; i++) feed(hasher, values[plan.position[i]], plan.email[i]);
+	return hasher.digest();
+}
 
-function sortedFields(fields: readonly string[]): string[] {
-	let sorted = sortedCache.get(fields);
-	if (!sorted) {
-		sorted = [...new Set(fields)].sort();
-		sortedCache.set(fields, sorted);
+function feed(hasher: Hasher, value: unknown, email: boolean): void {
+	const c = email ? canonicalEmail(value) : canonical(value);
+	if (c === null) hasher.separator(0);
+	else hasher.update(c);
+	hasher.separator(2);
+}
+
+interface HashPlan {
+	sorted: string[];
+	/** For each sorted field, its index in the field list as given (first occurrence). */
+	position: number[];
+	email: boolean[];
+	/** Hasher state after the field names: they are part of every digest, so they are hashed once per field list. */
+	h1: number;
+	h2: number;
+}
+
+const plans = new WeakMap<readonly string[], HashPlan>();
+
+function hashPlan(fields: readonly string[]): HashPlan {
+	let plan = plans.get(fields);
+	if (!plan) {
+		const sorted = [...new Set(fields)].sort();
+		const prefix = new Hasher(0xdeadbeef, 0x41c6ce57);
+		for (const field of sorted) {
+			prefix.update(field);
+			prefix.separator(1);
+		}
+		prefix.separator(3);
+		plan = {
+			sorted,
+			position: sorted.map((f) => fields.indexOf(f)),
+			email: sorted.map((f) => f === 'email' || f === 'emailaddress1'),
+			h1: prefix.h1,
+			h2: prefix.h2,
+		};
+		plans.set(fields, plan);
 	}
-	return sorted;
+	return plan;
 }
 
 /** 64 bits as 16 hex characters, from two seeded 32-bit multiplicative hashes fed character by character. */
 class Hasher {
-	private h1 = 0xdeadbeef;
-	private h2 = 0x41c6ce57;
+	constructor(
+		public h1: number,
+		public h2: number,
+	) {}
 
 	update(text: string): void {
 		let h1 = this.h1;
@@ -74,7 +107,7 @@ class Hasher {
 		let h2 = this.h2;
 		h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
 		h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-		return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
+		return hex8(h2 >>> 0) + hex8(h1 >>> 0);
 	}
 }
 
@@ -112,7 +145,18 @@ export function formatContactLink(link: ContactLink): string {
 
 export function parseContactLink(value: unknown): ContactLink | undefined {
 	if (typeof value !== 'string') return undefined;
-	const [entity, id] = value.trim().split(':');
-	if ((entity !== 'lead' && entity !== 'contact') || !isGuid(id)) return undefined;
+	const text = value.length === 41 || value.length === 44 ? value : value.trim();
+	const entity = text.startsWith('contact:') ? 'contact' : text.startsWith('lead:') ? 'lead' : undefined;
+	if (!entity) return undefined;
+	const id = text.slice(entity.length + 1);
+	if (id.length !== 36 || !isGuid(id)) return undefined;
 	return { entity, id: id.toLowerCase() };
+}
+
+const HEX = '0123456789abcdef';
+
+function hex8(n: number): string {
+	let out = '';
+	for (let shift = 28; shift >= 0; shift -= 4) out += HEX[(n >>> shift) & 15];
+	return out;
 }

@@ -73,7 +73,7 @@ export function localIso(epochMs: number, zone: Zone): string {
 
 /** `YYYY-MM-DDTHH:mm:ssZ` (UTC, seconds precision). */
 export function utcIso(epochMs: number): string {
-	return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+	return `${new Date(epochMs).toISOString().slice(0, 19)}Z`;
 }
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
@@ -100,25 +100,57 @@ export function parseInstant(text: string, zone: Zone): number | undefined {
 
 /** Midnight of a `YYYY-MM-DD` day in the zone, as an instant. */
 export function startOfDay(day: string, zone: Zone): number | undefined {
-	const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
-	if (!m) return undefined;
-	const wall = Date.UTC(+m[1], +m[2] - 1, +m[3]);
-	if (!validParts(wall, +m[1], +m[2], +m[3])) return undefined;
+	if (!isDay(day)) return undefined;
+	const wall = Date.UTC(digits(day, 0, 4), digits(day, 5, 7) - 1, digits(day, 8, 10));
 	return wallToInstant(wall, zone);
 }
 
 /** Whether `YYYY-MM-DD` is a real calendar day. */
 export function isDay(day: string): boolean {
-	const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
-	return m !== null && validParts(Date.UTC(+m[1], +m[2] - 1, +m[3]), +m[1], +m[2], +m[3]);
+	if (day.length !== 10 || day.charCodeAt(4) !== 45 || day.charCodeAt(7) !== 45) return false;
+	const y = digits(day, 0, 4);
+	const m = digits(day, 5, 7);
+	const d = digits(day, 8, 10);
+	return y >= 0 && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
 }
 
-function validParts(wall: number, y: number, mo: number, d: number): boolean {
-	const date = new Date(wall);
-	return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+function digits(text: string, from: number, to: number): number {
+	let n = 0;
+	for (let i = from; i < to; i++) {
+		const c = text.charCodeAt(i) - 48;
+		if (c < 0 || c > 9) return -1;
+		n = n * 10 + c;
+	}
+	return n;
+}
+
+function daysInMonth(year: number, month: number): number {
+	if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+	return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+function validParts(_wall: number, y: number, mo: number, d: number): boolean {
+	return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
 }
 
 function wallToInstant(wall: number, zone: Zone): number {
 	const guess = wall - offsetAt(zone, wall) * 60_000;
 	return wall - offsetAt(zone, guess) * 60_000;
 }
+
+let lastIso = '';
+let lastInstant: number | undefined;
+
+/**
+ * An ISO date-time with an offset (or Z) as an instant, remembering the last one: a value is typically parsed for its
+ * state hash and again for its conversion.
+ */
+export function instantOfOffsetIso(text: string): number | undefined {
+	if (text === lastIso) return lastInstant;
+	const instant = parseInstant(text, UTC_ZONE);
+	lastIso = text;
+	lastInstant = instant;
+	return instant;
+}
+
+const UTC_ZONE: Zone = { fixed: 0 };
