@@ -153,7 +153,11 @@ function resolvedParameters(context: IExecuteFunctions): IDataObject {
 		'options',
 	];
 	const params: IDataObject = {};
-	for (const name of names) params[name] = context.getNodeParameter(name, 0, undefined) as IDataObject[string];
+	for (const name of names) {
+		// Parameters hidden for this configuration are absent; a null fallback keeps n8n from throwing.
+		const value = context.getNodeParameter(name, 0, null) as IDataObject[string];
+		if (value !== null) params[name] = value;
+	}
 	return params;
 }
 

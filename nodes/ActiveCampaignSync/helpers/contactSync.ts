@@ -17,7 +17,7 @@ import {
 	type StoredState,
 } from '../../shared/sync/state';
 import { readContact, type ContactSnapshot } from './contactRead';
-import { emptyDesired, encodeFieldValues, writeContact, type ContactAttribute } from './contactWrite';
+import { applyTags, emptyDesired, encodeFieldValues, writeContact, type ContactAttribute } from './contactWrite';
 import type { ContactFieldDef } from './encode';
 import type { AcSession } from './session';
 import type { SyncDefaults, SyncItem } from './syncItem';
@@ -247,7 +247,7 @@ function label(field: ContactFieldDef): string {
 export async function recordContactState(
 	session: AcSession,
 	node: INode,
-	input: { acId?: string; email?: string; link?: string; state?: string },
+	input: { acId?: string; email?: string; link?: string; state?: string; tags?: string[]; removeTags?: string[] },
 	itemIndex: number,
 ): Promise<IDataObject> {
 	const { link: linkField, state: stateField } = await session.contactSyncFields();
@@ -269,9 +269,21 @@ export async function recordContactState(
 	if (input.state !== undefined && input.state !== '' && (target.fieldValues.get(stateField.id)?.value ?? '') !== input.state) {
 		fieldValues.push({ field: stateField.id, value: input.state });
 	}
+	const desiredTags = { ...emptyDesired(), tags: input.tags ?? [], removeTags: input.removeTags ?? [] };
+	const tagChanges = await applyTags(session, target.id, target, desiredTags, itemIndex);
+	const tags = { tagsAdded: tagChanges.added, tagsRemoved: tagChanges.removed };
 	if (!fieldValues.length) {
-		return { operation: 'skipped', reason: SKIP_REASONS.noChanges, id: target.id, email: target.email, link: input.link ?? null, state: input.state ?? null };
+		const operation = tagChanges.added.length || tagChanges.removed.length ? 'updated' : 'skipped';
+		return {
+			operation,
+			...(operation === 'skipped' ? { reason: SKIP_REASONS.noChanges } : {}),
+			id: target.id,
+			email: target.email,
+			link: input.link ?? null,
+			state: input.state ?? null,
+			...tags,
+		};
 	}
 	await session.request({ method: 'PUT', path: `/api/3/contacts/${target.id}`, body: { contact: { fieldValues } }, itemIndex });
-	return { operation: 'updated', id: target.id, email: target.email, link: input.link ?? null, state: input.state ?? null };
+	return { operation: 'updated', id: target.id, email: target.email, link: input.link ?? null, state: input.state ?? null, ...tags };
 }

@@ -163,7 +163,7 @@ export async function writeContact(
 	return { operation, id, email, changes, tagsAdded: tagChanges.added, tagsRemoved: tagChanges.removed, after };
 }
 
-async function applyTags(
+export async function applyTags(
 	session: AcSession,
 	contactId: string,
 	target: ContactSnapshot | undefined,

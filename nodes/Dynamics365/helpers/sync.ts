@@ -17,6 +17,7 @@ export interface SyncItem {
 	source?: { system?: string; id?: string; modifiedAt?: string; hash?: string };
 	state?: { stored?: StoredState | string | null; targetHashFields?: string[] };
 	tags?: string[];
+	removeTags?: string[];
 	related?: IDataObject;
 	policy?: { conflict?: ConflictPolicy; precedence?: string };
 }

@@ -42,7 +42,24 @@ export const recordSyncState: ItemOperation = async (ctx, itemIndex) => {
 			email: email && email !== 'undefined' ? email : undefined,
 			link: linkText(raw(ctx, 'stateLink', itemIndex)),
 			state: stateText(raw(ctx, 'stateValue', itemIndex)),
+			tags: names(raw(ctx, 'stateTags', itemIndex)),
+			removeTags: names(raw(ctx, 'stateRemoveTags', itemIndex)),
 		},
 		itemIndex,
 	);
 };
+
+/** Tag names from a parameter: an array, a JSON array, or a comma-separated list. */
+export function names(value: unknown): string[] {
+	if (Array.isArray(value)) return value.map((v) => String(v).trim()).filter(Boolean);
+	if (typeof value !== 'string' || !value.trim()) return [];
+	const text = value.trim();
+	if (text.startsWith('[')) {
+		try {
+			return names(JSON.parse(text));
+		} catch {
+			return [text];
+		}
+	}
+	return text.split(',').map((v) => v.trim()).filter(Boolean);
+}

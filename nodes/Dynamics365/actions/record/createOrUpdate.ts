@@ -414,6 +414,12 @@ function syncOutput(plan: Plan, id: string, state: StoredState | undefined): IDa
 		direction: 'toDynamics',
 		...(entity === 'lead' || entity === 'contact' ? { link: formatContactLink({ entity, id }) } : {}),
 		match: { ...(sync.item.match ?? {}), d365Id: id, d365Entity: entity },
+		// What the next step (ActiveCampaign: Record Sync State) needs, at the top level.
+		acId: sync.item.match?.acId ?? null,
+		email: sync.item.match?.email ?? null,
+		...(entity === 'account' ? { name: sync.item.match?.name ?? null } : {}),
+		tags: sync.item.tags ?? [],
+		removeTags: sync.item.removeTags ?? [],
 		source: sync.item.source ?? {},
 		state: state ?? null,
 		stateValue: state ? formatState(state) : null,

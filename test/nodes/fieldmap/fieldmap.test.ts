@@ -1,0 +1,251 @@
+/**
+ * The AC-D365 Field Map through n8n's engine, fed by the real read nodes against the sandbox: every entity in both
+ * directions, and round trips through the write nodes that prove the state-hash contract (an echo of the sync's own
+ * write is recognised on the way back).
+ */
+import type { IDataObject, INode, IRun } from 'n8n-workflow';
+
+import { ActiveCampaignSyncApi } from '../../../credentials/ActiveCampaignSyncApi.credentials';
+import { Dynamics365ClientCredentialsApi } from '../../../credentials/Dynamics365ClientCredentialsApi.credentials';
+import { ActiveCampaignSync } from '../../../nodes/ActiveCampaignSync/ActiveCampaignSync.node';
+import { setAccountRequestsPerSecond } from '../../../nodes/ActiveCampaignSync/transport';
+import { Dynamics365 } from '../../../nodes/Dynamics365/Dynamics365.node';
+import { AcD365FieldMap } from '../../../nodes/FieldMap/AcD365FieldMap.node';
+import { N8nHarness, type NodeSpec } from '../../helpers/n8n-harness';
+import { SANDBOX_CREDENTIALS, startSandbox, type Sandbox } from '../../sandbox';
+
+const AC = 'activeCampaignSyncApi';
+const D365 = 'dynamics365ClientCredentialsApi';
+
+let sandbox: Sandbox;
+let harness: N8nHarness;
+
+beforeAll(async () => {
+	sandbox = await startSandbox({ seed: 'demo' });
+	await control('ac', 'PUT', '/limits', { requestsPerSecond: 1000 });
+	await control('d365', 'PUT', '/limits', { enabled: false });
+	setAccountRequestsPerSecond(sandbox.ac.url, 1000);
+	harness = new N8nHarness({
+		nodes: [Dynamics365, ActiveCampaignSync, AcD365FieldMap],
+		credentialTypes: [ActiveCampaignSyncApi, Dynamics365ClientCredentialsApi],
+		credentials: {
+			[AC]: { apiUrl: sandbox.ac.url, apiKey: SANDBOX_CREDENTIALS.acApiKey },
+			[D365]: {
+				environmentUrl: sandbox.d365.url,
+				authorityHost: sandbox.d365.url,
+				tenantId: SANDBOX_CREDENTIALS.d365TenantId,
+				clientId: SANDBOX_CREDENTIALS.d365ClientId,
+				clientSecret: SANDBOX_CREDENTIALS.d365ClientSecret,
+			},
+		},
+	});
+});
+
+afterAll(async () => {
+	setAccountRequestsPerSecond(sandbox.ac.url, undefined);
+	await sandbox.close();
+});
+
+async function control(side: 'ac' | 'd365', method: string, path: string, body?: unknown) {
+	const url = side === 'ac' ? sandbox.ac.url : sandbox.d365.url;
+	const res = await fetch(`${url}/__sandbox${path}`, {
+		method,
+		headers: { 'Content-Type': 'application/json' },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	return (await res.json()) as IDataObject & IDataObject[];
+}
+
+const readDynamics = (resource: string, extra: IDataObject = {}): NodeSpec => ({
+	type: 'dynamics365',
+	name: 'Read Dynamics',
+	credentials: [D365],
+	parameters: {
+		authentication: 'clientCredentials',
+		resource,
+		operation: 'getMany',
+		returnAll: true,
+		options: { formattedValues: true, ...(resource === 'opportunity' ? { includeRelatedContactEmail: true } : {}), ...extra },
+	},
+});
+
+const readActiveCampaign = (resource: 'contact' | 'account'): NodeSpec => ({
+	type: 'activeCampaignSync',
+	name: 'Read ActiveCampaign',
+	credentials: [AC],
+	parameters: { resource, operation: 'getAll', returnAll: true, getAllOptions: { details: true } },
+});
+
+const fieldMap = (name: string, parameters: IDataObject): NodeSpec => ({
+	type: 'acD365FieldMap',
+	name,
+	parameters: { mappingSource: 'here', ...parameters },
+});
+
+/** Runs a chain of nodes (each feeding the next on its first output). */
+async function chain(specs: NodeSpec[]): Promise<IRun> {
+	const nodes: INode[] = specs.map((spec, i) => harness.toNode(spec, [i * 220, 0]));
+	const connections: Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }> = {};
+	for (let i = 0; i + 1 < nodes.length; i++) {
+		connections[nodes[i].name] = { main: [[{ node: nodes[i + 1].name, type: 'main', index: 0 }]] };
+	}
+	const run = await harness.runWorkflow(nodes, connections as never);
+	const error = run.data.resultData.error;
+	if (error) throw new Error(`${error.message} ${(error as { description?: string }).description ?? ''}`);
+	return run;
+}
+
+function output(run: IRun, node: string, index = 0): IDataObject[] {
+	return (run.data.resultData.runData[node]?.[0]?.data?.main?.[index] ?? []).map((item) => item.json);
+}
+
+describe('Field Map through n8n with records read from the sandbox', () => {
+	it.each([
+		['lead', 15],
+		['contact', 20],
+		['account', 8],
+	])('maps every Dynamics %s to an ActiveCampaign-shaped sync item', async (entity, total) => {
+		const run = await chain([readDynamics(entity), fieldMap('Map', { entity, step: 'toActiveCampaign' })]);
+		const mapped = output(run, 'Map');
+		const skipped = output(run, 'Map', 1);
+		expect(mapped.length + skipped.length).toBe(total);
+		expect(mapped.length).toBeGreaterThan(total / 2);
+		for (const item of mapped) {
+			expect(item).toMatchObject({ entity, direction: 'toActiveCampaign', source: { system: 'dynamics' } });
+			expect((item.source as IDataObject).hash).toMatch(/^[0-9a-f]{16}$/);
+		}
+		if (entity === 'contact') {
+			const maria = mapped.find((i) => (i.match as IDataObject).email === 'maria.garcia@contoso.com')!;
+			expect(maria.record).toMatchObject({ email: 'maria.garcia@contoso.com', firstName: 'Maria', lastName: 'Garcia', accountName: 'Contoso Ltd' });
+			expect(maria.tags).toEqual(['[D365: Contact]', '[D365: Pushed from Dynamics]']);
+		}
+		for (const item of skipped) expect(item.skipReason).toEqual(expect.any(String));
+	});
+
+	it('maps Dynamics opportunities with their fixed fields and the related contact email', async () => {
+		const run = await chain([readDynamics('opportunity'), fieldMap('Map', { entity: 'opportunity' })]);
+		const mapped = output(run, 'Map');
+		const skipped = output(run, 'Map', 1);
+		expect(mapped.length + skipped.length).toBe(6);
+		expect(mapped.length).toBeGreaterThan(0);
+		for (const item of mapped) {
+			const fields = (item.record as IDataObject).fields as IDataObject;
+			expect(Object.keys(fields)).toEqual(['name', 'estimated-revenue', 'estimated-close-date', 'actual-revenue', 'stage']);
+			expect((item.related as IDataObject).contactEmail).toMatch(/@/);
+			expect(typeof fields['estimated-revenue']).toBe('number');
+		}
+		for (const item of skipped) expect(item.skipReason).toMatch(/related contact/);
+	});
+
+	it('maps ActiveCampaign contacts and accounts to Dynamics-shaped records', async () => {
+		const leads = await chain([
+			readActiveCampaign('contact'),
+			fieldMap('Map', {
+				entity: 'lead',
+				step: 'toDynamics',
+				requiredDefaults: { default: [{ column: 'subject', value: 'From ActiveCampaign' }] },
+				options: { untaggedContacts: 'lead', timeZone: '-05:00' },
+			}),
+		]);
+		const mappedLeads = output(leads, 'Map');
+		expect(mappedLeads).toHaveLength(25);
+		const sam = mappedLeads.find((i) => (i.match as IDataObject).email === 'sam.taylor@adatum.com')!;
+		expect(sam).toMatchObject({
+			direction: 'toDynamics',
+			record: { emailaddress1: 'sam.taylor@adatum.com', firstname: 'Sam', lastname: 'Taylor' },
+			createOnly: { subject: 'From ActiveCampaign' },
+			tags: ['[D365: Lead]', '[D365: Pulled from ActiveCampaign]'],
+		});
+
+		const accounts = await chain([readActiveCampaign('account'), fieldMap('Map', { entity: 'account', step: 'toDynamics' })]);
+		const mappedAccounts = output(accounts, 'Map');
+		expect(mappedAccounts.map((i) => (i.record as IDataObject).name).sort()).toEqual([
+			'Coho Winery',
+			'Contoso Ltd',
+			'Fabrikam Inc',
+			'Proseware Inc',
+			'Trey Research',
+		]);
+	});
+
+	it('refuses a step that writes Dynamics without its required columns, listing them', async () => {
+		await expect(
+			chain([readActiveCampaign('contact'), fieldMap('Map', { entity: 'lead', step: 'toDynamics', options: { untaggedContacts: 'lead' } })]),
+		).rejects.toThrow(/required Dynamics lead columns are neither mapped nor defaulted: subject/);
+	});
+
+	it('Dynamics → ActiveCampaign → back: the sync’s own write comes back as an echo', async () => {
+		// Contacts to ActiveCampaign through the sync-item write.
+		const push = await chain([
+			readDynamics('contact'),
+			fieldMap('Map to ActiveCampaign', { entity: 'contact', step: 'toActiveCampaign' }),
+			{
+				type: 'activeCampaignSync',
+				name: 'Write ActiveCampaign',
+				credentials: [AC],
+				parameters: { resource: 'contact', operation: 'upsert', dataMode: 'syncItem' },
+			},
+		]);
+		const written = output(push, 'Write ActiveCampaign');
+		expect(written.length).toBeGreaterThan(10);
+		expect(written.filter((w) => w.error)).toEqual([]);
+
+		// Read them back from ActiveCampaign and map towards Dynamics with the same definition: all echoes.
+		const back = await chain([
+			readActiveCampaign('contact'),
+			fieldMap('Map to Dynamics', { entity: 'contact', step: 'toDynamics' }),
+		]);
+		const reasons = output(back, 'Map to Dynamics', 1).map((i) => i.skipReason);
+		const linked = reasons.filter((r) => r === 'unchanged since last sync');
+		expect(linked).toHaveLength(written.filter((w) => w.operation !== 'skipped' || w.stateRecorded).length);
+		expect(output(back, 'Map to Dynamics')).toEqual([]);
+	});
+
+	it('ActiveCampaign → Dynamics → back: a change written to Dynamics is not sent back', async () => {
+		// A person changes a synced contact in ActiveCampaign.
+		const state = await control('ac', 'GET', '/state/contacts?email=maria.garcia@contoso.com');
+		const mariaId = String(((state.contacts as IDataObject[])[0].contact as IDataObject).id);
+		await control('ac', 'PATCH', `/ui/contacts/${mariaId}`, { lastName: 'García-López' });
+
+		const pull = await chain([
+			readActiveCampaign('contact'),
+			fieldMap('Map to Dynamics', { entity: 'contact', step: 'toDynamics' }),
+			{
+				type: 'dynamics365',
+				name: 'Write Dynamics',
+				credentials: [D365],
+				parameters: { authentication: 'clientCredentials', resource: 'contact', operation: 'createOrUpdate', dataMode: 'syncItem' },
+			},
+			{
+				type: 'activeCampaignSync',
+				name: 'Record Sync State',
+				credentials: [AC],
+				parameters: { resource: 'contact', operation: 'recordSyncState' },
+			},
+		]);
+		const mapped = output(pull, 'Map to Dynamics');
+		expect(mapped.map((i) => (i.match as IDataObject).email)).toEqual(['maria.garcia@contoso.com']);
+		expect(output(pull, 'Write Dynamics')).toMatchObject([{ operation: 'updated' }]);
+		expect(output(pull, 'Record Sync State').filter((i) => i.error)).toEqual([]);
+
+		const rows = (await control('d365', 'GET', '/state/contacts?top=100')).value as IDataObject[];
+		expect(rows.find((r) => r.emailaddress1 === 'maria.garcia@contoso.com')?.lastname).toBe('García-López');
+
+		// Dynamics' new version goes back to ActiveCampaign: the write recognises it as already synced.
+		const push = await chain([
+			readDynamics('contact'),
+			fieldMap('Map to ActiveCampaign', { entity: 'contact', step: 'toActiveCampaign' }),
+			{
+				type: 'activeCampaignSync',
+				name: 'Write ActiveCampaign',
+				credentials: [AC],
+				parameters: { resource: 'contact', operation: 'upsert', dataMode: 'syncItem' },
+			},
+		]);
+		const result = output(push, 'Write ActiveCampaign').find((i) => i.email === 'maria.garcia@contoso.com');
+		expect(result).toMatchObject({ operation: 'skipped' });
+		// And ActiveCampaign read again maps to nothing new.
+		const again = await chain([readActiveCampaign('contact'), fieldMap('Map to Dynamics', { entity: 'contact', step: 'toDynamics' })]);
+		expect(output(again, 'Map to Dynamics')).toEqual([]);
+	});
+});
