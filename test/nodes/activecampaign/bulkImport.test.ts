@@ -137,6 +137,28 @@ describe('Create or Update Many', () => {
 		await expect(t.contact('synced.7@import.example.com')).rejects.toThrow(/404/);
 	});
 
+	it('sync items of a later run respect the lead/contact precedence instead of importing over a linked contact', async () => {
+		const params = { resource: 'contact', operation: 'upsertMany', dataMode: 'syncItem', syncOptions: { skipMatchingState: true } };
+		const item = (entity: string, n: number, email: string, firstName: string) => ({
+			entity,
+			direction: 'toActiveCampaign',
+			record: { email, firstName, lastName: 'Person' },
+			match: { d365Id: guid(n, 'c0'), email },
+			source: { system: 'dynamics', id: guid(n, 'c0'), modifiedAt: '2026-01-02T03:04:05Z', hash: `${n.toString(16).padStart(4, '0')}bbbbbbbbbbbb` },
+			state: { targetHashFields: ['email', 'firstName', 'lastName'] },
+			tags: [entity === 'lead' ? '[D365: Lead]' : '[D365: Contact]', '[D365: Pushed from Dynamics]'],
+			policy: { conflict: 'dynamicsWins', precedence: 'contact' },
+		});
+		// Run 1: the Dynamics contact. Run 2: a Dynamics lead with the same email, as the initial sync's lead step sends it.
+		expect(jsonOf(await t.run(params, [item('contact', 1, 'shared.person@import.example.com', 'Contact')]))).toMatchObject([{ operation: 'imported' }]);
+		const lead = jsonOf(await t.run(params, [item('lead', 2, 'shared.person@import.example.com', 'Lead')]));
+		expect(lead).toMatchObject([{ operation: 'skipped', reason: 'a Dynamics contact has the same email (contacts take precedence over leads)' }]);
+		const detail = await t.contact('shared.person@import.example.com');
+		expect((detail.fields as IDataObject).D365_RECORD_ID).toBe(`contact:${guid(1, 'c0')}`);
+		expect((detail.contact as IDataObject).firstName).toBe('Contact');
+		expect(detail.tags).not.toContain('[D365: Lead]');
+	});
+
 	it('with 20 % of requests answered 429, a 1,000-contact run loses nothing', async () => {
 		await t.control('PUT', '/faults', { rate429: 0.2, retryAfterSeconds: 1, seed: 7 });
 		try {

@@ -66,6 +66,20 @@ async function valuesOfField(ctx: OpContext, fieldId: string): Promise<Map<strin
 	return map;
 }
 
+/** Lower-cased emails of the given contacts (`GET /contacts?ids[]=…`, 100 per request). */
+async function emailsOf(ctx: OpContext, contactIds: string[]): Promise<Set<string>> {
+	const emails = new Set<string>();
+	for (let i = 0; i < contactIds.length; i += 100) {
+		const chunk = contactIds.slice(i, i + 100);
+		const query = chunk.map((id) => `ids[]=${encodeURIComponent(id)}`).join('&');
+		const body = await ctx.session.request<IDataObject>({ method: 'GET', path: `/api/3/contacts?${query}`, qs: { limit: 100 } });
+		for (const contact of (body.contacts as IDataObject[] | undefined) ?? []) {
+			if (typeof contact.email === 'string' && contact.email) emails.add(contact.email.toLowerCase());
+		}
+	}
+	return emails;
+}
+
 export const upsertMany: BatchOperation = async (ctx, itemIndices) => {
 	const outcomes: BatchOutcome[] = [];
 	const prepared: Prepared[] = [];
@@ -166,13 +180,14 @@ async function prepareSyncItems(
 		}
 	}
 
-	let linkedContacts: Map<string, string> | undefined;
+	// Every link in the account (contact id → lead:/contact:<guid>), and the emails of the linked contacts: a record
+	// new to the sync whose email already belongs to a linked contact must not be bulk-imported over it (bulk import
+	// matches by email); it goes through the one-by-one path, which applies the lead/contact precedence.
+	const links = await valuesOfField(ctx, linkField.id);
+	const linkedContacts = new Map([...links].map(([contactId, value]) => [value.toLowerCase(), contactId]));
+	const claimedEmails = await emailsOf(ctx, [...links.keys()]);
 	let states: Map<string, string> | undefined;
-	if (skipMatching) {
-		const links = await valuesOfField(ctx, linkField.id);
-		linkedContacts = new Map([...links].map(([contactId, value]) => [value.toLowerCase(), contactId]));
-		states = await valuesOfField(ctx, stateField.id);
-	}
+	if (skipMatching) states = await valuesOfField(ctx, stateField.id);
 
 	for (const entry of valid) {
 		if (dropped.has(entry.itemIndex)) continue;
@@ -205,10 +220,15 @@ async function prepareSyncItems(
 			});
 			const newState = formatState({ acHash, d365Hash: item.source.hash! });
 
-			const linkedId = linkedContacts?.get(entry.link);
+			const linkedId = linkedContacts.get(entry.link);
+			if (linkedId === undefined && claimedEmails.has(entry.email.toLowerCase())) {
+				const json = await syncContactItem(ctx.session, ctx.node, item, syncDefaults(ctx, itemIndex), itemIndex);
+				outcomes.push({ itemIndex, json });
+				continue;
+			}
 			if (linkedId !== undefined) {
 				const stored = states?.get(linkedId);
-				if (stored === newState || parseState(stored)?.d365Hash === item.source.hash) {
+				if (skipMatching && (stored === newState || parseState(stored)?.d365Hash === item.source.hash)) {
 					outcomes.push({ itemIndex, json: { operation: 'skipped', reason: SKIP_REASONS.unchanged, id: linkedId, email: entry.email, link: entry.link } });
 					continue;
 				}
