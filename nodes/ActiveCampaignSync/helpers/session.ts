@@ -6,6 +6,7 @@
 import { NodeApiError, type IDataObject, type JsonObject } from 'n8n-workflow';
 
 import { SYNC_FIELDS, SYNC_TAGS } from '../../shared/sync/state';
+import { STANDARD_FIELDS } from '../../shared/sync/mapping';
 import { acAllByOffset, acRequest, acRequestFull, type AcContext, type AcRequest, type AcResponse } from '../transport';
 import type { AccountFieldDef, ContactFieldDef, FieldOption } from './encode';
 
@@ -340,6 +341,12 @@ export class AcSession {
 	private async createSyncFields(): Promise<SyncFieldIds> {
 		const contact = await this.contactSyncFields();
 		const account = await this.accountSyncFields();
+		// Account custom fields the standard account mappings write (e.g. "Phone Number").
+		for (const field of STANDARD_FIELDS.account) {
+			if (field.activeCampaign.key !== 'name' && field.activeCampaign.key !== 'accountUrl') {
+				await this.ensureAccountField({ label: field.activeCampaign.key, type: 'text' });
+			}
+		}
 		const tags: Record<string, TagDef> = {};
 		for (const name of Object.values(SYNC_TAGS)) tags[name] = await this.ensureTag(name);
 		return { contact, account, tags };
