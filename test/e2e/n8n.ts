@@ -93,12 +93,12 @@ export class N8nInstance {
 	}
 
 	/** Runs an n8n CLI command against this instance's database; returns its output. */
-	async cli(args: string[], options: { allowFailure?: boolean } = {}): Promise<string> {
+	async cli(args: string[], options: { allowFailure?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
 		const brokerPort = await freePort();
 		return await new Promise((resolve, reject) => {
 			const child = spawn(this.runtime.nodeBin, [this.runtime.n8nBin, ...args], {
 				cwd: this.options.userFolder,
-				env: this.env({ N8N_RUNNERS_BROKER_PORT: String(brokerPort) }),
+				env: this.env({ N8N_RUNNERS_BROKER_PORT: String(brokerPort), ...options.env }),
 			});
 			let stdout = '';
 			let stderr = '';
@@ -112,12 +112,15 @@ export class N8nInstance {
 		});
 	}
 
-	/** `n8n execute --id <id> --rawOutput`: the run's data as n8n returns it. */
+	/**
+	 * `n8n execute --id <id> --rawOutput`: the run's data as n8n returns it. A failed run's data is printed at log
+	 * level info (after "Execution error:"), so that level is used and the data found in the output either way.
+	 */
 	async execute(workflowId: string): Promise<ExecutionResult> {
-		const output = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput'], { allowFailure: true });
-		const start = output.indexOf('{');
-		if (start < 0) throw new Error(`n8n execute printed no result:\n${output.slice(-3000)}`);
-		return new ExecutionResult(JSON.parse(output.slice(start)) as RawRun);
+		const output = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput'], { allowFailure: true, env: { N8N_LOG_LEVEL: 'info' } });
+		const run = lastJsonObject(output);
+		if (!run) throw new Error(`n8n execute printed no result:\n${output.slice(-3000)}`);
+		return new ExecutionResult(run as unknown as RawRun);
 	}
 
 	async importCredentials(file: string): Promise<void> {
@@ -126,6 +129,11 @@ export class N8nInstance {
 
 	async importWorkflow(file: string): Promise<void> {
 		await this.cli(['import:workflow', `--input=${file}`]);
+	}
+
+	/** Imports every workflow file of a folder in one CLI run. */
+	async importWorkflows(dir: string): Promise<void> {
+		await this.cli(['import:workflow', '--separate', `--input=${dir}`]);
 	}
 
 	/** Marks a workflow active (n8n 2.x publishes it); takes effect at the next start. */
@@ -253,6 +261,24 @@ export class ExecutionResult {
 	nodeError(nodeName: string): string | undefined {
 		return this.raw.data.resultData.runData[nodeName]?.find((r) => r.error)?.error?.message;
 	}
+}
+
+/** The last top-level JSON object printed in a command's output whose shape is a run (`data.resultData`). */
+function lastJsonObject(output: string): Record<string, unknown> | undefined {
+	const lines = output.split('\n');
+	for (let start = lines.length - 1; start >= 0; start--) {
+		if (lines[start] !== '{') continue;
+		for (let end = start + 1; end < lines.length; end++) {
+			if (lines[end] !== '}') continue;
+			try {
+				const parsed = JSON.parse(lines.slice(start, end + 1).join('\n')) as Record<string, unknown>;
+				if ((parsed.data as Record<string, unknown> | undefined)?.resultData) return parsed;
+			} catch {
+				// not the end of this object yet
+			}
+		}
+	}
+	return undefined;
 }
 
 /** Workflow JSON files shipped in `workflows/`. */

@@ -13,6 +13,7 @@ export interface SyncItem {
 	entity?: string;
 	direction?: string;
 	record?: IDataObject;
+	createOnly?: IDataObject;
 	match?: { d365Id?: string; d365Entity?: string; acId?: string; email?: string; name?: string; externalId?: string };
 	source?: { system?: string; id?: string; modifiedAt?: string; hash?: string };
 	state?: { stored?: StoredState | string | null; targetHashFields?: string[] };

@@ -47,6 +47,27 @@ describe('Sync Item mode', () => {
 		expect(out.stateValue).toBe(`v1:${(item.source as IDataObject).hash}:${stateHash(stored, FIELDS)}`);
 	});
 
+	it('sets create-only columns (required-column defaults) on a new record and never on an update', async () => {
+		const leadParams = { resource: 'lead', operation: 'createOrUpdate', dataMode: 'syncItem', options: {} };
+		const lead = (lastname: string) => ({
+			...syncItem({ emailaddress1: 'create.only@example.org', firstname: 'Create', lastname }),
+			entity: 'lead',
+			match: { email: 'create.only@example.org', acId: '77', d365Entity: 'lead' },
+			createOnly: { subject: 'ActiveCampaign contact' },
+			state: { stored: null, targetHashFields: ['emailaddress1', 'firstname', 'lastname'] },
+		});
+		const [created] = jsonOf(await t.run(leadParams, [lead('Only')]));
+		expect(created).toMatchObject({ operation: 'created', entity: 'lead' });
+		expect((await t.control<IDataObject>('GET', `/state/leads/${created.id}`)).subject).toBe('ActiveCampaign contact');
+		await t.control('PATCH', `/ui/leads/${created.id}`, { subject: 'Renamed by sales' });
+		// The next sync of the same lead carries the state recorded after the first write.
+		const next = { ...lead('Changed'), state: { stored: created.state, targetHashFields: ['emailaddress1', 'firstname', 'lastname'] } };
+		const [updated] = jsonOf(await t.run(leadParams, [next]));
+		expect(updated).toMatchObject({ operation: 'updated', id: created.id });
+		const after = await t.control<IDataObject>('GET', `/state/leads/${created.id}`);
+		expect([after.subject, after.lastname]).toEqual(['Renamed by sales', 'Changed']);
+	});
+
 	it('skips an echo (the source is unchanged since the last sync) without writing, keeping the stored state', async () => {
 		const maria = await row(t.demoIds['contact:maria.garcia@contoso.com']);
 		const item = syncItem({ emailaddress1: maria.emailaddress1, firstname: maria.firstname, lastname: maria.lastname, jobtitle: 'Echo Title' });
@@ -166,7 +187,7 @@ describe('Sync Item mode', () => {
 		);
 		const [acc] = jsonOf(await t.run(params, [account]));
 		expect(acc).toMatchObject({ operation: 'created', entity: 'account' });
-		expect(acc).not.toHaveProperty('link');
+		expect(acc.link).toBe(acc.id);
 		const [con] = jsonOf(await t.run(params, [contact]));
 		expect(con.operation).toBe('created');
 		const stored = await row(String(con.id));

@@ -43,6 +43,8 @@ interface Plan {
 	skipIfModifiedAfter?: string;
 	multipleMatches: 'error' | 'first';
 	sync?: SyncPlan;
+	/** Sync items: columns set only when the record is created (defaults for required columns). */
+	createOnly?: PreparedRecord;
 	round: number;
 	existing?: IDataObject;
 	/** How many records matched (when several did). */
@@ -197,10 +199,15 @@ function buildPlan(
 		}
 		const defaultPolicy = fns.getNodeParameter('options.conflictPolicy', i, 'dynamicsWins') as ConflictPolicy;
 		const hashFields = item.state?.targetHashFields?.length ? item.state.targetHashFields.map(String) : Object.keys(item.record);
+		const createOnlyInput = item.createOnly && typeof item.createOnly === 'object' ? item.createOnly : {};
+		const createOnly = Object.keys(createOnlyInput).length
+			? prepareRecord(table, createOnlyInput, { mode: 'create', unknownFields: 'error', directory })
+			: undefined;
 		return {
 			index: i,
 			table,
 			prepared,
+			createOnly,
 			matchers,
 			multipleMatches: 'first',
 			round: 0,
@@ -347,8 +354,14 @@ function decide(plan: Plan, checkRequired: boolean): Decision {
 	if (!existing) {
 		if (prepared.pending.length) throw new RecordError('A lookup could not be resolved');
 		const body = restrict(table, prepared, prepared.body, 'create');
+		// Create-only defaults (a sync item's required-column defaults) fill what the record itself leaves out.
+		const createOnly = plan.createOnly;
+		if (createOnly) for (const [key, value] of Object.entries(restrict(table, createOnly, createOnly.body, 'create'))) body[key] ??= value;
+		const complete = createOnly
+			? { ...prepared, body: { ...createOnly.body, ...prepared.body }, bodyKeys: { ...createOnly.bodyKeys, ...prepared.bodyKeys } }
+			: prepared;
 		if (checkRequired) {
-			const missing = missingRequired(table, prepared);
+			const missing = missingRequired(table, complete);
 			if (missing.length) {
 				throw new RecordError(
 					`Missing required column${missing.length > 1 ? 's' : ''} for a new ${table.logicalName}: ${missing
@@ -412,7 +425,8 @@ function syncOutput(plan: Plan, id: string, state: StoredState | undefined): IDa
 		id,
 		entity,
 		direction: 'toDynamics',
-		...(entity === 'lead' || entity === 'contact' ? { link: formatContactLink({ entity, id }) } : {}),
+		// The link ActiveCampaign stores: lead:/contact:<guid> on contacts, the account's GUID on accounts.
+		...(entity === 'lead' || entity === 'contact' ? { link: formatContactLink({ entity, id }) } : entity === 'account' ? { link: id } : {}),
 		match: { ...(sync.item.match ?? {}), d365Id: id, d365Entity: entity },
 		// What the next step (ActiveCampaign: Record Sync State) needs, at the top level.
 		acId: sync.item.match?.acId ?? null,

@@ -1,0 +1,611 @@
+/**
+ * Writes the template workflows in workflows/. The JSON files are what users import; this script is how they are
+ * kept consistent (node ids, positions, connections, credential references). Run: npm run templates
+ * A test checks the committed files are what this script writes.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+type Json = Record<string, unknown>;
+
+const PKG = 'n8n-nodes-ac-d365-sync';
+export const CREDENTIALS = {
+	activeCampaign: { activeCampaignSyncApi: { id: 'acSyncCredential1', name: 'ActiveCampaign' } },
+	dynamics: { dynamics365ClientCredentialsApi: { id: 'd365SyncCredentl', name: 'Dynamics 365 (client credentials)' } },
+};
+
+const X = 260;
+const Y = 200;
+
+interface WorkflowNode {
+	id: string;
+	name: string;
+	type: string;
+	typeVersion: number;
+	position: [number, number];
+	parameters: Json;
+	credentials?: Json;
+	[extra: string]: unknown;
+}
+
+class Workflow {
+	readonly nodes: WorkflowNode[] = [];
+	readonly connections: Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }> = {};
+
+	constructor(
+		readonly id: string,
+		readonly name: string,
+		readonly file: string,
+	) {}
+
+	private uuid(seed: string): string {
+		const h = createHash('sha1').update(`${this.id}/${seed}`).digest('hex');
+		return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+	}
+
+	add(name: string, type: string, typeVersion: number, column: number, row: number, parameters: Json, extra: Json = {}): string {
+		if (this.nodes.some((n) => n.name === name)) throw new Error(`duplicate node name ${name}`);
+		this.nodes.push({ id: this.uuid(name), name, type, typeVersion, position: [column * X, row * Y], parameters, ...extra });
+		return name;
+	}
+
+	ours(name: string, node: 'dynamics365' | 'dynamics365Trigger' | 'activeCampaignSync' | 'activeCampaignSyncTrigger' | 'acD365FieldMap', column: number, row: number, parameters: Json, extra: Json = {}) {
+		const credentials =
+			node === 'acD365FieldMap'
+				? undefined
+				: node.startsWith('dynamics365')
+					? CREDENTIALS.dynamics
+					: CREDENTIALS.activeCampaign;
+		const params = node.startsWith('dynamics365') ? { authentication: 'clientCredentials', ...parameters } : parameters;
+		// Steps that write or map records continue per item: a record that fails goes to the error output with its
+		// reason, and the rest of the run completes.
+		const perItem = node === 'acD365FieldMap' || /^(Write|Record|Add|Send|Start|Make sure|Tag)/.test(name);
+		return this.add(name, `${PKG}.${node}`, 1, column, row, params, {
+			...(credentials ? { credentials } : {}),
+			...(perItem ? { onError: 'continueErrorOutput' } : {}),
+			...extra,
+		});
+	}
+
+	note(content: string, column: number, row: number, width: number, height: number, color = 7) {
+		this.add(`Note ${this.nodes.length + 1}`, 'n8n-nodes-base.stickyNote', 1, column, row, { content, width, height, color });
+	}
+
+	connect(from: string, to: string, output = 0, input = 0) {
+		const entry = (this.connections[from] ??= { main: [] });
+		while (entry.main.length <= output) entry.main.push([]);
+		entry.main[output].push({ node: to, type: 'main', index: input });
+	}
+
+	chain(...names: string[]) {
+		for (let i = 0; i + 1 < names.length; i++) this.connect(names[i], names[i + 1]);
+	}
+
+	toJSON(): Json {
+		return {
+			id: this.id,
+			name: this.name,
+			nodes: this.nodes,
+			connections: this.connections,
+			active: false,
+			settings: { executionOrder: 'v1', saveManualExecutions: true, saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+			pinData: {},
+			tags: [],
+			meta: { templateCredsSetupCompleted: false },
+		};
+	}
+}
+
+// ----------------------------------------------------------------------------------------------- building blocks
+
+const readDynamics = (resource: string, extra: Json = {}) => ({
+	resource,
+	operation: 'getMany',
+	returnAll: true,
+	options: { formattedValues: true, ...extra },
+});
+
+const dynamicsChanges = (resource: string) => ({
+	resource,
+	operation: 'getChanges',
+	options: { formattedValues: true, ignoreOwnChanges: true },
+});
+
+const writeDynamics = (resource: string) => ({ resource, operation: 'createOrUpdate', dataMode: 'syncItem' });
+
+/** The mapping of an entity, defined once (in the "to ActiveCampaign" step) and shared by the other direction. */
+const defineMapping = (entity: string, extra: Json = {}) => ({
+	entity,
+	step: 'toActiveCampaign',
+	mappingSource: 'here',
+	syncDirection: 'bidirectional',
+	...extra,
+});
+
+const shareMapping = (entity: string, from: string) => ({
+	entity,
+	step: 'toDynamics',
+	mappingSource: 'otherNode',
+	definitionFrom: `={{ $('${from}').params }}`,
+});
+
+const LEAD_DEFAULTS = { requiredDefaults: { default: [{ column: 'subject', value: 'ActiveCampaign contact' }] } };
+const SYNC_OPTIONS = { conflictPolicy: 'dynamicsWins', precedence: 'contact', timeZone: 'UTC' };
+
+const errorNote =
+	'**Errors and skips are visible**: every Field Map has a second output "Skipped" (out of scope, unchanged since the last sync, conflict lost, with the reason), and failed writes appear in the execution with Dynamics\' or ActiveCampaign\'s message.';
+
+// ----------------------------------------------------------------------------------------------- 1 Initial Sync
+
+function initialSync(): Workflow {
+	const w = new Workflow('acd365InitialSync', 'AC ⇄ D365: Initial Sync', 'initial-sync.json');
+	w.note(
+		[
+			'## Initial sync (run once)',
+			'Brings both systems in line before the scheduled sync takes over:',
+			'1. creates the sync fields and tags in ActiveCampaign and the "D365 Opportunity" custom object;',
+			'2. Dynamics accounts, contacts and leads → ActiveCampaign (contacts and leads through the bulk importer; contacts first, so a lead with the same email as a contact is skipped);',
+			'3. ActiveCampaign accounts and contacts → Dynamics (contacts tagged [D365: Lead]/[D365: Contact], and — as set in "Map leads to ActiveCampaign" → Options → Untagged ActiveCampaign Contacts — every other contact as a Dynamics lead);',
+			'4. Dynamics opportunities → ActiveCampaign custom object records on their contact.',
+			'',
+			'**Configure**: the two credentials (ActiveCampaign API URL + key; Dynamics client credentials), the mappings in the three "Map … to ActiveCampaign" nodes (the "to Dynamics" nodes use the same definition), and Options → Conflict Policy there.',
+			'**Run**: click "Execute workflow". Running it again writes nothing that is already in sync.',
+			errorNote,
+		].join('\n'),
+		-2.2,
+		-2,
+		520,
+		560,
+		4,
+	);
+	const start = w.add('Start initial sync', 'n8n-nodes-base.manualTrigger', 1, -1, 3, {});
+
+	// Branch order (top to bottom) is the order n8n runs them in.
+	const fields = w.ours('Prepare sync fields and tags', 'activeCampaignSync', 0, 0, { resource: 'contact', operation: 'ensureSyncFields' });
+	const schema = w.ours('Prepare opportunity object', 'activeCampaignSync', 1, 0, { resource: 'customObject', operation: 'ensureSchema' });
+	w.connect(start, fields);
+	w.connect(fields, schema);
+
+	const accounts = w.ours('Read Dynamics accounts', 'dynamics365', 0, 1, readDynamics('account'));
+	const mapAccounts = w.ours('Map accounts to ActiveCampaign', 'acD365FieldMap', 1, 1, defineMapping('account', { options: SYNC_OPTIONS }));
+	const writeAccounts = w.ours('Write accounts to ActiveCampaign', 'activeCampaignSync', 2, 1, { resource: 'account', operation: 'upsert', dataMode: 'syncItem' });
+	w.connect(start, accounts);
+	w.chain(accounts, mapAccounts, writeAccounts);
+
+	const contacts = w.ours('Read Dynamics contacts', 'dynamics365', 0, 2, readDynamics('contact'));
+	const mapContacts = w.ours('Map contacts to ActiveCampaign', 'acD365FieldMap', 1, 2, defineMapping('contact', { options: SYNC_OPTIONS }));
+	const writeContacts = w.ours('Write contacts to ActiveCampaign', 'activeCampaignSync', 2, 2, {
+		resource: 'contact',
+		operation: 'upsertMany',
+		dataMode: 'syncItem',
+		syncOptions: { skipMatchingState: true },
+	});
+	w.connect(start, contacts);
+	w.chain(contacts, mapContacts, writeContacts);
+
+	const leads = w.ours('Read Dynamics leads', 'dynamics365', 0, 3, readDynamics('lead'));
+	const mapLeads = w.ours(
+		'Map leads to ActiveCampaign',
+		'acD365FieldMap',
+		1,
+		3,
+		defineMapping('lead', { ...LEAD_DEFAULTS, options: { ...SYNC_OPTIONS, untaggedContacts: 'lead' } }),
+	);
+	const writeLeads = w.ours('Write leads to ActiveCampaign', 'activeCampaignSync', 2, 3, {
+		resource: 'contact',
+		operation: 'upsertMany',
+		dataMode: 'syncItem',
+		syncOptions: { skipMatchingState: true },
+	});
+	w.connect(start, leads);
+	w.chain(leads, mapLeads, writeLeads);
+
+	const acAccounts = w.ours('Read ActiveCampaign accounts', 'activeCampaignSync', 0, 4, {
+		resource: 'account',
+		operation: 'getAll',
+		returnAll: true,
+		getAllOptions: { details: true },
+	});
+	const mapAcAccounts = w.ours('Map accounts to Dynamics', 'acD365FieldMap', 1, 4, shareMapping('account', mapAccounts));
+	const writeDynAccounts = w.ours('Write accounts to Dynamics', 'dynamics365', 2, 4, writeDynamics('account'));
+	const recordAccounts = w.ours('Record account sync state', 'activeCampaignSync', 3, 4, { resource: 'account', operation: 'recordSyncState' });
+	w.connect(start, acAccounts);
+	w.chain(acAccounts, mapAcAccounts, writeDynAccounts, recordAccounts);
+
+	const acContacts = w.ours('Read ActiveCampaign contacts', 'activeCampaignSync', 0, 5.5, {
+		resource: 'contact',
+		operation: 'getAll',
+		returnAll: true,
+		getAllOptions: { details: true },
+	});
+	const mapAcContacts = w.ours('Map contacts to Dynamics', 'acD365FieldMap', 1, 5, shareMapping('contact', mapContacts));
+	const writeDynContacts = w.ours('Write contacts to Dynamics', 'dynamics365', 2, 5, writeDynamics('contact'));
+	const recordContacts = w.ours('Record contact sync state', 'activeCampaignSync', 3, 5, { resource: 'contact', operation: 'recordSyncState' });
+	const mapAcLeads = w.ours('Map leads to Dynamics', 'acD365FieldMap', 1, 6, shareMapping('lead', mapLeads));
+	const writeDynLeads = w.ours('Write leads to Dynamics', 'dynamics365', 2, 6, writeDynamics('lead'));
+	const recordLeads = w.ours('Record lead sync state', 'activeCampaignSync', 3, 6, { resource: 'contact', operation: 'recordSyncState' });
+	w.connect(start, acContacts);
+	w.chain(acContacts, mapAcContacts, writeDynContacts, recordContacts);
+	w.connect(acContacts, mapAcLeads);
+	w.chain(mapAcLeads, writeDynLeads, recordLeads);
+
+	const opportunities = w.ours('Read Dynamics opportunities', 'dynamics365', 0, 7, readDynamics('opportunity', { includeRelatedContactEmail: true }));
+	const mapOpportunities = w.ours('Map opportunities', 'acD365FieldMap', 1, 7, { entity: 'opportunity', mappingSource: 'here' });
+	const writeOpportunities = w.ours('Write opportunities to ActiveCampaign', 'activeCampaignSync', 2, 7, {
+		resource: 'customObject',
+		operation: 'upsertRecord',
+		dataMode: 'syncItem',
+	});
+	w.connect(start, opportunities);
+	w.chain(opportunities, mapOpportunities, writeOpportunities);
+	return w;
+}
+
+// ----------------------------------------------------------------------------------------------- 2 Scheduled Sync
+
+function scheduledSync(): Workflow {
+	const w = new Workflow('acd365ScheduledSync', 'AC ⇄ D365: Scheduled Sync', 'scheduled-sync.json');
+	w.note(
+		[
+			'## Scheduled two-way sync (leads, contacts, accounts)',
+			'Each run reads what changed on each side since the previous run (Get Changes keeps a cursor per node) and writes it to the other side. Changes made by the sync itself are recognised and not sent back; a record changed on both sides is settled by the conflict policy.',
+			'',
+			'**Configure**: the credentials; the schedule in "Every hour" (1, 2, 4, 6, 8 or 12 hours, or daily); the mappings and Options (conflict policy, lead/contact precedence, ActiveCampaign time zone) in the three "Map … to ActiveCampaign" nodes — the "to Dynamics" nodes reuse them.',
+			'**First run** starts the cursors at that moment: run the Initial Sync workflow first. **Turning this workflow off is the global pause**; on again, it continues where it stopped.',
+			'"Run now" runs one cycle by hand (from the editor it shows what it would read; cursors move only in production and CLI runs).',
+			errorNote,
+		].join('\n'),
+		-2.6,
+		-2,
+		560,
+		560,
+		4,
+	);
+	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -2, 1.5, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
+	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 3.5, {});
+	const cycle = w.add('Sync cycle', 'n8n-nodes-base.noOp', 1, -1, 2.5, {});
+	w.connect(schedule, cycle);
+	w.connect(manual, cycle);
+
+	const d365 = (entity: string, plural: string, row: number, mapping: Json) => {
+		const read = w.ours(`Dynamics ${entity} changes`, 'dynamics365', 0, row, dynamicsChanges(entity));
+		const map = w.ours(`Map ${plural} to ActiveCampaign`, 'acD365FieldMap', 1, row, mapping);
+		const write = w.ours(`Write ${plural} to ActiveCampaign`, 'activeCampaignSync', 2, row, {
+			resource: entity === 'account' ? 'account' : 'contact',
+			operation: 'upsert',
+			dataMode: 'syncItem',
+		});
+		w.connect(cycle, read);
+		w.chain(read, map, write);
+		return map;
+	};
+	const mapAccounts = d365('account', 'accounts', 0, defineMapping('account', { options: SYNC_OPTIONS }));
+	const mapContacts = d365('contact', 'contacts', 1, defineMapping('contact', { options: SYNC_OPTIONS }));
+	const mapLeads = d365('lead', 'leads', 2, defineMapping('lead', { ...LEAD_DEFAULTS, options: SYNC_OPTIONS }));
+
+	const acAccounts = w.ours('ActiveCampaign account changes', 'activeCampaignSync', 0, 3, { resource: 'account', operation: 'getChanges' });
+	const mapAcAccounts = w.ours('Map accounts to Dynamics', 'acD365FieldMap', 1, 3, shareMapping('account', mapAccounts));
+	const writeAccounts = w.ours('Write accounts to Dynamics', 'dynamics365', 2, 3, writeDynamics('account'));
+	const recordAccounts = w.ours('Record account sync state', 'activeCampaignSync', 3, 3, { resource: 'account', operation: 'recordSyncState' });
+	w.connect(cycle, acAccounts);
+	w.chain(acAccounts, mapAcAccounts, writeAccounts, recordAccounts);
+
+	const acContacts = w.ours('ActiveCampaign contact changes', 'activeCampaignSync', 0, 4.5, {
+		resource: 'contact',
+		operation: 'getChanges',
+		changeOptions: { details: true },
+	});
+	const mapAcContacts = w.ours('Map contacts to Dynamics', 'acD365FieldMap', 1, 4, shareMapping('contact', mapContacts));
+	const writeContacts = w.ours('Write contacts to Dynamics', 'dynamics365', 2, 4, writeDynamics('contact'));
+	const recordContacts = w.ours('Record contact sync state', 'activeCampaignSync', 3, 4, { resource: 'contact', operation: 'recordSyncState' });
+	const mapAcLeads = w.ours('Map leads to Dynamics', 'acD365FieldMap', 1, 5, shareMapping('lead', mapLeads));
+	const writeLeads = w.ours('Write leads to Dynamics', 'dynamics365', 2, 5, writeDynamics('lead'));
+	const recordLeads = w.ours('Record lead sync state', 'activeCampaignSync', 3, 5, { resource: 'contact', operation: 'recordSyncState' });
+	w.connect(cycle, acContacts);
+	w.chain(acContacts, mapAcContacts, writeContacts, recordContacts);
+	w.connect(acContacts, mapAcLeads);
+	w.chain(mapAcLeads, writeLeads, recordLeads);
+	return w;
+}
+
+// ----------------------------------------------------------------------------------------------- 3 Opportunities
+
+function filterCondition(left: string, right: string) {
+	return {
+		options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
+		conditions: [{ id: 'condition-1', leftValue: left, rightValue: right, operator: { type: 'string', operation: 'equals' } }],
+		combinator: 'and',
+	};
+}
+
+function opportunitySync(): Workflow {
+	const w = new Workflow('acd365Opportunities', 'AC ⇄ D365: Opportunity Sync', 'opportunity-sync.json');
+	w.note(
+		[
+			'## Opportunities: Dynamics → ActiveCampaign (one way)',
+			'When an opportunity is created or updated in Dynamics, it is written to its contact in ActiveCampaign as a "D365 Opportunity" custom-object record (name, estimated revenue, estimated close date, actual revenue, stage, plus up to 20 fields you add in "Map opportunities"). An opportunity needs a contact with an email (its customer, or its parent contact) that exists in ActiveCampaign.',
+			'',
+			'**The two automation triggers**: the official app offers "D365 Opportunity is created / is updated" automation triggers. Here, enable "Start created-opportunity automation" and/or "Start updated-opportunity automation" and pick the automation each starts for the contact.',
+			'**Configure**: the credentials; Poll Times in the trigger (every minute by default). Custom object records need an ActiveCampaign Enterprise plan.',
+		].join('\n'),
+		-1.2,
+		-2.2,
+		620,
+		420,
+		4,
+	);
+	const trigger = w.ours('When an opportunity is created or updated', 'dynamics365Trigger', -1, 1, {
+		events: ['opportunity.created', 'opportunity.updated'],
+		options: { formattedValues: true, includeRelatedContactEmail: true },
+		pollTimes: { item: [{ mode: 'everyMinute' }] },
+	});
+	const schema = w.ours('Prepare opportunity object', 'activeCampaignSync', 0, 1, { resource: 'customObject', operation: 'ensureSchema' }, { executeOnce: true });
+	const passOn = w.add('Opportunities', 'n8n-nodes-base.noOp', 1, 1, 1, {});
+	const map = w.ours('Map opportunities', 'acD365FieldMap', 2, 1, { entity: 'opportunity', mappingSource: 'here' });
+	const write = w.ours('Write opportunity to ActiveCampaign', 'activeCampaignSync', 3, 1, {
+		resource: 'customObject',
+		operation: 'upsertRecord',
+		dataMode: 'syncItem',
+	});
+	const created = w.add('Created or updated?', 'n8n-nodes-base.if', 2.2, 4, 1, {
+		conditions: filterCondition("={{ $('When an opportunity is created or updated').item.json.event }}", 'created'),
+		options: {},
+	});
+	const contact = "={{ $('Map opportunities').item.json.related.contactEmail }}";
+	const onCreated = w.ours(
+		'Start created-opportunity automation',
+		'activeCampaignSync',
+		5,
+		0.5,
+		{ resource: 'contact', operation: 'addToAutomation', contact, automation: '' },
+		{ disabled: true },
+	);
+	const onUpdated = w.ours(
+		'Start updated-opportunity automation',
+		'activeCampaignSync',
+		5,
+		1.5,
+		{ resource: 'contact', operation: 'addToAutomation', contact, automation: '' },
+		{ disabled: true },
+	);
+	w.chain(trigger, passOn);
+	w.connect(trigger, schema);
+	w.chain(passOn, map, write, created);
+	w.connect(created, onCreated, 0);
+	w.connect(created, onUpdated, 1);
+	return w;
+}
+
+// ----------------------------------------------------------------------------------------------- 4 Marketing activities
+
+function marketingActivities(): Workflow {
+	const w = new Workflow('acd365MarketingAct', 'AC ⇄ D365: Marketing Activities', 'marketing-activities.json');
+	w.note(
+		[
+			'## Marketing activities on the Dynamics timeline',
+			'Every hour, for each ActiveCampaign contact linked to a Dynamics lead or contact, the emails sent to it and its opens and clicks of the last 25 hours become notes on the Dynamics record. A note whose subject the record already has is not added again, so overlapping runs never duplicate.',
+			'',
+			'**Configure**: the credentials; the schedule. For real-time notes instead, use an ActiveCampaign Sync Trigger (Events: open, click) in place of the schedule.',
+		].join('\n'),
+		-2.4,
+		-2.2,
+		620,
+		380,
+		4,
+	);
+	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -2, 0.5, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
+	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 1.5, {});
+	const start = w.add('Start', 'n8n-nodes-base.noOp', 1, -1, 1, {});
+	w.connect(schedule, start);
+	w.connect(manual, start);
+	const readTag = (name: string, tag: string, row: number) =>
+		w.ours(name, 'activeCampaignSync', 0, row, {
+			resource: 'contact',
+			operation: 'getAll',
+			returnAll: true,
+			filters: { tag },
+			getAllOptions: { details: true },
+		});
+	const leads = readTag('Contacts tagged [D365: Lead]', '[D365: Lead]', 0.5);
+	const contacts = readTag('Contacts tagged [D365: Contact]', '[D365: Contact]', 1.5);
+	const linked = w.add('Linked contacts', 'n8n-nodes-base.noOp', 1, 1, 1, {});
+	const activities = w.ours('Activities of the last 25 hours', 'activeCampaignSync', 2, 1, {
+		resource: 'contact',
+		operation: 'getActivities',
+		contact: '={{ $json.id }}',
+		since: '={{ $now.minus({ hours: 25 }).toISO() }}',
+		returnAll: true,
+		activityOptions: { details: true },
+	});
+	const note = w.ours('Add note to the Dynamics record', 'dynamics365', 3, 1, {
+		resource: 'contact',
+		operation: 'addNote',
+		recordId: "={{ $('Linked contacts').item.json.customFields.find(f => f.perstag === 'D365_RECORD_ID')?.value }}",
+		subject:
+			"={{ 'ActiveCampaign: ' + ({ sent: 'Sent', open: 'Opened', click: 'Clicked' }[$json.type] ?? $json.type) + ' \"' + ($json.campaignName ?? $json.subject ?? 'email') + '\" on ' + $json.tstamp }}",
+		noteText:
+			"={{ [ 'Campaign: ' + ($json.campaignName ?? ''), 'Email subject: ' + ($json.subject ?? ''), $json.link ? 'Link: ' + $json.link : '', 'When: ' + $json.tstamp ].filter(Boolean).join('\\n') }}",
+		options: { skipExistingSubject: true },
+	});
+	w.connect(start, leads);
+	w.connect(start, contacts);
+	w.connect(leads, linked);
+	w.connect(contacts, linked);
+	w.chain(linked, activities, note);
+	return w;
+}
+
+// ----------------------------------------------------------------------------------------------- 5 Sales actions
+
+function salesActions(): Workflow {
+	const w = new Workflow('acd365SalesActions', 'AC ⇄ D365: Sales Actions', 'sales-actions.json');
+	w.note(
+		[
+			'## Sales actions from a Dynamics record',
+			'A webhook a Dynamics lead or contact calls to add the person to an ActiveCampaign automation or send them a campaign. POST JSON to the production URL of "Sales action from Dynamics":',
+			'`{ "recordType": "lead" | "contact", "recordId": "<guid>", "action": "addToAutomation" | "sendCampaign", "automation": "<automation id>", "campaign": "<campaign id>" }`',
+			'',
+			'**Call it from Dynamics** with a Power Automate flow (trigger "When a row is selected" on Leads/Contacts → HTTP POST with the body above), or a command-bar (ribbon) button whose JavaScript posts the selected record id.',
+			'**Configure**: the credentials; protect the webhook (Authentication: Header Auth) in production. The contact is created or updated in ActiveCampaign first, so a record not yet synced works too.',
+		].join('\n'),
+		-1.4,
+		-2.4,
+		660,
+		440,
+		4,
+	);
+	const hook = w.add(
+		'Sales action from Dynamics',
+		'n8n-nodes-base.webhook',
+		2,
+		-1,
+		1,
+		{ httpMethod: 'POST', path: 'd365-sales-action', responseMode: 'lastNode', options: {} },
+		{ webhookId: '5f3b2c1e-7d4a-4e8b-9c6d-2a1b0c9d8e7f' },
+	);
+	const read = w.ours('Read the Dynamics record', 'dynamics365', 0, 1, {
+		resource: 'otherTable',
+		table: { __rl: true, mode: 'name', value: "={{ $json.body.recordType === 'lead' ? 'lead' : 'contact' }}" },
+		operation: 'get',
+		recordId: '={{ $json.body.recordId }}',
+	});
+	const upsert = w.ours('Make sure the contact is in ActiveCampaign', 'activeCampaignSync', 1, 1, {
+		resource: 'contact',
+		operation: 'upsert',
+		dataMode: 'fields',
+		email: '={{ $json.emailaddress1 }}',
+		additionalFields: { firstName: '={{ $json.firstname }}', lastName: '={{ $json.lastname }}' },
+	});
+	const which = w.add('Which action?', 'n8n-nodes-base.switch', 3.2, 2, 1, {
+		rules: {
+			values: [
+				{
+					conditions: filterCondition("={{ $('Sales action from Dynamics').item.json.body.action }}", 'addToAutomation'),
+					renameOutput: true,
+					outputKey: 'Add to automation',
+				},
+				{
+					conditions: filterCondition("={{ $('Sales action from Dynamics').item.json.body.action }}", 'sendCampaign'),
+					renameOutput: true,
+					outputKey: 'Send campaign',
+				},
+			],
+		},
+		options: {},
+	});
+	const automation = w.ours('Add to automation', 'activeCampaignSync', 3, 0.5, {
+		resource: 'contact',
+		operation: 'addToAutomation',
+		contact: '={{ $json.id }}',
+		automation: "={{ $('Sales action from Dynamics').item.json.body.automation }}",
+	});
+	const campaign = w.ours('Send campaign', 'activeCampaignSync', 3, 1.5, {
+		resource: 'contact',
+		operation: 'sendCampaign',
+		contact: '={{ $json.id }}',
+		sendMethod: 'v1',
+		campaign: "={{ $('Sales action from Dynamics').item.json.body.campaign }}",
+	});
+	const respondAutomation = w.add('Answer: added', 'n8n-nodes-base.respondToWebhook', 1.1, 4, 0.5, {
+		respondWith: 'json',
+		responseBody: "={{ { ok: true, action: 'addToAutomation', contact: $('Make sure the contact is in ActiveCampaign').item.json.email } }}",
+		options: {},
+	});
+	const respondCampaign = w.add('Answer: sent', 'n8n-nodes-base.respondToWebhook', 1.1, 4, 1.5, {
+		respondWith: 'json',
+		responseBody: "={{ { ok: true, action: 'sendCampaign', contact: $('Make sure the contact is in ActiveCampaign').item.json.email } }}",
+		options: {},
+	});
+	w.chain(hook, read, upsert, which);
+	w.connect(which, automation, 0);
+	w.connect(which, campaign, 1);
+	w.connect(automation, respondAutomation);
+	w.connect(campaign, respondCampaign);
+	return w;
+}
+
+// ----------------------------------------------------------------------------------------------- 6 AC automation → D365
+
+function automationToDynamics(): Workflow {
+	const w = new Workflow('acd365FromAutomation', 'AC ⇄ D365: ActiveCampaign Automation → Dynamics', 'ac-automation-to-d365.json');
+	w.note(
+		[
+			'## Create a Dynamics lead or contact from an ActiveCampaign automation',
+			'The counterpart of the official actions "Create a lead / contact in Microsoft Dynamics". In an ActiveCampaign automation add a **Webhook** action with the production URL of "From an ActiveCampaign automation" and `?as=lead` or `?as=contact` appended. When a contact reaches it, the contact is tagged ([D365: Lead] or [D365: Contact]), created or updated in Dynamics right away (not at the next scheduled run), linked, and tagged [D365: Pulled from ActiveCampaign].',
+			'',
+			'**Configure**: the credentials; the Topic default for new leads in "Map lead to Dynamics". n8n must be reachable from ActiveCampaign (https, port 443).',
+		].join('\n'),
+		-1.4,
+		-2.4,
+		660,
+		420,
+		4,
+	);
+	const hook = w.add(
+		'From an ActiveCampaign automation',
+		'n8n-nodes-base.webhook',
+		2,
+		-1,
+		1,
+		{ httpMethod: 'POST', path: 'ac-create-in-dynamics', options: {} },
+		{ webhookId: '8c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f' },
+	);
+	const tag = w.ours('Tag for Dynamics', 'activeCampaignSync', 0, 1, {
+		resource: 'contact',
+		operation: 'addTag',
+		contact: "={{ $json.body['contact[id]'] ?? $json.body.contact?.id ?? $json.body['contact[email]'] ?? $json.body.contact?.email }}",
+		tags: ["={{ $json.query.as === 'contact' ? '[D365: Contact]' : '[D365: Lead]' }}"],
+	});
+	const read = w.ours('Read the contact', 'activeCampaignSync', 1, 1, {
+		resource: 'contact',
+		operation: 'get',
+		contact: '={{ $json.id }}',
+	});
+	const which = w.add('Lead or contact?', 'n8n-nodes-base.if', 2.2, 2, 1, {
+		conditions: filterCondition("={{ $('From an ActiveCampaign automation').item.json.query.as }}", 'contact'),
+		options: {},
+	});
+	const mapContact = w.ours('Map contact to Dynamics', 'acD365FieldMap', 3, 0.5, {
+		entity: 'contact',
+		step: 'toDynamics',
+		mappingSource: 'here',
+		syncDirection: 'bidirectional',
+		options: SYNC_OPTIONS,
+	});
+	const mapLead = w.ours('Map lead to Dynamics', 'acD365FieldMap', 3, 1.5, {
+		entity: 'lead',
+		step: 'toDynamics',
+		mappingSource: 'here',
+		syncDirection: 'bidirectional',
+		...LEAD_DEFAULTS,
+		options: SYNC_OPTIONS,
+	});
+	const writeContact = w.ours('Write contact to Dynamics', 'dynamics365', 4, 0.5, writeDynamics('contact'));
+	const writeLead = w.ours('Write lead to Dynamics', 'dynamics365', 4, 1.5, writeDynamics('lead'));
+	const recordContact = w.ours('Record contact sync state', 'activeCampaignSync', 5, 0.5, { resource: 'contact', operation: 'recordSyncState' });
+	const recordLead = w.ours('Record lead sync state', 'activeCampaignSync', 5, 1.5, { resource: 'contact', operation: 'recordSyncState' });
+	w.chain(hook, tag, read, which);
+	w.connect(which, mapContact, 0);
+	w.connect(which, mapLead, 1);
+	w.chain(mapContact, writeContact, recordContact);
+	w.chain(mapLead, writeLead, recordLead);
+	return w;
+}
+
+export function templates(): Workflow[] {
+	return [initialSync(), scheduledSync(), opportunitySync(), marketingActivities(), salesActions(), automationToDynamics()];
+}
+
+export function render(w: Workflow): string {
+	return `${JSON.stringify(w.toJSON(), null, '\t')}\n`;
+}
+
+if (require.main === module) {
+	const dir = path.resolve(__dirname, '..', 'workflows');
+	mkdirSync(dir, { recursive: true });
+	for (const w of templates()) {
+		writeFileSync(path.join(dir, w.file), render(w));
+		console.log(`workflows/${w.file}: ${w.name} (${w.nodes.length} nodes)`);
+	}
+}

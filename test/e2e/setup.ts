@@ -1,0 +1,103 @@
+/**
+ * Sets up a real n8n for end-to-end tests and the demo: the built package packed and installed like a manual community
+ * install, the templates imported, credentials pointing at a running sandbox.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { SANDBOX_CREDENTIALS } from '../sandbox';
+import { freePort, N8nInstance, packPackage, templateFiles } from './n8n';
+import { ensureRuntime, PROJECT_ROOT, run } from './runtime';
+
+export const CREDENTIAL_IDS = { activeCampaign: 'acSyncCredential1', dynamics: 'd365SyncCredentl' } as const;
+
+export interface SetupOptions {
+	/** Folder for n8n's data; wiped first unless `keep` is set. */
+	userFolder: string;
+	acUrl: string;
+	d365Url: string;
+	port?: number;
+	log?: (message: string) => void;
+	/** Build the package first (tsc + assets). */
+	build?: boolean;
+	/** Change a template before it is imported (by file name); e.g. set a conflict policy. */
+	editTemplate?: (file: string, workflow: TemplateJson) => TemplateJson;
+	env?: NodeJS.ProcessEnv;
+}
+
+export interface TemplateJson {
+	id: string;
+	name: string;
+	nodes: Array<{ name: string; type: string; parameters: Record<string, unknown>; disabled?: boolean; [k: string]: unknown }>;
+	[k: string]: unknown;
+}
+
+/** The credentials of the templates, filled in for the sandbox. */
+export function sandboxCredentials(acUrl: string, d365Url: string) {
+	return [
+		{
+			id: CREDENTIAL_IDS.activeCampaign,
+			name: 'ActiveCampaign',
+			type: 'activeCampaignSyncApi',
+			data: { apiUrl: acUrl, apiKey: SANDBOX_CREDENTIALS.acApiKey },
+		},
+		{
+			id: CREDENTIAL_IDS.dynamics,
+			name: 'Dynamics 365 (client credentials)',
+			type: 'dynamics365ClientCredentialsApi',
+			data: {
+				environmentUrl: d365Url,
+				authorityHost: d365Url,
+				tenantId: SANDBOX_CREDENTIALS.d365TenantId,
+				clientId: SANDBOX_CREDENTIALS.d365ClientId,
+				clientSecret: SANDBOX_CREDENTIALS.d365ClientSecret,
+			},
+		},
+	];
+}
+
+export async function setupN8n(options: SetupOptions): Promise<N8nInstance> {
+	const log = options.log ?? ((m: string) => console.log(m));
+	const runtime = await ensureRuntime(log);
+	if (options.build !== false) {
+		log('Building the package…');
+		await run('npm', ['run', 'build', '--silent'], { cwd: PROJECT_ROOT }, log);
+	}
+	rmSync(options.userFolder, { recursive: true, force: true });
+	mkdirSync(options.userFolder, { recursive: true });
+	const tarball = await packPackage(path.join(options.userFolder, 'pack'));
+	const n8n = new N8nInstance(runtime, {
+		userFolder: options.userFolder,
+		port: options.port ?? (await freePort()),
+		log,
+		env: options.env,
+	});
+	log(`Installing ${path.basename(tarball)} into n8n's community nodes folder…`);
+	await n8n.installPackage(tarball);
+
+	const importDir = path.join(options.userFolder, 'import');
+	mkdirSync(importDir, { recursive: true });
+	const credentialsFile = path.join(importDir, 'credentials.json');
+	writeFileSync(credentialsFile, JSON.stringify(sandboxCredentials(options.acUrl, options.d365Url), null, 2));
+	log('Importing the credentials and the template workflows…');
+	await n8n.importCredentials(credentialsFile);
+	const workflowsDir = path.join(importDir, 'workflows');
+	mkdirSync(workflowsDir, { recursive: true });
+	for (const file of templateFiles()) {
+		let workflow = JSON.parse(readFileSync(file, 'utf8')) as TemplateJson;
+		if (options.editTemplate) workflow = options.editTemplate(path.basename(file), workflow);
+		writeFileSync(path.join(workflowsDir, path.basename(file)), JSON.stringify(workflow, null, 2));
+	}
+	await n8n.importWorkflows(workflowsDir);
+	return n8n;
+}
+
+/** Template workflow ids, by file. */
+export const WORKFLOW_IDS = {
+	initialSync: 'acd365InitialSync',
+	scheduledSync: 'acd365ScheduledSync',
+	opportunities: 'acd365Opportunities',
+	marketingActivities: 'acd365MarketingAct',
+	salesActions: 'acd365SalesActions',
+	automationToDynamics: 'acd365FromAutomation',
+} as const;
