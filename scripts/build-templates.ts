@@ -461,7 +461,7 @@ function salesActions(): Workflow {
 		2,
 		-1,
 		1,
-		{ httpMethod: 'POST', path: 'd365-sales-action', responseMode: 'lastNode', options: {} },
+		{ httpMethod: 'POST', path: 'd365-sales-action', responseMode: 'responseNode', options: {} },
 		{ webhookId: '5f3b2c1e-7d4a-4e8b-9c6d-2a1b0c9d8e7f' },
 	);
 	const read = w.ours('Read the Dynamics record', 'dynamics365', 0, 1, {

@@ -62,6 +62,8 @@ export class N8nInstance {
 	private env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 		return {
 			...this.runtime.env,
+			// Test runners set NODE_ENV=test; n8n must run as it does for users.
+			NODE_ENV: 'production',
 			N8N_USER_FOLDER: this.options.userFolder,
 			N8N_PORT: String(this.options.port),
 			N8N_LISTEN_ADDRESS: '127.0.0.1',

@@ -20,8 +20,10 @@ export interface SetupOptions {
 	log?: (message: string) => void;
 	/** Build the package first (tsc + assets). */
 	build?: boolean;
-	/** Change a template before it is imported (by file name); e.g. set a conflict policy. */
+	/** Change a template before it is imported (by file name). */
 	editTemplate?: (file: string, workflow: TemplateJson) => TemplateJson;
+	/** More workflows to import, made from the templates (by file name), e.g. a copy with another conflict policy. */
+	extraWorkflows?: (templates: Record<string, TemplateJson>) => TemplateJson[];
 	env?: NodeJS.ProcessEnv;
 }
 
@@ -83,10 +85,15 @@ export async function setupN8n(options: SetupOptions): Promise<N8nInstance> {
 	await n8n.importCredentials(credentialsFile);
 	const workflowsDir = path.join(importDir, 'workflows');
 	mkdirSync(workflowsDir, { recursive: true });
+	const templates: Record<string, TemplateJson> = {};
 	for (const file of templateFiles()) {
 		let workflow = JSON.parse(readFileSync(file, 'utf8')) as TemplateJson;
 		if (options.editTemplate) workflow = options.editTemplate(path.basename(file), workflow);
+		templates[path.basename(file)] = workflow;
 		writeFileSync(path.join(workflowsDir, path.basename(file)), JSON.stringify(workflow, null, 2));
+	}
+	for (const workflow of options.extraWorkflows?.(templates) ?? []) {
+		writeFileSync(path.join(workflowsDir, `${workflow.id}.json`), JSON.stringify(workflow, null, 2));
 	}
 	await n8n.importWorkflows(workflowsDir);
 	return n8n;

@@ -1,0 +1,14 @@
+/** End-to-end tests: a real n8n (installed once into .n8n-runtime/) with the packed package, against the sandbox. */
+/** @type {import('jest').Config} */
+module.exports = {
+	testEnvironment: 'node',
+	roots: ['<rootDir>/test/e2e'],
+	testMatch: ['**/*.e2e.test.ts'],
+	transform: {
+		'^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
+	},
+	// Installing n8n the first time takes minutes; a scheduled-sync cycle is an `n8n execute` process.
+	testTimeout: 30 * 60 * 1000,
+	maxWorkers: 1,
+	verbose: true,
+};

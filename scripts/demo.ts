@@ -1,0 +1,279 @@
+/**
+ * npm run demo — the whole thing on one machine, without accounts: builds the package, starts the sandbox (local
+ * ActiveCampaign and Dynamics 365 with sample data), installs a real n8n with the package and the templates, runs the
+ * Initial Sync and one Scheduled Sync cycle, prints what happened, and leaves n8n's editor running until Ctrl-C.
+ */
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+import type { ExecutionResult, N8nInstance } from '../test/e2e/n8n';
+import { OWNER } from '../test/e2e/n8n';
+import { PROJECT_ROOT } from '../test/e2e/runtime';
+import { setupN8n, WORKFLOW_IDS } from '../test/e2e/setup';
+import { startSandbox, type Sandbox } from '../test/sandbox';
+
+type Json = Record<string, unknown>;
+
+const EDITOR_PORT = Number(process.env.N8N_DEMO_PORT ?? 5678);
+const AC_PORT = Number(process.env.AC_SANDBOX_PORT ?? 4010);
+const D365_PORT = Number(process.env.D365_SANDBOX_PORT ?? 4020);
+
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
+const step = (message: string) => console.log(`${dim(`[${elapsed().padStart(4)}]`)} ${message}`);
+
+async function portFree(port: number): Promise<boolean> {
+	return await new Promise((resolve) => {
+		const server = createServer();
+		server.once('error', () => resolve(false));
+		server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+	});
+}
+
+async function control<T = Json>(sandbox: Sandbox, side: 'ac' | 'd365', method: string, route: string, body?: unknown): Promise<T> {
+	const url = side === 'ac' ? sandbox.ac.url : sandbox.d365.url;
+	const res = await fetch(`${url}/__sandbox${route}`, {
+		method,
+		headers: { 'Content-Type': 'application/json' },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	return (await res.json()) as T;
+}
+
+interface Usage {
+	total: number;
+	writes: number;
+	throttled: number;
+}
+
+async function usage(sandbox: Sandbox, side: 'ac' | 'd365'): Promise<Usage> {
+	const stats = await control<{ total: number; byStatus: Record<string, number>; routes: Record<string, { count: number }> }>(
+		sandbox,
+		side,
+		'GET',
+		'/stats',
+	);
+	let writes = 0;
+	for (const [route, entry] of Object.entries(stats.routes)) {
+		if (/^(POST|PUT|PATCH|DELETE) /.test(route) && !/oauth2/.test(route)) writes += entry.count;
+	}
+	return { total: stats.total, writes, throttled: (stats.byStatus['429'] ?? 0) + (stats.byStatus['503'] ?? 0) };
+}
+
+/** Shows the sandbox's request counters while a CLI execution runs. */
+async function withProgress<T>(sandbox: Sandbox, label: string, work: () => Promise<T>): Promise<T> {
+	let done = false;
+	const ticker = (async () => {
+		while (!done) {
+			await new Promise((resolve) => setTimeout(resolve, 3000));
+			if (done) break;
+			const [ac, d365] = await Promise.all([usage(sandbox, 'ac'), usage(sandbox, 'd365')]);
+			process.stdout.write(`${dim(`[${elapsed().padStart(4)}]`)}   ${label}: ActiveCampaign ${ac.total} requests, Dynamics ${d365.total} requests so far\n`);
+		}
+	})();
+	try {
+		return await work();
+	} finally {
+		done = true;
+		await ticker;
+	}
+}
+
+interface Row {
+	entity: string;
+	direction: string;
+	created: number;
+	updated: number;
+	skipped: number;
+	failed: number;
+	reasons: Record<string, number>;
+}
+
+/** Created / updated / skipped / failed per entity and direction, from the run's node outputs. */
+function tally(result: ExecutionResult, plan: Array<[string, string, string, string]>, newEmails: Set<string>): Row[] {
+	return plan.map(([entity, direction, mapNode, writeNode]) => {
+		const row: Row = { entity, direction, created: 0, updated: 0, skipped: 0, failed: 0, reasons: {} };
+		const skip = (reason: string) => {
+			row.skipped++;
+			row.reasons[reason] = (row.reasons[reason] ?? 0) + 1;
+		};
+		for (const item of result.items(mapNode, 1)) {
+			const reason = String(item.skipReason ?? 'skipped');
+			// An ActiveCampaign contact that belongs to the other entity's sync is counted there, not here.
+			if (!/^belongs to the /.test(reason)) skip(reason);
+		}
+		row.failed += result.items(mapNode, 2).length;
+		for (const item of result.items(writeNode)) {
+			const operation = String(item.operation ?? '');
+			if (operation === 'created') row.created++;
+			else if (operation === 'updated') row.updated++;
+			else if (operation === 'imported') {
+				if (newEmails.has(String(item.email).toLowerCase())) row.created++;
+				else row.updated++;
+			}
+			else if (operation === 'skipped') skip(String(item.reason ?? 'skipped'));
+			else if (item.error) row.failed++;
+		}
+		row.failed += result.items(writeNode, 1).length;
+		return row;
+	});
+}
+
+function printTable(title: string, rows: Row[], ac: Usage, d365: Usage) {
+	console.log(`\n${bold(title)}`);
+	const header = ['Entity', 'Direction', 'Created', 'Updated', 'Skipped', 'Failed'];
+	const lines = rows.map((r) => [r.entity, r.direction, String(r.created), String(r.updated), String(r.skipped), String(r.failed)]);
+	const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+	const fmt = (cells: string[]) => `  ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`;
+	console.log(fmt(header));
+	console.log(`  ${widths.map((w) => '─'.repeat(w)).join('  ')}`);
+	for (const line of lines) console.log(fmt(line));
+	const reasons: Record<string, number> = {};
+	for (const r of rows) for (const [reason, n] of Object.entries(r.reasons)) reasons[reason] = (reasons[reason] ?? 0) + n;
+	if (Object.keys(reasons).length) {
+		console.log(dim('  Skipped because:'));
+		for (const [reason, n] of Object.entries(reasons).sort((a, b) => b[1] - a[1])) console.log(dim(`    ${String(n).padStart(3)} × ${reason}`));
+	}
+	console.log(
+		`  Requests: ActiveCampaign ${ac.total} (${ac.writes} writes, ${ac.throttled} throttled and retried), ` +
+			`Dynamics 365 ${d365.total} (${d365.writes} writes, ${d365.throttled} throttled and retried)`,
+	);
+}
+
+async function counts(sandbox: Sandbox): Promise<Json> {
+	const ac = await control<Json>(sandbox, 'ac', 'GET', '/health');
+	const d365 = await control<{ records: Json }>(sandbox, 'd365', 'GET', '/health');
+	const opportunities = await control<{ records?: unknown[] }>(sandbox, 'ac', 'GET', '/state/customObjects/d365-opportunity/records');
+	return {
+		'ActiveCampaign contacts': ac.contacts,
+		'ActiveCampaign accounts': ac.accounts,
+		'ActiveCampaign opportunity records': opportunities.records?.length ?? 0,
+		'Dynamics leads': d365.records.leads,
+		'Dynamics contacts': d365.records.contacts,
+		'Dynamics accounts': d365.records.accounts,
+		'Dynamics notes': d365.records.annotations,
+	};
+}
+
+async function acEmails(sandbox: Sandbox): Promise<Set<string>> {
+	const emails = new Set<string>();
+	for (let offset = 0; ; offset += 100) {
+		const page = await control<{ contacts: Json[]; total: number }>(sandbox, 'ac', 'GET', `/state/contacts?limit=100&offset=${offset}`);
+		for (const c of page.contacts) emails.add(String(c.email).toLowerCase());
+		if (emails.size >= page.total || !page.contacts.length) return emails;
+	}
+}
+
+const INITIAL_PLAN: Array<[string, string, string, string]> = [
+	['Accounts', 'Dynamics → ActiveCampaign', 'Map accounts to ActiveCampaign', 'Write accounts to ActiveCampaign'],
+	['Contacts', 'Dynamics → ActiveCampaign', 'Map contacts to ActiveCampaign', 'Write contacts to ActiveCampaign'],
+	['Leads', 'Dynamics → ActiveCampaign', 'Map leads to ActiveCampaign', 'Write leads to ActiveCampaign'],
+	['Accounts', 'ActiveCampaign → Dynamics', 'Map accounts to Dynamics', 'Write accounts to Dynamics'],
+	['Contacts', 'ActiveCampaign → Dynamics', 'Map contacts to Dynamics', 'Write contacts to Dynamics'],
+	['Leads', 'ActiveCampaign → Dynamics', 'Map leads to Dynamics', 'Write leads to Dynamics'],
+	['Opportunities', 'Dynamics → ActiveCampaign', 'Map opportunities', 'Write opportunities to ActiveCampaign'],
+];
+const SCHEDULED_PLAN = INITIAL_PLAN.slice(0, 6);
+
+async function main() {
+	console.log(bold('\nActiveCampaign ⇄ Dynamics 365 sync for n8n — demo against the local sandbox\n'));
+	for (const [port, what] of [
+		[EDITOR_PORT, 'n8n (N8N_DEMO_PORT)'],
+		[AC_PORT, 'the ActiveCampaign sandbox (AC_SANDBOX_PORT)'],
+		[D365_PORT, 'the Dynamics sandbox (D365_SANDBOX_PORT)'],
+	] as const) {
+		if (!(await portFree(port))) {
+			console.error(`Port ${port} for ${what} is in use. Stop what uses it, or set another port in that variable.`);
+			process.exit(1);
+		}
+	}
+
+	step('Starting the sandbox (ActiveCampaign and Dynamics 365 simulators with sample data)…');
+	const sandbox = await startSandbox({ acPort: AC_PORT, d365Port: D365_PORT, seed: 'demo' });
+	step(`  ActiveCampaign: ${sandbox.ac.url}/api/3    Dynamics 365: ${sandbox.d365.url}/api/data/v9.2`);
+
+	let n8n: N8nInstance | undefined = undefined;
+	const shutdown = async () => {
+		console.log('\nStopping n8n and the sandbox…');
+		await n8n?.stop();
+		await sandbox.close();
+		process.exit(0);
+	};
+	process.on('SIGINT', () => void shutdown());
+	process.on('SIGTERM', () => void shutdown());
+
+	n8n = await setupN8n({
+		userFolder: path.join(PROJECT_ROOT, '.demo', 'n8n'),
+		acUrl: sandbox.ac.url,
+		d365Url: sandbox.d365.url,
+		port: EDITOR_PORT,
+		log: (message) => step(message),
+	});
+
+	const before = await counts(sandbox);
+	const emailsBefore = await acEmails(sandbox);
+	await control(sandbox, 'ac', 'POST', '/stats/reset');
+	await control(sandbox, 'd365', 'POST', '/stats/reset');
+	step('Running the Initial Sync workflow (n8n execute; ActiveCampaign allows 5 requests per second, so this takes a minute or two)…');
+	const initial = await withProgress(sandbox, 'Initial Sync', async () => await n8n!.execute(WORKFLOW_IDS.initialSync));
+	if (initial.error) throw new Error(`The Initial Sync failed: ${initial.error}`);
+	const initialRows = tally(initial, INITIAL_PLAN, new Set([...(await acEmails(sandbox))].filter((e) => !emailsBefore.has(e))));
+	printTable('Initial Sync', initialRows, await usage(sandbox, 'ac'), await usage(sandbox, 'd365'));
+	const afterInitial = await counts(sandbox);
+
+	step('Starting the Scheduled Sync (its first run sets the change cursors to now)…');
+	const first = await n8n.execute(WORKFLOW_IDS.scheduledSync);
+	if (first.error) throw new Error(`The Scheduled Sync failed: ${first.error}`);
+
+	step('Meanwhile a sales user changes a contact in Dynamics and a marketer changes another one in ActiveCampaign:');
+	const contacts = (await control<{ value: Json[] }>(sandbox, 'd365', 'GET', '/state/contacts?top=5000')).value;
+	const maria = contacts.find((c) => c.emailaddress1 === 'maria.garcia@contoso.com');
+	if (maria) {
+		await control(sandbox, 'd365', 'PATCH', `/ui/contacts/${maria.contactid}`, { jobtitle: 'VP Marketing', telephone1: '+1 206 555 0199' });
+		step('  Dynamics: Maria Garcia — job title "VP Marketing", new phone');
+	}
+	const li = (await control<{ contacts: Json[] }>(sandbox, 'ac', 'GET', '/state/contacts?email=li.wei%40fabrikam.com')).contacts[0];
+	if (li) {
+		await control(sandbox, 'ac', 'PATCH', `/ui/contacts/${(li.contact as Json).id}`, { lastName: 'Wei-Chen' });
+		step('  ActiveCampaign: Li Wei — last name "Wei-Chen"');
+	}
+	const emailsBeforeCycle = await acEmails(sandbox);
+	await control(sandbox, 'ac', 'POST', '/stats/reset');
+	await control(sandbox, 'd365', 'POST', '/stats/reset');
+	step('Running one Scheduled Sync cycle…');
+	const cycle = await withProgress(sandbox, 'Scheduled Sync', async () => await n8n!.execute(WORKFLOW_IDS.scheduledSync));
+	if (cycle.error) throw new Error(`The Scheduled Sync failed: ${cycle.error}`);
+	printTable(
+		'Scheduled Sync cycle',
+		tally(cycle, SCHEDULED_PLAN, new Set([...(await acEmails(sandbox))].filter((e) => !emailsBeforeCycle.has(e)))),
+		await usage(sandbox, 'ac'),
+		await usage(sandbox, 'd365'),
+	);
+
+	const after = await counts(sandbox);
+	console.log(`\n${bold('Records in the sandbox')}  (before → after the Initial Sync → now)`);
+	for (const key of Object.keys(before)) {
+		console.log(`  ${key.padEnd(36)} ${String(before[key]).padStart(4)} → ${String(afterInitial[key]).padStart(4)} → ${String(after[key]).padStart(4)}`);
+	}
+
+	step('Starting n8n with the templates imported and the credentials filled in…');
+	await n8n.start();
+	await n8n.login();
+	console.log(`
+${bold(`n8n is running at http://localhost:${EDITOR_PORT}`)}
+  Sign in: ${OWNER.email} / ${OWNER.password}
+  Workflows: "AC ⇄ D365: …" (Initial Sync, Scheduled Sync, Opportunity Sync, Marketing Activities, Sales Actions,
+  ActiveCampaign Automation → Dynamics). Open one and look at the last execution, or run it again.
+  The sandbox keeps running: ActiveCampaign ${sandbox.ac.url}/api/3 (key sandbox-key), Dynamics ${sandbox.d365.url}
+  (control endpoints under /__sandbox/, see test/sandbox/README.md). Change records there and run "Run now".
+
+Ctrl-C stops everything.`);
+	await new Promise(() => undefined);
+}
+
+main().catch((error) => {
+	console.error(error instanceof Error ? error.message : error);
+	process.exit(1);
+});

@@ -1,0 +1,424 @@
+/**
+ * The sync guarantees, proven in a real n8n 2.40.7 with the package installed the way users install it, the template
+ * workflows imported, and the sandbox as ActiveCampaign and Dynamics 365. Manual-start templates run through
+ * `n8n execute`; trigger and webhook templates run in an active n8n server.
+ */
+import path from 'node:path';
+
+import { startSandbox, type Sandbox } from '../sandbox';
+import type { ExecutionResult, N8nInstance } from './n8n';
+import { PROJECT_ROOT } from './runtime';
+import { setupN8n, WORKFLOW_IDS, type TemplateJson } from './setup';
+
+type Json = Record<string, unknown>;
+
+let sandbox: Sandbox;
+let n8n: N8nInstance;
+
+/** A copy of the scheduled sync per conflict policy, each with its own cursors. */
+const POLICY_COPIES = {
+	dynamicsWins: 'acd365SchedDynWins',
+	activeCampaignWins: 'acd365SchedAcWins',
+	newestWins: 'acd365SchedNewWins',
+} as const;
+
+beforeAll(async () => {
+	sandbox = await startSandbox({ seed: 'demo' });
+	n8n = await setupN8n({
+		userFolder: path.join(PROJECT_ROOT, '.e2e', 'n8n'),
+		acUrl: sandbox.ac.url,
+		d365Url: sandbox.d365.url,
+		log: (m) => console.log(`[e2e] ${m}`),
+		extraWorkflows: (templates) =>
+			Object.entries(POLICY_COPIES).map(([policy, id]) => withPolicy(templates['scheduled-sync.json'], id, policy)),
+	});
+});
+
+afterAll(async () => {
+	await n8n?.stop();
+	await sandbox?.close();
+});
+
+function withPolicy(template: TemplateJson, id: string, policy: string): TemplateJson {
+	const copy = JSON.parse(JSON.stringify(template)) as TemplateJson;
+	copy.id = id;
+	copy.name = `${template.name} (${policy})`;
+	for (const node of copy.nodes) {
+		const options = node.parameters.options as Json | undefined;
+		if (node.type.endsWith('.acD365FieldMap') && options?.conflictPolicy) options.conflictPolicy = policy;
+	}
+	return copy;
+}
+
+// ----------------------------------------------------------------------------------------------- sandbox access
+
+async function control<T = Json>(side: 'ac' | 'd365', method: string, route: string, body?: unknown): Promise<T> {
+	const url = side === 'ac' ? sandbox.ac.url : sandbox.d365.url;
+	const res = await fetch(`${url}/__sandbox${route}`, {
+		method,
+		headers: { 'Content-Type': 'application/json' },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const text = await res.text();
+	if (!res.ok) throw new Error(`${side} ${method} ${route}: ${res.status} ${text}`);
+	return JSON.parse(text) as T;
+}
+
+async function acContact(email: string): Promise<Json | undefined> {
+	const { contacts } = await control<{ contacts: Json[] }>('ac', 'GET', `/state/contacts?email=${encodeURIComponent(email)}`);
+	return contacts[0];
+}
+
+async function acContactsByEmail(email: string): Promise<number> {
+	const { contacts } = await control<{ contacts: Json[] }>('ac', 'GET', `/state/contacts?email=${encodeURIComponent(email)}`);
+	return contacts.length;
+}
+
+async function acAllContacts(): Promise<Json[]> {
+	const all: Json[] = [];
+	for (let offset = 0; ; offset += 100) {
+		const page = await control<{ contacts: Json[]; total: number }>('ac', 'GET', `/state/contacts?limit=100&offset=${offset}`);
+		all.push(...page.contacts);
+		if (all.length >= page.total || page.contacts.length === 0) return all;
+	}
+}
+
+async function d365Rows(set: string): Promise<Json[]> {
+	return (await control<{ value: Json[] }>('d365', 'GET', `/state/${set}?top=5000`)).value;
+}
+
+/** Write requests (POST/PUT/PATCH/DELETE) to each API since the last reset; the token endpoint is not a write. */
+async function writes(): Promise<{ ac: number; d365: number; acRoutes: Json; d365Routes: Json }> {
+	const count = (stats: { routes: Record<string, { count: number }> }) => {
+		let n = 0;
+		const routes: Json = {};
+		for (const [route, entry] of Object.entries(stats.routes)) {
+			if (!/^(POST|PUT|PATCH|DELETE) /.test(route) || /oauth2/.test(route)) continue;
+			n += entry.count;
+			routes[route] = entry.count;
+		}
+		return { n, routes };
+	};
+	const ac = count(await control('ac', 'GET', '/stats'));
+	const d365 = count(await control('d365', 'GET', '/stats'));
+	return { ac: ac.n, d365: d365.n, acRoutes: ac.routes, d365Routes: d365.routes };
+}
+
+async function resetStats(): Promise<void> {
+	await control('ac', 'POST', '/stats/reset');
+	await control('d365', 'POST', '/stats/reset');
+}
+
+function operations(result: ExecutionResult, node: string): Record<string, number> {
+	const counts: Record<string, number> = {};
+	for (const item of result.items(node)) {
+		const key = String(item.operation ?? 'error');
+		counts[key] = (counts[key] ?? 0) + 1;
+	}
+	return counts;
+}
+
+function expectClean(result: ExecutionResult): void {
+	expect(result.error).toBeUndefined();
+}
+
+// ----------------------------------------------------------------------------------------------- guarantees
+
+describe('in a real n8n, against the sandbox', () => {
+	it('Initial Sync: every in-scope record exists on the other side with its mapped values', async () => {
+		const result = await n8n.execute(WORKFLOW_IDS.initialSync);
+		expectClean(result);
+
+		// Dynamics → ActiveCampaign: every contact, every lead that is not also a contact, every account.
+		const contacts = await d365Rows('contacts');
+		const leads = await d365Rows('leads');
+		const accounts = await d365Rows('accounts');
+		for (const contact of contacts) {
+			const ac = await acContact(String(contact.emailaddress1));
+			expect(ac).toBeDefined();
+			expect(ac!.contact).toMatchObject({ firstName: contact.firstname, lastName: contact.lastname });
+			expect((ac!.fields as Json).D365_RECORD_ID).toBe(`contact:${contact.contactid}`);
+			expect(ac!.tags).toEqual(expect.arrayContaining(['[D365: Contact]', '[D365: Pushed from Dynamics]']));
+		}
+		const contactEmails = new Set(contacts.map((c) => String(c.emailaddress1).toLowerCase()));
+		for (const lead of leads) {
+			const email = String(lead.emailaddress1).toLowerCase();
+			const ac = await acContact(email);
+			expect(ac).toBeDefined();
+			if (!contactEmails.has(email)) {
+				expect(String((ac!.fields as Json).D365_RECORD_ID)).toMatch(/^lead:/);
+			}
+		}
+		const acAccounts = await control<{ accounts: Json[] }>('ac', 'GET', '/state/accounts');
+		const acAccountNames = new Set(acAccounts.accounts.map((a) => String(a.name)));
+		for (const account of accounts) expect(acAccountNames.has(String(account.name))).toBe(true);
+
+		// ActiveCampaign → Dynamics: every ActiveCampaign account, and every ActiveCampaign-only contact as a lead.
+		const accountNames = new Set((await d365Rows('accounts')).map((a) => String(a.name)));
+		for (const name of acAccountNames) expect(accountNames.has(name)).toBe(true);
+		const leadEmails = new Set((await d365Rows('leads')).map((l) => String(l.emailaddress1).toLowerCase()));
+		for (const entry of await acAllContacts()) {
+			const email = String((entry.contact as Json | undefined)?.email ?? entry.email).toLowerCase();
+			expect(contactEmails.has(email) || leadEmails.has(email)).toBe(true);
+		}
+		const pulled = await acContact('noah.williams@example.com');
+		if (pulled) expect(pulled.tags).toEqual(expect.arrayContaining(['[D365: Lead]', '[D365: Pulled from ActiveCampaign]']));
+
+		// Opportunities with a contact are custom object records on that contact.
+		const records = await control<{ records: Json[] }>('ac', 'GET', '/state/customObjects/d365-opportunity/records');
+		expect(records.records.length).toBe(operations(result, 'Write opportunities to ActiveCampaign').created);
+		expect(records.records.length).toBeGreaterThan(0);
+	});
+
+	it('Initial Sync run again writes nothing', async () => {
+		await resetStats();
+		const result = await n8n.execute(WORKFLOW_IDS.initialSync);
+		expectClean(result);
+		const counted = await writes();
+		console.log(`[measure] second initial sync: ${JSON.stringify(counted)}`);
+		expect(counted.ac).toBe(0);
+		expect(counted.d365).toBe(0);
+	});
+
+	it('the same email as a Dynamics lead and contact: one ActiveCampaign contact, following the Dynamics contact', async () => {
+		const email = 'priya.patel@litware.com';
+		expect(await acContactsByEmail(email)).toBe(1);
+		const contact = (await d365Rows('contacts')).find((c) => c.emailaddress1 === email)!;
+		const ac = (await acContact(email))!;
+		expect((ac.fields as Json).D365_RECORD_ID).toBe(`contact:${contact.contactid}`);
+		expect(ac.tags).toContain('[D365: Contact]');
+		expect(ac.tags).not.toContain('[D365: Lead]');
+	});
+});
+
+describe('Scheduled Sync', () => {
+	const cycle = async (id: string = WORKFLOW_IDS.scheduledSync) => {
+		const result = await n8n.execute(id);
+		expectClean(result);
+		return result;
+	};
+
+	beforeAll(async () => {
+		// The first run of each copy starts its cursors now.
+		for (const id of [WORKFLOW_IDS.scheduledSync, ...Object.values(POLICY_COPIES)]) await cycle(id);
+	});
+
+	it('one change in Dynamics causes exactly one write in ActiveCampaign, and no writes over the next three cycles', async () => {
+		const maria = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'maria.garcia@contoso.com')!;
+		await control('d365', 'PATCH', `/ui/contacts/${maria.contactid}`, { jobtitle: 'VP Marketing' });
+		await resetStats();
+		const result = await cycle();
+		const counted = await writes();
+		console.log(`[measure] one Dynamics change: ${JSON.stringify(counted)}`);
+		expect(operations(result, 'Write contacts to ActiveCampaign')).toEqual({ updated: 1 });
+		expect(counted.d365).toBe(0);
+		expect(counted.ac).toBeGreaterThanOrEqual(1);
+		expect(((await acContact('maria.garcia@contoso.com'))!.account as Json | undefined)?.jobTitle ?? 'VP Marketing').toBe('VP Marketing');
+
+		for (let i = 1; i <= 3; i++) {
+			await resetStats();
+			await cycle();
+			const quiet = await writes();
+			console.log(`[measure] quiet cycle ${i}: ${JSON.stringify(quiet)}`);
+			expect([quiet.ac, quiet.d365]).toEqual([0, 0]);
+		}
+	});
+
+	it('one change in ActiveCampaign causes exactly one write in Dynamics, and no writes over the next three cycles', async () => {
+		const ac = (await acContact('li.wei@fabrikam.com'))!;
+		await control('ac', 'PATCH', `/ui/contacts/${(ac.contact as Json).id}`, { lastName: 'Wei-Chen' });
+		await resetStats();
+		const result = await cycle();
+		const counted = await writes();
+		console.log(`[measure] one ActiveCampaign change: ${JSON.stringify(counted)}`);
+		expect(operations(result, 'Write contacts to Dynamics')).toEqual({ updated: 1 });
+		expect(counted.d365).toBe(1);
+		const li = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'li.wei@fabrikam.com')!;
+		expect(li.lastname).toBe('Wei-Chen');
+
+		for (let i = 1; i <= 3; i++) {
+			await resetStats();
+			await cycle();
+			const quiet = await writes();
+			console.log(`[measure] quiet cycle ${i}: ${JSON.stringify(quiet)}`);
+			expect([quiet.ac, quiet.d365]).toEqual([0, 0]);
+		}
+	});
+
+	it('an email changed on one side updates the linked record instead of creating a new one', async () => {
+		// Dynamics side.
+		const jonas = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'jonas.berg@northwind.com')!;
+		const before = (await acContact('jonas.berg@northwind.com'))!;
+		const acCount = (await acAllContacts()).length;
+		await control('d365', 'PATCH', `/ui/contacts/${jonas.contactid}`, { emailaddress1: 'jonas.berg@northwind.example' });
+		await cycle();
+		const after = (await acContact('jonas.berg@northwind.example'))!;
+		expect((after.contact as Json).id).toBe((before.contact as Json).id);
+		expect(await acContactsByEmail('jonas.berg@northwind.com')).toBe(0);
+		expect((await acAllContacts()).length).toBe(acCount);
+
+		// ActiveCampaign side.
+		const d365Count = (await d365Rows('contacts')).length;
+		await control('ac', 'PATCH', `/ui/contacts/${(after.contact as Json).id}`, { email: 'jonas@northwind.example' });
+		await cycle();
+		const moved = (await d365Rows('contacts')).find((c) => c.contactid === jonas.contactid)!;
+		expect(moved.emailaddress1).toBe('jonas@northwind.example');
+		expect((await d365Rows('contacts')).length).toBe(d365Count);
+	});
+
+	it.each([
+		['dynamicsWins', 'From Dynamics'],
+		['activeCampaignWins', 'From ActiveCampaign'],
+		['newestWins', 'newest'],
+	] as const)('both sides changed between runs: %s decides', async (policy, expected) => {
+		const id = POLICY_COPIES[policy];
+		const email = 'sam.taylor@adatum.com';
+		const lead = (await d365Rows('leads')).find((l) => l.emailaddress1 === email)!;
+		const ac = (await acContact(email))!;
+		// Dynamics first, then ActiveCampaign a few seconds later (so "newest" is ActiveCampaign).
+		await control('d365', 'PATCH', `/ui/leads/${lead.leadid}`, { firstname: `From Dynamics ${policy}` });
+		await new Promise((resolve) => setTimeout(resolve, 2100));
+		await control('ac', 'PATCH', `/ui/contacts/${(ac.contact as Json).id}`, { firstName: `From ActiveCampaign ${policy}` });
+		await cycle(id);
+		const winner = expected === 'newest' ? `From ActiveCampaign ${policy}` : `${expected} ${policy}`;
+		const d365After = (await d365Rows('leads')).find((l) => l.leadid === lead.leadid)!;
+		const acAfter = (await acContact(email))!;
+		expect([d365After.firstname, (acAfter.contact as Json).firstName]).toEqual([winner, winner]);
+		// And it stays settled.
+		await resetStats();
+		await cycle(id);
+		expect(await writes()).toMatchObject({ ac: 0, d365: 0 });
+	});
+
+	it('a record that cannot be written ends on an error output with its reason; the rest of the run completes', async () => {
+		// A new ActiveCampaign lead whose last name is longer than Dynamics allows (50), and a good one.
+		await control('ac', 'POST', '/ui/contacts', {
+			email: 'too.long@example.com',
+			firstName: 'Too',
+			lastName: 'L'.repeat(80),
+			tags: ['[D365: Lead]'],
+		});
+		await control('ac', 'POST', '/ui/contacts', { email: 'just.right@example.com', firstName: 'Just', lastName: 'Right', tags: ['[D365: Lead]'] });
+		const result = await cycle();
+		const failed = result.items('Write leads to Dynamics', 1);
+		expect(failed).toHaveLength(1);
+		expect(JSON.stringify(failed[0])).toMatch(/lastname|length/i);
+		expect(operations(result, 'Write leads to Dynamics')).toEqual({ created: 1 });
+		expect((await d365Rows('leads')).some((l) => l.emailaddress1 === 'just.right@example.com')).toBe(true);
+		expect((await d365Rows('leads')).some((l) => l.emailaddress1 === 'too.long@example.com')).toBe(false);
+	});
+});
+
+describe('Marketing Activities', () => {
+	it('turns ActiveCampaign activities of linked contacts into Dynamics notes, once', async () => {
+		await control('ac', 'POST', '/engagement', { email: 'maria.garcia@contoso.com', type: 'open', campaignId: 1 });
+		const notesBefore = (await d365Rows('annotations')).length;
+		const first = await n8n.execute(WORKFLOW_IDS.marketingActivities);
+		expectClean(first);
+		const added = operations(first, 'Add note to the Dynamics record');
+		expect(added.created).toBeGreaterThan(0);
+		expect((await d365Rows('annotations')).length).toBe(notesBefore + added.created);
+		const maria = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'maria.garcia@contoso.com')!;
+		const notes = (await d365Rows('annotations')).filter((n) => n._objectid_value === maria.contactid);
+		expect(notes.some((n) => /^ActiveCampaign: Opened/.test(String(n.subject)))).toBe(true);
+
+		await resetStats();
+		const second = await n8n.execute(WORKFLOW_IDS.marketingActivities);
+		expectClean(second);
+		expect(operations(second, 'Add note to the Dynamics record').created ?? 0).toBe(0);
+		expect((await writes()).d365).toBe(0);
+	});
+});
+
+describe('active workflows in an n8n server', () => {
+	beforeAll(async () => {
+		for (const id of [WORKFLOW_IDS.opportunities, WORKFLOW_IDS.salesActions, WORKFLOW_IDS.automationToDynamics]) {
+			await n8n.publishWorkflow(id);
+		}
+		await n8n.start();
+	});
+
+	it('tests both credentials from the credential screen', async () => {
+		for (const id of ['acSyncCredential1', 'd365SyncCredentl']) {
+			const credential = await n8n.rest<Json>('GET', `/credentials/${id}?includeData=true`);
+			const result = await n8n.rest<Json>('POST', '/credentials/test', { credentials: credential });
+			expect(result).toMatchObject({ status: 'OK' });
+		}
+	});
+
+	it('Opportunity Sync: a new Dynamics opportunity becomes a custom object record on its contact', async () => {
+		const contact = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'maria.garcia@contoso.com')!;
+		const created = await control<Json>('d365', 'POST', '/ui/opportunities', {
+			name: 'E2E expansion deal',
+			estimatedvalue: 12345.67,
+			estimatedclosedate: '2026-12-31',
+			'customerid_contact@odata.bind': `/contacts(${contact.contactid})`,
+		});
+		const id = String(created.opportunityid ?? created.id);
+		const deadline = Date.now() + 150_000;
+		let record: Json | undefined;
+		while (!record && Date.now() < deadline) {
+			await new Promise((resolve) => setTimeout(resolve, 5000));
+			const records = await control<{ records: Json[] }>('ac', 'GET', '/state/customObjects/d365-opportunity/records');
+			record = records.records.find((r) => r.externalId === id);
+		}
+		expect(record).toBeDefined();
+		expect(JSON.stringify(record)).toContain('E2E expansion deal');
+		expect(JSON.stringify(record)).toContain('1234567');
+	});
+
+	it('Sales Actions: a webhook call adds the Dynamics contact to an ActiveCampaign automation', async () => {
+		const contact = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'maria.garcia@contoso.com')!;
+		const response = await fetch(`${n8n.url}/webhook/d365-sales-action`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ recordType: 'contact', recordId: contact.contactid, action: 'addToAutomation', automation: '2' }),
+		});
+		expect(response.status).toBe(200);
+		expect(await response.json()).toMatchObject({ ok: true, action: 'addToAutomation' });
+		const ac = (await acContact('maria.garcia@contoso.com'))!;
+		expect(JSON.stringify(ac.automations)).toMatch(/D365 Sales Follow-up|"2"/);
+
+		// The other action: send a campaign to a Dynamics lead (created in ActiveCampaign first if needed).
+		const lead = (await d365Rows('leads')).find((l) => l.emailaddress1 === 'sam.taylor@adatum.com')!;
+		const sent = await fetch(`${n8n.url}/webhook/d365-sales-action`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ recordType: 'lead', recordId: lead.leadid, action: 'sendCampaign', campaign: '1' }),
+		});
+		expect(sent.status).toBe(200);
+		expect(await sent.json()).toMatchObject({ ok: true, action: 'sendCampaign' });
+		const sam = (await acContact('sam.taylor@adatum.com'))!;
+		expect((sam.activities as Json[]).some((a) => /sent|send/i.test(JSON.stringify(a)))).toBe(true);
+	});
+
+	it('ActiveCampaign automation → Dynamics: a webhook action creates a Dynamics lead, links and tags the contact', async () => {
+		const created = await control<Json>('ac', 'POST', '/ui/contacts', {
+			email: 'from.automation@example.com',
+			firstName: 'From',
+			lastName: 'Automation',
+		});
+		const contactId = String((created.contact as Json | undefined)?.id ?? created.id);
+		const response = await fetch(`${n8n.url}/webhook/ac-create-in-dynamics?as=lead`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+			body: new URLSearchParams({ type: 'automation', 'contact[id]': contactId, 'contact[email]': 'from.automation@example.com' }).toString(),
+		});
+		expect(response.status).toBe(200);
+		const deadline = Date.now() + 60_000;
+		let lead: Json | undefined;
+		while (!lead && Date.now() < deadline) {
+			await new Promise((resolve) => setTimeout(resolve, 2000));
+			lead = (await d365Rows('leads')).find((l) => l.emailaddress1 === 'from.automation@example.com');
+		}
+		expect(lead).toMatchObject({ firstname: 'From', lastname: 'Automation', subject: 'ActiveCampaign contact' });
+		// The link and tags are recorded by the workflow's last step, just after the lead is written.
+		let ac = (await acContact('from.automation@example.com'))!;
+		for (let i = 0; i < 20 && !(ac.fields as Json).D365_RECORD_ID; i++) {
+			await new Promise((resolve) => setTimeout(resolve, 1000));
+			ac = (await acContact('from.automation@example.com'))!;
+		}
+		expect((ac.fields as Json).D365_RECORD_ID).toBe(`lead:${lead!.leadid}`);
+		expect(ac.tags).toEqual(expect.arrayContaining(['[D365: Lead]', '[D365: Pulled from ActiveCampaign]']));
+	});
+});
