@@ -93,6 +93,12 @@ interface Row {
 
 /** Created / updated / skipped / failed per entity and direction, from the run's node outputs. */
 function tally(result: ExecutionResult, plan: Array<[string, string, string, string]>, newEmails: Set<string>): Row[] {
+	// An ActiveCampaign contact goes to Dynamics as a lead or as a contact: the map that did not take it is not
+	// reporting a skip.
+	const handled = new Set<string>();
+	for (const [, direction, mapNode] of plan) {
+		if (direction.startsWith('ActiveCampaign')) for (const item of result.items(mapNode)) handled.add(String((item.source as Json).id));
+	}
 	return plan.map(([entity, direction, mapNode, writeNode]) => {
 		const row: Row = { entity, direction, created: 0, updated: 0, skipped: 0, failed: 0, reasons: {} };
 		const skip = (reason: string) => {
@@ -102,7 +108,9 @@ function tally(result: ExecutionResult, plan: Array<[string, string, string, str
 		for (const item of result.items(mapNode, 1)) {
 			const reason = String(item.skipReason ?? 'skipped');
 			// An ActiveCampaign contact that belongs to the other entity's sync is counted there, not here.
-			if (!/^belongs to the /.test(reason)) skip(reason);
+			if (/^belongs to the /.test(reason)) continue;
+			if (direction.startsWith('ActiveCampaign') && handled.has(String(item.id))) continue;
+			skip(reason);
 		}
 		row.failed += result.items(mapNode, 2).length;
 		for (const item of result.items(writeNode)) {
