@@ -25,7 +25,7 @@ import {
 	getDynamicsColumns,
 	getStandardFields,
 } from './methods/loadOptions';
-import { dynamicsColumns, dynamicsCredentialType } from './methods/metadata';
+import { dynamicsAuthentication, dynamicsColumns } from './methods/metadata';
 
 export class AcD365FieldMap implements INodeType {
 	description: INodeTypeDescription = {
@@ -163,7 +163,7 @@ function resolvedParameters(context: IExecuteFunctions): IDataObject {
 
 /** ApplicationRequired columns, from live metadata when Dynamics is connected, else the standard tables' known ones. */
 async function requiredColumns(context: IExecuteFunctions, definition: MappingDefinition): Promise<string[]> {
-	if (!dynamicsCredentialType(context)) return KNOWN_REQUIRED_COLUMNS[definition.entity];
+	if (!dynamicsAuthentication(context)) return KNOWN_REQUIRED_COLUMNS[definition.entity];
 	const columns = await dynamicsColumns(context, definition.entity);
 	const required = columns.filter((c) => c.required).map((c) => c.name);
 	return required.length ? required : KNOWN_REQUIRED_COLUMNS[definition.entity];

@@ -332,6 +332,8 @@ export interface NodeSpec {
 	credentials?: string[];
 	continueOnFail?: boolean;
 	onError?: INode['onError'];
+	/** loadOptions only: the parameter being filled, e.g. `parameters.customMappings.mapping[0].field` (for `&sibling` lookups). */
+	loadOptionsPath?: string;
 }
 
 export interface RunResult {
@@ -512,7 +514,7 @@ export class N8nHarness {
 		const hooks = new ExecutionLifecycleHooks('manual', 'load-options', { id: 'test-workflow' } as never);
 		const additionalData = this.additionalData(hooks);
 		additionalData.currentNodeParameters = spec.parameters;
-		const context = new LoadOptionsContext(workflow, node, additionalData, '');
+		const context = new LoadOptionsContext(workflow, node, additionalData, spec.loadOptionsPath ?? '');
 		const type = this.nodeTypes.getByNameAndVersion(node.type);
 		const fn = (type.methods?.[kind] as Record<string, (...a: unknown[]) => Promise<unknown>> | undefined)?.[method];
 		if (!fn) throw new Error(`No ${kind} method ${method}`);

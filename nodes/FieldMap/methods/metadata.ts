@@ -1,18 +1,13 @@
 /**
- * Live field lists for the Field Map's pickers and its required-column check: Dataverse attribute metadata and
- * ActiveCampaign custom fields, all pages. Requests go through n8n's authenticated request helper with bounded retries.
+ * Live field lists for the Field Map's pickers and its required-column check, read through the Dynamics 365 and
+ * ActiveCampaign nodes' own transports (their metadata caches, throttling and retries).
  */
-import {
-	NodeApiError,
-	type IDataObject,
-	type IExecuteFunctions,
-	type IHttpRequestOptions,
-	type ILoadOptionsFunctions,
-	type JsonObject,
-} from 'n8n-workflow';
+import type { IExecuteFunctions, ILoadOptionsFunctions } from 'n8n-workflow';
 
-import { withRetry } from '../../shared/transport/retry';
-import { dynamicsTypeOf, activeCampaignTypeOf, type ActiveCampaignType, type DynamicsType } from '../../shared/sync/fieldTypes';
+import { AcSession } from '../../ActiveCampaignSync/helpers/session';
+import type { ColumnInfo } from '../../Dynamics365/helpers/metadata';
+import { DataverseClient } from '../../Dynamics365/transport';
+import { activeCampaignTypeOf, dynamicsTypeOf, type ActiveCampaignType, type DynamicsType } from '../../shared/sync/fieldTypes';
 import type { Entity } from '../../shared/sync/mapping';
 
 type Context = IExecuteFunctions | ILoadOptionsFunctions;
@@ -41,67 +36,37 @@ function parameter(context: Context, name: string, fallback: unknown): unknown {
 	}
 }
 
-export function dynamicsCredentialType(context: Context): string | undefined {
+/** The Dynamics authentication chosen on the node, or undefined when Dynamics is not connected. */
+export function dynamicsAuthentication(context: Context): 'clientCredentials' | 'oAuth2' | undefined {
 	const auth = parameter(context, 'dynamicsAuthentication', 'none');
-	if (auth === 'clientCredentials') return 'dynamics365ClientCredentialsApi';
-	if (auth === 'oAuth2') return 'dynamics365OAuth2Api';
-	return undefined;
+	return auth === 'clientCredentials' || auth === 'oAuth2' ? auth : undefined;
 }
 
-async function send(context: Context, credentialType: string, options: IHttpRequestOptions): Promise<IDataObject> {
-	const outcome = await withRetry(
-		async () =>
-			(await context.helpers.httpRequestWithAuthentication.call(context, credentialType, options)) as IDataObject,
-	);
-	if (outcome.ok) return outcome.value;
-	const body = outcome.failure.body as IDataObject | undefined;
-	const apiMessage =
-		((body?.error as IDataObject | undefined)?.message as string | undefined) ?? (body?.message as string | undefined);
-	throw new NodeApiError(context.getNode(), { message: apiMessage ?? outcome.failure.message } as JsonObject, {
-		message: `Could not read field metadata: ${apiMessage ?? outcome.failure.message}`,
-		httpCode: outcome.failure.status ? String(outcome.failure.status) : undefined,
+/** The Field Map's type of a Dataverse column (undefined for columns it cannot map). */
+export function columnType(column: ColumnInfo): DynamicsType | undefined {
+	return dynamicsTypeOf({
+		AttributeType: column.type,
+		AttributeTypeName: { Value: column.typeName },
+		DateTimeBehavior: column.dateOnly ? 'DateOnly' : undefined,
 	});
 }
 
 /** Columns of a Dataverse table with their Field Map types, required levels and writability. */
 export async function dynamicsColumns(context: Context, entity: Entity): Promise<DynamicsColumn[]> {
-	const credentialType = dynamicsCredentialType(context);
-	if (!credentialType) return [];
-	const credentials = await context.getCredentials(credentialType);
-	const base = `${String(credentials.environmentUrl).replace(/\/+$/, '')}/api/data/v9.2/EntityDefinitions(LogicalName='${entity}')`;
-	const headers = { Accept: 'application/json', 'OData-MaxVersion': '4.0', 'OData-Version': '4.0' };
-	const attributes = await send(context, credentialType, {
-		method: 'GET',
-		url: `${base}/Attributes`,
-		qs: {
-			$select: 'LogicalName,AttributeType,AttributeTypeName,DisplayName,RequiredLevel,IsValidForCreate,IsValidForUpdate,AttributeOf',
-		},
-		headers,
-		json: true,
-	});
-	const dateBehaviours = await send(context, credentialType, {
-		method: 'GET',
-		url: `${base}/Attributes/Microsoft.Dynamics.CRM.DateTimeAttributeMetadata`,
-		qs: { $select: 'LogicalName,Format,DateTimeBehavior' },
-		headers,
-		json: true,
-	});
-	const behaviour = new Map<string, IDataObject>();
-	for (const row of (dateBehaviours.value as IDataObject[]) ?? []) behaviour.set(String(row.LogicalName), row);
+	const authentication = dynamicsAuthentication(context);
+	if (!authentication) return [];
+	const client = await DataverseClient.create(context, authentication);
+	const table = await client.table(entity);
 	const columns: DynamicsColumn[] = [];
-	for (const row of (attributes.value as IDataObject[]) ?? []) {
-		if (row.AttributeOf) continue;
-		const name = String(row.LogicalName);
-		const type = dynamicsTypeOf({ ...row, ...(behaviour.get(name) ?? {}) } as never);
-		if (!type) continue;
-		const label =
-			((row.DisplayName as IDataObject | undefined)?.UserLocalizedLabel as IDataObject | undefined)?.Label ?? name;
+	for (const column of table.columns.values()) {
+		const type = columnType(column);
+		if (!type || column.attributeOf) continue;
 		columns.push({
-			name,
-			label: String(label),
+			name: column.logicalName,
+			label: column.displayName || column.logicalName,
 			type,
-			required: (row.RequiredLevel as IDataObject | undefined)?.Value === 'ApplicationRequired',
-			writable: row.IsValidForCreate === true || row.IsValidForUpdate === true,
+			required: column.requiredLevel === 'ApplicationRequired',
+			writable: column.validForCreate || column.validForUpdate,
 		});
 	}
 	return columns.sort((a, b) => a.label.localeCompare(b.label));
@@ -109,29 +74,23 @@ export async function dynamicsColumns(context: Context, entity: Entity): Promise
 
 /** Custom fields of ActiveCampaign contacts (or accounts), every page. */
 export async function activeCampaignFields(context: Context, entity: Entity): Promise<ActiveCampaignField[]> {
-	const credentials = await context.getCredentials('activeCampaignSyncApi').catch(() => undefined);
-	if (!credentials) return [];
-	const base = `${String(credentials.apiUrl).replace(/\/+$/, '')}/api/3`;
-	const account = entity === 'account';
+	const connected = await context.getCredentials('activeCampaignSyncApi').then(
+		() => true,
+		() => false,
+	);
+	if (!connected) return [];
+	const session = new AcSession(context);
 	const fields: ActiveCampaignField[] = [];
-	for (let offset = 0; ; ) {
-		const page = await send(context, 'activeCampaignSyncApi', {
-			method: 'GET',
-			url: `${base}/${account ? 'accountCustomFieldMeta' : 'fields'}`,
-			qs: { limit: 100, offset },
-			json: true,
-		});
-		const rows = ((account ? page.accountCustomFieldMeta : page.fields) as IDataObject[]) ?? [];
-		for (const row of rows) {
-			const type = activeCampaignTypeOf(String(account ? row.fieldType : row.type));
-			if (!type) continue;
-			const title = String(account ? row.fieldLabel : row.title);
-			const perstag = account ? '' : String(row.perstag ?? '');
-			fields.push({ key: perstag || title, label: title, type });
+	if (entity === 'account') {
+		for (const field of await session.accountFields()) {
+			const type = activeCampaignTypeOf(field.type);
+			if (type) fields.push({ key: field.label, label: field.label, type });
 		}
-		offset += rows.length;
-		const total = Number((page.meta as IDataObject | undefined)?.total ?? 0);
-		if (rows.length === 0 || offset >= total) break;
+	} else {
+		for (const field of await session.contactFields()) {
+			const type = activeCampaignTypeOf(field.type);
+			if (type) fields.push({ key: field.perstag || field.title, label: field.title, type });
+		}
 	}
 	return fields;
 }

@@ -168,6 +168,36 @@ describe('Field Map through n8n with records read from the sandbox', () => {
 		]);
 	});
 
+	it('offers live Dynamics columns with their types, and only type-compatible ActiveCampaign fields', async () => {
+		const spec = (parameters: IDataObject, loadOptionsPath?: string): NodeSpec => ({
+			type: 'acD365FieldMap',
+			name: 'Map',
+			credentials: [AC, D365],
+			parameters: { entity: 'contact', dynamicsAuthentication: 'clientCredentials', ...parameters },
+			loadOptionsPath,
+		});
+		const columns = (await harness.loadOptions(spec({}), 'loadOptions', 'getDynamicsColumns')) as Array<{ value: string; description: string }>;
+		const values = columns.map((c) => c.value);
+		expect(values).toEqual(expect.arrayContaining(['emailaddress1|string', 'new_birthday|dateonly', 'new_interests|multiselect', 'new_annualbudget|money', 'new_isvip|boolean']));
+		expect(columns.find((c) => c.value === 'lastname|string')?.description).toMatch(/required/);
+
+		const row = (dynamicsField: string) =>
+			spec({ customMappings: { mapping: [{ dynamicsField }] } }, 'parameters.customMappings.mapping[0].activeCampaignField');
+		const forDate = (await harness.loadOptions(row('new_birthday|dateonly'), 'loadOptions', 'getCompatibleActiveCampaignFields')) as Array<{ value: string }>;
+		expect(forDate.map((o) => o.value)).toEqual(['BIRTHDAY|date']);
+		const forChoices = (await harness.loadOptions(row('new_interests|multiselect'), 'loadOptions', 'getCompatibleActiveCampaignFields')) as Array<{ value: string }>;
+		expect(forChoices.map((o) => o.value).sort()).toEqual(['INTERESTS|checkbox', 'SEGMENT|listbox']);
+	});
+
+	it('checks required columns against live metadata when Dynamics is connected', async () => {
+		await expect(
+			chain([
+				readActiveCampaign('contact'),
+				{ ...fieldMap('Map', { entity: 'lead', step: 'toDynamics', dynamicsAuthentication: 'clientCredentials', options: { untaggedContacts: 'lead' } }), credentials: [D365] },
+			]),
+		).rejects.toThrow(/required Dynamics lead columns are neither mapped nor defaulted: subject/);
+	});
+
 	it('refuses a step that writes Dynamics without its required columns, listing them', async () => {
 		await expect(
 			chain([readActiveCampaign('contact'), fieldMap('Map', { entity: 'lead', step: 'toDynamics', options: { untaggedContacts: 'lead' } })]),
