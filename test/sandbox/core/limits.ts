@@ -17,9 +17,12 @@ export class TokenBucket {
 	}
 
 	configure(capacity: number, refillPerSecond: number): void {
+		this.refill();
+		const grew = capacity > this.capacity;
 		this.capacity = capacity;
 		this.refillPerSecond = refillPerSecond;
-		this.tokens = Math.min(this.tokens, capacity);
+		// A raised limit applies at once (a test switching throttling off must not wait for the old bucket to refill).
+		this.tokens = grew ? capacity : Math.min(this.tokens, capacity);
 	}
 
 	/** Takes one token; when none is left, returns the whole seconds until one will be (at least 1). */
