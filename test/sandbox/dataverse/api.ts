@@ -5,7 +5,7 @@
 import { ChangeTracker } from './changeTracking';
 import { COUNT_LIMIT, MAX_PAGE_SIZE, type Caller, type Engine, type OpContext } from './engine';
 import { DataverseError, errors } from './errors';
-import { isLookupType, propertyName, type TableDef } from './metadata';
+import { edmType, isLookupType, propertyName, type TableDef } from './metadata';
 import { MetadataApi } from './metadataApi';
 import { decodeSkipToken, encodeSkipToken, parseExpand, parsePrefer, parseSelect, parseTop, splitTopLevel, wantsAnnotation, type PageState, type Preferences } from './odata/query';
 import type { Row, StoredValue } from './store';
@@ -566,7 +566,7 @@ export class Api {
 		for (const t of this.engine.schema.tables) {
 			lines.push(`<EntityType Name="${t.logicalName}"><Key><PropertyRef Name="${t.primaryIdAttribute}" /></Key>`);
 			for (const c of t.columns.values()) {
-				lines.push(`<Property Name="${propertyName(c)}" Type="${edmName(c.type, c.format)}" />`);
+				lines.push(`<Property Name="${propertyName(c)}" Type="${edmType(c)}" />`);
 			}
 			for (const [name, nav] of this.engine.schema.navigation(t)) {
 				lines.push(`<NavigationProperty Name="${name}" Type="mscrm.${nav.target}" Nullable="false" />`);
@@ -590,35 +590,6 @@ export class Api {
 		return lines.join('\n');
 	}
 }
-
-function edmName(type: string, format?: string): string {
-	switch (type) {
-		case 'Integer':
-		case 'Picklist':
-		case 'State':
-		case 'Status':
-			return 'Edm.Int32';
-		case 'BigInt':
-			return 'Edm.Int64';
-		case 'Money':
-		case 'Decimal':
-			return 'Edm.Decimal';
-		case 'Double':
-			return 'Edm.Double';
-		case 'Boolean':
-			return 'Edm.Boolean';
-		case 'DateTime':
-			return format === 'DateOnly' ? 'Edm.Date' : 'Edm.DateTimeOffset';
-		case 'Uniqueidentifier':
-		case 'Lookup':
-		case 'Customer':
-		case 'Owner':
-			return 'Edm.Guid';
-		default:
-			return 'Edm.String';
-	}
-}
-
 
 export function aliasesOf(query: URLSearchParams): Record<string, string> {
 	const aliases: Record<string, string> = {};

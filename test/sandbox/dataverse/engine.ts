@@ -6,7 +6,7 @@
 import type { Clock } from '../core/clock';
 import type { SeededRandom } from '../core/random';
 import { DataverseError, errors } from './errors';
-import { isLookupType, propertyName, stableGuid, type AlternateKeyDef, type ColumnDef, type Schema, type TableDef } from './metadata';
+import { edmType, isLookupType, propertyName, stableGuid, type AlternateKeyDef, type ColumnDef, type Schema, type TableDef } from './metadata';
 import { compileFilter, isGuid, parseFilter, type BoundProperty, type FilterBinder, type Predicate, type Value } from './odata/filter';
 import { tokenize } from './odata/lexer';
 import {
@@ -572,7 +572,7 @@ export class Engine {
 				const col = [...t.columns.values()].find((c) => c.validForRead && propertyName(c) === head);
 				if (!col) throw errors.propertyNotFound(head, t.logicalName);
 				return {
-					edm: edmOf(col),
+					edm: edmType(col),
 					multi: col.multiSelect,
 					get: (row) => this.comparable(col, (row as Row).values[col.logicalName]),
 				};
@@ -705,34 +705,6 @@ export class Engine {
 
 	keyStringOf(values: StoredValue[]): string {
 		return keyString(values);
-	}
-}
-
-function edmOf(col: ColumnDef): string {
-	switch (col.type) {
-		case 'String':
-		case 'Memo':
-		case 'EntityName':
-		case 'Virtual':
-			return 'Edm.String';
-		case 'Integer':
-		case 'Picklist':
-		case 'State':
-		case 'Status':
-			return 'Edm.Int32';
-		case 'BigInt':
-			return 'Edm.Int64';
-		case 'Decimal':
-		case 'Money':
-			return 'Edm.Decimal';
-		case 'Double':
-			return 'Edm.Double';
-		case 'Boolean':
-			return 'Edm.Boolean';
-		case 'DateTime':
-			return col.format === 'DateOnly' ? 'Edm.Date' : 'Edm.DateTimeOffset';
-		default:
-			return 'Edm.Guid';
 	}
 }
 

@@ -844,8 +844,8 @@ export function edmType(col: ColumnDef): string {
 		case 'String':
 		case 'Memo':
 		case 'EntityName':
+		case 'Virtual': // multi-select choices travel as "1,2"
 			return 'Edm.String';
-		case 'Virtual':
 		case 'Integer':
 		case 'Picklist':
 		case 'State':
