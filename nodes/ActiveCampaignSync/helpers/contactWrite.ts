@@ -228,21 +228,9 @@ export async function linkAccount(
 	if (targetAccountId === undefined && accountName !== undefined && accountName.trim() !== '') {
 		targetAccountId = String((await ensureAccount(session, accountName, itemIndex)).id);
 	}
-	if (targetAccountId === undefined) {
-		// Only the job title: it lives on the link, so there must be one.
+	if (targetAccountId === undefined || current?.id === targetAccountId) {
+		// The account stays; only the job title may change, and it lives on the existing link.
 		if (current && jobTitle !== undefined && !sameValue(current.jobTitle, jobTitle)) {
-			await session.request({
-				method: 'PUT',
-				path: `/api/3/accountContacts/${current.accountContactId}`,
-				body: { accountContact: { jobTitle } },
-				itemIndex,
-			});
-			changes.push('jobTitle');
-		}
-		return changes;
-	}
-	if (current && current.id === targetAccountId) {
-		if (jobTitle !== undefined && !sameValue(current.jobTitle, jobTitle)) {
 			await session.request({
 				method: 'PUT',
 				path: `/api/3/accountContacts/${current.accountContactId}`,

@@ -13,6 +13,7 @@ import {
 
 import type { TableInfo, TableSummary } from '../helpers/metadata';
 import { RESOURCE_TABLES } from '../helpers/metadata';
+import { runWrites, type WriteMethod, type WriteOperation } from '../helpers/records';
 import { RecordError, type TableDirectory } from '../helpers/values';
 import type { DataverseClient } from '../transport';
 import { ODataValueError } from '../transport/odata';
@@ -155,6 +156,37 @@ export function opportunityInput(ctx: OperationContext, itemIndex: number): IDat
 
 export function paired(json: IDataObject, itemIndex: number): INodeExecutionData {
 	return { json, pairedItem: { item: itemIndex } };
+}
+
+/** The items' prepared writes, each with the index of the item it came from. */
+export type PlannedWrites = Array<{ index: number; op: WriteOperation }>;
+
+/**
+ * Sends the planned writes the way the node's options say (`$batch` or `*Multiple`, batch size) and puts each
+ * outcome on its item: the success payload, or the item's error with the table and action named.
+ */
+export async function writeAndReport(
+	ctx: OperationContext,
+	planned: PlannedWrites,
+	out: Array<INodeExecutionData | undefined>,
+	action: 'create' | 'update',
+	succeeded: (op: WriteOperation, id: string) => IDataObject,
+): Promise<void> {
+	const { fns, client } = ctx;
+	const results = await runWrites(
+		client,
+		planned.map((p) => p.op),
+		{
+			method: fns.getNodeParameter('options.writeMethod', 0, 'auto') as WriteMethod,
+			batchSize: fns.getNodeParameter('options.batchSize', 0, 1000) as number,
+		},
+	);
+	results.forEach((result, k) => {
+		const { index, op } = planned[k];
+		out[index] = result.ok
+			? paired(succeeded(op, result.id), index)
+			: itemError(ctx, index, client.error(result.failure, { itemIndex: index, table: op.table.logicalName, action }));
+	});
 }
 
 /** A record id from a GUID or a link value (`contact:<guid>`); the entity when the link names one. */

@@ -6,9 +6,19 @@ import { randomUUID } from 'crypto';
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import type { TableInfo } from '../../helpers/metadata';
-import { resolveBinds, runWrites, type WriteMethod, type WriteOperation } from '../../helpers/records';
+import { resolveBinds } from '../../helpers/records';
 import { missingRequired, prepareRecord, RecordError, type PreparedRecord } from '../../helpers/values';
-import { directoryFor, itemError, opportunityInput, paired, recordInput, tablesFor, type OperationContext } from '../common';
+import {
+	directoryFor,
+	itemError,
+	opportunityInput,
+	paired,
+	recordInput,
+	tablesFor,
+	writeAndReport,
+	type OperationContext,
+	type PlannedWrites,
+} from '../common';
 
 export async function execute(ctx: OperationContext): Promise<INodeExecutionData[]> {
 	const { fns, client, items } = ctx;
@@ -32,7 +42,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		out[index] = itemError(ctx, index, error);
 		prepared[index] = undefined;
 	}
-	const ops: Array<{ index: number; op: WriteOperation }> = [];
+	const ops: PlannedWrites = [];
 	for (let i = 0; i < items.length; i++) {
 		const record = prepared[i];
 		const table = tables[i];
@@ -53,19 +63,6 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 			out[i] = itemError(ctx, i, error);
 		}
 	}
-	const results = await runWrites(
-		client,
-		ops.map((o) => o.op),
-		{
-			method: fns.getNodeParameter('options.writeMethod', 0, 'auto') as WriteMethod,
-			batchSize: fns.getNodeParameter('options.batchSize', 0, 1000) as number,
-		},
-	);
-	results.forEach((result, k) => {
-		const { index, op } = ops[k];
-		out[index] = result.ok
-			? paired({ operation: 'created', id: result.id, entity: op.table.logicalName }, index)
-			: itemError(ctx, index, client.error(result.failure, { itemIndex: index, table: op.table.logicalName, action: 'create' }));
-	});
+	await writeAndReport(ctx, ops, out, 'create', (op, id) => ({ operation: 'created', id, entity: op.table.logicalName }));
 	return out.map((o, i) => o ?? paired({}, i));
 }

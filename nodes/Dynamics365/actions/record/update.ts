@@ -2,7 +2,7 @@
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import type { TableInfo } from '../../helpers/metadata';
-import { resolveBinds, runWrites, type WriteMethod, type WriteOperation } from '../../helpers/records';
+import { resolveBinds } from '../../helpers/records';
 import { prepareRecord, RecordError, type PreparedRecord } from '../../helpers/values';
 import {
 	directoryFor,
@@ -12,7 +12,9 @@ import {
 	recordInput,
 	requireRecordId,
 	tablesFor,
+	writeAndReport,
 	type OperationContext,
+	type PlannedWrites,
 } from '../common';
 
 export async function execute(ctx: OperationContext): Promise<INodeExecutionData[]> {
@@ -41,24 +43,16 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		out[index] = itemError(ctx, index, error);
 		prepared[index] = undefined;
 	}
-	const ops: Array<{ index: number; op: WriteOperation }> = [];
+	const ops: PlannedWrites = [];
 	prepared.forEach((record, i) => {
 		const table = tables[i];
 		if (record && !(table instanceof Error)) ops.push({ index: i, op: { kind: 'update', table, id: ids[i], body: record.body } });
 	});
-	const results = await runWrites(
-		client,
-		ops.map((o) => o.op),
-		{
-			method: fns.getNodeParameter('options.writeMethod', 0, 'auto') as WriteMethod,
-			batchSize: fns.getNodeParameter('options.batchSize', 0, 1000) as number,
-		},
-	);
-	results.forEach((result, k) => {
-		const { index, op } = ops[k];
-		out[index] = result.ok
-			? paired({ operation: 'updated', id: op.id, entity: op.table.logicalName, changedColumns: Object.keys(op.body ?? {}) }, index)
-			: itemError(ctx, index, client.error(result.failure, { itemIndex: index, table: op.table.logicalName, action: 'update' }));
-	});
+	await writeAndReport(ctx, ops, out, 'update', (op) => ({
+		operation: 'updated',
+		id: op.id,
+		entity: op.table.logicalName,
+		changedColumns: Object.keys(op.body ?? {}),
+	}));
 	return out.map((o, i) => o ?? paired({}, i));
 }
