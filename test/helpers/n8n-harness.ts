@@ -6,8 +6,10 @@
  */
 import {
 	ExecutionLifecycleHooks,
+	HookContext,
 	LoadOptionsContext,
 	PollContext,
+	WebhookContext,
 	WorkflowExecute,
 } from 'n8n-core';
 import {
@@ -21,6 +23,7 @@ import {
 	type IHttpRequestHelper,
 	type IHttpRequestOptions,
 	type INode,
+	type IHookFunctions,
 	type INodeCredentialsDetails,
 	type INodeExecutionData,
 	type INodeParameters,
@@ -31,6 +34,9 @@ import {
 	type IRun,
 	type IRunExecutionData,
 	type IVersionedNodeType,
+	type IWebhookData,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
 	type IWorkflowExecuteAdditionalData,
 	type WorkflowActivateMode,
 	type WorkflowExecuteMode,
@@ -494,6 +500,54 @@ export class N8nHarness {
 		const staticData = jsonClone(workflow.getStaticData('node', node) as IDataObject);
 		if (persist) this.savedStaticData = jsonClone(workflow.staticData);
 		return { items: result ? result[0] : null, staticData };
+	}
+
+	/**
+	 * Runs one of a trigger's `webhookMethods` (checkExists / create / delete) in n8n's HookContext, as activation and
+	 * deactivation do. Static data carries over like a poll's (the same saved workflow).
+	 */
+	async webhookMethod(spec: NodeSpec, method: 'checkExists' | 'create' | 'delete'): Promise<boolean> {
+		const node = this.toNode(spec);
+		const type = this.nodeTypes.getByNameAndVersion(node.type);
+		const workflow = this.workflow([node], {}, jsonClone(this.savedStaticData));
+		const additionalData = this.additionalData(new ExecutionLifecycleHooks('trigger', 'hook', { id: 'test-workflow' } as never));
+		const context = new HookContext(workflow, node, additionalData, 'trigger', 'activate', this.webhookData(type, node, additionalData));
+		const fn = type.webhookMethods?.default?.[method];
+		if (!fn) throw new Error(`No webhook method ${method}`);
+		const result = await fn.call(context as unknown as IHookFunctions);
+		this.savedStaticData = jsonClone(workflow.staticData);
+		return result;
+	}
+
+	/** Delivers one request to a trigger's `webhook()` in n8n's WebhookContext and returns its response data. */
+	async webhook(
+		spec: NodeSpec,
+		request: { body: unknown; headers?: IDataObject; query?: IDataObject },
+	): Promise<IWebhookResponseData> {
+		const node = this.toNode(spec);
+		const type = this.nodeTypes.getByNameAndVersion(node.type);
+		const workflow = this.workflow([node], {});
+		const additionalData = this.additionalData(new ExecutionLifecycleHooks('trigger', 'webhook', { id: 'test-workflow' } as never));
+		(additionalData as unknown as { httpRequest: unknown }).httpRequest = {
+			body: request.body,
+			rawBody: typeof request.body === 'string' ? Buffer.from(request.body) : undefined,
+			headers: request.headers ?? {},
+			query: request.query ?? {},
+			params: {},
+		};
+		const context = new WebhookContext(workflow, node, additionalData, 'trigger', this.webhookData(type, node, additionalData), [], null);
+		return await type.webhook!.call(context as unknown as IWebhookFunctions);
+	}
+
+	private webhookData(type: INodeType, node: INode, additionalData: IWorkflowExecuteAdditionalData): IWebhookData {
+		return {
+			httpMethod: 'POST',
+			node: node.name,
+			path: `test-workflow/${node.name}/webhook`,
+			webhookDescription: type.description.webhooks![0],
+			workflowId: 'test-workflow',
+			workflowExecuteAdditionalData: additionalData,
+		} as unknown as IWebhookData;
 	}
 
 	/** Clears saved static data: of one node (by name), or all (a new workflow). */

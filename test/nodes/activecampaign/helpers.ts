@@ -2,20 +2,7 @@
  * Test kit for the ActiveCampaign Sync nodes: a sandbox, the harness, free control calls, and runs that keep the
  * node's static data between executions (Get Changes) or use a chosen poll budget (the trigger).
  */
-import { ExecutionLifecycleHooks, HookContext, PollContext, WebhookContext, WorkflowExecute } from 'n8n-core';
-import type {
-	IDataObject,
-	INode,
-	INodeExecutionData,
-	INodeParameters,
-	IPollFunctions,
-	IRun,
-	IRunExecutionData,
-	IWebhookData,
-	IHookFunctions,
-	IWebhookFunctions,
-	WorkflowExecuteMode,
-} from 'n8n-workflow';
+import type { IDataObject, INode, INodeExecutionData, INodeParameters, WorkflowExecuteMode } from 'n8n-workflow';
 
 import { ActiveCampaignSyncApi } from '../../../credentials/ActiveCampaignSyncApi.credentials';
 import { ActiveCampaignSync } from '../../../nodes/ActiveCampaignSync/ActiveCampaignSync.node';
@@ -62,11 +49,6 @@ export function jsonOf(result: RunResult, output = 0): IDataObject[] {
 	return (result.outputs[output] ?? []).map((i) => i.json);
 }
 
-interface HarnessInternals {
-	workflow(nodes: INode[], connections: object, staticData?: IDataObject): import('n8n-workflow').Workflow;
-	additionalData(hooks: ExecutionLifecycleHooks): import('n8n-workflow').IWorkflowExecuteAdditionalData;
-}
-
 export async function setupAc(options: { seed?: 'demo' | 'empty'; fast?: boolean } = {}): Promise<AcTest> {
 	const sandbox = await startSandbox({ seed: options.seed ?? 'demo' });
 	const url = sandbox.ac.url;
@@ -75,8 +57,6 @@ export async function setupAc(options: { seed?: 'demo' | 'empty'; fast?: boolean
 		credentialTypes: [ActiveCampaignSyncApi],
 		credentials: { [CREDENTIAL]: { apiUrl: url, apiKey: SANDBOX_CREDENTIALS.acApiKey } },
 	});
-	const internals = harness as unknown as HarnessInternals;
-	const staticStore = new Map<string, IDataObject>();
 
 	const control = async <T = IDataObject>(method: string, path: string, body?: unknown): Promise<T> => {
 		const response = await fetch(`${url}/__sandbox${path}`, {
@@ -89,81 +69,29 @@ export async function setupAc(options: { seed?: 'demo' | 'empty'; fast?: boolean
 		return (text ? JSON.parse(text) : {}) as T;
 	};
 
-	const node = (type: string, parameters: INodeParameters, extra: RunOptions = {}): INode =>
-		harness.toNode({ type, parameters, credentials: [CREDENTIAL], continueOnFail: extra.continueOnFail, onError: extra.onError });
-
-	const execute = async (n: INode, items: IDataObject[], mode: WorkflowExecuteMode, staticData: IDataObject): Promise<IRun> => {
-		const workflow = internals.workflow([n], {}, staticData);
-		const hooks = new ExecutionLifecycleHooks(mode, 'test-execution', { id: 'test-workflow', nodes: [n], connections: {} } as never);
-		let finish!: (run: IRun) => void;
-		const done = new Promise<IRun>((resolve) => (finish = resolve));
-		hooks.addHandler('workflowExecuteAfter', (run) => finish(run));
-		const runData = {
-			resultData: { runData: {} },
-			executionData: {
-				metadata: {},
-				contextData: {},
-				waitingExecution: {},
-				waitingExecutionSource: null,
-				nodeExecutionStack: [{ node: n, data: { main: [items.map((json) => ({ json }))] }, source: null }],
-			},
-		} as unknown as IRunExecutionData;
-		await new WorkflowExecute(internals.additionalData(hooks), mode, runData).processRunExecutionData(workflow);
-		const run = await done;
-		const key = `node:${n.name}`;
-		const after = workflow.staticData[key] as IDataObject | undefined;
-		if (after) staticData[key] = structuredClone({ ...after });
-		return run;
-	};
-
-	const toResult = (run: IRun, name: string): RunResult => {
-		const taskData = run.data.resultData.runData[name]?.[0];
-		const outputs = (taskData?.data?.main ?? []).map((out) => out ?? []);
-		const error = (taskData?.error ?? run.data.resultData.error) as RunResult['error'];
-		return { outputs, error, run };
-	};
+	// Nodes are named by a test's key: the harness keeps static data per node name, like one saved workflow.
+	const spec = (type: string, parameters: INodeParameters, extra: RunOptions & { name?: string } = {}) => ({
+		type,
+		name: extra.name,
+		parameters,
+		credentials: [CREDENTIAL],
+		continueOnFail: extra.continueOnFail,
+		onError: extra.onError,
+	});
 
 	const test: AcTest = {
 		sandbox,
 		url,
 		harness,
 		async run(parameters, items = [{}], runOptions = {}) {
-			const n = node(NODE, parameters, runOptions);
-			const run = await execute(n, items, runOptions.mode ?? 'manual', {});
-			return toResult(run, n.name);
+			return await harness.runNode(spec(NODE, parameters, runOptions), items, runOptions.mode ?? 'manual');
 		},
 		async runKeepingState(key, parameters, items = [{}], mode = 'trigger') {
-			const n = node(NODE, parameters);
-			const data = staticStore.get(key) ?? {};
-			const run = await execute(n, items, mode, data);
-			staticStore.set(key, data);
-			return toResult(run, n.name);
+			return await harness.runNode(spec(NODE, parameters, { name: key }), items, mode);
 		},
 		async poll(parameters, pollOptions = {}) {
-			const n = { ...node(TRIGGER, parameters), name: pollOptions.key ?? 'trigger', id: pollOptions.key ?? 'trigger' };
-			const mode = pollOptions.mode ?? 'trigger';
-			const key = `poll:${n.name}`;
-			const saved = staticStore.get(key) ?? {};
-			const workflow = internals.workflow([n], {}, mode === 'manual' ? {} : { [`node:${n.name}`]: structuredClone(saved) });
-			const hooks = new ExecutionLifecycleHooks(mode, 'poll', { id: 'test-workflow' } as never);
-			const budget = pollOptions.budgetMs;
-			const context = new PollContext(
-				workflow,
-				n,
-				internals.additionalData(hooks),
-				mode,
-				'activate',
-				undefined,
-				undefined,
-				undefined,
-				undefined,
-				undefined,
-				budget === undefined ? undefined : () => budget,
-			);
-			const result = await new ActiveCampaignSyncTrigger().poll.call(context as unknown as IPollFunctions);
-			const staticData = workflow.getStaticData('node', n) as IDataObject;
-			if (mode !== 'manual') staticStore.set(key, structuredClone({ ...staticData }));
-			return { items: result ? result[0] : null, staticData: { ...staticData } };
+			const trigger = spec(TRIGGER, parameters, { name: pollOptions.key ?? 'trigger' });
+			return await harness.poll(trigger, pollOptions.mode ?? 'trigger', 'activate', pollOptions.budgetMs);
 		},
 		control,
 		async fast() {
@@ -192,47 +120,13 @@ export async function setupAc(options: { seed?: 'demo' | 'empty'; fast?: boolean
 			return await control('GET', `/state/contacts/${encodeURIComponent(String(idOrEmail))}`);
 		},
 		async hook(parameters, method, key = 'hook') {
-			const n = { ...node(TRIGGER, parameters), name: key, id: key };
-			const saved = staticStore.get(`poll:${key}`) ?? {};
-			const workflow = internals.workflow([n], {}, { [`node:${n.name}`]: structuredClone(saved) });
-			const hooks = new ExecutionLifecycleHooks('trigger', 'hook', { id: 'test-workflow' } as never);
-			const additionalData = internals.additionalData(hooks);
-			const webhookData = {
-				httpMethod: 'POST',
-				node: n.name,
-				path: `test-workflow/${n.name}/webhook`,
-				webhookDescription: new ActiveCampaignSyncTrigger().description.webhooks![0],
-				workflowId: 'test-workflow',
-				workflowExecuteAdditionalData: additionalData,
-			} as unknown as IWebhookData;
-			const context = new HookContext(workflow, n, additionalData, 'trigger', 'activate', webhookData);
-			const fn = new ActiveCampaignSyncTrigger().webhookMethods.default[method];
-			const result = await fn.call(context as unknown as IHookFunctions);
-			staticStore.set(`poll:${key}`, structuredClone({ ...(workflow.getStaticData('node', n) as IDataObject) }));
-			return result;
+			return await harness.webhookMethod(spec(TRIGGER, parameters, { name: key }), method);
 		},
 		async webhook(parameters, body, key = 'hook') {
-			const n = { ...node(TRIGGER, parameters), name: key, id: key };
-			const workflow = internals.workflow([n], {}, {});
-			const hooks = new ExecutionLifecycleHooks('trigger', 'webhook', { id: 'test-workflow' } as never);
-			const additionalData = internals.additionalData(hooks);
-			(additionalData as unknown as { httpRequest: unknown }).httpRequest = {
+			const response = await harness.webhook(spec(TRIGGER, parameters, { name: key }), {
 				body,
-				rawBody: typeof body === 'string' ? Buffer.from(body) : undefined,
 				headers: { 'content-type': 'application/x-www-form-urlencoded' },
-				query: {},
-				params: {},
-			};
-			const webhookData = {
-				httpMethod: 'POST',
-				node: n.name,
-				path: 'webhook',
-				webhookDescription: new ActiveCampaignSyncTrigger().description.webhooks![0],
-				workflowId: 'test-workflow',
-				workflowExecuteAdditionalData: additionalData,
-			} as unknown as IWebhookData;
-			const context = new WebhookContext(workflow, n, additionalData, 'trigger', webhookData, [], null);
-			const response = await new ActiveCampaignSyncTrigger().webhook.call(context as unknown as IWebhookFunctions);
+			});
 			return response.workflowData?.[0]?.map((i) => i.json);
 		},
 		async close() {
