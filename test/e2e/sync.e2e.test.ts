@@ -197,6 +197,16 @@ describe('Scheduled Sync', () => {
 		expectClean(result);
 		return result;
 	};
+	/** No echo: the next cycles find nothing to write on either side. */
+	const expectQuietCycles = async (count: number) => {
+		for (let i = 1; i <= count; i++) {
+			await resetStats();
+			await cycle();
+			const quiet = await writes();
+			console.log(`[measure] quiet cycle ${i}: ${JSON.stringify(quiet)}`);
+			expect([quiet.ac, quiet.d365]).toEqual([0, 0]);
+		}
+	};
 
 	beforeAll(async () => {
 		// The first run of each copy starts its cursors now.
@@ -215,13 +225,7 @@ describe('Scheduled Sync', () => {
 		expect(counted.ac).toBeGreaterThanOrEqual(1);
 		expect(((await acContact('maria.garcia@contoso.com'))!.account as Json | undefined)?.jobTitle ?? 'VP Marketing').toBe('VP Marketing');
 
-		for (let i = 1; i <= 3; i++) {
-			await resetStats();
-			await cycle();
-			const quiet = await writes();
-			console.log(`[measure] quiet cycle ${i}: ${JSON.stringify(quiet)}`);
-			expect([quiet.ac, quiet.d365]).toEqual([0, 0]);
-		}
+		await expectQuietCycles(3);
 	});
 
 	it('one change in ActiveCampaign causes exactly one write in Dynamics, and no writes over the next three cycles', async () => {
@@ -236,13 +240,7 @@ describe('Scheduled Sync', () => {
 		const li = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'li.wei@fabrikam.com')!;
 		expect(li.lastname).toBe('Wei-Chen');
 
-		for (let i = 1; i <= 3; i++) {
-			await resetStats();
-			await cycle();
-			const quiet = await writes();
-			console.log(`[measure] quiet cycle ${i}: ${JSON.stringify(quiet)}`);
-			expect([quiet.ac, quiet.d365]).toEqual([0, 0]);
-		}
+		await expectQuietCycles(3);
 	});
 
 	it('an email changed on one side updates the linked record instead of creating a new one', async () => {
