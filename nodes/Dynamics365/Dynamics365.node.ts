@@ -1,6 +1,6 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
-import { nodeProperties } from './actions/descriptions';
+import { dynamicsCredentials, nodeProperties } from './actions/descriptions';
 import { router } from './actions/router';
 import { listSearch, loadOptions, resourceMapping } from './methods';
 
@@ -18,18 +18,7 @@ export class Dynamics365 implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{
-				name: 'dynamics365ClientCredentialsApi',
-				required: true,
-				displayOptions: { show: { authentication: ['clientCredentials'] } },
-			},
-			{
-				name: 'dynamics365OAuth2Api',
-				required: true,
-				displayOptions: { show: { authentication: ['oAuth2'] } },
-			},
-		],
+		credentials: dynamicsCredentials,
 		properties: nodeProperties,
 	};
 

@@ -10,7 +10,7 @@ import {
 	type IPollFunctions,
 } from 'n8n-workflow';
 
-import { criteriaProperty } from './actions/descriptions';
+import { authenticationProperty, criteriaProperty, dynamicsCredentials } from './actions/descriptions';
 import { changeItem, readChanges, readDeltaChanges, sampleChanges, type ChangeReadOptions } from './helpers/changes';
 import { readableColumns, RESOURCE_TABLES, type TableInfo } from './helpers/metadata';
 import { criteriaFilter, criteriaOf, relatedContactExpand } from './helpers/query';
@@ -34,29 +34,9 @@ export class Dynamics365Trigger implements INodeType {
 		polling: true,
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{
-				name: 'dynamics365ClientCredentialsApi',
-				required: true,
-				displayOptions: { show: { authentication: ['clientCredentials'] } },
-			},
-			{
-				name: 'dynamics365OAuth2Api',
-				required: true,
-				displayOptions: { show: { authentication: ['oAuth2'] } },
-			},
-		],
+		credentials: dynamicsCredentials,
 		properties: [
-			{
-				displayName: 'Authentication',
-				name: 'authentication',
-				type: 'options',
-				options: [
-					{ name: 'Client Credentials (Server-to-Server)', value: 'clientCredentials' },
-					{ name: 'OAuth2 (Signed-in User)', value: 'oAuth2' },
-				],
-				default: 'clientCredentials',
-			},
+			authenticationProperty,
 			{
 				displayName: 'Trigger On',
 				name: 'events',

@@ -1,5 +1,5 @@
 /** The parameters of the Dynamics 365 node. */
-import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { INodeCredentialDescription, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 export const RESOURCES: INodePropertyOptions[] = [
 	{ name: 'Account', value: 'account' },
@@ -224,17 +224,33 @@ export function criteriaProperty(show: Record<string, string[]>, loadOptionsDepe
 	};
 }
 
-export const nodeProperties: INodeProperties[] = [
+/** Both Dynamics 365 nodes sign in either way: an app registration (server-to-server) or a signed-in user. */
+export const dynamicsCredentials: INodeCredentialDescription[] = [
 	{
-		displayName: 'Authentication',
-		name: 'authentication',
-		type: 'options',
-		options: [
-			{ name: 'Client Credentials (Server-to-Server)', value: 'clientCredentials' },
-			{ name: 'OAuth2 (Signed-in User)', value: 'oAuth2' },
-		],
-		default: 'clientCredentials',
+		name: 'dynamics365ClientCredentialsApi',
+		required: true,
+		displayOptions: { show: { authentication: ['clientCredentials'] } },
 	},
+	{
+		name: 'dynamics365OAuth2Api',
+		required: true,
+		displayOptions: { show: { authentication: ['oAuth2'] } },
+	},
+];
+
+export const authenticationProperty: INodeProperties = {
+	displayName: 'Authentication',
+	name: 'authentication',
+	type: 'options',
+	options: [
+		{ name: 'Client Credentials (Server-to-Server)', value: 'clientCredentials' },
+		{ name: 'OAuth2 (Signed-in User)', value: 'oAuth2' },
+	],
+	default: 'clientCredentials',
+};
+
+export const nodeProperties: INodeProperties[] = [
+	authenticationProperty,
 	{
 		displayName: 'Resource',
 		name: 'resource',
