@@ -68,6 +68,50 @@ export function returnAllAndLimit(show: IDataObject): INodeProperties[] {
 	];
 }
 
+/**
+ * Get Changes of contacts and accounts: where the first run starts, and the options. `detailsOption` is the
+ * resource's own "read the details" switch.
+ */
+export function getChangesProperties(show: IDataObject, detailsOption: INodeProperties): INodeProperties[] {
+	return [
+		{
+			displayName: 'Start From',
+			name: 'startFrom',
+			type: 'dateTime',
+			default: '',
+			description: 'On the first run, read changes from this time. Empty: the first run starts now and returns nothing.',
+			displayOptions: { show: show as never },
+		},
+		{
+			displayName: 'Options',
+			name: 'changeOptions',
+			type: 'collection',
+			placeholder: 'Add Option',
+			default: {},
+			displayOptions: { show: show as never },
+			options: [
+				detailsOption,
+				{
+					displayName: 'Max Records',
+					name: 'maxRecords',
+					type: 'number',
+					default: 0,
+					typeOptions: { minValue: 0 },
+					description: 'Return at most this many changes per run; the rest come next run. 0 for no limit.',
+				},
+				{
+					displayName: 'Overlap (Minutes)',
+					name: 'overlapMinutes',
+					type: 'number',
+					default: 5,
+					typeOptions: { minValue: 0 },
+					description: 'Each read starts this long before the previous one; changes already returned are not returned again',
+				},
+			],
+		},
+	];
+}
+
 /** A string parameter as trimmed text (empty when missing). */
 export function param(ctx: OpContext, name: string, itemIndex: number, fallback: unknown = ''): string {
 	const value = ctx.fn.getNodeParameter(name, itemIndex, fallback) as unknown;

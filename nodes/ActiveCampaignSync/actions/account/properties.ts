@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { conflictPolicyOption, returnAllAndLimit } from '../common';
+import { conflictPolicyOption, getChangesProperties, returnAllAndLimit } from '../common';
 
 const show = (operation: string[], extra: Record<string, unknown> = {}) => ({
 	show: { resource: ['account'], operation, ...extra },
@@ -180,47 +180,13 @@ export const accountProperties: INodeProperties[] = [
 		description: "The contact's job title at this account; empty leaves it as it is",
 		displayOptions: show(['linkContact']),
 	},
-	{
-		displayName: 'Start From',
-		name: 'startFrom',
-		type: 'dateTime',
-		default: '',
-		description: 'On the first run, read changes from this time. Empty: the first run starts now and returns nothing.',
-		displayOptions: show(['getChanges']),
-	},
-	{
-		displayName: 'Options',
-		name: 'changeOptions',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		displayOptions: show(['getChanges']),
-		options: [
-			{
-				displayName: 'Include Custom Fields',
-				name: 'details',
-				type: 'boolean',
-				default: true,
-				description: 'Whether to read each changed account\'s custom field values (what the Field Map needs)',
-			},
-			{
-				displayName: 'Max Records',
-				name: 'maxRecords',
-				type: 'number',
-				default: 0,
-				typeOptions: { minValue: 0 },
-				description: 'Return at most this many changes per run; the rest come next run. 0 for no limit.',
-			},
-			{
-				displayName: 'Overlap (Minutes)',
-				name: 'overlapMinutes',
-				type: 'number',
-				default: 5,
-				typeOptions: { minValue: 0 },
-				description: 'Each read starts this long before the previous one; changes already returned are not returned again',
-			},
-		],
-	},
+	...getChangesProperties({ resource: ['account'], operation: ['getChanges'] }, {
+		displayName: 'Include Custom Fields',
+		name: 'details',
+		type: 'boolean',
+		default: true,
+		description: 'Whether to read each changed account\'s custom field values (what the Field Map needs)',
+	}),
 	{
 		displayName: 'Account ID',
 		name: 'stateAccountId',

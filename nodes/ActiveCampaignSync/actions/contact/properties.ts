@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { conflictPolicyOption, precedenceOption, returnAllAndLimit } from '../common';
+import { conflictPolicyOption, getChangesProperties, precedenceOption, returnAllAndLimit } from '../common';
 
 const show = (operation: string[], extra: Record<string, unknown> = {}) => ({
 	show: { resource: ['contact'], operation, ...extra },
@@ -437,47 +437,13 @@ export const contactProperties: INodeProperties[] = [
 	},
 
 	// Get Changes
-	{
-		displayName: 'Start From',
-		name: 'startFrom',
-		type: 'dateTime',
-		default: '',
-		description: 'On the first run, read changes from this time. Empty: the first run starts now and returns nothing.',
-		displayOptions: show(['getChanges']),
-	},
-	{
-		displayName: 'Options',
-		name: 'changeOptions',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		displayOptions: show(['getChanges']),
-		options: [
-			{
-				displayName: 'Include Field Values, Tags and Account',
-				name: 'details',
-				type: 'boolean',
-				default: true,
-				description: 'Whether to read each changed contact\'s field values, tags and account (what the Field Map needs)',
-			},
-			{
-				displayName: 'Max Records',
-				name: 'maxRecords',
-				type: 'number',
-				default: 0,
-				typeOptions: { minValue: 0 },
-				description: 'Return at most this many changes per run; the rest come next run. 0 for no limit.',
-			},
-			{
-				displayName: 'Overlap (Minutes)',
-				name: 'overlapMinutes',
-				type: 'number',
-				default: 5,
-				typeOptions: { minValue: 0 },
-				description: 'Each read starts this long before the previous one; changes already returned are not returned again',
-			},
-		],
-	},
+	...getChangesProperties({ resource: ['contact'], operation: ['getChanges'] }, {
+		displayName: 'Include Field Values, Tags and Account',
+		name: 'details',
+		type: 'boolean',
+		default: true,
+		description: 'Whether to read each changed contact\'s field values, tags and account (what the Field Map needs)',
+	}),
 
 	// Record Sync State
 	{
