@@ -87,8 +87,10 @@ export class AcD365FieldMap implements INodeType {
 					description: outcome.problems.join('\n'),
 				});
 				if (!this.continueOnFail()) throw error;
+				// `error` on the item is what n8n routes to the error output ("On Error: Continue (using error output)").
 				mapped.push({
 					json: { ...items[i].json, error: outcome.message, problems: outcome.problems },
+					error,
 					pairedItem: { item: i },
 				});
 			}

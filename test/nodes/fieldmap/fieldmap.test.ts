@@ -122,6 +122,48 @@ describe('Field Map through n8n with records read from the sandbox', () => {
 		for (const item of skipped) expect(item.skipReason).toEqual(expect.any(String));
 	});
 
+	it('puts a record whose values do not convert on the error output (On Error: Continue using error output), the rest on Mapped', async () => {
+		const definition = {
+			entity: 'contact',
+			syncDirection: 'dynamicsToActiveCampaign',
+			custom: [{ dynamics: { name: 'new_birthday', type: 'dateonly' }, activeCampaign: { key: 'BIRTHDAY', type: 'date' } }],
+		};
+		const contact = (n: number, birthday: string) => ({
+			contactid: `00000000-0000-4000-8000-00000000000${n}`,
+			emailaddress1: `person${n}@example.com`,
+			lastname: `Person ${n}`,
+			new_birthday: birthday,
+			modifiedon: '2026-05-01T10:00:00Z',
+		});
+		const input: INode = {
+			id: 'Items',
+			name: 'Items',
+			type: 'harness.items',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: { items: JSON.stringify([contact(1, '1990-04-12'), contact(2, 'soon'), contact(3, '1985-01-31')]) },
+		};
+		const map = harness.toNode(
+			{
+				...fieldMap('Map', { entity: 'contact', step: 'toActiveCampaign', mappingSource: 'json', mappingJson: JSON.stringify(definition) }),
+				onError: 'continueErrorOutput',
+			},
+			[220, 0],
+		);
+		const run = await harness.runWorkflow([input, map], { Items: { main: [[{ node: 'Map', type: 'main', index: 0 }]] } } as never);
+		expect(run.data.resultData.error).toBeUndefined();
+		expect(output(run, 'Map').map((m) => (m.record as IDataObject).email)).toEqual(['person1@example.com', 'person3@example.com']);
+		expect(output(run, 'Map', 1)).toEqual([]);
+		// n8n's error output: the reason, paired with the input record it came from.
+		const errors = run.data.resultData.runData.Map[0].data!.main[2]!;
+		expect(errors.map((e) => [e.json.error, e.pairedItem])).toEqual([
+			[
+				'Cannot map contact 00000000-0000-4000-8000-000000000002: Dynamics "new_birthday" → ActiveCampaign "BIRTHDAY": "soon" is not a date',
+				{ item: 1 },
+			],
+		]);
+	});
+
 	it('maps Dynamics opportunities with their fixed fields and the related contact email', async () => {
 		const run = await chain([readDynamics('opportunity'), fieldMap('Map', { entity: 'opportunity' })]);
 		const mapped = output(run, 'Map');
