@@ -65,6 +65,23 @@ export interface DataverseSimulator extends Simulator {
 	addClient(config: { clientId: string; clientSecret: string; deniedPrivileges?: string[]; fullName?: string; redirectUris?: string[] }): string;
 }
 
+/**
+ * A fault for requests matching a pattern, a given number of times (`/__sandbox/scripted-faults`). Unlike the
+ * probabilistic faults of the core server, these hit chosen requests, and `lose` runs the request first: its effect
+ * is applied and only the answer is lost (the connection closes), as when a network path drops after the commit.
+ */
+export interface ScriptedFault {
+	/** Regular expression on `METHOD /api/data/v9.2/path?query` (query percent-decoded). */
+	match: string;
+	/** `lose`: handled, then no answer; `throttle`: 429 + Retry-After, not handled; `error`: `status` (default 503), not handled. */
+	fault: 'lose' | 'throttle' | 'error';
+	/** How many matching requests it hits (default 1). */
+	times?: number;
+	status?: number;
+	/** The Retry-After header of `throttle`, as sent (seconds or an HTTP date); default 1. */
+	retryAfter?: string;
+}
+
 interface UserLimits {
 	requests: SlidingWindowCounter;
 	execution: SlidingWindowSum;
@@ -91,6 +108,7 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 	private seedName: string;
 	demoIds: Record<string, string> = {};
 	private random = new SeededRandom('dataverse');
+	private scripted: Array<ScriptedFault & { remaining: number; hits: number }> = [];
 
 	constructor(
 		private readonly clock: Clock,
@@ -145,6 +163,7 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 		this.auth.reset();
 		this.limits = { ...DEFAULT_LIMITS };
 		this.perUser = new Map();
+		this.scripted = [];
 		seedSystem(this.engine);
 		this.addClient({ clientId: 'sandbox-client', clientSecret: 'sandbox-secret', fullName: '# sandbox-sync' });
 		this.demoIds = seed === 'demo' ? seedDemo(this.engine) : {};
@@ -356,6 +375,12 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 		if (this.limits.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.limits.latencyMs));
 		const headers: Record<string, string | undefined> = {};
 		for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+		const scripted = this.takeScriptedFault(req);
+		if (scripted?.fault === 'throttle') {
+			const throttled = this.throttledResponse(1);
+			return { ...throttled, headers: { ...throttled.headers, 'Retry-After': scripted.retryAfter ?? '1' } };
+		}
+		if (scripted?.fault === 'error') return this.serverErrorResponse(scripted.status ?? 503);
 		const path = req.path.slice(API_PREFIX.length).replace(/^\//, '');
 		const apiReq: ApiRequest = { method: req.method, path, rawQuery: req.rawQuery, headers, body: req.body.toString('utf8') };
 		this.operations.set(req, this.countOperations(apiReq));
@@ -366,7 +391,24 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 			extra['x-ms-ratelimit-burst-remaining-xrm-requests'] = String(Math.max(0, this.limits.requestsPerWindow - l.requests.count));
 			extra['x-ms-ratelimit-time-remaining-xrm-requests'] = (Math.max(0, this.limits.executionTimeMsPerWindow - l.execution.total) / 1000).toFixed(2);
 		}
+		if (scripted?.fault === 'lose') return { status: 0, destroySocket: true };
 		return { status: response.status, headers: { ...response.headers, ...extra }, body: response.body };
+	}
+
+	/** The first scripted fault matching this request, counted as used. */
+	private takeScriptedFault(req: SandboxRequest): ScriptedFault | undefined {
+		let query = req.rawQuery;
+		try {
+			query = decodeURIComponent(req.rawQuery);
+		} catch {
+			// keep the raw query
+		}
+		const line = `${req.method} ${req.path}${query ? `?${query}` : ''}`;
+		const rule = this.scripted.find((r) => r.remaining > 0 && new RegExp(r.match).test(line));
+		if (!rule) return undefined;
+		rule.remaining--;
+		rule.hits++;
+		return rule;
 	}
 
 	private countOperations(req: ApiRequest): number {
@@ -562,7 +604,26 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 					return json(200, { ok: true });
 				}),
 			)
-			.get('/demo-ids', () => json(200, this.demoIds));
+			.get('/demo-ids', () => json(200, this.demoIds))
+			.get('/scripted-faults', () => json(200, { value: this.scripted }))
+			.post('/scripted-faults', (req) => {
+				const body = bodyJson<ScriptedFault>(req);
+				if (!body?.match || !['lose', 'throttle', 'error'].includes(body.fault)) {
+					return json(400, { error: 'match and fault (lose, throttle or error) are required' });
+				}
+				try {
+					new RegExp(body.match);
+				} catch {
+					return json(400, { error: `match is not a regular expression: ${body.match}` });
+				}
+				const rule = { ...body, remaining: body.times ?? 1, hits: 0 };
+				this.scripted.push(rule);
+				return json(201, rule);
+			})
+			.delete('/scripted-faults', () => {
+				this.scripted = [];
+				return json(200, { value: [] });
+			});
 	}
 }
 
