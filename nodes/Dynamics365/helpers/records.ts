@@ -250,6 +250,14 @@ async function settleRetriedCreates(client: DataverseClient, operations: readonl
 }
 
 /**
+ * Whether a failed request may have been applied by Dataverse all the same: it was sent more than once (an earlier
+ * attempt's answer was lost or failed after the fact), or its last failure was a lost connection or a server error.
+ */
+function mayHaveBeenApplied(outcome: { attempts: number; failure: HttpFailure }): boolean {
+	return outcome.attempts > 1 || outcome.failure.status === 0 || outcome.failure.status >= 500;
+}
+
+/**
  * Sends writes and returns one result per operation, in order. `auto` sends a handful as single requests and more
  * in `$batch` requests; `multiple` uses CreateMultiple / UpdateMultiple (all or nothing per request) and falls back
  * to `$batch` for a request that fails, so each record still gets its own result.
@@ -275,7 +283,7 @@ export async function runWrites(
 					table: op.table.logicalName,
 					action: op.kind,
 				});
-				if (!outcome.ok) return { ok: false, failure: outcome.failure, retried: outcome.attempts > 1 };
+				if (!outcome.ok) return { ok: false, failure: outcome.failure, retried: mayHaveBeenApplied(outcome) };
 				return {
 					ok: true,
 					id: createdId(outcome.response, op.table.primaryIdAttribute) ?? op.id,
@@ -330,9 +338,11 @@ export async function runWrites(
 							results[opIndex] = { ok: true, id: (ids[k] ?? operations[opIndex].id).toLowerCase(), status: outcome.response.status };
 						});
 					} else {
-						// All or nothing: find out per record through $batch.
+						// All or nothing: find out per record through $batch. A request that was sent more than once, or
+						// whose last answer was a lost connection or a server error, may have been applied: its records'
+						// creates can then fail as duplicates of their own ids (settled below).
 						viaBatch.push(...chunkIndexes);
-						if (outcome.failure.status === 0 || outcome.failure.status >= 500) chunkIndexes.forEach((i) => afterBulk.add(i));
+						if (mayHaveBeenApplied(outcome)) chunkIndexes.forEach((i) => afterBulk.add(i));
 					}
 				});
 			}),
