@@ -149,6 +149,8 @@ async function submit(session: AcSession, entries: BulkEntry[]): Promise<SubmitO
 		path: '/api/3/import/bulk_import',
 		body: { contacts: entries.map((e) => e.contact) },
 		bulkImport: true,
+		// Contacts are matched by email: importing the same batch twice leaves the same contacts.
+		repeatable: true,
 		passStatuses: [400, 413],
 	});
 	const body = response?.body ?? {};

@@ -101,7 +101,8 @@ export async function writeContact(
 		if (desired.fieldValues.length) {
 			contact.fieldValues = desired.fieldValues.map(({ field, value }) => ({ field: field.id, value }));
 		}
-		const body = await session.request<IDataObject>({ method: 'POST', path: '/api/3/contact/sync', body: { contact }, itemIndex });
+		// An upsert by email: sending it twice leaves one contact.
+		const body = await session.request<IDataObject>({ method: 'POST', path: '/api/3/contact/sync', body: { contact }, itemIndex, repeatable: true });
 		const created = body.contact as IDataObject;
 		id = String(created.id);
 		email = String(created.email ?? desired.email);
@@ -148,6 +149,8 @@ export async function writeContact(
 			path: '/api/3/contactLists',
 			body: { contactList: { list: Number(listId), contact: Number(id), status: 1 } },
 			itemIndex,
+			// Sets a status: the same again changes nothing.
+			repeatable: true,
 		});
 		if (!changes.includes('lists')) changes.push('lists');
 	}
@@ -185,6 +188,8 @@ export async function applyTags(
 			path: '/api/3/contactTags',
 			body: { contactTag: { contact: contactId, tag: tag.id } },
 			itemIndex,
+			// A contact has a tag or not: adding it again answers the existing contactTag.
+			repeatable: true,
 		});
 		added.push(tag.name);
 	}
@@ -255,6 +260,8 @@ export async function linkAccount(
 				path: '/api/3/accountContacts',
 				body: { accountContact: { contact: Number(contactId), account: Number(targetAccountId), ...(jobTitle !== undefined ? { jobTitle } : {}) } },
 				itemIndex,
+				// A repeat after a lost answer is refused with 422 "already associated", handled below.
+				repeatable: true,
 			});
 		} catch (error) {
 			const text = String((error as Error).message ?? '');
@@ -274,7 +281,14 @@ export async function ensureAccount(session: AcSession, name: string, itemIndex:
 	const existing = await session.accountByName(name, itemIndex);
 	if (existing) return existing;
 	try {
-		const body = await session.request<IDataObject>({ method: 'POST', path: '/api/3/accounts', body: { account: { name: name.trim() } }, itemIndex });
+		// Names are unique: a repeat after a lost answer is refused as a duplicate and handled below.
+		const body = await session.request<IDataObject>({
+			method: 'POST',
+			path: '/api/3/accounts',
+			body: { account: { name: name.trim() } },
+			itemIndex,
+			repeatable: true,
+		});
 		const account = body.account as IDataObject;
 		session.rememberAccount(account);
 		return account;

@@ -273,7 +273,14 @@ export async function upsertRecord(session: AcSession, node: INode, input: Recor
 	}
 	const record: IDataObject = { externalId, fields };
 	if (contactId) record.relationships = { [input.relationship]: [Number(contactId)] };
-	const body = await session.request<IDataObject>({ method: 'POST', path: `/api/3/customObjects/records/${schema.id}`, body: { record }, itemIndex });
+	// An upsert by external id: sending it twice leaves one record.
+	const body = await session.request<IDataObject>({
+		method: 'POST',
+		path: `/api/3/customObjects/records/${schema.id}`,
+		body: { record },
+		itemIndex,
+		repeatable: true,
+	});
 	const saved = (body.record ?? {}) as IDataObject;
 	return {
 		operation: current ? 'updated' : 'created',

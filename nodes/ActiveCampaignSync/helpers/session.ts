@@ -186,6 +186,8 @@ export class AcSession {
 				path: '/api/3/tags',
 				body: { tag: { tag: wanted, tagType: 'contact', description: '' } },
 				itemIndex,
+				// Names are unique: a repeat after a lost answer is refused as a duplicate and handled below.
+				repeatable: true,
 			});
 			const tag = body.tag as IDataObject;
 			const def = { id: String(tag.id), name: String(tag.tag ?? wanted) };

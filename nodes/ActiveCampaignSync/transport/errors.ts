@@ -1,6 +1,6 @@
 import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
-import type { HttpFailure } from '../../shared/transport/failure';
+import { wasNotProcessed, type HttpFailure } from '../../shared/transport/failure';
 import { redact } from '../../shared/transport/redact';
 
 /**
@@ -43,9 +43,23 @@ export function activeCampaignMessage(body: unknown): string | undefined {
 	return parts.length ? parts.join(' — ') : undefined;
 }
 
+/** The network code given to a 2xx answer whose body is not valid JSON. */
+export const MALFORMED = 'EBADJSON';
+
+const NOT_REPEATED =
+	'It was not sent again: the request may already have taken effect, and repeating it could do it twice (for example send an email twice). Check in ActiveCampaign before running it again.';
+
 /** What the user can do about a failure, by status. */
-function advice(failure: HttpFailure, exhausted: boolean): string {
+function advice(failure: HttpFailure, exhausted: boolean, repeatable: boolean): string {
 	const status = failure.status;
+	if (!repeatable && !exhausted && (status >= 500 || (status === 0 && failure.networkCode !== undefined && !wasNotProcessed(failure)))) {
+		const what = status
+			? `answered HTTP ${status}`
+			: failure.networkCode === MALFORMED
+				? 'sent an answer that is not valid JSON'
+				: `did not answer (${failure.networkCode})`;
+		return `ActiveCampaign ${what} while handling the request. ${NOT_REPEATED}`;
+	}
 	if (status === 0) {
 		return `The request did not reach ActiveCampaign (${failure.networkCode ?? 'network error'}). Check the API URL in the credential and the network.`;
 	}
@@ -68,6 +82,8 @@ export interface AcErrorContext {
 	exhausted: boolean;
 	attempts: number;
 	secrets: Array<string | undefined>;
+	/** Whether the request was safe to repeat (false: a 5xx or a lost answer was not retried). Default true. */
+	repeatable?: boolean;
 }
 
 /**
@@ -83,7 +99,7 @@ export function toNodeApiError(node: INode, failure: HttpFailure, context: AcErr
 	const message = redact(fromApi ?? fallback, context.secrets);
 	const retried = context.attempts > 1 ? ` (after ${context.attempts} attempts)` : '';
 	const description = redact(
-		`${advice(failure, context.exhausted)} Request: ${context.method} ${context.path}${retried}.`,
+		`${advice(failure, context.exhausted, context.repeatable !== false)} Request: ${context.method} ${context.path}${retried}.`,
 		context.secrets,
 	);
 	const httpCode = failure.status ? String(failure.status) : undefined;

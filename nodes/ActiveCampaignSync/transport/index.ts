@@ -16,10 +16,10 @@ import {
 	type IWebhookFunctions,
 } from 'n8n-workflow';
 
-import { isTransient, type HttpFailure } from '../../shared/transport/failure';
+import { isTransient, wasNotProcessed, type HttpFailure } from '../../shared/transport/failure';
 import { limiterFor, type RateLimiter } from '../../shared/transport/rateLimiter';
 import { DEFAULT_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
-import { toNodeApiError } from './errors';
+import { MALFORMED, toNodeApiError } from './errors';
 
 export const CREDENTIAL_NAME = 'activeCampaignSyncApi';
 
@@ -30,8 +30,6 @@ export const ACCOUNT_REQUESTS_PER_SECOND = 5;
 
 /** The bulk importer's own per-minute limit is answered with 400 "Rate limit exceeded"; retried after the minute. */
 const BULK_RATE_LIMIT_WAIT_MS = 59_500;
-
-const MALFORMED = 'EBADJSON';
 
 const rateOverrides = new Map<string, number>();
 
@@ -95,6 +93,14 @@ export interface AcRequest {
 	itemIndex?: number;
 	/** `POST /import/bulk_import`: its 400 "Rate limit exceeded" is retried after the minute. */
 	bulkImport?: boolean;
+	/**
+	 * Whether sending the request twice does no harm. Defaults to true for GET, PUT and DELETE, false for POST. A POST
+	 * that is an upsert by a natural key (contact/sync by email, bulk import, custom object record by external id) or
+	 * whose repetition is answered harmlessly sets it. A request that is not repeatable is retried only when the
+	 * failure proves ActiveCampaign did not act on it (429, a connection never made), never after a 5xx, a reset or
+	 * a timeout: those can come after the campaign was sent or the contact added to the automation.
+	 */
+	repeatable?: boolean;
 	/** Answer `undefined` for a 404 instead of failing. */
 	allowNotFound?: boolean;
 	/** Statuses answered to the caller (status and body) instead of failing, once retries are over. */
@@ -116,7 +122,7 @@ function isBulkRateLimit(failure: HttpFailure): boolean {
 export async function acRequestFull<T = IDataObject>(this: AcContext, request: AcRequest): Promise<AcResponse<T> | undefined> {
 	const { apiUrl, apiKey } = await credentialsOf(this);
 	const limiter = accountLimiter(apiUrl);
-	const idempotent = request.method === 'GET' || request.method === 'PUT' || request.method === 'DELETE';
+	const repeatable = request.repeatable ?? (request.method === 'GET' || request.method === 'PUT' || request.method === 'DELETE');
 	const options: IHttpRequestOptions = {
 		method: request.method,
 		url: `${apiUrl}${request.path}`,
@@ -151,10 +157,13 @@ export async function acRequestFull<T = IDataObject>(this: AcContext, request: A
 		},
 		{
 			...DEFAULT_RETRY_POLICY,
+			repeatable,
+			// The bulk importer's "Rate limit exceeded" is answered before anything is queued.
+			notProcessed: (failure) => wasNotProcessed(failure) || (request.bulkImport === true && isBulkRateLimit(failure)),
 			shouldRetry: (failure) =>
 				isTransient(failure) ||
 				(request.bulkImport === true && isBulkRateLimit(failure)) ||
-				(failure.networkCode === MALFORMED && idempotent),
+				(failure.networkCode === MALFORMED && repeatable),
 			delayHint: (failure) => (request.bulkImport && isBulkRateLimit(failure) ? BULK_RATE_LIMIT_WAIT_MS : undefined),
 			onRetry: (failure, _attempt, delayMs) => {
 				// The account's budget is shared: when ActiveCampaign says "slow down", every caller waits.
@@ -178,6 +187,7 @@ export async function acRequestFull<T = IDataObject>(this: AcContext, request: A
 		exhausted: outcome.exhausted,
 		attempts: outcome.attempts,
 		secrets: [apiKey],
+		repeatable,
 	});
 }
 

@@ -140,14 +140,28 @@ export async function getTable(environment: string, get: MetadataGet, name: stri
 	return await cached(tableCache, `${environment}|${logicalName}`, async () => await loadTable(get, logicalName));
 }
 
+/** Whether a metadata request failed because Dataverse does not support it here (400 or 404), not transiently. */
+function notSupported(error: unknown): boolean {
+	const e = error as { httpCode?: unknown; status?: unknown } | undefined;
+	const status = Number(e?.httpCode ?? e?.status);
+	return status === 400 || status === 404;
+}
+
 async function loadTable(get: MetadataGet, logicalName: string): Promise<TableInfo> {
 	const base = `EntityDefinitions(LogicalName='${logicalName}')`;
+	// A sub-query the environment does not support (a cast or navigation it does not know: 400 / 404) leaves its part
+	// out. Any other failure (throttling or server errors left after the retries) fails the whole load, so a table
+	// without its option labels, lookup targets or date formats is never cached.
 	const optional = async (path: string, query: Record<string, string>): Promise<Json[]> => {
+		let failure: unknown;
 		try {
 			return ((await get(path, query)).value as Json[]) ?? [];
-		} catch {
-			return [];
+		} catch (error) {
+			if (notSupported(error)) return [];
+			failure = error;
 		}
+		// Already a NodeApiError from the transport, with its status and Dataverse's message.
+		throw failure;
 	};
 	const optionSet = (cast: string) =>
 		optional(`${base}/Attributes/Microsoft.Dynamics.CRM.${cast}`, {

@@ -52,6 +52,21 @@ export function isTransient(failure: HttpFailure): boolean {
 	return failure.status === 429 || failure.status >= 500;
 }
 
+/**
+ * Network failures that happen before any byte of the request reaches the server (the connection was never made):
+ * the server cannot have acted on the request.
+ */
+const NOT_SENT = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/**
+ * Whether a failure proves the server did not act on the request: a 429 (refused before processing) or a connection
+ * that was never made. A 5xx, a reset or a timeout may come after the server acted, so they do not count.
+ */
+export function wasNotProcessed(failure: HttpFailure): boolean {
+	if (failure.status === 429) return true;
+	return failure.status === 0 && failure.networkCode !== undefined && NOT_SENT.has(failure.networkCode);
+}
+
 /** `Retry-After` in milliseconds (seconds or an HTTP date), or undefined. */
 export function retryAfterMs(failure: HttpFailure, now = Date.now()): number | undefined {
 	const value = failure.headers['retry-after'];

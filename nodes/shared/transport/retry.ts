@@ -1,6 +1,6 @@
 import { sleep } from 'n8n-workflow';
 
-import { describeFailure, isTransient, retryAfterMs, type HttpFailure } from './failure';
+import { describeFailure, isTransient, retryAfterMs, wasNotProcessed, type HttpFailure } from './failure';
 
 export interface RetryPolicy {
 	/** Attempts in all, the first included. */
@@ -11,6 +11,15 @@ export interface RetryPolicy {
 	maxDelayMs: number;
 	/** Decides whether a failure is retried; defaults to {@link isTransient}. */
 	shouldRetry?: (failure: HttpFailure, attempt: number) => boolean;
+	/**
+	 * Whether sending the request twice does no harm (reads, PUT/DELETE by id, upserts by a natural key). `false`: the
+	 * request is retried only after a failure that proves the server did not act on it ({@link notProcessed}), never
+	 * after a 5xx, a reset or a timeout, which may come after the server acted (a campaign sent twice). Undefined
+	 * keeps the old behaviour: `shouldRetry` alone decides.
+	 */
+	repeatable?: boolean;
+	/** For requests that are not repeatable: failures that prove nothing was done. Defaults to {@link wasNotProcessed}. */
+	notProcessed?: (failure: HttpFailure) => boolean;
 	/** A delay suggested by the failure itself (e.g. a body-level rate limit); undefined falls back to Retry-After. */
 	delayHint?: (failure: HttpFailure) => number | undefined;
 	/** Called before each wait (tests and logs). */
@@ -47,7 +56,12 @@ export async function withRetry<T>(
 	policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ): Promise<RetryOutcome<T>> {
 	const wait = policy.wait ?? sleep;
-	const shouldRetry = policy.shouldRetry ?? ((failure: HttpFailure) => isTransient(failure));
+	const retryable = policy.shouldRetry ?? ((failure: HttpFailure) => isTransient(failure));
+	const notProcessed = policy.notProcessed ?? wasNotProcessed;
+	const shouldRetry =
+		policy.repeatable === false
+			? (failure: HttpFailure, attempt: number) => notProcessed(failure) && retryable(failure, attempt)
+			: retryable;
 	for (let attempt = 1; ; attempt++) {
 		let error: unknown;
 		try {

@@ -78,7 +78,7 @@ export interface ScriptedFault {
 	/** How many matching requests it hits (default 1). */
 	times?: number;
 	status?: number;
-	/** The Retry-After header of `throttle`, as sent (seconds or an HTTP date); default 1. */
+	/** The Retry-After header, as sent (seconds or an HTTP date): `throttle` default 1, `error` none unless given. */
 	retryAfter?: string;
 }
 
@@ -380,7 +380,10 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 			const throttled = this.throttledResponse(1);
 			return { ...throttled, headers: { ...throttled.headers, 'Retry-After': scripted.retryAfter ?? '1' } };
 		}
-		if (scripted?.fault === 'error') return this.serverErrorResponse(scripted.status ?? 503);
+		if (scripted?.fault === 'error') {
+			const failed = this.serverErrorResponse(scripted.status ?? 503);
+			return scripted.retryAfter ? { ...failed, headers: { ...failed.headers, 'Retry-After': scripted.retryAfter } } : failed;
+		}
 		const path = req.path.slice(API_PREFIX.length).replace(/^\//, '');
 		const apiReq: ApiRequest = { method: req.method, path, rawQuery: req.rawQuery, headers, body: req.body.toString('utf8') };
 		this.operations.set(req, this.countOperations(apiReq));

@@ -42,10 +42,15 @@ describe('Dataverse simulator: scripted faults on chosen requests', () => {
 		await h.control('POST', '/scripted-faults', { match: '^POST /api/data/v9.2/accounts', fault: 'error', status: 502, times: 5 });
 		const r = await h.call('POST', 'accounts', { body: { name: 'Not created' } });
 		expect(r.status).toBe(502);
+		expect(r.headers.get('retry-after')).toBeNull();
 		expect((await h.control('GET', '/state/accounts')).json.count).toBe(0);
 		await h.control('POST', '/reset', {});
 		h.token = await h.tokenFor('sandbox-client', 'sandbox-secret');
 		expect((await h.call('POST', 'accounts', { body: { name: 'Created' } })).status).toBe(204);
+		await h.control('POST', '/scripted-faults', { match: '^GET /api/data/v9.2/accounts', fault: 'error', retryAfter: '7' });
+		const unavailable = await h.call('GET', 'accounts');
+		expect(unavailable.status).toBe(503);
+		expect(unavailable.headers.get('retry-after')).toBe('7');
 		expect((await h.control('POST', '/scripted-faults', { match: '(', fault: 'lose' })).status).toBe(400);
 	});
 });

@@ -1,6 +1,6 @@
 import { NodeApiError, type INode } from 'n8n-workflow';
 
-import { describeFailure, isTransient, retryAfterMs } from '../../../nodes/shared/transport/failure';
+import { describeFailure, isTransient, retryAfterMs, wasNotProcessed } from '../../../nodes/shared/transport/failure';
 import { mapWithConcurrency, RateLimiter } from '../../../nodes/shared/transport/rateLimiter';
 import { redact } from '../../../nodes/shared/transport/redact';
 import { withRetry } from '../../../nodes/shared/transport/retry';
@@ -70,6 +70,40 @@ describe('withRetry', () => {
 		});
 		expect(bad).toMatchObject({ ok: false, exhausted: false, failure: { status: 400, body: { message: 'bad' } } });
 		expect(calls).toBe(1);
+	});
+});
+
+describe('withRetry: requests that must not run twice', () => {
+	const policy = { maxAttempts: 6, baseDelayMs: 1, maxDelayMs: 1000, wait: async () => undefined };
+	const network = (code: string) => Object.assign(new Error(code), { code });
+
+	async function attempts(error: () => unknown, repeatable: boolean | undefined): Promise<number> {
+		let calls = 0;
+		await withRetry(async () => {
+			calls++;
+			throw error();
+		}, { ...policy, repeatable });
+		return calls;
+	}
+
+	it('a non-repeatable request is not retried after a 5xx, a reset or a timeout (the server may have acted)', async () => {
+		for (const status of [500, 502, 503, 504]) expect(await attempts(() => axiosLike(status, { message: 'x' }), false)).toBe(1);
+		expect(await attempts(() => network('ECONNRESET'), false)).toBe(1);
+		expect(await attempts(() => network('ETIMEDOUT'), false)).toBe(1);
+	});
+
+	it('a non-repeatable request is retried after a 429 and a connection that was never made', async () => {
+		expect(await attempts(() => axiosLike(429, {}, { 'retry-after': '0' }), false)).toBe(6);
+		expect(await attempts(() => network('EAI_AGAIN'), false)).toBe(6);
+		expect(wasNotProcessed(describeFailure(network('ECONNREFUSED')))).toBe(true);
+		// Refused connections are not retried at all (a wrong URL), repeatable or not.
+		expect(await attempts(() => network('ECONNREFUSED'), false)).toBe(1);
+	});
+
+	it('repeatable requests, and requests that say nothing (the old behaviour), keep retrying 5xx and resets', async () => {
+		expect(await attempts(() => axiosLike(502, 'bad gateway'), true)).toBe(6);
+		expect(await attempts(() => axiosLike(502, 'bad gateway'), undefined)).toBe(6);
+		expect(await attempts(() => network('ECONNRESET'), undefined)).toBe(6);
 	});
 });
 

@@ -11,6 +11,8 @@ async function setStatus(ctx: OpContext, itemIndex: number, status: 1 | 2): Prom
 		path: '/api/3/contactLists',
 		body: { contactList: { list: Number(list), contact: Number(id), status } },
 		itemIndex,
+		// Sets a status: the same again changes nothing.
+		repeatable: true,
 	});
 	return { id, list, status: status === 1 ? 'subscribed' : 'unsubscribed', contactList: (body.contactList as IDataObject) ?? null };
 }

@@ -6,7 +6,8 @@ import { resolveContactId } from './shared';
 /**
  * Contact → Send Campaign. API v3 has no call that sends a campaign to one contact: the supported way is an
  * automation whose first step sends the email (recommended); the legacy v1 `campaign_send` call sends an existing
- * campaign message right away.
+ * campaign message right away. Neither request is repeatable: after a 5xx or a timeout the email may have gone out,
+ * so the item fails instead of sending it a second time (429s, which ActiveCampaign answers before acting, are waited out).
  */
 export const sendCampaign: ItemOperation = async (ctx, itemIndex) => {
 	const id = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);

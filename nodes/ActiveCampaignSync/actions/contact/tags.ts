@@ -15,7 +15,14 @@ export const addTag: ItemOperation = async (ctx, itemIndex) => {
 	for (const name of names) {
 		if (current.some((t) => t.name.toLowerCase() === name.toLowerCase())) continue;
 		const tag = await ctx.session.ensureTag(name, itemIndex);
-		await ctx.session.request({ method: 'POST', path: '/api/3/contactTags', body: { contactTag: { contact: id, tag: tag.id } }, itemIndex });
+		// A contact has a tag or not: adding it again answers the existing contactTag.
+		await ctx.session.request({
+			method: 'POST',
+			path: '/api/3/contactTags',
+			body: { contactTag: { contact: id, tag: tag.id } },
+			itemIndex,
+			repeatable: true,
+		});
 		added.push(tag.name);
 	}
 	return { id, tagsAdded: added, tags: [...current.map((t) => t.name), ...added] };
