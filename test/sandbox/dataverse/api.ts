@@ -2,6 +2,7 @@
  * The Web API dispatcher: resolves `/api/data/v9.2/...` resource paths and applies the HTTP semantics (status codes,
  * conditional headers, Prefer / Preference-Applied, OData annotations). Used by the HTTP route and by $batch.
  */
+import { mergeAction, qualifyLeadAction } from './actions';
 import { ChangeTracker } from './changeTracking';
 import { COUNT_LIMIT, MAX_PAGE_SIZE, type Caller, type Engine, type OpContext } from './engine';
 import { DataverseError, errors } from './errors';
@@ -109,6 +110,10 @@ export class Api {
 			if (method !== 'GET') throw errors.noHttpResource(`${this.base}/${req.path}`);
 			return this.json(200, { '@odata.context': `${this.base}/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse`, ...this.whoAmI!(call.caller) });
 		}
+		if (head === 'Merge') {
+			if (method !== 'POST') throw errors.noHttpResource(`${this.base}/${req.path}`);
+			return mergeAction(this, req, ctx);
+		}
 		if (head === '$metadata') {
 			return { status: 200, headers: { 'OData-Version': '4.0', 'Content-Type': 'application/xml' }, body: this.csdl() };
 		}
@@ -145,6 +150,12 @@ export class Api {
 		}
 
 		const spec = this.engine.parseKey(table, keyText);
+		if (rest.length === 1 && rest[0].startsWith('Microsoft.Dynamics.CRM.')) {
+			// Actions bound to a record: only lead's QualifyLead here.
+			if (rest[0] !== 'Microsoft.Dynamics.CRM.QualifyLead' || table.logicalName !== 'lead') throw errors.resourceNotFound(rest[0]);
+			if (method !== 'POST') throw errors.noHttpResource(`${this.base}/${req.path}`);
+			return qualifyLeadAction(this, this.findOrThrow(table, spec), req, ctx);
+		}
 		if (rest.length === 0) {
 			switch (method) {
 				case 'GET':

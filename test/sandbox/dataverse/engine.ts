@@ -52,6 +52,83 @@ export interface EngineState {
 	defaultCurrencyId: string;
 }
 
+export interface MergeInput {
+	targetId: string;
+	subordinateId: string;
+	/** Columns to set on the target (a Web API entity body; `@odata.bind` allowed). */
+	updateContent?: Record<string, unknown>;
+	performParentingChecks?: boolean;
+}
+
+export interface MergeResult {
+	target: Row;
+	subordinate: Row;
+	/** Related records whose lookup moved from the subordinate to the target. */
+	reparented: Row[];
+}
+
+export interface QualifyLeadInput {
+	createAccount: boolean;
+	createContact: boolean;
+	createOpportunity: boolean;
+	/** The lead's new statuscode; must belong to the Qualified state. */
+	status: number;
+	opportunityCurrency?: LookupValue;
+	opportunityCustomer?: LookupValue;
+}
+
+/**
+ * The state and status a merged subordinate gets ("deactivated"). account/contact: Inactive with its default
+ * status; lead: Disqualified / Canceled (see README, Known differences).
+ */
+const MERGED_STATE: Record<string, [number, number]> = { account: [1, 2], contact: [1, 2], lead: [2, 7] };
+
+/** What PerformParentingChecks compares between target and subordinate (sandbox choice, see README). */
+const PARENT_COLUMNS: Record<string, string[]> = { account: ['parentaccountid'], contact: ['parentcustomerid'], lead: ['parentaccountid', 'parentcontactid'] };
+
+/**
+ * Relationships whose CascadeConfiguration.Merge is NoCascade (per the entity reference); every other relationship
+ * to account/contact/lead in this schema is Merge: Cascade, and system lookups (createdby, ownerid, ...) target
+ * systemuser, not the merged table.
+ */
+const NO_MERGE_CASCADE = new Set(['masterid']);
+
+const QUALIFIED_STATE = 1;
+
+/** Lead column → new record column, from "Define lead qualification experience" (Field mappings to other entities). */
+const LEAD_TO_ACCOUNT: Array<[string, string]> = [
+	['companyname', 'name'],
+	['websiteurl', 'websiteurl'],
+	['telephone1', 'address1_telephone1'],
+	['address1_line1', 'address1_line1'],
+	['address1_line2', 'address1_line2'],
+	['address1_line3', 'address1_line3'],
+	['address1_city', 'address1_city'],
+	['address1_stateorprovince', 'address1_stateorprovince'],
+	['address1_postalcode', 'address1_postalcode'],
+	['address1_country', 'address1_country'],
+];
+const LEAD_TO_CONTACT: Array<[string, string]> = [
+	['firstname', 'firstname'],
+	['lastname', 'lastname'],
+	['jobtitle', 'jobtitle'],
+	['telephone1', 'managerphone'],
+	['mobilephone', 'mobilephone'],
+	['emailaddress1', 'emailaddress1'],
+	['address1_line1', 'address1_line1'],
+	['address1_line2', 'address1_line2'],
+	['address1_line3', 'address1_line3'],
+	['address1_city', 'address1_city'],
+	['address1_stateorprovince', 'address1_stateorprovince'],
+	['address1_postalcode', 'address1_postalcode'],
+	['address1_country', 'address1_country'],
+];
+const LEAD_TO_OPPORTUNITY: Array<[string, string]> = [
+	['subject', 'name'],
+	['parentcontactid', 'parentcontactid'],
+	['parentaccountid', 'parentaccountid'],
+];
+
 export const FORMATTED = 'OData.Community.Display.V1.FormattedValue';
 export const LOOKUP_LOGICAL_NAME = 'Microsoft.Dynamics.CRM.lookuplogicalname';
 export const ASSOCIATED_NAV = 'Microsoft.Dynamics.CRM.associatednavigationproperty';
@@ -359,7 +436,10 @@ export class Engine {
 		const now = toSecond(options.at ?? this.clock.monotonicNow());
 		const userRef: LookupValue = { id: options.asUser ?? ctx.caller.userId, table: 'systemuser' };
 		const values: Record<string, StoredValue> = {};
-		for (const col of table.columns.values()) values[col.logicalName] = null;
+		for (const col of table.columns.values()) {
+			// Columns only the platform writes start at their documented default (e.g. merged = false).
+			values[col.logicalName] = col.type === 'Boolean' && !col.validForCreate && col.defaultBoolean !== undefined ? col.defaultBoolean : null;
+		}
 		Object.assign(values, options.keyValues ?? {}, input);
 		values[pk] = id;
 		values.createdon = now;
@@ -441,6 +521,144 @@ export class Engine {
 				}
 			}
 		}
+	}
+
+	/**
+	 * Writes values the platform sets itself (merge flags, re-parented lookups, state), bypassing the body rules that
+	 * make those columns read-only for clients. Like any write it stamps modifiedon/modifiedby and takes a new row
+	 * version, so the row shows up in change tracking.
+	 */
+	private platformWrite(table: TableDef, id: string, changes: Record<string, StoredValue>, ctx: OpContext): Row {
+		const previous = this.store.get(table.logicalName, id)!;
+		const values: Record<string, StoredValue> = { ...previous.values, ...changes };
+		values.modifiedon = toSecond(this.clock.monotonicNow());
+		values.modifiedby = { id: ctx.caller.userId, table: 'systemuser' };
+		this.finish(table, values, previous, previous.id);
+		const version = this.store.nextVersion();
+		values.versionnumber = version;
+		const row: Row = { id: previous.id, table: table.logicalName, values, version };
+		this.store.replace(previous, row);
+		return row;
+	}
+
+	// -------------------------------------------------------------------------------------------------------------
+	// Messages: Merge and QualifyLead
+
+	/**
+	 * Merge (MergeRequest / the unbound Merge action): the target gets UpdateContent, every record related to the
+	 * subordinate through a relationship whose CascadeConfiguration.Merge is Cascade is re-parented to the target, and
+	 * the subordinate is deactivated with `merged` = true and `masterid` = the target. All or nothing.
+	 */
+	merge(table: TableDef, input: MergeInput, ctx: OpContext): MergeResult {
+		const states = MERGED_STATE[table.logicalName];
+		if (!states) throw errors.invalidArgument(`The Merge message is not supported for entity '${table.logicalName}'. Only account, contact, lead and incident records can be merged.`);
+		this.checkPrivilege(ctx.caller, 'Read', table);
+		this.checkPrivilege(ctx.caller, 'Write', table);
+		const targetId = input.targetId.toLowerCase();
+		const subordinateId = input.subordinateId.toLowerCase();
+		if (targetId === subordinateId) throw errors.mergeEntitiesIdentical();
+		const target = this.store.get(table.logicalName, targetId);
+		if (!target) throw errors.recordNotFound(table.logicalName, targetId);
+		const subordinate = this.store.get(table.logicalName, subordinateId);
+		if (!subordinate) throw errors.recordNotFound(table.logicalName, subordinateId);
+		if (target.values.statecode !== 0 || subordinate.values.statecode !== 0) throw errors.mergeEntityNotActive();
+		return this.store.transaction(() => {
+			const updated = this.update(table, target, input.updateContent ?? {}, ctx);
+			if (input.performParentingChecks) {
+				for (const column of PARENT_COLUMNS[table.logicalName]) {
+					const mine = updated.values[column];
+					const theirs = subordinate.values[column];
+					if (isLookupValue(mine) && isLookupValue(theirs) && mine.id !== theirs.id) throw errors.mergeDifferentlyParented();
+				}
+			}
+			const reparented = this.reparent(table, subordinate.id, updated.id, ctx);
+			const [statecode, statuscode] = states;
+			const deactivated = this.platformWrite(
+				table,
+				subordinate.id,
+				{ statecode, statuscode, merged: true, masterid: { id: updated.id, table: table.logicalName } },
+				ctx,
+			);
+			return { target: this.store.get(table.logicalName, updated.id)!, subordinate: deactivated, reparented };
+		});
+	}
+
+	/** Moves every lookup that points at `fromId` to `toId`, except the relationships that don't cascade on merge. */
+	private reparent(table: TableDef, fromId: string, toId: string, ctx: OpContext): Row[] {
+		const moves: Array<{ table: TableDef; row: Row; column: string }> = [];
+		for (const other of this.schema.tables) {
+			for (const col of other.columns.values()) {
+				if (!isLookupType(col.type) || col.computed || !col.targets?.includes(table.logicalName)) continue;
+				if (NO_MERGE_CASCADE.has(col.logicalName)) continue;
+				for (const row of this.store.rows(other.logicalName).values()) {
+					const v = row.values[col.logicalName];
+					if (!isLookupValue(v) || v.table !== table.logicalName || v.id !== fromId || row.id === fromId) continue;
+					// The target itself a child of the subordinate (e.g. its parent account): it would become its own parent.
+					if (other === table && row.id === toId) throw errors.mergeCyclicalParenting();
+					moves.push({ table: other, row, column: col.logicalName });
+				}
+			}
+		}
+		const moved = new Map<string, Row>();
+		for (const { table: t, row, column } of moves) {
+			moved.set(`${t.logicalName}:${row.id}`, this.platformWrite(t, row.id, { [column]: { id: toId, table: table.logicalName } }, ctx));
+		}
+		return [...moved.values()];
+	}
+
+	/**
+	 * QualifyLead (QualifyLeadRequest / the lead-bound QualifyLead action): creates the requested account, contact and
+	 * opportunity from the lead with the documented field mappings, each with `originatingleadid` = the lead, then
+	 * sets the lead to Qualified with the given status. Returns the created rows (account, contact, opportunity).
+	 */
+	qualifyLead(lead: Row, input: QualifyLeadInput, ctx: OpContext): Row[] {
+		const leadTable = this.schema.table('lead')!;
+		this.checkPrivilege(ctx.caller, 'Read', leadTable);
+		this.checkPrivilege(ctx.caller, 'Write', leadTable);
+		if (lead.values.statecode !== 0) throw errors.leadAlreadyClosed();
+		const status = leadTable.columns.get('statuscode')!.options!.find((o) => o.value === input.status);
+		if (!status || status.state !== QUALIFIED_STATE) throw errors.invalidStatus(input.status, 'LeadState.Qualified', 'lead', lead.id);
+		const v = lead.values;
+		const bind = (ref: LookupValue) => `/${this.schema.table(ref.table)!.entitySetName}(${ref.id})`;
+		const mapped = (target: TableDef, map: Array<[string, string]>): Record<string, unknown> => {
+			const body: Record<string, unknown> = { 'originatingleadid@odata.bind': `/leads(${lead.id})` };
+			for (const [from, to] of map) {
+				const value = v[from];
+				if (value === null || value === undefined || !leadTable.columns.has(from) || !target.columns.has(to)) continue;
+				if (isLookupValue(value)) body[`${to}@odata.bind`] = bind(value);
+				else body[to] = value;
+			}
+			return body;
+		};
+		return this.store.transaction(() => {
+			const created: Row[] = [];
+			let account: Row | undefined;
+			let contact: Row | undefined;
+			if (input.createAccount) {
+				const t = this.schema.table('account')!;
+				account = this.create(t, mapped(t, LEAD_TO_ACCOUNT), ctx);
+				created.push(account);
+			}
+			if (input.createContact) {
+				const t = this.schema.table('contact')!;
+				const body = mapped(t, LEAD_TO_CONTACT);
+				if (account) body['parentcustomerid_account@odata.bind'] = `/accounts(${account.id})`;
+				contact = this.create(t, body, ctx);
+				created.push(contact);
+			}
+			if (input.createOpportunity) {
+				const t = this.schema.table('opportunity')!;
+				const body = mapped(t, LEAD_TO_OPPORTUNITY);
+				if (!body['parentaccountid@odata.bind'] && account) body['parentaccountid@odata.bind'] = `/accounts(${account.id})`;
+				if (!body['parentcontactid@odata.bind'] && contact) body['parentcontactid@odata.bind'] = `/contacts(${contact.id})`;
+				const customer = input.opportunityCustomer ?? (account ? { id: account.id, table: 'account' } : contact ? { id: contact.id, table: 'contact' } : undefined);
+				if (customer) body[`customerid_${customer.table}@odata.bind`] = bind(customer);
+				if (input.opportunityCurrency) body['transactioncurrencyid@odata.bind'] = bind(input.opportunityCurrency);
+				created.push(this.create(t, body, ctx));
+			}
+			this.update(leadTable, this.store.get('lead', lead.id)!, { statecode: QUALIFIED_STATE, statuscode: input.status }, ctx);
+			return created;
+		});
 	}
 
 	// -------------------------------------------------------------------------------------------------------------

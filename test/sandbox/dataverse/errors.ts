@@ -106,6 +106,32 @@ export const errors = {
 	invalidArgument(message: string) {
 		return new DataverseError(400, '0x80040203', message);
 	},
+	/** A required message parameter is missing (the SDK's wording for missing request fields). */
+	requiredField(name: string) {
+		return new DataverseError(400, '0x80040203', `Required field '${name}' is missing`);
+	},
+	/** Documented for an entity-typed action parameter sent without `@odata.type` ("Use Web API actions"). */
+	entityParameterWithoutKey() {
+		return new DataverseError(400, PAYLOAD_ERROR, 'EdmEntityObject passed should have the key property value set.');
+	},
+	// Merge: MergeEntitiesIdenticalError, MergeEntityNotActiveError, MergeDifferentlyParentedWarning and
+	// MergeCyclicalParentingError from the Dataverse web service error codes.
+	mergeEntitiesIdentical() {
+		return new DataverseError(400, '0x80045305', 'Merge cannot be performed on master and sub-entities that are identical.');
+	},
+	mergeEntityNotActive() {
+		return new DataverseError(400, '0x80045304', 'Merge cannot be performed on entity that is inactive.');
+	},
+	mergeDifferentlyParented() {
+		return new DataverseError(400, '0x80045316', 'Merge warning: sub-entity will be differently parented.');
+	},
+	mergeCyclicalParenting() {
+		return new DataverseError(400, '0x80045300', 'Merge could create cyclical parenting.');
+	},
+	/** LeadAlreadyInClosedState: qualifying a lead that is already qualified or disqualified. */
+	leadAlreadyClosed() {
+		return new DataverseError(400, '0x80040519', 'The lead is already closed.');
+	},
 };
 
 /** The documented messages of the three service protection limits. */

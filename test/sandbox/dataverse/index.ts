@@ -359,6 +359,7 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 			['$batch', /^\/api\/data\/v9\.2\/\$batch$/],
 			['EntityDefinitions', /^\/api\/data\/v9\.2\/EntityDefinitions(?:[(/].*)?$/],
 			['WhoAmI', /^\/api\/data\/v9\.2\/WhoAmI(?:\(\))?$/],
+			['Merge', /^\/api\/data\/v9\.2\/Merge$/],
 			...this.schema.tables.map((t): [string, RegExp] => [t.entitySetName, new RegExp(`^/api/data/v9\\.2/${t.entitySetName}(?:[(/].*)?$`)]),
 			['*', /^\/api\/data\/v9\.2(?:\/.*)?$/],
 		];
@@ -476,6 +477,40 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 			.get(
 				'/state/:set/:id',
 				guard((req) => json(200, rowJson(tableOf(req.params.set), req.params.id))),
+			)
+			.post(
+				'/ui/merge',
+				guard((req) => {
+					const body = bodyJson<{ table?: string; target?: string; subordinate?: string; updateContent?: Record<string, unknown>; performParentingChecks?: boolean }>(req) ?? {};
+					if (!body.table || !body.target || !body.subordinate) return json(400, { error: 'table, target and subordinate are required' });
+					const t = tableOf(body.table);
+					const result = this.engine.merge(
+						t,
+						{ targetId: body.target, subordinateId: body.subordinate, updateContent: body.updateContent, performParentingChecks: body.performParentingChecks === true },
+						sales(),
+					);
+					return json(200, {
+						target: rowJson(t, result.target.id),
+						subordinate: rowJson(t, result.subordinate.id),
+						reparented: result.reparented.map((r) => ({ table: r.table, id: r.id })),
+					});
+				}),
+			)
+			.post(
+				'/ui/leads/:id/qualify',
+				guard((req) => {
+					const body = bodyJson<{ createAccount?: boolean; createContact?: boolean; createOpportunity?: boolean; status?: number }>(req) ?? {};
+					const lead = this.store.get('lead', req.params.id);
+					if (!lead) throw errors.recordNotFound('lead', req.params.id);
+					const created = this.engine.qualifyLead(
+						lead,
+						{ createAccount: body.createAccount === true, createContact: body.createContact === true, createOpportunity: body.createOpportunity === true, status: body.status ?? 3 },
+						sales(),
+					);
+					const ids: Record<string, string> = {};
+					for (const row of created) ids[row.table] = row.id;
+					return json(200, { created: created.map((r) => ({ table: r.table, id: r.id })), ...ids });
+				}),
 			)
 			.post(
 				'/ui/:set',

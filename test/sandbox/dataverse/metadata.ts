@@ -236,6 +236,18 @@ const lookup = (
 
 const READ_ONLY: Partial<ColumnDef> = { validForCreate: false, validForUpdate: false };
 
+/**
+ * The columns Merge sets on the subordinate: `merged` (Boolean) and `masterid` (lookup to the same table, relationship
+ * `<table>_master_account|contact|lead`). Both are read-only (IsValidForCreate/IsValidForUpdate false) per the
+ * entity reference.
+ */
+function mergeColumns(table: string): ColumnInput[] {
+	return [
+		lookup('masterid', 'Master ID', [table], [`${table}_master_${table}`], READ_ONLY),
+		{ ...bool('merged', 'Merged'), ...READ_ONLY },
+	];
+}
+
 function systemColumns(table: string, schema: string, pk: string, options: { owned: boolean; currency: boolean }): ColumnInput[] {
 	const cols: ColumnInput[] = [
 		{ logicalName: pk, displayName: schema, type: 'Uniqueidentifier', requiredLevel: 'SystemRequired', validForUpdate: false, isPrimaryId: true },
@@ -441,6 +453,9 @@ function buildTables(): TableDef[] {
 				[5, 'Mail'],
 			]),
 			lookup('parentcustomerid', 'Company Name', ['account', 'contact'], ['contact_customer_accounts', 'contact_customer_contacts']),
+			str('managerphone', 'Manager Phone', 50, { format: 'Phone' }),
+			lookup('originatingleadid', 'Originating Lead', ['lead'], ['contact_originating_lead'], { validForUpdate: false }),
+			...mergeColumns('contact'),
 			...stateStatus(
 				[
 					[0, 'Active', 1],
@@ -506,6 +521,7 @@ function buildTables(): TableDef[] {
 			lookup('parentaccountid', 'Parent Account for lead', ['account'], ['lead_parent_account']),
 			lookup('parentcontactid', 'Parent Contact for lead', ['contact'], ['lead_parent_contact']),
 			lookup('customerid', 'Customer', ['account', 'contact'], ['lead_customer_accounts', 'lead_customer_contacts']),
+			...mergeColumns('lead'),
 			...stateStatus(
 				[
 					[0, 'Open', 1],
@@ -560,6 +576,9 @@ function buildTables(): TableDef[] {
 			pick('industrycode', 'Industry', INDUSTRY),
 			lookup('primarycontactid', 'Primary Contact', ['contact'], ['account_primary_contact']),
 			lookup('parentaccountid', 'Parent Account', ['account'], ['account_parent_account']),
+			str('address1_telephone1', 'Address Phone', 50, { format: 'Phone' }),
+			lookup('originatingleadid', 'Originating Lead', ['lead'], ['account_originating_lead'], { validForUpdate: false }),
+			...mergeColumns('account'),
 			...stateStatus(
 				[
 					[0, 'Active', 1],
