@@ -95,7 +95,11 @@ export class AcD365FieldMap implements INodeType {
 				});
 			}
 		}
-		return [mapped, skipped];
+		// Records merged away in Dynamics first: their ActiveCampaign twins move to the master before the master's
+		// own item looks for one.
+		const merged = mapped.filter((entry) => !entry.error && (entry.json.match as IDataObject | undefined)?.mergedInto);
+		const others = mapped.filter((entry) => !merged.includes(entry));
+		return [[...merged, ...others], skipped];
 	}
 }
 

@@ -112,6 +112,7 @@ export function definitionFromParameters(params: IDataObject): MappingDefinition
 		precedence: (options.precedence as MappingDefinition['precedence']) ?? 'contact',
 		timeZone: (options.timeZone as string) || 'UTC',
 		untaggedContacts: (options.untaggedContacts as MappingDefinition['untaggedContacts']) ?? 'skip',
+		deletePolicy: (options.deletePolicy as MappingDefinition['deletePolicy']) ?? 'keep',
 	};
 }
 

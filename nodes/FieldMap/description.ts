@@ -345,11 +345,27 @@ export const properties: INodeProperties[] = [
 				name: 'conflictPolicy',
 				type: 'options',
 				default: 'dynamicsWins',
-				description: 'When a record changed on both sides since the last sync',
+				description: 'When the same field changed on both sides since the last sync (decided field by field; a field changed on one side only always syncs)',
 				options: [
 					{ name: 'ActiveCampaign Wins', value: 'activeCampaignWins' },
 					{ name: 'Dynamics 365 Wins', value: 'dynamicsWins' },
 					{ name: 'Newest Change Wins', value: 'newestWins' },
+				],
+			},
+			{
+				displayName: 'If Deleted in Dynamics',
+				name: 'deletePolicy',
+				type: 'options',
+				default: 'keep',
+				description: 'What happens to the ActiveCampaign record of a Dynamics record that was deleted (or merged into another that already has one)',
+				options: [
+					{
+						name: 'Keep (Unlink and Tag)',
+						value: 'keep',
+						description: 'Keep it, unlink it and tag it [D365: Deleted in Dynamics]; it is never created again in Dynamics',
+					},
+					{ name: 'Flag Only', value: 'flag', description: 'Keep it linked and tag it [D365: Deleted in Dynamics]; it is never created again in Dynamics' },
+					{ name: 'Delete It Too', value: 'propagate', description: 'Delete the ActiveCampaign record' },
 				],
 			},
 			{

@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INode, INodeProperties } from 'n8n-workflow';
 
+import type { SyncDefaults } from '../../shared/sync/syncItem';
 import type { AcSession } from '../helpers/session';
 
 /** What every operation gets: n8n's execute functions, the run's metadata session and the node. */
@@ -18,6 +19,74 @@ export type BatchOutcome = { itemIndex: number; json: IDataObject } | { itemInde
 export type BatchOperation = (ctx: OpContext, itemIndices: number[]) => Promise<BatchOutcome[]>;
 
 export type OperationHandler = { kind: 'item'; run: ItemOperation } | { kind: 'batch'; run: BatchOperation };
+
+/** The sync options of the write operations: what applies when a sync item names no policy. */
+export function syncDefaults(ctx: OpContext, itemIndex: number): SyncDefaults {
+	const options = ctx.fn.getNodeParameter('syncOptions', itemIndex, {}) as IDataObject;
+	return {
+		conflict: (options.conflictPolicy as SyncDefaults['conflict']) ?? 'dynamicsWins',
+		precedence: (options.precedence as SyncDefaults['precedence']) ?? 'contact',
+		delete: (options.deletePolicy as SyncDefaults['delete']) ?? 'keep',
+	};
+}
+
+/**
+ * Record Sync State parameters both resources share: how the state a write step computed is merged into the state
+ * stored now, and what a deletion in Dynamics does to the ActiveCampaign record.
+ */
+export function recordStateMergeProperties(show: IDataObject): INodeProperties[] {
+	const displayOptions = { show: show as never };
+	return [
+		{
+			displayName: 'Decided Fields',
+			name: 'stateFields',
+			type: 'json',
+			default: '={{ $json.stateFields ?? [] }}',
+			description:
+				'Codes of the fields the write step decided (its output "stateFields"). Only these are taken from the new state; the other fields keep what is stored now, so two steps of one cycle never undo each other.',
+			displayOptions,
+		},
+		{
+			displayName: 'State Read With the Record',
+			name: 'stateBase',
+			type: 'string',
+			default: '={{ $json.stateBase ?? "" }}',
+			description: 'The state the write step started from (its output "stateBase"); when the stored state still equals it, the new state is stored as it is',
+			displayOptions,
+		},
+		{
+			displayName: 'Deleted in Dynamics',
+			name: 'stateAction',
+			type: 'string',
+			default: '={{ $json.acAction ?? "" }}',
+			description:
+				'What the write step found the linked Dynamics record deleted and the delete policy says: "unlink" (keep, unlink, tag), "flag" (tag) or "delete" (delete the ActiveCampaign record). Empty: nothing.',
+			displayOptions,
+		},
+	];
+}
+
+/** Codes from a parameter: an array, a JSON array, or a comma-separated list. */
+export function codeList(value: unknown): string[] {
+	if (Array.isArray(value)) return value.map((v) => String(v).trim()).filter(Boolean);
+	if (typeof value !== 'string' || !value.trim()) return [];
+	const text = value.trim();
+	if (text.startsWith('[')) {
+		try {
+			return codeList(JSON.parse(text));
+		} catch {
+			return [];
+		}
+	}
+	return text.split(',').map((v) => v.trim()).filter(Boolean);
+}
+
+export type DeleteAction = 'unlink' | 'flag' | 'delete';
+
+export function deleteAction(value: unknown): DeleteAction | undefined {
+	const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
+	return text === 'unlink' || text === 'flag' || text === 'delete' ? text : undefined;
+}
 
 export const conflictPolicyOption: INodeProperties = {
 	displayName: 'Conflict Policy',
@@ -43,6 +112,24 @@ export const precedenceOption: INodeProperties = {
 	options: [
 		{ name: 'Contact Takes Precedence', value: 'contact' },
 		{ name: 'Lead Takes Precedence', value: 'lead' },
+	],
+};
+
+export const deletePolicyOption: INodeProperties = {
+	displayName: 'If Deleted in Dynamics',
+	name: 'deletePolicy',
+	type: 'options',
+	default: 'keep',
+	description:
+		'Used when the sync item names none: what happens to the ActiveCampaign record of a Dynamics record that was deleted or merged away',
+	options: [
+		{
+			name: 'Keep (Unlink and Tag)',
+			value: 'keep',
+			description: 'Keep it, unlink it and tag it [D365: Deleted in Dynamics]; it is never created again in Dynamics',
+		},
+		{ name: 'Flag Only', value: 'flag', description: 'Keep it linked and tag it [D365: Deleted in Dynamics]' },
+		{ name: 'Delete It Too', value: 'propagate', description: 'Delete the ActiveCampaign record' },
 	],
 };
 

@@ -5,13 +5,17 @@
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
 import { sameValue } from '../../shared/sync/canonical';
-import { decideSync, SKIP_REASONS } from '../../shared/sync/decide';
-import { formatState, isGuid, parseState } from '../../shared/sync/state';
+import { SKIP_REASONS } from '../../shared/sync/decide';
+import { baseEntries, fieldHash, formatFieldState } from '../../shared/sync/fieldState';
+import { planField, planFields, resolveMatch, type PlanField } from '../../shared/sync/planner';
+import { readActiveCampaign } from '../../shared/sync/records';
+import { isGuid, parseState } from '../../shared/sync/state';
 import { acAllByOffset } from '../transport';
+import { stateToStore, syncFieldsOf, type RecordStateInput } from './contactSync';
 import { encodeAccountFieldValue, type AccountFieldDef } from './encode';
 import type { AcSession } from './session';
-import type { SyncDefaults, SyncItem } from './syncItem';
-import { accountHash, type AccountOverlay, type AccountSnapshot } from './values';
+import { storedStateText, type DeletePolicy, type SyncDefaults, type SyncItem } from '../../shared/sync/syncItem';
+import { accountHash, accountRecord, type AccountSnapshot } from './values';
 
 export async function readAccount(session: AcSession, id: string, itemIndex?: number): Promise<AccountSnapshot | undefined> {
 	const body = await session.request<IDataObject | undefined>({
@@ -220,97 +224,158 @@ export async function syncAccountItem(
 	if (item.direction === 'toDynamics') {
 		throw new NodeOperationError(node, 'This sync item goes to Dynamics 365 (direction "toDynamics"); write it with the Dynamics 365 node', { itemIndex });
 	}
-	const d365Id = item.match.d365Id ?? item.source.id;
-	if (!isGuid(d365Id)) throw new NodeOperationError(node, `The sync item has no Dynamics id (match.d365Id): "${d365Id ?? ''}"`, { itemIndex });
-	const sourceHash = item.source.hash;
-	if (!sourceHash) throw new NodeOperationError(node, 'The sync item has no source hash (source.hash)', { itemIndex });
-	const linkValue = d365Id.toLowerCase();
+	const d365Id = String(item.match.d365Id ?? item.source.id ?? '').toLowerCase();
+	if (!isGuid(d365Id)) throw new NodeOperationError(node, `The sync item has no Dynamics id (match.d365Id): "${d365Id}"`, { itemIndex });
+	const linkValue = d365Id;
+	const base: IDataObject = { entity: 'account', d365Id: linkValue, link: linkValue };
+	const deletePolicy = item.policy.delete ?? defaults.delete;
+	const { link: linkField, state: stateField } = await session.accountSyncFields();
+	const index = await linkIndex(session, linkField.id, itemIndex);
+
+	if (item.event === 'deleted') {
+		return await applyAccountDeletePolicy(session, base, index, linkValue, deletePolicy, 'deleted in Dynamics', itemIndex);
+	}
+	const mergedInto = item.match.mergedInto ? String(item.match.mergedInto).toLowerCase() : undefined;
+	if (mergedInto && isGuid(mergedInto)) {
+		const why = `merged into the Dynamics account ${mergedInto}`;
+		const loser = index.get(linkValue);
+		if (!loser) return { ...base, operation: 'skipped', reason: `${why}; no ActiveCampaign account is linked to it` };
+		if (index.get(mergedInto)) {
+			return await applyAccountDeletePolicy(session, base, index, linkValue, deletePolicy, `${why}, which has its own ActiveCampaign account`, itemIndex);
+		}
+		await putAccountFields(session, loser, [
+			{ customFieldId: Number(linkField.id), fieldValue: mergedInto },
+			{ customFieldId: Number(stateField.id), fieldValue: '' },
+		], itemIndex);
+		index.delete(linkValue);
+		index.set(mergedInto, loser);
+		return { ...base, operation: 'relinked', reason: why, id: loser, link: mergedInto, relinkedFrom: linkValue };
+	}
+
+	const fields = syncFieldsOf(item);
+	if (!fields.length) throw new NodeOperationError(node, 'The sync item carries no fields (fields or record); build it with the Field Map', { itemIndex });
 	const record = item.record as IDataObject;
 	const name = text(record.name)?.trim() || item.match.name?.trim() || undefined;
 	const policy = item.policy.conflict ?? defaults.conflict;
-	const hashFields = item.state.targetHashFields;
-
-	const { link: linkField, state: stateField } = await session.accountSyncFields();
 	const defs = await session.accountFields();
-	const index = await linkIndex(session, linkField.id, itemIndex);
 
-	let target: AccountSnapshot | undefined;
-	let matchedBy: string | undefined;
+	// The target in the one match order: the link, the ActiveCampaign id the item names, the name.
+	const acId = item.match.acId !== undefined && item.match.acId !== null && String(item.match.acId) !== '' ? String(item.match.acId) : undefined;
 	const linkedId = index.get(linkValue);
-	if (linkedId) {
-		target = await readAccount(session, linkedId, itemIndex);
-		if (target) matchedBy = 'link';
-	}
-	if (!target && item.match.acId !== undefined && String(item.match.acId) !== '') {
-		target = await readAccount(session, String(item.match.acId), itemIndex);
-		if (target) matchedBy = 'acId';
-	}
-	if (!target && name) {
+	let natural: string[] = [];
+	if (!linkedId && !acId && name) {
 		const found = await session.accountByName(name, itemIndex);
-		if (found) {
-			target = await readAccount(session, String(found.id), itemIndex);
-			if (target) matchedBy = 'name';
-		}
+		if (found) natural = [String(found.id)];
 	}
-	const base: IDataObject = { entity: 'account', d365Id: linkValue, link: linkValue };
-
-	let stored;
+	const match = resolveMatch({ link: linkedId ? [linkedId] : [], id: acId, natural, naturalKind: 'name' });
+	let target = match.target ? await readAccount(session, match.target, itemIndex) : undefined;
+	let matchedBy = target ? match.matchedBy : undefined;
+	if (!target && match.matchedBy !== 'name' && name) {
+		const found = await session.accountByName(name, itemIndex);
+		if (found) target = await readAccount(session, String(found.id), itemIndex);
+		if (target) matchedBy = 'name';
+	}
 	if (target) {
 		const currentLink = String(target.fields.get(linkField.id)?.value ?? '').trim().toLowerCase();
 		if (currentLink && currentLink !== linkValue) {
 			return {
 				...base,
 				operation: 'skipped',
-				reason: `the ActiveCampaign account is linked to another Dynamics account (${currentLink})`,
+				reason: currentLink.startsWith(DELETED_LINK)
+					? SKIP_REASONS.accountDeletedInDynamics
+					: `the ActiveCampaign account is linked to another Dynamics account (${currentLink})`,
 				id: target.id,
 				name: target.name,
 				matchedBy,
 			};
 		}
-		stored = parseState(target.fields.get(stateField.id)?.value) ?? item.state.stored ?? undefined;
-		const decision = decideSync({
-			direction: 'toActiveCampaign',
-			policy,
-			sourceHash,
-			targetHash: accountHash(target, defs, hashFields),
-			stored,
-			sourceModifiedAt: item.source.modifiedAt ?? undefined,
-			targetModifiedAt: target.updatedAt,
-		});
-		if (decision.action === 'skip') return { ...base, operation: 'skipped', reason: decision.reason, id: target.id, name: target.name, matchedBy };
-		if (decision.conflict) base.conflict = `resolved: ${policy}`;
 	}
 
-	const rawFields = record.fields && typeof record.fields === 'object' ? (record.fields as IDataObject) : {};
-	const desired: DesiredAccount = {
-		name,
-		accountUrl: text(record.accountUrl),
-		fields: (await encodeAccountFields(session, node, Object.entries(rawFields).map(([key, value]) => ({ key, value })), itemIndex)).filter(
-			(f) => f.field.id !== linkField.id && f.field.id !== stateField.id,
-		),
-	};
-	const overlay: AccountOverlay = {
-		name: desired.name,
-		accountUrl: desired.accountUrl,
-		fields: new Map(desired.fields.map((f) => [f.field.id, f.value])),
-	};
-	const acHash = accountHash(target, defs, hashFields, overlay);
-	const newState = formatState({ acHash, d365Hash: sourceHash });
-	desired.fields.push({ field: linkField, value: linkValue }, { field: stateField, value: newState });
+	// What each field would become, and the plan.
+	const current = accountRecord(target, defs);
+	const patches = new Map<string, (desired: DesiredAccount) => void>();
+	const planned: PlanField[] = [];
+	for (const field of fields) {
+		const now = readActiveCampaign(current, field.activeCampaign);
+		if (field.direction === 'toDynamics') {
+			planned.push(planField(field, now, undefined));
+			continue;
+		}
+		const key = field.activeCampaign;
+		let value: unknown;
+		if (key === 'name') {
+			value = name ?? '';
+			patches.set(field.key, (d) => (d.name = name));
+		} else if (key === 'accountUrl') {
+			value = text(record.accountUrl) ?? '';
+			patches.set(field.key, (d) => (d.accountUrl = String(value)));
+		} else {
+			const raw = record.fields && typeof record.fields === 'object' ? (record.fields as IDataObject)[key] : record[key];
+			const [encoded] = await encodeAccountFields(session, node, [{ key, value: raw }], itemIndex);
+			value = encoded?.value ?? null;
+			if (encoded) patches.set(field.key, (d) => d.fields.push(encoded));
+		}
+		planned.push(planField(field, now, value));
+	}
+	const keys = fields.map((f) => f.key);
+	const storedText = target?.fields.get(stateField.id)?.value ?? storedStateText(item);
+	const stored = target
+		? baseEntries(storedText, keys, {
+				sourceSide: 'd365',
+				sourceWhole: item.source.hash ?? '',
+				targetWhole: accountHash(target, defs, item.state.targetHashFields),
+				fields: planned.map((p) => ({ key: p.key, source: p.source, target: p.target })),
+			})
+		: new Map();
+	const plan = planFields({
+		direction: 'toActiveCampaign',
+		policy,
+		exists: !!target,
+		base: stored,
+		fields: planned,
+		sourceModifiedAt: item.source.modifiedAt,
+		targetModifiedAt: target?.updatedAt,
+	});
+	const report: IDataObject = {};
+	if (plan.conflicts.length) {
+		report.conflicts = plan.conflicts as unknown as IDataObject[];
+		report.conflict = `resolved: ${policy}`;
+	}
+	let state = formatFieldState(keys, plan.entries);
+	if (target && plan.skipReason) {
+		let stateRecorded = false;
+		if (plan.skipReason !== SKIP_REASONS.unchanged && state !== storedText) {
+			await putAccountFields(session, target.id, [{ customFieldId: Number(stateField.id), fieldValue: state }], itemIndex);
+			stateRecorded = true;
+		}
+		if (!String(target.fields.get(linkField.id)?.value ?? '').trim()) {
+			await putAccountFields(session, target.id, [{ customFieldId: Number(linkField.id), fieldValue: linkValue }], itemIndex);
+			index.set(linkValue, target.id);
+			stateRecorded = true;
+		}
+		return { ...base, operation: 'skipped', reason: plan.skipReason, id: target.id, name: target.name, matchedBy, stateRecorded, ...report };
+	}
 
+	const desired: DesiredAccount = { name: target ? undefined : name, fields: [] };
+	for (const key of plan.write) patches.get(key)?.(desired);
+	desired.fields.push({ field: linkField, value: linkValue }, { field: stateField, value: state });
 	const result = await writeAccount(session, target, desired, itemIndex);
-	let state = newState;
 	if (result.after) {
-		// Hash of the account as ActiveCampaign returned it; the state is corrected if it stored a value differently.
-		const actual = accountHash(result.after, defs, hashFields);
-		if (actual !== acHash) {
-			state = formatState({ acHash: actual, d365Hash: sourceHash });
-			await session.request({
-				method: 'PUT',
-				path: `/api/3/accounts/${result.id}`,
-				body: { account: { fields: [{ customFieldId: Number(stateField.id), fieldValue: state }] } },
-				itemIndex,
-			});
+		// ActiveCampaign may store a value differently from how it was sent: the state follows what it returned.
+		const after = accountRecord(result.after, defs);
+		let corrected = false;
+		for (const key of plan.write) {
+			const field = fields.find((f) => f.key === key)!;
+			const actual = fieldHash(readActiveCampaign(after, field.activeCampaign));
+			const entry = plan.entries.get(key)!;
+			if (entry.ac !== actual) {
+				plan.entries.set(key, { ...entry, ac: actual });
+				corrected = true;
+			}
+		}
+		if (corrected) {
+			state = formatFieldState(keys, plan.entries);
+			await putAccountFields(session, result.id, [{ customFieldId: Number(stateField.id), fieldValue: state }], itemIndex);
 		}
 	}
 	index.set(linkValue, result.id);
@@ -318,12 +383,13 @@ export async function syncAccountItem(
 	const dataChanges = result.changes.filter((c) => !bookkeeping.has(c));
 	const out: IDataObject = {
 		...base,
-		operation: result.operation,
+		operation: result.operation === 'skipped' ? 'updated' : result.operation,
 		id: result.id,
 		name: result.name,
 		matchedBy: matchedBy ?? null,
 		changes: dataChanges,
 		state,
+		...report,
 	};
 	if (result.operation !== 'created' && dataChanges.length === 0) {
 		out.operation = 'skipped';
@@ -333,12 +399,44 @@ export async function syncAccountItem(
 	return out;
 }
 
-export async function recordAccountState(
+/** The link value of an ActiveCampaign account whose Dynamics account was deleted: never synced to Dynamics again. */
+export const DELETED_LINK = 'deleted:';
+
+async function putAccountFields(session: AcSession, accountId: string, fields: IDataObject[], itemIndex: number): Promise<void> {
+	await session.request({ method: 'PUT', path: `/api/3/accounts/${accountId}`, body: { account: { fields } }, itemIndex });
+}
+
+/**
+ * The delete policy on the ActiveCampaign account linked to a Dynamics account that is gone. Accounts carry no tags:
+ * Keep and Flag Only both mark the link `deleted:<id>` (the account stays, and is never created again in Dynamics);
+ * Propagate deletes it.
+ */
+async function applyAccountDeletePolicy(
 	session: AcSession,
-	node: INode,
-	input: { acId?: string; name?: string; link?: string; state?: string },
+	base: IDataObject,
+	index: Map<string, string>,
+	linkValue: string,
+	policy: DeletePolicy,
+	why: string,
 	itemIndex: number,
 ): Promise<IDataObject> {
+	const accountId = index.get(linkValue);
+	if (!accountId) return { ...base, operation: 'skipped', reason: `${why}; no ActiveCampaign account is linked to it` };
+	const { link: linkField, state: stateField } = await session.accountSyncFields();
+	if (policy === 'propagate') {
+		await session.request({ method: 'DELETE', path: `/api/3/accounts/${accountId}`, itemIndex, allowNotFound: true });
+	} else {
+		await putAccountFields(session, accountId, [
+			{ customFieldId: Number(linkField.id), fieldValue: `${DELETED_LINK}${linkValue}` },
+			{ customFieldId: Number(stateField.id), fieldValue: '' },
+		], itemIndex);
+	}
+	index.delete(linkValue);
+	const operation = policy === 'propagate' ? 'deleted' : policy === 'keep' ? 'unlinked' : 'flagged';
+	return { ...base, operation, reason: why, id: accountId, deletePolicy: policy };
+}
+
+export async function recordAccountState(session: AcSession, node: INode, input: RecordStateInput & { name?: string }, itemIndex: number): Promise<IDataObject> {
 	const { link: linkField, state: stateField } = await session.accountSyncFields();
 	let target: AccountSnapshot | undefined;
 	if (input.acId) target = await readAccount(session, input.acId, itemIndex);
@@ -347,16 +445,22 @@ export async function recordAccountState(
 		if (found) target = await readAccount(session, String(found.id), itemIndex);
 	}
 	if (!target) {
+		if (input.action === 'delete') return { operation: 'skipped', reason: 'the ActiveCampaign account no longer exists', link: input.link ?? null };
 		throw new NodeOperationError(node, `No ActiveCampaign account ${input.acId ? `with id ${input.acId}` : `named "${input.name ?? ''}"`}`, { itemIndex });
+	}
+	if (input.action) {
+		const index = new Map([[String(input.link ?? ''), target.id]]);
+		const policy: DeletePolicy = input.action === 'delete' ? 'propagate' : input.action === 'flag' ? 'flag' : 'keep';
+		return await applyAccountDeletePolicy(session, { link: input.link ?? null, name: target.name }, index, String(input.link ?? ''), policy, 'deleted in Dynamics', itemIndex);
 	}
 	const fields: IDataObject[] = [];
 	if (input.link && String(target.fields.get(linkField.id)?.value ?? '') !== input.link) {
 		fields.push({ customFieldId: Number(linkField.id), fieldValue: input.link });
 	}
-	if (input.state && String(target.fields.get(stateField.id)?.value ?? '') !== input.state) {
-		fields.push({ customFieldId: Number(stateField.id), fieldValue: input.state });
-	}
-	if (!fields.length) return { operation: 'skipped', reason: SKIP_REASONS.noChanges, id: target.id, name: target.name, link: input.link ?? null, state: input.state ?? null };
-	await session.request({ method: 'PUT', path: `/api/3/accounts/${target.id}`, body: { account: { fields } }, itemIndex });
-	return { operation: 'updated', id: target.id, name: target.name, link: input.link ?? null, state: input.state ?? null };
+	const currentState = String(target.fields.get(stateField.id)?.value ?? '');
+	const state = stateToStore(currentState, input);
+	if (state !== undefined && currentState !== state) fields.push({ customFieldId: Number(stateField.id), fieldValue: state });
+	if (!fields.length) return { operation: 'skipped', reason: SKIP_REASONS.noChanges, id: target.id, name: target.name, link: input.link ?? null, state: state ?? null };
+	await putAccountFields(session, target.id, fields, itemIndex);
+	return { operation: 'updated', id: target.id, name: target.name, link: input.link ?? null, state: state ?? null };
 }

@@ -5,23 +5,18 @@
  */
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
-import { decideSync, precedenceAllows, SKIP_REASONS } from '../../shared/sync/decide';
-import {
-	formatContactLink,
-	formatState,
-	isGuid,
-	parseContactLink,
-	parseState,
-	SYNC_TAGS,
-	type ContactLink,
-	type StoredState,
-} from '../../shared/sync/state';
+import { precedenceAllows, SKIP_REASONS } from '../../shared/sync/decide';
+import { baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey } from '../../shared/sync/fieldState';
+import { isEmailField, planField, planFields, resolveMatch, type PlanField } from '../../shared/sync/planner';
+import { readActiveCampaign } from '../../shared/sync/records';
+import { formatContactLink, isGuid, parseContactLink, SYNC_TAGS, type ContactLink } from '../../shared/sync/state';
+import { storedStateText, type DeletePolicy, type SyncDefaults, type SyncField, type SyncItem } from '../../shared/sync/syncItem';
+import type { DeleteAction } from '../actions/common';
 import { readContact, type ContactSnapshot } from './contactRead';
-import { applyTags, emptyDesired, encodeFieldValues, writeContact, type ContactAttribute } from './contactWrite';
+import { applyTags, emptyDesired, encodeFieldValues, writeContact } from './contactWrite';
 import type { ContactFieldDef } from './encode';
 import type { AcSession } from './session';
-import type { SyncDefaults, SyncItem } from './syncItem';
-import { contactHash, type ContactOverlay } from './values';
+import { contactHash, contactRecord } from './values';
 
 /** Contact ids whose value of a field is exactly `value` (`GET /fieldValues?filters[fieldid]=&filters[val]=`, paged). */
 export async function contactIdsWithFieldValue(
@@ -57,7 +52,31 @@ function text(value: unknown): string | undefined {
 }
 
 export interface ContactSyncOutput extends IDataObject {
-	operation: 'created' | 'updated' | 'skipped';
+	operation: 'created' | 'updated' | 'skipped' | 'relinked' | 'unlinked' | 'flagged' | 'deleted';
+}
+
+type Desired = ReturnType<typeof emptyDesired>;
+
+/** The fields a sync item carries; items built by hand without them get one per record key (written this way only). */
+export function syncFieldsOf(item: SyncItem): SyncField[] {
+	if (item.fields.length) return item.fields;
+	const record = item.record as IDataObject;
+	const entries: Array<[string, unknown]> = [];
+	for (const [key, value] of Object.entries(record)) {
+		if (key === 'fieldValues' || key === 'fields') {
+			if (value && typeof value === 'object') entries.push(...Object.entries(value as IDataObject));
+		} else {
+			entries.push([key, value]);
+		}
+	}
+	if (item.related.accountName !== undefined && record.accountName === undefined) entries.push(['accountName', item.related.accountName]);
+	return entries.map(([key, value]) => ({
+		key: pairKey(key, ''),
+		activeCampaign: key,
+		dynamics: '',
+		direction: 'toActiveCampaign' as const,
+		source: fieldHash(value, key === 'email'),
+	}));
 }
 
 export async function syncContactItem(
@@ -74,154 +93,192 @@ export async function syncContactItem(
 		throw new NodeOperationError(node, 'This sync item goes to Dynamics 365 (direction "toDynamics"); write it with the Dynamics 365 node', { itemIndex });
 	}
 	const entity = item.entity;
-	const d365Id = item.match.d365Id ?? item.source.id;
+	const d365Id = String(item.match.d365Id ?? item.source.id ?? '').toLowerCase();
 	if (!isGuid(d365Id)) {
-		throw new NodeOperationError(node, `The sync item has no Dynamics id (match.d365Id): "${d365Id ?? ''}"`, { itemIndex });
-	}
-	const sourceHash = item.source.hash;
-	if (!sourceHash) {
-		throw new NodeOperationError(node, 'The sync item has no source hash (source.hash); it is needed to tell echoes from changes', { itemIndex });
+		throw new NodeOperationError(node, `The sync item has no Dynamics id (match.d365Id): "${d365Id}"`, { itemIndex });
 	}
 	const link: ContactLink = { entity, id: d365Id };
 	const linkValue = formatContactLink(link);
+	const base: IDataObject = { entity, d365Id: link.id, link: linkValue };
+	const deletePolicy = item.policy.delete ?? defaults.delete;
+	const { link: linkField, state: stateField } = await session.contactSyncFields();
+
+	if (item.event === 'deleted') {
+		const linked = await contactIdsWithFieldValue(session, linkField.id, linkValue, itemIndex);
+		return await applyDeletePolicy(session, base, linked, deletePolicy, 'deleted in Dynamics', itemIndex);
+	}
+	const mergedInto = item.match.mergedInto ? String(item.match.mergedInto).toLowerCase() : undefined;
+	if (mergedInto && isGuid(mergedInto)) return await contactMerged(session, base, link, mergedInto, deletePolicy, itemIndex);
+
+	const fields = syncFieldsOf(item);
+	if (!fields.length) {
+		throw new NodeOperationError(node, 'The sync item carries no fields (fields or record); build it with the Field Map', { itemIndex });
+	}
 	const policy = item.policy.conflict ?? defaults.conflict;
 	const precedence = item.policy.precedence ?? defaults.precedence;
 	const record = item.record as IDataObject;
 	const email = text(record.email)?.trim() || item.match.email?.trim() || undefined;
-	const hashFields = item.state.targetHashFields;
-
-	const { link: linkField, state: stateField } = await session.contactSyncFields();
-	const fields = await session.contactFields();
+	const contactFields = await session.contactFields();
 	const accountName = text(record.accountName) ?? text(item.related.accountName);
-	const jobTitle = text(record.jobTitle);
 	const needAccount =
-		accountName !== undefined || jobTitle !== undefined || hashFields.some((f) => f === 'accountName' || f === 'jobTitle');
+		accountName !== undefined || record.jobTitle !== undefined || fields.some((f) => f.activeCampaign === 'accountName' || f.activeCampaign === 'jobTitle');
 
-	// 1. The target: the contact linked to this Dynamics record, else the given ActiveCampaign id, else the email.
-	let target: ContactSnapshot | undefined;
-	let matchedBy: 'link' | 'acId' | 'email' | undefined;
+	// 1. The target, in the one match order: the link (or, for a contact qualified from a lead, the lead's link), the
+	// ActiveCampaign id the item names, the email.
 	const linked = await contactIdsWithFieldValue(session, linkField.id, linkValue, itemIndex);
-	if (linked.length) {
-		target = await readContact(session, linked[0], { tags: true, account: needAccount, itemIndex });
-		if (target) matchedBy = 'link';
-	}
-	if (!target && item.match.acId !== undefined && String(item.match.acId) !== '') {
-		target = await readContact(session, String(item.match.acId), { tags: true, account: needAccount, itemIndex });
-		if (target) matchedBy = 'acId';
-	}
-	if (!target && email) {
+	const originatingLead = item.match.originatingLead ? String(item.match.originatingLead).toLowerCase() : undefined;
+	const fromLead =
+		!linked.length && entity === 'contact' && originatingLead && isGuid(originatingLead)
+			? await contactIdsWithFieldValue(session, linkField.id, formatContactLink({ entity: 'lead', id: originatingLead }), itemIndex)
+			: [];
+	const acId = item.match.acId !== undefined && item.match.acId !== null && String(item.match.acId) !== '' ? String(item.match.acId) : undefined;
+	let natural: string[] = [];
+	if (!linked.length && !fromLead.length && !acId && email) {
 		const found = await session.contactByEmail(email, itemIndex);
-		if (found) {
-			target = await readContact(session, String(found.id), { tags: true, account: needAccount, itemIndex });
-			if (target) matchedBy = 'email';
-		}
+		if (found) natural = [String(found.id)];
 	}
-
-	const base: IDataObject = { entity, d365Id: link.id, link: linkValue };
+	let match = resolveMatch({ link: [...linked, ...fromLead], id: acId, natural, naturalKind: 'email' });
+	let target = match.target ? await readContact(session, match.target, { tags: true, account: needAccount, itemIndex }) : undefined;
+	if (!target && match.matchedBy === 'id' && email) {
+		// The named ActiveCampaign contact is gone: fall back to the email.
+		const found = await session.contactByEmail(email, itemIndex);
+		match = resolveMatch({ natural: found ? [String(found.id)] : [], naturalKind: 'email' });
+		if (match.target) target = await readContact(session, match.target, { tags: true, account: needAccount, itemIndex });
+	}
+	const matchedBy = target ? match.matchedBy : undefined;
 
 	// 2. Who owns the ActiveCampaign contact: lead/contact precedence, relinking.
 	let relinkFrom: ContactLink | undefined;
-	let stored: StoredState | undefined;
 	if (target) {
 		const current = parseContactLink(target.fieldValues.get(linkField.id)?.value);
 		if (current && (current.entity !== link.entity || current.id !== link.id)) {
-			if (current.entity === link.entity) {
-				return {
-					...base,
-					operation: 'skipped',
-					reason: `the ActiveCampaign contact is linked to another Dynamics ${current.entity} (${formatContactLink(current)})`,
-					id: target.id,
-					email: target.email,
-					matchedBy,
-				};
-			}
-			if (!precedenceAllows(link.entity, current.entity, precedence)) {
-				return {
-					...base,
-					operation: 'skipped',
-					reason: SKIP_REASONS.precedence(current.entity, link.entity),
-					id: target.id,
-					email: target.email,
-					matchedBy,
-				};
+			const skip = (reason: string): ContactSyncOutput => ({ ...base, operation: 'skipped', reason, id: target!.id, email: target!.email, matchedBy });
+			const qualifiedFrom = current.entity === 'lead' && originatingLead === current.id;
+			if (!qualifiedFrom) {
+				if (current.entity === link.entity) {
+					return skip(`the ActiveCampaign contact is linked to another Dynamics ${current.entity} (${formatContactLink(current)})`);
+				}
+				if (link.entity === 'lead' && item.match.qualified === true) {
+					return skip(`the lead was qualified; its ActiveCampaign contact belongs to the Dynamics contact ${current.id}`);
+				}
+				if (!precedenceAllows(link.entity, current.entity, precedence)) return skip(SKIP_REASONS.precedence(current.entity, link.entity));
 			}
 			relinkFrom = current;
 		}
-		// The stored state belongs to the link it was written for; after a relink there is no base.
-		stored = relinkFrom ? undefined : (parseState(target.fieldValues.get(stateField.id)?.value) ?? item.state.stored ?? undefined);
 	}
 
-	// 3. What to write.
-	const desired = emptyDesired();
-	desired.email = email;
-	for (const name of ['firstName', 'lastName', 'phone'] as ContactAttribute[]) {
-		const value = text(record[name]);
-		if (value !== undefined) desired.attributes[name] = value;
+	// 3. What each field would become, and the plan.
+	const desiredOf = new Map<string, unknown>();
+	const patches = new Map<string, (desired: Desired) => void>();
+	const currentRecord = contactRecord(target, contactFields);
+	const accountWillExist = !!target?.account || (!!accountName?.trim() && fields.some((f) => f.activeCampaign === 'accountName' && flowsTo(f)));
+	const planned: PlanField[] = [];
+	for (const field of fields) {
+		const current = readActiveCampaign(currentRecord, field.activeCampaign);
+		if (!flowsTo(field)) {
+			planned.push(planField(field, current, undefined));
+			continue;
+		}
+		const { value, patch } = await desiredValue(session, node, field, record, item, itemIndex);
+		desiredOf.set(field.key, value);
+		patches.set(field.key, patch);
+		const cannotHold =
+			field.activeCampaign === 'jobTitle' && text(value)?.trim() && !accountWillExist
+				? 'ActiveCampaign keeps the job title on the account link, and the contact has no account'
+				: undefined;
+		planned.push(planField(field, current, value, { cannotHold }));
 	}
-	const rawValues = record.fieldValues && typeof record.fieldValues === 'object' ? (record.fieldValues as IDataObject) : {};
-	desired.fieldValues = (await encodeFieldValues(session, node, Object.entries(rawValues).map(([key, value]) => ({ key, value })), itemIndex)).filter(
-		({ field }) => field.id !== linkField.id && field.id !== stateField.id,
-	);
-	if (accountName !== undefined && accountName.trim() !== '') desired.accountName = accountName;
-	if (jobTitle !== undefined) desired.jobTitle = jobTitle;
+	const keys = fields.map((f) => f.key);
+	const storedText = relinkFrom ? undefined : (target?.fieldValues.get(stateField.id)?.value ?? storedStateText(item));
+	const stored = target
+		? baseEntries(storedText, keys, {
+				sourceSide: 'd365',
+				sourceWhole: item.source.hash ?? '',
+				targetWhole: contactHash(target, contactFields, item.state.targetHashFields),
+				fields: planned.map((p) => ({ key: p.key, source: p.source, target: p.target })),
+			})
+		: new Map();
+	const plan = planFields({
+		direction: 'toActiveCampaign',
+		policy,
+		exists: !!target,
+		base: stored,
+		fields: planned,
+		sourceModifiedAt: item.source.modifiedAt,
+		targetModifiedAt: target?.udate,
+	});
+	const report: IDataObject = {};
+	if (plan.conflicts.length) {
+		report.conflicts = plan.conflicts as unknown as IDataObject[];
+		report.conflict = `resolved: ${policy}`;
+	}
+	if (plan.notWritten.length) report.notWritten = plan.notWritten as unknown as IDataObject[];
+
+	// 4. Nothing to write: record what was learned about the fields (when anything was), and report why.
+	let state = formatFieldState(keys, plan.entries);
+	if (target && plan.skipReason && !relinkFrom) {
+		const bookkeeping: Array<{ field: string; value: string }> = [];
+		if (target.fieldValues.get(linkField.id)?.value !== linkValue) bookkeeping.push({ field: linkField.id, value: linkValue });
+		if (plan.skipReason !== SKIP_REASONS.unchanged && state !== storedText) bookkeeping.push({ field: stateField.id, value: state });
+		if (bookkeeping.length) await putStateFields(session, target.id, bookkeeping, itemIndex);
+		let tags = { added: [] as string[], removed: [] as string[] };
+		if (plan.skipReason !== SKIP_REASONS.unchanged) {
+			tags = await applyTags(session, target.id, target, { ...emptyDesired(), tags: item.tags, removeTags: item.removeTags }, itemIndex);
+		}
+		return {
+			...base,
+			operation: 'skipped',
+			reason: plan.skipReason,
+			id: target.id,
+			email: target.email,
+			matchedBy,
+			stateRecorded: bookkeeping.length > 0,
+			tagsAdded: tags.added,
+			tagsRemoved: tags.removed,
+			...report,
+		};
+	}
+
+	// 5. One write for data, link and state; then tags and the account link.
+	const desired = emptyDesired();
+	for (const key of plan.write) patches.get(key)!(desired);
+	if (!target) desired.email = email;
+	if (!desired.email && !target) {
+		throw new NodeOperationError(node, 'An email is needed to create a contact', { itemIndex });
+	}
 	desired.tags = [...item.tags, ...(relinkFrom ? [SYNC_TAGS[link.entity]] : [])];
-	desired.removeTags = [...item.removeTags, ...(relinkFrom ? [SYNC_TAGS[relinkFrom.entity]] : [])].filter(
+	desired.removeTags = [...item.removeTags, ...(relinkFrom && relinkFrom.entity !== link.entity ? [SYNC_TAGS[relinkFrom.entity]] : [])].filter(
 		(name) => !desired.tags.some((t) => t.toLowerCase() === name.toLowerCase()),
 	);
-
-	// 4. Echo and conflict decisions.
-	if (target) {
-		const decision = decideSync({
-			direction: 'toActiveCampaign',
-			policy,
-			sourceHash,
-			targetHash: contactHash(target, fields, hashFields),
-			stored,
-			sourceModifiedAt: item.source.modifiedAt ?? undefined,
-			targetModifiedAt: target.udate,
-		});
-		if (decision.action === 'skip') {
-			return { ...base, operation: 'skipped', reason: decision.reason, id: target.id, email: target.email, matchedBy };
-		}
-		if (decision.conflict) base.conflict = `resolved: ${policy}`;
-	}
-
-	// 5. The new state, computed over the target's values as they will be after this write (checked against what
-	// ActiveCampaign returns below).
-	const overlay: ContactOverlay = {
-		email: desired.email,
-		attributes: desired.attributes,
-		fieldValues: new Map(desired.fieldValues.map(({ field, value }) => [field.id, value])),
-		accountName: desired.accountName,
-		jobTitle: desired.jobTitle,
-	};
-	const acHash = contactHash(target, fields, hashFields, overlay);
-	const newState = formatState({ acHash, d365Hash: sourceHash });
-	desired.fieldValues.push({ field: linkField, value: linkValue }, { field: stateField, value: newState });
-
-	// 6. One write for data, link and state; then tags, lists, account.
+	desired.fieldValues.push({ field: linkField, value: linkValue }, { field: stateField, value: state });
 	const result = await writeContact(session, target, desired, itemIndex);
-	let state = newState;
+
+	// ActiveCampaign may store a value differently from how it was sent: the state follows what it returned.
 	if (result.after) {
-		// The hash of the contact as ActiveCampaign returned it: if it stored a value differently from how it was sent,
-		// the state is corrected so the next reader of this contact computes the same hash.
-		const after: ContactSnapshot = { ...result.after, account: target?.account };
-		const actual = contactHash(after, fields, hashFields, { accountName: desired.accountName, jobTitle: desired.jobTitle });
-		if (actual !== acHash) {
-			state = formatState({ acHash: actual, d365Hash: sourceHash });
-			await session.request({
-				method: 'PUT',
-				path: `/api/3/contacts/${result.id}`,
-				body: { contact: { fieldValues: [{ field: stateField.id, value: state }] } },
-				itemIndex,
-			});
+		const after = contactRecord({ ...result.after, account: target?.account }, contactFields, {
+			accountName: desired.accountName,
+			jobTitle: desired.jobTitle,
+		});
+		let corrected = false;
+		for (const key of plan.write) {
+			const field = fields.find((f) => f.key === key)!;
+			const actual = fieldHash(readActiveCampaign(after, field.activeCampaign), isEmailField(field));
+			const entry = plan.entries.get(key)!;
+			if (entry.ac !== actual) {
+				plan.entries.set(key, { ...entry, ac: actual });
+				corrected = true;
+			}
+		}
+		if (corrected) {
+			state = formatFieldState(keys, plan.entries);
+			await putStateFields(session, result.id, [{ field: stateField.id, value: state }], itemIndex);
 		}
 	}
 	const bookkeeping = new Set([label(linkField), label(stateField)]);
 	const dataChanges = result.changes.filter((c) => !bookkeeping.has(c));
 	const out: ContactSyncOutput = {
 		...base,
-		operation: result.operation,
+		operation: result.operation === 'skipped' ? 'updated' : result.operation,
 		id: result.id,
 		email: result.email,
 		matchedBy: matchedBy ?? null,
@@ -229,6 +286,7 @@ export async function syncContactItem(
 		tagsAdded: result.tagsAdded,
 		tagsRemoved: result.tagsRemoved,
 		state,
+		...report,
 	};
 	if (relinkFrom) out.relinkedFrom = formatContactLink(relinkFrom);
 	if (result.operation !== 'created' && dataChanges.length === 0 && !relinkFrom) {
@@ -239,17 +297,151 @@ export async function syncContactItem(
 	return out;
 }
 
+function flowsTo(field: SyncField): boolean {
+	return field.direction === 'both' || field.direction === 'toActiveCampaign';
+}
+
+/** The value a field would get in ActiveCampaign (in ActiveCampaign's own form) and how to put it in the write. */
+async function desiredValue(
+	session: AcSession,
+	node: INode,
+	field: SyncField,
+	record: IDataObject,
+	item: SyncItem,
+	itemIndex: number,
+): Promise<{ value: unknown; patch: (desired: Desired) => void }> {
+	const key = field.activeCampaign;
+	switch (key) {
+		case 'email': {
+			const value = text(record.email)?.trim() || item.match.email?.trim() || '';
+			return { value, patch: (d) => (d.email = value || undefined) };
+		}
+		case 'firstName':
+		case 'lastName':
+		case 'phone': {
+			const value = text(record[key]) ?? '';
+			return { value, patch: (d) => (d.attributes[key] = value) };
+		}
+		case 'accountName': {
+			const value = text(record.accountName) ?? text(item.related.accountName) ?? '';
+			return { value: value.trim(), patch: (d) => (d.accountName = value.trim()) };
+		}
+		case 'jobTitle': {
+			const value = text(record.jobTitle) ?? '';
+			return { value, patch: (d) => (d.jobTitle = value) };
+		}
+	}
+	const values = record.fieldValues && typeof record.fieldValues === 'object' ? (record.fieldValues as IDataObject) : {};
+	const raw = key in values ? values[key] : record[key];
+	const [encoded] = await encodeFieldValues(session, node, [{ key, value: raw }], itemIndex);
+	if (!encoded) return { value: null, patch: () => undefined };
+	return { value: encoded.value, patch: (d) => d.fieldValues.push(encoded) };
+}
+
+async function putStateFields(session: AcSession, contactId: string, fieldValues: Array<{ field: string; value: string }>, itemIndex: number) {
+	await session.request({ method: 'PUT', path: `/api/3/contacts/${contactId}`, body: { contact: { fieldValues } }, itemIndex });
+}
+
+/**
+ * The delete policy on the ActiveCampaign contacts linked to a Dynamics record that is gone: keep them and unlink
+ * them (tagged, never recreated in Dynamics), flag them (tagged, still linked) or delete them.
+ */
+async function applyDeletePolicy(
+	session: AcSession,
+	base: IDataObject,
+	contactIds: string[],
+	policy: DeletePolicy,
+	why: string,
+	itemIndex: number,
+): Promise<ContactSyncOutput> {
+	if (!contactIds.length) return { ...base, operation: 'skipped', reason: `${why}; no ActiveCampaign contact is linked to it` };
+	const { link: linkField, state: stateField } = await session.contactSyncFields();
+	for (const id of contactIds) {
+		if (policy === 'propagate') {
+			await session.request({ method: 'DELETE', path: `/api/3/contacts/${id}`, itemIndex, allowNotFound: true });
+			continue;
+		}
+		if (policy === 'keep') {
+			await putStateFields(
+				session,
+				id,
+				[
+					{ field: linkField.id, value: '' },
+					{ field: stateField.id, value: '' },
+				],
+				itemIndex,
+			);
+		}
+		const snapshot = await readContact(session, id, { itemIndex });
+		if (snapshot) await applyTags(session, id, snapshot, { ...emptyDesired(), tags: [SYNC_TAGS.deletedInDynamics] }, itemIndex);
+	}
+	const operation = policy === 'propagate' ? 'deleted' : policy === 'keep' ? 'unlinked' : 'flagged';
+	return { ...base, operation, reason: why, id: contactIds[0], ...(contactIds.length > 1 ? { ids: contactIds } : {}), deletePolicy: policy };
+}
+
+/**
+ * A Dynamics record merged into another: its ActiveCampaign contact moves to the master when the master has none;
+ * otherwise the master keeps its own and the merged one is treated as deleted.
+ */
+async function contactMerged(
+	session: AcSession,
+	base: IDataObject,
+	link: ContactLink,
+	masterId: string,
+	policy: DeletePolicy,
+	itemIndex: number,
+): Promise<ContactSyncOutput> {
+	const { link: linkField, state: stateField } = await session.contactSyncFields();
+	const losers = await contactIdsWithFieldValue(session, linkField.id, formatContactLink(link), itemIndex);
+	const master: ContactLink = { entity: link.entity, id: masterId };
+	const why = `merged into ${formatContactLink(master)} in Dynamics`;
+	if (!losers.length) return { ...base, operation: 'skipped', reason: `${why}; no ActiveCampaign contact is linked to it` };
+	const masters = await contactIdsWithFieldValue(session, linkField.id, formatContactLink(master), itemIndex);
+	if (masters.length) {
+		return await applyDeletePolicy(session, base, losers, policy, `${why}, which has its own ActiveCampaign contact ${masters[0]}`, itemIndex);
+	}
+	// The state belonged to the merged record: the master's next change is compared from scratch.
+	await putStateFields(
+		session,
+		losers[0],
+		[
+			{ field: linkField.id, value: formatContactLink(master) },
+			{ field: stateField.id, value: '' },
+		],
+		itemIndex,
+	);
+	return { ...base, operation: 'relinked', reason: why, id: losers[0], link: formatContactLink(master), relinkedFrom: formatContactLink(link) };
+}
+
 function label(field: ContactFieldDef): string {
 	return field.perstag || field.title || field.id;
 }
 
-/** Record Sync State for a contact: writes the link and state fields only when they differ. */
-export async function recordContactState(
-	session: AcSession,
-	node: INode,
-	input: { acId?: string; email?: string; link?: string; state?: string; tags?: string[]; removeTags?: string[] },
-	itemIndex: number,
-): Promise<IDataObject> {
+/** What Record Sync State stores: the link, the state a write step computed (merged into the stored one), tags. */
+export interface RecordStateInput {
+	acId?: string;
+	email?: string;
+	link?: string;
+	state?: string;
+	/** Codes of the fields the write step decided; empty: the state is stored as given. */
+	stateFields?: string[];
+	/** The state the write step started from. */
+	stateBase?: string;
+	tags?: string[];
+	removeTags?: string[];
+	/** The linked Dynamics record was deleted: what the delete policy does here. */
+	action?: DeleteAction;
+}
+
+/** The state to store: the given one, or (with decided fields) the decisions merged into the state stored now. */
+export function stateToStore(current: string | null | undefined, input: Pick<RecordStateInput, 'state' | 'stateFields' | 'stateBase'>): string | undefined {
+	if (input.state === undefined || input.state === '') return undefined;
+	if (!input.stateFields?.length) return input.state;
+	return mergeStateText(current ?? undefined, input.state, input.stateFields, input.stateBase);
+}
+
+/** Record Sync State for a contact: writes the link and state fields only when they differ; applies a deletion. */
+export async function recordContactState(session: AcSession, node: INode, input: RecordStateInput, itemIndex: number): Promise<IDataObject> {
 	const { link: linkField, state: stateField } = await session.contactSyncFields();
 	let target: ContactSnapshot | undefined;
 	if (input.acId) target = await readContact(session, input.acId, { itemIndex });
@@ -258,17 +450,22 @@ export async function recordContactState(
 		if (found) target = await readContact(session, String(found.id), { itemIndex });
 	}
 	if (!target) {
+		if (input.action === 'delete') return { operation: 'skipped', reason: 'the ActiveCampaign contact no longer exists', link: input.link ?? null };
 		throw new NodeOperationError(node, `No ActiveCampaign contact ${input.acId ? `with id ${input.acId}` : `with email ${input.email ?? '(none given)'}`}`, {
 			itemIndex,
 		});
+	}
+	if (input.action) {
+		const policy: DeletePolicy = input.action === 'delete' ? 'propagate' : input.action === 'flag' ? 'flag' : 'keep';
+		return await applyDeletePolicy(session, { link: input.link ?? null, email: target.email }, [target.id], policy, 'deleted in Dynamics', itemIndex);
 	}
 	const fieldValues: IDataObject[] = [];
 	if (input.link !== undefined && input.link !== '' && (target.fieldValues.get(linkField.id)?.value ?? '') !== input.link) {
 		fieldValues.push({ field: linkField.id, value: input.link });
 	}
-	if (input.state !== undefined && input.state !== '' && (target.fieldValues.get(stateField.id)?.value ?? '') !== input.state) {
-		fieldValues.push({ field: stateField.id, value: input.state });
-	}
+	const currentState = target.fieldValues.get(stateField.id)?.value ?? '';
+	const state = stateToStore(currentState, input);
+	if (state !== undefined && currentState !== state) fieldValues.push({ field: stateField.id, value: state });
 	const desiredTags = { ...emptyDesired(), tags: input.tags ?? [], removeTags: input.removeTags ?? [] };
 	const tagChanges = await applyTags(session, target.id, target, desiredTags, itemIndex);
 	const tags = { tagsAdded: tagChanges.added, tagsRemoved: tagChanges.removed };
@@ -280,10 +477,10 @@ export async function recordContactState(
 			id: target.id,
 			email: target.email,
 			link: input.link ?? null,
-			state: input.state ?? null,
+			state: state ?? null,
 			...tags,
 		};
 	}
 	await session.request({ method: 'PUT', path: `/api/3/contacts/${target.id}`, body: { contact: { fieldValues } }, itemIndex });
-	return { operation: 'updated', id: target.id, email: target.email, link: input.link ?? null, state: input.state ?? null, ...tags };
+	return { operation: 'updated', id: target.id, email: target.email, link: input.link ?? null, state: state ?? null, ...tags };
 }

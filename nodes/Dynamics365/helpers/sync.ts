@@ -1,37 +1,17 @@
 /**
- * The sync item (the Field Map's output, docs/DESIGN.md "The sync item") as the Dynamics 365 node reads it: the
- * target table, the record in Web API names, how to match it, the stored sync state and the conflict policy.
+ * The sync item (nodes/shared/sync/syncItem.ts) as the Dynamics 365 node writes it: the target table, the record in
+ * Web API names, the per-field plan inputs, the id a record created from ActiveCampaign gets, and hashing records
+ * the way the Field Map does.
  */
+import { createHash } from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 
 import type { ConflictPolicy } from '../../shared/sync/decide';
-import { parseState, stateHash, type StoredState } from '../../shared/sync/state';
+import { stateHash } from '../../shared/sync/state';
 import type { TableInfo } from './metadata';
 import { isLookupColumn } from '../transport/odata';
 
-export interface SyncItem {
-	entity?: string;
-	direction?: string;
-	record?: IDataObject;
-	createOnly?: IDataObject;
-	match?: { d365Id?: string; d365Entity?: string; acId?: string; email?: string; name?: string; externalId?: string };
-	source?: { system?: string; id?: string; modifiedAt?: string; hash?: string };
-	state?: { stored?: StoredState | string | null; targetHashFields?: string[] };
-	tags?: string[];
-	removeTags?: string[];
-	related?: IDataObject;
-	policy?: { conflict?: ConflictPolicy; precedence?: string };
-}
-
 export const CONFLICT_POLICIES: ConflictPolicy[] = ['dynamicsWins', 'activeCampaignWins', 'newestWins'];
-
-export function storedState(item: SyncItem): StoredState | undefined {
-	const stored = item.state?.stored;
-	if (!stored) return undefined;
-	if (typeof stored === 'string') return parseState(stored);
-	if (typeof stored.acHash === 'string' && typeof stored.d365Hash === 'string') return stored;
-	return undefined;
-}
 
 /**
  * The property of a hash field in a record as Dataverse returns it: `_x_value` for a lookup column or for a
@@ -52,12 +32,31 @@ export function readPropertyOf(table: TableInfo, field: string): string {
 	return field;
 }
 
-/** The d365 state hash of a record (read shape) over the item's target hash fields. */
+const GUID = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
+
+/** A record's value of a hash field as the state reads it (GUIDs lower-cased, as the Field Map reads them). */
+export function hashValueOf(table: TableInfo, record: IDataObject, field: string): unknown {
+	const value = record[readPropertyOf(table, field)];
+	return typeof value === 'string' && GUID.test(value) ? value.toLowerCase() : value;
+}
+
+/** The d365 whole-record state hash (states stored before per-field state) over the item's target hash fields. */
 export function d365Hash(table: TableInfo, record: IDataObject, fields: readonly string[]): string {
 	const values: Record<string, unknown> = {};
-	for (const field of fields) {
-		const value = record[readPropertyOf(table, field)];
-		values[field] = typeof value === 'string' && /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(value) ? value.toLowerCase() : value;
-	}
+	for (const field of fields) values[field] = hashValueOf(table, record, field);
 	return stateHash(values, fields);
+}
+
+/** Namespace of the ids of records created from ActiveCampaign (a fixed, random UUID), as bytes. */
+const NAMESPACE = Uint8Array.from('5f0e7c1a8d2b4e6fa3c94b7d2e1f6a08'.match(/../g)!.map((byte) => parseInt(byte, 16)));
+
+/**
+ * The id of a Dynamics record created from an ActiveCampaign record: a name-based UUID (RFC 9562 version 5) of the
+ * ActiveCampaign account, the table and the record id. Two runs that create the same record choose the same id, so
+ * the second is refused as a duplicate instead of making a second record.
+ */
+export function createdIdFor(account: string, table: string, sourceId: string): string {
+	const hex = createHash('sha1').update(NAMESPACE).update(`${account.trim().toLowerCase()}|${table}|${sourceId.trim()}`).digest('hex');
+	const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+	return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

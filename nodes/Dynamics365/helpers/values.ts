@@ -308,14 +308,16 @@ export function missingRequired(table: TableInfo, prepared: PreparedRecord): Col
 export function changedBody(prepared: PreparedRecord, current: IDataObject): IDataObject {
 	const body: IDataObject = {};
 	for (const [property, keys] of Object.entries(prepared.bodyKeys)) {
-		const next = prepared.read[property];
-		const now = current[property];
-		if (sameValue(next, now)) continue;
-		// Money and decimals come back with the column's precision; compare numbers numerically.
-		if (typeof next === 'number' && now !== null && now !== undefined && Math.abs(Number(now) - next) < 1e-9) continue;
+		if (sameColumnValue(prepared.read[property], current[property])) continue;
 		for (const key of keys) body[key] = prepared.body[key];
 	}
 	return body;
+}
+
+/** Whether a column's value to write equals its current value (money and decimals compared numerically). */
+export function sameColumnValue(next: unknown, now: unknown): boolean {
+	if (sameValue(next, now)) return true;
+	return typeof next === 'number' && now !== null && now !== undefined && Math.abs(Number(now) - next) < 1e-9;
 }
 
 /** The read properties a prepared record touches (for `$select` of the current values). */

@@ -8,11 +8,14 @@ import { canonicalEmail } from './canonical';
 import { toActiveCampaign, toDynamics, type ConversionContext } from './convert';
 import { matchCriteria } from './criteria';
 import { SKIP_REASONS, type ConflictPolicy, type LeadContactPrecedence, type SyncDirection } from './decide';
-import type { Entity, FieldPair, MappingDefinition } from './mapping';
-import { pairsForStep, stepAllowed } from './mapping';
+import { baseEntries, fieldHash, isStateValue, MAX_STATE_FIELDS, pairKey } from './fieldState';
+import type { Entity, FieldDirection, FieldPair, MappingDefinition } from './mapping';
+import { MappingError, pairsForStep, stepAllowed } from './mapping';
+import { sourceUnchanged } from './planner';
 import {
 	ActiveCampaignKeyPlan,
 	ActiveCampaignReader,
+	dynamicsHashValue,
 	dynamicsStateHashWith,
 	type DynamicsAccessor,
 	accessor,
@@ -20,30 +23,25 @@ import {
 	readDynamicsWith,
 	readTags,
 } from './records';
-import {
-	isGuid,
-	parseContactLink,
-	parseState,
-	stateHashOf,
-	SYNC_FIELDS,
-	SYNC_TAGS,
-	type LinkedEntity,
-	type StoredState,
-} from './state';
+import { isGuid, parseContactLink, parseState, stateHashOf, SYNC_FIELDS, SYNC_TAGS, type LinkedEntity } from './state';
+import type { DeletePolicy, SyncField } from './syncItem';
 
+/** A sync item as the Field Map builds it (the shape nodes/shared/sync/syncItem.ts declares). */
 export interface SyncItem extends IDataObject {
 	entity: Entity;
 	direction: SyncDirection;
+	event?: 'created' | 'updated' | 'deleted';
 	record: IDataObject;
 	/** Dynamics columns set only when the write creates the record (defaults for required columns). */
 	createOnly: IDataObject;
 	match: IDataObject;
 	source: { system: 'dynamics' | 'activecampaign'; id: string; modifiedAt: string | null; hash: string };
-	state: { stored: StoredState | null; targetHashFields: string[] };
+	state: { stored: string | null; targetHashFields: string[] };
+	fields: Array<SyncField & IDataObject>;
 	tags: string[];
 	removeTags: string[];
 	related: IDataObject;
-	policy: { conflict: ConflictPolicy; precedence: LeadContactPrecedence };
+	policy: { conflict: ConflictPolicy; precedence: LeadContactPrecedence; delete: DeletePolicy };
 }
 
 export type MapOutcome =
@@ -68,7 +66,10 @@ export interface PreparedMapping {
 	dynamicsHashFields: string[];
 	activeCampaignHashFields: string[];
 	conversion: ConversionContext;
-	policy: { conflict: ConflictPolicy; precedence: LeadContactPrecedence };
+	policy: { conflict: ConflictPolicy; precedence: LeadContactPrecedence; delete: DeletePolicy };
+	/** Every pair as the per-field state names it, in `pairs` order (the same list for every item of the run). */
+	stateFields: StateField[];
+	stateKeys: string[];
 	/** Reads ActiveCampaign records of this run (remembers where each custom field is). */
 	activeCampaignReader: ActiveCampaignReader;
 	/**
@@ -95,6 +96,23 @@ const SYNC_KEYS = [
 	SYNC_FIELDS.accountState.title,
 ];
 
+interface StateField {
+	key: string;
+	activeCampaign: string;
+	dynamics: string;
+	direction: FieldDirection;
+	email: boolean;
+	/** Slot of the ActiveCampaign key in `activeCampaignHashFields`. */
+	acSlot: number;
+}
+
+/** A field's direction with the entity's direction applied. */
+function effectiveDirection(definition: MappingDefinition, pair: FieldPair): FieldDirection {
+	if (definition.syncDirection === 'dynamicsToActiveCampaign') return 'toActiveCampaign';
+	if (definition.syncDirection === 'activeCampaignToDynamics') return 'toDynamics';
+	return pair.direction;
+}
+
 interface PairPlan {
 	pair: FieldPair;
 	accessor: DynamicsAccessor;
@@ -108,7 +126,22 @@ export function prepareMapping(definition: MappingDefinition, pairs: FieldPair[]
 	const stepPairs = pairsForStep(definition, pairs, step);
 	const activeCampaignHashFields = [...new Set(pairs.map((p) => p.activeCampaign.key))];
 	const dynamicsHashFields = [...new Set(pairs.map((p) => p.dynamics.name))];
+	if (pairs.length > MAX_STATE_FIELDS) {
+		throw new MappingError(
+			`${pairs.length} fields are mapped; the sync state of at most ${MAX_STATE_FIELDS} fields per entity fits in ActiveCampaign's sync-state field`,
+		);
+	}
+	const stateFields: StateField[] = pairs.map((pair) => ({
+		key: pairKey(pair.activeCampaign.key, pair.dynamics.name),
+		activeCampaign: pair.activeCampaign.key,
+		dynamics: pair.dynamics.name,
+		direction: effectiveDirection(definition, pair),
+		email: pair.activeCampaign.key === 'email' || pair.dynamics.name === 'emailaddress1',
+		acSlot: activeCampaignHashFields.indexOf(pair.activeCampaign.key),
+	}));
 	return {
+		stateFields,
+		stateKeys: stateFields.map((f) => f.key),
 		definition,
 		step,
 		stepPairs,
@@ -125,7 +158,11 @@ export function prepareMapping(definition: MappingDefinition, pairs: FieldPair[]
 		defaults: Object.entries(definition.defaults ?? {}),
 		activeCampaignHashFields,
 		conversion: { timeZone: definition.timeZone || 'UTC' },
-		policy: { conflict: definition.conflictPolicy ?? 'dynamicsWins', precedence: definition.precedence ?? 'contact' },
+		policy: {
+			conflict: definition.conflictPolicy ?? 'dynamicsWins',
+			precedence: definition.precedence ?? 'contact',
+			delete: definition.deletePolicy ?? 'keep',
+		},
 		activeCampaignReader: new ActiveCampaignReader(),
 		activeCampaignPlan: new ActiveCampaignKeyPlan([...activeCampaignHashFields, ...SYNC_KEYS]),
 		pairSlots: stepPairs.map((pair) => activeCampaignHashFields.indexOf(pair.activeCampaign.key)),
@@ -144,6 +181,7 @@ export function mapRecord(prepared: PreparedMapping, source: IDataObject): MapOu
 function fromDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcome {
 	const { definition } = prepared;
 	const entity = definition.entity;
+	if (source.event === 'deleted') return deletedInDynamics(prepared, source);
 	const id = String(source[prepared.idKey] ?? '');
 	if (!isGuid(id)) {
 		return {
@@ -186,6 +224,9 @@ function fromDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcom
 	}
 
 	const match: IDataObject = { d365Id: id, d365Entity: entity };
+	if (source.merged === true && isGuid(source._masterid_value)) match.mergedInto = String(source._masterid_value).toLowerCase();
+	if (entity === 'contact' && isGuid(source._originatingleadid_value)) match.originatingLead = String(source._originatingleadid_value).toLowerCase();
+	if (entity === 'lead' && source.statecode === 1) match.qualified = true;
 	const related: IDataObject = {};
 	const tags: string[] = [];
 	if (entity === 'lead' || entity === 'contact') {
@@ -225,6 +266,7 @@ function fromDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcom
 		item: {
 			entity,
 			direction: 'toActiveCampaign',
+			...(source.event === 'created' || source.event === 'updated' ? { event: source.event } : {}),
 			record,
 			createOnly: {},
 			match,
@@ -235,6 +277,7 @@ function fromDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcom
 				hash: dynamicsStateHashWith(source, prepared.dynamicsHashFields, prepared.dynamicsHashAccessors),
 			},
 			state: { stored: null, targetHashFields: prepared.activeCampaignHashFields },
+			fields: prepared.stateFields.map((f) => syncField(f, fieldHash(dynamicsHashValue(source, f.dynamics), f.email))),
 			tags,
 			removeTags: entity === 'contact' ? [SYNC_TAGS.lead] : [],
 			related,
@@ -260,11 +303,15 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 	const accountLink = values[at + 4];
 	const accountState = values[at + 5];
 	const match: IDataObject = { acId: id };
-	let stored: StoredState | undefined;
+	let stored: string | undefined;
 	const tags: string[] = [];
 	if (entity === 'lead' || entity === 'contact') {
+		const sourceTags = readTags(source);
+		if (sourceTags.some((t) => t.toLowerCase() === SYNC_TAGS.deletedInDynamics.toLowerCase())) {
+			return { kind: 'skipped', reason: SKIP_REASONS.deletedInDynamics };
+		}
 		const link = parseContactLink(linkByTag ?? linkByTitle);
-		const target = link?.entity ?? untaggedTarget(readTags(source), definition);
+		const target = link?.entity ?? untaggedTarget(sourceTags, definition);
 		if (!target) {
 			return {
 				kind: 'skipped',
@@ -274,7 +321,7 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 		if (target !== entity) return { kind: 'skipped', reason: `belongs to the ${target} sync (linked or tagged as a Dynamics ${target})` };
 		if (link) {
 			match.d365Id = link.id;
-			stored = parseState(stateByTag ?? stateByTitle);
+			stored = stateText(stateByTag ?? stateByTitle);
 		} else {
 			tags.push(entity === 'lead' ? SYNC_TAGS.lead : SYNC_TAGS.contact, SYNC_TAGS.pulledFromActiveCampaign);
 		}
@@ -283,9 +330,12 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 		if (!email) return { kind: 'skipped', reason: 'no email address' };
 		match.email = email;
 	} else if (entity === 'account') {
+		if (typeof accountLink === 'string' && accountLink.trim().toLowerCase().startsWith('deleted:')) {
+			return { kind: 'skipped', reason: SKIP_REASONS.accountDeletedInDynamics };
+		}
 		if (isGuid(accountLink)) {
 			match.d365Id = String(accountLink).toLowerCase();
-			stored = parseState(accountState);
+			stored = stateText(accountState);
 		}
 		match.d365Entity = 'account';
 		const name = typeof source.name === 'string' ? source.name.trim() : '';
@@ -298,7 +348,8 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 	if (!scope.matched) return { kind: 'skipped', reason: scope.reason };
 
 	const hash = stateHashOf(prepared.activeCampaignHashFields, values);
-	if (stored && stored.acHash === hash) return { kind: 'skipped', reason: SKIP_REASONS.unchanged };
+	const fields = prepared.stateFields.map((f) => syncField(f, fieldHash(values[f.acSlot], f.email)));
+	if (stored && unchangedSince(prepared, stored, hash, fields)) return { kind: 'skipped', reason: SKIP_REASONS.unchanged };
 
 	const record: IDataObject = {};
 	const problems: string[] = [];
@@ -345,7 +396,51 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 				hash,
 			},
 			state: { stored: stored ?? null, targetHashFields: prepared.dynamicsHashFields },
+			fields,
 			tags,
+			removeTags: [],
+			related: {},
+			policy: prepared.policy,
+		},
+	};
+}
+
+function syncField(f: StateField, source: string): SyncField & IDataObject {
+	return { key: f.key, activeCampaign: f.activeCampaign, dynamics: f.dynamics, direction: f.direction, source };
+}
+
+function stateText(value: unknown): string | undefined {
+	return isStateValue(value) ? String(value).trim() : undefined;
+}
+
+/** The ActiveCampaign record changed none of the fields it carries to Dynamics since the last sync. */
+function unchangedSince(prepared: PreparedMapping, stored: string, wholeHash: string, fields: SyncField[]): boolean {
+	const v1 = parseState(stored);
+	if (v1) return v1.acHash === wholeHash;
+	return sourceUnchanged(baseEntries(stored, prepared.stateKeys), fields, 'toDynamics');
+}
+
+/** A Dynamics record deleted (a change-tracking deletion): the write step applies the delete policy to its twin. */
+function deletedInDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcome {
+	const entity = prepared.definition.entity;
+	const id = String(source.id ?? source[prepared.idKey] ?? '').toLowerCase();
+	if (!isGuid(id)) return { kind: 'error', message: `The deleted ${entity} has no id`, problems: ['missing id'] };
+	if (entity === 'opportunity') {
+		return { kind: 'skipped', reason: 'deleted in Dynamics (opportunity records stay in ActiveCampaign)' };
+	}
+	return {
+		kind: 'mapped',
+		item: {
+			entity,
+			direction: 'toActiveCampaign',
+			event: 'deleted',
+			record: {},
+			createOnly: {},
+			match: { d365Id: id, d365Entity: entity },
+			source: { system: 'dynamics', id, modifiedAt: null, hash: '' },
+			state: { stored: null, targetHashFields: prepared.activeCampaignHashFields },
+			fields: [],
+			tags: [],
 			removeTags: [],
 			related: {},
 			policy: prepared.policy,

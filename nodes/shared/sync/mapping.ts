@@ -67,6 +67,11 @@ export interface MappingDefinition {
 	timeZone?: string;
 	/** ActiveCampaign contacts neither linked nor tagged: skip them, or create them in Dynamics as leads/contacts. */
 	untaggedContacts?: 'skip' | 'lead' | 'contact';
+	/**
+	 * A record deleted in Dynamics: `keep` (default) never recreates it and unlinks and tags its ActiveCampaign twin,
+	 * `flag` tags the twin and keeps the link, `propagate` deletes the twin.
+	 */
+	deletePolicy?: 'keep' | 'flag' | 'propagate';
 }
 
 export interface StandardField {

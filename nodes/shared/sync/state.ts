@@ -13,6 +13,8 @@ export const SYNC_TAGS = {
 	contact: '[D365: Contact]',
 	pushedFromDynamics: '[D365: Pushed from Dynamics]',
 	pulledFromActiveCampaign: '[D365: Pulled from ActiveCampaign]',
+	/** On an ActiveCampaign contact whose Dynamics record was deleted (delete policy Keep or Flag Only). */
+	deletedInDynamics: '[D365: Deleted in Dynamics]',
 } as const;
 
 export type LinkedEntity = 'lead' | 'contact';

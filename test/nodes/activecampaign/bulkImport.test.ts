@@ -5,7 +5,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { guid, jsonOf, setupAc, type AcTest } from './helpers';
+import { guid, jsonOf, setupAc, syncFields, type AcTest } from './helpers';
 
 let t: AcTest;
 beforeAll(async () => {
@@ -105,6 +105,7 @@ describe('Create or Update Many', () => {
 			match: { d365Id: guid(i, 'b0'), email: `synced.${i}@import.example.com` },
 			source: { system: 'dynamics', id: guid(i, 'b0'), modifiedAt: '2026-01-02T03:04:05Z', hash: `${i.toString(16).padStart(4, '0')}aaaaaaaaaaaa` },
 			state: { targetHashFields: ['email', 'firstName', 'lastName', 'LEAD_SOURCE'] },
+			fields: syncFields({ email: `synced.${i}@import.example.com`, firstName: `Syn${i}`, lastName: 'Ced', LEAD_SOURCE: 'Dynamics 365' }),
 			tags: [i % 5 === 0 ? '[D365: Lead]' : '[D365: Contact]', '[D365: Pushed from Dynamics]'],
 			policy: { conflict: 'dynamicsWins', precedence: 'contact' },
 		}));
@@ -113,7 +114,7 @@ describe('Create or Update Many', () => {
 		expect(first.every((o) => o.operation === 'imported')).toBe(true);
 		const detail = await t.contact('synced.5@import.example.com');
 		expect((detail.fields as IDataObject).D365_RECORD_ID).toBe(`lead:${guid(5, 'b0')}`);
-		expect(String((detail.fields as IDataObject).D365_SYNC_STATE)).toMatch(/^v1:[0-9a-f]{16}:0005aaaaaaaaaaaa$/);
+		expect(String((detail.fields as IDataObject).D365_SYNC_STATE)).toMatch(/^v24:/);
 		expect(detail.tags).toEqual(expect.arrayContaining(['[D365: Lead]', '[D365: Pushed from Dynamics]']));
 
 		await t.resetStats();
@@ -126,7 +127,12 @@ describe('Create or Update Many', () => {
 		// One record changed in Dynamics, with a new email: updated in place through its link.
 		const changed = items.map((item, i) =>
 			i === 7
-				? { ...item, record: { ...item.record, email: 'synced.7.new@import.example.com', firstName: 'Renamed' }, source: { ...item.source, hash: 'ffff000000000007' } }
+				? {
+						...item,
+						record: { ...item.record, email: 'synced.7.new@import.example.com', firstName: 'Renamed' },
+						source: { ...item.source, hash: 'ffff000000000007' },
+						fields: syncFields({ email: 'synced.7.new@import.example.com', firstName: 'Renamed', lastName: 'Ced', LEAD_SOURCE: 'Dynamics 365' }),
+					}
 				: item,
 		);
 		const third = jsonOf(await t.run(params, changed));
@@ -146,6 +152,7 @@ describe('Create or Update Many', () => {
 			match: { d365Id: guid(n, 'c0'), email },
 			source: { system: 'dynamics', id: guid(n, 'c0'), modifiedAt: '2026-01-02T03:04:05Z', hash: `${n.toString(16).padStart(4, '0')}bbbbbbbbbbbb` },
 			state: { targetHashFields: ['email', 'firstName', 'lastName'] },
+			fields: syncFields({ email, firstName, lastName: 'Person' }),
 			tags: [entity === 'lead' ? '[D365: Lead]' : '[D365: Contact]', '[D365: Pushed from Dynamics]'],
 			policy: { conflict: 'dynamicsWins', precedence: 'contact' },
 		});

@@ -225,7 +225,7 @@ describe('Contact actions', () => {
 		const [first] = jsonOf(await t.run({ resource: 'contact', operation: 'ensureSyncFields' }, [{}, {}]));
 		expect(first.contactFields).toMatchObject({ link: { perstag: 'D365_RECORD_ID' }, state: { perstag: 'D365_SYNC_STATE' } });
 		expect(first.accountFields).toMatchObject({ link: { label: 'D365 Account ID' }, state: { label: 'D365 Account Sync State' } });
-		expect(Object.keys(first.tags as IDataObject)).toEqual(['[D365: Lead]', '[D365: Contact]', '[D365: Pushed from Dynamics]', '[D365: Pulled from ActiveCampaign]']);
+		expect(Object.keys(first.tags as IDataObject)).toEqual(['[D365: Lead]', '[D365: Contact]', '[D365: Pushed from Dynamics]', '[D365: Pulled from ActiveCampaign]', '[D365: Deleted in Dynamics]']);
 		await t.resetStats();
 		const [second] = jsonOf(await t.run({ resource: 'contact', operation: 'ensureSyncFields' }));
 		expect(second).toEqual(first);

@@ -8,6 +8,7 @@ import { ActiveCampaignSyncApi } from '../../../credentials/ActiveCampaignSyncAp
 import { ActiveCampaignSync } from '../../../nodes/ActiveCampaignSync/ActiveCampaignSync.node';
 import { ActiveCampaignSyncTrigger } from '../../../nodes/ActiveCampaignSync/ActiveCampaignSyncTrigger.node';
 import { setAccountRequestsPerSecond } from '../../../nodes/ActiveCampaignSync/transport';
+import { fieldHash, pairKey } from '../../../nodes/shared/sync/fieldState';
 import { findCustomField } from '../../../nodes/shared/sync/records';
 import { N8nHarness, type RunResult } from '../../helpers/n8n-harness';
 import { SANDBOX_CREDENTIALS, startSandbox, type Sandbox } from '../../sandbox';
@@ -147,4 +148,15 @@ export function customValue(record: IDataObject, key: string): unknown {
 export function guid(n: number, prefix = '0000'): string {
 	const hex = n.toString(16).padStart(12, '0');
 	return `${prefix.padStart(8, '0')}-0000-4000-8000-${hex}`;
+}
+
+/** Dynamics columns of the ActiveCampaign keys used in these tests' sync items. */
+const COLUMNS: Record<string, string> = { email: 'emailaddress1', firstName: 'firstname', lastName: 'lastname', phone: 'telephone1', LEAD_SOURCE: 'new_leadsource' };
+
+/** The `fields` of a sync item as the Field Map builds them, for the given ActiveCampaign keys and Dynamics values. */
+export function syncFields(values: Record<string, unknown>): IDataObject[] {
+	return Object.entries(values).map(([ac, value]) => {
+		const dynamics = COLUMNS[ac] ?? ac.toLowerCase();
+		return { key: pairKey(ac, dynamics), activeCampaign: ac, dynamics, direction: 'both', source: fieldHash(value, ac === 'email') };
+	});
 }

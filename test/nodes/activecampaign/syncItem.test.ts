@@ -4,8 +4,9 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { activeCampaignStateHash } from '../../../nodes/shared/sync/records';
-import { formatState, stateHash } from '../../../nodes/shared/sync/state';
+import { fieldHash, formatFieldState, pairKey, parseFieldState } from '../../../nodes/shared/sync/fieldState';
+import { readActiveCampaign } from '../../../nodes/shared/sync/records';
+import { formatState } from '../../../nodes/shared/sync/state';
 import { guid, jsonOf, setupAc, type AcTest } from './helpers';
 
 let t: AcTest;
@@ -36,15 +37,39 @@ interface ItemOptions {
 	precedence?: string;
 }
 
+/** The mapped pairs of these items, as the Field Map names them: ActiveCampaign key → Dynamics column. */
+const PAIRS: Array<[string, string]> = [
+	['email', 'emailaddress1'],
+	['firstName', 'firstname'],
+	['lastName', 'lastname'],
+	['LEAD_SOURCE', 'new_leadsource'],
+];
+const KEYS = PAIRS.map(([ac, d]) => pairKey(ac, d));
+
+/** Per-field sync fields as the Field Map builds them, from the Dynamics values. */
+function fieldsFor(values: Record<string, unknown>): IDataObject[] {
+	return PAIRS.map(([ac, d]) => ({ key: pairKey(ac, d), activeCampaign: ac, dynamics: d, direction: 'both', source: fieldHash(values[ac], ac === 'email') }));
+}
+
+/** The state the node stores after writing these values to both sides. */
+function stateOf(values: Record<string, unknown>): string {
+	return formatFieldState(KEYS, new Map(PAIRS.map(([ac]) => {
+		const digest = fieldHash(values[ac], ac === 'email');
+		return [pairKey(ac, PAIRS.find((p) => p[0] === ac)![1]), { ac: digest, d365: digest }];
+	})));
+}
+
 function syncItem(o: ItemOptions): IDataObject {
 	const entity = o.entity ?? 'contact';
+	const values = { email: o.email, firstName: o.firstName, lastName: o.lastName ?? 'Synced', LEAD_SOURCE: o.leadSource ?? 'Dynamics 365' };
 	return {
 		entity,
 		direction: 'toActiveCampaign',
-		record: { email: o.email, firstName: o.firstName, lastName: o.lastName ?? 'Synced', fieldValues: { LEAD_SOURCE: o.leadSource ?? 'Dynamics 365' } },
+		record: { email: o.email, firstName: o.firstName, lastName: values.lastName, fieldValues: { LEAD_SOURCE: values.LEAD_SOURCE } },
 		match: { d365Id: o.id, d365Entity: entity, email: o.email },
 		source: { system: 'dynamics', id: o.id, modifiedAt: o.modifiedAt ?? '2026-01-02T03:04:05Z', hash: o.hash ?? hashOf(counter++) },
 		state: { targetHashFields: HASH_FIELDS },
+		fields: fieldsFor(values),
 		tags: [entity === 'lead' ? '[D365: Lead]' : '[D365: Contact]', '[D365: Pushed from Dynamics]'],
 		policy: { conflict: o.conflict ?? 'dynamicsWins', precedence: o.precedence ?? 'contact' },
 	};
@@ -68,22 +93,20 @@ describe('Contact sync items', () => {
 		const out = await sync(item);
 		expect(out).toMatchObject({ operation: 'created', link: `contact:${id}` });
 		expect(await t.count('POST /api/3/contact/sync')).toBe(1);
-		const acHash = stateHash({ email: 'sync.one@example.net', firstName: 'One', lastName: 'Synced', LEAD_SOURCE: 'Dynamics 365' }, HASH_FIELDS);
+		const values = { email: 'sync.one@example.net', firstName: 'One', lastName: 'Synced', LEAD_SOURCE: 'Dynamics 365' };
 		expect(await fieldsOf('sync.one@example.net')).toMatchObject({
 			D365_RECORD_ID: `contact:${id}`,
-			D365_SYNC_STATE: formatState({ acHash, d365Hash: 'a1a1a1a1a1a1a1a1' }),
+			D365_SYNC_STATE: stateOf(values),
 			LEAD_SOURCE: 'Dynamics 365',
 		});
 		expect((await t.contact('sync.one@example.net')).tags).toEqual(expect.arrayContaining(['[D365: Contact]', '[D365: Pushed from Dynamics]']));
 
-		// What the node emits for this contact hashes (with the shared reader) to the acHash it stored: the other
+		// What the node emits for this contact reads (with the shared reader) to the digests it stored: the other
 		// direction sees its own write as an echo.
 		const [read] = jsonOf(await t.run({ resource: 'contact', operation: 'get', contact: 'sync.one@example.net' }));
-		expect(read.storedState).toEqual({ acHash, d365Hash: 'a1a1a1a1a1a1a1a1' });
-		expect(activeCampaignStateHash(read, HASH_FIELDS)).toBe(acHash);
-		expect(activeCampaignStateHash(read, ['email', 'firstName', 'lastName', 'Lead Source'])).toBe(
-			stateHash({ email: 'sync.one@example.net', firstName: 'One', lastName: 'Synced', 'Lead Source': 'Dynamics 365' }, ['email', 'firstName', 'lastName', 'Lead Source']),
-		);
+		const stored = parseFieldState(read.syncState, KEYS)!;
+		for (const [ac, d] of PAIRS) expect(stored.get(pairKey(ac, d))!.ac).toBe(fieldHash(readActiveCampaign(read, ac), ac === 'email'));
+		expect(fieldHash(readActiveCampaign(read, 'Lead Source'))).toBe(fieldHash('Dynamics 365'));
 
 		await t.resetStats();
 		const echo = await sync(item);
@@ -221,16 +244,26 @@ describe('Contact sync items', () => {
 });
 
 describe('Account sync items', () => {
-	const accountItem = (id: string, name: string, revenue: number, hash: string, extra: IDataObject = {}) => ({
-		entity: 'account',
-		direction: 'toActiveCampaign',
-		record: { name, accountUrl: `https://${name.toLowerCase().replace(/\W+/g, '')}.example.com`, fields: { 'Annual Revenue': revenue } },
-		match: { d365Id: id, name },
-		source: { system: 'dynamics', id, modifiedAt: '2026-01-02T03:04:05Z', hash },
-		state: { targetHashFields: ['name', 'accountUrl', 'Annual Revenue'] },
-		policy: { conflict: 'dynamicsWins' },
-		...extra,
-	});
+	const ACCOUNT_PAIRS: Array<[string, string]> = [
+		['name', 'name'],
+		['accountUrl', 'websiteurl'],
+		['Annual Revenue', 'revenue'],
+	];
+	const accountItem = (id: string, name: string, revenue: number, hash: string, extra: IDataObject = {}) => {
+		const accountUrl = `https://${name.toLowerCase().replace(/\W+/g, '')}.example.com`;
+		const values: Record<string, unknown> = { name, accountUrl, 'Annual Revenue': revenue };
+		return {
+			entity: 'account',
+			direction: 'toActiveCampaign',
+			record: { name, accountUrl, fields: { 'Annual Revenue': revenue } },
+			match: { d365Id: id, name },
+			source: { system: 'dynamics', id, modifiedAt: '2026-01-02T03:04:05Z', hash },
+			state: { targetHashFields: ['name', 'accountUrl', 'Annual Revenue'] },
+			fields: ACCOUNT_PAIRS.map(([ac, d]) => ({ key: pairKey(ac, d), activeCampaign: ac, dynamics: d, direction: 'both', source: fieldHash(values[ac]) })),
+			policy: { conflict: 'dynamicsWins' },
+			...extra,
+		};
+	};
 	const accountParams = { resource: 'account', operation: 'upsert', dataMode: 'syncItem' };
 
 	async function account(name: string): Promise<IDataObject> {
@@ -245,7 +278,7 @@ describe('Account sync items', () => {
 		const stored = await account('Northwind Traders');
 		const fields = Object.fromEntries((stored.customFields as IDataObject[]).map((f) => [f.label, f.value]));
 		expect(fields).toMatchObject({ 'Annual Revenue': 1_250_000, 'D365 Account ID': id });
-		expect(String(fields['D365 Account Sync State'])).toMatch(/^v1:[0-9a-f]{16}:1111111111111111$/);
+		expect(String(fields['D365 Account Sync State'])).toMatch(/^v24:/);
 
 		await t.resetStats();
 		const [echo] = jsonOf(await t.run(accountParams, [accountItem(id, 'Northwind Traders', 1_250_000, '1111111111111111')]));

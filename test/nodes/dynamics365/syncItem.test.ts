@@ -4,6 +4,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
+import { fieldHash, formatFieldState, pairKey, parseFieldState } from '../../../nodes/shared/sync/fieldState';
 import { stateHash } from '../../../nodes/shared/sync/state';
 import { jsonOf, setupD365, type D365Test } from './helpers';
 
@@ -17,18 +18,46 @@ const FIELDS = ['emailaddress1', 'firstname', 'lastname', 'jobtitle'];
 const params = { resource: 'contact', operation: 'createOrUpdate', dataMode: 'syncItem', options: {} };
 const WRITES = /^(POST|PATCH) \/api\/data\/v9\.2\/(?!\{)/;
 
+/** ActiveCampaign key → Dynamics column of the mapped pairs these items carry. */
+const AC_KEYS: Record<string, string> = { emailaddress1: 'email', firstname: 'firstName', lastname: 'lastName', jobtitle: 'jobTitle', name: 'name', websiteurl: 'accountUrl' };
+
+/** Sync fields as the Field Map builds them from an ActiveCampaign record with the given values (by column). */
+function fieldsOf(record: IDataObject, columns: string[]): IDataObject[] {
+	return columns.map((column) => {
+		const ac = AC_KEYS[column] ?? column;
+		const value = column.endsWith('@odata.bind') ? /name='(.*)'\)$/.exec(String(record[column] ?? ''))?.[1] : record[column];
+		return { key: pairKey(ac, column), activeCampaign: ac, dynamics: column, direction: 'both', source: fieldHash(value, column === 'emailaddress1') };
+	});
+}
+
+/** The keys of a mapping over these columns. */
+const keysOf = (columns: string[]) => columns.map((column) => pairKey(AC_KEYS[column] ?? column, column));
+
+/** Each item stands for its own ActiveCampaign contact (records created from one get one derived id). */
+let acIds = 40;
+
 function syncItem(record: IDataObject, extra: IDataObject = {}): IDataObject {
+	const acId = String(acIds++);
 	const acRecord = { email: record.emailaddress1, firstName: record.firstname, lastName: record.lastname, title: record.jobtitle };
 	return {
 		entity: 'contact',
 		direction: 'toDynamics',
 		record,
-		match: { email: record.emailaddress1, acId: '42' },
-		source: { system: 'activecampaign', id: '42', modifiedAt: new Date().toISOString(), hash: stateHash(acRecord, ['email', 'firstName', 'lastName', 'title']) },
+		match: { email: record.emailaddress1, acId },
+		source: { system: 'activecampaign', id: acId, modifiedAt: new Date().toISOString(), hash: stateHash(acRecord, ['email', 'firstName', 'lastName', 'title']) },
 		state: { stored: null, targetHashFields: FIELDS },
+		fields: fieldsOf(record, FIELDS),
 		policy: { conflict: 'dynamicsWins', precedence: 'contact' },
 		...extra,
 	};
+}
+
+/** The state after a sync in which both sides hold the given values (by column). */
+function syncedState(values: IDataObject, columns = FIELDS): string {
+	return formatFieldState(
+		keysOf(columns),
+		new Map(columns.map((c) => [pairKey(AC_KEYS[c] ?? c, c), { ac: fieldHash(values[c], c === 'emailaddress1'), d365: fieldHash(values[c], c === 'emailaddress1') }])),
+	);
 }
 
 async function row(id: string): Promise<IDataObject> {
@@ -42,9 +71,12 @@ describe('Sync Item mode', () => {
 		expect(out).toMatchObject({ operation: 'created', entity: 'contact', direction: 'toDynamics' });
 		const stored = await row(String(out.id));
 		expect(out.link).toBe(`contact:${out.id}`);
-		expect(out.match).toMatchObject({ acId: '42', d365Id: out.id, d365Entity: 'contact' });
-		expect(out.state).toEqual({ acHash: (item.source as IDataObject).hash, d365Hash: stateHash(stored, FIELDS) });
-		expect(out.stateValue).toBe(`v1:${(item.source as IDataObject).hash}:${stateHash(stored, FIELDS)}`);
+		expect(out.match).toMatchObject({ acId: (item.match as IDataObject).acId, d365Id: out.id, d365Entity: 'contact' });
+		expect(out.state).toBe(syncedState(stored));
+		expect(out.stateFields).toHaveLength(FIELDS.length);
+		expect(out.stateBase).toBeNull();
+		// A record created from ActiveCampaign gets an id derived from the ActiveCampaign record.
+		expect(String(out.id)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5/);
 	});
 
 	it('sets create-only columns (required-column defaults) on a new record and never on an update', async () => {
@@ -55,6 +87,7 @@ describe('Sync Item mode', () => {
 			match: { email: 'create.only@example.org', acId: '77', d365Entity: 'lead' },
 			createOnly: { subject: 'ActiveCampaign contact' },
 			state: { stored: null, targetHashFields: ['emailaddress1', 'firstname', 'lastname'] },
+			fields: fieldsOf({ emailaddress1: 'create.only@example.org', firstname: 'Create', lastname }, ['emailaddress1', 'firstname', 'lastname']),
 		});
 		const [created] = jsonOf(await t.run(leadParams, [lead('Only')]));
 		expect(created).toMatchObject({ operation: 'created', entity: 'lead' });
@@ -71,11 +104,12 @@ describe('Sync Item mode', () => {
 	it('skips an echo (the source is unchanged since the last sync) without writing, keeping the stored state', async () => {
 		const maria = await row(t.demoIds['contact:maria.garcia@contoso.com']);
 		const item = syncItem({ emailaddress1: maria.emailaddress1, firstname: maria.firstname, lastname: maria.lastname, jobtitle: 'Echo Title' });
-		const stored = { acHash: (item.source as IDataObject).hash as string, d365Hash: '0123456789abcdef' };
+		// Stored at the last sync: ActiveCampaign held exactly these values (Dynamics has changed the job title since).
+		const stored = syncedState({ ...maria, jobtitle: 'Echo Title' });
 		(item.state as IDataObject).stored = stored;
 		await t.resetStats();
 		const [out] = jsonOf(await t.run(params, [item]));
-		expect(out).toMatchObject({ operation: 'skipped', reason: 'unchanged since last sync', state: stored });
+		expect(out).toMatchObject({ operation: 'skipped', reason: 'unchanged since last sync', state: null, stateBase: stored });
 		expect(await t.count(WRITES)).toBe(0);
 		expect((await row(String(out.id))).jobtitle).toBe(maria.jobtitle);
 	});
@@ -85,8 +119,8 @@ describe('Sync Item mode', () => {
 		const byId = syncItem({ emailaddress1: 'li.wei.new@fabrikam.com', firstname: 'Li', lastname: 'Wei', jobtitle: 'By Id' }, {
 			match: { d365Id: id, email: 'li.wei.new@fabrikam.com' },
 		});
-		// Synced before: the stored Dynamics hash is the record's current one, so this is a plain ActiveCampaign change.
-		(byId.state as IDataObject).stored = { acHash: 'cccccccccccccccc', d365Hash: stateHash(await row(id), FIELDS) };
+		// Synced before with Dynamics' current values: this is a plain ActiveCampaign change.
+		(byId.state as IDataObject).stored = syncedState(await row(id));
 		const [first] = jsonOf(await t.run(params, [byId]));
 		expect(first).toMatchObject({ operation: 'updated', id });
 		expect((await row(id)).emailaddress1).toBe('li.wei.new@fabrikam.com');
@@ -104,19 +138,19 @@ describe('Sync Item mode', () => {
 		await t.resetStats();
 		const [out] = jsonOf(await t.run(params, [item]));
 		expect(out).toMatchObject({ operation: 'skipped', reason: 'no changes', id });
-		expect(out.state).toEqual({ acHash: (item.source as IDataObject).hash, d365Hash: stateHash(priya, FIELDS) });
+		expect(out.state).toBe(syncedState(priya));
 		expect(await t.count(WRITES)).toBe(0);
 	});
 
 	describe('conflicts: both sides changed since the last sync', () => {
 		let id: string;
 		let base: IDataObject;
-		let storedD365: string;
+		let stored: string;
 		beforeEach(async () => {
 			// A synced contact: the stored state matches Dynamics, then a person edits it in Dynamics.
 			const created = jsonOf(await t.run(params, [syncItem({ emailaddress1: `conflict.${Date.now()}@example.org`, firstname: 'Con', lastname: 'Flict', jobtitle: 'Original' })]))[0];
 			id = String(created.id);
-			storedD365 = (created.state as IDataObject).d365Hash as string;
+			stored = String(created.state);
 			await t.control('PATCH', `/ui/contacts/${id}`, { jobtitle: 'Changed in Dynamics' });
 			base = await row(id);
 		});
@@ -126,7 +160,7 @@ describe('Sync Item mode', () => {
 				policy: { conflict: policy },
 				match: { d365Id: id },
 			});
-			(item.state as IDataObject).stored = { acHash: 'aaaaaaaaaaaaaaaa', d365Hash: storedD365 };
+			(item.state as IDataObject).stored = stored;
 			(item.source as IDataObject).modifiedAt = modifiedAt;
 			return item;
 		};
@@ -135,7 +169,11 @@ describe('Sync Item mode', () => {
 			const [out] = jsonOf(await t.run(params, [changedInAc('dynamicsWins', new Date().toISOString())]));
 			expect(out.operation).toBe('skipped');
 			expect(String(out.reason)).toMatch(/^conflict: .*Dynamics wins \(dynamicsWins\)/);
-			expect(out.state).toEqual({ acHash: 'aaaaaaaaaaaaaaaa', d365Hash: storedD365 });
+			expect(out.conflicts).toEqual([{ activeCampaign: 'jobTitle', dynamics: 'jobtitle', winner: 'dynamics', policy: 'dynamicsWins' }]);
+			// The job title is not decided here: its stored entry stays, so the other direction carries Dynamics' change.
+			const jobTitle = pairKey('jobTitle', 'jobtitle');
+			expect(out.stateFields).toHaveLength(3);
+			expect(parseFieldState(out.state, keysOf(FIELDS))!.get(jobTitle)).toEqual(parseFieldState(stored, keysOf(FIELDS))!.get(jobTitle));
 			expect((await row(id)).jobtitle).toBe('Changed in Dynamics');
 		});
 
@@ -145,7 +183,11 @@ describe('Sync Item mode', () => {
 			expect(out).toMatchObject({ operation: 'updated', changedColumns: ['jobtitle'] });
 			const now = await row(id);
 			expect(now.jobtitle).toBe('Changed in ActiveCampaign');
-			expect(out.state).toEqual({ acHash: (item.source as IDataObject).hash, d365Hash: stateHash(now, FIELDS) });
+			expect(out.conflicts).toEqual([{ activeCampaign: 'jobTitle', dynamics: 'jobtitle', winner: 'activeCampaign', policy: 'activeCampaignWins' }]);
+			expect(parseFieldState(out.state, keysOf(FIELDS))!.get(pairKey('jobTitle', 'jobtitle'))).toEqual({
+				ac: fieldHash('Changed in ActiveCampaign'),
+				d365: fieldHash(now.jobtitle),
+			});
 		});
 
 		it('newestWins: the older side loses', async () => {
@@ -180,11 +222,14 @@ describe('Sync Item mode', () => {
 			match: { name: 'Sync Account Ltd' },
 			source: { hash: 'bbbbbbbbbbbbbbbb' },
 			state: { targetHashFields: ['name', 'websiteurl'] },
+			fields: fieldsOf({ name: 'Sync Account Ltd', websiteurl: 'https://sync.example.org' }, ['name', 'websiteurl']),
 		};
-		const contact = syncItem(
-			{ emailaddress1: 'sync.account.contact@example.org', lastname: 'Member', 'parentcustomerid_account@odata.bind': "/accounts(name='Sync Account Ltd')" },
-			{ state: { targetHashFields: ['emailaddress1', 'lastname', 'parentcustomerid_account@odata.bind'] } },
-		);
+		const contactRecord = { emailaddress1: 'sync.account.contact@example.org', lastname: 'Member', 'parentcustomerid_account@odata.bind': "/accounts(name='Sync Account Ltd')" };
+		const contactColumns = ['emailaddress1', 'lastname', 'parentcustomerid'];
+		const contact = syncItem(contactRecord, {
+			state: { targetHashFields: ['emailaddress1', 'lastname', 'parentcustomerid_account@odata.bind'] },
+			fields: fieldsOf({ ...contactRecord, parentcustomerid: 'Sync Account Ltd' }, contactColumns),
+		});
 		const [acc] = jsonOf(await t.run(params, [account]));
 		expect(acc).toMatchObject({ operation: 'created', entity: 'account' });
 		expect(acc.link).toBe(acc.id);
@@ -192,16 +237,10 @@ describe('Sync Item mode', () => {
 		expect(con.operation).toBe('created');
 		const stored = await row(String(con.id));
 		expect(stored._parentcustomerid_value).toBe(acc.id);
-		// The hash of a bind field is over the lookup's GUID, the same value Get Changes returns as _x_value.
-		expect((con.state as IDataObject).d365Hash).toBe(
-			stateHash({ emailaddress1: stored.emailaddress1, lastname: stored.lastname, 'parentcustomerid_account@odata.bind': acc.id }, [
-				'emailaddress1',
-				'lastname',
-				'parentcustomerid_account@odata.bind',
-			]),
-		);
+		// The digest of a lookup is over the related record's GUID, the same value Get Changes returns as _x_value.
+		expect(parseFieldState(con.state, keysOf(contactColumns))!.get(pairKey('parentcustomerid', 'parentcustomerid'))!.d365).toBe(fieldHash(acc.id));
 		// Again: nothing to write.
-		const [again] = jsonOf(await t.run(params, [contact]));
-		expect(again).toMatchObject({ operation: 'skipped', reason: 'no changes' });
+		const [again] = jsonOf(await t.run(params, [{ ...contact, match: { ...(contact.match as IDataObject), d365Id: con.id }, state: { ...(contact.state as IDataObject), stored: con.state } }]));
+		expect(again).toMatchObject({ operation: 'skipped', reason: 'unchanged since last sync' });
 	});
 });

@@ -2,7 +2,7 @@ import { NodeApiError, type INode } from 'n8n-workflow';
 
 import { activeCampaignStateHash } from '../../../nodes/shared/sync/records';
 import { stateHash } from '../../../nodes/shared/sync/state';
-import { parseSyncItem } from '../../../nodes/ActiveCampaignSync/helpers/syncItem';
+import { parseSyncItem } from '../../../nodes/shared/sync/syncItem';
 import { contactHash } from '../../../nodes/ActiveCampaignSync/helpers/values';
 import { snapshotOf } from '../../../nodes/ActiveCampaignSync/helpers/contactRead';
 import { activeCampaignMessage, toNodeApiError } from '../../../nodes/ActiveCampaignSync/transport/errors';

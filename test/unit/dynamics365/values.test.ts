@@ -1,5 +1,5 @@
 import { matchesCriteria } from '../../../nodes/Dynamics365/helpers/changes';
-import { d365Hash, readPropertyOf, storedState } from '../../../nodes/Dynamics365/helpers/sync';
+import { createdIdFor, d365Hash, readPropertyOf } from '../../../nodes/Dynamics365/helpers/sync';
 import { changedBody, convertValue, missingRequired, parseReference, prepareRecord, RecordError } from '../../../nodes/Dynamics365/helpers/values';
 import { stateHash } from '../../../nodes/shared/sync/state';
 import { contactTable, directory } from './fixtures';
@@ -88,10 +88,13 @@ describe('prepareRecord', () => {
 });
 
 describe('sync helpers', () => {
-	it('reads stored state in both notations and hashes read-shape records', () => {
-		expect(storedState({ state: { stored: 'v1:0123456789abcdef:fedcba9876543210' } })).toEqual({ acHash: '0123456789abcdef', d365Hash: 'fedcba9876543210' });
-		expect(storedState({ state: { stored: { acHash: 'a', d365Hash: 'b' } } })).toEqual({ acHash: 'a', d365Hash: 'b' });
-		expect(storedState({})).toBeUndefined();
+	it('hashes read-shape records and derives the id of a record created from ActiveCampaign', () => {
+		const id = createdIdFor('acme.api-us1.com', 'lead', '42');
+		expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+		expect(createdIdFor('ACME.api-us1.com ', 'lead', '42')).toBe(id);
+		expect(createdIdFor('acme.api-us1.com', 'lead', '43')).not.toBe(id);
+		expect(createdIdFor('acme.api-us1.com', 'contact', '42')).not.toBe(id);
+		expect(createdIdFor('other.api-us1.com', 'lead', '42')).not.toBe(id);
 		expect(readPropertyOf(table, 'parentcustomerid_account@odata.bind')).toBe('_parentcustomerid_value');
 		expect(readPropertyOf(table, 'parentcustomerid')).toBe('_parentcustomerid_value');
 		expect(readPropertyOf(table, 'lastname')).toBe('lastname');

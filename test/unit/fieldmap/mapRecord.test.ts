@@ -1,6 +1,7 @@
 import { mapRecord, prepareMapping, type PreparedMapping } from '../../../nodes/shared/sync/mapRecord';
 import { resolvePairs, type MappingDefinition } from '../../../nodes/shared/sync/mapping';
 import { activeCampaignStateHash, FORMATTED } from '../../../nodes/shared/sync/records';
+import { fieldHash, formatFieldState } from '../../../nodes/shared/sync/fieldState';
 import { formatContactLink, formatState } from '../../../nodes/shared/sync/state';
 import type { SyncDirection } from '../../../nodes/shared/sync/decide';
 
@@ -222,8 +223,25 @@ describe('mapRecord: ActiveCampaign → Dynamics', () => {
 		const changed = { ...withState, firstName: 'Mary' };
 		expect(mapRecord(prepared, changed)).toMatchObject({
 			kind: 'mapped',
-			item: { state: { stored: { acHash, d365Hash: 'ffffffffffffffff' } } },
+			item: { state: { stored: formatState({ acHash, d365Hash: 'ffffffffffffffff' }) } },
 		});
+	});
+
+	it('skips an echo by the per-field state, and carries each field\'s digest', () => {
+		const prepared = prepare(contactDefinition, 'toDynamics');
+		const mapped = mapRecord(prepared, acContact);
+		if (mapped.kind !== 'mapped') throw new Error('not mapped');
+		const fields = mapped.item.fields;
+		expect(fields.map((f) => f.key)).toEqual(prepared.stateKeys);
+		expect(fields.find((f) => f.activeCampaign === 'firstName')).toMatchObject({ dynamics: 'firstname', direction: 'both', source: fieldHash('María') });
+		const entries = new Map(fields.map((f) => [f.key, { ac: f.source, d365: f.source }]));
+		const state = formatFieldState(prepared.stateKeys, entries);
+		const withState = {
+			...acContact,
+			customFields: [...acContact.customFields, { id: '9', perstag: 'D365_SYNC_STATE', title: 'D365 Sync State', value: state }],
+		};
+		expect(mapRecord(prepared, withState)).toEqual({ kind: 'skipped', reason: 'unchanged since last sync' });
+		expect(mapRecord(prepared, { ...withState, firstName: 'Mary' })).toMatchObject({ kind: 'mapped', item: { state: { stored: state } } });
 	});
 
 	it('routes unlinked contacts by tag, and skips untagged ones unless told what to create', () => {

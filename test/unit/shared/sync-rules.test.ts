@@ -7,7 +7,7 @@ import {
 	writeCursor,
 	type ChangedRecord,
 } from '../../../nodes/shared/sync/cursor';
-import { decideSync, precedenceAllows, SKIP_REASONS } from '../../../nodes/shared/sync/decide';
+import { precedenceAllows } from '../../../nodes/shared/sync/decide';
 import {
 	formatContactLink,
 	formatState,
@@ -69,71 +69,7 @@ describe('state hash and stored state', () => {
 	});
 });
 
-describe('decideSync', () => {
-	const stored = { acHash: 'a0', d365Hash: 'd0' };
-	const base = { policy: 'dynamicsWins' as const, stored };
-
-	it('creates when the target does not exist', () => {
-		expect(decideSync({ ...base, direction: 'toActiveCampaign', sourceHash: 'd1' })).toEqual({
-			action: 'write',
-			conflict: false,
-		});
-	});
-
-	it('skips an unchanged source (echo)', () => {
-		expect(decideSync({ ...base, direction: 'toActiveCampaign', sourceHash: 'd0', targetHash: 'a9' })).toEqual({
-			action: 'skip',
-			reason: SKIP_REASONS.unchanged,
-		});
-		expect(decideSync({ ...base, direction: 'toDynamics', sourceHash: 'a0', targetHash: 'd0' })).toEqual({
-			action: 'skip',
-			reason: SKIP_REASONS.unchanged,
-		});
-	});
-
-	it('writes a source change when the target did not change', () => {
-		expect(decideSync({ ...base, direction: 'toActiveCampaign', sourceHash: 'd1', targetHash: 'a0' })).toEqual({
-			action: 'write',
-			conflict: false,
-		});
-	});
-
-	it.each([
-		['dynamicsWins', 'toActiveCampaign', 'write'],
-		['dynamicsWins', 'toDynamics', 'skip'],
-		['activeCampaignWins', 'toActiveCampaign', 'skip'],
-		['activeCampaignWins', 'toDynamics', 'write'],
-	] as const)('resolves a conflict under %s going %s: %s', (policy, direction, action) => {
-		const sourceHash = direction === 'toActiveCampaign' ? 'd1' : 'a1';
-		const targetHash = direction === 'toActiveCampaign' ? 'a1' : 'd1';
-		const decision = decideSync({ stored, policy, direction, sourceHash, targetHash });
-		expect(decision.action).toBe(action);
-		if (decision.action === 'skip') expect(decision.reason).toMatch(/^conflict: /);
-	});
-
-	it('lets the newest change win, ties to Dynamics', () => {
-		const input = { stored, policy: 'newestWins' as const, sourceHash: 'd1', targetHash: 'a1' };
-		expect(
-			decideSync({ ...input, direction: 'toActiveCampaign', sourceModifiedAt: '2026-01-01T10:00:05Z', targetModifiedAt: '2026-01-01T10:00:00Z' }).action,
-		).toBe('write');
-		expect(
-			decideSync({ ...input, direction: 'toActiveCampaign', sourceModifiedAt: '2026-01-01T09:00:00Z', targetModifiedAt: '2026-01-01T10:00:00-05:00' }).action,
-		).toBe('skip');
-		expect(
-			decideSync({ ...input, direction: 'toDynamics', sourceModifiedAt: '2026-01-01T10:00:00Z', targetModifiedAt: '2026-01-01T10:00:00Z' }).action,
-		).toBe('skip');
-	});
-
-	it('treats differing records without stored state as a conflict', () => {
-		expect(
-			decideSync({ policy: 'activeCampaignWins', direction: 'toActiveCampaign', sourceHash: 'd1', targetHash: 'a1' }).action,
-		).toBe('skip');
-		expect(decideSync({ policy: 'dynamicsWins', direction: 'toActiveCampaign', sourceHash: 'd1', targetHash: 'a1' })).toEqual({
-			action: 'write',
-			conflict: true,
-		});
-	});
-
+describe('lead/contact precedence', () => {
 	it('applies lead/contact precedence', () => {
 		expect(precedenceAllows('lead', 'contact', 'contact')).toBe(false);
 		expect(precedenceAllows('contact', 'lead', 'contact')).toBe(true);

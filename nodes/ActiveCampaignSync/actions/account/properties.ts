@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { conflictPolicyOption, getChangesProperties, returnAllAndLimit } from '../common';
+import { conflictPolicyOption, deletePolicyOption, getChangesProperties, recordStateMergeProperties, returnAllAndLimit } from '../common';
 
 const show = (operation: string[], extra: Record<string, unknown> = {}) => ({
 	show: { resource: ['account'], operation, ...extra },
@@ -117,7 +117,7 @@ export const accountProperties: INodeProperties[] = [
 		placeholder: 'Add Option',
 		default: {},
 		displayOptions: show(['upsert'], { dataMode: ['syncItem'] }),
-		options: [conflictPolicyOption],
+		options: [conflictPolicyOption, deletePolicyOption],
 	},
 	{
 		displayName: 'Account ID',
@@ -215,7 +215,8 @@ export const accountProperties: INodeProperties[] = [
 		name: 'stateValue',
 		type: 'string',
 		default: '={{ $json.state }}',
-		description: 'The state to store, as v1:&lt;acHash&gt;:&lt;d365Hash&gt;',
+		description: 'The state to store (the write step\'s output "state")',
 		displayOptions: show(['recordSyncState']),
 	},
+	...recordStateMergeProperties({ resource: ['account'], operation: ['recordSyncState'] }),
 ];

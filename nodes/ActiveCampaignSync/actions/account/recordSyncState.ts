@@ -1,5 +1,5 @@
 import { recordAccountState } from '../../helpers/accounts';
-import type { ItemOperation } from '../common';
+import { codeList, deleteAction, type ItemOperation } from '../common';
 
 function text(value: unknown): string | undefined {
 	if (value === undefined || value === null) return undefined;
@@ -23,6 +23,9 @@ export const recordSyncState: ItemOperation = async (ctx, itemIndex) => {
 			name: text(ctx.fn.getNodeParameter('stateName', itemIndex, '')),
 			link: text(ctx.fn.getNodeParameter('stateLink', itemIndex, ''))?.toLowerCase(),
 			state,
+			stateFields: codeList(ctx.fn.getNodeParameter('stateFields', itemIndex, [])),
+			stateBase: text(ctx.fn.getNodeParameter('stateBase', itemIndex, '')),
+			action: deleteAction(ctx.fn.getNodeParameter('stateAction', itemIndex, '')),
 		},
 		itemIndex,
 	);

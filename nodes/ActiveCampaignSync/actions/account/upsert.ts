@@ -1,22 +1,15 @@
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
 import { encodeAccountFields, readAccount, syncAccountItem, writeAccount } from '../../helpers/accounts';
-import { parseSyncItem } from '../../helpers/syncItem';
-import { param, type ItemOperation } from '../common';
+import { parseSyncItem } from '../../../shared/sync/syncItem';
+import { param, syncDefaults, type ItemOperation } from '../common';
 
 /** Account → Create or Update: by name (search, then create or update only what differs), or a sync item. */
 export const upsert: ItemOperation = async (ctx, itemIndex) => {
 	if (ctx.fn.getNodeParameter('dataMode', itemIndex, 'fields') === 'syncItem') {
 		const parsed = parseSyncItem(ctx.fn.getInputData()[itemIndex]?.json);
 		if (!parsed.ok) throw new NodeOperationError(ctx.node, parsed.error, { itemIndex });
-		const options = ctx.fn.getNodeParameter('syncOptions', itemIndex, {}) as IDataObject;
-		return await syncAccountItem(
-			ctx.session,
-			ctx.node,
-			parsed.item,
-			{ conflict: (options.conflictPolicy as 'dynamicsWins') ?? 'dynamicsWins', precedence: 'contact' },
-			itemIndex,
-		);
+		return await syncAccountItem(ctx.session, ctx.node, parsed.item, syncDefaults(ctx, itemIndex), itemIndex);
 	}
 	const name = param(ctx, 'name', itemIndex);
 	if (!name) throw new NodeOperationError(ctx.node, 'An account name is needed', { itemIndex });

@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { conflictPolicyOption, getChangesProperties, precedenceOption, returnAllAndLimit } from '../common';
+import { conflictPolicyOption, deletePolicyOption, getChangesProperties, precedenceOption, recordStateMergeProperties, returnAllAndLimit } from '../common';
 
 const show = (operation: string[], extra: Record<string, unknown> = {}) => ({
 	show: { resource: ['contact'], operation, ...extra },
@@ -226,6 +226,7 @@ export const contactProperties: INodeProperties[] = [
 		options: [
 			conflictPolicyOption,
 			precedenceOption,
+			deletePolicyOption,
 			{
 				displayName: 'Skip Records Whose Stored Sync State Already Matches',
 				name: 'skipMatchingState',
@@ -475,9 +476,10 @@ export const contactProperties: INodeProperties[] = [
 		name: 'stateValue',
 		type: 'string',
 		default: '={{ $json.state }}',
-		description: 'The state to store, as v1:&lt;acHash&gt;:&lt;d365Hash&gt;',
+		description: 'The state to store (the write step\'s output "state")',
 		displayOptions: show(['recordSyncState']),
 	},
+	...recordStateMergeProperties({ resource: ['contact'], operation: ['recordSyncState'] }),
 	{
 		displayName: 'Tags to Add',
 		name: 'stateTags',

@@ -2,7 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { formatContactLink, formatState, parseState, type ContactLink } from '../../../shared/sync/state';
 import { recordContactState } from '../../helpers/contactSync';
-import type { ItemOperation, OpContext } from '../common';
+import { codeList, deleteAction, type ItemOperation, type OpContext } from '../common';
 
 /** A parameter that may hold a string or, from an expression, an object. */
 function raw(ctx: OpContext, name: string, itemIndex: number): unknown {
@@ -30,6 +30,12 @@ export function stateText(value: unknown): string | undefined {
 	return parseState(text) ? text : text || undefined;
 }
 
+export function optionalText(value: unknown): string | undefined {
+	if (value === undefined || value === null || typeof value === 'object') return undefined;
+	const text = String(value).trim();
+	return text && text !== 'undefined' && text !== 'null' ? text : undefined;
+}
+
 /** Contact → Record Sync State: stores link and state after a write to Dynamics, only when they differ. */
 export const recordSyncState: ItemOperation = async (ctx, itemIndex) => {
 	const acId = String(raw(ctx, 'stateContactId', itemIndex) ?? '').trim();
@@ -42,6 +48,9 @@ export const recordSyncState: ItemOperation = async (ctx, itemIndex) => {
 			email: email && email !== 'undefined' ? email : undefined,
 			link: linkText(raw(ctx, 'stateLink', itemIndex)),
 			state: stateText(raw(ctx, 'stateValue', itemIndex)),
+			stateFields: codeList(raw(ctx, 'stateFields', itemIndex)),
+			stateBase: optionalText(raw(ctx, 'stateBase', itemIndex)),
+			action: deleteAction(raw(ctx, 'stateAction', itemIndex)),
 			tags: names(raw(ctx, 'stateTags', itemIndex)),
 			removeTags: names(raw(ctx, 'stateRemoveTags', itemIndex)),
 		},

@@ -3,17 +3,9 @@ import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 import { readContact } from '../../helpers/contactRead';
 import { syncContactItem } from '../../helpers/contactSync';
 import { writeContact } from '../../helpers/contactWrite';
-import { parseSyncItem, type SyncDefaults } from '../../helpers/syncItem';
-import { param, type ItemOperation, type OpContext } from '../common';
+import { parseSyncItem } from '../../../shared/sync/syncItem';
+import { param, syncDefaults, type ItemOperation } from '../common';
 import { desiredFromParameters } from './shared';
-
-export function syncDefaults(ctx: OpContext, itemIndex: number): SyncDefaults {
-	const options = ctx.fn.getNodeParameter('syncOptions', itemIndex, {}) as IDataObject;
-	return {
-		conflict: (options.conflictPolicy as SyncDefaults['conflict']) ?? 'dynamicsWins',
-		precedence: (options.precedence as SyncDefaults['precedence']) ?? 'contact',
-	};
-}
 
 /** Contact → Create or Update: by email via contact/sync, by id when the id is known; only what differs. */
 export const upsert: ItemOperation = async (ctx, itemIndex) => {

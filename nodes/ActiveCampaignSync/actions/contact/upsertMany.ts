@@ -7,17 +7,17 @@
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
 import { precedenceAllows, SKIP_REASONS } from '../../../shared/sync/decide';
-import { formatContactLink, formatState, isGuid, parseState, type LinkedEntity } from '../../../shared/sync/state';
+import { baseEntries, fieldHash, formatFieldState, type FieldStates } from '../../../shared/sync/fieldState';
+import { isEmailField, sourceUnchanged } from '../../../shared/sync/planner';
+import { formatContactLink, isGuid, parseState, type LinkedEntity } from '../../../shared/sync/state';
 import { runBulkImport, type BulkEntry } from '../../helpers/bulk';
 import { syncContactItem } from '../../helpers/contactSync';
 import { uniqueNames, type DesiredContact } from '../../helpers/contactWrite';
 import { encodeFieldValues } from '../../helpers/contactWrite';
-import { parseSyncItem, type SyncItem } from '../../helpers/syncItem';
-import { contactHash } from '../../helpers/values';
+import { parseSyncItem, stateKeys, type SyncItem } from '../../../shared/sync/syncItem';
 import type { BatchOperation, BatchOutcome, OpContext } from '../common';
-import { param } from '../common';
+import { param, syncDefaults } from '../common';
 import { desiredFromParameters } from './shared';
-import { syncDefaults } from './upsert';
 
 interface Prepared {
 	itemIndex: number;
@@ -134,6 +134,14 @@ export const upsertMany: BatchOperation = async (ctx, itemIndices) => {
 	return outcomes.sort((a, b) => a.itemIndex - b.itemIndex);
 };
 
+/** Whether a linked contact's stored state already holds this item's Dynamics values (nothing to carry). */
+function sourceAlreadyStored(stored: string, item: SyncItem): boolean {
+	const v1 = parseState(stored);
+	if (v1) return v1.d365Hash === item.source.hash;
+	if (!item.fields.length) return false;
+	return sourceUnchanged(baseEntries(stored, stateKeys(item)), item.fields, 'toActiveCampaign');
+}
+
 async function prepareSyncItems(
 	ctx: OpContext,
 	items: Array<{ itemIndex: number; item: SyncItem }>,
@@ -141,7 +149,6 @@ async function prepareSyncItems(
 	outcomes: BatchOutcome[],
 ): Promise<void> {
 	const { link: linkField, state: stateField } = await ctx.session.contactSyncFields();
-	const fields = await ctx.session.contactFields();
 	const skipMatching = (ctx.fn.getNodeParameter('syncOptions', items[0].itemIndex, {}) as IDataObject).skipMatchingState !== false;
 
 	// Lead and contact with one email in the same run: one of them keeps the ActiveCampaign contact.
@@ -154,7 +161,11 @@ async function prepareSyncItems(
 			if (item.direction === 'toDynamics') throw new NodeOperationError(ctx.node, 'This sync item goes to Dynamics 365 (direction "toDynamics")', { itemIndex });
 			const d365Id = item.match.d365Id ?? item.source.id;
 			if (!isGuid(d365Id)) throw new NodeOperationError(ctx.node, `The sync item has no Dynamics id (match.d365Id): "${d365Id ?? ''}"`, { itemIndex });
-			if (!item.source.hash) throw new NodeOperationError(ctx.node, 'The sync item has no source hash (source.hash)', { itemIndex });
+			if (item.event === 'deleted' || item.match.mergedInto) {
+				valid.push({ itemIndex, item, email: '', link: formatContactLink({ entity: item.entity, id: d365Id }), entity: item.entity });
+				continue;
+			}
+			if (!item.source.hash && !item.fields.length) throw new NodeOperationError(ctx.node, 'The sync item has no source hash (source.hash)', { itemIndex });
 			const email = String(item.record.email ?? item.match.email ?? '').trim();
 			if (!email) throw new NodeOperationError(ctx.node, 'The sync item has no email', { itemIndex });
 			const link = formatContactLink({ entity: item.entity, id: d365Id });
@@ -168,6 +179,27 @@ async function prepareSyncItems(
 	}
 	const dropped = new Set<number>();
 	for (const group of byEmail.values()) {
+		// Two records of one table with one email: ActiveCampaign holds one contact per email, so the first is
+		// written and the others are reported (bulk import would silently keep only the last one's values).
+		const firstOf = new Map<string, { itemIndex: number; item: SyncItem }>();
+		for (const g of group) {
+			const first = firstOf.get(g.item.entity);
+			if (!first) {
+				firstOf.set(g.item.entity, g);
+				continue;
+			}
+			dropped.add(g.itemIndex);
+			outcomes.push({
+				itemIndex: g.itemIndex,
+				json: {
+					operation: 'skipped',
+					reason: `another Dynamics ${g.item.entity} in this run has the same email (${String(first.item.match.d365Id ?? first.item.source.id ?? '')}); ActiveCampaign holds one contact per email`,
+					email: String(g.item.record.email ?? g.item.match.email ?? ''),
+					entity: g.item.entity,
+					d365Id: g.item.match.d365Id ?? null,
+				},
+			});
+		}
 		const entities = new Set(group.map((g) => g.item.entity));
 		if (entities.size < 2) continue;
 		for (const g of group) {
@@ -193,6 +225,10 @@ async function prepareSyncItems(
 		if (dropped.has(entry.itemIndex)) continue;
 		const { item, itemIndex } = entry;
 		try {
+			if (item.event === 'deleted' || item.match.mergedInto) {
+				outcomes.push({ itemIndex, json: await syncContactItem(ctx.session, ctx.node, item, syncDefaults(ctx, itemIndex), itemIndex) });
+				continue;
+			}
 			const record = item.record as IDataObject;
 			const raw = record.fieldValues && typeof record.fieldValues === 'object' ? (record.fieldValues as IDataObject) : {};
 			const encoded = (await encodeFieldValues(ctx.session, ctx.node, Object.entries(raw).map(([key, value]) => ({ key, value })), itemIndex)).filter(
@@ -211,14 +247,25 @@ async function prepareSyncItems(
 			}
 			const accountName = record.accountName ?? item.related.accountName;
 			if (typeof accountName === 'string' && accountName.trim()) desired.accountName = accountName.trim();
-			// Bulk import cannot set the job title of the account link: the state hash says what the import writes.
-			const acHash = contactHash(undefined, fields, item.state.targetHashFields, {
-				email: desired.email,
-				attributes: desired.attributes,
-				fieldValues: new Map(desired.fieldValues.map(({ field, value }) => [field.id, value])),
-				accountName: desired.accountName,
-			});
-			const newState = formatState({ acHash, d365Hash: item.source.hash! });
+			// The state says what the import writes: each field this step carries as sent; the others (and the job
+			// title, which bulk import cannot set) as empty, so a value ActiveCampaign already had is taken for a change.
+			const keys = stateKeys(item);
+			const sent = new Map<string, unknown>([
+				['email', desired.email],
+				['firstName', desired.attributes.firstName],
+				['lastName', desired.attributes.lastName],
+				['phone', desired.attributes.phone],
+				['accountName', desired.accountName],
+			]);
+			for (const { field, value } of desired.fieldValues) sent.set(field.id, value);
+			const entries: FieldStates = new Map();
+			for (const field of item.fields) {
+				const flows = field.direction !== 'toDynamics';
+				const def = flows && !sent.has(field.activeCampaign) ? await ctx.session.contactField(field.activeCampaign) : undefined;
+				const value = flows ? (sent.get(field.activeCampaign) ?? (def ? sent.get(def.id) : undefined)) : undefined;
+				entries.set(field.key, { d365: field.source, ac: fieldHash(value, isEmailField(field)) });
+			}
+			const newState = item.fields.length ? formatFieldState(keys, entries) : '';
 
 			const linkedId = linkedContacts.get(entry.link);
 			if (linkedId === undefined && claimedEmails.has(entry.email.toLowerCase())) {
@@ -228,7 +275,7 @@ async function prepareSyncItems(
 			}
 			if (linkedId !== undefined) {
 				const stored = states?.get(linkedId);
-				if (skipMatching && (stored === newState || parseState(stored)?.d365Hash === item.source.hash)) {
+				if (skipMatching && stored !== undefined && sourceAlreadyStored(stored, item)) {
 					outcomes.push({ itemIndex, json: { operation: 'skipped', reason: SKIP_REASONS.unchanged, id: linkedId, email: entry.email, link: entry.link } });
 					continue;
 				}
@@ -237,7 +284,8 @@ async function prepareSyncItems(
 				outcomes.push({ itemIndex, json });
 				continue;
 			}
-			desired.fieldValues.push({ field: linkField, value: entry.link }, { field: stateField, value: newState });
+			desired.fieldValues.push({ field: linkField, value: entry.link });
+			if (newState) desired.fieldValues.push({ field: stateField, value: newState });
 			prepared.push({ itemIndex, contact: bulkContact(desired, entry.email), extra: { link: entry.link, state: newState, entity: entry.entity } });
 		} catch (error) {
 			outcomes.push(failure(ctx, itemIndex, error));

@@ -1,7 +1,7 @@
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
 import { ensureSchema as ensure, OPPORTUNITY_SLUG, PRIMARY_CONTACT, resolveSchema, upsertRecord as upsert, type ExtraField } from '../../helpers/customObjects';
-import { parseSyncItem } from '../../helpers/syncItem';
+import { parseSyncItem } from '../../../shared/sync/syncItem';
 import { acPagesByOffset } from '../../transport';
 import { resolveContactId } from '../contact/shared';
 import { param, type BatchOperation, type ItemOperation } from '../common';

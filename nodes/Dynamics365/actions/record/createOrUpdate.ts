@@ -7,12 +7,24 @@
 import { randomUUID } from 'crypto';
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 
-import { decideSync, SKIP_REASONS, type ConflictPolicy } from '../../../shared/sync/decide';
-import { formatContactLink, formatState, type StoredState } from '../../../shared/sync/state';
+import { SKIP_REASONS, type ConflictPolicy } from '../../../shared/sync/decide';
+import { baseEntries, codesOf, fieldHash, formatFieldState, type FieldStates } from '../../../shared/sync/fieldState';
+import { isEmailField, planField, planFields, type PlanField, type PlanResult } from '../../../shared/sync/planner';
+import { formatContactLink } from '../../../shared/sync/state';
+import { parseSyncItem, stateKeys, storedStateText, type SyncItem } from '../../../shared/sync/syncItem';
 import type { ColumnInfo, TableInfo } from '../../helpers/metadata';
 import { findByColumns, matchKey, primaryColumn, resolveBinds, runWrites, type WriteMethod, type WriteOperation } from '../../helpers/records';
-import { d365Hash, readPropertyOf, storedState, type SyncItem } from '../../helpers/sync';
-import { changedBody, convertValue, missingRequired, prepareRecord, RecordError, readProperties, type PreparedRecord } from '../../helpers/values';
+import { createdIdFor, d365Hash, hashValueOf, readPropertyOf } from '../../helpers/sync';
+import {
+	changedBody,
+	convertValue,
+	missingRequired,
+	prepareRecord,
+	RecordError,
+	readProperties,
+	sameColumnValue,
+	type PreparedRecord,
+} from '../../helpers/values';
 import { isLookupColumn, queryProperty, toUtcIso } from '../../transport/odata';
 import {
 	directoryFor,
@@ -29,10 +41,18 @@ type Matcher = { kind: 'id'; id: string } | { kind: 'columns'; columns: ColumnIn
 
 interface SyncPlan {
 	item: SyncItem;
-	sourceHash: string;
-	stored?: StoredState;
+	/** The stored state the item was read with (ActiveCampaign's sync-state field), as text. */
+	storedText?: string;
+	/** The item's link: the Dynamics record it is synced with (not found = deleted in Dynamics). */
+	linkedId?: string;
 	hashFields: string[];
 	policy: ConflictPolicy;
+	/** The id a record created from this item gets (derived from the ActiveCampaign record). */
+	createId: string;
+	/** The per-field plan of this step (set by decide). */
+	fields?: PlanResult;
+	/** The linked record was merged into this one (its master). */
+	mergedFrom?: string;
 }
 
 interface Plan {
@@ -81,7 +101,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 	if (dataMode === 'syncItem') {
 		tables = await Promise.all(
 			items.map(async (item) => {
-				const sync = item.json as SyncItem;
+				const sync = item.json as Partial<SyncItem>;
 				const entity = String(sync.match?.d365Entity || sync.entity || '').trim();
 				if (!entity) return new RecordError('The sync item names no entity (entity or match.d365Entity)');
 				try {
@@ -123,10 +143,15 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		plan.round = seen.get(key) ?? 0;
 		seen.set(key, plan.round + 1);
 	}
-	const rounds = Math.max(0, ...[...seen.values()]);
+	let rounds = Math.max(0, ...[...seen.values()]);
 	for (let round = 0; round < rounds; round++) {
 		const active = plans.filter((p): p is Plan => !!p && p.round === round);
 		await findExisting(ctx, active, out);
+		await followMerges(ctx, active, out);
+		for (const plan of active) {
+			// A linked record that no longer exists was deleted in Dynamics: never created again.
+			if (plan.sync?.linkedId && !plan.existing && !out[plan.index]) out[plan.index] = paired(deletedOutput(plan), plan.index);
+		}
 		const writes: Array<{ plan: Plan; op: WriteOperation; changed: string[] }> = [];
 		for (const plan of active) {
 			if (out[plan.index]) continue;
@@ -146,6 +171,15 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		const written: Array<{ plan: Plan; id: string; operation: 'created' | 'updated'; changed: string[] }> = [];
 		results.forEach((result, k) => {
 			const { plan, op, changed } = writes[k];
+			if (!result.ok && plan.sync && op.kind === 'create' && result.failure.status === 412) {
+				// Another run created the record of this ActiveCampaign record meanwhile (same derived id): update it
+				// in the next round instead.
+				plan.matchers = [{ kind: 'id', id: op.id }];
+				plan.existing = undefined;
+				plan.round = round + 1;
+				rounds = Math.max(rounds, round + 2);
+				return;
+			}
 			if (!result.ok) {
 				out[plan.index] = itemError(ctx, plan.index, client.error(result.failure, { itemIndex: plan.index, table: plan.table.logicalName, action: op.kind }));
 				return;
@@ -157,11 +191,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		for (const w of written) {
 			const json: IDataObject = { operation: w.operation, id: w.id, entity: w.plan.table.logicalName, changedColumns: w.changed };
 			if (w.plan.matched && w.plan.matched > 1) json.matchedRecords = w.plan.matched;
-			if (w.plan.sync) {
-				const record = after.get(w.id);
-				const hash = record ? d365Hash(w.plan.table, record, w.plan.sync.hashFields) : undefined;
-				Object.assign(json, syncOutput(w.plan, w.id, hash ? { acHash: w.plan.sync.sourceHash, d365Hash: hash } : w.plan.sync.stored));
-			}
+			if (w.plan.sync) Object.assign(json, syncOutput(w.plan, w.id, settleWritten(w.plan, after.get(w.id))));
 			out[w.plan.index] = paired(json, w.plan.index);
 		}
 	}
@@ -178,31 +208,36 @@ function buildPlan(
 	const { fns } = ctx;
 	const multipleMatches = fns.getNodeParameter('options.multipleMatches', i, 'error') as 'error' | 'first';
 	if (dataMode === 'syncItem') {
-		const item = ctx.items[i].json as SyncItem;
+		const parsed = parseSyncItem(ctx.items[i].json);
+		if (!parsed.ok) throw new RecordError(parsed.error);
+		const item = parsed.item;
 		if (item.direction && item.direction !== 'toDynamics') {
 			throw new RecordError(`This sync item goes ${item.direction}; the Dynamics 365 node writes items going toDynamics`);
 		}
-		if (!item.record || typeof item.record !== 'object') throw new RecordError('The sync item has no record');
-		const prepared = prepareRecord(table, item.record, { mode: 'create', unknownFields: 'error', directory });
+		const prepared = prepareRecord(table, item.record as IDataObject, { mode: 'create', unknownFields: 'error', directory });
 		const matchers: Matcher[] = [];
-		const id = parseRecordId(item.match?.d365Id);
-		if (id) matchers.push({ kind: 'id', id: id.id });
-		const email = item.match?.email ?? item.record.emailaddress1;
-		const emailColumn = table.columns.get('emailaddress1');
-		if (email && emailColumn && (table.logicalName === 'lead' || table.logicalName === 'contact')) {
-			matchers.push({ kind: 'columns', columns: [emailColumn], values: [email] });
-		}
-		const nameColumn = table.columns.get(table.primaryNameAttribute);
-		const name = item.match?.name ?? item.record[table.primaryNameAttribute];
-		if (name && nameColumn && table.logicalName !== 'lead' && table.logicalName !== 'contact') {
-			matchers.push({ kind: 'columns', columns: [nameColumn], values: [name] });
+		const linked = parseRecordId(item.match.d365Id);
+		if (linked) {
+			// Linked: the link alone decides. A record that is gone was deleted; matching it by email would recreate it.
+			matchers.push({ kind: 'id', id: linked.id });
+		} else {
+			const email = item.match.email ?? item.record.emailaddress1;
+			const emailColumn = table.columns.get('emailaddress1');
+			if (email && emailColumn && (table.logicalName === 'lead' || table.logicalName === 'contact')) {
+				matchers.push({ kind: 'columns', columns: [emailColumn], values: [email] });
+			}
+			const nameColumn = table.columns.get(table.primaryNameAttribute);
+			const name = item.match.name ?? item.record[table.primaryNameAttribute];
+			if (name && nameColumn && table.logicalName !== 'lead' && table.logicalName !== 'contact') {
+				matchers.push({ kind: 'columns', columns: [nameColumn], values: [name] });
+			}
 		}
 		const defaultPolicy = fns.getNodeParameter('options.conflictPolicy', i, 'dynamicsWins') as ConflictPolicy;
-		const hashFields = item.state?.targetHashFields?.length ? item.state.targetHashFields.map(String) : Object.keys(item.record);
-		const createOnlyInput = item.createOnly && typeof item.createOnly === 'object' ? item.createOnly : {};
-		const createOnly = Object.keys(createOnlyInput).length
-			? prepareRecord(table, createOnlyInput, { mode: 'create', unknownFields: 'error', directory })
+		const hashFields = item.state.targetHashFields.length ? item.state.targetHashFields.map(String) : Object.keys(item.record);
+		const createOnly = Object.keys(item.createOnly).length
+			? prepareRecord(table, item.createOnly as IDataObject, { mode: 'create', unknownFields: 'error', directory })
 			: undefined;
+		const sourceId = String(item.source.id ?? item.match.acId ?? '');
 		return {
 			index: i,
 			table,
@@ -214,10 +249,11 @@ function buildPlan(
 			skipIfModifiedAfter: undefined,
 			sync: {
 				item,
-				sourceHash: String(item.source?.hash ?? ''),
-				stored: storedState(item),
+				storedText: storedStateText(item),
+				linkedId: linked?.id,
 				hashFields,
-				policy: item.policy?.conflict ?? defaultPolicy,
+				policy: item.policy.conflict ?? defaultPolicy,
+				createId: sourceId ? createdIdFor(String(item.source.account ?? ''), table.logicalName, sourceId) : randomUUID(),
 			},
 		};
 	}
@@ -306,6 +342,8 @@ async function findExisting(ctx: OperationContext, plans: Plan[], out: Array<INo
 				for (const plan of group) {
 					readProperties(plan.prepared).forEach((p) => select.add(p));
 					plan.sync?.hashFields.forEach((f) => select.add(readPropertyOf(table, f)));
+					plan.sync?.item.fields.forEach((f) => f.dynamics && select.add(readPropertyOf(table, f.dynamics)));
+					if (plan.sync) MERGE_COLUMNS.forEach((c) => select.add(c));
 				}
 				const validSelect = [...select].filter((p) => {
 					const name = /^_(.+)_value$/.exec(p)?.[1] ?? p;
@@ -371,8 +409,10 @@ function decide(plan: Plan, checkRequired: boolean): Decision {
 			}
 		}
 		const idMatcher = plan.matchers.find((m) => m.kind === 'id');
-		// The id of a new record is chosen here, so a create that is retried cannot make a second record.
-		const id = idMatcher && idMatcher.kind === 'id' && !sync ? idMatcher.id : randomUUID();
+		// The id of a new record is chosen here, so a create that is retried cannot make a second record; a record
+		// created from ActiveCampaign gets an id derived from it, so two runs cannot make two records either.
+		const id = sync ? sync.createId : idMatcher && idMatcher.kind === 'id' ? idMatcher.id : randomUUID();
+		if (sync) sync.fields = planSync(plan, undefined);
 		return { op: { kind: 'create', table, id, body }, changed: Object.keys(body) };
 	}
 	const id = String(existing[table.primaryIdAttribute]).toLowerCase();
@@ -388,28 +428,19 @@ function decide(plan: Plan, checkRequired: boolean): Decision {
 		};
 	}
 	const changedAll = changedBody(prepared, existing);
-	const body = restrict(table, prepared, changedAll, 'update');
+	let body = restrict(table, prepared, changedAll, 'update');
 	if (sync) {
-		const targetHash = d365Hash(table, existing, sync.hashFields);
-		const decision = decideSync({
-			direction: 'toDynamics',
-			policy: sync.policy,
-			sourceHash: sync.sourceHash,
-			targetHash,
-			stored: sync.stored,
-			sourceModifiedAt: sync.item.source?.modifiedAt,
-			targetModifiedAt: modifiedOn,
-		});
-		if ('reason' in decision && decision.reason === SKIP_REASONS.unchanged) {
-			return { skip: { operation: 'skipped', reason: decision.reason, ...syncOutput(plan, id, sync.stored) } };
+		const fields = planSync(plan, existing);
+		sync.fields = fields;
+		if (fields.skipReason) {
+			const entries = fields.skipReason === SKIP_REASONS.unchanged ? undefined : fields.entries;
+			return { skip: { operation: 'skipped', reason: fields.skipReason, ...syncOutput(plan, id, entries) } };
 		}
+		// Only the columns of the fields the plan writes.
+		const columns = new Set(fields.write.map((key) => sync.item.fields.find((f) => f.key === key)!.dynamics));
+		body = restrictToColumns(table, prepared, body, columns);
 		if (!Object.keys(body).length) {
-			return {
-				skip: { operation: 'skipped', reason: SKIP_REASONS.noChanges, ...syncOutput(plan, id, { acHash: sync.sourceHash, d365Hash: targetHash }) },
-			};
-		}
-		if (decision.action === 'skip') {
-			return { skip: { operation: 'skipped', reason: decision.reason, ...syncOutput(plan, id, sync.stored) } };
+			return { skip: { operation: 'skipped', reason: SKIP_REASONS.noChanges, ...syncOutput(plan, id, fields.entries) } };
 		}
 	}
 	if (!Object.keys(body).length) {
@@ -418,26 +449,146 @@ function decide(plan: Plan, checkRequired: boolean): Decision {
 	return { op: { kind: 'update', table, id, body }, changed: Object.keys(body) };
 }
 
-function syncOutput(plan: Plan, id: string, state: StoredState | undefined): IDataObject {
+function syncOutput(plan: Plan, id: string, entries: FieldStates | undefined): IDataObject {
 	const sync = plan.sync!;
 	const entity = plan.table.logicalName;
+	const fields = sync.fields;
+	const state = entries && sync.item.fields.length ? formatFieldState(stateKeys(sync.item), entries) : null;
 	return {
 		id,
 		entity,
 		direction: 'toDynamics',
 		// The link ActiveCampaign stores: lead:/contact:<guid> on contacts, the account's GUID on accounts.
 		...(entity === 'lead' || entity === 'contact' ? { link: formatContactLink({ entity, id }) } : entity === 'account' ? { link: id } : {}),
-		match: { ...(sync.item.match ?? {}), d365Id: id, d365Entity: entity },
+		...(sync.mergedFrom ? { relinkedFrom: sync.mergedFrom } : {}),
+		match: { ...sync.item.match, d365Id: id, d365Entity: entity },
 		// What the next step (ActiveCampaign: Record Sync State) needs, at the top level.
-		acId: sync.item.match?.acId ?? null,
-		email: sync.item.match?.email ?? null,
-		...(entity === 'account' ? { name: sync.item.match?.name ?? null } : {}),
-		tags: sync.item.tags ?? [],
-		removeTags: sync.item.removeTags ?? [],
-		source: sync.item.source ?? {},
-		state: state ?? null,
-		stateValue: state ? formatState(state) : null,
+		acId: sync.item.match.acId ?? null,
+		email: sync.item.match.email ?? null,
+		...(entity === 'account' ? { name: sync.item.match.name ?? null } : {}),
+		tags: sync.item.tags,
+		removeTags: sync.item.removeTags,
+		source: sync.item.source,
+		...(fields?.conflicts.length ? { conflicts: fields.conflicts as unknown as IDataObject[], conflict: `resolved: ${sync.policy}` } : {}),
+		// The state after this step, the fields it decided, and the state it started from: Record Sync State merges
+		// them into the state as it is then (another step of the cycle may have stored decisions meanwhile).
+		state,
+		stateFields: state ? codesOf(stateKeys(sync.item), fields?.touched ?? []) : [],
+		stateBase: sync.storedText ?? null,
 	};
+}
+
+/** The delete policy's outcome for an item whose linked Dynamics record no longer exists. */
+function deletedOutput(plan: Plan): IDataObject {
+	const sync = plan.sync!;
+	const entity = plan.table.logicalName;
+	const policy = sync.item.policy.delete ?? 'keep';
+	return {
+		operation: 'skipped',
+		reason: 'deleted in Dynamics',
+		deleted: true,
+		deletePolicy: policy,
+		// What Record Sync State does to the ActiveCampaign record.
+		acAction: policy === 'propagate' ? 'delete' : policy === 'flag' ? 'flag' : 'unlink',
+		id: sync.linkedId,
+		entity,
+		direction: 'toDynamics',
+		link: entity === 'lead' || entity === 'contact' ? formatContactLink({ entity, id: sync.linkedId! }) : sync.linkedId,
+		acId: sync.item.match.acId ?? null,
+		email: sync.item.match.email ?? null,
+		...(entity === 'account' ? { name: sync.item.match.name ?? null } : {}),
+		tags: [],
+		removeTags: [],
+		state: null,
+		stateFields: [],
+		stateBase: sync.storedText ?? null,
+	};
+}
+
+const MERGE_COLUMNS = ['merged', '_masterid_value'];
+
+/**
+ * Linked records that were merged away in Dynamics (deactivated, `merged`, `masterid` set): the item is written to
+ * the master instead, and its link moves there.
+ */
+async function followMerges(ctx: OperationContext, plans: Plan[], out: Array<INodeExecutionData | undefined>): Promise<void> {
+	const merged = plans.filter((p) => p.sync && p.existing?.merged === true && typeof p.existing._masterid_value === 'string');
+	if (!merged.length) return;
+	for (const plan of merged) {
+		plan.sync!.mergedFrom = plan.sync!.linkedId;
+		plan.sync!.linkedId = String(plan.existing!._masterid_value).toLowerCase();
+		plan.matchers = [{ kind: 'id', id: plan.sync!.linkedId }];
+		plan.existing = undefined;
+		// The stored state belonged to the merged record.
+		plan.sync!.storedText = undefined;
+	}
+	await findExisting(ctx, merged, out);
+}
+
+/** The per-field plan of a sync item against the record as it is now (undefined: the record is created). */
+function planSync(plan: Plan, existing: IDataObject | undefined): PlanResult {
+	const sync = plan.sync!;
+	const { table, prepared } = plan;
+	const changed = existing ? changedBody(prepared, existing) : {};
+	const planned: PlanField[] = [];
+	for (const field of sync.item.fields) {
+		const current = existing ? hashValueOf(table, existing, field.dynamics) : null;
+		const property = readPropertyOf(table, field.dynamics);
+		const flows = field.direction !== 'toActiveCampaign' && property in prepared.bodyKeys;
+		if (!flows) {
+			planned.push(planField({ ...field, direction: field.direction === 'both' ? 'toActiveCampaign' : field.direction }, current, undefined));
+			continue;
+		}
+		const desired = prepared.read[property];
+		const equal = existing ? !prepared.bodyKeys[property].some((key) => key in changed) : sameColumnValue(desired, null);
+		planned.push(planField(field, current, typeof desired === 'string' && GUID_TEXT.test(desired) ? desired.toLowerCase() : desired, { equal }));
+	}
+	const keys = stateKeys(sync.item);
+	const base = existing
+		? baseEntries(sync.storedText, keys, {
+				sourceSide: 'ac',
+				sourceWhole: String(sync.item.source.hash ?? ''),
+				targetWhole: d365Hash(table, existing, sync.hashFields),
+				fields: planned.map((p) => ({ key: p.key, source: p.source, target: p.target })),
+			})
+		: new Map();
+	return planFields({
+		direction: 'toDynamics',
+		policy: sync.policy,
+		exists: !!existing,
+		base,
+		fields: planned,
+		sourceModifiedAt: sync.item.source.modifiedAt,
+		targetModifiedAt: typeof existing?.modifiedon === 'string' ? existing.modifiedon : undefined,
+	});
+}
+
+const GUID_TEXT = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
+
+/** The state after a write, with the written fields' digests taken from the record as Dataverse stored it. */
+function settleWritten(plan: Plan, record: IDataObject | undefined): FieldStates | undefined {
+	const sync = plan.sync!;
+	const fields = sync.fields;
+	if (!fields) return undefined;
+	if (!record) return fields.entries;
+	const entries: FieldStates = new Map(fields.entries);
+	for (const key of fields.write) {
+		const field = sync.item.fields.find((f) => f.key === key)!;
+		const entry = entries.get(key)!;
+		entries.set(key, { ...entry, d365: fieldHash(hashValueOf(plan.table, record, field.dynamics), isEmailField(field)) });
+	}
+	return entries;
+}
+
+/** The body keys of the given columns only. */
+function restrictToColumns(table: TableInfo, prepared: PreparedRecord, body: IDataObject, columns: Set<string>): IDataObject {
+	const result: IDataObject = {};
+	for (const [property, keys] of Object.entries(prepared.bodyKeys)) {
+		const name = /^_(.+)_value$/.exec(property)?.[1] ?? property;
+		if (!columns.has(name) && !columns.has(property)) continue;
+		for (const key of keys) if (key in body) result[key] = body[key];
+	}
+	return result;
 }
 
 /** The written records as stored now (for the state hash), in one query per table and chunk. */
@@ -455,7 +606,10 @@ async function readBack(
 	for (const list of byTable.values()) {
 		const table = list[0].plan.table;
 		const select = new Set<string>(['modifiedon']);
-		for (const w of list) w.plan.sync?.hashFields.forEach((f) => select.add(readPropertyOf(table, f)));
+		for (const w of list) {
+			w.plan.sync?.hashFields.forEach((f) => select.add(readPropertyOf(table, f)));
+			w.plan.sync?.item.fields.forEach((f) => f.dynamics && select.add(readPropertyOf(table, f.dynamics)));
+		}
 		const found = await findByColumns(
 			ctx.client,
 			table,

@@ -1,0 +1,249 @@
+/**
+ * The write planner: given a sync item's fields, the target record's current values and the stored per-field state,
+ * decides field by field what one sync step writes, which conflicts the policy settles, why a record is skipped, and
+ * the state to store afterwards. Every write path (ActiveCampaign contacts one by one and in bulk, ActiveCampaign
+ * accounts, Dynamics Create or Update) calls it; the nodes only read and write. Pure: no HTTP, no n8n context.
+ *
+ * Per field, with "changed" meaning "differs from the value stored at the last sync" (unknown counts as changed):
+ * - the target already holds the source's value → in sync (state recorded);
+ * - the source did not change it → not written (if the target changed it, the other step carries it back);
+ * - the source changed it and the target did not → written;
+ * - both changed it to different values → a conflict the policy settles for that field alone (a field that syncs
+ *   only this way is written: the other side is not its source);
+ * - the target cannot hold it now (e.g. a job title without an account) → not written, and left "unknown" on the
+ *   source side so it is tried again, never written back as empty.
+ */
+import { canonicalEmail, sameValue } from './canonical';
+import { SKIP_REASONS, type ConflictPolicy, type SyncDirection } from './decide';
+import { fieldHash, sameDigest, type FieldEntry, type FieldStates, type Side } from './fieldState';
+import type { FieldDirection } from './mapping';
+import type { SyncField } from './syncItem';
+
+/** One mapped field as a step sees it. */
+export interface PlanField {
+	/** Pair key ({@link pairKey}). */
+	key: string;
+	activeCampaign: string;
+	dynamics: string;
+	/** The field's own direction (the entity's direction already applied). */
+	direction: FieldDirection;
+	/** Digest of the source's value now. */
+	source: string;
+	/** Digest of the target's value now (of an empty value when there is no target yet). */
+	target: string;
+	/** The target already holds the source's value (compared in the target's own form). */
+	equal: boolean;
+	/** Digest of the target's value after writing the source's value. */
+	written: string;
+	/** Why the target cannot hold this value now; the field is then not written. */
+	cannotHold?: string;
+}
+
+export interface PlanInput {
+	direction: SyncDirection;
+	policy: ConflictPolicy;
+	/** The target record exists (false: the step creates it). */
+	exists: boolean;
+	/** Entries of the stored state (see fieldState.baseEntries). */
+	base: FieldStates;
+	fields: PlanField[];
+	sourceModifiedAt?: string | null;
+	targetModifiedAt?: string | null;
+}
+
+export type FieldDecision =
+	| 'write'
+	| 'inSync'
+	| 'unchanged'
+	| 'conflictWon'
+	| 'conflictLost'
+	| 'notHeld'
+	| 'otherDirection';
+
+export interface DecidedConflict {
+	activeCampaign: string;
+	dynamics: string;
+	winner: 'dynamics' | 'activeCampaign';
+	policy: ConflictPolicy;
+}
+
+export interface PlanResult {
+	/** Pair keys to write. */
+	write: string[];
+	decisions: Map<string, FieldDecision>;
+	/** Conflicts the policy settled (both sides changed the same field to different values). */
+	conflicts: DecidedConflict[];
+	/** Fields the target cannot hold now, with the reason. */
+	notWritten: Array<{ activeCampaign: string; dynamics: string; reason: string }>;
+	/** The state after this step (assuming the writes succeed): every field's entry. */
+	entries: FieldStates;
+	/** Keys whose entry this step decided (the rest keep whatever the state holds when it is stored). */
+	touched: string[];
+	/** Whether the source changed any field this step carries. */
+	sourceChanged: boolean;
+	/** Set when nothing is written: why. */
+	skipReason?: string;
+}
+
+const SYSTEM: Record<Side, 'dynamics' | 'activeCampaign'> = { ac: 'activeCampaign', d365: 'dynamics' };
+
+function flows(field: PlanField, direction: SyncDirection): boolean {
+	return field.direction === 'both' || field.direction === direction;
+}
+
+export function planFields(input: PlanInput): PlanResult {
+	const sourceSide: Side = input.direction === 'toActiveCampaign' ? 'd365' : 'ac';
+	const targetSide: Side = sourceSide === 'ac' ? 'd365' : 'ac';
+	const entry = (source: string | null, target: string | null): FieldEntry =>
+		sourceSide === 'ac' ? { ac: source, d365: target } : { ac: target, d365: source };
+
+	const decisions = new Map<string, FieldDecision>();
+	const entries: FieldStates = new Map(input.base);
+	const touched: string[] = [];
+	const write: string[] = [];
+	const conflicts: DecidedConflict[] = [];
+	const notWritten: PlanResult['notWritten'] = [];
+	let sourceChanged = false;
+	let lost = false;
+
+	const record = (field: PlanField, decision: FieldDecision, value?: FieldEntry) => {
+		decisions.set(field.key, decision);
+		if (value) {
+			entries.set(field.key, value);
+			touched.push(field.key);
+		}
+	};
+
+	for (const field of input.fields) {
+		const base = input.base.get(field.key);
+		if (!flows(field, input.direction)) {
+			// The other step's field. With no stored entry yet (a new link), what both sides hold now becomes the base,
+			// so the other step does not take an untouched value for a change.
+			record(field, 'otherDirection', base ? undefined : entry(field.source, field.target));
+			continue;
+		}
+		const srcChanged = !sameDigest(base?.[sourceSide], field.source);
+		if (srcChanged) sourceChanged = true;
+		if (field.equal) {
+			record(field, 'inSync', entry(field.source, field.target));
+			continue;
+		}
+		if (input.exists && !srcChanged) {
+			record(field, 'unchanged');
+			continue;
+		}
+		if (field.cannotHold) {
+			notWritten.push({ activeCampaign: field.activeCampaign, dynamics: field.dynamics, reason: field.cannotHold });
+			// Unknown on the source side: tried again next time; the target's own value is kept as its base.
+			record(field, 'notHeld', entry(null, field.target));
+			continue;
+		}
+		const tgtChanged = !sameDigest(base?.[targetSide], field.target);
+		if (!input.exists || !tgtChanged || field.direction === input.direction) {
+			write.push(field.key);
+			record(field, 'write', entry(field.source, field.written));
+			continue;
+		}
+		const sourceWinsIt = sourceWins(input);
+		conflicts.push({
+			activeCampaign: field.activeCampaign,
+			dynamics: field.dynamics,
+			winner: SYSTEM[sourceWinsIt ? sourceSide : targetSide],
+			policy: input.policy,
+		});
+		if (sourceWinsIt) {
+			write.push(field.key);
+			record(field, 'conflictWon', entry(field.source, field.written));
+		} else {
+			lost = true;
+			record(field, 'conflictLost');
+		}
+	}
+
+	const result: PlanResult = { write, decisions, conflicts, notWritten, entries, touched, sourceChanged };
+	if (!write.length && input.exists) {
+		if (!sourceChanged) result.skipReason = SKIP_REASONS.unchanged;
+		else if (lost) result.skipReason = SKIP_REASONS.conflictLost(input.policy, input.direction === 'toActiveCampaign' ? 'ActiveCampaign' : 'Dynamics');
+		else result.skipReason = SKIP_REASONS.noChanges;
+	}
+	return result;
+}
+
+/** Whether the source side wins a conflict under the policy (newest change: the record's modified times; a tie goes to Dynamics). */
+export function sourceWins(input: Pick<PlanInput, 'direction' | 'policy' | 'sourceModifiedAt' | 'targetModifiedAt'>): boolean {
+	const sourceIsDynamics = input.direction === 'toActiveCampaign';
+	switch (input.policy) {
+		case 'dynamicsWins':
+			return sourceIsDynamics;
+		case 'activeCampaignWins':
+			return !sourceIsDynamics;
+		case 'newestWins': {
+			const source = Date.parse(input.sourceModifiedAt ?? '');
+			const target = Date.parse(input.targetModifiedAt ?? '');
+			if (Number.isNaN(source)) return false;
+			if (Number.isNaN(target)) return true;
+			return source === target ? sourceIsDynamics : source > target;
+		}
+	}
+}
+
+/** Whether the stored entries say the source changed nothing since the last sync (the step has nothing to carry). */
+export function sourceUnchanged(
+	base: FieldStates,
+	fields: ReadonlyArray<Pick<PlanField, 'key' | 'direction' | 'source'>>,
+	direction: SyncDirection,
+): boolean {
+	const side: Side = direction === 'toActiveCampaign' ? 'd365' : 'ac';
+	return fields.every((f) => !(f.direction === 'both' || f.direction === direction) || sameDigest(base.get(f.key)?.[side], f.source));
+}
+
+/** Emails compare case-insensitively on both sides. */
+export function isEmailField(field: Pick<SyncField, 'activeCampaign' | 'dynamics'>): boolean {
+	return field.activeCampaign === 'email' || field.dynamics === 'emailaddress1';
+}
+
+/**
+ * A sync item's field as the planner takes it, from the target's current value and the value the step would write
+ * (both in the target's own form). `equal` overrides the canonical comparison when the node compares its own way.
+ */
+export function planField(
+	field: SyncField,
+	current: unknown,
+	desired: unknown,
+	options: { cannotHold?: string; equal?: boolean } = {},
+): PlanField {
+	const email = isEmailField(field);
+	return {
+		key: field.key,
+		activeCampaign: field.activeCampaign,
+		dynamics: field.dynamics,
+		direction: field.direction,
+		source: field.source,
+		target: fieldHash(current, email),
+		equal: options.equal ?? (email ? canonicalEmail(current) === canonicalEmail(desired) : sameValue(current, desired)),
+		written: fieldHash(desired, email),
+		...(options.cannotHold ? { cannotHold: options.cannotHold } : {}),
+	};
+}
+
+export type MatchedBy = 'link' | 'id' | 'email' | 'name';
+
+export interface MatchCandidates<T> {
+	/** Records that carry this record's link (ActiveCampaign), or the record with the linked id (Dynamics). */
+	link?: T[];
+	/** The record with the id the item names (its own id on the other side, e.g. `match.acId`). */
+	id?: T;
+	/** Records with the same natural key (email for leads and contacts, name for accounts). */
+	natural?: T[];
+	naturalKind?: 'email' | 'name';
+}
+
+/** The match order of every write path: the link, then the id the item names, then the natural key (first hit). */
+export function resolveMatch<T>(candidates: MatchCandidates<T>): { target?: T; matchedBy?: MatchedBy; others: number } {
+	if (candidates.link?.length) return { target: candidates.link[0], matchedBy: 'link', others: candidates.link.length - 1 };
+	if (candidates.id) return { target: candidates.id, matchedBy: 'id', others: 0 };
+	if (candidates.natural?.length) {
+		return { target: candidates.natural[0], matchedBy: candidates.naturalKind ?? 'email', others: candidates.natural.length - 1 };
+	}
+	return { others: 0 };
+}

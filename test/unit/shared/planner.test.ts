@@ -1,0 +1,198 @@
+import {
+	baseEntries,
+	codesOf,
+	fieldCodes,
+	fieldHash,
+	formatFieldState,
+	MAX_STATE_FIELDS,
+	mergeStateText,
+	pairKey,
+	parseFieldState,
+	STATE_MAX_LENGTH,
+	type FieldStates,
+} from '../../../nodes/shared/sync/fieldState';
+import { SKIP_REASONS } from '../../../nodes/shared/sync/decide';
+import { planField, planFields, resolveMatch, sourceUnchanged, sourceWins, type PlanInput } from '../../../nodes/shared/sync/planner';
+import { formatState } from '../../../nodes/shared/sync/state';
+import type { SyncField } from '../../../nodes/shared/sync/syncItem';
+
+const h = (value: unknown) => fieldHash(value);
+
+function field(name: string, direction: SyncField['direction'] = 'both', source: unknown = 'new'): SyncField {
+	return { key: pairKey(name, name.toLowerCase()), activeCampaign: name, dynamics: name.toLowerCase(), direction, source: h(source) };
+}
+
+describe('per-field state (v2)', () => {
+	const keys = ['firstname|firstname', 'lastname|lastname', 'phone|telephone1'];
+
+	it('round-trips entries, unknown sides included, and drops codes of fields the mapping no longer has', () => {
+		const entries: FieldStates = new Map([
+			[keys[0], { ac: h('Ann'), d365: h('Ann') }],
+			[keys[1], { ac: null, d365: h('Lee') }],
+		]);
+		const text = formatFieldState(keys, entries);
+		expect(text).toMatch(/^v24:/);
+		expect(parseFieldState(text, keys)).toEqual(entries);
+		expect(parseFieldState(text, [keys[0], 'email|emailaddress1'])).toEqual(new Map([[keys[0], entries.get(keys[0])]]));
+		expect(parseFieldState('v1:0123456789abcdef:fedcba9876543210', keys)).toBeUndefined();
+		expect(parseFieldState('v24:abc', keys)).toBeUndefined();
+	});
+
+	it('never exceeds the field size: narrower digests for many fields, an error past the maximum', () => {
+		for (const n of [1, 10, 22, 23, 28, 29, MAX_STATE_FIELDS]) {
+			const many = Array.from({ length: n }, (_, i) => `custom_${i}|new_col_${i}`);
+			const entries: FieldStates = new Map(many.map((k) => [k, { ac: h(k), d365: h(`${k}!`) }]));
+			const text = formatFieldState(many, entries);
+			expect(text.length).toBeLessThanOrEqual(STATE_MAX_LENGTH);
+			const back = parseFieldState(text, many)!;
+			expect(back.size).toBe(n);
+			for (const k of many) expect(h(k).startsWith(back.get(k)!.ac!)).toBe(true);
+		}
+		const tooMany = Array.from({ length: MAX_STATE_FIELDS + 1 }, (_, i) => `f${i}|c${i}`);
+		expect(() => formatFieldState(tooMany, new Map(tooMany.map((k) => [k, { ac: 'AAAA', d365: 'AAAA' }])))).toThrow(/at most/);
+	});
+
+	it('gives every field of a mapping its own code', () => {
+		const many = Array.from({ length: 5000 }, (_, i) => `k${i}|c${i}`);
+		expect(new Set(fieldCodes(many).values()).size).toBe(5000);
+	});
+
+	it('reads a v1 state as per-field entries: a side whose whole hash is unchanged is unchanged on every field', () => {
+		const stored = formatState({ acHash: 'aaaaaaaaaaaaaaaa', d365Hash: 'dddddddddddddddd' });
+		const fields = [{ key: keys[0], source: h('Ann'), target: h('Anne') }];
+		const targetSame = baseEntries(stored, keys, { sourceSide: 'ac', sourceWhole: 'xxxxxxxxxxxxxxxx', targetWhole: 'dddddddddddddddd', fields });
+		expect(targetSame.get(keys[0])).toEqual({ ac: null, d365: h('Anne') });
+		const sourceSame = baseEntries(stored, keys, { sourceSide: 'ac', sourceWhole: 'aaaaaaaaaaaaaaaa', targetWhole: 'zzzzzzzzzzzzzzzz', fields });
+		expect(sourceSame.get(keys[0])).toEqual({ ac: h('Ann'), d365: null });
+		expect(baseEntries(stored, keys, { sourceSide: 'ac', sourceWhole: 'x', targetWhole: 'y', fields }).size).toBe(0);
+		expect(baseEntries(undefined, keys).size).toBe(0);
+	});
+
+	it('merges a step\'s decisions into the state stored now, keeping the other step\'s', () => {
+		const base = formatFieldState(keys, new Map(keys.map((k) => [k, { ac: h('old'), d365: h('old') }])));
+		// Step 1 (to ActiveCampaign) decided the first name and stored its state.
+		const afterStep1 = formatFieldState(keys, new Map([...parseFieldState(base, keys)!, [keys[0], { ac: h('D'), d365: h('D') }]]));
+		// Step 2 (to Dynamics) started from the old state and decided the phone.
+		const step2 = formatFieldState(keys, new Map([...parseFieldState(base, keys)!, [keys[2], { ac: h('P'), d365: h('P') }]]));
+		const merged = parseFieldState(mergeStateText(afterStep1, step2, codesOf(keys, [keys[2]]), base), keys)!;
+		expect(merged.get(keys[0])).toEqual({ ac: h('D'), d365: h('D') });
+		expect(merged.get(keys[2])).toEqual({ ac: h('P'), d365: h('P') });
+		expect(merged.get(keys[1])).toEqual({ ac: h('old'), d365: h('old') });
+		// Unchanged since the step read it: stored as given.
+		expect(mergeStateText(base, step2, codesOf(keys, [keys[2]]), base)).toBe(step2);
+		expect(mergeStateText('v1:0123456789abcdef:fedcba9876543210', step2, [], base)).toBe(step2);
+	});
+});
+
+describe('the write planner', () => {
+	const first = field('firstName');
+	const phone = field('phone');
+
+	function input(overrides: Partial<PlanInput> = {}): PlanInput {
+		return { direction: 'toActiveCampaign', policy: 'dynamicsWins', exists: true, base: new Map(), fields: [], ...overrides };
+	}
+
+	const entry = (ac: string, d365: string) => ({ ac: h(ac), d365: h(d365) });
+
+	it('writes a field the source changed and the target did not; leaves a field only the target changed', () => {
+		const base: FieldStates = new Map([
+			[first.key, entry('Ann', 'Ann')],
+			[phone.key, entry('1', '1')],
+		]);
+		const plan = planFields(
+			input({
+				base,
+				fields: [
+					planField({ ...first, source: h('Anna') }, 'Ann', 'Anna'),
+					// Phone: Dynamics unchanged (1), ActiveCampaign changed to 2.
+					planField({ ...phone, source: h('1') }, '2', '1'),
+				],
+			}),
+		);
+		expect(plan.write).toEqual([first.key]);
+		expect(plan.decisions.get(phone.key)).toBe('unchanged');
+		expect(plan.entries.get(first.key)).toEqual({ ac: h('Anna'), d365: h('Anna') });
+		// The phone keeps its stored entry, so the other step still sees ActiveCampaign's change.
+		expect(plan.entries.get(phone.key)).toEqual(entry('1', '1'));
+		expect(plan.touched).toEqual([first.key]);
+	});
+
+	it('settles a field both sides changed by the policy, field by field, and reports it', () => {
+		const base: FieldStates = new Map([[first.key, entry('Ann', 'Ann')]]);
+		const fields = [planField({ ...first, source: h('Anne') }, 'Annie', 'Anne')];
+		const dyn = planFields(input({ base, fields, policy: 'dynamicsWins' }));
+		expect(dyn.write).toEqual([first.key]);
+		expect(dyn.conflicts).toEqual([{ activeCampaign: 'firstName', dynamics: 'firstname', winner: 'dynamics', policy: 'dynamicsWins' }]);
+		const ac = planFields(input({ base, fields, policy: 'activeCampaignWins' }));
+		expect(ac.write).toEqual([]);
+		expect(ac.skipReason).toBe(SKIP_REASONS.conflictLost('activeCampaignWins', 'ActiveCampaign'));
+		expect(ac.conflicts[0].winner).toBe('activeCampaign');
+		expect(ac.entries.get(first.key)).toEqual(entry('Ann', 'Ann'));
+	});
+
+	it('records as in sync a field both sides changed to the same value', () => {
+		const base: FieldStates = new Map([[first.key, entry('Ann', 'Ann')]]);
+		const plan = planFields(input({ base, fields: [planField({ ...first, source: h('Bo') }, 'Bo', 'Bo')] }));
+		expect(plan.write).toEqual([]);
+		expect(plan.conflicts).toEqual([]);
+		expect(plan.skipReason).toBe(SKIP_REASONS.noChanges);
+		expect(plan.entries.get(first.key)).toEqual(entry('Bo', 'Bo'));
+	});
+
+	it('says "unchanged since last sync" when the source changed nothing', () => {
+		const base: FieldStates = new Map([[first.key, entry('Ann', 'Ann')]]);
+		const plan = planFields(input({ base, fields: [planField({ ...first, source: h('Ann') }, 'Annie', 'Ann')] }));
+		expect(plan.skipReason).toBe(SKIP_REASONS.unchanged);
+		expect(sourceUnchanged(base, [{ ...first, source: h('Ann') }], 'toActiveCampaign')).toBe(true);
+		expect(sourceUnchanged(base, [{ ...first, source: h('X') }], 'toActiveCampaign')).toBe(false);
+	});
+
+	it('honours field directions: a field of the other direction is never written; a one-way field is written over a target edit', () => {
+		const toDynamicsOnly = field('phone', 'toDynamics');
+		const base: FieldStates = new Map([[toDynamicsOnly.key, entry('1', '1')]]);
+		const plan = planFields(input({ base, fields: [planField({ ...toDynamicsOnly, source: h('2') }, '3', '2')] }));
+		expect(plan.write).toEqual([]);
+		expect(plan.decisions.get(toDynamicsOnly.key)).toBe('otherDirection');
+		expect(plan.entries.get(toDynamicsOnly.key)).toEqual(entry('1', '1'));
+
+		const toAcOnly = field('phone', 'toActiveCampaign');
+		const oneWay = planFields(input({ base: new Map([[toAcOnly.key, entry('1', '1')]]), policy: 'activeCampaignWins', fields: [planField({ ...toAcOnly, source: h('2') }, '3', '2')] }));
+		expect(oneWay.write).toEqual([toAcOnly.key]);
+		expect(oneWay.conflicts).toEqual([]);
+	});
+
+	it('on a new link records both sides of the other direction\'s fields, so an untouched value is not taken for a change', () => {
+		const toDynamicsOnly = field('phone', 'toDynamics');
+		const plan = planFields(input({ exists: false, fields: [planField({ ...toDynamicsOnly, source: h('555') }, null, undefined), planField({ ...first, source: h('Ann') }, null, 'Ann')] }));
+		expect(plan.write).toEqual([first.key]);
+		expect(plan.entries.get(toDynamicsOnly.key)).toEqual({ ac: h(null), d365: h('555') });
+	});
+
+	it('never writes a value the target cannot hold, and leaves its source side unknown so it is tried again', () => {
+		const job = field('jobTitle');
+		const base: FieldStates = new Map([[job.key, entry('', '')]]);
+		const plan = planFields(input({ base, fields: [planField({ ...job, source: h('CEO') }, null, 'CEO', { cannotHold: 'no account' })] }));
+		expect(plan.write).toEqual([]);
+		expect(plan.notWritten).toEqual([{ activeCampaign: 'jobTitle', dynamics: 'jobtitle', reason: 'no account' }]);
+		expect(plan.entries.get(job.key)).toEqual({ ac: h(null), d365: null });
+		// The other direction then sees ActiveCampaign unchanged: the job title is not written back as empty.
+		const back = planFields(input({ direction: 'toDynamics', base: plan.entries, fields: [planField({ ...job, source: h(null) }, 'CEO', null)] }));
+		expect(back.write).toEqual([]);
+		expect(back.skipReason).toBe(SKIP_REASONS.unchanged);
+	});
+
+	it('newest change wins by the records\' modified times (a tie goes to Dynamics)', () => {
+		const t = (s: string, tt: string) => sourceWins({ direction: 'toActiveCampaign', policy: 'newestWins', sourceModifiedAt: s, targetModifiedAt: tt });
+		expect(t('2026-01-01T10:00:05Z', '2026-01-01T10:00:00Z')).toBe(true);
+		expect(t('2026-01-01T09:00:00Z', '2026-01-01T10:00:00-05:00')).toBe(false);
+		expect(t('2026-01-01T10:00:00Z', '2026-01-01T10:00:00Z')).toBe(true);
+		expect(sourceWins({ direction: 'toDynamics', policy: 'newestWins', sourceModifiedAt: '2026-01-01T10:00:00Z', targetModifiedAt: '2026-01-01T10:00:00Z' })).toBe(false);
+	});
+
+	it('matches in one order: link, then the named id, then the natural key', () => {
+		expect(resolveMatch({ link: ['7', '8'], id: '3', natural: ['5'] })).toEqual({ target: '7', matchedBy: 'link', others: 1 });
+		expect(resolveMatch({ link: [], id: '3', natural: ['5'] })).toEqual({ target: '3', matchedBy: 'id', others: 0 });
+		expect(resolveMatch({ natural: ['5'], naturalKind: 'name' })).toEqual({ target: '5', matchedBy: 'name', others: 0 });
+		expect(resolveMatch({})).toEqual({ others: 0 });
+	});
+});
