@@ -33,6 +33,8 @@ import {
 	type IPollFunctions,
 	type IRun,
 	type IRunExecutionData,
+	type ITriggerFunctions,
+	type ITriggerResponse,
 	type IVersionedNodeType,
 	type IWebhookData,
 	type IWebhookFunctions,
@@ -68,11 +70,75 @@ class ItemsSourceNode implements INodeType {
 	}
 }
 
+/**
+ * Minimal stand-ins for the n8n-nodes-base types our template workflows contain, so a template JSON runs as it is
+ * (this package has no n8n-nodes-base). Each behaves as the real node does inside WorkflowExecute:
+ * - Schedule Trigger and Manual Trigger are trigger nodes: outside `manual` mode WorkflowExecute passes the items an
+ *   execution starts with (what the trigger emitted) through them; in `manual` mode the Manual Trigger emits one
+ *   empty item like the real one.
+ * - No Operation passes its input through.
+ * - Sticky Note has no inputs, outputs or execute: WorkflowExecute never reaches it.
+ */
+const standInDescription = (name: string, displayName: string, group: string[], inputs: string[], outputs: string[], version: number[] = [1]) =>
+	({
+		displayName,
+		name,
+		group,
+		version,
+		description: `${displayName} (test stand-in for n8n-nodes-base.${name})`,
+		defaults: { name: displayName },
+		inputs,
+		outputs,
+		properties: [],
+	}) as unknown as INodeType['description'];
+
+class ScheduleTriggerStandIn implements INodeType {
+	description = standInDescription('scheduleTrigger', 'Schedule Trigger', ['trigger', 'schedule'], [], ['main'], [1, 1.1, 1.2, 1.3]);
+
+	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
+		const manualTriggerFunction = async () => {
+			const now = new Date();
+			this.emit([this.helpers.returnJsonArray([{ timestamp: now.toISOString(), 'Readable date': now.toUTCString() }])]);
+		};
+		return { manualTriggerFunction };
+	}
+}
+
+class ManualTriggerStandIn implements INodeType {
+	description = standInDescription('manualTrigger', 'Manual Trigger', ['trigger'], [], ['main']);
+
+	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
+		const manualTriggerFunction = async () => {
+			this.emit([this.helpers.returnJsonArray([{}])]);
+		};
+		return { manualTriggerFunction };
+	}
+}
+
+class NoOpStandIn implements INodeType {
+	description = standInDescription('noOp', 'No Operation, do nothing', ['organization'], ['main'], ['main']);
+
+	async execute(this: import('n8n-workflow').IExecuteFunctions) {
+		return [this.getInputData()];
+	}
+}
+
+class StickyNoteStandIn implements INodeType {
+	description = standInDescription('stickyNote', 'Sticky Note', ['input'], [], []);
+}
+
+/** Type names (with the `n8n-nodes-base.` prefix) the harness knows without being given their classes. */
+export const STAND_IN_NODE_TYPES = ['scheduleTrigger', 'manualTrigger', 'noOp', 'stickyNote'].map((n) => `n8n-nodes-base.${n}`);
+
 class HarnessNodeTypes implements INodeTypes {
 	private readonly types = new Map<string, INodeType>();
 
 	constructor(nodes: NodeClass[]) {
 		this.types.set('harness.items', new ItemsSourceNode());
+		this.types.set('n8n-nodes-base.scheduleTrigger', new ScheduleTriggerStandIn());
+		this.types.set('n8n-nodes-base.manualTrigger', new ManualTriggerStandIn());
+		this.types.set('n8n-nodes-base.noOp', new NoOpStandIn());
+		this.types.set('n8n-nodes-base.stickyNote', new StickyNoteStandIn());
 		for (const NodeCtor of nodes) {
 			const instance = new NodeCtor();
 			this.types.set(`${PACKAGE_NAME}.${instance.description.name}`, instance);
@@ -424,6 +490,23 @@ export class N8nHarness {
 		mode: WorkflowExecuteMode = 'manual',
 	): Promise<IRun> {
 		return await this.execute(nodes, connections, nodes[0], input.map((json) => ({ json })), mode);
+	}
+
+	/**
+	 * Runs a workflow as an execution that starts at `startNode` with `input` items, the way n8n starts one when a
+	 * trigger fires (e.g. a Schedule Trigger in `trigger` mode: the trigger node passes the emitted items on). For
+	 * template workflows: give their `nodes` and `connections` as they are in the JSON file.
+	 */
+	async runFrom(
+		nodes: INode[],
+		connections: Workflow['connectionsBySourceNode'],
+		startNode: string,
+		input: IDataObject[] = [{}],
+		mode: WorkflowExecuteMode = 'trigger',
+	): Promise<IRun> {
+		const start = nodes.find((node) => node.name === startNode);
+		if (!start) throw new Error(`No node named ${startNode}`);
+		return await this.execute(nodes, connections, start, input.map((json) => ({ json })), mode);
 	}
 
 	private async execute(

@@ -1,0 +1,645 @@
+/**
+ * The sync's guarantees, checked on what one history left behind (see README.md in this folder):
+ *   (a) convergence of every linked pair, every record has its twin;
+ *   (b) no duplicates on either side;
+ *   (c) no lost edit (unless superseded, or a both-sides conflict the policy settled and a write node reported);
+ *   (d) no resurrection of a record deleted in Dynamics (delete policies keep and flag);
+ *   (e) the quiet cycle after settling writes nothing;
+ *   (f) every failed write later succeeded, or was reported with `deadLetter: true`.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import type { Policies, Side } from './world';
+import {
+	canon,
+	canonEmail,
+	parseLink,
+	type AcAccountState,
+	type AcContactState,
+	type D365Row,
+	type EditRecord,
+	type Observation,
+	type OutputRecord,
+	type PersonState,
+	type Target,
+} from './runner';
+
+export type Check = 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
+
+export interface Violation {
+	check: Check;
+	kind: string;
+	message: string;
+}
+
+export const CHECK_NAMES: Record<Check, string> = {
+	a: 'convergence',
+	b: 'no duplicates',
+	c: 'no lost edit',
+	d: 'no resurrection',
+	e: 'quiet after settling',
+	f: 'failed writes retried or dead-lettered',
+};
+
+/** Names of a mapped field in each system: ActiveCampaign key, Dynamics columns (as write nodes report them). */
+const FIELD_NAMES: Record<string, { ac: string[]; d365: string[]; label: string }> = {
+	email: { ac: ['email'], d365: ['emailaddress1'], label: 'email' },
+	firstName: { ac: ['firstName'], d365: ['firstname'], label: 'first name' },
+	lastName: { ac: ['lastName'], d365: ['lastname'], label: 'last name' },
+	phone: { ac: ['phone'], d365: ['telephone1'], label: 'phone' },
+	jobTitle: { ac: ['jobTitle'], d365: ['jobtitle'], label: 'job title' },
+	account: { ac: ['accountName'], d365: ['parentcustomerid', 'companyname', 'parentcustomerid_account@odata.bind'], label: 'account' },
+	'company.name': { ac: ['name'], d365: ['name'], label: 'account name' },
+	'company.website': { ac: ['accountUrl'], d365: ['websiteurl'], label: 'website' },
+	'company.phone': { ac: ['Phone Number'], d365: ['telephone1'], label: 'account phone' },
+};
+
+const PERSON_FIELDS = ['email', 'firstName', 'lastName', 'phone', 'jobTitle', 'account'];
+const COMPANY_FIELDS = ['company.name', 'company.website', 'company.phone'];
+
+const sideName = (s: Side) => (s === 'd365' ? 'Dynamics' : 'ActiveCampaign');
+const other = (s: Side): Side => (s === 'd365' ? 'ac' : 'd365');
+const systemOf = (s: Side) => (s === 'd365' ? 'dynamics' : 'activeCampaign');
+const show = (v: string | null | undefined) => (v === null || v === undefined ? '(empty)' : JSON.stringify(v));
+const targetName = (t: Target) => ('person' in t ? `person ${t.person}` : `company ${t.company}`);
+
+/** Which side is the source of a field restricted to one direction (undefined: both ways). */
+function sourceSide(policies: Policies, field: string): Side | undefined {
+	const r = policies.restricted;
+	if (!r) return undefined;
+	const key = field.startsWith('company.') ? field.slice('company.'.length) : field;
+	const applies = field.startsWith('company.') ? ['website', 'phone'].includes(key) : ['firstName', 'lastName', 'phone', 'jobTitle'].includes(key);
+	if (!applies || r.field !== key) return undefined;
+	return r.direction === 'toDynamics' ? 'ac' : 'd365';
+}
+
+/** The identifiers an output item speaks about (ids, links, emails, names), lower-cased. */
+function identifiers(json: IDataObject | undefined, into = new Set<string>()): Set<string> {
+	if (!json) return into;
+	const add = (v: unknown) => {
+		if (typeof v !== 'string' && typeof v !== 'number') return;
+		const text = String(v).trim().toLowerCase();
+		if (!text) return;
+		into.add(text);
+		const link = parseLink(text);
+		if (link) into.add(link.id);
+	};
+	for (const key of ['id', 'd365Id', 'acId', 'email', 'link', 'name', 'relinkedFrom']) add(json[key]);
+	for (const nested of ['match', 'source']) {
+		const obj = json[nested] as IDataObject | undefined;
+		if (obj && typeof obj === 'object') for (const key of ['id', 'd365Id', 'acId', 'email', 'name']) add(obj[key]);
+	}
+	return into;
+}
+
+interface Context {
+	obs: Observation;
+	policies: Policies;
+	acContacts: Map<string, AcContactState>;
+	acAccounts: Map<string, AcAccountState>;
+	d365: Map<string, { table: 'contact' | 'lead' | 'account'; row: D365Row }>;
+	deletedIds: Set<string>;
+	deletedTwins: Set<string>;
+	/** Every output item with the identifiers it names. */
+	items: Array<OutputRecord & { ids: Set<string> }>;
+}
+
+function context(obs: Observation): Context {
+	const d365 = new Map<string, { table: 'contact' | 'lead' | 'account'; row: D365Row }>();
+	for (const table of ['contact', 'lead', 'account'] as const) {
+		for (const row of obs.final.d365[table]) d365.set(String(row[`${table}id`]).toLowerCase(), { table, row });
+	}
+	return {
+		obs,
+		policies: obs.history.policies,
+		acContacts: new Map(obs.final.acContacts.map((c) => [c.id, c])),
+		acAccounts: new Map(obs.final.acAccounts.map((a) => [a.id, a])),
+		d365,
+		deletedIds: new Set(obs.deletes.map((d) => d.id)),
+		deletedTwins: new Set(obs.deletes.flatMap((d) => (d.acTwin ? [`${'person' in d.target ? 'contact' : 'account'}:${d.acTwin.id}`] : []))),
+		items: obs.outputs.map((o) => ({ ...o, ids: identifiers(o.input, identifiers(o.json)) })),
+	};
+}
+
+// ------------------------------------------------------------------------------------------------ field values
+
+const active = (row: D365Row) => row.statecode === 0;
+
+function d365AccountName(row: D365Row, table: 'contact' | 'lead'): string | null {
+	if (table === 'lead') return canon(row.companyname);
+	if (row['_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname'] !== 'account') return null;
+	return canon(row['_parentcustomerid_value@OData.Community.Display.V1.FormattedValue']);
+}
+
+function acPersonValue(c: AcContactState, field: string): string | null {
+	switch (field) {
+		case 'email':
+			return canonEmail(c.email);
+		case 'firstName':
+			return canon(c.firstName);
+		case 'lastName':
+			return canon(c.lastName);
+		case 'phone':
+			return canon(c.phone);
+		case 'jobTitle':
+			return c.account ? canon(c.account.jobTitle) : null;
+		case 'account':
+			return c.account ? canon(c.account.name) : null;
+	}
+	return null;
+}
+
+function d365PersonValue(row: D365Row, table: 'contact' | 'lead', field: string): string | null {
+	switch (field) {
+		case 'email':
+			return canonEmail(row.emailaddress1);
+		case 'firstName':
+			return canon(row.firstname);
+		case 'lastName':
+			return canon(row.lastname);
+		case 'phone':
+			return canon(row.telephone1);
+		case 'jobTitle':
+			return canon(row.jobtitle);
+		case 'account':
+			return d365AccountName(row, table);
+	}
+	return null;
+}
+
+function acCompanyValue(a: AcAccountState, field: string): string | null {
+	return field === 'company.name' ? canon(a.name) : field === 'company.website' ? a.accountUrl : a.phone;
+}
+
+function d365CompanyValue(row: D365Row, field: string): string | null {
+	return canon(field === 'company.name' ? row.name : field === 'company.website' ? row.websiteurl : row.telephone1);
+}
+
+/** Account names compare as ActiveCampaign matches them: case-insensitively. */
+function same(field: string, a: string | null, b: string | null): boolean {
+	if (field === 'account' || field === 'company.name' || field === 'email') return (a?.toLowerCase() ?? null) === (b?.toLowerCase() ?? null);
+	return a === b;
+}
+
+// ------------------------------------------------------------------------------------------------ pairs
+
+interface PersonPair {
+	ac: AcContactState;
+	table: 'contact' | 'lead';
+	id: string;
+	row: D365Row;
+}
+
+/** The person's records at the end: its ActiveCampaign contact and the active Dynamics record it links to. */
+function personPair(ctx: Context, p: PersonState): PersonPair | undefined {
+	const ac = p.acId ? ctx.acContacts.get(p.acId) : undefined;
+	const link = parseLink(ac?.link);
+	if (!ac || !link) return undefined;
+	const found = ctx.d365.get(link.id);
+	if (!found || found.table !== link.entity || !active(found.row)) return undefined;
+	return { ac, table: link.entity, id: link.id, row: found.row };
+}
+
+function personOf(ctx: Context, acId: string): PersonState | undefined {
+	return ctx.obs.people.find((p) => p.acId === acId);
+}
+
+/** The company a person's account value names (by the records' ids, else by name), as edits record it. */
+function companyKey(ctx: Context, name: string | null, ids: { acAccountId?: string; d365AccountId?: string }): string | null {
+	if (name === null) return null;
+	const companies = ctx.obs.companies;
+	const byId = companies.find((c) => (ids.acAccountId && c.acId === ids.acAccountId) || (ids.d365AccountId && c.d365Id === ids.d365AccountId));
+	if (byId) return `company:${byId.index}`;
+	const lower = name.toLowerCase();
+	for (const c of companies) {
+		const names = [c.name, c.acId ? ctx.acAccounts.get(c.acId)?.name : undefined, c.d365Id ? String(ctx.d365.get(c.d365Id)?.row.name ?? '') : undefined];
+		if (names.some((n) => n && n.toLowerCase() === lower)) return `company:${c.index}`;
+	}
+	return `name:${lower}`;
+}
+
+/** A person's field value on one side at the end, in the form edits record it. */
+function finalPersonValue(ctx: Context, pair: PersonPair, side: Side, field: string): string | null {
+	if (side === 'ac') {
+		const v = acPersonValue(pair.ac, field);
+		return field === 'account' ? companyKey(ctx, v, { acAccountId: pair.ac.account?.id }) : v;
+	}
+	const v = d365PersonValue(pair.row, pair.table, field);
+	if (field !== 'account') return v;
+	return companyKey(ctx, v, { d365AccountId: pair.table === 'contact' ? String(pair.row._parentcustomerid_value ?? '').toLowerCase() : undefined });
+}
+
+function lastEdit(edits: EditRecord[], target: Target, field: string): EditRecord | undefined {
+	const key = targetName(target);
+	return edits.filter((e) => targetName(e.target) === key && e.field === field).sort((a, b) => b.seq - a.seq)[0];
+}
+
+// ------------------------------------------------------------------------------------------------ (a) convergence
+
+function convergence(ctx: Context, out: Violation[]): void {
+	const { obs } = ctx;
+	for (const ac of obs.final.acContacts) {
+		const link = parseLink(ac.link);
+		if (!link) {
+			const tagged = ac.tags.some((t) => t === '[D365: Contact]' || t === '[D365: Lead]');
+			if (tagged && !ctx.deletedTwins.has(`contact:${ac.id}`)) {
+				out.push({
+					check: 'a',
+					kind: 'missing-twin',
+					message: `ActiveCampaign contact ${ac.id} (${ac.email}, tagged ${ac.tags.filter((t) => t.startsWith('[D365')).join(' ')}) never got a Dynamics record (no D365 Record ID)`,
+				});
+			}
+			continue;
+		}
+		const found = ctx.d365.get(link.id);
+		if (!found || found.table !== link.entity) {
+			if (!ctx.deletedIds.has(link.id)) {
+				out.push({ check: 'a', kind: 'dangling-link', message: `ActiveCampaign contact ${ac.id} (${ac.email}) links to ${ac.link}, which does not exist and was never deleted` });
+			}
+			continue;
+		}
+		if (!active(found.row)) continue;
+		const person = personOf(ctx, ac.id);
+		for (const field of PERSON_FIELDS) {
+			const a = acPersonValue(ac, field);
+			const d = d365PersonValue(found.row, link.entity, field);
+			if (field === 'jobTitle' && !ac.account) continue; // ActiveCampaign keeps a job title on the account link only
+			if (same(field, a, d)) continue;
+			const source = sourceSide(ctx.policies, field);
+			if (source) {
+				const last = person ? lastEdit(obs.edits, { person: person.index }, field) : undefined;
+				if (!person || (last && last.side !== source)) continue; // the non-source side's edit may stay
+			}
+			out.push({
+				check: 'a',
+				kind: 'divergent-field',
+				message: `${person ? `person ${person.index}: ` : ''}ActiveCampaign contact ${ac.id} ↔ Dynamics ${link.entity} ${link.id}: ${FIELD_NAMES[field].label} is ${show(a)} in ActiveCampaign but ${show(d)} in Dynamics`,
+			});
+		}
+	}
+	for (const acc of obs.final.acAccounts) {
+		if (!acc.link) {
+			if (!ctx.deletedTwins.has(`account:${acc.id}`)) {
+				out.push({ check: 'a', kind: 'missing-twin', message: `ActiveCampaign account ${acc.id} (${acc.name}) never got a Dynamics account (no D365 Account ID)` });
+			}
+			continue;
+		}
+		const found = ctx.d365.get(acc.link);
+		if (!found || found.table !== 'account') {
+			if (!ctx.deletedIds.has(acc.link)) {
+				out.push({ check: 'a', kind: 'dangling-link', message: `ActiveCampaign account ${acc.id} (${acc.name}) links to ${acc.link}, which does not exist and was never deleted` });
+			}
+			continue;
+		}
+		if (!active(found.row)) continue;
+		const company = obs.companies.find((c) => c.acId === acc.id);
+		for (const field of COMPANY_FIELDS) {
+			const a = acCompanyValue(acc, field);
+			const d = d365CompanyValue(found.row, field);
+			if (same(field, a, d)) continue;
+			const source = sourceSide(ctx.policies, field);
+			if (source) {
+				const last = company ? lastEdit(obs.edits, { company: company.index }, field) : undefined;
+				if (!company || (last && last.side !== source)) continue;
+			}
+			out.push({
+				check: 'a',
+				kind: 'divergent-field',
+				message: `${company ? `company ${company.index}: ` : ''}ActiveCampaign account ${acc.id} ↔ Dynamics account ${acc.link}: ${FIELD_NAMES[field].label} is ${show(a)} in ActiveCampaign but ${show(d)} in Dynamics`,
+			});
+		}
+	}
+	// Every active Dynamics record has its ActiveCampaign twin (a lead whose email an active contact has excepted).
+	const linked = new Set([...obs.final.acContacts.map((c) => parseLink(c.link)?.id), ...obs.final.acAccounts.map((a) => a.link)].filter(Boolean) as string[]);
+	const contactEmails = new Set(obs.final.d365.contact.filter(active).map((r) => canonEmail(r.emailaddress1)));
+	for (const [id, { table, row }] of ctx.d365) {
+		if (!active(row) || linked.has(id)) continue;
+		if (table === 'account') {
+			if (!canon(row.name)) continue;
+			out.push({ check: 'a', kind: 'missing-twin', message: `Dynamics account ${id} (${String(row.name)}) has no ActiveCampaign account linked to it` });
+			continue;
+		}
+		const email = canonEmail(row.emailaddress1);
+		if (!email) continue;
+		if (table === 'lead' && contactEmails.has(email)) continue;
+		out.push({ check: 'a', kind: 'missing-twin', message: `Dynamics ${table} ${id} (${email}) has no ActiveCampaign contact linked to it` });
+	}
+}
+
+// ------------------------------------------------------------------------------------------------ (b) duplicates
+
+function duplicates(ctx: Context, out: Violation[]): void {
+	const { obs } = ctx;
+	const group = <T>(items: T[], key: (t: T) => string | null | undefined) => {
+		const map = new Map<string, T[]>();
+		for (const item of items) {
+			const k = key(item);
+			if (!k) continue;
+			map.set(k, [...(map.get(k) ?? []), item]);
+		}
+		return [...map.entries()].filter(([, list]) => list.length > 1);
+	};
+	for (const [link, list] of group(obs.final.acContacts, (c) => c.link?.toLowerCase())) {
+		out.push({ check: 'b', kind: 'duplicate-ac-contact', message: `${list.length} ActiveCampaign contacts link to ${link}: ${list.map((c) => `${c.id} (${c.email})`).join(', ')}` });
+	}
+	for (const [link, list] of group(obs.final.acAccounts, (a) => a.link)) {
+		out.push({ check: 'b', kind: 'duplicate-ac-account', message: `${list.length} ActiveCampaign accounts link to Dynamics account ${link}: ${list.map((a) => `${a.id} (${a.name})`).join(', ')}` });
+	}
+	for (const table of ['contact', 'lead'] as const) {
+		for (const [email, list] of group(obs.final.d365[table].filter(active), (r) => canonEmail(r.emailaddress1))) {
+			out.push({ check: 'b', kind: `duplicate-d365-${table}`, message: `${list.length} active Dynamics ${table}s have the email ${email}: ${list.map((r) => String(r[`${table}id`])).join(', ')}` });
+		}
+	}
+	for (const [name, list] of group(obs.final.d365.account.filter(active), (r) => canon(r.name)?.toLowerCase())) {
+		out.push({ check: 'b', kind: 'duplicate-d365-account', message: `${list.length} active Dynamics accounts are named "${name}": ${list.map((r) => String(r.accountid)).join(', ')}` });
+	}
+	// Created twice: write nodes' own reports across every execution of the history.
+	const created = ctx.items.filter((i) => i.output === 0 && i.json.operation === 'created' && /^Write /.test(i.node));
+	const toAc = created.filter((i) => / to ActiveCampaign$/.test(i.node));
+	const toD365 = created.filter((i) => / to Dynamics$/.test(i.node));
+	const sourceId = (i: OutputRecord) => String((i.input?.source as IDataObject | undefined)?.id ?? (i.input?.match as IDataObject | undefined)?.d365Id ?? i.json.d365Id ?? '').toLowerCase();
+	// The same record reported "created" twice (an upsert by email that found it after all) is one record: count ids.
+	const distinctIds = <T extends OutputRecord>(list: T[]) => new Set(list.map((i) => String(i.json.id))).size > 1;
+	for (const [id, list] of group(toAc, sourceId).filter(([, l]) => distinctIds(l))) {
+		out.push({
+			check: 'b',
+			kind: 'created-twice-in-ac',
+			message: `Dynamics record ${id} was created in ActiveCampaign ${list.length} times (${list.map((i) => `"${i.node}" cycle ${i.cycle} execution ${i.run + 1}: id ${String(i.json.id)}`).join('; ')})`,
+		});
+	}
+	const acSource = (i: OutputRecord) => String((i.input?.source as IDataObject | undefined)?.id ?? (i.input?.match as IDataObject | undefined)?.acId ?? i.json.acId ?? '');
+	for (const [id, list] of group(toD365, (i) => `${/accounts/.test(i.node) ? 'account' : 'contact'} ${acSource(i)}`).filter(([, l]) => distinctIds(l))) {
+		out.push({
+			check: 'b',
+			kind: 'created-twice-in-d365',
+			message: `ActiveCampaign ${id} was created in Dynamics ${list.length} times (${list.map((i) => `"${i.node}" cycle ${i.cycle} execution ${i.run + 1}: id ${String(i.json.id)}`).join('; ')})`,
+		});
+	}
+}
+
+// ------------------------------------------------------------------------------------------------ (c) lost edits
+
+interface Report {
+	item: OutputRecord;
+	winner: string;
+	policy: string;
+}
+
+function conflictReports(ctx: Context, ids: Set<string>, field: string): Report[] {
+	const names = FIELD_NAMES[field];
+	const reports: Report[] = [];
+	for (const item of ctx.items) {
+		const conflicts = item.json.conflicts;
+		if (!Array.isArray(conflicts)) continue;
+		if (![...item.ids].some((id) => ids.has(id))) continue;
+		for (const c of conflicts as IDataObject[]) {
+			if (names.ac.includes(String(c.activeCampaign)) || names.d365.includes(String(c.dynamics))) {
+				reports.push({ item, winner: String(c.winner), policy: String(c.policy) });
+			}
+		}
+	}
+	return reports;
+}
+
+/** Any report of today's kind (a skip reason or a `conflict` note) on an item about these records, for the message. */
+function legacyReport(ctx: Context, ids: Set<string>): string | undefined {
+	for (const item of ctx.items) {
+		if (![...item.ids].some((id) => ids.has(id))) continue;
+		const reason = String(item.json.reason ?? item.json.skipReason ?? '');
+		if (/^conflict/.test(reason)) return `"${item.node}" said "${reason}"`;
+		if (typeof item.json.conflict === 'string') return `"${item.node}" said conflict "${item.json.conflict}"`;
+	}
+	return undefined;
+}
+
+/** Whether every cycle from batch `from` up to (not including) batch `to` was disturbed: changes may wait together. */
+function sameWindow(ctx: Context, a: number, b: number): boolean {
+	if (a === b) return true;
+	const [from, to] = a < b ? [a, b] : [b, a];
+	for (let batch = from; batch < to; batch++) {
+		const cycle = ctx.obs.cycles.find((c) => c.phase === 'event' && c.batch === batch);
+		if (!cycle?.disturbed) return false;
+	}
+	return true;
+}
+
+function personIds(ctx: Context, p: PersonState, pair?: PersonPair): Set<string> {
+	const ids = new Set<string>();
+	if (p.d365Id) ids.add(p.d365Id);
+	if (p.acId) ids.add(p.acId);
+	for (const e of ctx.obs.edits) if ('person' in e.target && e.target.person === p.index && e.field === 'email' && e.value) ids.add(e.value);
+	if (pair) {
+		ids.add(pair.id);
+		const email = canonEmail(pair.ac.email);
+		if (email) ids.add(email);
+		const d = canonEmail(pair.row.emailaddress1);
+		if (d) ids.add(d);
+	}
+	return ids;
+}
+
+function lostEdits(ctx: Context, out: Violation[]): void {
+	const { obs, policies } = ctx;
+	for (const e of obs.edits) {
+		const field = e.field;
+		const source = sourceSide(policies, field);
+		if (source && e.side !== source) continue; // the non-source side of a one-way field
+		let finals: { own: string | null; other: string | null } | undefined;
+		let ids: Set<string>;
+		let owner: string;
+		if ('person' in e.target) {
+			const p = obs.people.find((x) => x.index === (e.target as { person: number }).person);
+			if (!p || p.gone || p.structural.some((s) => s > e.seq)) continue; // restructured afterwards (delete, merge, qualify)
+			const pair = personPair(ctx, p);
+			if (!pair) continue; // reported as a missing twin under (a)
+			if (field === 'jobTitle' && !pair.ac.account) continue; // ActiveCampaign cannot hold it without an account
+			finals = { own: finalPersonValue(ctx, pair, e.side, field), other: finalPersonValue(ctx, pair, other(e.side), field) };
+			ids = personIds(ctx, p, pair);
+			owner = `person ${p.index} (ActiveCampaign contact ${pair.ac.id} ↔ Dynamics ${pair.table} ${pair.id})`;
+		} else {
+			const c = obs.companies.find((x) => x.index === (e.target as { company: number }).company);
+			if (!c || c.gone || c.structural.some((s) => s > e.seq)) continue;
+			const acc = c.acId ? ctx.acAccounts.get(c.acId) : undefined;
+			const row = acc?.link ? ctx.d365.get(acc.link) : undefined;
+			if (!acc || !row || row.table !== 'account' || !active(row.row)) continue;
+			const values = { ac: acCompanyValue(acc, field), d365: d365CompanyValue(row.row, field) };
+			finals = { own: values[e.side], other: values[other(e.side)] };
+			ids = new Set([c.acId!, acc.link!, acc.name.toLowerCase()]);
+			owner = `company ${c.index} (ActiveCampaign account ${acc.id} ↔ Dynamics account ${acc.link})`;
+		}
+		if (same(field, finals.own, e.value) && same(field, finals.other, e.value)) continue;
+		const key = targetName(e.target);
+		const later = obs.edits.find((x) => x.seq > e.seq && targetName(x.target) === key && x.field === field);
+		if (later) continue; // superseded
+		const label = FIELD_NAMES[field].label;
+		const what = `${owner}: ${label} ${show(e.value)} set in ${sideName(e.side)} (${e.kind === 'create' ? 'at creation' : 'edit'} #${e.seq}, batch ${e.batch})`;
+		const finalText = `ends ${show(finals.own)} in ${sideName(e.side)} and ${show(finals.other)} in ${sideName(other(e.side))}`;
+		if (source) {
+			// A one-way field: its source side's value goes across whatever the conflict policy says.
+			out.push({
+				check: 'c',
+				kind: 'lost-edit',
+				message: `${what} was lost: it ${finalText}; ${label} syncs only ${sideName(e.side)} → ${sideName(other(e.side))}, so this value must reach ${sideName(other(e.side))}`,
+			});
+			continue;
+		}
+		const rival = obs.edits.find(
+			(x) => x !== e && targetName(x.target) === key && x.field === field && x.side === other(e.side) && !same(field, x.value, e.value) && sameWindow(ctx, x.batch, e.batch),
+		);
+		if (!rival) {
+			out.push({ check: 'c', kind: 'lost-edit', message: `${what} was lost: it ${finalText}, and no later edit of that field superseded it` });
+			continue;
+		}
+		const expected = expectedWinner(ctx, e, rival);
+		if (expected === e.side) {
+			out.push({
+				check: 'c',
+				kind: 'lost-edit',
+				message: `${what} was lost: it ${finalText}; ${sideName(other(e.side))} also set ${show(rival.value)} (#${rival.seq}) but ${policies.conflict} should keep ${sideName(e.side)}'s value`,
+			});
+			continue;
+		}
+		const reports = conflictReports(ctx, ids, field);
+		const winner = systemOf(other(e.side));
+		if (!reports.some((r) => r.winner === winner)) {
+			const legacy = legacyReport(ctx, ids);
+			out.push({
+				check: 'c',
+				kind: 'unreported-conflict',
+				message: `${what} lost a conflict with ${sideName(other(e.side))}'s ${show(rival.value)} (#${rival.seq}) under ${policies.conflict}, but no write node reported conflicts: [{ activeCampaign: '${FIELD_NAMES[field].ac[0]}', dynamics: '${FIELD_NAMES[field].d365[0]}', winner: '${winner}' }] for it${
+					reports.length ? ` (reported: ${reports.map((r) => `winner ${r.winner}`).join(', ')})` : ''
+				}${legacy ? `; only today's report form: ${legacy}` : ''}`,
+			});
+		}
+	}
+}
+
+/** The side the policy keeps when both sides set a field between two syncs (undefined: cannot tell). */
+function expectedWinner(ctx: Context, e: EditRecord, rival: EditRecord): Side | undefined {
+	switch (ctx.policies.conflict) {
+		case 'dynamicsWins':
+			return 'd365';
+		case 'activeCampaignWins':
+			return 'ac';
+		case 'newestWins': {
+			if (!('person' in e.target)) {
+				return e.seq > rival.seq ? e.side : rival.side;
+			}
+			const batch = Math.max(e.batch, rival.batch);
+			const times = ctx.obs.modifiedAt[batch]?.[targetName(e.target)];
+			if (!times?.ac || !times.d365) return undefined;
+			const ac = Math.floor(times.ac / 1000);
+			const d365 = Math.floor(times.d365 / 1000);
+			return d365 >= ac ? 'd365' : 'ac';
+		}
+	}
+}
+
+// ------------------------------------------------------------------------------------------------ (d) resurrection
+
+function resurrections(ctx: Context, out: Violation[]): void {
+	const { obs, policies } = ctx;
+	if (policies.deletePolicy === 'propagate') return;
+	for (const del of obs.deletes) {
+		const tables = del.table === 'account' ? (['account'] as const) : (['contact', 'lead'] as const);
+		const fresh = tables.flatMap((table) => obs.final.d365[table].filter((r) => !del.existing.has(String(r[`${table}id`]).toLowerCase())).map((row) => ({ table, row })));
+		if (!fresh.length) continue;
+		if (del.table === 'account') {
+			const twin = del.acTwin ? ctx.acAccounts.get(del.acTwin.id) : undefined;
+			const names = new Set([del.name, del.acTwin?.name, twin?.name].filter(Boolean).map((n) => String(n).toLowerCase()));
+			for (const { row } of fresh) {
+				const id = String(row.accountid).toLowerCase();
+				if (names.has(String(row.name ?? '').toLowerCase()) || twin?.link === id) {
+					out.push({
+						check: 'd',
+						kind: 'resurrection',
+						message: `company ${targetName(del.target).split(' ')[1]}: Dynamics account ${del.id} (${del.name}) was deleted (#${del.seq}, delete policy ${policies.deletePolicy}) and came back as account ${id} (${String(row.name)})`,
+					});
+				}
+			}
+			continue;
+		}
+		const twin = del.acTwin ? ctx.acContacts.get(del.acTwin.id) : undefined;
+		const emails = new Set([del.email, canonEmail(del.acTwin?.email), canonEmail(twin?.email)].filter(Boolean) as string[]);
+		const twinLink = parseLink(twin?.link)?.id;
+		for (const { table, row } of fresh) {
+			const id = String(row[`${table}id`]).toLowerCase();
+			const email = canonEmail(row.emailaddress1);
+			if ((email && emails.has(email)) || twinLink === id) {
+				out.push({
+					check: 'd',
+					kind: 'resurrection',
+					message: `${targetName(del.target)}: Dynamics ${del.table} ${del.id} (${del.email}) was deleted (#${del.seq}, delete policy ${policies.deletePolicy}) and came back as ${table} ${id} (${email})${
+						twinLink === id ? `, now linked from ActiveCampaign contact ${twin!.id}` : ''
+					}`,
+				});
+			}
+		}
+	}
+}
+
+// ------------------------------------------------------------------------------------------------ (e) quiet
+
+function quiet(ctx: Context, out: Violation[]): void {
+	const cycles = ctx.obs.cycles;
+	const last = cycles[cycles.length - 1];
+	if (last && last.phase === 'quiet' && last.writes.ac + last.writes.d365 > 0) {
+		const settle = cycles.filter((c) => c.phase === 'settle').map((c) => `${c.writes.ac + c.writes.d365}`);
+		out.push({
+			check: 'e',
+			kind: 'not-quiet',
+			message: `the quiet cycle after settling wrote (ActiveCampaign ${last.writes.ac}, Dynamics ${last.writes.d365}: ${Object.entries(last.writes.routes)
+				.map(([r, n]) => `${r} ×${n}`)
+				.join(', ')}); settle cycles wrote ${settle.join(', ')}`,
+		});
+	}
+}
+
+// ------------------------------------------------------------------------------------------------ (f) failed writes
+
+function failedWrites(ctx: Context, out: Violation[], earlier: Violation[]): void {
+	const { obs } = ctx;
+	for (const cycle of obs.cycles) {
+		if (cycle.phase !== 'settle' && cycle.phase !== 'quiet') continue;
+		if (cycle.errors.length) {
+			out.push({ check: 'f', kind: 'run-failed', message: `the ${cycle.phase} cycle ${cycle.index} (faults off) failed: ${cycle.errors.join(' | ')}` });
+		}
+		for (const e of cycle.nodeErrors) {
+			out.push({ check: 'f', kind: 'node-failed', message: `"${e.node}" failed as a whole in the ${cycle.phase} cycle ${cycle.index} (faults off): ${e.message}` });
+		}
+	}
+	const failed = ctx.items.filter(
+		(i) => (/^(Write|Record) /.test(i.node) && i.output === 1) || (/^Map /.test(i.node) && i.output === 2) || (i.output === 0 && typeof i.json.error === 'string' && /^(Write|Record|Map) /.test(i.node)),
+	);
+	const deadLetters = ctx.items.filter((i) => i.json.deadLetter === true);
+	const unsettled = earlier.filter((v) => v.check === 'a');
+	const seen = new Set<string>();
+	for (const item of failed) {
+		const ids = [...item.ids];
+		const unconverged = unsettled.filter((v) => ids.some((id) => id.length > 2 && v.message.toLowerCase().includes(id)));
+		if (!unconverged.length) continue; // the record converged later (retried, or carried by a later change)
+		if (deadLetters.some((d) => ids.some((id) => d.ids.has(id)))) continue;
+		const key = `${item.node}|${ids.sort().join(',')}`;
+		if (seen.has(key)) continue;
+		seen.add(key);
+		out.push({
+			check: 'f',
+			kind: 'failed-write-lost',
+			message: `"${item.node}" failed in ${obs.cycles[item.cycle]?.phase} cycle ${item.cycle} (${String(item.json.error ?? '').slice(0, 160)}) for ${ids.slice(0, 4).join(', ')}; the record never converged (${unconverged[0].message.slice(0, 200)}) and no output item reported it with deadLetter: true`,
+		});
+	}
+}
+
+// ------------------------------------------------------------------------------------------------ all
+
+export function check(obs: Observation): Violation[] {
+	const ctx = context(obs);
+	const out: Violation[] = [];
+	convergence(ctx, out);
+	duplicates(ctx, out);
+	lostEdits(ctx, out);
+	resurrections(ctx, out);
+	quiet(ctx, out);
+	failedWrites(ctx, out, [...out]);
+	return out;
+}
