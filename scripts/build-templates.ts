@@ -109,7 +109,8 @@ const readDynamics = (resource: string, extra: Json = {}) => ({
 const dynamicsChanges = (resource: string) => ({
 	resource,
 	operation: 'getChanges',
-	options: { formattedValues: true, ignoreOwnChanges: true },
+	// Change tracking (where the table has it) also reports deletions, which the delete policy acts on.
+	options: { formattedValues: true, ignoreOwnChanges: true, readMode: 'auto' },
 });
 
 const writeDynamics = (resource: string) => ({ resource, operation: 'createOrUpdate', dataMode: 'syncItem' });

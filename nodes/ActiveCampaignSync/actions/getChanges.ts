@@ -1,7 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { readCursor, writeCursor } from '../../shared/sync/cursor';
-import { readChanges, sampleRecords, type ChangeEntity } from '../helpers/changes';
+import { dueRetries, recordSuccess, retryStore } from '../../shared/sync/retries';
+import { readChanges, readRecord, sampleRecords, type ChangeEntity } from '../helpers/changes';
 import type { BatchOperation } from './common';
 
 const SAMPLE_SIZE = 5;
@@ -38,11 +39,24 @@ export function getChangesOf(entity: ChangeEntity): BatchOperation {
 			maxRecords,
 			floor: typeof stored.floor === 'string' ? stored.floor : undefined,
 		});
-		if (!manual) {
-			const next: IDataObject = { floor: result.floor };
-			writeCursor(next, result.cursor);
-			staticData[key] = next;
+		if (manual) return result.records.map((json) => ({ itemIndex, json }));
+		const next: IDataObject = { floor: result.floor };
+		writeCursor(next, result.cursor);
+		staticData[key] = next;
+		// Records whose write failed in an earlier run and are due again (the retry queue), read as they are now.
+		const store = retryStore(ctx.fn.getWorkflowStaticData('global'));
+		const emitted = new Set(result.records.map((r) => String(r.id)));
+		const retried: IDataObject[] = [];
+		for (const entry of dueRetries(store, 'activecampaign', [entity])) {
+			if (emitted.has(entry.id)) continue;
+			const record = await readRecord(ctx.session, entity, entry.id, details);
+			if (!record) {
+				// Gone from ActiveCampaign: nothing left to write.
+				recordSuccess(store, entry);
+				continue;
+			}
+			retried.push({ ...record, changeType: 'retry', retryAttempt: entry.attempts + 1 });
 		}
-		return result.records.map((json) => ({ itemIndex, json }));
+		return [...result.records, ...retried].map((json) => ({ itemIndex, json }));
 	};
 }

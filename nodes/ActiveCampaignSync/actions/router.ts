@@ -12,6 +12,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
+import { bookWrites, deadLetterMessage, deadLetterReport, retryStore, retryText } from '../../shared/sync/retries';
 import { AcSession } from '../helpers/session';
 import * as account from './account/get';
 import { linkContact } from './account/linkContact';
@@ -146,6 +147,42 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 		}
 	}
 
+	trackRetries(this, items, produced);
 	produced.sort((a, b) => a.itemIndex - b.itemIndex || a.order - b.order);
 	return [produced.map((p) => p.data)];
+}
+
+/** Operations that write sync items (or their state): their failures go to the retry queue. */
+const SYNC_WRITES = new Set(['contact.upsert', 'contact.upsertMany', 'account.upsert', 'contact.recordSyncState', 'account.recordSyncState']);
+
+/**
+ * The retry queue (nodes/shared/sync/retries.ts): a failed sync write is remembered for the source's Get Changes to
+ * read again; a successful one is forgotten. Each error item says when it is tried again, or that it is a dead letter;
+ * this step's dead letters that were not in this run are reported on the error output too. Manual runs (whose static
+ * data n8n does not keep) leave the queue alone.
+ */
+function trackRetries(fn: IExecuteFunctions, items: INodeExecutionData[], produced: Produced[]): void {
+	if (fn.getMode() === 'manual' || !items.length) return;
+	const resource = fn.getNodeParameter('resource', 0, '') as string;
+	const operation = fn.getNodeParameter('operation', 0, '') as string;
+	if (!SYNC_WRITES.has(`${resource}.${operation}`)) return;
+	if (operation !== 'recordSyncState' && fn.getNodeParameter('dataMode', 0, 'fields') !== 'syncItem') return;
+	const outcomes = produced.map((p) => ({ itemIndex: p.itemIndex, error: p.data.error ? { message: p.data.error.message, description: p.data.error.description } : undefined }));
+	const store = retryStore(fn.getWorkflowStaticData('global'));
+	const { notes, unreported } = bookWrites(store, fn.getNode().name, items.map((i) => i.json), outcomes);
+	for (const p of produced) {
+		const entry = p.data.error ? notes.get(p.itemIndex) : undefined;
+		if (!entry) continue;
+		// n8n keeps only the error on an error item: the next try is told in its description.
+		const error = p.data.error!;
+		error.message = deadLetterMessage(entry, error.message);
+		error.description = `${error.description ? `${error.description} ` : ''}${retryText(entry)}`;
+		p.data.json = { error: error.message, description: error.description };
+	}
+	if (!fn.continueOnFail()) return;
+	for (const entry of unreported) {
+		const report = deadLetterReport(entry);
+		const error = new NodeOperationError(fn.getNode(), report.message, { description: report.description });
+		produced.push({ itemIndex: 0, order: Number.MAX_SAFE_INTEGER, data: { json: { error: report.message, description: report.description }, error, pairedItem: { item: 0 } } });
+	}
 }

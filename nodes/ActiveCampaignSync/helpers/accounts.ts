@@ -79,6 +79,7 @@ export async function presentAccount(session: AcSession, snapshot: AccountSnapsh
 		d365AccountId: typeof link === 'string' && link ? link : null,
 		syncState: typeof state === 'string' && state ? state : null,
 		storedState: stored ? { ...stored } : null,
+		activeCampaignAccount: await session.accountHost(),
 	};
 }
 

@@ -163,6 +163,19 @@ async function present(session: AcSession, entity: ChangeEntity, raw: IDataObjec
 	return snapshot ? await presentAccount(session, snapshot) : undefined;
 }
 
+/** One record as Get Changes emits it, read by id (undefined when it no longer exists). */
+export async function readRecord(session: AcSession, entity: ChangeEntity, id: string, details: boolean): Promise<IDataObject | undefined> {
+	if (entity === 'contact') {
+		const snapshot = await readContact(session, id, { tags: details, account: details });
+		if (!snapshot) return undefined;
+		if (details) return await presentContact(session, snapshot);
+		const { links: _links, ...rest } = snapshot.raw;
+		return rest;
+	}
+	const snapshot = await readAccount(session, id);
+	return snapshot ? await presentAccount(session, snapshot) : undefined;
+}
+
 /** A few recent records for a manual run ("Fetch Test Event"), without touching any cursor. */
 export async function sampleRecords(session: AcSession, entity: ChangeEntity, size: number, details: boolean): Promise<IDataObject[]> {
 	const out: IDataObject[] = [];

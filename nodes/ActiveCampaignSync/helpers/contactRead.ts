@@ -127,6 +127,7 @@ export async function presentContact(session: AcSession, snapshot: ContactSnapsh
 	const parsedLink = parseContactLink(link);
 	out.d365 = parsedLink ? { entity: parsedLink.entity, id: parsedLink.id } : null;
 	out.syncState = state ?? null;
+	out.activeCampaignAccount = await session.accountHost();
 	const stored = parseState(state);
 	out.storedState = stored ? { ...stored } : null;
 	return out;

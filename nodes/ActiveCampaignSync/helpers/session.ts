@@ -7,7 +7,7 @@ import { NodeApiError, type IDataObject, type JsonObject } from 'n8n-workflow';
 
 import { SYNC_FIELDS, SYNC_TAGS } from '../../shared/sync/state';
 import { STANDARD_FIELDS } from '../../shared/sync/mapping';
-import { acAllByOffset, acRequest, acRequestFull, type AcContext, type AcRequest, type AcResponse } from '../transport';
+import { accountUrl, acAllByOffset, acRequest, acRequestFull, type AcContext, type AcRequest, type AcResponse } from '../transport';
 import type { AccountFieldDef, ContactFieldDef, FieldOption } from './encode';
 
 export interface TagDef {
@@ -52,6 +52,12 @@ export class AcSession {
 	private readonly accountNames = new Map<string, string>();
 
 	constructor(readonly ctx: AcContext) {}
+
+	/** The account's host (e.g. `acme.api-us1.com`): names the ActiveCampaign account on records our nodes emit. */
+	async accountHost(): Promise<string> {
+		const url = await accountUrl(this.ctx);
+		return /^[a-z]+:\/\/([^/:]+)/i.exec(url)?.[1]?.toLowerCase() ?? url;
+	}
 
 	async request<T = IDataObject>(request: AcRequest): Promise<T> {
 		return await acRequest.call<AcContext, [AcRequest], Promise<T>>(this.ctx, request);
@@ -106,11 +112,20 @@ export class AcSession {
 	async ensureContactField(def: { title: string; perstag?: string; type: string }): Promise<ContactFieldDef> {
 		const existing = (await this.contactField(def.perstag ?? def.title)) ?? (await this.contactField(def.title));
 		if (existing) return existing;
-		const body = await this.request<IDataObject>({
-			method: 'POST',
-			path: '/api/3/fields',
-			body: { field: { title: def.title, type: def.type, perstag: def.perstag, visible: def.type === 'hidden' ? 0 : 1 } },
-		});
+		let body: IDataObject;
+		try {
+			body = await this.request<IDataObject>({
+				method: 'POST',
+				path: '/api/3/fields',
+				body: { field: { title: def.title, type: def.type, perstag: def.perstag, visible: def.type === 'hidden' ? 0 : 1 } },
+			});
+		} catch (error) {
+			// Another run created it meanwhile (two first runs at once): ActiveCampaign refuses the duplicate title.
+			this.contactFieldsP = undefined;
+			const created = (await this.contactField(def.perstag ?? def.title)) ?? (await this.contactField(def.title));
+			if (created) return created;
+			throw new NodeApiError(this.ctx.getNode(), error as JsonObject);
+		}
 		const created = (body.field ?? (body.fields as IDataObject[] | undefined)?.[0]) as IDataObject;
 		const field: ContactFieldDef = {
 			id: String(created.id),
@@ -141,11 +156,20 @@ export class AcSession {
 	async ensureAccountField(def: { label: string; type: string }): Promise<AccountFieldDef> {
 		const existing = await this.accountField(def.label);
 		if (existing) return existing;
-		const body = await this.request<IDataObject>({
-			method: 'POST',
-			path: '/api/3/accountCustomFieldMeta',
-			body: { accountCustomFieldMetum: { fieldLabel: def.label, fieldType: def.type, isFormVisible: 0 } },
-		});
+		let body: IDataObject;
+		try {
+			body = await this.request<IDataObject>({
+				method: 'POST',
+				path: '/api/3/accountCustomFieldMeta',
+				body: { accountCustomFieldMetum: { fieldLabel: def.label, fieldType: def.type, isFormVisible: 0 } },
+			});
+		} catch (error) {
+			// Another run created it meanwhile: ActiveCampaign refuses the duplicate label.
+			this.accountFieldsP = undefined;
+			const created = await this.accountField(def.label);
+			if (created) return created;
+			throw new NodeApiError(this.ctx.getNode(), error as JsonObject);
+		}
 		const field = toAccountField(body.accountCustomFieldMetum as IDataObject);
 		(await this.accountFields()).push(field);
 		return field;

@@ -645,6 +645,26 @@ export const nodeProperties: INodeProperties[] = [
 			columnsOption,
 			combinatorOption,
 			{
+				displayName: 'Detect Changes By',
+				name: 'readMode',
+				type: 'options',
+				default: 'modifiedOn',
+				description: 'How changes are found. Change tracking also reports deleted records (as items with event "deleted").',
+				options: [
+					{ name: 'Modified Time', value: 'modifiedOn', description: 'Records with a newer Modified On (no deletions)' },
+					{
+						name: 'Change Tracking',
+						value: 'changeTracking',
+						description: 'Dataverse delta links: changes and deletions; the table needs "Track changes" enabled',
+					},
+					{
+						name: 'Change Tracking Where Enabled',
+						value: 'auto',
+						description: 'Change tracking when the table has it enabled, else Modified Time',
+					},
+				],
+			},
+			{
 				displayName: 'Ignore Changes Made by This Connection',
 				name: 'ignoreOwnChanges',
 				type: 'boolean',

@@ -1,6 +1,7 @@
 /** Resource → operation dispatch of the Dynamics 365 node. */
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
+import { bookWrites, deadLetterMessage, deadLetterReport, retryStore, retryText } from '../../shared/sync/retries';
 import { DataverseClient } from '../transport';
 import type { OperationContext } from './common';
 import * as addNote from './record/addNote';
@@ -36,5 +37,39 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const authentication = this.getNodeParameter('authentication', 0, 'clientCredentials') as string;
 	const client = await DataverseClient.create(this, authentication);
 	const ctx: OperationContext = { fns: this, client, items, resource, operation };
-	return [await handler.execute(ctx)];
+	const out = await handler.execute(ctx);
+	if (operation === 'createOrUpdate' && this.getNodeParameter('dataMode', 0, 'defineBelow') === 'syncItem') trackRetries(this, items, out);
+	return [out];
+}
+
+/**
+ * The retry queue (nodes/shared/sync/retries.ts) for sync items: a failed write is remembered for the source's Get
+ * Changes to read again, a successful one forgotten; each error item says when it is tried again or that it is a
+ * dead letter, and this step's other dead letters are reported too. Manual runs leave the queue alone.
+ */
+function trackRetries(fns: IExecuteFunctions, items: INodeExecutionData[], out: INodeExecutionData[]): void {
+	if (fns.getMode() === 'manual' || !items.length) return;
+	const itemOf = (entry: INodeExecutionData) => {
+		const paired = entry.pairedItem;
+		return typeof paired === 'object' && paired !== null && !Array.isArray(paired) ? paired.item : 0;
+	};
+	// Error items of this node carry only `error` and `details` (what n8n routes to the error output).
+	const failed = (entry: INodeExecutionData) => typeof entry.json.error === 'string' && !('operation' in entry.json);
+	const outcomes = out.map((entry) => ({
+		itemIndex: itemOf(entry),
+		error: failed(entry) ? { message: String(entry.json.error), description: entry.json.details as string | undefined } : undefined,
+	}));
+	const store = retryStore(fns.getWorkflowStaticData('global'));
+	const { notes, unreported } = bookWrites(store, fns.getNode().name, items.map((i) => i.json), outcomes);
+	for (const entry of out) {
+		const retry = failed(entry) ? notes.get(itemOf(entry)) : undefined;
+		if (!retry) continue;
+		entry.json.error = deadLetterMessage(retry, String(entry.json.error));
+		entry.json.message = retryText(retry);
+	}
+	if (!fns.continueOnFail()) return;
+	for (const entry of unreported) {
+		const report = deadLetterReport(entry);
+		out.push({ json: { error: report.message, details: report.description }, pairedItem: { item: 0 } });
+	}
 }

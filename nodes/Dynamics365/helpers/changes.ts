@@ -16,7 +16,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { advanceCursor, readCursor, readFrom, selectChanges, writeCursor, type ChangedRecord } from '../../shared/sync/cursor';
 import type { DataverseClient } from '../transport';
-import { andFilters, toUtcIso, type Criterion } from '../transport/odata';
+import { andFilters, inFilter, toUtcIso, type Criterion } from '../transport/odata';
 import type { TableInfo } from './metadata';
 import { columnLookup, FORMATTED_VALUES, flattenRelatedContact } from './query';
 import { RecordError } from './values';
@@ -329,6 +329,33 @@ export async function readDeltaChanges(client: DataverseClient, slot: IDataObjec
 	}
 	return { changes, complete, initialized: initial && !options.startFrom };
 }
+
+/**
+ * Records read again by id, as Get Changes emits them (the retry queue); ids that no longer exist are missing from
+ * the result. 100 ids per request.
+ */
+export async function readByIds(client: DataverseClient, options: ChangeReadOptions, ids: readonly string[]): Promise<Map<string, IDataObject>> {
+	const { table } = options;
+	const found = new Map<string, IDataObject>();
+	const prefer = options.formattedValues ? [FORMATTED_VALUES] : [];
+	for (let at = 0; at < ids.length; at += 100) {
+		const chunk = ids.slice(at, at + 100).filter((id) => GUID.test(id));
+		if (!chunk.length) continue;
+		const { records } = await client.list<IDataObject>(
+			table.entitySetName,
+			{
+				$select: selectWith(table, options.select),
+				$filter: inFilter(table.primaryIdAttribute, chunk, true),
+				$expand: options.expand,
+			},
+			{ table: table.logicalName, prefer },
+		);
+		for (const record of records) found.set(toChanged(table, record).id, output(table, record, options.expand));
+	}
+	return found;
+}
+
+const GUID = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
 
 /** A few recent changes for a manual run; the cursor is not touched. */
 export async function sampleChanges(client: DataverseClient, options: ChangeReadOptions, size = 3): Promise<Change[]> {

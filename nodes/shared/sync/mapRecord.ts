@@ -35,7 +35,7 @@ export interface SyncItem extends IDataObject {
 	/** Dynamics columns set only when the write creates the record (defaults for required columns). */
 	createOnly: IDataObject;
 	match: IDataObject;
-	source: { system: 'dynamics' | 'activecampaign'; id: string; modifiedAt: string | null; hash: string };
+	source: { system: 'dynamics' | 'activecampaign'; id: string; account?: string; modifiedAt: string | null; hash: string };
 	state: { stored: string | null; targetHashFields: string[] };
 	fields: Array<SyncField & IDataObject>;
 	tags: string[];
@@ -392,6 +392,7 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 			source: {
 				system: 'activecampaign',
 				id,
+				...(typeof source.activeCampaignAccount === 'string' ? { account: source.activeCampaignAccount } : {}),
 				modifiedAt: modifiedTime(source),
 				hash,
 			},

@@ -3,9 +3,11 @@
  * item). The cursor lives in the node's static data (saved by n8n in production and CLI runs); a manual run returns
  * a few recent changes and leaves the cursor alone. See helpers/changes.ts for the reading rules.
  */
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 
-import { changeItem, readChanges, sampleChanges, type ChangeReadOptions } from '../../helpers/changes';
+import { dueRetries, recordSuccess, retryStore } from '../../../shared/sync/retries';
+import { readCursor } from '../../../shared/sync/cursor';
+import { changeItem, readByIds, readChanges, readDeltaChanges, sampleChanges, type ChangeReadOptions } from '../../helpers/changes';
 import { criteriaFilter, criteriaOf, relatedContactExpand, selectFor } from '../../helpers/query';
 import { andFilters } from '../../transport/odata';
 import { itemError, paired, tableNameFor, type OperationContext } from '../common';
@@ -34,8 +36,44 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		const staticData = fns.getWorkflowStaticData('node');
 		const slots = (staticData.changes ??= {}) as IDataObject;
 		const slot = (slots[table.logicalName] ??= {}) as IDataObject;
-		const result = await readChanges(client, slot, readOptions);
-		return result.changes.map((change) => paired(changeItem(table, change), 0));
+		const readMode = String(options.readMode ?? 'modifiedOn');
+		const tracking = readMode === 'changeTracking' || (readMode === 'auto' && table.changeTracking);
+		if (tracking && !table.changeTracking) {
+			throw new NodeOperationError(fns.getNode(), `Change tracking is not enabled for the ${table.logicalName} table`, {
+				description:
+					'Enable "Track changes" in the table\'s settings (Power Apps → Tables → the table → Properties → Advanced options), or set "Detect Changes By" to Modified Time.',
+			});
+		}
+		let result;
+		if (tracking) {
+			const deltas = (staticData.deltas ??= {}) as IDataObject;
+			const delta = (deltas[table.logicalName] ??= {}) as IDataObject;
+			const watermark = readCursor(slot)?.watermark;
+			// Moving from Modified Time to change tracking: the first delta read reports what changed since the old
+			// cursor (minus the overlap), so nothing between the two is missed.
+			const startFrom = !delta.deltaLink && !delta.since && watermark ? new Date(Date.parse(watermark) - readOptions.overlapMs).toISOString() : readOptions.startFrom;
+			result = await readDeltaChanges(client, delta, { ...readOptions, filter: undefined, expand: undefined, startFrom, criteria: criteriaOf(fns.getNodeParameter('criteria', 0, {})) });
+		} else {
+			result = await readChanges(client, slot, readOptions);
+		}
+		const out = result.changes.map((change) => paired(changeItem(table, change), 0));
+		// Records whose write failed in an earlier run and are due again (the retry queue), read as they are now.
+		const store = retryStore(fns.getWorkflowStaticData('global'));
+		const emitted = new Set(result.changes.map((c) => c.id));
+		const due = dueRetries(store, 'dynamics', [table.logicalName]).filter((e) => !emitted.has(e.id));
+		if (due.length) {
+			const found = await readByIds(client, readOptions, due.map((e) => e.id));
+			for (const entry of due) {
+				const record = found.get(entry.id.toLowerCase());
+				if (!record) {
+					// Gone from Dynamics: nothing left to write.
+					recordSuccess(store, entry);
+					continue;
+				}
+				out.push(paired({ ...changeItem(table, { event: 'updated', id: entry.id, record }), retryAttempt: entry.attempts + 1 }, 0));
+			}
+		}
+		return out;
 	} catch (error) {
 		return [itemError(ctx, 0, error)];
 	}

@@ -1,0 +1,189 @@
+/**
+ * The retry queue: records whose write failed are remembered in the workflow's static data (bounded) and read again
+ * by the Get Changes step of their source on the following runs, with backoff, until a write succeeds. After
+ * {@link RETRY_POLICY.maxAttempts} failures a record is a dead letter: reported on the write step's error output on
+ * every run, and tried once a day, until it succeeds (or changes and succeeds) or someone clears it.
+ * Pure: the nodes pass their static data in.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+export type SourceSystem = 'dynamics' | 'activecampaign';
+
+export interface RetryEntry extends IDataObject {
+	system: SourceSystem;
+	/** Dynamics: the table (lead, contact, account, opportunity); ActiveCampaign: contact or account. */
+	kind: string;
+	id: string;
+	attempts: number;
+	lastError: string;
+	/** The step (node name) where it last failed. */
+	step: string;
+	firstFailedAt: string;
+	lastFailedAt: string;
+	/** Not retried before this time (ISO). */
+	nextAt: string;
+	dead: boolean;
+}
+
+export const RETRY_POLICY = {
+	maxAttempts: 6,
+	/** After the first failure: the very next run; then base × 3^(n−2), at most maxDelayMs. */
+	baseDelayMs: 5 * 60_000,
+	maxDelayMs: 6 * 60 * 60_000,
+	/** Dead letters are tried again this often. */
+	deadLetterDelayMs: 24 * 60 * 60_000,
+	maxEntries: 5000,
+} as const;
+
+const STORE_KEY = 'syncRetries';
+
+export type RetryStore = Record<string, RetryEntry>;
+
+/** The retry queue in a workflow's global static data. */
+export function retryStore(staticData: IDataObject): RetryStore {
+	if (!staticData[STORE_KEY] || typeof staticData[STORE_KEY] !== 'object') staticData[STORE_KEY] = {};
+	return staticData[STORE_KEY] as RetryStore;
+}
+
+export function retryKey(system: SourceSystem, kind: string, id: string): string {
+	return `${system}:${kind}:${id.toLowerCase()}`;
+}
+
+/** The source record a sync item (or a write step's output for one) comes from, as the queue names it. */
+export function sourceOf(json: IDataObject | undefined): { system: SourceSystem; kind: string; id: string } | undefined {
+	const source = json?.source as IDataObject | undefined;
+	const system = source?.system;
+	const id = source?.id;
+	if ((system !== 'dynamics' && system !== 'activecampaign') || (typeof id !== 'string' && typeof id !== 'number') || String(id) === '') {
+		return undefined;
+	}
+	const entity = String(json?.entity ?? '');
+	const kind = system === 'activecampaign' ? (entity === 'account' ? 'account' : 'contact') : entity;
+	if (!kind) return undefined;
+	return { system, kind, id: String(id) };
+}
+
+function delayAfter(attempts: number): number {
+	if (attempts <= 1) return 0;
+	return Math.min(RETRY_POLICY.maxDelayMs, RETRY_POLICY.baseDelayMs * 3 ** (attempts - 2));
+}
+
+/** Remembers a failed write of a record; returns its entry (dead once the attempts are used up). */
+export function recordFailure(
+	store: RetryStore,
+	source: { system: SourceSystem; kind: string; id: string },
+	error: string,
+	step: string,
+	now = Date.now(),
+): RetryEntry {
+	const key = retryKey(source.system, source.kind, source.id);
+	const previous = store[key];
+	const attempts = (previous?.attempts ?? 0) + 1;
+	const dead = attempts >= RETRY_POLICY.maxAttempts;
+	const at = new Date(now).toISOString();
+	const entry: RetryEntry = {
+		system: source.system,
+		kind: source.kind,
+		id: source.id,
+		attempts,
+		lastError: error.slice(0, 500),
+		step,
+		firstFailedAt: previous?.firstFailedAt ?? at,
+		lastFailedAt: at,
+		nextAt: new Date(now + (dead ? RETRY_POLICY.deadLetterDelayMs : delayAfter(attempts))).toISOString(),
+		dead,
+	};
+	store[key] = entry;
+	trim(store);
+	return entry;
+}
+
+/** Forgets a record whose write succeeded (or was skipped with a reason). Returns whether it was queued. */
+export function recordSuccess(store: RetryStore, source: { system: SourceSystem; kind: string; id: string }): boolean {
+	const key = retryKey(source.system, source.kind, source.id);
+	if (!(key in store)) return false;
+	delete store[key];
+	return true;
+}
+
+/** Records of one source whose next try is due. */
+export function dueRetries(store: RetryStore, system: SourceSystem, kinds: readonly string[], now = Date.now()): RetryEntry[] {
+	return Object.values(store).filter((e) => e.system === system && kinds.includes(e.kind) && Date.parse(e.nextAt) <= now);
+}
+
+/** Dead letters of one step. */
+export function deadLetters(store: RetryStore, step: string): RetryEntry[] {
+	return Object.values(store).filter((e) => e.dead && e.step === step);
+}
+
+/** Counts for a run's output. */
+export function retryCounts(store: RetryStore): { pending: number; deadLetters: number } {
+	const entries = Object.values(store);
+	return { pending: entries.filter((e) => !e.dead).length, deadLetters: entries.filter((e) => e.dead).length };
+}
+
+/** Keeps the queue bounded: the oldest failures go first (dead letters last). */
+function trim(store: RetryStore): void {
+	const keys = Object.keys(store);
+	if (keys.length <= RETRY_POLICY.maxEntries) return;
+	const order = keys.sort(
+		(a, b) => Number(store[a].dead) - Number(store[b].dead) || Date.parse(store[a].lastFailedAt) - Date.parse(store[b].lastFailedAt),
+	);
+	for (const key of order.slice(0, keys.length - RETRY_POLICY.maxEntries)) delete store[key];
+}
+
+/** What a write step's run did with each input item: its error when it failed. */
+export interface WriteOutcome {
+	itemIndex: number;
+	error?: { message: string; description?: string | null };
+}
+
+/**
+ * Books a write step's run into the queue: failed records are remembered, written ones forgotten. Returns the note
+ * to put on each failed item's output (by item index) and the step's dead letters that were not in this run.
+ */
+export function bookWrites(
+	store: RetryStore,
+	step: string,
+	inputs: ReadonlyArray<IDataObject | undefined>,
+	outcomes: readonly WriteOutcome[],
+	now = Date.now(),
+): { notes: Map<number, RetryEntry>; unreported: RetryEntry[] } {
+	const notes = new Map<number, RetryEntry>();
+	const seen = new Set<string>();
+	inputs.forEach((json, itemIndex) => {
+		const source = sourceOf(json);
+		if (!source) return;
+		seen.add(retryKey(source.system, source.kind, source.id));
+		const failed = outcomes.find((o) => o.itemIndex === itemIndex && o.error);
+		if (!failed?.error) {
+			recordSuccess(store, source);
+			return;
+		}
+		const { message, description } = failed.error;
+		notes.set(itemIndex, recordFailure(store, source, `${message}${description ? ` — ${description}` : ''}`, step, now));
+	});
+	const unreported = deadLetters(store, step).filter((e) => !seen.has(retryKey(e.system, e.kind, e.id)));
+	return { notes, unreported };
+}
+
+/** What a failed item says about its next try, in words (error outputs carry text, not extra fields). */
+export function retryText(entry: RetryEntry): string {
+	if (entry.dead) {
+		return `Dead letter: failed ${entry.attempts} times since ${entry.firstFailedAt}; tried again once a day (next ${entry.nextAt}) until it succeeds or is cleared.`;
+	}
+	return `Tried again ${entry.attempts === 1 ? 'on the next run' : `from ${entry.nextAt}`} (attempt ${entry.attempts} of ${RETRY_POLICY.maxAttempts} failed).`;
+}
+
+/** The message of an error item: dead letters say so first. */
+export function deadLetterMessage(entry: RetryEntry, message: string): string {
+	return entry.dead && !message.startsWith('Dead letter') ? `Dead letter: ${message}` : message;
+}
+
+/** A report of a dead letter that was not in this run. */
+export function deadLetterReport(entry: RetryEntry): { message: string; description: string } {
+	return {
+		message: `Dead letter: ${entry.system} ${entry.kind} ${entry.id} failed ${entry.attempts} times`,
+		description: `${entry.lastError} ${retryText(entry)}`,
+	};
+}
