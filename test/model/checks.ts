@@ -99,9 +99,17 @@ interface Context {
 	acAccounts: Map<string, AcAccountState>;
 	d365: Map<string, { table: 'contact' | 'lead' | 'account'; row: D365Row }>;
 	deletedIds: Set<string>;
+	/** `contact:<id>` / `account:<id>` of ActiveCampaign records whose Dynamics twin was deleted or merged away. */
 	deletedTwins: Set<string>;
 	/** Every output item with the identifiers it names. */
 	items: Array<OutputRecord & { ids: Set<string> }>;
+	/** Lower-case names of accounts deleted in Dynamics (and of their ActiveCampaign twins). */
+	deletedAccountNames: Set<string>;
+	/**
+	 * Divergences not reported under (a) because no sync can close them (an account link to an account deleted in
+	 * Dynamics: linking it there would bring the account back); still unconverged for (f).
+	 */
+	excused: Violation[];
 }
 
 function context(obs: Observation): Context {
@@ -116,9 +124,31 @@ function context(obs: Observation): Context {
 		acAccounts: new Map(obs.final.acAccounts.map((a) => [a.id, a])),
 		d365,
 		deletedIds: new Set(obs.deletes.map((d) => d.id)),
-		deletedTwins: new Set(obs.deletes.flatMap((d) => (d.acTwin ? [`${'person' in d.target ? 'contact' : 'account'}:${d.acTwin.id}`] : []))),
+		deletedTwins: new Set([
+			...obs.deletes.flatMap((d) => (d.acTwin ? [`${'person' in d.target ? 'contact' : 'account'}:${d.acTwin.id}`] : [])),
+			...obs.mergedTwins.map((id) => `contact:${id}`),
+		]),
 		items: obs.outputs.map((o) => ({ ...o, ids: identifiers(o.input, identifiers(o.json)) })),
+		deletedAccountNames: deletedAccountNames(obs),
+		excused: [],
 	};
+}
+
+function deletedAccountNames(obs: Observation): Set<string> {
+	const names = new Set<string>();
+	const deleted = new Set(obs.deletes.filter((d) => d.table === 'account').map((d) => d.id));
+	for (const d of obs.deletes) {
+		if (d.table !== 'account') continue;
+		for (const n of [d.name, d.acTwin?.name]) if (n) names.add(n.toLowerCase());
+	}
+	for (const a of obs.final.acAccounts) if (a.link && deleted.has(a.link)) names.add(a.name.toLowerCase());
+	for (const c of obs.companies) if (c.gone && c.name) names.add(c.name.toLowerCase());
+	for (const e of obs.edits) {
+		if (!('company' in e.target) || e.field !== 'company.name' || !e.value) continue;
+		const index = e.target.company;
+		if (obs.companies.find((c) => c.index === index)?.gone) names.add(e.value.toLowerCase());
+	}
+	return names;
 }
 
 // ------------------------------------------------------------------------------------------------ field values
@@ -190,18 +220,37 @@ interface PersonPair {
 	row: D365Row;
 }
 
-/** The person's records at the end: its ActiveCampaign contact and the active Dynamics record it links to. */
-function personPair(ctx: Context, p: PersonState): PersonPair | undefined {
-	const ac = p.acId ? ctx.acContacts.get(p.acId) : undefined;
+/** The pair a person's record ends in: the record itself and its twin (an active Dynamics record and the contact linked to it). */
+function pairOfPersonRecord(ctx: Context, side: Side, record: string): PersonPair | undefined {
+	let ac: AcContactState | undefined;
+	if (side === 'ac') ac = ctx.acContacts.get(record);
+	else ac = ctx.obs.final.acContacts.find((c) => parseLink(c.link)?.id === record);
 	const link = parseLink(ac?.link);
-	if (!ac || !link) return undefined;
+	if (!ac || !link || (side === 'd365' && link.id !== record)) return undefined;
 	const found = ctx.d365.get(link.id);
 	if (!found || found.table !== link.entity || !active(found.row)) return undefined;
 	return { ac, table: link.entity, id: link.id, row: found.row };
 }
 
-function personOf(ctx: Context, acId: string): PersonState | undefined {
-	return ctx.obs.people.find((p) => p.acId === acId);
+interface CompanyPair {
+	ac: AcAccountState;
+	id: string;
+	row: D365Row;
+}
+
+function pairOfCompanyRecord(ctx: Context, side: Side, record: string): CompanyPair | undefined {
+	const ac = side === 'ac' ? ctx.acAccounts.get(record) : ctx.obs.final.acAccounts.find((a) => a.link === record);
+	if (!ac?.link || (side === 'd365' && ac.link !== record)) return undefined;
+	const found = ctx.d365.get(ac.link);
+	if (!found || found.table !== 'account' || !active(found.row)) return undefined;
+	return { ac, id: ac.link, row: found.row };
+}
+
+const isPerson = (e: EditRecord) => 'person' in e.target;
+
+/** Edits of a pair's records (either side) for one field. */
+function editsOf(edits: EditRecord[], person: boolean, records: { ac: string; d365: string }, field: string): EditRecord[] {
+	return edits.filter((e) => isPerson(e) === person && e.field === field && e.record === (e.side === 'ac' ? records.ac : records.d365));
 }
 
 /** The company a person's account value names (by the records' ids, else by name), as edits record it. */
@@ -229,9 +278,8 @@ function finalPersonValue(ctx: Context, pair: PersonPair, side: Side, field: str
 	return companyKey(ctx, v, { d365AccountId: pair.table === 'contact' ? String(pair.row._parentcustomerid_value ?? '').toLowerCase() : undefined });
 }
 
-function lastEdit(edits: EditRecord[], target: Target, field: string): EditRecord | undefined {
-	const key = targetName(target);
-	return edits.filter((e) => targetName(e.target) === key && e.field === field).sort((a, b) => b.seq - a.seq)[0];
+function lastEdit(edits: EditRecord[], person: boolean, records: { ac: string; d365: string }, field: string): EditRecord | undefined {
+	return editsOf(edits, person, records, field).sort((a, b) => b.seq - a.seq)[0];
 }
 
 // ------------------------------------------------------------------------------------------------ (a) convergence
@@ -259,7 +307,7 @@ function convergence(ctx: Context, out: Violation[]): void {
 			continue;
 		}
 		if (!active(found.row)) continue;
-		const person = personOf(ctx, ac.id);
+		const person = obs.people.find((p) => p.acId === ac.id);
 		for (const field of PERSON_FIELDS) {
 			const a = acPersonValue(ac, field);
 			const d = d365PersonValue(found.row, link.entity, field);
@@ -267,14 +315,17 @@ function convergence(ctx: Context, out: Violation[]): void {
 			if (same(field, a, d)) continue;
 			const source = sourceSide(ctx.policies, field);
 			if (source) {
-				const last = person ? lastEdit(obs.edits, { person: person.index }, field) : undefined;
-				if (!person || (last && last.side !== source)) continue; // the non-source side's edit may stay
+				// The non-source side's value may stay (when a person last set it there, or no one ever set it).
+				const last = lastEdit(obs.edits, true, { ac: ac.id, d365: link.id }, field);
+				if (!last || last.side !== source) continue;
 			}
-			out.push({
+			const violation: Violation = {
 				check: 'a',
 				kind: 'divergent-field',
 				message: `${person ? `person ${person.index}: ` : ''}ActiveCampaign contact ${ac.id} ↔ Dynamics ${link.entity} ${link.id}: ${FIELD_NAMES[field].label} is ${show(a)} in ActiveCampaign but ${show(d)} in Dynamics`,
-			});
+			};
+			const deletedAccount = field === 'account' && [a, d].some((n) => n !== null && ctx.deletedAccountNames.has(n.toLowerCase()));
+			(deletedAccount ? ctx.excused : out).push(violation);
 		}
 	}
 	for (const acc of obs.final.acAccounts) {
@@ -299,8 +350,8 @@ function convergence(ctx: Context, out: Violation[]): void {
 			if (same(field, a, d)) continue;
 			const source = sourceSide(ctx.policies, field);
 			if (source) {
-				const last = company ? lastEdit(obs.edits, { company: company.index }, field) : undefined;
-				if (!company || (last && last.side !== source)) continue;
+				const last = lastEdit(obs.edits, false, { ac: acc.id, d365: acc.link }, field);
+				if (!last || last.side !== source) continue;
 			}
 			out.push({
 				check: 'a',
@@ -423,18 +474,11 @@ function sameWindow(ctx: Context, a: number, b: number): boolean {
 	return true;
 }
 
-function personIds(ctx: Context, p: PersonState, pair?: PersonPair): Set<string> {
-	const ids = new Set<string>();
-	if (p.d365Id) ids.add(p.d365Id);
-	if (p.acId) ids.add(p.acId);
-	for (const e of ctx.obs.edits) if ('person' in e.target && e.target.person === p.index && e.field === 'email' && e.value) ids.add(e.value);
-	if (pair) {
-		ids.add(pair.id);
-		const email = canonEmail(pair.ac.email);
-		if (email) ids.add(email);
-		const d = canonEmail(pair.row.emailaddress1);
-		if (d) ids.add(d);
-	}
+function personIds(ctx: Context, p: PersonState | undefined, pair: PersonPair): Set<string> {
+	const ids = new Set<string>([pair.id, pair.ac.id]);
+	if (p?.d365Id) ids.add(p.d365Id);
+	for (const e of ctx.obs.edits) if (p && 'person' in e.target && e.target.person === p.index && e.field === 'email' && e.value) ids.add(e.value);
+	for (const email of [canonEmail(pair.ac.email), canonEmail(pair.row.emailaddress1)]) if (email) ids.add(email);
 	return ids;
 }
 
@@ -444,33 +488,51 @@ function lostEdits(ctx: Context, out: Violation[]): void {
 		const field = e.field;
 		const source = sourceSide(policies, field);
 		if (source && e.side !== source) continue; // the non-source side of a one-way field
-		let finals: { own: string | null; other: string | null } | undefined;
+		/** Final values on the edit's side and the other, as edits record them (account: also the plain name). */
+		let finals: { own: string | null; other: string | null; ownName?: string | null; otherName?: string | null };
 		let ids: Set<string>;
 		let owner: string;
+		let records: { ac: string; d365: string };
+		const person = isPerson(e);
 		if ('person' in e.target) {
-			const p = obs.people.find((x) => x.index === (e.target as { person: number }).person);
-			if (!p || p.gone || p.structural.some((s) => s > e.seq)) continue; // restructured afterwards (delete, merge, qualify)
-			const pair = personPair(ctx, p);
-			if (!pair) continue; // reported as a missing twin under (a)
+			const index = e.target.person;
+			const p = obs.people.find((x) => x.index === index);
+			if (!p || p.structural.some((s) => s > e.seq)) continue; // restructured afterwards (delete, merge, qualify)
+			const pair = pairOfPersonRecord(ctx, e.side, e.record);
+			if (!pair) continue; // deleted, merged away, or without twin (reported under (a))
 			if (field === 'jobTitle' && !pair.ac.account) continue; // ActiveCampaign cannot hold it without an account
-			finals = { own: finalPersonValue(ctx, pair, e.side, field), other: finalPersonValue(ctx, pair, other(e.side), field) };
+			const name = (side: Side) =>
+				(side === 'ac' ? acPersonValue(pair.ac, 'account') : d365PersonValue(pair.row, pair.table, 'account'))?.toLowerCase() ?? null;
+			finals = {
+				own: finalPersonValue(ctx, pair, e.side, field),
+				other: finalPersonValue(ctx, pair, other(e.side), field),
+				ownName: name(e.side),
+				otherName: name(other(e.side)),
+			};
 			ids = personIds(ctx, p, pair);
-			owner = `person ${p.index} (ActiveCampaign contact ${pair.ac.id} ↔ Dynamics ${pair.table} ${pair.id})`;
+			records = { ac: pair.ac.id, d365: pair.id };
+			owner = `person ${index} (ActiveCampaign contact ${pair.ac.id} ↔ Dynamics ${pair.table} ${pair.id})`;
 		} else {
-			const c = obs.companies.find((x) => x.index === (e.target as { company: number }).company);
-			if (!c || c.gone || c.structural.some((s) => s > e.seq)) continue;
-			const acc = c.acId ? ctx.acAccounts.get(c.acId) : undefined;
-			const row = acc?.link ? ctx.d365.get(acc.link) : undefined;
-			if (!acc || !row || row.table !== 'account' || !active(row.row)) continue;
-			const values = { ac: acCompanyValue(acc, field), d365: d365CompanyValue(row.row, field) };
+			const index = e.target.company;
+			const c = obs.companies.find((x) => x.index === index);
+			if (!c || c.structural.some((s) => s > e.seq)) continue;
+			const pair = pairOfCompanyRecord(ctx, e.side, e.record);
+			if (!pair) continue;
+			const values = { ac: acCompanyValue(pair.ac, field), d365: d365CompanyValue(pair.row, field) };
 			finals = { own: values[e.side], other: values[other(e.side)] };
-			ids = new Set([c.acId!, acc.link!, acc.name.toLowerCase()]);
-			owner = `company ${c.index} (ActiveCampaign account ${acc.id} ↔ Dynamics account ${acc.link})`;
+			ids = new Set([pair.ac.id, pair.id, pair.ac.name.toLowerCase()]);
+			records = { ac: pair.ac.id, d365: pair.id };
+			owner = `company ${index} (ActiveCampaign account ${pair.ac.id} ↔ Dynamics account ${pair.id})`;
 		}
-		if (same(field, finals.own, e.value) && same(field, finals.other, e.value)) continue;
-		const key = targetName(e.target);
-		const later = obs.edits.find((x) => x.seq > e.seq && targetName(x.target) === key && x.field === field);
-		if (later) continue; // superseded
+		if (field === 'account') {
+			if (e.accountName && ctx.deletedAccountNames.has(e.accountName)) continue; // see excused divergences under (a)
+			if ([finals.ownName, finals.otherName].some((n) => n && ctx.deletedAccountNames.has(n))) continue;
+		}
+		const holds = (key: string | null, name?: string | null) =>
+			same(field, key, e.value) || (field === 'account' && e.accountName !== undefined && name === e.accountName);
+		if (holds(finals.own, finals.ownName) && holds(finals.other, finals.otherName)) continue;
+		const mine = editsOf(obs.edits, person, records, field);
+		if (mine.some((x) => x.seq > e.seq)) continue; // superseded by a later value of that field on this pair
 		const label = FIELD_NAMES[field].label;
 		const what = `${owner}: ${label} ${show(e.value)} set in ${sideName(e.side)} (${e.kind === 'create' ? 'at creation' : 'edit'} #${e.seq}, batch ${e.batch})`;
 		const finalText = `ends ${show(finals.own)} in ${sideName(e.side)} and ${show(finals.other)} in ${sideName(other(e.side))}`;
@@ -483,14 +545,12 @@ function lostEdits(ctx: Context, out: Violation[]): void {
 			});
 			continue;
 		}
-		const rival = obs.edits.find(
-			(x) => x !== e && targetName(x.target) === key && x.field === field && x.side === other(e.side) && !same(field, x.value, e.value) && sameWindow(ctx, x.batch, e.batch),
-		);
+		const rival = mine.find((x) => x !== e && x.side === other(e.side) && !same(field, x.value, e.value) && sameWindow(ctx, x.batch, e.batch));
 		if (!rival) {
 			out.push({ check: 'c', kind: 'lost-edit', message: `${what} was lost: it ${finalText}, and no later edit of that field superseded it` });
 			continue;
 		}
-		const expected = expectedWinner(ctx, e, rival);
+		const expected = expectedWinner(ctx, records, e, rival);
 		if (expected === e.side) {
 			out.push({
 				check: 'c',
@@ -515,22 +575,20 @@ function lostEdits(ctx: Context, out: Violation[]): void {
 }
 
 /** The side the policy keeps when both sides set a field between two syncs (undefined: cannot tell). */
-function expectedWinner(ctx: Context, e: EditRecord, rival: EditRecord): Side | undefined {
+function expectedWinner(ctx: Context, records: { ac: string; d365: string }, e: EditRecord, rival: EditRecord): Side | undefined {
 	switch (ctx.policies.conflict) {
 		case 'dynamicsWins':
 			return 'd365';
 		case 'activeCampaignWins':
 			return 'ac';
 		case 'newestWins': {
-			if (!('person' in e.target)) {
-				return e.seq > rival.seq ? e.side : rival.side;
-			}
-			const batch = Math.max(e.batch, rival.batch);
-			const times = ctx.obs.modifiedAt[batch]?.[targetName(e.target)];
-			if (!times?.ac || !times.d365) return undefined;
-			const ac = Math.floor(times.ac / 1000);
-			const d365 = Math.floor(times.d365 / 1000);
-			return d365 >= ac ? 'd365' : 'ac';
+			// The records' modified times when the deciding cycle started (the sync compares those), in whole seconds.
+			if (!isPerson(e)) return e.seq > rival.seq ? e.side : rival.side;
+			const times = ctx.obs.modifiedAt[Math.max(e.batch, rival.batch)];
+			const ac = times?.[`ac:${records.ac}`];
+			const d365 = times?.[records.d365];
+			if (ac === undefined || d365 === undefined) return undefined;
+			return Math.floor(d365 / 1000) >= Math.floor(ac / 1000) ? 'd365' : 'ac';
 		}
 	}
 }
@@ -541,6 +599,8 @@ function resurrections(ctx: Context, out: Violation[]): void {
 	const { obs, policies } = ctx;
 	if (policies.deletePolicy === 'propagate') return;
 	for (const del of obs.deletes) {
+		// Only a record the sync had linked can come back through the sync; an unlinked look-alike is a new record.
+		if (!del.acTwin) continue;
 		const tables = del.table === 'account' ? (['account'] as const) : (['contact', 'lead'] as const);
 		const fresh = tables.flatMap((table) => obs.final.d365[table].filter((r) => !del.existing.has(String(r[`${table}id`]).toLowerCase())).map((row) => ({ table, row })));
 		if (!fresh.length) continue;
@@ -612,7 +672,7 @@ function failedWrites(ctx: Context, out: Violation[], earlier: Violation[]): voi
 		(i) => (/^(Write|Record) /.test(i.node) && i.output === 1) || (/^Map /.test(i.node) && i.output === 2) || (i.output === 0 && typeof i.json.error === 'string' && /^(Write|Record|Map) /.test(i.node)),
 	);
 	const deadLetters = ctx.items.filter((i) => i.json.deadLetter === true);
-	const unsettled = earlier.filter((v) => v.check === 'a');
+	const unsettled = [...earlier.filter((v) => v.check === 'a'), ...ctx.excused];
 	const seen = new Set<string>();
 	for (const item of failed) {
 		const ids = [...item.ids];

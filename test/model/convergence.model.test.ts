@@ -21,7 +21,7 @@ const seed = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : FIXED_SEE
 const replayPath = process.env.MODEL_PATH || undefined;
 const survey = process.env.MODEL_SURVEY === '1';
 /** Histories run while shrinking a failure, after which the smallest failing one found so far is reported. */
-const shrinkBudget = Number(process.env.MODEL_SHRINK_RUNS ?? 150);
+const shrinkBudget = Number(process.env.MODEL_SHRINK_RUNS ?? (forced ? 150 : 60));
 
 // enabled when the sync-correctness work lands
 const describeInNpmTest = forced ? describe : describe.skip;
@@ -95,8 +95,10 @@ describeInNpmTest('randomized convergence checker (Scheduled Sync template, both
 		async () => {
 			const durations: number[] = [];
 			const cycles: number[] = [];
+			const parts: Record<string, number> = {};
+			const eventKinds: Record<string, { done: number; na: number }> = {};
 			let last: Outcome | undefined;
-			const kinds = new Map<string, { count: number; first: Outcome; path: string }>();
+			const kinds = new Map<string, { count: number; first: Outcome; path: string; examples: string[] }>();
 			let index = 0;
 			let firstFailureIndex = -1;
 
@@ -106,12 +108,24 @@ describeInNpmTest('randomized convergence checker (Scheduled Sync template, both
 				if (!survey && firstFailureIndex >= 0 && runIndex - firstFailureIndex > shrinkBudget) return true;
 				const outcome = await runHistory(world, history, capabilities);
 				durations.push(outcome.ms);
-				if (outcome.observation) cycles.push(outcome.observation.cycles.length);
+				if (outcome.observation) {
+					for (const line of outcome.observation.lines) {
+						if (!line.outcome || line.text.includes(' cycle ')) continue;
+						const kind = line.text.replace(/ (person|company) \d.*| (in|on) .*|:.*/g, '').trim();
+						const entry = (eventKinds[kind] ??= { done: 0, na: 0 });
+						if (/^(\([^)]*\) )?(done|Dynamics: done|ActiveCampaign: done)/.test(line.outcome) || / done: /.test(line.outcome)) entry.done++;
+						else entry.na++;
+					}
+					cycles.push(outcome.observation.cycles.length);
+					for (const [part, ms] of Object.entries(outcome.observation.timings)) parts[part] = (parts[part] ?? 0) + ms;
+				}
 				if (survey) {
 					for (const key of new Set([...outcome.violations.map((v) => `(${v.check}) ${v.kind}`), ...(outcome.error ? ['runner error'] : [])])) {
-						const entry = kinds.get(key);
-						if (entry) entry.count++;
-						else kinds.set(key, { count: 1, first: outcome, path: String(runIndex) });
+						const entry = kinds.get(key) ?? { count: 0, first: outcome, path: String(runIndex), examples: [] };
+						entry.count++;
+						const example = outcome.violations.find((v) => `(${v.check}) ${v.kind}` === key)?.message ?? outcome.error?.message ?? '';
+						if (entry.examples.length < 8) entry.examples.push(`MODEL_PATH=${runIndex}: ${example}`);
+						kinds.set(key, entry);
 					}
 					return true;
 				}
@@ -131,12 +145,22 @@ describeInNpmTest('randomized convergence checker (Scheduled Sync template, both
 			const total = Date.now() - started;
 			const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 			const summary = `${durations.length} histories in ${(total / 1000).toFixed(1)} s: ${mean(durations).toFixed(0)} ms per history, ${mean(cycles).toFixed(1)} cycles per history, ${(mean(durations) / Math.max(1, mean(cycles))).toFixed(0)} ms per cycle (seed ${seed})`;
-			if (forced) console.log(`[model] ${summary}; capabilities: merge ${capabilities.merge}, qualify ${capabilities.qualify}`);
+			if (forced) {
+				const spent = Object.entries(parts)
+					.sort((a, b) => b[1] - a[1])
+					.map(([part, ms]) => `${part} ${((100 * ms) / Math.max(1, total)).toFixed(0)}%`)
+					.join(', ');
+				console.log(`[model] ${summary}; time spent: ${spent}; capabilities: merge ${capabilities.merge}, qualify ${capabilities.qualify}`);
+			}
 
 			if (survey) {
-				const lines = [`[model] survey: ${summary}`, `${kinds.size} kinds of violation:`];
+				const carried = Object.entries(eventKinds)
+					.map(([kind, n]) => `${kind} ${n.done}/${n.done + n.na}`)
+					.join(', ');
+				const lines = [`[model] survey: ${summary}`, `events carried out (of generated): ${carried}`, `${kinds.size} kinds of violation:`];
 				for (const [key, entry] of [...kinds.entries()].sort((a, b) => b[1].count - a[1].count)) {
 					lines.push(`  ${key}: ${entry.count} histories; replay: MODEL_SEED=${seed} MODEL_PATH=${entry.path} npm run test:model`);
+					for (const example of entry.examples) lines.push(`      ${example}`);
 				}
 				for (const [key, entry] of kinds) {
 					lines.push('', `---- ${key} ----`, report(entry.first, `MODEL_SEED=${seed} MODEL_PATH=${entry.path} npm run test:model`));

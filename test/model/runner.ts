@@ -6,6 +6,8 @@
 import type { IDataObject, IRun } from 'n8n-workflow';
 
 import {
+	MAX_COMPANIES,
+	MAX_PEOPLE,
 	formatEvent,
 	formatFaults,
 	formatPolicies,
@@ -54,10 +56,14 @@ export interface EditRecord {
 	batch: number;
 	target: Target;
 	side: Side;
+	/** The record written: Dynamics id (lower case) or ActiveCampaign id. */
+	record: string;
 	/** Model field: person fields, or `company.<name|website|phone>`. */
 	field: string;
 	value: string | null;
 	kind: 'create' | 'edit';
+	/** Account field: the account name the person chose (`value` is `company:<n>`). */
+	accountName?: string;
 }
 
 export interface LogLine {
@@ -152,9 +158,13 @@ export interface Observation {
 	companies: CompanyState[];
 	/** Dynamics lead ids added with a contact's email (lead/contact precedence). */
 	shadowLeads: string[];
-	/** Per batch (index = batch number), modified times (ms) of each person's records when its cycle started. */
-	modifiedAt: Array<Record<string, { d365?: number; ac?: number }>>;
+	/** ActiveCampaign contact ids that were linked to a Dynamics contact when it was merged away. */
+	mergedTwins: string[];
+	/** Per batch (index = batch number), modified times (ms) of the records when its cycle started (see modifiedTimes). */
+	modifiedAt: Array<Record<string, number>>;
 	final: FinalState;
+	/** Milliseconds spent per part of the history: reset, events, cycles by phase, final read. */
+	timings: Record<string, number>;
 }
 
 /** Canonical value: trimmed, empty = null. */
@@ -179,11 +189,13 @@ export class HistoryRunner {
 	readonly cycles: CycleRecord[] = [];
 	readonly outputs: OutputRecord[] = [];
 	readonly shadowLeads: string[] = [];
+	readonly mergedTwins: string[] = [];
 	readonly modifiedAt: Observation['modifiedAt'] = [];
 	/** Dynamics ids that no longer stand for a person or company (deleted, merged away, qualified). */
 	private readonly retired = new Set<string>();
 	private seq = 0;
 	private batch = 0;
+	private readonly timings: Record<string, number> = {};
 	private workflow: TemplateJson;
 
 	constructor(
@@ -194,15 +206,26 @@ export class HistoryRunner {
 		this.workflow = scheduledSync(history.policies);
 	}
 
+	private async timed<T>(part: string, fn: () => Promise<T>): Promise<T> {
+		const started = Date.now();
+		try {
+			return await fn();
+		} finally {
+			this.timings[part] = (this.timings[part] ?? 0) + Date.now() - started;
+		}
+	}
+
 	async run(): Promise<Observation> {
 		const { world } = this;
-		await world.reset();
+		await this.timed('reset', async () => await world.reset());
 		this.lines.push({ seq: 0, batch: 0, text: `policies: ${formatPolicies(this.history.policies)}`, outcome: '' });
 		await this.cycle('init');
 		for (const [i, batch] of this.history.batches.entries()) {
 			this.batch = i + 1;
-			for (const event of batch.events) await this.event(event);
-			this.modifiedAt[this.batch] = await this.modifiedTimes();
+			await this.timed('events', async () => {
+				for (const event of batch.events) await this.event(event);
+				this.modifiedAt[this.batch] = await this.modifiedTimes();
+			});
 			await this.withFaults(batch, async () => await this.cycle('event', batch.overlap ? 2 : 1, batch.faults !== undefined));
 		}
 		this.batch = this.history.batches.length + 1;
@@ -222,8 +245,10 @@ export class HistoryRunner {
 			people: this.people,
 			companies: this.companies,
 			shadowLeads: this.shadowLeads,
+			mergedTwins: this.mergedTwins,
 			modifiedAt: this.modifiedAt,
-			final: await readFinalState(this.world),
+			final: await this.timed('final state', async () => await readFinalState(this.world)),
+			timings: this.timings,
 		};
 	}
 
@@ -251,7 +276,8 @@ export class HistoryRunner {
 		const { world } = this;
 		await world.must('ac', 'POST', '/stats/reset');
 		await world.must('d365', 'POST', '/stats/reset');
-		const runs = await world.runCycle(this.workflow, parallel);
+		const key = `${phase} cycles${faulted ? ' (faults)' : ''}`;
+		const runs = await this.timed(key, async () => await world.runCycle(this.workflow, parallel));
 		const writes = await writeCount(world);
 		const index = this.cycles.length;
 		const errors: string[] = [];
@@ -285,7 +311,7 @@ export class HistoryRunner {
 				nodeErrors.length ? `; node failed as a whole: ${nodeErrors.map((e) => `"${e.node}": ${e.message}`).join(' | ')}` : ''
 			}`,
 		});
-		await this.learnLinks();
+		await this.timed('bookkeeping', async () => await this.learnLinks());
 		return record;
 	}
 
@@ -323,20 +349,14 @@ export class HistoryRunner {
 		}
 	}
 
-	private async modifiedTimes(): Promise<Record<string, { d365?: number; ac?: number }>> {
-		const out: Record<string, { d365?: number; ac?: number }> = {};
-		for (const p of this.people) {
-			const entry: { d365?: number; ac?: number } = {};
-			if (p.d365Id && !p.gone) {
-				const row = await this.d365Row(p.kind, p.d365Id);
-				if (row) entry.d365 = Date.parse(String(row.modifiedon));
-			}
-			if (p.acId) {
-				const c = this.world.sandbox.ac.simulator.state.contacts.get(Number(p.acId));
-				if (c) entry.ac = c.udate;
-			}
-			out[`person ${p.index}`] = entry;
+	/** Modified time (ms) of every record when a cycle starts: Dynamics `modifiedon` by id, ActiveCampaign `udate` by `ac:<id>`. */
+	private async modifiedTimes(): Promise<Record<string, number>> {
+		const out: Record<string, number> = {};
+		for (const table of ['contact', 'lead', 'account']) {
+			const { value } = await this.world.must<{ value: IDataObject[] }>('d365', 'GET', `/state/${SET[table]}`);
+			for (const row of value) out[String(row[`${table}id`]).toLowerCase()] = Date.parse(String(row.modifiedon));
 		}
+		for (const c of this.world.sandbox.ac.simulator.state.contacts.values()) out[`ac:${c.id}`] = c.udate;
 		return out;
 	}
 
@@ -359,17 +379,29 @@ export class HistoryRunner {
 		return ++this.seq;
 	}
 
-	private person(index: number): PersonState | undefined {
-		return this.people.find((p) => p.index === index);
+	/**
+	 * The person an event means: the one with its number when that one qualifies, else — so that few events do
+	 * nothing — the one at that position among those who qualify. The outcome names the person it acted on.
+	 */
+	private pickPerson(index: number, ok: (p: PersonState) => boolean, except?: PersonState): PersonState | undefined {
+		const candidates = this.people.filter((p) => p !== except && ok(p)).sort((a, b) => a.index - b.index);
+		return candidates.find((p) => p.index === index) ?? candidates[index % Math.max(1, candidates.length)];
 	}
 
-	private company(index: number): CompanyState | undefined {
-		return this.companies.find((c) => c.index === index);
+	private pickCompany(index: number, ok: (c: CompanyState) => boolean): CompanyState | undefined {
+		const candidates = this.companies.filter(ok).sort((a, b) => a.index - b.index);
+		return candidates.find((c) => c.index === index) ?? candidates[index % Math.max(1, candidates.length)];
 	}
 
-	private record(seq: number, target: Target, side: Side, field: string, value: unknown, kind: 'create' | 'edit'): void {
+	/** A number for a new person or company: the one asked for when free, else the first free one. */
+	private freeIndex(index: number, taken: number[], max: number): number | undefined {
+		if (!taken.includes(index)) return index;
+		return Array.from({ length: max }, (_, i) => i).find((i) => !taken.includes(i));
+	}
+
+	private record(seq: number, target: Target, side: Side, record: string, field: string, value: unknown, kind: 'create' | 'edit', accountName?: string): void {
 		const v = field === 'email' ? canonEmail(value) : canon(value);
-		this.edits.push({ seq, batch: this.batch, target, side, field, value: v, kind });
+		this.edits.push({ seq, batch: this.batch, target, side, record, field, value: v, kind, ...(accountName ? { accountName: accountName.toLowerCase() } : {}) });
 	}
 
 	private async apply(event: ModelEvent): Promise<string> {
@@ -390,9 +422,11 @@ export class HistoryRunner {
 							['d365', event.d365],
 							['ac', event.ac],
 						];
+				const both = this.pickPerson(event.person, (p) => !!p.acId && !!p.d365Id && !p.gone);
+				const index = both?.index ?? event.person;
 				const outcomes: string[] = [];
-				for (const [s, e] of order) outcomes.push(`${s === 'ac' ? 'ActiveCampaign' : 'Dynamics'}: ${await this.editPerson(event.person, s, e)}`);
-				return outcomes.join('; ');
+				for (const [s, e] of order) outcomes.push(`${s === 'ac' ? 'ActiveCampaign' : 'Dynamics'}: ${await this.editPerson(index, s, e)}`);
+				return `${index !== event.person ? `(person ${index}) ` : ''}${outcomes.join('; ')}`;
 			}
 			case 'editCompany':
 				return await this.editCompany(event.company, event.side, event.field, event.clear === true);
@@ -409,8 +443,14 @@ export class HistoryRunner {
 		}
 	}
 
-	private async createPerson(event: Extract<ModelEvent, { kind: 'createPerson' }>): Promise<string> {
-		if (this.person(event.person)) return `n/a: person ${event.person} exists`;
+	private async createPerson(asked: Extract<ModelEvent, { kind: 'createPerson' }>): Promise<string> {
+		const index = this.freeIndex(
+			asked.person,
+			this.people.map((p) => p.index),
+			MAX_PEOPLE,
+		);
+		if (index === undefined) return `n/a: all ${MAX_PEOPLE} people exist`;
+		const event = { ...asked, person: index };
 		const seq = this.next();
 		const email = `p${event.person}.s${seq}@model.test`;
 		const state: PersonState = { index: event.person, kind: event.as, structural: [] };
@@ -425,7 +465,9 @@ export class HistoryRunner {
 				lastName: `${LAST_NAMES[event.person]}${s}${tag}`,
 			};
 			if (event.withPhone) values.phone = `+1 555 01${String(s).padStart(3, '0')}`;
-			const company = event.company === undefined ? undefined : this.company(event.company);
+			// A company deleted in Dynamics is not offered any more (its ActiveCampaign account cannot be linked across).
+			const company = event.company === undefined ? undefined : this.pickCompany(event.company, (c) => !c.gone);
+			let accountName: string | undefined;
 			if (side === 'd365') {
 				const body: IDataObject = { emailaddress1: values.email, firstname: values.firstName, lastname: values.lastName };
 				if (values.phone) body.telephone1 = values.phone;
@@ -433,6 +475,7 @@ export class HistoryRunner {
 					if (company?.d365Id && !company.gone) {
 						body['parentcustomerid_account@odata.bind'] = `/accounts(${company.d365Id})`;
 						values.account = `company:${company.index}`;
+						accountName = await this.companyName(company, 'd365');
 					}
 				} else {
 					body.subject = 'Model lead';
@@ -440,6 +483,7 @@ export class HistoryRunner {
 					if (company && name) {
 						body.companyname = name;
 						values.account = `company:${company.index}`;
+						accountName = name;
 					}
 				}
 				// A job title lives on the account link in ActiveCampaign: only with an account.
@@ -454,20 +498,19 @@ export class HistoryRunner {
 				if (company && name) {
 					body.account = name;
 					values.account = `company:${company.index}`;
+					accountName = name;
 					if (event.withJobTitle) body.jobTitle = values.jobTitle = `Title ${s}${tag}`;
 				}
 				const detail = await this.world.must<IDataObject>('ac', 'POST', '/ui/contacts', body);
 				state.acId = String((detail.contact as IDataObject).id);
 				done.push(`ActiveCampaign contact ${state.acId}`);
 			}
-			for (const [field, value] of Object.entries(values)) this.record(s, target, side, field, value, 'create');
-			// Entered on both sides: a field left empty on this side is this side's value too (the first sync compares them).
-			if (event.sides.length > 1) {
-				for (const field of ['phone', 'jobTitle', 'account'] as PersonField[]) if (!(field in values)) this.record(s, target, side, field, null, 'create');
-			}
+			const recordId = (side === 'd365' ? state.d365Id : state.acId)!;
+			for (const [field, value] of Object.entries(values)) this.record(s, target, side, recordId, field, value, 'create', field === 'account' ? accountName : undefined);
+			// A field left empty is no value a person set: a first sync must not let it replace the other side's value.
 		}
 		this.people.push(state);
-		return `done: ${email}, ${done.join(', ')}`;
+		return `${index !== asked.person ? `(person ${index}) ` : ''}done: ${email}, ${done.join(', ')}`;
 	}
 
 	/** The company's name as a person on that side sees it now (its record there, else the name it goes by). */
@@ -483,8 +526,14 @@ export class HistoryRunner {
 		return company.name;
 	}
 
-	private async createCompany(event: Extract<ModelEvent, { kind: 'createCompany' }>): Promise<string> {
-		if (this.company(event.company)) return `n/a: company ${event.company} exists`;
+	private async createCompany(asked: Extract<ModelEvent, { kind: 'createCompany' }>): Promise<string> {
+		const index = this.freeIndex(
+			asked.company,
+			this.companies.map((c) => c.index),
+			MAX_COMPANIES,
+		);
+		if (index === undefined) return `n/a: all ${MAX_COMPANIES} companies exist`;
+		const event = { ...asked, company: index };
 		const seq = this.next();
 		const name = `Co${event.company} n${seq}`;
 		const website = event.withWebsite ? `https://c${event.company}-${seq}.model.test` : undefined;
@@ -506,11 +555,12 @@ export class HistoryRunner {
 			where = `ActiveCampaign account ${state.acId}`;
 		}
 		const target = { company: event.company };
-		this.record(seq, target, event.side, 'company.name', name, 'create');
-		if (website) this.record(seq, target, event.side, 'company.website', website, 'create');
-		if (phone) this.record(seq, target, event.side, 'company.phone', phone, 'create');
+		const recordId = (event.side === 'd365' ? state.d365Id : state.acId)!;
+		this.record(seq, target, event.side, recordId, 'company.name', name, 'create');
+		if (website) this.record(seq, target, event.side, recordId, 'company.website', website, 'create');
+		if (phone) this.record(seq, target, event.side, recordId, 'company.phone', phone, 'create');
 		this.companies.push(state);
-		return `done: ${name}, ${where}`;
+		return `${index !== asked.company ? `(company ${index}) ` : ''}done: ${name}, ${where}`;
 	}
 
 	private async d365Row(table: string, id: string): Promise<IDataObject | undefined> {
@@ -518,9 +568,15 @@ export class HistoryRunner {
 		return res.status === 200 ? res.body : undefined;
 	}
 
-	private async editPerson(index: number, side: Side, edit: PersonEdit): Promise<string> {
-		const p = this.person(index);
-		if (!p) return `n/a: no person ${index}`;
+	private async editPerson(asked: number, side: Side, edit: PersonEdit): Promise<string> {
+		const p = this.pickPerson(asked, side === 'd365' ? (x) => !!x.d365Id && !x.gone : (x) => !!x.acId);
+		if (!p) return `n/a: no person has a ${side === 'd365' ? 'Dynamics record' : 'ActiveCampaign contact'}`;
+		const outcome = await this.editPersonRecord(p, side, edit);
+		return `${p.index !== asked ? `(person ${p.index}) ` : ''}${outcome}`;
+	}
+
+	private async editPersonRecord(p: PersonState, side: Side, edit: PersonEdit): Promise<string> {
+		const index = p.index;
 		const seq = this.next();
 		const target = { person: index };
 		let value: string | null;
@@ -530,17 +586,21 @@ export class HistoryRunner {
 			if (!row || row.statecode !== 0) return `n/a: person ${index}'s Dynamics ${p.kind} is not active`;
 			const body: IDataObject = {};
 			let recorded: string | null;
+			let accountName: string | undefined;
 			switch (edit.field) {
 				case 'account': {
-					const company = this.company(edit.company ?? 0);
-					if (!company) return `n/a: no company ${edit.company}`;
+					// Not a company deleted in Dynamics: linking to it there would mean bringing it back.
+					const company = this.pickCompany(edit.company ?? 0, (c) => !c.gone && (p.kind === 'contact' ? !!c.d365Id : true));
+					if (!company) return `n/a: no company to link`;
 					if (p.kind === 'contact') {
 						if (!company.d365Id || company.gone) return `n/a: company ${company.index} has no Dynamics account`;
 						body['parentcustomerid_account@odata.bind'] = `/accounts(${company.d365Id})`;
+						accountName = await this.companyName(company, 'd365');
 					} else {
 						const name = await this.companyName(company, 'd365');
 						if (!name) return `n/a: company ${company.index} has no name yet`;
 						body.companyname = name;
+						accountName = name;
 					}
 					value = `company:${company.index}`;
 					recorded = value;
@@ -561,21 +621,23 @@ export class HistoryRunner {
 				}
 			}
 			await this.world.must('d365', 'PATCH', `/ui/${SET[p.kind]}/${p.d365Id}`, body);
-			this.record(seq, target, side, edit.field, recorded, 'edit');
+			this.record(seq, target, side, p.d365Id, edit.field, recorded, 'edit', accountName);
 			return `done: ${edit.field} = ${JSON.stringify(recorded)}`;
 		}
 		if (!p.acId) return `n/a: person ${index} has no ActiveCampaign contact`;
 		const detail = this.world.sandbox.ac.simulator.contactDetail(Number(p.acId));
 		if (!detail) return `n/a: person ${index}'s ActiveCampaign contact is gone`;
 		const body: IDataObject = {};
+		let accountName: string | undefined;
 		switch (edit.field) {
 			case 'account': {
-				const company = this.company(edit.company ?? 0);
-				if (!company) return `n/a: no company ${edit.company}`;
+				const company = this.pickCompany(edit.company ?? 0, (c) => !c.gone);
+				if (!company) return `n/a: no company to link`;
 				const name = await this.companyName(company, 'ac');
 				if (!name) return `n/a: company ${company.index} has no name yet`;
 				body.account = name;
 				value = `company:${company.index}`;
+				accountName = name;
 				break;
 			}
 			case 'jobTitle':
@@ -589,13 +651,15 @@ export class HistoryRunner {
 				body[edit.field] = value ?? '';
 		}
 		await this.world.must('ac', 'PATCH', `/ui/contacts/${p.acId}`, body);
-		this.record(seq, target, side, edit.field, value, 'edit');
+		this.record(seq, target, side, p.acId, edit.field, value, 'edit', accountName);
 		return `done: ${edit.field} = ${JSON.stringify(value)}`;
 	}
 
-	private async editCompany(index: number, side: Side, field: CompanyField, clear: boolean): Promise<string> {
-		const c = this.company(index);
-		if (!c) return `n/a: no company ${index}`;
+	private async editCompany(asked: number, side: Side, field: CompanyField, clear: boolean): Promise<string> {
+		const c = this.pickCompany(asked, side === 'd365' ? (x) => !!x.d365Id && !x.gone : (x) => !!x.acId);
+		if (!c) return `n/a: no company has a ${side === 'd365' ? 'Dynamics' : 'ActiveCampaign'} account`;
+		const index = c.index;
+		const who = index !== asked ? `(company ${index}) ` : '';
 		const seq = this.next();
 		const value = field === 'name' ? `Co${index} n${seq}` : clear ? null : field === 'website' ? `https://c${index}-${seq}.model.test` : `+1 555 02${String(seq).padStart(3, '0')}`;
 		if (side === 'd365') {
@@ -610,8 +674,8 @@ export class HistoryRunner {
 			await this.world.must('ac', 'PATCH', `/ui/accounts/${c.acId}`, body);
 		}
 		if (field === 'name') c.name = value ?? c.name;
-		this.record(seq, { company: index }, side, `company.${field}`, value, 'edit');
-		return `done: ${field} = ${JSON.stringify(value)}`;
+		this.record(seq, { company: index }, side, (side === 'd365' ? c.d365Id : c.acId)!, `company.${field}`, value, 'edit');
+		return `${who}done: ${field} = ${JSON.stringify(value)}`;
 	}
 
 	private async existingD365Ids(): Promise<Set<string>> {
@@ -623,12 +687,15 @@ export class HistoryRunner {
 		return ids;
 	}
 
-	private async deletePerson(index: number): Promise<string> {
-		const p = this.person(index);
-		if (!p?.d365Id || p.gone) return `n/a: person ${index} has no Dynamics record`;
+	private async deletePerson(asked: number): Promise<string> {
+		const p = this.pickPerson(asked, (x) => !!x.d365Id && !x.gone);
+		if (!p?.d365Id) return `n/a: no person has a Dynamics record`;
+		const index = p.index;
 		const seq = this.next();
 		const row = await this.d365Row(p.kind, p.d365Id);
-		const twin = p.acId ? this.world.sandbox.ac.simulator.contactDetail(Number(p.acId)) : undefined;
+		// Its twin: the ActiveCampaign contact linked to it now (none when the sync never linked them).
+		const detail = p.acId ? this.world.sandbox.ac.simulator.contactDetail(Number(p.acId)) : undefined;
+		const twin = parseLink(detail?.fields.D365_RECORD_ID)?.id === p.d365Id ? detail : undefined;
 		const existing = await this.existingD365Ids();
 		await this.world.must('d365', 'DELETE', `/ui/${SET[p.kind]}/${p.d365Id}`);
 		this.deletes.push({
@@ -644,15 +711,18 @@ export class HistoryRunner {
 		p.gone = 'deleted';
 		p.structural.push(seq);
 		this.retired.add(p.d365Id);
-		return `done: deleted Dynamics ${p.kind} ${p.d365Id}`;
+		return `${index !== asked ? `(person ${index}) ` : ''}done: deleted Dynamics ${p.kind} ${p.d365Id}`;
 	}
 
-	private async deleteCompany(index: number): Promise<string> {
-		const c = this.company(index);
-		if (!c?.d365Id || c.gone) return `n/a: company ${index} has no Dynamics account`;
+	private async deleteCompany(asked: number): Promise<string> {
+		const c = this.pickCompany(asked, (x) => !!x.d365Id && !x.gone);
+		if (!c?.d365Id) return `n/a: no company has a Dynamics account`;
+		const index = c.index;
 		const seq = this.next();
 		const row = await this.d365Row('account', c.d365Id);
-		const twin = c.acId ? this.world.sandbox.ac.simulator.state.accounts.get(Number(c.acId)) : undefined;
+		const { accounts } = await this.world.must<{ accounts: IDataObject[] }>('ac', 'GET', '/state/accounts');
+		const linked = accounts.find((a) => accountLink(a) === c.d365Id);
+		const twin = linked ? { name: String(linked.name), id: String(linked.id) } : undefined;
 		const existing = await this.existingD365Ids();
 		const { value: contacts } = await this.world.must<{ value: IDataObject[] }>('d365', 'GET', '/state/contacts');
 		const children = new Set(contacts.filter((r) => String(r._parentcustomerid_value ?? '').toLowerCase() === c.d365Id).map((r) => String(r.contactid).toLowerCase()));
@@ -664,7 +734,7 @@ export class HistoryRunner {
 			table: 'account',
 			id: c.d365Id,
 			name: canon(row?.name),
-			acTwin: twin ? { id: String(c.acId), name: twin.name } : undefined,
+			acTwin: twin,
 			existing,
 		});
 		c.gone = 'deleted';
@@ -672,15 +742,16 @@ export class HistoryRunner {
 		this.retired.add(c.d365Id);
 		// Dynamics clears the lookups that pointed at it (its contacts lose their account): a restructuring for them.
 		for (const p of this.people) if (p.kind === 'contact' && p.d365Id && children.has(p.d365Id)) p.structural.push(seq);
-		return `done: deleted Dynamics account ${c.d365Id}`;
+		return `${index !== asked ? `(company ${index}) ` : ''}done: deleted Dynamics account ${c.d365Id}`;
 	}
 
-	private async shadowLead(index: number): Promise<string> {
-		const p = this.person(index);
-		if (!p?.d365Id || p.gone || p.kind !== 'contact') return `n/a: person ${index} has no Dynamics contact`;
+	private async shadowLead(asked: number): Promise<string> {
+		const p = this.pickPerson(asked, (x) => !!x.d365Id && !x.gone && x.kind === 'contact');
+		if (!p?.d365Id) return `n/a: no person has a Dynamics contact`;
+		const who = p.index !== asked ? `(person ${p.index}) ` : '';
 		const seq = this.next();
 		const row = await this.d365Row('contact', p.d365Id);
-		if (!row || row.statecode !== 0 || !canon(row.emailaddress1)) return `n/a: person ${index}'s contact is not active or has no email`;
+		if (!row || row.statecode !== 0 || !canon(row.emailaddress1)) return `${who}n/a: the contact is not active or has no email`;
 		const lead = await this.world.must<IDataObject>('d365', 'POST', '/ui/leads', {
 			subject: 'Model shadow lead',
 			firstname: `Shadow${seq}`,
@@ -688,27 +759,31 @@ export class HistoryRunner {
 			emailaddress1: row.emailaddress1,
 		});
 		this.shadowLeads.push(String(lead.leadid).toLowerCase());
-		return `done: lead ${String(lead.leadid)} with ${String(row.emailaddress1)}`;
+		return `${who}done: lead ${String(lead.leadid)} with ${String(row.emailaddress1)}`;
 	}
 
 	private async merge(targetIndex: number, subordinateIndex: number): Promise<string> {
-		const target = this.person(targetIndex);
-		const subordinate = this.person(subordinateIndex);
-		const usable = (p?: PersonState) => p?.d365Id && !p.gone && p.kind === 'contact';
-		if (!usable(target) || !usable(subordinate)) return `n/a: both need an active Dynamics contact`;
+		const usable = (p: PersonState) => !!p.d365Id && !p.gone && p.kind === 'contact';
+		const target = this.pickPerson(targetIndex, usable);
+		const subordinate = target ? this.pickPerson(subordinateIndex, usable, target) : undefined;
+		if (!target || !subordinate) return `n/a: fewer than two people have an active Dynamics contact`;
+		const who = target.index !== targetIndex || subordinate.index !== subordinateIndex ? `(person ${subordinate.index} into person ${target.index}) ` : '';
 		const seq = this.next();
+		const twin = subordinate.acId ? this.world.sandbox.ac.simulator.contactDetail(Number(subordinate.acId)) : undefined;
 		const res = await this.world.control('d365', 'POST', '/ui/merge', { table: 'contact', target: target!.d365Id, subordinate: subordinate!.d365Id });
 		if (res.status >= 300) return `refused by the sandbox: ${res.status} ${JSON.stringify(res.body)}`;
+		if (parseLink(twin?.fields.D365_RECORD_ID)?.id === subordinate.d365Id) this.mergedTwins.push(String(subordinate.acId));
 		subordinate!.gone = 'merged';
 		subordinate!.structural.push(seq);
 		this.retired.add(subordinate!.d365Id!);
 		target!.structural.push(seq);
-		return `done: contact ${subordinate!.d365Id} merged into ${target!.d365Id}`;
+		return `${who}done: contact ${subordinate!.d365Id} merged into ${target!.d365Id}`;
 	}
 
-	private async qualify(index: number): Promise<string> {
-		const p = this.person(index);
-		if (!p?.d365Id || p.gone || p.kind !== 'lead') return `n/a: person ${index} has no active Dynamics lead`;
+	private async qualify(asked: number): Promise<string> {
+		const p = this.pickPerson(asked, (x) => !!x.d365Id && !x.gone && x.kind === 'lead');
+		if (!p?.d365Id) return `n/a: no person has a Dynamics lead`;
+		const who = p.index !== asked ? `(person ${p.index}) ` : '';
 		const seq = this.next();
 		const leadId = p.d365Id;
 		const res = await this.world.control('d365', 'POST', `/ui/leads/${leadId}/qualify`, { createAccount: false, createContact: true, createOpportunity: false });
@@ -720,10 +795,10 @@ export class HistoryRunner {
 		if (contact) {
 			p.kind = 'contact';
 			p.d365Id = String(contact.contactid).toLowerCase();
-			return `done: lead ${leadId} qualified into contact ${p.d365Id}`;
+			return `${who}done: lead ${leadId} qualified into contact ${p.d365Id}`;
 		}
 		p.gone = 'merged';
-		return `done: lead ${leadId} qualified (no contact found)`;
+		return `${who}done: lead ${leadId} qualified (no contact found)`;
 	}
 }
 
