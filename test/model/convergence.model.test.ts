@@ -102,7 +102,7 @@ describeInNpmTest('randomized convergence checker (Scheduled Sync template, both
 			let index = 0;
 			let firstFailureIndex = -1;
 
-			const property = fc.asyncProperty(histories(capabilities), async (history) => {
+			const property = fc.asyncProperty(histories(), async (history) => {
 				const runIndex = index++;
 				// Shrinking runs a whole history per candidate: past the budget, candidates pass unexamined.
 				if (!survey && firstFailureIndex >= 0 && runIndex - firstFailureIndex > shrinkBudget) return true;

@@ -53,10 +53,11 @@ export type ModelEvent =
 export interface Faults {
 	/** The profiles these faults come from (for the printed history). */
 	profiles?: string[];
-	ac?: { rate429: number; rate5xx: number; rateReset: number; routePattern: string; seed: number };
-	d365?: { rate429: number; rate5xx: number; routePattern: string; seed: number };
-	/** Dataverse scripted faults: `lose` = applied, answer lost. */
-	scripted?: Array<{ match: string; fault: 'lose'; times: number }>;
+	/** Probabilistic faults of the sandbox core (`PUT /__sandbox/faults`); 429s carry `Retry-After: retryAfterSeconds`. */
+	ac?: { rate429: number; rate5xx: number; rateReset: number; routePattern: string; seed: number; retryAfterSeconds?: number };
+	d365?: { rate429: number; rate5xx: number; routePattern: string; seed: number; retryAfterSeconds?: number };
+	/** Dataverse scripted faults: `lose` = applied, answer lost; `throttle` = 429 with the given Retry-After. */
+	scripted?: Array<{ match: string; fault: 'lose' | 'throttle'; times: number; retryAfter?: string }>;
 }
 
 export interface Batch {
@@ -125,7 +126,7 @@ const setup: fc.Arbitrary<ModelEvent[]> = fc.array(fc.oneof({ weight: 2, arbitra
 	maxLength: 4,
 });
 
-function events(capabilities: Capabilities): fc.Arbitrary<ModelEvent> {
+function events(): fc.Arbitrary<ModelEvent> {
 	const arbitraries: Array<fc.WeightedArbitrary<ModelEvent>> = [
 		{ weight: 3, arbitrary: createPerson },
 		{ weight: 2, arbitrary: createCompany },
@@ -150,16 +151,18 @@ function events(capabilities: Capabilities): fc.Arbitrary<ModelEvent> {
 		{ weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteCompany' as const), company }) },
 		{ weight: 1, arbitrary: fc.record({ kind: fc.constant('shadowLead' as const), person }) },
 	];
-	if (capabilities.merge) {
-		arbitraries.push({
+	// Generated whether or not the sandbox can do them (the runner logs them as n/a where it cannot): a seed and path
+	// then replay the same history before and after the sandbox gains the endpoints.
+	arbitraries.push(
+		{
 			weight: 1,
 			arbitrary: fc
 				.record({ target: person, subordinate: person })
 				.filter((m) => m.target !== m.subordinate)
 				.map((m) => ({ kind: 'merge' as const, ...m })),
-		});
-	}
-	if (capabilities.qualify) arbitraries.push({ weight: 1, arbitrary: fc.record({ kind: fc.constant('qualify' as const), person }) });
+		},
+		{ weight: 1, arbitrary: fc.record({ kind: fc.constant('qualify' as const), person }) },
+	);
 	return fc.oneof(...arbitraries);
 }
 
@@ -177,6 +180,13 @@ const FAULT_PROFILES: Record<string, Faults> = {
 	'Dynamics write errors': { d365: { rate429: 0, rate5xx: 0.2, routePattern: '^(POST|PATCH|DELETE) ', seed: 0 } },
 	'Dynamics loses the answer to a $batch': { scripted: [{ match: '^POST /api/data/v9.2/\\$batch', fault: 'lose', times: 1 }] },
 	'Dynamics loses the answer to a write': { scripted: [{ match: '^(POST|PATCH) /api/data/v9.2/(contacts|leads|accounts)', fault: 'lose', times: 1 }] },
+	// Throttled for longer than a node waits (60 s): the write fails at once, and the record must be tried again later.
+	'ActiveCampaign throttles writes for a minute': {
+		ac: { rate429: 0.3, rate5xx: 0, rateReset: 0, routePattern: '^(POST|PUT|DELETE) ', seed: 0, retryAfterSeconds: 61 },
+	},
+	'Dynamics throttles a write for a minute': {
+		scripted: [{ match: '^(POST /api/data/v9.2/\\$batch|PATCH |POST /api/data/v9.2/(contacts|leads|accounts))', fault: 'throttle', times: 1, retryAfter: '61' }],
+	},
 };
 
 const profileNames = (side: 'ActiveCampaign' | 'Dynamics') => Object.keys(FAULT_PROFILES).filter((n) => n.startsWith(side));
@@ -201,9 +211,9 @@ const faults: fc.Arbitrary<Faults> = fc
 		return f;
 	});
 
-const batch = (capabilities: Capabilities): fc.Arbitrary<Batch> =>
+const batch: fc.Arbitrary<Batch> =
 	fc.record({
-		events: fc.array(events(capabilities), { minLength: 0, maxLength: 6 }),
+		events: fc.array(events(), { minLength: 0, maxLength: 6 }),
 		// Integers shrink towards 0: the rare case is the high end, so a shrunk history drops it when it can.
 		overlap: fc.integer({ min: 0, max: 9 }).map((n) => n === 9),
 		faults: fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: faults }),
@@ -223,9 +233,9 @@ const policies: fc.Arbitrary<Policies> = fc.record(
 );
 
 /** A history: policies and 1–3 batches of events, each batch followed by one Scheduled Sync cycle. */
-export function histories(capabilities: Capabilities): fc.Arbitrary<History> {
+export function histories(): fc.Arbitrary<History> {
 	return fc
-		.record({ policies, setup, batches: fc.array(batch(capabilities), { minLength: 1, maxLength: 3 }) })
+		.record({ policies, setup, batches: fc.array(batch, { minLength: 1, maxLength: 3 }) })
 		.map(({ policies: p, setup: first, batches }) => {
 			const h: History = { policies: p, batches: batches.map((b, i) => (i === 0 ? { ...b, events: [...first, ...b.events] } : b)) };
 			return Object.assign(h, { [fc.toStringMethod]: () => formatHistory(h) });

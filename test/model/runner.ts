@@ -257,8 +257,8 @@ export class HistoryRunner {
 	private async withFaults(batch: Batch, fn: () => Promise<void | CycleRecord>): Promise<void> {
 		const f = batch.faults;
 		if (f) {
-			if (f.ac) await this.world.must('ac', 'PUT', '/faults', { ...f.ac, retryAfterSeconds: 0 });
-			if (f.d365) await this.world.must('d365', 'PUT', '/faults', { ...f.d365, retryAfterSeconds: 0 });
+			if (f.ac) await this.world.must('ac', 'PUT', '/faults', { retryAfterSeconds: 0, ...f.ac });
+			if (f.d365) await this.world.must('d365', 'PUT', '/faults', { retryAfterSeconds: 0, ...f.d365 });
 			for (const s of f.scripted ?? []) await this.world.must('d365', 'POST', '/scripted-faults', s);
 		}
 		try {
@@ -763,6 +763,7 @@ export class HistoryRunner {
 	}
 
 	private async merge(targetIndex: number, subordinateIndex: number): Promise<string> {
+		if (!this.capabilities.merge) return 'n/a: the Dataverse sandbox has no POST /__sandbox/ui/merge';
 		const usable = (p: PersonState) => !!p.d365Id && !p.gone && p.kind === 'contact';
 		const target = this.pickPerson(targetIndex, usable);
 		const subordinate = target ? this.pickPerson(subordinateIndex, usable, target) : undefined;
@@ -781,6 +782,7 @@ export class HistoryRunner {
 	}
 
 	private async qualify(asked: number): Promise<string> {
+		if (!this.capabilities.qualify) return 'n/a: the Dataverse sandbox has no POST /__sandbox/ui/leads/<id>/qualify';
 		const p = this.pickPerson(asked, (x) => !!x.d365Id && !x.gone && x.kind === 'lead');
 		if (!p?.d365Id) return `n/a: no person has a Dynamics lead`;
 		const who = p.index !== asked ? `(person ${p.index}) ` : '';
