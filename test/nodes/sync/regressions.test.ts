@@ -1,0 +1,104 @@
+/**
+ * The four silent failures found by the first probes (issue "Sync correctness"), each as a history run through the
+ * real Scheduled Sync template in n8n-core's engine against the sandbox: a lost edit under a field-level direction,
+ * a resurrected delete, duplicates from overlapping runs, and a failed write never retried.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import { scheduledSync, startWorld, type World } from '../../model/world';
+
+let world: World;
+beforeAll(async () => {
+	world = await startWorld();
+});
+afterAll(async () => await world.close());
+beforeEach(async () => await world.reset());
+
+interface AcDetail {
+	contact: IDataObject;
+	tags: string[];
+	fields: Record<string, string | null>;
+}
+
+const acContact = async (email: string) => await world.must<AcDetail>('ac', 'GET', `/state/contacts/${encodeURIComponent(email)}`);
+const d365Rows = async (set: string) => (await world.must<{ value: IDataObject[] }>('d365', 'GET', `/state/${set}`)).value;
+
+/** One Scheduled Sync execution (or several at once) that must not fail as a whole; a person's edits come after it. */
+async function cycle(workflow = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' }), parallel = 1) {
+	const runs = await world.runCycle(workflow, parallel);
+	for (const run of runs) expect(run.data.resultData.error?.message).toBeUndefined();
+	world.tick(2);
+	return runs;
+}
+
+/** A Dynamics contact synced to ActiveCampaign: returns its Dynamics id. */
+async function syncedContact(email: string, workflow = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' })): Promise<string> {
+	await cycle(workflow);
+	const row = await world.must<IDataObject>('d365', 'POST', '/ui/contacts', {
+		firstname: 'Ann',
+		lastname: 'Lee',
+		emailaddress1: email,
+		telephone1: '+1 555 0100',
+	});
+	world.tick(2);
+	await cycle(workflow);
+	const linked = await acContact(email);
+	expect(linked.fields.D365_RECORD_ID).toBe(`contact:${String(row.contactid)}`);
+	return String(row.contactid);
+}
+
+it('1. an edit is not lost when the other side changes another field in the same cycle (Phone only to Dynamics)', async () => {
+	const workflow = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep', restricted: { field: 'phone', direction: 'toDynamics' } });
+	const id = await syncedContact('ann.lee@example.org', workflow);
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('ann.lee@example.org')}`, { phone: '+1 555 0199' });
+	await world.must('d365', 'PATCH', `/ui/contacts/${id}`, { firstname: 'Anna' });
+	world.tick(2);
+	await cycle(workflow);
+	const row = await world.must<IDataObject>('d365', 'GET', `/state/contacts/${id}`);
+	expect(row.telephone1).toBe('+1 555 0199');
+	expect((await acContact('ann.lee@example.org')).contact.firstName).toBe('Anna');
+	// And nothing moves on the next cycle.
+	await world.must('ac', 'POST', '/stats/reset');
+	await world.must('d365', 'POST', '/stats/reset');
+	await cycle(workflow);
+	const writes = (await world.must<{ requests: Array<{ method: string }> }>('ac', 'GET', '/requests')).requests.filter((r) => r.method !== 'GET');
+	expect(writes).toEqual([]);
+});
+
+it('2. a contact deleted in Dynamics is not created again when its ActiveCampaign twin changes (Keep)', async () => {
+	const id = await syncedContact('del.me@example.org');
+	await world.must('d365', 'DELETE', `/ui/contacts/${id}`);
+	world.tick(2);
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('del.me@example.org')}`, { firstName: 'Still Here' });
+	world.tick(2);
+	await cycle();
+	await cycle();
+	expect((await d365Rows('contacts')).filter((c) => String(c.emailaddress1).toLowerCase() === 'del.me@example.org')).toEqual([]);
+	const twin = await acContact('del.me@example.org');
+	expect(twin.tags).toContain('[D365: Deleted in Dynamics]');
+	expect(twin.fields.D365_RECORD_ID ?? '').toBe('');
+});
+
+it('3. two overlapping runs create one Dynamics lead for one ActiveCampaign contact', async () => {
+	await cycle();
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'twice@example.org', firstName: 'Tw', lastName: 'Ice', tags: ['[D365: Lead]'] });
+	world.tick(2);
+	await cycle(undefined, 2);
+	await cycle();
+	const leads = (await d365Rows('leads')).filter((l) => String(l.emailaddress1).toLowerCase() === 'twice@example.org');
+	expect(leads).toHaveLength(1);
+	expect((await acContact('twice@example.org')).fields.D365_RECORD_ID).toBe(`lead:${String(leads[0].leadid)}`);
+});
+
+it('4. a record whose write failed is written on a later run, without changing again', async () => {
+	const id = await syncedContact('retry.me@example.org');
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('retry.me@example.org')}`, { lastName: 'Changed In AC' });
+	world.tick(2);
+	// Every write to this Dynamics contact fails during the next run (a server error, not retried by the request).
+	await world.must('d365', 'POST', '/scripted-faults', { match: `^PATCH .*contacts\\(${id}\\)`, fault: 'error', status: 400, times: 50 });
+	await cycle();
+	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${id}`)).lastname).toBe('Lee');
+	await world.must('d365', 'DELETE', '/scripted-faults');
+	await cycle();
+	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${id}`)).lastname).toBe('Changed In AC');
+});
