@@ -9,6 +9,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
+import { IDS } from '../sandbox/dataverse';
 import type { Policies, Side } from './world';
 import {
 	canon,
@@ -141,7 +142,9 @@ function deletedAccountNames(obs: Observation): Set<string> {
 		if (d.table !== 'account') continue;
 		for (const n of [d.name, d.acTwin?.name]) if (n) names.add(n.toLowerCase());
 	}
-	for (const a of obs.final.acAccounts) if (a.link && deleted.has(a.link)) names.add(a.name.toLowerCase());
+	for (const a of obs.final.acAccounts) {
+		if ((a.link && deleted.has(a.link)) || [...deleted].some((id) => a.rawLink?.includes(id))) names.add(a.name.toLowerCase());
+	}
 	for (const c of obs.companies) if (c.gone && c.name) names.add(c.name.toLowerCase());
 	for (const e of obs.edits) {
 		if (!('company' in e.target) || e.field !== 'company.name' || !e.value) continue;
@@ -220,11 +223,17 @@ interface PersonPair {
 	row: D365Row;
 }
 
-/** The pair a person's record ends in: the record itself and its twin (an active Dynamics record and the contact linked to it). */
-function pairOfPersonRecord(ctx: Context, side: Side, record: string): PersonPair | undefined {
+/**
+ * The pair a person's record ends in: the record itself and its twin (an active Dynamics record and the contact linked
+ * to it; when several contacts link to it — a duplicate reported under (b) — the person's own contact if it is one).
+ */
+function pairOfPersonRecord(ctx: Context, side: Side, record: string, person?: PersonState): PersonPair | undefined {
 	let ac: AcContactState | undefined;
 	if (side === 'ac') ac = ctx.acContacts.get(record);
-	else ac = ctx.obs.final.acContacts.find((c) => parseLink(c.link)?.id === record);
+	else {
+		const linked = ctx.obs.final.acContacts.filter((c) => parseLink(c.link)?.id === record);
+		ac = linked.find((c) => c.id === person?.acId) ?? linked[0];
+	}
 	const link = parseLink(ac?.link);
 	if (!ac || !link || (side === 'd365' && link.id !== record)) return undefined;
 	const found = ctx.d365.get(link.id);
@@ -284,13 +293,21 @@ function lastEdit(edits: EditRecord[], person: boolean, records: { ac: string; d
 
 // ------------------------------------------------------------------------------------------------ (a) convergence
 
+/** A link field value that is not a link but names a record deleted or merged away (e.g. `deleted:<guid>`). */
+function namesGone(ctx: Context, raw: string): boolean {
+	const ids = raw.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? [];
+	return ids.some((id) => ctx.deletedIds.has(id) || ctx.obs.mergedIds.includes(id));
+}
+
 function convergence(ctx: Context, out: Violation[]): void {
 	const { obs } = ctx;
 	for (const ac of obs.final.acContacts) {
 		const link = parseLink(ac.link);
 		if (!link) {
 			const tagged = ac.tags.some((t) => t === '[D365: Contact]' || t === '[D365: Lead]');
-			if (tagged && !ctx.deletedTwins.has(`contact:${ac.id}`)) {
+			if (ac.rawLink && !namesGone(ctx, ac.rawLink)) {
+				out.push({ check: 'a', kind: 'dangling-link', message: `ActiveCampaign contact ${ac.id} (${ac.email}) holds "${ac.rawLink}" in D365 Record ID, which names no Dynamics record` });
+			} else if (tagged && !ac.rawLink && !ctx.deletedTwins.has(`contact:${ac.id}`)) {
 				out.push({
 					check: 'a',
 					kind: 'missing-twin',
@@ -330,7 +347,9 @@ function convergence(ctx: Context, out: Violation[]): void {
 	}
 	for (const acc of obs.final.acAccounts) {
 		if (!acc.link) {
-			if (!ctx.deletedTwins.has(`account:${acc.id}`)) {
+			if (acc.rawLink && !namesGone(ctx, acc.rawLink)) {
+				out.push({ check: 'a', kind: 'dangling-link', message: `ActiveCampaign account ${acc.id} (${acc.name}) holds "${acc.rawLink}" in D365 Account ID, which names no Dynamics record` });
+			} else if (!acc.rawLink && !ctx.deletedTwins.has(`account:${acc.id}`)) {
 				out.push({ check: 'a', kind: 'missing-twin', message: `ActiveCampaign account ${acc.id} (${acc.name}) never got a Dynamics account (no D365 Account ID)` });
 			}
 			continue;
@@ -396,12 +415,15 @@ function duplicates(ctx: Context, out: Violation[]): void {
 	for (const [link, list] of group(obs.final.acAccounts, (a) => a.link)) {
 		out.push({ check: 'b', kind: 'duplicate-ac-account', message: `${list.length} ActiveCampaign accounts link to Dynamics account ${link}: ${list.map((a) => `${a.id} (${a.name})`).join(', ')}` });
 	}
+	// Records people entered themselves (the Sales User in the sandbox) may share an email; a duplicate is one the
+	// sync made.
+	const bySync = (rows: D365Row[]) => rows.some((r) => String(r._createdby_value ?? '').toLowerCase() !== IDS.salesUser.toLowerCase());
 	for (const table of ['contact', 'lead'] as const) {
-		for (const [email, list] of group(obs.final.d365[table].filter(active), (r) => canonEmail(r.emailaddress1))) {
+		for (const [email, list] of group(obs.final.d365[table].filter(active), (r) => canonEmail(r.emailaddress1)).filter(([, l]) => bySync(l))) {
 			out.push({ check: 'b', kind: `duplicate-d365-${table}`, message: `${list.length} active Dynamics ${table}s have the email ${email}: ${list.map((r) => String(r[`${table}id`])).join(', ')}` });
 		}
 	}
-	for (const [name, list] of group(obs.final.d365.account.filter(active), (r) => canon(r.name)?.toLowerCase())) {
+	for (const [name, list] of group(obs.final.d365.account.filter(active), (r) => canon(r.name)?.toLowerCase()).filter(([, l]) => bySync(l))) {
 		out.push({ check: 'b', kind: 'duplicate-d365-account', message: `${list.length} active Dynamics accounts are named "${name}": ${list.map((r) => String(r.accountid)).join(', ')}` });
 	}
 	// Created twice: write nodes' own reports across every execution of the history.
@@ -498,7 +520,7 @@ function lostEdits(ctx: Context, out: Violation[]): void {
 			const index = e.target.person;
 			const p = obs.people.find((x) => x.index === index);
 			if (!p || p.structural.some((s) => s > e.seq)) continue; // restructured afterwards (delete, merge, qualify)
-			const pair = pairOfPersonRecord(ctx, e.side, e.record);
+			const pair = pairOfPersonRecord(ctx, e.side, e.record, p);
 			if (!pair) continue; // deleted, merged away, or without twin (reported under (a))
 			if (field === 'jobTitle' && !pair.ac.account) continue; // ActiveCampaign cannot hold it without an account
 			const name = (side: Side) =>

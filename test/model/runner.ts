@@ -120,6 +120,8 @@ export interface OutputRecord {
 
 export interface AcContactState {
 	id: string;
+	/** The `D365 Record ID` field as stored; `link` is the same when it is a `lead:`/`contact:` link. */
+	rawLink: string | null;
 	email: string;
 	firstName: string;
 	lastName: string;
@@ -132,6 +134,8 @@ export interface AcContactState {
 
 export interface AcAccountState {
 	id: string;
+	/** The `D365 Account ID` field as stored; `link` is the same when it is a GUID. */
+	rawLink: string | null;
 	name: string;
 	accountUrl: string | null;
 	phone: string | null;
@@ -160,6 +164,8 @@ export interface Observation {
 	shadowLeads: string[];
 	/** ActiveCampaign contact ids that were linked to a Dynamics contact when it was merged away. */
 	mergedTwins: string[];
+	/** Dynamics contact ids merged away. */
+	mergedIds: string[];
 	/** Per batch (index = batch number), modified times (ms) of the records when its cycle started (see modifiedTimes). */
 	modifiedAt: Array<Record<string, number>>;
 	final: FinalState;
@@ -190,6 +196,7 @@ export class HistoryRunner {
 	readonly outputs: OutputRecord[] = [];
 	readonly shadowLeads: string[] = [];
 	readonly mergedTwins: string[] = [];
+	readonly mergedIds: string[] = [];
 	readonly modifiedAt: Observation['modifiedAt'] = [];
 	/** Dynamics ids that no longer stand for a person or company (deleted, merged away, qualified). */
 	private readonly retired = new Set<string>();
@@ -246,6 +253,7 @@ export class HistoryRunner {
 			companies: this.companies,
 			shadowLeads: this.shadowLeads,
 			mergedTwins: this.mergedTwins,
+			mergedIds: this.mergedIds,
 			modifiedAt: this.modifiedAt,
 			final: await this.timed('final state', async () => await readFinalState(this.world)),
 			timings: this.timings,
@@ -752,6 +760,8 @@ export class HistoryRunner {
 		const seq = this.next();
 		const row = await this.d365Row('contact', p.d365Id);
 		if (!row || row.statecode !== 0 || !canon(row.emailaddress1)) return `${who}n/a: the contact is not active or has no email`;
+		const { value: leads } = await this.world.must<{ value: IDataObject[] }>('d365', 'GET', '/state/leads');
+		if (leads.some((l) => l.statecode === 0 && canonEmail(l.emailaddress1) === canonEmail(row.emailaddress1))) return `${who}n/a: a lead has that email already`;
 		const lead = await this.world.must<IDataObject>('d365', 'POST', '/ui/leads', {
 			subject: 'Model shadow lead',
 			firstname: `Shadow${seq}`,
@@ -774,6 +784,7 @@ export class HistoryRunner {
 		const res = await this.world.control('d365', 'POST', '/ui/merge', { table: 'contact', target: target!.d365Id, subordinate: subordinate!.d365Id });
 		if (res.status >= 300) return `refused by the sandbox: ${res.status} ${JSON.stringify(res.body)}`;
 		if (parseLink(twin?.fields.D365_RECORD_ID)?.id === subordinate.d365Id) this.mergedTwins.push(String(subordinate.acId));
+		this.mergedIds.push(subordinate.d365Id!);
 		subordinate!.gone = 'merged';
 		subordinate!.structural.push(seq);
 		this.retired.add(subordinate!.d365Id!);
@@ -832,10 +843,18 @@ export function parseLink(value: unknown): { entity: PersonKind; id: string } | 
 	return m ? { entity: m[1].toLowerCase() as PersonKind, id: m[2].toLowerCase() } : undefined;
 }
 
-function accountLink(account: IDataObject): string | null {
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The `D365 Account ID` field's value as stored (it may hold a marker such as `deleted:<guid>`). */
+function rawAccountLink(account: IDataObject): string | null {
 	const field = ((account.customFields as IDataObject[] | undefined) ?? []).find((f) => f.label === 'D365 Account ID');
-	const value = canon(field?.value);
-	return value ? value.toLowerCase() : null;
+	return canon(field?.value)?.toLowerCase() ?? null;
+}
+
+/** The Dynamics account id an ActiveCampaign account is linked to (null when the field holds no GUID). */
+function accountLink(account: IDataObject): string | null {
+	const value = rawAccountLink(account);
+	return value && GUID.test(value) ? value : null;
 }
 
 /** Write requests since the last stats reset: ActiveCampaign POST/PUT/PATCH/DELETE; Dataverse the same ($batch and *Multiple included) but the token endpoint. */
@@ -888,7 +907,8 @@ export async function readFinalState(world: World): Promise<FinalState> {
 			phone: contact.phone,
 			account: detail.account ? { id: detail.account.id, name: detail.account.name, jobTitle: detail.account.jobTitle } : null,
 			tags: detail.tags,
-			link: canon(detail.fields.D365_RECORD_ID),
+			rawLink: canon(detail.fields.D365_RECORD_ID)?.toLowerCase() ?? null,
+			link: parseLink(detail.fields.D365_RECORD_ID) ? canon(detail.fields.D365_RECORD_ID)!.toLowerCase() : null,
 			udate: contact.udate,
 		});
 	}
@@ -898,6 +918,7 @@ export async function readFinalState(world: World): Promise<FinalState> {
 		name: String(a.name),
 		accountUrl: canon(a.accountUrl),
 		phone: canon(((a.customFields as IDataObject[] | undefined) ?? []).find((f) => f.label === 'Phone Number')?.value),
+		rawLink: rawAccountLink(a),
 		link: accountLink(a),
 		updated: String(a.updatedTimestamp),
 	}));
