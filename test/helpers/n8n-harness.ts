@@ -633,6 +633,11 @@ export class N8nHarness {
 		} as unknown as IWebhookData;
 	}
 
+	/** A copy of the saved static data (the workflow's `global` and `node:<name>` entries), as n8n would have stored it. */
+	savedStatic(): IDataObject {
+		return jsonClone(this.savedStaticData);
+	}
+
 	/** Clears saved static data: of one node (by name), or all (a new workflow). */
 	resetStaticData(nodeName?: string): void {
 		if (nodeName) delete this.savedStaticData[`node:${nodeName}`];

@@ -704,12 +704,31 @@ function failedWrites(ctx: Context, out: Violation[], earlier: Violation[]): voi
 		const key = `${item.node}|${ids.sort().join(',')}`;
 		if (seen.has(key)) continue;
 		seen.add(key);
+		const queued = queuedRetry(obs, ids);
 		out.push({
 			check: 'f',
 			kind: 'failed-write-lost',
-			message: `"${item.node}" failed in ${obs.cycles[item.cycle]?.phase} cycle ${item.cycle} (${String(item.json.error ?? '').slice(0, 160)}) for ${ids.slice(0, 4).join(', ')}; the record never converged (${unconverged[0].message.slice(0, 200)}) and no output item reported it with deadLetter: true`,
+			message: `"${item.node}" failed in ${obs.cycles[item.cycle]?.phase} cycle ${item.cycle} (${String(item.json.error ?? '').slice(0, 160)}) for ${ids.slice(0, 4).join(', ')}; the record never converged (${unconverged[0].message.slice(0, 200)}) and no output item reported it with deadLetter: true${
+				queued ? `; the workflow's static data still queues it for a retry (${queued})` : ''
+			}`,
 		});
 	}
+}
+
+/** A retry-queue entry in the workflow's static data naming one of these ids (whatever the queue's layout), as text. */
+function queuedRetry(obs: Observation, ids: string[]): string | undefined {
+	const found: string[] = [];
+	const visit = (value: unknown, depth: number) => {
+		if (!value || typeof value !== 'object' || depth > 4 || found.length) return;
+		const entry = value as IDataObject;
+		if (typeof entry.id === 'string' && ids.includes(entry.id.toLowerCase()) && ('attempts' in entry || 'nextAt' in entry)) {
+			found.push(`attempts ${String(entry.attempts)}, next at ${String(entry.nextAt)}, dead ${String(entry.dead)}`);
+			return;
+		}
+		for (const child of Object.values(entry)) visit(child, depth + 1);
+	};
+	visit(obs.staticData, 0);
+	return found[0];
 }
 
 // ------------------------------------------------------------------------------------------------ all

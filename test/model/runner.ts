@@ -171,6 +171,8 @@ export interface Observation {
 	final: FinalState;
 	/** Milliseconds spent per part of the history: reset, events, cycles by phase, final read. */
 	timings: Record<string, number>;
+	/** The workflow's static data after the last cycle (cursors, and the sync's retry queue where it keeps one). */
+	staticData: IDataObject;
 }
 
 /** Canonical value: trimmed, empty = null. */
@@ -257,6 +259,7 @@ export class HistoryRunner {
 			modifiedAt: this.modifiedAt,
 			final: await this.timed('final state', async () => await readFinalState(this.world)),
 			timings: this.timings,
+			staticData: this.world.harness.savedStatic(),
 		};
 	}
 
