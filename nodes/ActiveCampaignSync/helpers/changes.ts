@@ -84,7 +84,10 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 	let since = options.cursor ? readFrom(options.cursor, options.overlapMs) : floor!;
 	if (floor && Date.parse(floor) > Date.parse(since)) since = floor;
 
-	const candidates = options.entity === 'contact' ? await contactCandidates(session, options.event, since) : await accountCandidates(session, options.event, since);
+	let candidates = options.entity === 'contact' ? await contactCandidates(session, options.event, since) : await accountCandidates(session, options.event, since);
+	if (options.entity === 'contact' && options.details && options.event !== 'created') {
+		candidates = await withAccountLinkChanges(session, candidates, since);
+	}
 	const selected = selectChanges(candidates, options.cursor, since)
 		.filter(({ record, kind }) => wanted(options.event, kind, record))
 		.sort((a, b) => Date.parse(a.record.modifiedAt) - Date.parse(b.record.modifiedAt) || Number(a.record.id) - Number(b.record.id));
@@ -131,6 +134,36 @@ async function contactCandidates(session: AcSession, event: ChangeEvent, since: 
 		}
 	}
 	return out;
+}
+
+/**
+ * Contacts whose account link (account or job title) changed since `since`. ActiveCampaign keeps the link as its own
+ * object (`accountContacts`, with its own timestamps) and a change to it does not move the contact's `udate`, and the
+ * link list has no date filter: it is read whole, 100 per request. A contact found both ways is one candidate, whose
+ * version names both changes. (A link deleted in ActiveCampaign leaves nothing to find; it is seen when the contact
+ * changes otherwise.)
+ */
+async function withAccountLinkChanges(session: AcSession, candidates: Candidate[], since: string): Promise<Candidate[]> {
+	const from = Date.parse(since);
+	const byId = new Map(candidates.map((c) => [c.id, c]));
+	for await (const page of acPagesByOffset(session.ctx, '/api/3/accountContacts', 'accountContacts')) {
+		for (const link of page) {
+			const changedAt = iso(link.updatedTimestamp) ?? iso(link.createdTimestamp);
+			if (!changedAt || Date.parse(changedAt) < from) continue;
+			const id = String(link.contact);
+			const existing = byId.get(id);
+			const version = `link:${String(link.updatedTimestamp ?? link.createdTimestamp)}`;
+			if (existing) {
+				existing.version = `${existing.version}|${version}`;
+				if (Date.parse(changedAt) > Date.parse(existing.modifiedAt)) existing.modifiedAt = changedAt;
+				continue;
+			}
+			const candidate: Candidate = { id, version, modifiedAt: changedAt, raw: { id } };
+			byId.set(id, candidate);
+			candidates.push(candidate);
+		}
+	}
+	return candidates;
 }
 
 async function accountCandidates(session: AcSession, event: ChangeEvent, since: string): Promise<Candidate[]> {

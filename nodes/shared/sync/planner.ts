@@ -4,7 +4,8 @@
  * the state to store afterwards. Every write path (ActiveCampaign contacts one by one and in bulk, ActiveCampaign
  * accounts, Dynamics Create or Update) calls it; the nodes only read and write. Pure: no HTTP, no n8n context.
  *
- * Per field, with "changed" meaning "differs from the value stored at the last sync" (unknown counts as changed):
+ * Per field, with "changed" meaning "differs from the value stored at the last sync" (a side stored as unknown counts
+ * as changed; a field with no stored entry counts as empty on both sides):
  * - the target already holds the source's value → in sync (state recorded);
  * - the source did not change it → not written (if the target changed it, the other step carries it back);
  * - the source changed it and the target did not → written;
@@ -87,6 +88,10 @@ export interface PlanResult {
 
 const SYSTEM: Record<Side, 'dynamics' | 'activeCampaign'> = { ac: 'activeCampaign', d365: 'dynamics' };
 
+/** The digest of an empty value: what a side held when there is no stored entry. */
+const EMPTY = fieldHash(null);
+const EMPTY_ENTRY: FieldEntry = { ac: EMPTY, d365: EMPTY };
+
 function flows(field: PlanField, direction: SyncDirection): boolean {
 	return field.direction === 'both' || field.direction === direction;
 }
@@ -115,14 +120,14 @@ export function planFields(input: PlanInput): PlanResult {
 	};
 
 	for (const field of input.fields) {
-		const base = input.base.get(field.key);
+		// A field without a stored entry (a new link, a field added to the mapping) counts as empty on both sides: a
+		// value someone set is a change, an empty one is not (it never replaces the other side's value).
+		const base = input.base.get(field.key) ?? EMPTY_ENTRY;
 		if (!flows(field, input.direction)) {
-			// The other step's field. With no stored entry yet (a new link), what both sides hold now becomes the base,
-			// so the other step does not take an untouched value for a change.
-			record(field, 'otherDirection', base ? undefined : entry(field.source, field.target));
+			record(field, 'otherDirection');
 			continue;
 		}
-		const srcChanged = !sameDigest(base?.[sourceSide], field.source);
+		const srcChanged = !sameDigest(base[sourceSide], field.source);
 		if (srcChanged) sourceChanged = true;
 		if (field.equal) {
 			record(field, 'inSync', entry(field.source, field.target));
@@ -138,7 +143,7 @@ export function planFields(input: PlanInput): PlanResult {
 			record(field, 'notHeld', entry(null, field.target));
 			continue;
 		}
-		const tgtChanged = !sameDigest(base?.[targetSide], field.target);
+		const tgtChanged = !sameDigest(base[targetSide], field.target);
 		if (!input.exists || !tgtChanged || field.direction === input.direction) {
 			write.push(field.key);
 			record(field, 'write', entry(field.source, field.written));
@@ -194,7 +199,7 @@ export function sourceUnchanged(
 	direction: SyncDirection,
 ): boolean {
 	const side: Side = direction === 'toActiveCampaign' ? 'd365' : 'ac';
-	return fields.every((f) => !(f.direction === 'both' || f.direction === direction) || sameDigest(base.get(f.key)?.[side], f.source));
+	return fields.every((f) => !(f.direction === 'both' || f.direction === direction) || sameDigest((base.get(f.key) ?? EMPTY_ENTRY)[side], f.source));
 }
 
 /** Emails compare case-insensitively on both sides. */

@@ -161,11 +161,24 @@ describe('the write planner', () => {
 		expect(oneWay.conflicts).toEqual([]);
 	});
 
-	it('on a new link records both sides of the other direction\'s fields, so an untouched value is not taken for a change', () => {
+	it('counts a field without a stored entry as empty on both sides: a set value is a change, an empty one never replaces a value', () => {
 		const toDynamicsOnly = field('phone', 'toDynamics');
-		const plan = planFields(input({ exists: false, fields: [planField({ ...toDynamicsOnly, source: h('555') }, null, undefined), planField({ ...first, source: h('Ann') }, null, 'Ann')] }));
-		expect(plan.write).toEqual([first.key]);
-		expect(plan.entries.get(toDynamicsOnly.key)).toEqual({ ac: h(null), d365: h('555') });
+		// A new link: the other direction's field is left to the other step.
+		const created = planFields(input({ exists: false, fields: [planField({ ...toDynamicsOnly, source: h('555') }, null, undefined), planField({ ...first, source: h('Ann') }, null, 'Ann')] }));
+		expect(created.write).toEqual([first.key]);
+		expect(created.entries.has(toDynamicsOnly.key)).toBe(false);
+		// The other step: ActiveCampaign (its source) holds nothing for the phone, so Dynamics' phone stays.
+		const back = planFields(input({ direction: 'toDynamics', base: created.entries, fields: [planField({ ...toDynamicsOnly, source: h(null) }, '555', null)] }));
+		expect(back.write).toEqual([]);
+		// A first link where ActiveCampaign already had a phone: it is ActiveCampaign's (the field's source) to carry.
+		const set = planFields(input({ direction: 'toDynamics', fields: [planField({ ...toDynamicsOnly, source: h('777') }, '555', '777')] }));
+		expect(set.write).toEqual([toDynamicsOnly.key]);
+		// Both set before the first link, both ways: the policy decides; an empty side never wins.
+		const both = planFields(input({ policy: 'activeCampaignWins', fields: [planField({ ...first, source: h('Ann') }, 'Anne', 'Ann')] }));
+		expect(both.conflicts).toHaveLength(1);
+		const emptyTarget = planFields(input({ policy: 'activeCampaignWins', fields: [planField({ ...first, source: h('Ann') }, null, 'Ann')] }));
+		expect(emptyTarget.write).toEqual([first.key]);
+		expect(emptyTarget.conflicts).toEqual([]);
 	});
 
 	it('never writes a value the target cannot hold, and leaves its source side unknown so it is tried again', () => {
