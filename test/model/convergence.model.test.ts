@@ -23,7 +23,7 @@ const survey = process.env.MODEL_SURVEY === '1';
 /** Only violations whose "(check) kind: message" matches this regular expression fail a history (to shrink one kind). */
 const only = process.env.MODEL_ONLY ? new RegExp(process.env.MODEL_ONLY) : undefined;
 /** Histories run while shrinking a failure, after which the smallest failing one found so far is reported. */
-const shrinkBudget = Number(process.env.MODEL_SHRINK_RUNS ?? (forced ? 150 : 60));
+const shrinkBudget = Number(process.env.MODEL_SHRINK_RUNS ?? (forced ? 150 : 30));
 
 // enabled when the sync-correctness work lands
 const describeInNpmTest = forced ? describe : describe.skip;
