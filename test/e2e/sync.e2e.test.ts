@@ -288,6 +288,19 @@ describe('Scheduled Sync', () => {
 		expect(await writes()).toMatchObject({ ac: 0, d365: 0 });
 	});
 
+	it('two overlapping executions of the Scheduled Sync create a new record once', async () => {
+		await control('ac', 'POST', '/ui/contacts', { email: 'overlap@example.com', firstName: 'Over', lastName: 'Lap', tags: ['[D365: Lead]'] });
+		// Two `n8n execute` processes at once, each a whole cycle, as a long cycle and "Run now" would be.
+		const results = await Promise.all([n8n.execute(WORKFLOW_IDS.scheduledSync), n8n.execute(WORKFLOW_IDS.scheduledSync)]);
+		for (const result of results) expectClean(result);
+		const created = results.map((r) => operations(r, 'Write leads to Dynamics'));
+		console.log(`[measure] overlapping executions, Write leads to Dynamics: ${JSON.stringify(created)}`);
+		const leads = (await d365Rows('leads')).filter((l) => String(l.emailaddress1).toLowerCase() === 'overlap@example.com');
+		expect(leads).toHaveLength(1);
+		expect(((await acContact('overlap@example.com'))!.fields as Json).D365_RECORD_ID).toBe(`lead:${String(leads[0].leadid)}`);
+		await expectQuietCycles(1);
+	});
+
 	it('a record that cannot be written ends on an error output with its reason; the rest of the run completes', async () => {
 		// A new ActiveCampaign lead whose last name is longer than Dynamics allows (50), and a good one.
 		await control('ac', 'POST', '/ui/contacts', {

@@ -20,6 +20,7 @@ const runs = Number(process.env.MODEL_RUNS ?? 200);
 const seed = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : FIXED_SEED;
 const replayPath = process.env.MODEL_PATH || undefined;
 const survey = process.env.MODEL_SURVEY === '1';
+const dump = process.env.MODEL_DUMP === '1';
 /** Only violations whose "(check) kind: message" matches this regular expression fail a history (to shrink one kind). */
 const only = process.env.MODEL_ONLY ? new RegExp(process.env.MODEL_ONLY) : undefined;
 /** Histories run while shrinking a failure, after which the smallest failing one found so far is reported. */
@@ -65,6 +66,12 @@ function report(outcome: Outcome, replay: string, extra = ''): string {
 	if (outcome.observation) {
 		lines.push('What happened (each event as carried out; each cycle with its write requests):');
 		for (const l of outcome.observation.lines) lines.push(`  ${l.text}${l.outcome ? `  →  ${l.outcome}` : ''}`);
+		lines.push('');
+	}
+	if (dump && outcome.observation) {
+		// MODEL_DUMP=1: every output item of every node, per cycle (for a replayed history).
+		lines.push('Node outputs:');
+		for (const o of outcome.observation.outputs) lines.push(`  cycle ${o.cycle} run ${o.run} ${o.node} [${o.output}] ${JSON.stringify(o.json).slice(0, 400)}`);
 		lines.push('');
 	}
 	if (outcome.error) lines.push(`The history could not be run: ${outcome.error.stack ?? outcome.error.message}`);

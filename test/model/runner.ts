@@ -605,11 +605,14 @@ export class HistoryRunner {
 					if (!company) return `n/a: no company to link`;
 					if (p.kind === 'contact') {
 						if (!company.d365Id || company.gone) return `n/a: company ${company.index} has no Dynamics account`;
+						// Setting what is already there changes nothing: no edit for the sync to carry.
+						if (String(row._parentcustomerid_value ?? '').toLowerCase() === company.d365Id.toLowerCase()) return `n/a: already company ${company.index}`;
 						body['parentcustomerid_account@odata.bind'] = `/accounts(${company.d365Id})`;
 						accountName = await this.companyName(company, 'd365');
 					} else {
 						const name = await this.companyName(company, 'd365');
 						if (!name) return `n/a: company ${company.index} has no name yet`;
+						if (canon(row.companyname) === canon(name)) return `n/a: already company ${company.index}`;
 						body.companyname = name;
 						accountName = name;
 					}
@@ -621,12 +624,14 @@ export class HistoryRunner {
 					const hasAccount = p.kind === 'contact' ? !!row._parentcustomerid_value : !!canon(row.companyname);
 					if (!hasAccount) return `n/a: person ${index} has no account (ActiveCampaign keeps a job title on the account link)`;
 					value = edit.clear ? null : `Title ${seq}d`;
+					if (value === null && canon(row.jobtitle) === null) return 'n/a: no job title to clear';
 					body.jobtitle = value;
 					recorded = value;
 					break;
 				}
 				default: {
 					value = personValue(edit, index, seq, 'd');
+					if (value === null && canon(row[D365_COLUMN[edit.field]]) === null) return `n/a: no ${edit.field} to clear`;
 					body[D365_COLUMN[edit.field]] = value;
 					recorded = value;
 				}
@@ -646,6 +651,7 @@ export class HistoryRunner {
 				if (!company) return `n/a: no company to link`;
 				const name = await this.companyName(company, 'ac');
 				if (!name) return `n/a: company ${company.index} has no name yet`;
+				if (detail.account && canon(detail.account.name) === canon(name)) return `n/a: already company ${company.index}`;
 				body.account = name;
 				value = `company:${company.index}`;
 				accountName = name;
@@ -654,11 +660,13 @@ export class HistoryRunner {
 			case 'jobTitle':
 				if (!detail.account) return `n/a: person ${index}'s ActiveCampaign contact has no account (a job title lives on the account link)`;
 				value = edit.clear ? null : `Title ${seq}a`;
+				if (value === null && canon(detail.account.jobTitle) === null) return 'n/a: no job title to clear';
 				body.account = detail.account.name;
 				body.jobTitle = value ?? '';
 				break;
 			default:
 				value = personValue(edit, index, seq, 'a');
+				if (value === null && canon((detail.contact as IDataObject)[edit.field]) === null) return `n/a: no ${edit.field} to clear`;
 				body[edit.field] = value ?? '';
 		}
 		await this.world.must('ac', 'PATCH', `/ui/contacts/${p.acId}`, body);

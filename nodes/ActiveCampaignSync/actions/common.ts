@@ -60,7 +60,7 @@ export function recordStateMergeProperties(show: IDataObject): INodeProperties[]
 			type: 'string',
 			default: '={{ $json.acAction ?? "" }}',
 			description:
-				'What the write step found the linked Dynamics record deleted and the delete policy says: "unlink" (keep, unlink, tag), "flag" (tag) or "delete" (delete the ActiveCampaign record). Empty: nothing.',
+				'What the write step found about the linked Dynamics record: deleted, with what the delete policy says — "unlink" (keep, unlink, tag), "flag" (tag), "delete" (delete the ActiveCampaign record) — or merged into another — "relink" (move the link to it, unless another ActiveCampaign record has it). Empty: nothing.',
 			displayOptions,
 		},
 	];
@@ -81,11 +81,12 @@ export function codeList(value: unknown): string[] {
 	return text.split(',').map((v) => v.trim()).filter(Boolean);
 }
 
-export type DeleteAction = 'unlink' | 'flag' | 'delete';
+/** What Record Sync State does because of the Dynamics record: deleted (unlink, flag, delete), or merged (relink). */
+export type DeleteAction = 'unlink' | 'flag' | 'delete' | 'relink';
 
 export function deleteAction(value: unknown): DeleteAction | undefined {
 	const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
-	return text === 'unlink' || text === 'flag' || text === 'delete' ? text : undefined;
+	return text === 'unlink' || text === 'flag' || text === 'delete' || text === 'relink' ? text : undefined;
 }
 
 export const conflictPolicyOption: INodeProperties = {

@@ -173,11 +173,10 @@ function trackRetries(fn: IExecuteFunctions, items: INodeExecutionData[], produc
 	for (const p of produced) {
 		const entry = p.data.error ? notes.get(p.itemIndex) : undefined;
 		if (!entry) continue;
-		// n8n keeps only the error on an error item: the next try is told in its description.
+		// n8n keeps only the error's message on an error item: the next try is told there too.
 		const error = p.data.error!;
-		error.message = deadLetterMessage(entry, error.message);
-		error.description = `${error.description ? `${error.description} ` : ''}${retryText(entry)}`;
-		p.data.json = { error: error.message, description: error.description };
+		error.message = `${deadLetterMessage(entry, error.message)} — ${retryText(entry)}`;
+		p.data.json = { error: error.message, ...(error.description ? { description: error.description } : {}) };
 	}
 	if (!fn.continueOnFail()) return;
 	for (const entry of unreported) {

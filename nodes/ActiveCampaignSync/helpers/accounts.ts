@@ -10,8 +10,7 @@ import { baseEntries, fieldHash, formatFieldState } from '../../shared/sync/fiel
 import { planField, planFields, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
 import { isGuid, parseState } from '../../shared/sync/state';
-import { acAllByOffset } from '../transport';
-import { stateToStore, syncFieldsOf, type RecordStateInput } from './contactSync';
+import { recheckWinner, stateToStore, syncFieldsOf, type RecordStateInput } from './contactSync';
 import { encodeAccountFieldValue, type AccountFieldDef } from './encode';
 import type { AcSession } from './session';
 import { storedStateText, type DeletePolicy, type SyncDefaults, type SyncItem } from '../../shared/sync/syncItem';
@@ -179,31 +178,20 @@ export async function writeAccount(
 	return { operation: 'updated', id: target.id, name: String(updated.name ?? target.name), changes, after: await afterWrite(session, updated, itemIndex) };
 }
 
-/**
- * Account ids by the value of one account field (the link field): all values of the account, paged once per run
- * (the API filters field data by account only).
- */
-export async function accountIdsByFieldValue(session: AcSession, fieldId: string, itemIndex?: number): Promise<Map<string, string>> {
-	const map = new Map<string, string>();
-	for (const d of await acAllByOffset(session.ctx, '/api/3/accountCustomFieldData', 'accountCustomFieldData', {}, { itemIndex })) {
-		if (String(d.customFieldId ?? d.accountCustomFieldMetumId) !== String(fieldId)) continue;
-		const value = String(d.fieldValue ?? '').trim().toLowerCase();
-		const accountId = String(d.accountId ?? d.customerAccountId);
-		if (value && !map.has(value)) map.set(value, accountId);
-	}
-	return map;
+/** The run's account links as a map Dynamics id → ActiveCampaign account id, kept current as this step writes. */
+async function linkIndex(session: AcSession, itemIndex?: number): Promise<LinkIndex> {
+	const links = await session.accountLinks(itemIndex);
+	return {
+		get: (d365Id) => links.byD365.get(d365Id.toLowerCase()),
+		set: (d365Id, accountId) => void session.setAccountLink(d365Id, accountId),
+		delete: (d365Id) => void session.setAccountLink(d365Id, undefined),
+	};
 }
 
-const linkIndexes = new WeakMap<AcSession, Promise<Map<string, string>>>();
-
-async function linkIndex(session: AcSession, fieldId: string, itemIndex?: number): Promise<Map<string, string>> {
-	let index = linkIndexes.get(session);
-	if (!index) {
-		index = accountIdsByFieldValue(session, fieldId, itemIndex);
-		linkIndexes.set(session, index);
-		index.catch(() => linkIndexes.delete(session));
-	}
-	return await index;
+interface LinkIndex {
+	get(d365Id: string): string | undefined;
+	set(d365Id: string, accountId: string): void;
+	delete(d365Id: string): void;
 }
 
 function text(value: unknown): string | undefined {
@@ -231,7 +219,7 @@ export async function syncAccountItem(
 	const base: IDataObject = { entity: 'account', d365Id: linkValue, link: linkValue };
 	const deletePolicy = item.policy.delete ?? defaults.delete;
 	const { link: linkField, state: stateField } = await session.accountSyncFields();
-	const index = await linkIndex(session, linkField.id, itemIndex);
+	const index = await linkIndex(session, itemIndex);
 
 	if (item.event === 'deleted') {
 		return await applyAccountDeletePolicy(session, base, index, linkValue, deletePolicy, 'deleted in Dynamics', itemIndex);
@@ -278,13 +266,12 @@ export async function syncAccountItem(
 	}
 	if (target) {
 		const currentLink = String(target.fields.get(linkField.id)?.value ?? '').trim().toLowerCase();
-		if (currentLink && currentLink !== linkValue) {
+		// An account whose Dynamics account was deleted (`deleted:<id>`) may be taken by another Dynamics account.
+		if (currentLink && currentLink !== linkValue && !currentLink.startsWith(DELETED_LINK)) {
 			return {
 				...base,
 				operation: 'skipped',
-				reason: currentLink.startsWith(DELETED_LINK)
-					? SKIP_REASONS.accountDeletedInDynamics
-					: `the ActiveCampaign account is linked to another Dynamics account (${currentLink})`,
+				reason: `the ActiveCampaign account is linked to another Dynamics account (${currentLink})`,
 				id: target.id,
 				name: target.name,
 				matchedBy,
@@ -341,6 +328,7 @@ export async function syncAccountItem(
 	if (plan.conflicts.length) {
 		report.conflicts = plan.conflicts as unknown as IDataObject[];
 		report.conflict = `resolved: ${policy}`;
+		if (target) recheckWinner(session, plan.conflicts, 'account', target.id);
 	}
 	let state = formatFieldState(keys, plan.entries);
 	if (target && plan.skipReason) {
@@ -349,7 +337,7 @@ export async function syncAccountItem(
 			await putAccountFields(session, target.id, [{ customFieldId: Number(stateField.id), fieldValue: state }], itemIndex);
 			stateRecorded = true;
 		}
-		if (!String(target.fields.get(linkField.id)?.value ?? '').trim()) {
+		if (String(target.fields.get(linkField.id)?.value ?? '').trim().toLowerCase() !== linkValue) {
 			await putAccountFields(session, target.id, [{ customFieldId: Number(linkField.id), fieldValue: linkValue }], itemIndex);
 			index.set(linkValue, target.id);
 			stateRecorded = true;
@@ -415,7 +403,7 @@ async function putAccountFields(session: AcSession, accountId: string, fields: I
 async function applyAccountDeletePolicy(
 	session: AcSession,
 	base: IDataObject,
-	index: Map<string, string>,
+	index: Pick<LinkIndex, 'get' | 'delete'>,
 	linkValue: string,
 	policy: DeletePolicy,
 	why: string,
@@ -449,6 +437,22 @@ export async function recordAccountState(session: AcSession, node: INode, input:
 		if (input.action === 'delete') return { operation: 'skipped', reason: 'the ActiveCampaign account no longer exists', link: input.link ?? null };
 		throw new NodeOperationError(node, `No ActiveCampaign account ${input.acId ? `with id ${input.acId}` : `named "${input.name ?? ''}"`}`, { itemIndex });
 	}
+	if (input.action === 'relink' && input.link) {
+		// Merged in Dynamics: the link moves to the master, unless another ActiveCampaign account already has it.
+		const base = { link: input.link, name: target.name };
+		const index = await linkIndex(session, itemIndex);
+		const other = index.get(input.link.toLowerCase());
+		if (other && other !== target.id) {
+			const own = new Map([[String(target.fields.get(linkField.id)?.value ?? ''), target.id]]);
+			return await applyAccountDeletePolicy(session, base, own, String(target.fields.get(linkField.id)?.value ?? ''), 'keep', `merged into ${input.link} in Dynamics, which has its own ActiveCampaign account ${other}`, itemIndex);
+		}
+		await putAccountFields(session, target.id, [
+			{ customFieldId: Number(linkField.id), fieldValue: input.link },
+			{ customFieldId: Number(stateField.id), fieldValue: '' },
+		], itemIndex);
+		index.set(input.link.toLowerCase(), target.id);
+		return { ...base, operation: 'relinked', reason: `merged into ${input.link} in Dynamics`, id: target.id };
+	}
 	if (input.action) {
 		const index = new Map([[String(input.link ?? ''), target.id]]);
 		const policy: DeletePolicy = input.action === 'delete' ? 'propagate' : input.action === 'flag' ? 'flag' : 'keep';
@@ -456,7 +460,20 @@ export async function recordAccountState(session: AcSession, node: INode, input:
 	}
 	const fields: IDataObject[] = [];
 	if (input.link && String(target.fields.get(linkField.id)?.value ?? '') !== input.link) {
+		// One ActiveCampaign account per Dynamics account: one another account is linked to is not linked twice.
+		const index = await linkIndex(session, itemIndex);
+		const other = index.get(input.link);
+		if (other && other !== target.id) {
+			return {
+				operation: 'skipped',
+				reason: `the Dynamics account ${input.link} is linked to another ActiveCampaign account (${other})`,
+				id: target.id,
+				name: target.name,
+				link: null,
+			};
+		}
 		fields.push({ customFieldId: Number(linkField.id), fieldValue: input.link });
+		index.set(input.link, target.id);
 	}
 	const currentState = String(target.fields.get(stateField.id)?.value ?? '');
 	const state = stateToStore(currentState, input);

@@ -137,22 +137,33 @@ async function contactCandidates(session: AcSession, event: ChangeEvent, since: 
 }
 
 /**
- * Contacts whose account link (account or job title) changed since `since`. ActiveCampaign keeps the link as its own
- * object (`accountContacts`, with its own timestamps) and a change to it does not move the contact's `udate`, and the
- * link list has no date filter: it is read whole, 100 per request. A contact found both ways is one candidate, whose
- * version names both changes. (A link deleted in ActiveCampaign leaves nothing to find; it is seen when the contact
- * changes otherwise.)
+ * Contacts whose account link (account or job title) changed since `since`, or whose account changed (a rename changes
+ * the account name the contact shows). ActiveCampaign keeps the link as its own object (`accountContacts`, with its
+ * own timestamps) and a change to it or to the account does not move the contact's `udate`; neither list has a date
+ * filter: both are read whole, 100 per request. A contact found both ways is one candidate, whose version names both
+ * changes. (A link deleted in ActiveCampaign leaves nothing to find; it is seen when the contact changes otherwise.)
  */
 async function withAccountLinkChanges(session: AcSession, candidates: Candidate[], since: string): Promise<Candidate[]> {
 	const from = Date.parse(since);
 	const byId = new Map(candidates.map((c) => [c.id, c]));
+	// Accounts changed since (a rename changes the account name every contact of it shows).
+	const changedAccounts = new Map<string, string>();
+	for await (const page of acPagesByOffset(session.ctx, '/api/3/accounts', 'accounts')) {
+		for (const account of page) {
+			const changedAt = iso(account.updatedTimestamp);
+			if (changedAt && Date.parse(changedAt) >= from) changedAccounts.set(String(account.id), String(account.updatedTimestamp));
+		}
+	}
 	for await (const page of acPagesByOffset(session.ctx, '/api/3/accountContacts', 'accountContacts')) {
 		for (const link of page) {
-			const changedAt = iso(link.updatedTimestamp) ?? iso(link.createdTimestamp);
-			if (!changedAt || Date.parse(changedAt) < from) continue;
+			const linkChangedAt = iso(link.updatedTimestamp) ?? iso(link.createdTimestamp);
+			const accountChange = changedAccounts.get(String(link.account));
+			const linkChanged = linkChangedAt !== undefined && Date.parse(linkChangedAt) >= from;
+			if (!linkChanged && accountChange === undefined) continue;
+			const changedAt = linkChanged ? linkChangedAt! : iso(accountChange)!;
 			const id = String(link.contact);
 			const existing = byId.get(id);
-			const version = `link:${String(link.updatedTimestamp ?? link.createdTimestamp)}`;
+			const version = `link:${String(link.updatedTimestamp ?? link.createdTimestamp)}${accountChange ? `:${accountChange}` : ''}`;
 			if (existing) {
 				existing.version = `${existing.version}|${version}`;
 				if (Date.parse(changedAt) > Date.parse(existing.modifiedAt)) existing.modifiedAt = changedAt;

@@ -121,6 +121,10 @@ export async function presentContact(session: AcSession, snapshot: ContactSnapsh
 		out.accountId = snapshot.account?.id ?? null;
 		out.accountName = snapshot.account?.name ?? null;
 		out.jobTitle = snapshot.account?.jobTitle ?? null;
+		// The Dynamics account the contact's account is linked to: Dynamics binds the lookup by it, not by a name that
+		// may have changed on one side.
+		const links = snapshot.account ? await session.accountLinks() : undefined;
+		out.accountD365Id = snapshot.account && links ? (links.byAccount.get(snapshot.account.id) ?? (links.deleted.has(snapshot.account.id) ? 'deleted' : null)) : null;
 	}
 	out.lists = [...snapshot.lists].map(([list, status]) => ({ list, status }));
 	out.d365Link = link ?? null;

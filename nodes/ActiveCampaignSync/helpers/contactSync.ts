@@ -9,6 +9,8 @@ import { precedenceAllows, SKIP_REASONS } from '../../shared/sync/decide';
 import { baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey } from '../../shared/sync/fieldState';
 import { isEmailField, planField, planFields, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
+import { holdBack, queueRecheck, release, retryStore } from '../../shared/sync/retries';
+import { canonicalEmail } from '../../shared/sync/canonical';
 import { formatContactLink, isGuid, parseContactLink, SYNC_TAGS, type ContactLink } from '../../shared/sync/state';
 import { storedStateText, type DeletePolicy, type SyncDefaults, type SyncField, type SyncItem } from '../../shared/sync/syncItem';
 import type { DeleteAction } from '../actions/common';
@@ -149,11 +151,13 @@ export async function syncContactItem(
 
 	// 2. Who owns the ActiveCampaign contact: lead/contact precedence, relinking.
 	let relinkFrom: ContactLink | undefined;
+	let qualified = false;
 	if (target) {
 		const current = parseContactLink(target.fieldValues.get(linkField.id)?.value);
 		if (current && (current.entity !== link.entity || current.id !== link.id)) {
 			const skip = (reason: string): ContactSyncOutput => ({ ...base, operation: 'skipped', reason, id: target!.id, email: target!.email, matchedBy });
 			const qualifiedFrom = current.entity === 'lead' && originatingLead === current.id;
+			qualified = qualifiedFrom;
 			if (!qualifiedFrom) {
 				if (current.entity === link.entity) {
 					return skip(`the ActiveCampaign contact is linked to another Dynamics ${current.entity} (${formatContactLink(current)})`);
@@ -161,7 +165,12 @@ export async function syncContactItem(
 				if (link.entity === 'lead' && item.match.qualified === true) {
 					return skip(`the lead was qualified; its ActiveCampaign contact belongs to the Dynamics contact ${current.id}`);
 				}
-				if (!precedenceAllows(link.entity, current.entity, precedence)) return skip(SKIP_REASONS.precedence(current.entity, link.entity));
+				if (!precedenceAllows(link.entity, current.entity, precedence)) {
+					// Read again when the record that has this email lets it go.
+					const held = session.syncStaticData();
+					if (held && email) holdBack(held, email, { system: 'dynamics', kind: link.entity, id: link.id }, formatContactLink(current));
+					return skip(SKIP_REASONS.precedence(current.entity, link.entity));
+				}
 			}
 			relinkFrom = current;
 		}
@@ -179,17 +188,21 @@ export async function syncContactItem(
 			planned.push(planField(field, current, undefined));
 			continue;
 		}
-		const { value, patch } = await desiredValue(session, node, field, record, item, itemIndex);
+		const { value, accountId, patch } = await desiredValue(session, node, field, record, item, itemIndex);
 		desiredOf.set(field.key, value);
 		patches.set(field.key, patch);
 		const cannotHold =
 			field.activeCampaign === 'jobTitle' && text(value)?.trim() && !accountWillExist
 				? 'ActiveCampaign keeps the job title on the account link, and the contact has no account'
 				: undefined;
-		planned.push(planField(field, current, value, { cannotHold }));
+		// The account is the same account when it is the one linked to the Dynamics account, whatever its name.
+		const equal = accountId !== undefined && target?.account ? target.account.id === accountId : undefined;
+		planned.push(planField(field, current, value, { cannotHold, equal }));
 	}
 	const keys = fields.map((f) => f.key);
-	const storedText = relinkFrom ? undefined : (target?.fieldValues.get(stateField.id)?.value ?? storedStateText(item));
+	// After a relink the stored state belonged to the other record; a contact qualified from the lead starts with the
+	// lead's values, so the lead's state still tells what each side changed.
+	const storedText = relinkFrom && !qualified ? undefined : (target?.fieldValues.get(stateField.id)?.value ?? storedStateText(item));
 	const stored = target
 		? baseEntries(storedText, keys, {
 				sourceSide: 'd365',
@@ -198,6 +211,11 @@ export async function syncContactItem(
 				fields: planned.map((p) => ({ key: p.key, source: p.source, target: p.target })),
 			})
 		: new Map();
+	if (qualified) {
+		// The new contact carries only some of the lead's values: a field it left empty was not cleared by anyone.
+		const empty = fieldHash(null);
+		for (const p of planned) if (p.source === empty) stored.delete(p.key);
+	}
 	const plan = planFields({
 		direction: 'toActiveCampaign',
 		policy,
@@ -211,6 +229,7 @@ export async function syncContactItem(
 	if (plan.conflicts.length) {
 		report.conflicts = plan.conflicts as unknown as IDataObject[];
 		report.conflict = `resolved: ${policy}`;
+		if (target) recheckWinner(session, plan.conflicts, 'contact', target.id);
 	}
 	if (plan.notWritten.length) report.notWritten = plan.notWritten as unknown as IDataObject[];
 
@@ -223,7 +242,7 @@ export async function syncContactItem(
 		if (bookkeeping.length) await putStateFields(session, target.id, bookkeeping, itemIndex);
 		let tags = { added: [] as string[], removed: [] as string[] };
 		if (plan.skipReason !== SKIP_REASONS.unchanged) {
-			tags = await applyTags(session, target.id, target, { ...emptyDesired(), tags: item.tags, removeTags: item.removeTags }, itemIndex);
+			tags = await applyTags(session, target.id, target, { ...emptyDesired(), tags: item.tags, removeTags: [...item.removeTags, SYNC_TAGS.deletedInDynamics] }, itemIndex);
 		}
 		return {
 			...base,
@@ -247,11 +266,14 @@ export async function syncContactItem(
 		throw new NodeOperationError(node, 'An email is needed to create a contact', { itemIndex });
 	}
 	desired.tags = [...item.tags, ...(relinkFrom ? [SYNC_TAGS[link.entity]] : [])];
-	desired.removeTags = [...item.removeTags, ...(relinkFrom && relinkFrom.entity !== link.entity ? [SYNC_TAGS[relinkFrom.entity]] : [])].filter(
+	// A contact a Dynamics record takes (back) is no longer one whose record was deleted.
+	desired.removeTags = [...item.removeTags, SYNC_TAGS.deletedInDynamics, ...(relinkFrom && relinkFrom.entity !== link.entity ? [SYNC_TAGS[relinkFrom.entity]] : [])].filter(
 		(name) => !desired.tags.some((t) => t.toLowerCase() === name.toLowerCase()),
 	);
 	desired.fieldValues.push({ field: linkField, value: linkValue }, { field: stateField, value: state });
 	const result = await writeContact(session, target, desired, itemIndex);
+	// The contact's old email is free now: records held back by it are read again.
+	if (target && desired.email !== undefined && canonicalEmail(desired.email) !== canonicalEmail(target.email)) freeEmail(session, target.email, linkValue);
 
 	// ActiveCampaign may store a value differently from how it was sent: the state follows what it returned.
 	if (result.after) {
@@ -297,6 +319,21 @@ export async function syncContactItem(
 	return out;
 }
 
+/**
+ * Fields where ActiveCampaign won a conflict keep their ActiveCampaign value, which this step (Dynamics →
+ * ActiveCampaign) does not carry to Dynamics: the record is read again on the next run, so the other step carries it.
+ */
+export function recheckWinner(session: AcSession, conflicts: Array<{ winner: string }>, kind: 'contact' | 'account', id: string): void {
+	const staticData = session.syncStaticData();
+	if (!staticData || !conflicts.some((c) => c.winner === 'activeCampaign')) return;
+	queueRecheck(retryStore(staticData), { system: 'activecampaign', kind, id }, 'won a conflict: its values go to Dynamics', 'ActiveCampaign write');
+}
+
+function freeEmail(session: AcSession, email: string, holder?: string): void {
+	const staticData = session.syncStaticData();
+	if (staticData && (email || holder)) release(staticData, { email: email || undefined, holder: holder || undefined }, 'ActiveCampaign write');
+}
+
 function flowsTo(field: SyncField): boolean {
 	return field.direction === 'both' || field.direction === 'toActiveCampaign';
 }
@@ -309,7 +346,7 @@ async function desiredValue(
 	record: IDataObject,
 	item: SyncItem,
 	itemIndex: number,
-): Promise<{ value: unknown; patch: (desired: Desired) => void }> {
+): Promise<{ value: unknown; accountId?: string; patch: (desired: Desired) => void }> {
 	const key = field.activeCampaign;
 	switch (key) {
 		case 'email': {
@@ -323,8 +360,11 @@ async function desiredValue(
 			return { value, patch: (d) => (d.attributes[key] = value) };
 		}
 		case 'accountName': {
-			const value = text(record.accountName) ?? text(item.related.accountName) ?? '';
-			return { value: value.trim(), patch: (d) => (d.accountName = value.trim()) };
+			const value = (text(record.accountName) ?? text(item.related.accountName) ?? '').trim();
+			// The ActiveCampaign account linked to the contact's Dynamics account, when there is one.
+			const d365Account = item.related.d365AccountId ? String(item.related.d365AccountId).toLowerCase() : undefined;
+			const accountId = value && d365Account ? (await session.accountLinks(itemIndex)).byD365.get(d365Account) : undefined;
+			return { value, accountId, patch: (d) => ((d.accountName = value), (d.accountId = accountId)) };
 		}
 		case 'jobTitle': {
 			const value = text(record.jobTitle) ?? '';
@@ -357,6 +397,9 @@ async function applyDeletePolicy(
 	if (!contactIds.length) return { ...base, operation: 'skipped', reason: `${why}; no ActiveCampaign contact is linked to it` };
 	const { link: linkField, state: stateField } = await session.contactSyncFields();
 	for (const id of contactIds) {
+		const snapshot = await readContact(session, id, { itemIndex });
+		// Its Dynamics record is gone: records held back by it (or by its email) are read again.
+		if (snapshot) freeEmail(session, snapshot.email, snapshot.fieldValues.get(linkField.id)?.value ?? undefined);
 		if (policy === 'propagate') {
 			await session.request({ method: 'DELETE', path: `/api/3/contacts/${id}`, itemIndex, allowNotFound: true });
 			continue;
@@ -372,7 +415,6 @@ async function applyDeletePolicy(
 				itemIndex,
 			);
 		}
-		const snapshot = await readContact(session, id, { itemIndex });
 		if (snapshot) await applyTags(session, id, snapshot, { ...emptyDesired(), tags: [SYNC_TAGS.deletedInDynamics] }, itemIndex);
 	}
 	const operation = policy === 'propagate' ? 'deleted' : policy === 'keep' ? 'unlinked' : 'flagged';
@@ -455,12 +497,33 @@ export async function recordContactState(session: AcSession, node: INode, input:
 			itemIndex,
 		});
 	}
-	if (input.action) {
+	if (input.action === 'relink' && input.link) {
+		// Merged in Dynamics: the link moves to the master, unless another ActiveCampaign contact already has it.
+		const base = { link: input.link, email: target.email };
+		const others = (await contactIdsWithFieldValue(session, linkField.id, input.link, itemIndex)).filter((id) => id !== target!.id);
+		if (others.length) {
+			return await applyDeletePolicy(session, base, [target.id], 'keep', `merged into ${input.link} in Dynamics, which has its own ActiveCampaign contact ${others[0]}`, itemIndex);
+		}
+		await putStateFields(session, target.id, [{ field: linkField.id, value: input.link }, { field: stateField.id, value: '' }], itemIndex);
+		return { ...base, operation: 'relinked', reason: `merged into ${input.link} in Dynamics`, id: target.id };
+	}
+	if (input.action && input.action !== 'relink') {
 		const policy: DeletePolicy = input.action === 'delete' ? 'propagate' : input.action === 'flag' ? 'flag' : 'keep';
 		return await applyDeletePolicy(session, { link: input.link ?? null, email: target.email }, [target.id], policy, 'deleted in Dynamics', itemIndex);
 	}
 	const fieldValues: IDataObject[] = [];
 	if (input.link !== undefined && input.link !== '' && (target.fieldValues.get(linkField.id)?.value ?? '') !== input.link) {
+		// One ActiveCampaign contact per Dynamics record: a record another contact is linked to is not linked twice.
+		const others = (await contactIdsWithFieldValue(session, linkField.id, input.link, itemIndex)).filter((id) => id !== target!.id);
+		if (others.length) {
+			return {
+				operation: 'skipped',
+				reason: `the Dynamics record ${input.link} is linked to another ActiveCampaign contact (${others[0]})`,
+				id: target.id,
+				email: target.email,
+				link: null,
+			};
+		}
 		fieldValues.push({ field: linkField.id, value: input.link });
 	}
 	const currentState = target.fieldValues.get(stateField.id)?.value ?? '';

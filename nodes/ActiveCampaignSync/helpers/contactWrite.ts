@@ -19,6 +19,8 @@ export interface DesiredContact {
 	fieldValues: Array<{ field: ContactFieldDef; value: string }>;
 	/** Account to link by name; undefined leaves the link alone. */
 	accountName?: string;
+	/** The account to link by id (it wins over the name), e.g. the one linked to the contact's Dynamics account. */
+	accountId?: string;
 	/** Job title on the account link; undefined leaves it alone. */
 	jobTitle?: string;
 	tags: string[];
@@ -157,7 +159,7 @@ export async function writeContact(
 
 	if (desired.accountName !== undefined || desired.jobTitle !== undefined) {
 		const current = target ? (target.account !== undefined ? target.account : await readContactAccount(session, id, itemIndex)) : null;
-		changes.push(...(await linkAccount(session, id, current, desired.accountName, desired.jobTitle, itemIndex)));
+		changes.push(...(await linkAccount(session, id, current, desired.accountName, desired.jobTitle, itemIndex, desired.accountId)));
 	}
 
 	if (operation === 'updated' && changes.length === 0) {
@@ -215,9 +217,9 @@ export function uniqueNames(names: string[]): string[] {
 }
 
 /**
- * Links a contact to an account by name (created when missing) and sets the job title on the link. A contact
- * belongs to one account: a link to another account is moved (also when ActiveCampaign answers 422 "already
- * associated" because the link appeared meanwhile).
+ * Links a contact to an account by id or by name (created when missing) and sets the job title on the link; an
+ * empty name removes the link. A contact belongs to one account: a link to another account is moved (also when
+ * ActiveCampaign answers 422 "already associated" because the link appeared meanwhile).
  */
 export async function linkAccount(
 	session: AcSession,
@@ -229,6 +231,14 @@ export async function linkAccount(
 	accountId?: string,
 ): Promise<string[]> {
 	const changes: string[] = [];
+	if (accountId === undefined && accountName !== undefined && accountName.trim() === '') {
+		// No account (it was removed on the other side): the link goes, and the job title with it.
+		if (current) {
+			await session.request({ method: 'DELETE', path: `/api/3/accountContacts/${current.accountContactId}`, itemIndex, allowNotFound: true });
+			changes.push('account');
+		}
+		return changes;
+	}
 	let targetAccountId = accountId;
 	if (targetAccountId === undefined && accountName !== undefined && accountName.trim() !== '') {
 		targetAccountId = String((await ensureAccount(session, accountName, itemIndex)).id);

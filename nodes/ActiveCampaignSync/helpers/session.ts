@@ -3,7 +3,7 @@
  * contact and account fields, tags (created on demand), lists, automations, custom object schemas. Also creates the
  * hidden sync fields and the D365 tags when they are missing.
  */
-import { NodeApiError, type IDataObject, type JsonObject } from 'n8n-workflow';
+import { NodeApiError, type IDataObject, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
 
 import { SYNC_FIELDS, SYNC_TAGS } from '../../shared/sync/state';
 import { STANDARD_FIELDS } from '../../shared/sync/mapping';
@@ -47,11 +47,22 @@ export class AcSession {
 	private automationsP?: Promise<NamedDef[]>;
 	private schemasP?: Promise<SchemaDef[]>;
 	private syncFieldsP?: Promise<SyncFieldIds>;
+	private accountLinksP?: Promise<AccountLinks>;
 	private readonly accountsByName = new Map<string, Promise<IDataObject | undefined>>();
 	private readonly contactsByEmail = new Map<string, Promise<IDataObject | undefined>>();
 	private readonly accountNames = new Map<string, string>();
 
 	constructor(readonly ctx: AcContext) {}
+
+	/**
+	 * The workflow's global static data, where the sync keeps its retry queue and held-back records; undefined in
+	 * manual runs (n8n does not keep their static data) and outside executions.
+	 */
+	syncStaticData(): IDataObject | undefined {
+		const ctx = this.ctx as Partial<IExecuteFunctions>;
+		if (typeof ctx.getWorkflowStaticData !== 'function' || typeof ctx.getMode !== 'function' || ctx.getMode() === 'manual') return undefined;
+		return ctx.getWorkflowStaticData('global');
+	}
 
 	/** The account's host (e.g. `acme.api-us1.com`): names the ActiveCampaign account on records our nodes emit. */
 	async accountHost(): Promise<string> {
@@ -359,6 +370,53 @@ export class AcSession {
 		return { link, state };
 	}
 
+	/**
+	 * The account links of the whole account, read once per run (`accountCustomFieldData` has no filter by value):
+	 * Dynamics account id → ActiveCampaign account id, and back. Values marked `deleted:` are not links.
+	 */
+	async accountLinks(itemIndex?: number): Promise<AccountLinks> {
+		if (!this.accountLinksP) {
+			this.accountLinksP = (async () => {
+				const byD365 = new Map<string, string>();
+				const byAccount = new Map<string, string>();
+				const deleted = new Set<string>();
+				const { link } = await this.accountSyncFieldsIfPresent();
+				if (!link) return { byD365, byAccount, deleted };
+				for (const d of await acAllByOffset(this.ctx, '/api/3/accountCustomFieldData', 'accountCustomFieldData', {}, { itemIndex })) {
+					if (String(d.customFieldId ?? d.accountCustomFieldMetumId) !== String(link.id)) continue;
+					const value = String(d.fieldValue ?? '').trim().toLowerCase();
+					const accountId = String(d.accountId ?? d.customerAccountId);
+					if (!value) continue;
+					if (value.startsWith('deleted:')) {
+						deleted.add(accountId);
+						continue;
+					}
+					if (!byD365.has(value)) byD365.set(value, accountId);
+					byAccount.set(accountId, value);
+				}
+				return { byD365, byAccount, deleted };
+			})();
+			this.accountLinksP.catch(() => (this.accountLinksP = undefined));
+		}
+		return await this.accountLinksP;
+	}
+
+	/** Keeps the run's account links current after a write. */
+	async setAccountLink(d365Id: string, accountId: string | undefined): Promise<void> {
+		const links = await this.accountLinks();
+		const key = d365Id.toLowerCase();
+		const previous = links.byD365.get(key);
+		if (previous) links.byAccount.delete(previous);
+		if (accountId === undefined) {
+			links.byD365.delete(key);
+			if (previous) links.deleted.add(previous);
+			return;
+		}
+		links.deleted.delete(accountId);
+		links.byD365.set(key, accountId);
+		links.byAccount.set(accountId, key);
+	}
+
 	/** The account sync fields when they exist (reading never creates them). */
 	async accountSyncFieldsIfPresent(): Promise<{ link?: AccountFieldDef; state?: AccountFieldDef }> {
 		return { link: await this.accountField(ACCOUNT_LINK_LABEL), state: await this.accountField(ACCOUNT_STATE_LABEL) };
@@ -377,6 +435,15 @@ export class AcSession {
 		for (const name of Object.values(SYNC_TAGS)) tags[name] = await this.ensureTag(name);
 		return { contact, account, tags };
 	}
+}
+
+export interface AccountLinks {
+	/** Dynamics account id (lower case) → ActiveCampaign account id. */
+	byD365: Map<string, string>;
+	/** ActiveCampaign account id → Dynamics account id. */
+	byAccount: Map<string, string>;
+	/** ActiveCampaign accounts whose Dynamics account was deleted (link `deleted:<id>`). */
+	deleted: Set<string>;
 }
 
 export interface SyncFieldIds {

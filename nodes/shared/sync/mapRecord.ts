@@ -238,6 +238,8 @@ function fromDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcom
 			const account = readDynamics(source, 'parentcustomerid');
 			if (account.formatted && source[`_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname`] !== 'contact') {
 				related.accountName = account.formatted;
+				// ActiveCampaign links the contact to the account linked to this one, whatever its name there.
+				if (isGuid(account.value)) related.d365AccountId = String(account.value).toLowerCase();
 			}
 		} else if (typeof source.companyname === 'string' && source.companyname.trim()) {
 			related.accountName = source.companyname.trim();
@@ -368,8 +370,14 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 		}
 		if (pair.dynamics.type === 'lookup') {
 			const target = pair.dynamics.target ?? 'account';
+			// The contact's ActiveCampaign account belongs to a Dynamics account that was deleted: it is not created
+			// again there, so the lookup is left as it is.
+			if (pair.activeCampaign.key === 'accountName' && source.accountD365Id === 'deleted') continue;
 			const key = `${pair.dynamics.name}_${target}@odata.bind`;
-			record[key] = converted.value === null ? null : `/${entitySetOf(target)}(name='${String(converted.value).replace(/'/g, "''")}')`;
+			// The contact's account by its link to Dynamics when it has one (names can differ between the sides).
+			const linked = pair.activeCampaign.key === 'accountName' && target === 'account' && isGuid(source.accountD365Id) ? String(source.accountD365Id).toLowerCase() : undefined;
+			record[key] =
+				converted.value === null ? null : linked ? `/accounts(${linked})` : `/${entitySetOf(target)}(name='${String(converted.value).replace(/'/g, "''")}')`;
 		} else {
 			record[pair.dynamics.name] = converted.value as IDataObject[string];
 		}

@@ -98,6 +98,63 @@ export function recordFailure(
 	return entry;
 }
 
+/** Queues a record to be read again on the next run without a failure (e.g. what held it back is gone). */
+export function queueRecheck(store: RetryStore, source: SourceRef, reason: string, step: string, now = Date.now()): void {
+	const key = retryKey(source.system, source.kind, source.id);
+	if (store[key]) {
+		store[key].nextAt = new Date(now).toISOString();
+		return;
+	}
+	const at = new Date(now).toISOString();
+	store[key] = { ...source, attempts: 0, lastError: reason, step, firstFailedAt: at, lastFailedAt: at, nextAt: at, dead: false };
+	trim(store);
+}
+
+const HELD_KEY = 'syncHeldBack';
+
+type SourceRef = { system: SourceSystem; kind: string; id: string };
+
+/** A record held back by another that has its email (`holder`: the link of the record that keeps the contact). */
+interface Held extends SourceRef {
+	email: string;
+	holder?: string;
+}
+
+function heldOf(staticData: IDataObject): Held[] {
+	if (!Array.isArray(staticData[HELD_KEY])) staticData[HELD_KEY] = [];
+	return staticData[HELD_KEY] as unknown as Held[];
+}
+
+/**
+ * Records skipped because another record has their email (lead/contact precedence): when the sync frees that email
+ * (the other record's email changed) or the other record goes (deleted, merged), they are queued to be read again.
+ */
+export function holdBack(staticData: IDataObject, email: string, source: SourceRef, holder?: string): void {
+	const held = heldOf(staticData);
+	const key = email.trim().toLowerCase();
+	if (held.some((h) => h.email === key && h.system === source.system && h.kind === source.kind && h.id === source.id)) return;
+	held.push({ ...source, email: key, ...(holder ? { holder: holder.toLowerCase() } : {}) });
+	if (held.length > RETRY_POLICY.maxEntries) held.splice(0, held.length - RETRY_POLICY.maxEntries);
+}
+
+/** The sync freed an email, or the record that held it went: what it held back is read again. Returns how many. */
+export function release(staticData: IDataObject, by: { email?: string; holder?: string }, step: string, now = Date.now()): number {
+	const held = heldOf(staticData);
+	const email = by.email?.trim().toLowerCase();
+	const holder = by.holder?.toLowerCase();
+	const freed = held.filter((h) => (email !== undefined && h.email === email) || (holder !== undefined && h.holder === holder));
+	if (!freed.length) return 0;
+	const store = retryStore(staticData);
+	for (const h of freed) queueRecheck(store, { system: h.system, kind: h.kind, id: h.id }, `${h.email} is free again`, step, now);
+	staticData[HELD_KEY] = held.filter((h) => !freed.includes(h));
+	return freed.length;
+}
+
+/** {@link release} by email. */
+export function releaseEmail(staticData: IDataObject, email: string, step: string, now = Date.now()): number {
+	return release(staticData, { email }, step, now);
+}
+
 /** Forgets a record whose write succeeded (or was skipped with a reason). Returns whether it was queued. */
 export function recordSuccess(store: RetryStore, source: { system: SourceSystem; kind: string; id: string }): boolean {
 	const key = retryKey(source.system, source.kind, source.id);

@@ -79,7 +79,7 @@ export const syncItemSchema = z.object({
 	/** Tags to take off the contact (e.g. `[D365: Lead]` when a Dynamics contact takes it over). */
 	removeTags: z.array(z.string()).default([]),
 	related: z
-		.object({ contactEmail: z.string().nullish(), accountName: z.string().nullish() })
+		.object({ contactEmail: z.string().nullish(), accountName: z.string().nullish(), d365AccountId: z.string().nullish() })
 		.passthrough()
 		.default({}),
 	policy: z

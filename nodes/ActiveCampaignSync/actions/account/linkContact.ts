@@ -1,3 +1,5 @@
+import { NodeOperationError } from 'n8n-workflow';
+
 import { readContactAccount } from '../../helpers/contactRead';
 import { linkAccount } from '../../helpers/contactWrite';
 import { resolveContactId } from '../contact/shared';
@@ -7,6 +9,7 @@ import { param, type ItemOperation } from '../common';
 export const linkContact: ItemOperation = async (ctx, itemIndex) => {
 	const contactId = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
 	const account = param(ctx, 'account', itemIndex);
+	if (!account) throw new NodeOperationError(ctx.node, 'An account (name or id) is needed to link the contact to', { itemIndex });
 	const jobTitle = param(ctx, 'jobTitle', itemIndex);
 	const current = await readContactAccount(ctx.session, contactId, itemIndex);
 	const byId = /^\d+$/.test(account);

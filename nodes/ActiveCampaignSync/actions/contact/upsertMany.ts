@@ -9,6 +9,7 @@ import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 import { precedenceAllows, SKIP_REASONS } from '../../../shared/sync/decide';
 import { baseEntries, fieldHash, formatFieldState, type FieldStates } from '../../../shared/sync/fieldState';
 import { isEmailField, sourceUnchanged } from '../../../shared/sync/planner';
+import { holdBack } from '../../../shared/sync/retries';
 import { formatContactLink, isGuid, parseState, type LinkedEntity } from '../../../shared/sync/state';
 import { runBulkImport, type BulkEntry } from '../../helpers/bulk';
 import { syncContactItem } from '../../helpers/contactSync';
@@ -206,6 +207,14 @@ async function prepareSyncItems(
 			const precedence = g.item.policy.precedence ?? syncDefaults(ctx, g.itemIndex).precedence;
 			const other = g.item.entity === 'lead' ? 'contact' : 'lead';
 			if (!precedenceAllows(g.item.entity as LinkedEntity, other, precedence)) {
+				// Read again when the record that has this email lets it go.
+				const staticData = ctx.session.syncStaticData();
+				const id = g.item.match.d365Id ?? g.item.source.id;
+				const holder = group.find((o) => o.item.entity === other);
+				const holderId = holder?.item.match.d365Id ?? holder?.item.source.id;
+				if (staticData && id) {
+					holdBack(staticData, String(g.item.record.email ?? g.item.match.email ?? ''), { system: 'dynamics', kind: g.item.entity, id: String(id) }, holderId ? `${other}:${holderId}` : undefined);
+				}
 				dropped.add(g.itemIndex);
 				outcomes.push({ itemIndex: g.itemIndex, json: { operation: 'skipped', reason: SKIP_REASONS.precedence(other, g.item.entity), email: String(g.item.record.email ?? ''), entity: g.item.entity } });
 			}

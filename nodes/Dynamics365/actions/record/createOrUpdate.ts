@@ -11,6 +11,7 @@ import { SKIP_REASONS, type ConflictPolicy } from '../../../shared/sync/decide';
 import { baseEntries, codesOf, fieldHash, formatFieldState, type FieldStates } from '../../../shared/sync/fieldState';
 import { isEmailField, planField, planFields, type PlanField, type PlanResult } from '../../../shared/sync/planner';
 import { formatContactLink } from '../../../shared/sync/state';
+import { queueRecheck, release, retryStore } from '../../../shared/sync/retries';
 import { parseSyncItem, stateKeys, storedStateText, type SyncItem } from '../../../shared/sync/syncItem';
 import type { ColumnInfo, TableInfo } from '../../helpers/metadata';
 import { findByColumns, matchKey, primaryColumn, resolveBinds, runWrites, type WriteMethod, type WriteOperation } from '../../helpers/records';
@@ -51,8 +52,6 @@ interface SyncPlan {
 	createId: string;
 	/** The per-field plan of this step (set by decide). */
 	fields?: PlanResult;
-	/** The linked record was merged into this one (its master). */
-	mergedFrom?: string;
 }
 
 interface Plan {
@@ -144,10 +143,20 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		seen.set(key, plan.round + 1);
 	}
 	let rounds = Math.max(0, ...[...seen.values()]);
+	// The sync's own user: a record it changed last is unchanged on the Dynamics side.
+	const me = dataMode === 'syncItem' && plans.some((p) => p?.sync) ? (await client.whoAmI()).toLowerCase() : undefined;
 	for (let round = 0; round < rounds; round++) {
 		const active = plans.filter((p): p is Plan => !!p && p.round === round);
 		await findExisting(ctx, active, out);
-		await followMerges(ctx, active, out);
+		followMerges(active, out);
+		// A record another item of this run reaches by its link is not also taken by an unlinked item's email or name
+		// (e.g. an ActiveCampaign account renamed while another took its old name): the unlinked one is new.
+		const linkedTargets = new Set(active.filter((p) => p.sync?.linkedId && p.existing).map((p) => String(p.existing![p.table.primaryIdAttribute]).toLowerCase()));
+		for (const plan of active) {
+			if (plan.sync && !plan.sync.linkedId && plan.existing && linkedTargets.has(String(plan.existing[plan.table.primaryIdAttribute]).toLowerCase())) {
+				plan.existing = undefined;
+			}
+		}
 		for (const plan of active) {
 			// A linked record that no longer exists was deleted in Dynamics: never created again.
 			if (plan.sync?.linkedId && !plan.existing && !out[plan.index]) out[plan.index] = paired(deletedOutput(plan), plan.index);
@@ -156,9 +165,10 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		for (const plan of active) {
 			if (out[plan.index]) continue;
 			try {
-				const decision = decide(plan, checkRequired);
+				const decision = decide(plan, checkRequired, me);
 				if ('skip' in decision) out[plan.index] = paired(decision.skip, plan.index);
 				else writes.push({ plan, op: decision.op, changed: decision.changed });
+				recheckWinners(fns, plan);
 			} catch (error) {
 				out[plan.index] = itemError(ctx, plan.index, error);
 			}
@@ -189,6 +199,13 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		// Sync items report the state after the write: the hash of the target's mapped columns as stored now.
 		const after = await readBack(ctx, written.filter((w) => w.plan.sync));
 		for (const w of written) {
+			// A Dynamics record's old email is free now: records held back by it are read again.
+			const oldEmail = w.plan.existing?.emailaddress1;
+			if (w.plan.sync && typeof oldEmail === 'string' && w.changed.includes('emailaddress1') && fns.getMode() !== 'manual') {
+				const entity = w.plan.table.logicalName;
+				const holder = entity === 'lead' || entity === 'contact' ? formatContactLink({ entity, id: w.id }) : undefined;
+				release(fns.getWorkflowStaticData('global'), { email: oldEmail, holder }, fns.getNode().name);
+			}
 			const json: IDataObject = { operation: w.operation, id: w.id, entity: w.plan.table.logicalName, changedColumns: w.changed };
 			if (w.plan.matched && w.plan.matched > 1) json.matchedRecords = w.plan.matched;
 			if (w.plan.sync) Object.assign(json, syncOutput(w.plan, w.id, settleWritten(w.plan, after.get(w.id))));
@@ -387,7 +404,7 @@ async function findExisting(ctx: OperationContext, plans: Plan[], out: Array<INo
 
 type Decision = { skip: IDataObject } | { op: WriteOperation; changed: string[] };
 
-function decide(plan: Plan, checkRequired: boolean): Decision {
+function decide(plan: Plan, checkRequired: boolean, me?: string): Decision {
 	const { table, prepared, existing, sync } = plan;
 	if (!existing) {
 		if (prepared.pending.length) throw new RecordError('A lookup could not be resolved');
@@ -430,7 +447,7 @@ function decide(plan: Plan, checkRequired: boolean): Decision {
 	const changedAll = changedBody(prepared, existing);
 	let body = restrict(table, prepared, changedAll, 'update');
 	if (sync) {
-		const fields = planSync(plan, existing);
+		const fields = planSync(plan, existing, me);
 		sync.fields = fields;
 		if (fields.skipReason) {
 			const entries = fields.skipReason === SKIP_REASONS.unchanged ? undefined : fields.entries;
@@ -460,7 +477,6 @@ function syncOutput(plan: Plan, id: string, entries: FieldStates | undefined): I
 		direction: 'toDynamics',
 		// The link ActiveCampaign stores: lead:/contact:<guid> on contacts, the account's GUID on accounts.
 		...(entity === 'lead' || entity === 'contact' ? { link: formatContactLink({ entity, id }) } : entity === 'account' ? { link: id } : {}),
-		...(sync.mergedFrom ? { relinkedFrom: sync.mergedFrom } : {}),
 		match: { ...sync.item.match, d365Id: id, d365Entity: entity },
 		// What the next step (ActiveCampaign: Record Sync State) needs, at the top level.
 		acId: sync.item.match.acId ?? null,
@@ -476,6 +492,17 @@ function syncOutput(plan: Plan, id: string, entries: FieldStates | undefined): I
 		stateFields: state ? codesOf(stateKeys(sync.item), fields?.touched ?? []) : [],
 		stateBase: sync.storedText ?? null,
 	};
+}
+
+/**
+ * Fields where Dynamics won a conflict keep their Dynamics value, which this step (ActiveCampaign → Dynamics) does
+ * not carry to ActiveCampaign: the record is read again on the next run, so the other step carries it.
+ */
+function recheckWinners(fns: OperationContext['fns'], plan: Plan): void {
+	const won = plan.sync?.fields?.conflicts.some((c) => c.winner === 'dynamics');
+	if (!won || !plan.existing || fns.getMode() === 'manual') return;
+	const id = String(plan.existing[plan.table.primaryIdAttribute]).toLowerCase();
+	queueRecheck(retryStore(fns.getWorkflowStaticData('global')), { system: 'dynamics', kind: plan.table.logicalName, id }, 'won a conflict: its values go to ActiveCampaign', fns.getNode().name);
 }
 
 /** The delete policy's outcome for an item whose linked Dynamics record no longer exists. */
@@ -505,28 +532,50 @@ function deletedOutput(plan: Plan): IDataObject {
 	};
 }
 
-const MERGE_COLUMNS = ['merged', '_masterid_value'];
+/** Read with every sync target: merges, and who changed it last. */
+const MERGE_COLUMNS = ['merged', '_masterid_value', '_modifiedby_value'];
 
 /**
- * Linked records that were merged away in Dynamics (deactivated, `merged`, `masterid` set): the item is written to
- * the master instead, and its link moves there.
+ * Linked records that were merged away in Dynamics (deactivated, `merged`, `masterid` set): nothing is written; the
+ * item tells Record Sync State to move the ActiveCampaign link to the master (`acAction: "relink"`), which it does
+ * only when no other ActiveCampaign record is linked to the master (else it unlinks and tags this one). The state
+ * starts over, so the next change on either side is compared from scratch.
  */
-async function followMerges(ctx: OperationContext, plans: Plan[], out: Array<INodeExecutionData | undefined>): Promise<void> {
-	const merged = plans.filter((p) => p.sync && p.existing?.merged === true && typeof p.existing._masterid_value === 'string');
-	if (!merged.length) return;
-	for (const plan of merged) {
-		plan.sync!.mergedFrom = plan.sync!.linkedId;
-		plan.sync!.linkedId = String(plan.existing!._masterid_value).toLowerCase();
-		plan.matchers = [{ kind: 'id', id: plan.sync!.linkedId }];
-		plan.existing = undefined;
-		// The stored state belonged to the merged record.
-		plan.sync!.storedText = undefined;
+function followMerges(plans: Plan[], out: Array<INodeExecutionData | undefined>): void {
+	for (const plan of plans) {
+		const existing = plan.existing;
+		if (!plan.sync || out[plan.index] || existing?.merged !== true || typeof existing._masterid_value !== 'string') continue;
+		const sync = plan.sync;
+		const entity = plan.table.logicalName;
+		const master = existing._masterid_value.toLowerCase();
+		const link = (id: string) => (entity === 'lead' || entity === 'contact' ? formatContactLink({ entity, id }) : id);
+		out[plan.index] = paired(
+			{
+				operation: 'skipped',
+				reason: `merged into ${link(master)} in Dynamics`,
+				acAction: 'relink',
+				id: master,
+				entity,
+				direction: 'toDynamics',
+				link: link(master),
+				relinkedFrom: link(sync.linkedId!),
+				acId: sync.item.match.acId ?? null,
+				email: sync.item.match.email ?? null,
+				...(entity === 'account' ? { name: sync.item.match.name ?? null } : {}),
+				tags: [],
+				removeTags: [],
+				source: sync.item.source,
+				state: null,
+				stateFields: [],
+				stateBase: sync.storedText ?? null,
+			},
+			plan.index,
+		);
 	}
-	await findExisting(ctx, merged, out);
 }
 
 /** The per-field plan of a sync item against the record as it is now (undefined: the record is created). */
-function planSync(plan: Plan, existing: IDataObject | undefined): PlanResult {
+function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): PlanResult {
 	const sync = plan.sync!;
 	const { table, prepared } = plan;
 	const changed = existing ? changedBody(prepared, existing) : {};
@@ -552,6 +601,14 @@ function planSync(plan: Plan, existing: IDataObject | undefined): PlanResult {
 				fields: planned.map((p) => ({ key: p.key, source: p.source, target: p.target })),
 			})
 		: new Map();
+	if (existing && me && String(existing._modifiedby_value ?? '').toLowerCase() === me) {
+		// Nobody changed the record since the sync last wrote it: whatever the stored state says (it may not have been
+		// stored: a Record Sync State that failed), the Dynamics side is unchanged.
+		for (const p of planned) {
+			const entry = base.get(p.key);
+			if (!entry || entry.d365 !== p.target) base.set(p.key, { ac: entry?.ac ?? fieldHash(null), d365: p.target });
+		}
+	}
 	return planFields({
 		direction: 'toDynamics',
 		policy: sync.policy,
