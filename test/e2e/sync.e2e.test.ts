@@ -290,11 +290,23 @@ describe('Scheduled Sync', () => {
 
 	it('two overlapping executions of the Scheduled Sync create a new record once', async () => {
 		await control('ac', 'POST', '/ui/contacts', { email: 'overlap@example.com', firstName: 'Over', lastName: 'Lap', tags: ['[D365: Lead]'] });
-		// Two `n8n execute` processes at once, each a whole cycle, as a long cycle and "Run now" would be.
-		const results = await Promise.all([n8n.execute(WORKFLOW_IDS.scheduledSync), n8n.execute(WORKFLOW_IDS.scheduledSync)]);
+		// Two `n8n execute` processes at once, each a whole cycle, as a long cycle and "Run now" would be. Every
+		// Dataverse request is held 1.5 s, so each run takes far longer than the two processes' start-up difference:
+		// both read the new contact before either has written it.
+		const limits = await control<Json>('d365', 'GET', '/limits');
+		await control('d365', 'PUT', '/limits', { latencyMs: 1500 });
+		let results: ExecutionResult[];
+		try {
+			results = await Promise.all([n8n.execute(WORKFLOW_IDS.scheduledSync), n8n.execute(WORKFLOW_IDS.scheduledSync)]);
+		} finally {
+			await control('d365', 'PUT', '/limits', { latencyMs: Number(limits.latencyMs ?? 0) });
+		}
 		for (const result of results) expectClean(result);
 		const created = results.map((r) => operations(r, 'Write leads to Dynamics'));
 		console.log(`[measure] overlapping executions, Write leads to Dynamics: ${JSON.stringify(created)}`);
+		// Both wrote it: one created it, the other met the same derived id and updated (or found nothing to change).
+		for (const counts of created) expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1);
+		expect(created.map((c) => c.created ?? 0).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1);
 		const leads = (await d365Rows('leads')).filter((l) => String(l.emailaddress1).toLowerCase() === 'overlap@example.com');
 		expect(leads).toHaveLength(1);
 		expect(((await acContact('overlap@example.com'))!.fields as Json).D365_RECORD_ID).toBe(`lead:${String(leads[0].leadid)}`);

@@ -307,7 +307,8 @@ function convergence(ctx: Context, out: Violation[]): void {
 			const tagged = ac.tags.some((t) => t === '[D365: Contact]' || t === '[D365: Lead]');
 			if (ac.rawLink && !namesGone(ctx, ac.rawLink)) {
 				out.push({ check: 'a', kind: 'dangling-link', message: `ActiveCampaign contact ${ac.id} (${ac.email}) holds "${ac.rawLink}" in D365 Record ID, which names no Dynamics record` });
-			} else if (tagged && !ac.rawLink && !ctx.deletedTwins.has(`contact:${ac.id}`)) {
+			} else if (tagged && !ac.rawLink && !ctx.deletedTwins.has(`contact:${ac.id}`) && !ac.tags.includes('[D365: Deleted in Dynamics]')) {
+				// (A contact tagged [D365: Deleted in Dynamics] was unlinked on purpose: its record was deleted or merged.)
 				out.push({
 					check: 'a',
 					kind: 'missing-twin',

@@ -684,10 +684,25 @@ export class HistoryRunner {
 		if (side === 'd365') {
 			if (!c.d365Id || c.gone) return `n/a: company ${index} has no Dynamics account`;
 			const column = { name: 'name', website: 'websiteurl', phone: 'telephone1' }[field];
+			if (value === null) {
+				const row = await this.world.must<IDataObject>('d365', 'GET', `/state/accounts/${c.d365Id}`);
+				if (canon(row[column]) === null) return `n/a: no ${field} to clear`;
+			}
 			await this.world.must('d365', 'PATCH', `/ui/accounts/${c.d365Id}`, { [column]: value });
 		} else {
 			if (!c.acId) return `n/a: company ${index} has no ActiveCampaign account`;
-			if (!this.world.sandbox.ac.simulator.state.accounts.get(Number(c.acId))) return `n/a: company ${index}'s ActiveCampaign account is gone`;
+			const account = this.world.sandbox.ac.simulator.state.accounts.get(Number(c.acId));
+			if (!account) return `n/a: company ${index}'s ActiveCampaign account is gone`;
+			if (value === null) {
+				const state = this.world.sandbox.ac.simulator.state;
+				const current =
+					field === 'website'
+						? account.accountUrl
+						: state.accountFieldData
+								.values()
+								.find((d) => d.accountId === account.id && state.accountFieldMeta.rows.get(d.customFieldId)?.fieldLabel === 'Phone Number')?.fieldValue;
+				if (canon(current) === null) return `n/a: no ${field} to clear`;
+			}
 			const body: IDataObject =
 				field === 'name' ? { name: value } : field === 'website' ? { accountUrl: value ?? '' } : { fields: [{ label: 'Phone Number', value: value ?? '' }] };
 			await this.world.must('ac', 'PATCH', `/ui/accounts/${c.acId}`, body);

@@ -548,6 +548,7 @@ function followMerges(plans: Plan[], out: Array<INodeExecutionData | undefined>)
 		const sync = plan.sync;
 		const entity = plan.table.logicalName;
 		const master = existing._masterid_value.toLowerCase();
+		const merged = String(existing[plan.table.primaryIdAttribute]).toLowerCase();
 		const link = (id: string) => (entity === 'lead' || entity === 'contact' ? formatContactLink({ entity, id }) : id);
 		out[plan.index] = paired(
 			{
@@ -558,7 +559,7 @@ function followMerges(plans: Plan[], out: Array<INodeExecutionData | undefined>)
 				entity,
 				direction: 'toDynamics',
 				link: link(master),
-				relinkedFrom: link(sync.linkedId!),
+				relinkedFrom: link(merged),
 				acId: sync.item.match.acId ?? null,
 				email: sync.item.match.email ?? null,
 				...(entity === 'account' ? { name: sync.item.match.name ?? null } : {}),
