@@ -288,7 +288,13 @@ function finalPersonValue(ctx: Context, pair: PersonPair, side: Side, field: str
 }
 
 function lastEdit(edits: EditRecord[], person: boolean, records: { ac: string; d365: string }, field: string): EditRecord | undefined {
-	return editsOf(edits, person, records, field).sort((a, b) => b.seq - a.seq)[0];
+	const mine = editsOf(edits, person, records, field);
+	return mine.filter((e) => !clearedBeforeFirstSync(e, mine)).sort((a, b) => b.seq - a.seq)[0];
+}
+
+/** A value cleared before the two records were first synced is no value (there was nothing synced to clear). */
+function clearedBeforeFirstSync(e: EditRecord, mine: EditRecord[]): boolean {
+	return e.value === null && mine.some((x) => x.kind === 'create' && x.side !== e.side && x.batch >= e.batch);
 }
 
 // ------------------------------------------------------------------------------------------------ (a) convergence
@@ -333,9 +339,13 @@ function convergence(ctx: Context, out: Violation[]): void {
 			if (same(field, a, d)) continue;
 			const source = sourceSide(ctx.policies, field);
 			if (source) {
-				// The non-source side's value may stay (when a person last set it there, or no one ever set it).
+				// The non-source side's value may stay (when a person last set it there, or no one ever set it). The
+				// person's edits of the record this one came from count too (a contact qualified from a lead).
 				const last = lastEdit(obs.edits, true, { ac: ac.id, d365: link.id }, field);
 				if (!last || last.side !== source) continue;
+				const ownEdits = person ? obs.edits.filter((e) => 'person' in e.target && e.target.person === person.index && e.field === field) : [];
+				const latest = ownEdits.sort((a, b) => b.seq - a.seq)[0];
+				if (latest && latest.seq > last.seq && latest.side !== source) continue;
 			}
 			const violation: Violation = {
 				check: 'a',
@@ -561,10 +571,18 @@ function lostEdits(ctx: Context, out: Violation[]): void {
 		const holds = (key: string | null, name?: string | null) =>
 			same(field, key, e.value) || (field === 'account' && e.accountName !== undefined && name === e.accountName);
 		if (holds(finals.own, finals.ownName) && holds(finals.other, finals.otherName)) continue;
-		const mine = editsOf(obs.edits, person, records, field);
+		// The person's edits of the field on this pair, and on the Dynamics record this one came from (a contact
+		// qualified from a lead starts with the lead's values).
+		const mine = [
+			...editsOf(obs.edits, person, records, field),
+			...(person && 'person' in e.target
+				? obs.edits.filter(
+						(x) => 'person' in x.target && x.target.person === (e.target as { person: number }).person && x.field === field && x.side === 'd365' && x.record !== records.d365 && ctx.obs.qualifiedLeads.includes(x.record),
+					)
+				: []),
+		];
 		if (mine.some((x) => x.seq > e.seq)) continue; // superseded by a later value of that field on this pair
-		// A value cleared before the two records were first synced is no value (there was nothing synced to clear).
-		if (e.value === null && mine.some((x) => x.kind === 'create' && x.side !== e.side && x.batch >= e.batch)) continue;
+		if (clearedBeforeFirstSync(e, mine)) continue;
 		const label = FIELD_NAMES[field].label;
 		const what = `${owner}: ${label} ${show(e.value)} set in ${sideName(e.side)} (${e.kind === 'create' ? 'at creation' : 'edit'} #${e.seq}, batch ${e.batch})`;
 		const finalText = `ends ${show(finals.own)} in ${sideName(e.side)} and ${show(finals.other)} in ${sideName(other(e.side))}`;

@@ -26,8 +26,8 @@ const only = process.env.MODEL_ONLY ? new RegExp(process.env.MODEL_ONLY) : undef
 /** Histories run while shrinking a failure, after which the smallest failing one found so far is reported. */
 const shrinkBudget = Number(process.env.MODEL_SHRINK_RUNS ?? (forced ? 150 : 30));
 
-// enabled when the sync-correctness work lands
-const describeInNpmTest = forced ? describe : describe.skip;
+// In npm test with the fixed seed (200 histories); npm run test:model sets MODEL_CHECK=1 for the soak and replays.
+const describeInNpmTest = describe;
 
 interface Outcome {
 	history: History;
@@ -71,7 +71,7 @@ function report(outcome: Outcome, replay: string, extra = ''): string {
 	if (dump && outcome.observation) {
 		// MODEL_DUMP=1: every output item of every node, per cycle (for a replayed history).
 		lines.push('Node outputs:');
-		for (const o of outcome.observation.outputs) lines.push(`  cycle ${o.cycle} run ${o.run} ${o.node} [${o.output}] ${JSON.stringify(o.json).slice(0, 400)}`);
+		for (const o of outcome.observation.outputs) lines.push(`  cycle ${o.cycle} run ${o.run} ${o.node} [${o.output}] ${JSON.stringify(o.json).slice(0, Number(process.env.MODEL_DUMP_CHARS ?? 400))}`);
 		lines.push('');
 	}
 	if (outcome.error) lines.push(`The history could not be run: ${outcome.error.stack ?? outcome.error.message}`);

@@ -166,6 +166,8 @@ export interface Observation {
 	mergedTwins: string[];
 	/** Dynamics contact ids merged away. */
 	mergedIds: string[];
+	/** Dynamics lead ids qualified into contacts. */
+	qualifiedLeads: string[];
 	/** Per batch (index = batch number), modified times (ms) of the records when its cycle started (see modifiedTimes). */
 	modifiedAt: Array<Record<string, number>>;
 	final: FinalState;
@@ -199,6 +201,7 @@ export class HistoryRunner {
 	readonly shadowLeads: string[] = [];
 	readonly mergedTwins: string[] = [];
 	readonly mergedIds: string[] = [];
+	readonly qualifiedLeads: string[] = [];
 	readonly modifiedAt: Observation['modifiedAt'] = [];
 	/** Dynamics ids that no longer stand for a person or company (deleted, merged away, qualified). */
 	private readonly retired = new Set<string>();
@@ -256,6 +259,7 @@ export class HistoryRunner {
 			shadowLeads: this.shadowLeads,
 			mergedTwins: this.mergedTwins,
 			mergedIds: this.mergedIds,
+			qualifiedLeads: this.qualifiedLeads,
 			modifiedAt: this.modifiedAt,
 			final: await this.timed('final state', async () => await readFinalState(this.world)),
 			timings: this.timings,
@@ -831,6 +835,7 @@ export class HistoryRunner {
 		const contact = value.find((c) => String(c._originatingleadid_value ?? '').toLowerCase() === leadId);
 		p.structural.push(seq);
 		this.retired.add(leadId);
+		this.qualifiedLeads.push(leadId);
 		if (contact) {
 			p.kind = 'contact';
 			p.d365Id = String(contact.contactid).toLowerCase();

@@ -148,6 +148,10 @@ export async function syncContactItem(
 		if (match.target) target = await readContact(session, match.target, { tags: true, account: needAccount, itemIndex });
 	}
 	const matchedBy = target ? match.matchedBy : undefined;
+	if (!target && entity === 'lead' && item.match.qualified === true) {
+		// A qualified lead goes on as the contact it became; it is not brought into ActiveCampaign on its own.
+		return { ...base, operation: 'skipped', reason: 'the lead was qualified: the Dynamics contact it became is synced instead' };
+	}
 
 	// 2. Who owns the ActiveCampaign contact: lead/contact precedence, relinking.
 	let relinkFrom: ContactLink | undefined;
@@ -173,6 +177,9 @@ export async function syncContactItem(
 				}
 			}
 			relinkFrom = current;
+			// The record it is taken from (precedence, not qualification) is held back until this one lets the email go.
+			const held = session.syncStaticData();
+			if (held && email && !qualifiedFrom) holdBack(held, email, { system: 'dynamics', kind: current.entity, id: current.id }, linkValue);
 		}
 	}
 

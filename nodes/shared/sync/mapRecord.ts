@@ -181,7 +181,8 @@ export function mapRecord(prepared: PreparedMapping, source: IDataObject): MapOu
 function fromDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcome {
 	const { definition } = prepared;
 	const entity = definition.entity;
-	if (source.event === 'deleted') return deletedInDynamics(prepared, source);
+	// Merged away into a master that is gone as well (deleted since): as deleted.
+	if (source.event === 'deleted' || (source.merged === true && !isGuid(source._masterid_value))) return deletedInDynamics(prepared, source);
 	const id = String(source[prepared.idKey] ?? '');
 	if (!isGuid(id)) {
 		return {

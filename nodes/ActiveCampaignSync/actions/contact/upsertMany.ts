@@ -277,6 +277,13 @@ async function prepareSyncItems(
 			const newState = item.fields.length ? formatFieldState(keys, entries) : '';
 
 			const linkedId = linkedContacts.get(entry.link);
+			if (linkedId === undefined && item.entity === 'lead' && item.match.qualified === true) {
+				outcomes.push({
+					itemIndex,
+					json: { operation: 'skipped', reason: 'the lead was qualified: the Dynamics contact it became is synced instead', email: entry.email, entity: 'lead' },
+				});
+				continue;
+			}
 			if (linkedId === undefined && claimedEmails.has(entry.email.toLowerCase())) {
 				const json = await syncContactItem(ctx.session, ctx.node, item, syncDefaults(ctx, itemIndex), itemIndex);
 				outcomes.push({ itemIndex, json });

@@ -158,8 +158,10 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 			}
 		}
 		for (const plan of active) {
-			// A linked record that no longer exists was deleted in Dynamics: never created again.
-			if (plan.sync?.linkedId && !plan.existing && !out[plan.index]) out[plan.index] = paired(deletedOutput(plan), plan.index);
+			// A linked record that no longer exists was deleted in Dynamics (or merged into one that was): never
+			// created again.
+			const gone = !plan.existing || (plan.existing.merged === true && typeof plan.existing._masterid_value !== 'string');
+			if (plan.sync?.linkedId && gone && !out[plan.index]) out[plan.index] = paired(deletedOutput(plan), plan.index);
 		}
 		const writes: Array<{ plan: Plan; op: WriteOperation; changed: string[] }> = [];
 		for (const plan of active) {
