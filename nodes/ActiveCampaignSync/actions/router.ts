@@ -12,7 +12,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { bookWrites, deadLetterMessage, deadLetterReport, retryStore, retryText } from '../../shared/sync/retries';
+import { bookWrites, countsText, deadLetterMessage, deadLetterReport, retryStore, retryText } from '../../shared/sync/retries';
 import { AcSession } from '../helpers/session';
 import * as account from './account/get';
 import { linkContact } from './account/linkContact';
@@ -175,13 +175,13 @@ function trackRetries(fn: IExecuteFunctions, items: INodeExecutionData[], produc
 		if (!entry) continue;
 		// n8n keeps only the error's message on an error item: the next try is told there too.
 		const error = p.data.error!;
-		error.message = `${deadLetterMessage(entry, error.message)} — ${retryText(entry)}`;
+		error.message = `${deadLetterMessage(entry, error.message)} — ${retryText(entry)} ${countsText(store)}`;
 		p.data.json = { error: error.message, ...(error.description ? { description: error.description } : {}) };
 	}
 	if (!fn.continueOnFail()) return;
 	for (const entry of unreported) {
 		const report = deadLetterReport(entry);
-		const error = new NodeOperationError(fn.getNode(), report.message, { description: report.description });
+		const error = new NodeOperationError(fn.getNode(), `${report.message} — ${countsText(store)}`, { description: report.description });
 		produced.push({ itemIndex: 0, order: Number.MAX_SAFE_INTEGER, data: { json: { error: report.message, description: report.description }, error, pairedItem: { item: 0 } } });
 	}
 }

@@ -1,7 +1,7 @@
 /** Resource → operation dispatch of the Dynamics 365 node. */
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
-import { bookWrites, deadLetterMessage, deadLetterReport, retryStore, retryText } from '../../shared/sync/retries';
+import { bookWrites, countsText, deadLetterMessage, deadLetterReport, retryStore, retryText } from '../../shared/sync/retries';
 import { DataverseClient } from '../transport';
 import type { OperationContext } from './common';
 import * as addNote from './record/addNote';
@@ -65,11 +65,11 @@ function trackRetries(fns: IExecuteFunctions, items: INodeExecutionData[], out: 
 		const retry = failed(entry) ? notes.get(itemOf(entry)) : undefined;
 		if (!retry) continue;
 		entry.json.error = deadLetterMessage(retry, String(entry.json.error));
-		entry.json.message = retryText(retry);
+		entry.json.message = `${retryText(retry)} ${countsText(store)}`;
 	}
 	if (!fns.continueOnFail()) return;
 	for (const entry of unreported) {
 		const report = deadLetterReport(entry);
-		out.push({ json: { error: report.message, details: report.description }, pairedItem: { item: 0 } });
+		out.push({ json: { error: report.message, details: report.description, message: countsText(store) }, pairedItem: { item: 0 } });
 	}
 }

@@ -232,6 +232,12 @@ export function retryText(entry: RetryEntry): string {
 	return `Tried again ${entry.attempts === 1 ? 'on the next run' : `from ${entry.nextAt}`} (attempt ${entry.attempts} of ${RETRY_POLICY.maxAttempts} failed).`;
 }
 
+/** How many records the retry queue holds, in words (for the run's error items). */
+export function countsText(store: RetryStore): string {
+	const { pending, deadLetters } = retryCounts(store);
+	return `Retry queue: ${pending} record${pending === 1 ? '' : 's'} waiting, ${deadLetters} dead letter${deadLetters === 1 ? '' : 's'}.`;
+}
+
 /** The message of an error item: dead letters say so first. */
 export function deadLetterMessage(entry: RetryEntry, message: string): string {
 	return entry.dead && !message.startsWith('Dead letter') ? `Dead letter: ${message}` : message;

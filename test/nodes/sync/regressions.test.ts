@@ -96,7 +96,11 @@ it('4. a record whose write failed is written on a later run, without changing a
 	world.tick(2);
 	// Every write to this Dynamics contact fails during the next run (a server error, not retried by the request).
 	await world.must('d365', 'POST', '/scripted-faults', { match: `^PATCH .*contacts\\(${id}\\)`, fault: 'error', status: 400, times: 50 });
-	await cycle();
+	const [run] = await cycle();
+	// The failure is on the error output and says when it is tried again.
+	const failed = run.data.resultData.runData['Write contacts to Dynamics'][0].data!.main[1]!;
+	expect(failed).toHaveLength(1);
+	expect(String(failed[0].json.message)).toMatch(/^Tried again on the next run \(attempt 1 of 6 failed\)\. Retry queue: 1 record waiting, 0 dead letters\.$/);
 	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${id}`)).lastname).toBe('Lee');
 	await world.must('d365', 'DELETE', '/scripted-faults');
 	await cycle();

@@ -7,8 +7,8 @@
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
 import { precedenceAllows, SKIP_REASONS } from '../../../shared/sync/decide';
-import { baseEntries, fieldHash, formatFieldState, type FieldStates } from '../../../shared/sync/fieldState';
-import { isEmailField, sourceUnchanged } from '../../../shared/sync/planner';
+import { baseEntries, formatFieldState } from '../../../shared/sync/fieldState';
+import { planField, planFields, sourceUnchanged, type PlanField } from '../../../shared/sync/planner';
 import { holdBack } from '../../../shared/sync/retries';
 import { formatContactLink, isGuid, parseState, type LinkedEntity } from '../../../shared/sync/state';
 import { runBulkImport, type BulkEntry } from '../../helpers/bulk';
@@ -256,8 +256,9 @@ async function prepareSyncItems(
 			}
 			const accountName = record.accountName ?? item.related.accountName;
 			if (typeof accountName === 'string' && accountName.trim()) desired.accountName = accountName.trim();
-			// The state says what the import writes: each field this step carries as sent; the others (and the job
-			// title, which bulk import cannot set) as empty, so a value ActiveCampaign already had is taken for a change.
+			// The state of a new contact, by the one planner: each field as the import sends it. Bulk import cannot set
+			// the job title (it lives on the account link): the planner keeps it unknown on the Dynamics side, so the
+			// next write of the record (one by one) sets it; the item reports it under notWritten.
 			const keys = stateKeys(item);
 			const sent = new Map<string, unknown>([
 				['email', desired.email],
@@ -267,14 +268,19 @@ async function prepareSyncItems(
 				['accountName', desired.accountName],
 			]);
 			for (const { field, value } of desired.fieldValues) sent.set(field.id, value);
-			const entries: FieldStates = new Map();
+			const planned: PlanField[] = [];
 			for (const field of item.fields) {
-				const flows = field.direction !== 'toDynamics';
-				const def = flows && !sent.has(field.activeCampaign) ? await ctx.session.contactField(field.activeCampaign) : undefined;
-				const value = flows ? (sent.get(field.activeCampaign) ?? (def ? sent.get(def.id) : undefined)) : undefined;
-				entries.set(field.key, { d365: field.source, ac: fieldHash(value, isEmailField(field)) });
+				if (field.direction === 'toDynamics') {
+					planned.push(planField(field, null, undefined));
+					continue;
+				}
+				const def = !sent.has(field.activeCampaign) ? await ctx.session.contactField(field.activeCampaign) : undefined;
+				const value = sent.get(field.activeCampaign) ?? (def ? sent.get(def.id) : undefined);
+				const jobTitle = field.activeCampaign === 'jobTitle' ? String(record.jobTitle ?? '').trim() : '';
+				planned.push(planField(field, null, jobTitle || value, jobTitle ? { cannotHold: 'bulk import cannot set the job title; the next run writes it' } : {}));
 			}
-			const newState = item.fields.length ? formatFieldState(keys, entries) : '';
+			const plan = planFields({ direction: 'toActiveCampaign', policy: item.policy.conflict ?? syncDefaults(ctx, itemIndex).conflict, exists: false, base: new Map(), fields: planned });
+			const newState = item.fields.length ? formatFieldState(keys, plan.entries) : '';
 
 			const linkedId = linkedContacts.get(entry.link);
 			if (linkedId === undefined && item.entity === 'lead' && item.match.qualified === true) {
@@ -302,7 +308,12 @@ async function prepareSyncItems(
 			}
 			desired.fieldValues.push({ field: linkField, value: entry.link });
 			if (newState) desired.fieldValues.push({ field: stateField, value: newState });
-			prepared.push({ itemIndex, contact: bulkContact(desired, entry.email), extra: { link: entry.link, state: newState, entity: entry.entity } });
+
+			prepared.push({
+				itemIndex,
+				contact: bulkContact(desired, entry.email),
+				extra: { link: entry.link, state: newState, entity: entry.entity, ...(plan.notWritten.length ? { notWritten: plan.notWritten as unknown as IDataObject[] } : {}) },
+			});
 		} catch (error) {
 			outcomes.push(failure(ctx, itemIndex, error));
 		}
