@@ -6,8 +6,8 @@ import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
 import { sameValue } from '../../shared/sync/canonical';
 import { SKIP_REASONS } from '../../shared/sync/decide';
-import { baseEntries, fieldHash, formatFieldState } from '../../shared/sync/fieldState';
-import { planField, planFields, resolveMatch, type PlanField } from '../../shared/sync/planner';
+import { fieldHash, formatFieldState } from '../../shared/sync/fieldState';
+import { planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
 import { isGuid, parseState } from '../../shared/sync/state';
 import { recheckWinner, stateToStore, syncFieldsOf, type RecordStateInput } from './contactSync';
@@ -306,31 +306,22 @@ export async function syncAccountItem(
 		planned.push(planField(field, now, value));
 	}
 	const keys = fields.map((f) => f.key);
-	const storedText = target?.fields.get(stateField.id)?.value ?? storedStateText(item);
-	const stored = target
-		? baseEntries(storedText, keys, {
-				sourceSide: 'd365',
-				sourceWhole: item.source.hash ?? '',
-				targetWhole: accountHash(target, defs, item.state.targetHashFields),
-				fields: planned.map((p) => ({ key: p.key, source: p.source, target: p.target })),
-			})
-		: new Map();
-	const plan = planFields({
+	const storedValue = target?.fields.get(stateField.id)?.value;
+	const storedText = typeof storedValue === 'string' ? storedValue : storedStateText(item);
+	const { plan, state: plannedState, report } = planStep({
 		direction: 'toActiveCampaign',
 		policy,
 		exists: !!target,
-		base: stored,
 		fields: planned,
+		keys,
+		stored: storedText,
+		sourceWhole: item.source.hash ?? '',
+		targetWhole: target ? accountHash(target, defs, item.state.targetHashFields) : undefined,
 		sourceModifiedAt: item.source.modifiedAt,
 		targetModifiedAt: target?.updatedAt,
 	});
-	const report: IDataObject = {};
-	if (plan.conflicts.length) {
-		report.conflicts = plan.conflicts as unknown as IDataObject[];
-		report.conflict = `resolved: ${policy}`;
-		if (target) recheckWinner(session, plan.conflicts, 'account', target.id);
-	}
-	let state = formatFieldState(keys, plan.entries);
+	if (plan.conflicts.length && target) recheckWinner(session, plan.conflicts, 'account', target.id);
+	let state = plannedState;
 	if (target && plan.skipReason) {
 		let stateRecorded = false;
 		if (plan.skipReason !== SKIP_REASONS.unchanged && state !== storedText) {

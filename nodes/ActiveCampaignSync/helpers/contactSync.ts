@@ -6,8 +6,8 @@
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
 import { precedenceAllows, SKIP_REASONS } from '../../shared/sync/decide';
-import { baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey } from '../../shared/sync/fieldState';
-import { isEmailField, planField, planFields, resolveMatch, type PlanField } from '../../shared/sync/planner';
+import { fieldHash, formatFieldState, mergeStateText, pairKey } from '../../shared/sync/fieldState';
+import { isEmailField, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
 import { holdBack, queueRecheck, release, retryStore } from '../../shared/sync/retries';
 import { canonicalEmail } from '../../shared/sync/canonical';
@@ -210,38 +210,24 @@ export async function syncContactItem(
 	// After a relink the stored state belonged to the other record; a contact qualified from the lead starts with the
 	// lead's values, so the lead's state still tells what each side changed.
 	const storedText = relinkFrom && !qualified ? undefined : (target?.fieldValues.get(stateField.id)?.value ?? storedStateText(item));
-	const stored = target
-		? baseEntries(storedText, keys, {
-				sourceSide: 'd365',
-				sourceWhole: item.source.hash ?? '',
-				targetWhole: contactHash(target, contactFields, item.state.targetHashFields),
-				fields: planned.map((p) => ({ key: p.key, source: p.source, target: p.target })),
-			})
-		: new Map();
-	if (qualified) {
-		// The new contact carries only some of the lead's values: a field it left empty was not cleared by anyone.
-		const empty = fieldHash(null);
-		for (const p of planned) if (p.source === empty) stored.delete(p.key);
-	}
-	const plan = planFields({
+	const { plan, state: plannedState, report } = planStep({
 		direction: 'toActiveCampaign',
 		policy,
 		exists: !!target,
-		base: stored,
 		fields: planned,
+		keys,
+		stored: storedText,
+		sourceWhole: item.source.hash ?? '',
+		targetWhole: target ? contactHash(target, contactFields, item.state.targetHashFields) : undefined,
 		sourceModifiedAt: item.source.modifiedAt,
 		targetModifiedAt: target?.udate,
+		// The new contact carries only some of the lead's values: a field it left empty was not cleared by anyone.
+		adjustBase: qualified ? (base) => planned.forEach((p) => p.source === fieldHash(null) && base.delete(p.key)) : undefined,
 	});
-	const report: IDataObject = {};
-	if (plan.conflicts.length) {
-		report.conflicts = plan.conflicts as unknown as IDataObject[];
-		report.conflict = `resolved: ${policy}`;
-		if (target) recheckWinner(session, plan.conflicts, 'contact', target.id);
-	}
-	if (plan.notWritten.length) report.notWritten = plan.notWritten as unknown as IDataObject[];
+	if (plan.conflicts.length && target) recheckWinner(session, plan.conflicts, 'contact', target.id);
 
 	// 4. Nothing to write: record what was learned about the fields (when anything was), and report why.
-	let state = formatFieldState(keys, plan.entries);
+	let state = plannedState;
 	if (target && plan.skipReason && !relinkFrom) {
 		const bookkeeping: Array<{ field: string; value: string }> = [];
 		if (target.fieldValues.get(linkField.id)?.value !== linkValue) bookkeeping.push({ field: linkField.id, value: linkValue });

@@ -16,7 +16,7 @@
  */
 import { canonicalEmail, sameValue } from './canonical';
 import { SKIP_REASONS, type ConflictPolicy, type SyncDirection } from './decide';
-import { fieldHash, sameDigest, type FieldEntry, type FieldStates, type Side } from './fieldState';
+import { baseEntries, fieldHash, formatFieldState, sameDigest, type FieldEntry, type FieldStates, type Side } from './fieldState';
 import type { FieldDirection } from './mapping';
 import type { SyncField } from './syncItem';
 
@@ -172,6 +172,62 @@ export function planFields(input: PlanInput): PlanResult {
 		else result.skipReason = SKIP_REASONS.noChanges;
 	}
 	return result;
+}
+
+/** One write step's plan from its stored state, as every write path makes it. */
+export interface StepInput {
+	direction: SyncDirection;
+	policy: ConflictPolicy;
+	/** The target record exists. */
+	exists: boolean;
+	fields: PlanField[];
+	/** Every pair key of the mapping (the state's field set). */
+	keys: readonly string[];
+	/** The stored state (v2, or v1) the step starts from. */
+	stored?: string | null;
+	/** Whole-record hashes of the source and the target now (read v1 states). */
+	sourceWhole: string;
+	targetWhole?: string;
+	sourceModifiedAt?: string | null;
+	targetModifiedAt?: string | null;
+	/** Adjusts the base before planning (e.g. what the node knows beyond the stored state). */
+	adjustBase?: (base: FieldStates) => void;
+}
+
+export interface StepPlan {
+	plan: PlanResult;
+	/** The state after the step (v2 text). */
+	state: string;
+	/** What the step's output item reports: decided conflicts and values not written. */
+	report: { conflicts?: DecidedConflict[]; conflict?: string; notWritten?: PlanResult['notWritten'] };
+}
+
+export function planStep(input: StepInput): StepPlan {
+	const base = input.exists
+		? baseEntries(input.stored ?? undefined, input.keys, {
+				sourceSide: input.direction === 'toActiveCampaign' ? 'd365' : 'ac',
+				sourceWhole: input.sourceWhole,
+				targetWhole: input.targetWhole,
+				fields: input.fields.map((p) => ({ key: p.key, source: p.source, target: p.target })),
+			})
+		: new Map();
+	input.adjustBase?.(base);
+	const plan = planFields({
+		direction: input.direction,
+		policy: input.policy,
+		exists: input.exists,
+		base,
+		fields: input.fields,
+		sourceModifiedAt: input.sourceModifiedAt,
+		targetModifiedAt: input.targetModifiedAt,
+	});
+	const report: StepPlan['report'] = {};
+	if (plan.conflicts.length) {
+		report.conflicts = plan.conflicts;
+		report.conflict = `resolved: ${input.policy}`;
+	}
+	if (plan.notWritten.length) report.notWritten = plan.notWritten;
+	return { plan, state: formatFieldState(input.keys, plan.entries), report };
 }
 
 /** Whether the source side wins a conflict under the policy (newest change: the record's modified times; a tie goes to Dynamics). */

@@ -8,8 +8,8 @@ import { randomUUID } from 'crypto';
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 
 import { SKIP_REASONS, type ConflictPolicy } from '../../../shared/sync/decide';
-import { baseEntries, codesOf, fieldHash, formatFieldState, type FieldStates } from '../../../shared/sync/fieldState';
-import { isEmailField, planField, planFields, type PlanField, type PlanResult } from '../../../shared/sync/planner';
+import { codesOf, fieldHash, formatFieldState, type FieldStates } from '../../../shared/sync/fieldState';
+import { isEmailField, planField, planStep, type PlanField, type PlanResult } from '../../../shared/sync/planner';
 import { formatContactLink } from '../../../shared/sync/state';
 import { queueRecheck, release, retryStore } from '../../../shared/sync/retries';
 import { parseSyncItem, stateKeys, storedStateText, type SyncItem } from '../../../shared/sync/syncItem';
@@ -595,32 +595,29 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 		const equal = existing ? !prepared.bodyKeys[property].some((key) => key in changed) : sameColumnValue(desired, null);
 		planned.push(planField(field, current, typeof desired === 'string' && GUID_TEXT.test(desired) ? desired.toLowerCase() : desired, { equal }));
 	}
-	const keys = stateKeys(sync.item);
-	const base = existing
-		? baseEntries(sync.storedText, keys, {
-				sourceSide: 'ac',
-				sourceWhole: String(sync.item.source.hash ?? ''),
-				targetWhole: d365Hash(table, existing, sync.hashFields),
-				fields: planned.map((p) => ({ key: p.key, source: p.source, target: p.target })),
-			})
-		: new Map();
-	if (existing && me && String(existing._modifiedby_value ?? '').toLowerCase() === me) {
-		// Nobody changed the record since the sync last wrote it: whatever the stored state says (it may not have been
-		// stored: a Record Sync State that failed), the Dynamics side is unchanged.
-		for (const p of planned) {
-			const entry = base.get(p.key);
-			if (!entry || entry.d365 !== p.target) base.set(p.key, { ac: entry?.ac ?? fieldHash(null), d365: p.target });
-		}
-	}
-	return planFields({
+	const modifiedBySync = !!existing && !!me && String(existing._modifiedby_value ?? '').toLowerCase() === me;
+	return planStep({
 		direction: 'toDynamics',
 		policy: sync.policy,
 		exists: !!existing,
-		base,
 		fields: planned,
+		keys: stateKeys(sync.item),
+		stored: sync.storedText,
+		sourceWhole: String(sync.item.source.hash ?? ''),
+		targetWhole: existing ? d365Hash(table, existing, sync.hashFields) : undefined,
 		sourceModifiedAt: sync.item.source.modifiedAt,
 		targetModifiedAt: typeof existing?.modifiedon === 'string' ? existing.modifiedon : undefined,
-	});
+		// Nobody changed the record since the sync last wrote it: whatever the stored state says (it may not have been
+		// stored: a Record Sync State that failed), the Dynamics side is unchanged.
+		adjustBase: modifiedBySync
+			? (base) => {
+					for (const p of planned) {
+						const entry = base.get(p.key);
+						if (!entry || entry.d365 !== p.target) base.set(p.key, { ac: entry?.ac ?? fieldHash(null), d365: p.target });
+					}
+				}
+			: undefined,
+	}).plan;
 }
 
 const GUID_TEXT = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
