@@ -144,6 +144,11 @@ describe('in a real n8n, against the sandbox', () => {
 		for (const lead of leads) {
 			const email = String(lead.emailaddress1).toLowerCase();
 			const ac = await acContact(email);
+			// A qualified lead goes on as the contact it became: it is not brought into ActiveCampaign on its own.
+			if (lead.statecode === 1 && !contactEmails.has(email)) {
+				expect(ac).toBeUndefined();
+				continue;
+			}
 			expect(ac).toBeDefined();
 			if (!contactEmails.has(email)) {
 				expect(String((ac!.fields as Json).D365_RECORD_ID)).toMatch(/^lead:/);
