@@ -18,7 +18,7 @@ export interface BulkEntry {
 }
 
 export type BulkResult =
-	| { itemIndex: number; ok: true; batchId: string; id?: string }
+	| { itemIndex: number; ok: true; batchId: string; batchContactIds: string[] }
 	| { itemIndex: number; ok: false; error: string; batchId?: string };
 
 const ENVELOPE_BYTES = Buffer.byteLength('{"contacts":[]}');
@@ -105,12 +105,14 @@ export async function runBulkImport(session: AcSession, entries: BulkEntry[], op
 			const status = info.status;
 			if (status === 'completed') {
 				const failed = new Set(((info.failure as unknown[] | undefined) ?? []).map((e) => String(e).trim().toLowerCase()));
+				// The ids of the batch's contacts (which id is whose is not said: read them back by id when needed).
+				const batchContactIds = ((info.success as unknown[] | undefined) ?? []).map(String);
 				for (const entry of batch.entries) {
 					const email = String(entry.contact.email ?? '').trim().toLowerCase();
 					results.push(
 						failed.has(email)
 							? { itemIndex: entry.itemIndex, ok: false, batchId: batch.batchId, error: 'ActiveCampaign could not import this contact (listed as failed in the import report)' }
-							: { itemIndex: entry.itemIndex, ok: true, batchId: batch.batchId },
+							: { itemIndex: entry.itemIndex, ok: true, batchId: batch.batchId, batchContactIds },
 					);
 				}
 				break;

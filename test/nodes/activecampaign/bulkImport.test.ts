@@ -143,6 +143,48 @@ describe('Create or Update Many', () => {
 		await expect(t.contact('synced.7@import.example.com')).rejects.toThrow(/404/);
 	});
 
+	it('sync items with a job title: linked to their account with it in the same run (bulk import cannot set it); a rerun writes nothing', async () => {
+		const values = (i: number) => ({
+			email: `titled.${i}@import.example.com`,
+			firstName: `Tit${i}`,
+			lastName: 'Led',
+			accountName: i % 3 === 2 ? null : `Titled Account ${i % 2}`,
+			jobTitle: `Role ${i}`,
+		});
+		const items = Array.from({ length: 12 }, (_, i) => ({
+			entity: 'contact',
+			direction: 'toActiveCampaign',
+			record: values(i),
+			match: { d365Id: guid(i, 'd7'), email: values(i).email },
+			source: { system: 'dynamics', id: guid(i, 'd7'), modifiedAt: '2026-01-02T03:04:05Z', hash: `${i.toString(16).padStart(4, '0')}bbbbbbbbbbbb` },
+			fields: syncFields(values(i)),
+			tags: ['[D365: Contact]'],
+			policy: { conflict: 'dynamicsWins', precedence: 'contact' },
+		}));
+		const params = { resource: 'contact', operation: 'upsertMany', dataMode: 'syncItem', syncOptions: { skipMatchingState: true } };
+		await t.resetStats();
+		const first = jsonOf(await t.run(params, items));
+		expect(first.every((o) => o.operation === 'imported')).toBe(true);
+		const links = await t.count(/^POST \/api\/3\/accountContacts$/);
+		console.log(`[measure] 12 new contacts, 8 with an account and a job title: ${(await t.stats()).total} requests, ${links} account links`);
+		expect(links).toBe(8);
+		for (let i = 0; i < 12; i++) {
+			const detail = await t.contact(values(i).email);
+			if (i % 3 === 2) {
+				// No account: ActiveCampaign cannot hold the job title, and the item says so.
+				expect(detail.account).toBeNull();
+				expect(first[i].notWritten).toEqual([expect.objectContaining({ activeCampaign: 'jobTitle' })]);
+			} else {
+				expect(detail.account).toMatchObject({ name: `Titled Account ${i % 2}`, jobTitle: `Role ${i}` });
+				expect(first[i].notWritten).toBeUndefined();
+			}
+		}
+		await t.resetStats();
+		const rerun = jsonOf(await t.run(params, items));
+		expect(rerun.every((o) => o.operation === 'skipped')).toBe(true);
+		expect(await t.count(/^(POST|PUT|DELETE) /)).toBe(0);
+	});
+
 	it('sync items of a later run respect the lead/contact precedence instead of importing over a linked contact', async () => {
 		const params = { resource: 'contact', operation: 'upsertMany', dataMode: 'syncItem', syncOptions: { skipMatchingState: true } };
 		const item = (entity: string, n: number, email: string, firstName: string) => ({

@@ -11,9 +11,9 @@ import { baseEntries, formatFieldState } from '../../../shared/sync/fieldState';
 import { planField, planFields, sourceUnchanged, type PlanField } from '../../../shared/sync/planner';
 import { holdBack } from '../../../shared/sync/retries';
 import { formatContactLink, isGuid, parseState, type LinkedEntity } from '../../../shared/sync/state';
-import { runBulkImport, type BulkEntry } from '../../helpers/bulk';
+import { runBulkImport, type BulkEntry, type BulkOptions, type BulkResult } from '../../helpers/bulk';
 import { syncContactItem } from '../../helpers/contactSync';
-import { uniqueNames, type DesiredContact } from '../../helpers/contactWrite';
+import { linkAccount, uniqueNames, type DesiredContact } from '../../helpers/contactWrite';
 import { encodeFieldValues } from '../../helpers/contactWrite';
 import { parseSyncItem, stateKeys, type SyncItem } from '../../../shared/sync/syncItem';
 import type { BatchOperation, BatchOutcome, OpContext } from '../common';
@@ -25,6 +25,12 @@ interface Prepared {
 	contact: IDataObject;
 	/** Shown in the item's output. */
 	extra: IDataObject;
+	/**
+	 * Bulk import cannot set a job title (it lives on the account link): such a contact is imported without its
+	 * account and with a state that holds neither, then linked with its job title in one request, and its state
+	 * completed by a second import. A failure leaves the state saying "not written", so the next write tries again.
+	 */
+	accountLink?: { accountName: string; jobTitle: string; state: string };
 }
 
 function bulkContact(desired: DesiredContact, email: string): IDataObject {
@@ -67,16 +73,23 @@ async function valuesOfField(ctx: OpContext, fieldId: string): Promise<Map<strin
 	return map;
 }
 
-/** Lower-cased emails of the given contacts (`GET /contacts?ids[]=…`, 100 per request). */
-async function emailsOf(ctx: OpContext, contactIds: string[]): Promise<Set<string>> {
-	const emails = new Set<string>();
+/** The given contacts (`GET /contacts?ids[]=…`, 100 per request). */
+async function contactsByIds(ctx: OpContext, contactIds: string[]): Promise<IDataObject[]> {
+	const contacts: IDataObject[] = [];
 	for (let i = 0; i < contactIds.length; i += 100) {
 		const chunk = contactIds.slice(i, i + 100);
 		const query = chunk.map((id) => `ids[]=${encodeURIComponent(id)}`).join('&');
 		const body = await ctx.session.request<IDataObject>({ method: 'GET', path: `/api/3/contacts?${query}`, qs: { limit: 100 } });
-		for (const contact of (body.contacts as IDataObject[] | undefined) ?? []) {
-			if (typeof contact.email === 'string' && contact.email) emails.add(contact.email.toLowerCase());
-		}
+		contacts.push(...((body.contacts as IDataObject[] | undefined) ?? []));
+	}
+	return contacts;
+}
+
+/** Lower-cased emails of the given contacts. */
+async function emailsOf(ctx: OpContext, contactIds: string[]): Promise<Set<string>> {
+	const emails = new Set<string>();
+	for (const contact of await contactsByIds(ctx, contactIds)) {
+		if (typeof contact.email === 'string' && contact.email) emails.add(contact.email.toLowerCase());
 	}
 	return emails;
 }
@@ -110,13 +123,18 @@ export const upsertMany: BatchOperation = async (ctx, itemIndices) => {
 	if (prepared.length) {
 		const entries: BulkEntry[] = prepared.map((p) => ({ itemIndex: p.itemIndex, contact: p.contact }));
 		const byIndex = new Map(prepared.map((p) => [p.itemIndex, p]));
-		const results = await runBulkImport(ctx.session, entries, {
+		const bulkOptions = {
 			excludeAutomations: options.excludeAutomations === true,
 			timeoutMs: Math.max(1, Number(options.timeoutMinutes ?? 15)) * 60_000,
-		});
+		};
+		const results = await runBulkImport(ctx.session, entries, bulkOptions);
+		const linkErrors = await linkImportedAccounts(ctx, results, byIndex, bulkOptions);
 		for (const result of results) {
 			const p = byIndex.get(result.itemIndex)!;
-			if (result.ok) {
+			const linkError = linkErrors.get(result.itemIndex);
+			if (result.ok && linkError) {
+				outcomes.push({ itemIndex: result.itemIndex, error: linkError });
+			} else if (result.ok) {
 				outcomes.push({
 					itemIndex: result.itemIndex,
 					json: { operation: 'imported', email: String(p.contact.email), batchId: result.batchId, ...p.extra },
@@ -134,6 +152,65 @@ export const upsertMany: BatchOperation = async (ctx, itemIndices) => {
 	}
 	return outcomes.sort((a, b) => a.itemIndex - b.itemIndex);
 };
+
+/**
+ * Links the imported contacts that have a job title to their account (one request each, the job title on the link),
+ * then records their complete sync state with one more import. Returns the items whose link could not be made.
+ */
+async function linkImportedAccounts(
+	ctx: OpContext,
+	results: BulkResult[],
+	byIndex: Map<number, Prepared>,
+	options: BulkOptions,
+): Promise<Map<number, Error>> {
+	const errors = new Map<number, Error>();
+	const pending = results.filter((r) => r.ok && byIndex.get(r.itemIndex)?.accountLink) as Array<Extract<BulkResult, { ok: true }>>;
+	if (!pending.length) return errors;
+	// Which id is whose: the batches' contact ids read back (100 per request), by email.
+	const idsByEmail = await contactIdsByEmail(ctx, [...new Set(pending.flatMap((r) => r.batchContactIds))]);
+	const linked: BulkEntry[] = [];
+	const { state: stateField } = await ctx.session.contactSyncFields();
+	for (const result of pending) {
+		const p = byIndex.get(result.itemIndex)!;
+		const link = p.accountLink!;
+		const email = String(p.contact.email);
+		try {
+			const id = idsByEmail.get(email.toLowerCase()) ?? String((await ctx.session.contactByEmail(email, result.itemIndex, true))?.id ?? '');
+			if (!id) throw new NodeOperationError(ctx.node, `ActiveCampaign reported ${email} as imported, but no contact has this email`, { itemIndex: result.itemIndex });
+			await linkAccount(ctx.session, id, null, link.accountName, link.jobTitle, result.itemIndex);
+			linked.push({ itemIndex: result.itemIndex, contact: { email, fields: [{ id: Number(stateField.id), value: link.state }] } });
+		} catch (error) {
+			errors.set(
+				result.itemIndex,
+				new NodeOperationError(ctx.node, `Contact ${email} was imported, but its account "${link.accountName}" and job title could not be set: ${(error as Error).message}`, {
+					itemIndex: result.itemIndex,
+				}),
+			);
+		}
+	}
+	// If this import fails, the stored state still says "account and job title not written": the next write of the
+	// record sets them again (unchanged values), and nothing is taken for a deletion.
+	for (const result of linked.length ? await runBulkImport(ctx.session, linked, options) : []) {
+		if (!result.ok) {
+			errors.set(
+				result.itemIndex,
+				new NodeOperationError(ctx.node, `Contact was imported and linked to its account, but its sync state could not be recorded: ${result.error}`, {
+					itemIndex: result.itemIndex,
+				}),
+			);
+		}
+	}
+	return errors;
+}
+
+/** Lower-cased email → contact id for the given contacts (`GET /contacts?ids[]=…`, 100 per request). */
+async function contactIdsByEmail(ctx: OpContext, contactIds: string[]): Promise<Map<string, string>> {
+	const ids = new Map<string, string>();
+	for (const contact of await contactsByIds(ctx, contactIds)) {
+		if (typeof contact.email === 'string' && contact.email) ids.set(contact.email.toLowerCase(), String(contact.id));
+	}
+	return ids;
+}
 
 /** Whether a linked contact's stored state already holds this item's Dynamics values (nothing to carry). */
 function sourceAlreadyStored(stored: string, item: SyncItem): boolean {
@@ -256,9 +333,9 @@ async function prepareSyncItems(
 			}
 			const accountName = record.accountName ?? item.related.accountName;
 			if (typeof accountName === 'string' && accountName.trim()) desired.accountName = accountName.trim();
-			// The state of a new contact, by the one planner: each field as the import sends it. Bulk import cannot set
-			// the job title (it lives on the account link): the planner keeps it unknown on the Dynamics side, so the
-			// next write of the record (one by one) sets it; the item reports it under notWritten.
+			// The state of a new contact, by the one planner: each field as the import sends it. A job title with an
+			// account is set right after the import (see Prepared.accountLink); without an account ActiveCampaign
+			// cannot hold it, and the item says so under notWritten.
 			const keys = stateKeys(item);
 			const sent = new Map<string, unknown>([
 				['email', desired.email],
@@ -268,19 +345,30 @@ async function prepareSyncItems(
 				['accountName', desired.accountName],
 			]);
 			for (const { field, value } of desired.fieldValues) sent.set(field.id, value);
-			const planned: PlanField[] = [];
-			for (const field of item.fields) {
-				if (field.direction === 'toDynamics') {
-					planned.push(planField(field, null, undefined));
-					continue;
+			const jobTitle = String(record.jobTitle ?? '').trim();
+			const linkAfterImport = Boolean(
+				jobTitle && desired.accountName && item.fields.some((f) => f.activeCampaign === 'jobTitle' && f.direction !== 'toDynamics'),
+			);
+			const planState = async (pendingLink: boolean) => {
+				const planned: PlanField[] = [];
+				for (const field of item.fields) {
+					if (field.direction === 'toDynamics') {
+						planned.push(planField(field, null, undefined));
+						continue;
+					}
+					const def = !sent.has(field.activeCampaign) ? await ctx.session.contactField(field.activeCampaign) : undefined;
+					const isJobTitle = field.activeCampaign === 'jobTitle';
+					const value = isJobTitle ? jobTitle : (sent.get(field.activeCampaign) ?? (def ? sent.get(def.id) : undefined));
+					let cannotHold: string | undefined;
+					if (isJobTitle && jobTitle && !desired.accountName) cannotHold = 'ActiveCampaign keeps the job title on the account link, and the contact has no account';
+					else if (pendingLink && (isJobTitle || field.activeCampaign === 'accountName')) cannotHold = 'set after the import';
+					planned.push(planField(field, null, value, cannotHold ? { cannotHold } : {}));
 				}
-				const def = !sent.has(field.activeCampaign) ? await ctx.session.contactField(field.activeCampaign) : undefined;
-				const value = sent.get(field.activeCampaign) ?? (def ? sent.get(def.id) : undefined);
-				const jobTitle = field.activeCampaign === 'jobTitle' ? String(record.jobTitle ?? '').trim() : '';
-				planned.push(planField(field, null, jobTitle || value, jobTitle ? { cannotHold: 'bulk import cannot set the job title; the next run writes it' } : {}));
-			}
-			const plan = planFields({ direction: 'toActiveCampaign', policy: item.policy.conflict ?? syncDefaults(ctx, itemIndex).conflict, exists: false, base: new Map(), fields: planned });
-			const newState = item.fields.length ? formatFieldState(keys, plan.entries) : '';
+				const plan = planFields({ direction: 'toActiveCampaign', policy: item.policy.conflict ?? syncDefaults(ctx, itemIndex).conflict, exists: false, base: new Map(), fields: planned });
+				return { notWritten: plan.notWritten, state: item.fields.length ? formatFieldState(keys, plan.entries) : '' };
+			};
+			const plan = await planState(linkAfterImport);
+			const newState = plan.state;
 
 			const linkedId = linkedContacts.get(entry.link);
 			if (linkedId === undefined && item.entity === 'lead' && item.match.qualified === true) {
@@ -309,6 +397,16 @@ async function prepareSyncItems(
 			desired.fieldValues.push({ field: linkField, value: entry.link });
 			if (newState) desired.fieldValues.push({ field: stateField, value: newState });
 
+			if (linkAfterImport) {
+				const complete = await planState(false);
+				prepared.push({
+					itemIndex,
+					contact: bulkContact({ ...desired, accountName: undefined }, entry.email),
+					extra: { link: entry.link, state: complete.state, entity: entry.entity, ...(complete.notWritten.length ? { notWritten: complete.notWritten as unknown as IDataObject[] } : {}) },
+					accountLink: { accountName: desired.accountName!, jobTitle, state: complete.state },
+				});
+				continue;
+			}
 			prepared.push({
 				itemIndex,
 				contact: bulkContact(desired, entry.email),
