@@ -59,8 +59,9 @@ class Workflow {
 					: CREDENTIALS.activeCampaign;
 		const params = node.startsWith('dynamics365') ? { authentication: 'clientCredentials', ...parameters } : parameters;
 		// Steps that write or map records continue per item: a record that fails goes to the error output with its
-		// reason, and the rest of the run completes.
-		const perItem = node === 'acD365FieldMap' || /^(Write|Record|Add|Send|Start|Make sure|Tag)/.test(name);
+		// reason, and the rest of the run completes. Steps that read changes continue too: a table that cannot be read
+		// (a missing privilege, an outage) fails its own entity's steps, and the other entities sync.
+		const perItem = node === 'acD365FieldMap' || /^(Write|Record|Add|Send|Start|Make sure|Tag)/.test(name) || /^Read (Dynamics|ActiveCampaign) | changes$/.test(name);
 		return this.add(name, `${PKG}.${node}`, 1, column, row, params, {
 			...(credentials ? { credentials } : {}),
 			...(perItem ? { onError: 'continueErrorOutput' } : {}),

@@ -72,3 +72,28 @@ export function flattenRelatedContact(record: IDataObject): IDataObject {
 	result.relatedContactId = (chosen?.contactid as string | undefined) ?? null;
 	return result;
 }
+
+/**
+ * A Raw Filter as typed, checked first: its parentheses must balance and its quotes close, so it cannot close the
+ * group it is placed in and turn the compiled parts (criteria, watermark, echo guard) into alternatives of its own.
+ */
+export function rawFilter(value: unknown): string | undefined {
+	const text = typeof value === 'string' ? value.trim() : '';
+	if (!text) return undefined;
+	let depth = 0;
+	let quoted = false;
+	for (const c of text) {
+		// A doubled quote inside a string closes and reopens it: the state after both is the same.
+		if (c === "'") quoted = !quoted;
+		if (quoted) continue;
+		if (c === '(') depth++;
+		if (c === ')' && --depth < 0) break;
+	}
+	if (quoted) throw new RecordError(`The Raw Filter has a string that is not closed (a single quote is missing): ${text}`);
+	if (depth !== 0) {
+		throw new RecordError(
+			`The Raw Filter's parentheses do not balance (${depth < 0 ? 'a ")" closes a group it did not open' : 'a "(" is not closed'}): ${text}`,
+		);
+	}
+	return `(${text})`;
+}

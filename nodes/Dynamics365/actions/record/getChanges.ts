@@ -8,7 +8,7 @@ import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n
 import { dueRetries, recordSuccess, retryStore } from '../../../shared/sync/retries';
 import { readCursor } from '../../../shared/sync/cursor';
 import { changeItem, readByIds, readChanges, readDeltaChanges, sampleChanges, type ChangeReadOptions } from '../../helpers/changes';
-import { criteriaFilter, criteriaOf, relatedContactExpand, selectFor } from '../../helpers/query';
+import { criteriaFilter, criteriaOf, rawFilter, relatedContactExpand, selectFor } from '../../helpers/query';
 import { andFilters } from '../../transport/odata';
 import { itemError, paired, tableNameFor, type OperationContext } from '../common';
 
@@ -21,7 +21,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		const readOptions: ChangeReadOptions = {
 			table,
 			select: selectFor(table, options.columns as string[] | undefined),
-			filter: andFilters(criteriaFilter(table, criteria, (options.combinator as 'and' | 'or') ?? 'and'), (options.rawFilter as string | undefined)?.trim() || undefined),
+			filter: andFilters(criteriaFilter(table, criteria, (options.combinator as 'and' | 'or') ?? 'and'), rawFilter(options.rawFilter)),
 			overlapMs: Number(options.overlapMinutes ?? 5) * 60_000,
 			ignoreOwnChanges: options.ignoreOwnChanges !== false,
 			startFrom: (options.startFrom as string | undefined) || undefined,

@@ -11,6 +11,7 @@ import {
 	FORMATTED_VALUES,
 	flattenRelatedContact,
 	modifiedSinceFilter,
+	rawFilter,
 	relatedContactExpand,
 	selectFor,
 } from '../../helpers/query';
@@ -32,7 +33,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 			const filter = andFilters(
 				criteriaFilter(table, criteria, (options.combinator as 'and' | 'or') ?? 'and'),
 				modifiedSinceFilter(options.modifiedSince),
-				(options.rawFilter as string | undefined)?.trim() || undefined,
+				rawFilter(options.rawFilter),
 			);
 			const expand = options.includeRelatedContactEmail ? relatedContactExpand(table) : undefined;
 			const orderBy = (options.orderBy as string | undefined)?.trim();
