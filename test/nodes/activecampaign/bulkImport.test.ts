@@ -185,6 +185,26 @@ describe('Create or Update Many', () => {
 		expect(await t.count(/^(POST|PUT|DELETE) /)).toBe(0);
 	});
 
+	it('one email three times in a batch (case and spaces differ): one is imported, the others are skipped with the reason', async () => {
+		const emails = ['dup@batch.example.com', 'DUP@batch.example.com', ' dup@batch.example.com'];
+		const items = emails.map((email, i) => ({
+			entity: 'contact',
+			direction: 'toActiveCampaign',
+			record: { email, firstName: `Dup${i}`, lastName: 'Licate' },
+			match: { d365Id: guid(i, 'e5'), email },
+			source: { system: 'dynamics', id: guid(i, 'e5'), modifiedAt: '2026-01-02T03:04:05Z', hash: `${i.toString(16).padStart(4, '0')}cccccccccccc` },
+			fields: syncFields({ email, firstName: `Dup${i}`, lastName: 'Licate' }),
+			tags: ['[D365: Contact]'],
+			policy: { conflict: 'dynamicsWins', precedence: 'contact' },
+		}));
+		const out = jsonOf(await t.run({ resource: 'contact', operation: 'upsertMany', dataMode: 'syncItem', syncOptions: { skipMatchingState: true } }, items));
+		expect(out.map((o) => o.operation)).toEqual(['imported', 'skipped', 'skipped']);
+		for (const skipped of out.slice(1)) expect(String(skipped.reason)).toMatch(/another Dynamics contact in this run has the same email/);
+		const detail = await t.contact('dup@batch.example.com');
+		expect((detail.contact as IDataObject).firstName).toBe('Dup0');
+		expect((detail.fields as IDataObject).D365_RECORD_ID).toBe(`contact:${guid(0, 'e5')}`);
+	});
+
 	it('sync items of a later run respect the lead/contact precedence instead of importing over a linked contact', async () => {
 		const params = { resource: 'contact', operation: 'upsertMany', dataMode: 'syncItem', syncOptions: { skipMatchingState: true } };
 		const item = (entity: string, n: number, email: string, firstName: string) => ({
