@@ -81,14 +81,37 @@ export function multiValues(value: unknown): string[] {
 	return [text];
 }
 
-/** The option value for an option given by value or by label (case-insensitive); the input when none matches. */
-function optionValue(options: FieldOption[], given: string): string {
-	if (!options.length) return given;
-	if (options.some((o) => o.value === given)) return given;
+/**
+ * The option value for an option given by value or by label (case-insensitive). A value that is none of the field's
+ * options is an error: ActiveCampaign would store it, but no one could pick it, and a segment on the field misses it.
+ */
+function optionValue(options: FieldOption[], given: string): Encoded<string> {
+	if (!options.length) return { ok: true, value: given };
+	if (options.some((o) => o.value === given)) return { ok: true, value: given };
 	const byLabel = options.find((o) => o.label.toLowerCase() === given.toLowerCase());
-	if (byLabel) return byLabel.value;
+	if (byLabel) return { ok: true, value: byLabel.value };
 	const byValue = options.find((o) => o.value.toLowerCase() === given.toLowerCase());
-	return byValue ? byValue.value : given;
+	if (byValue) return { ok: true, value: byValue.value };
+	const listed = options.map((o) => o.label || o.value);
+	return { ok: false, error: `"${given}" is not one of its options (${listed.slice(0, 20).join(', ')}${listed.length > 20 ? ', …' : ''})` };
+}
+
+function optionValues(options: FieldOption[], given: string[]): Encoded<string[]> {
+	const values: string[] = [];
+	for (const one of given) {
+		const encoded = optionValue(options, one);
+		if (!encoded.ok) return encoded;
+		values.push(encoded.value);
+	}
+	return { ok: true, value: values };
+}
+
+/** Text fields take text: an object or a list would be stored as "[object Object]" or "a,b", so it is refused. */
+function text(value: unknown): Encoded<string> {
+	if (value instanceof Date) return { ok: true, value: value.toISOString() };
+	if (Array.isArray(value)) return { ok: false, error: `a list (${JSON.stringify(value).slice(0, 80)}) is not text; the field holds one text value` };
+	if (typeof value === 'object') return { ok: false, error: `an object (${JSON.stringify(value).slice(0, 80)}) is not text; pass JSON.stringify(...) to store it as text` };
+	return { ok: true, value: String(value) };
 }
 
 /** Encodes a value for a contact custom field (`fieldValues[].value`). Empty input clears the field (`""`). */
@@ -102,20 +125,22 @@ export function encodeContactFieldValue(field: ContactFieldDef, value: unknown):
 		case 'checkbox':
 		case 'listbox':
 		case 'multiselect': {
-			const values = multiValues(value).map((v) => optionValue(field.options, v));
-			return { ok: true, value: values.length ? `||${values.join('||')}||` : '' };
+			const values = optionValues(field.options, multiValues(value));
+			if (!values.ok) return values;
+			return { ok: true, value: values.value.length ? `||${values.value.join('||')}||` : '' };
 		}
 		case 'dropdown':
 		case 'radio': {
 			const values = multiValues(value);
-			return { ok: true, value: optionValue(field.options, values[0] ?? '') };
+			if (values.length > 1) return { ok: false, error: `${JSON.stringify(values)} are several values; the field holds one` };
+			return optionValue(field.options, values[0] ?? '');
 		}
 		case 'number': {
 			const n = typeof value === 'number' ? value : Number(String(value).trim());
 			return Number.isFinite(n) ? { ok: true, value: String(n) } : bad('number', value);
 		}
 		default:
-			return { ok: true, value: typeof value === 'object' ? JSON.stringify(value) : String(value) };
+			return text(value);
 	}
 }
 
@@ -157,14 +182,20 @@ export function encodeAccountFieldValue(field: AccountFieldDef, value: unknown):
 		case 'multiselect':
 		case 'checkbox': {
 			const opts = field.options.map((o) => ({ label: o, value: o }));
-			return { ok: true, value: { fieldValue: multiValues(value).map((v) => optionValue(opts, v)) } };
+			const values = optionValues(opts, multiValues(value));
+			return values.ok ? { ok: true, value: { fieldValue: values.value } } : values;
 		}
 		case 'dropdown':
 		case 'radio': {
 			const opts = field.options.map((o) => ({ label: o, value: o }));
-			return { ok: true, value: { fieldValue: optionValue(opts, multiValues(value)[0] ?? '') } };
+			const values = multiValues(value);
+			if (values.length > 1) return { ok: false, error: `${JSON.stringify(values)} are several values; the field holds one` };
+			const one = optionValue(opts, values[0] ?? '');
+			return one.ok ? { ok: true, value: { fieldValue: one.value } } : one;
 		}
-		default:
-			return { ok: true, value: { fieldValue: typeof value === 'object' ? JSON.stringify(value) : String(value) } };
+		default: {
+			const one = text(value);
+			return one.ok ? { ok: true, value: { fieldValue: one.value } } : one;
+		}
 	}
 }

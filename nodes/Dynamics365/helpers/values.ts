@@ -141,8 +141,37 @@ export function convertValue(column: ColumnInfo, value: unknown): string | numbe
 						.map((v) => optionValue(column, v))
 						.join(',');
 				}
-				return typeof value === 'object' ? JSON.stringify(value) : String(value);
+				if (typeof value === 'object') {
+					// Text columns take text: an object or a list is refused rather than stored in a form no one chose.
+					throw new RecordError(
+						`The column '${column.logicalName}' takes text; got ${Array.isArray(value) ? 'a list' : 'an object'} (${JSON.stringify(value).slice(0, 80)}). Pass JSON.stringify(...) to store it as text`,
+					);
+				}
+				return String(value);
 	}
+}
+
+/**
+ * Choice values of a sync item are labels (ActiveCampaign holds labels): each becomes its option value by its label
+ * alone, so a label that looks like a number ("100000001") is never taken for an option value.
+ */
+export function choiceLabelsToValues(table: TableInfo, record: IDataObject): IDataObject {
+	const out: IDataObject = { ...record };
+	for (const [name, value] of Object.entries(record)) {
+		const column = table.columns.get(name);
+		if (!column || isEmpty(value) || !(column.options?.length && (column.multiSelect || ['Picklist', 'State', 'Status'].includes(column.type)))) continue;
+		const byLabel = (label: unknown): number => {
+			if (typeof label === 'number') return label;
+			const text = String(label).trim();
+			const hit = column.options!.find((o) => o.label.toLowerCase() === text.toLowerCase());
+			if (hit) return hit.value;
+			throw new RecordError(
+				`'${text}' is not a label of the choice column '${column.logicalName}'. Its labels: ${column.options!.map((o) => o.label).join(', ')}`,
+			);
+		};
+		out[name] = column.multiSelect ? listValues(value).map(byLabel) : byLabel(value);
+	}
+	return out;
 }
 
 /** A lookup value for a column: a GUID, `account:<guid>`, `/accounts(<guid>)`, `accounts(name='x')`, or `{ id, entity }`. */

@@ -45,6 +45,7 @@ export function toActiveCampaign(
 	switch (dynamicsType) {
 		case 'string':
 		case 'memo':
+			if (typeof value === 'object') return notText(value);
 			return acType === 'number' || acType === 'decimal' ? numberFromText(value) : ok(String(value));
 		case 'integer':
 		case 'bigint':
@@ -109,8 +110,10 @@ export function toDynamics(
 		case 'string':
 		case 'memo':
 			if (acType === 'listbox' || acType === 'checkbox' || acType === 'multiselect') {
+				if (typeof value === 'object' && !Array.isArray(value)) return notText(value);
 				return ok(splitMulti(value).join('; '));
 			}
+			if (typeof value === 'object') return notText(value);
 			return ok(String(value).trim());
 		case 'integer':
 		case 'bigint': {
@@ -169,6 +172,12 @@ export function toDynamics(
 		case 'lookup':
 			return ok(String(value).trim());
 	}
+}
+
+/** An object or a list where text is expected: it would be written as "[object Object]" or "a,b". */
+function notText(value: unknown): Converted {
+	const shown = JSON.stringify(value)?.slice(0, 80) ?? String(value);
+	return fail(`${Array.isArray(value) ? 'a list' : 'an object'} (${shown}) is not text`);
 }
 
 function numberFromText(value: unknown): Converted {

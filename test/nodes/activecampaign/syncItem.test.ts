@@ -86,6 +86,21 @@ async function fieldsOf(email: string): Promise<IDataObject> {
 }
 
 describe('Contact sync items', () => {
+	it('a value that is none of the field\'s options, or an object for a text field, is an error naming the field; nothing is written', async () => {
+		const email = 'not.an.option@example.org';
+		const item = syncItem({ id: guid(901), email, firstName: 'Opt', leadSource: 'Carrier Pigeon' });
+		(item.record as IDataObject).fieldValues = { LEAD_SOURCE: 'Carrier Pigeon' };
+		await t.resetStats();
+		const refused = jsonOf(await t.run(params, [item], { continueOnFail: true }))[0];
+		expect(String(refused.error)).toMatch(/Field "Lead Source" \(dropdown\): "Carrier Pigeon" is not one of its options \(Website, Referral, Trade Show, Partner, Dynamics 365\)/);
+		const asObject = syncItem({ id: guid(902), email: 'an.object@example.org', firstName: 'Obj' });
+		(asObject.record as IDataObject).fieldValues = { LEAD_SOURCE: 'Website', NOTES: { a: 1 } };
+		(asObject.fields as IDataObject[]).push({ key: pairKey('NOTES', 'new_notes'), activeCampaign: 'NOTES', dynamics: 'new_notes', direction: 'both', source: fieldHash('{"a":1}', false) });
+		const objectRefused = jsonOf(await t.run(params, [asObject], { continueOnFail: true }))[0];
+		expect(String(objectRefused.error)).toMatch(/Field "Notes" \(textarea\): an object \(\{"a":1\}\) is not text/);
+		expect(await t.count(/^(POST|PUT|DELETE) \/api\/3\/(contacts|contact\/sync|fieldValues)/)).toBe(0);
+	});
+
 	it('creates the contact with the link and the new state in the same request; an echo is skipped without a write', async () => {
 		const id = guid(1, 'c1');
 		const item = syncItem({ id, email: 'sync.one@example.net', firstName: 'One', hash: 'a1a1a1a1a1a1a1a1' });

@@ -65,6 +65,23 @@ async function row(id: string): Promise<IDataObject> {
 }
 
 describe('Sync Item mode', () => {
+	it('choice values of a sync item are labels: "Phone" is written as its option; "100000001" (a label ActiveCampaign may hold) is no label and is refused', async () => {
+		const columns = [...FIELDS, 'new_preferredchannel'];
+		const record = { emailaddress1: 'label.only@example.org', firstname: 'La', lastname: 'Bel', jobtitle: null, new_preferredchannel: 'Phone' };
+		const written = jsonOf(await t.run(params, [syncItem(record, { fields: fieldsOf(record, columns), state: { stored: null, targetHashFields: columns } })]))[0];
+		expect(written.operation).toBe('created');
+		const row = (await t.control<{ value: IDataObject[] }>('GET', '/state/contacts')).value.find((c) => c.emailaddress1 === 'label.only@example.org')!;
+		expect(row.new_preferredchannel).toBe(100000001);
+
+		const numeric = { ...record, emailaddress1: 'number.label@example.org', new_preferredchannel: '100000001' };
+		await t.resetStats();
+		const refused = jsonOf(
+			await t.run(params, [syncItem(numeric, { fields: fieldsOf(numeric, columns), state: { stored: null, targetHashFields: columns } })], { continueOnFail: true }),
+		)[0];
+		expect(String(refused.error)).toMatch(/'100000001' is not a label of the choice column 'new_preferredchannel'\. Its labels: Email, Phone, SMS, WhatsApp/);
+		expect(await t.count(WRITES)).toBe(0);
+	});
+
 	it('creates a missing record and returns the new stored state, computed from the record as stored', async () => {
 		const item = syncItem({ emailaddress1: 'sync.new@example.org', firstname: 'Sync', lastname: 'New', jobtitle: 'Buyer' });
 		const [out] = jsonOf(await t.run(params, [item]));

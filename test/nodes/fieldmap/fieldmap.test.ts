@@ -164,6 +164,43 @@ describe('Field Map through n8n with records read from the sandbox', () => {
 		]);
 	});
 
+	it('an object or a list for a text field is an error naming the field, never "[object Object]" or "a,b"', async () => {
+		const definition = {
+			entity: 'contact',
+			syncDirection: 'dynamicsToActiveCampaign',
+			custom: [{ dynamics: { name: 'new_notes', type: 'memo' }, activeCampaign: { key: 'NOTES', type: 'textarea' } }],
+		};
+		const contact = (n: number, notes: unknown) => ({
+			contactid: `00000000-0000-4000-8000-00000000001${n}`,
+			emailaddress1: `text${n}@example.com`,
+			lastname: `Text ${n}`,
+			new_notes: notes,
+			modifiedon: '2026-05-01T10:00:00Z',
+		});
+		const input: INode = {
+			id: 'Items',
+			name: 'Items',
+			type: 'harness.items',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: { items: JSON.stringify([contact(1, 'plain'), contact(2, { a: 1 }), contact(3, ['a', 'b'])]) },
+		};
+		const map = harness.toNode(
+			{
+				...fieldMap('Map', { entity: 'contact', step: 'toActiveCampaign', mappingSource: 'json', mappingJson: JSON.stringify(definition) }),
+				onError: 'continueErrorOutput',
+			},
+			[220, 0],
+		);
+		const run = await harness.runWorkflow([input, map], { Items: { main: [[{ node: 'Map', type: 'main', index: 0 }]] } } as never);
+		expect(output(run, 'Map').map((m) => (m.record as IDataObject).email)).toEqual(['text1@example.com']);
+		const errors = run.data.resultData.runData.Map[0].data!.main[2]!.map((e) => String(e.json.error));
+		expect(errors).toEqual([
+			expect.stringMatching(/Dynamics "new_notes" → ActiveCampaign "NOTES": an object \(\{"a":1\}\) is not text/),
+			expect.stringMatching(/Dynamics "new_notes" → ActiveCampaign "NOTES": a list \(\["a","b"\]\) is not text/),
+		]);
+	});
+
 	it('maps Dynamics opportunities with their fixed fields and the related contact email', async () => {
 		const run = await chain([readDynamics('opportunity'), fieldMap('Map', { entity: 'opportunity' })]);
 		const mapped = output(run, 'Map');

@@ -56,7 +56,10 @@ describe('contact field encodings', () => {
 		expect(encodeContactFieldValue(f, 'Trade Show')).toEqual({ ok: true, value: 'trade_show' });
 		expect(encodeContactFieldValue(f, 'website')).toEqual({ ok: true, value: 'website' });
 		expect(encodeContactFieldValue(field('radio', ['Email']), 'EMAIL')).toEqual({ ok: true, value: 'email' });
-		expect(encodeContactFieldValue(f, 'Unknown')).toEqual({ ok: true, value: 'Unknown' });
+		// A value that is none of the options is refused, never stored (issue "Hardening", finding 6).
+		expect(encodeContactFieldValue(f, 'Unknown')).toEqual({ ok: false, error: '"Unknown" is not one of its options (Trade Show, Website)' });
+		expect(encodeContactFieldValue(field('radio', ['Email', 'Phone', 'SMS']), 'WhatsApp').ok).toBe(false);
+		expect(encodeContactFieldValue(f, '||Website||Trade Show||').ok).toBe(false);
 	});
 
 	it('numbers, text and empty values', () => {
@@ -64,7 +67,9 @@ describe('contact field encodings', () => {
 		expect(encodeContactFieldValue(field('number'), ' 40 ')).toEqual({ ok: true, value: '40' });
 		expect(encodeContactFieldValue(field('number'), 'abc').ok).toBe(false);
 		expect(encodeContactFieldValue(field('text'), 42)).toEqual({ ok: true, value: '42' });
-		expect(encodeContactFieldValue(field('hidden'), { a: 1 })).toEqual({ ok: true, value: '{"a":1}' });
+		expect(encodeContactFieldValue(field('hidden'), { a: 1 }).ok).toBe(false);
+		expect(encodeContactFieldValue(field('text'), ['a', 'b']).ok).toBe(false);
+		expect(encodeContactFieldValue(field('hidden'), JSON.stringify({ a: 1 }))).toEqual({ ok: true, value: '{"a":1}' });
 		expect(encodeContactFieldValue(field('text'), null)).toEqual({ ok: true, value: '' });
 	});
 });

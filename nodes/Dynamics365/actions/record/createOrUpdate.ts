@@ -18,6 +18,7 @@ import { findByColumns, matchKey, primaryColumn, resolveBinds, runWrites, type W
 import { createdIdFor, d365Hash, hashValueOf, readPropertyOf } from '../../helpers/sync';
 import {
 	changedBody,
+	choiceLabelsToValues,
 	convertValue,
 	missingRequired,
 	prepareRecord,
@@ -233,7 +234,7 @@ function buildPlan(
 		if (item.direction && item.direction !== 'toDynamics') {
 			throw new RecordError(`This sync item goes ${item.direction}; the Dynamics 365 node writes items going toDynamics`);
 		}
-		const prepared = prepareRecord(table, item.record as IDataObject, { mode: 'create', unknownFields: 'error', directory });
+		const prepared = prepareRecord(table, choiceLabelsToValues(table, item.record as IDataObject), { mode: 'create', unknownFields: 'error', directory });
 		const matchers: Matcher[] = [];
 		const linked = parseRecordId(item.match.d365Id);
 		if (linked) {
@@ -254,7 +255,7 @@ function buildPlan(
 		const defaultPolicy = fns.getNodeParameter('options.conflictPolicy', i, 'dynamicsWins') as ConflictPolicy;
 		const hashFields = item.state.targetHashFields.length ? item.state.targetHashFields.map(String) : Object.keys(item.record);
 		const createOnly = Object.keys(item.createOnly).length
-			? prepareRecord(table, item.createOnly as IDataObject, { mode: 'create', unknownFields: 'error', directory })
+			? prepareRecord(table, choiceLabelsToValues(table, item.createOnly as IDataObject), { mode: 'create', unknownFields: 'error', directory })
 			: undefined;
 		const sourceId = String(item.source.id ?? item.match.acId ?? '');
 		return {
