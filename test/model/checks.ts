@@ -601,6 +601,11 @@ function lostEdits(ctx: Context, out: Violation[]): void {
 			out.push({ check: 'c', kind: 'lost-edit', message: `${what} was lost: it ${finalText}, and no later edit of that field superseded it` });
 			continue;
 		}
+		// A value set back to what the field held at the last sync (A → B → A on one side between two syncs) is no
+		// change the sync can see: the other side's change goes across and there is no conflict to report.
+		const before = mine.filter((x) => x.seq < e.seq && x.batch < e.batch && !sameWindow(ctx, x.batch, e.batch)).sort((a, b) => a.seq - b.seq).pop();
+		const beforeContested = before !== undefined && mine.some((x) => x.side !== before.side && x.seq < e.seq && sameWindow(ctx, x.batch, before.batch));
+		if (before && !beforeContested && !differs(before)) continue;
 		const expected = expectedWinner(ctx, records, e, rival);
 		if (expected === e.side) {
 			out.push({
