@@ -1,6 +1,7 @@
-import type { IDataObject, IExecuteFunctions, INode, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INode, type INodeProperties } from 'n8n-workflow';
 
 import type { SyncDefaults } from '../../shared/sync/syncItem';
+import { mapWithConcurrency } from '../../shared/transport/rateLimiter';
 import type { AcSession } from '../helpers/session';
 
 /** What every operation gets: n8n's execute functions, the run's metadata session and the node. */
@@ -11,7 +12,33 @@ export interface OpContext {
 }
 
 /** An operation run once per input item; returns the output item(s) for it. */
-export type ItemOperation = (ctx: OpContext, itemIndex: number) => Promise<IDataObject | IDataObject[]>;
+/** An item operation's results; an Error among them is one record that failed (its own error item, the rest go on). */
+export type ItemOperation = (ctx: OpContext, itemIndex: number) => Promise<IDataObject | Array<IDataObject | Error>>;
+
+/**
+ * Reads each record's details, three at a time. A record whose details cannot be read (its retries ran out) becomes
+ * its own error, naming the record; the others are returned. A record gone meanwhile is left out.
+ */
+export async function readEach(
+	ctx: OpContext,
+	itemIndex: number,
+	records: IDataObject[],
+	what: string,
+	read: (record: IDataObject) => Promise<IDataObject | undefined>,
+): Promise<Array<IDataObject | Error>> {
+	const out = await mapWithConcurrency(records, 3, async (record): Promise<IDataObject | Error | undefined> => {
+		try {
+			return await read(record);
+		} catch (error) {
+			const label = `${what} ${String(record.id)}${typeof record.email === 'string' && record.email ? ` (${record.email})` : ''}`;
+			return new NodeOperationError(ctx.node, `Could not read ${label} from ActiveCampaign: ${(error as Error).message}`, {
+				itemIndex,
+				description: (error as { description?: string }).description ?? undefined,
+			});
+		}
+	});
+	return out.filter((r): r is IDataObject | Error => r !== undefined);
+}
 
 export type BatchOutcome = { itemIndex: number; json: IDataObject } | { itemIndex: number; error: Error & { description?: string | null } };
 

@@ -1,9 +1,9 @@
-import type { IDataObject } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
 import { readCursor, writeCursor } from '../../shared/sync/cursor';
-import { dueRetries, recordSuccess, retryStore } from '../../shared/sync/retries';
+import { countsText, dueRetries, recordFailure, recordSuccess, retryStore, retryText } from '../../shared/sync/retries';
 import { readChanges, readRecord, sampleRecords, type ChangeEntity } from '../helpers/changes';
-import type { BatchOperation } from './common';
+import type { BatchOperation, BatchOutcome } from './common';
 
 const SAMPLE_SIZE = 5;
 
@@ -38,18 +38,42 @@ export function getChangesOf(entity: ChangeEntity): BatchOperation {
 			details,
 			maxRecords,
 			floor: typeof stored.floor === 'string' ? stored.floor : undefined,
+			onReadFailure: 'report',
 		});
-		if (manual) return result.records.map((json) => ({ itemIndex, json }));
+		const unread = (id: string, email: string | undefined, error: Error, retry?: string): BatchOutcome => ({
+			itemIndex,
+			error: new NodeOperationError(
+				ctx.node,
+				`Could not read ${entity} ${id}${email ? ` (${email})` : ''} from ActiveCampaign: ${error.message}${retry ? ` — ${retry}` : ''}`,
+				{ itemIndex, description: (error as { description?: string }).description ?? undefined },
+			),
+		});
+		if (manual) return [...result.records.map((json) => ({ itemIndex, json })), ...result.failed.map((f) => unread(f.id, f.email, f.error))];
 		const next: IDataObject = { floor: result.floor };
 		writeCursor(next, result.cursor);
 		staticData[key] = next;
-		// Records whose write failed in an earlier run and are due again (the retry queue), read as they are now.
+		// Records whose write or read failed in an earlier run and are due again (the retry queue), read as they are now.
 		const store = retryStore(ctx.fn.getWorkflowStaticData('global'));
+		const step = ctx.node.name;
 		const emitted = new Set(result.records.map((r) => String(r.id)));
 		const retried: IDataObject[] = [];
-		for (const entry of dueRetries(store, 'activecampaign', [entity])) {
-			if (emitted.has(entry.id)) continue;
-			const record = await readRecord(ctx.session, entity, entry.id, details);
+		const failures: BatchOutcome[] = [];
+		const due = dueRetries(store, 'activecampaign', [entity]);
+		// A record whose details could not be read is remembered: the cursor has passed it, the retry queue has not.
+		for (const f of result.failed) {
+			const entry = recordFailure(store, { system: 'activecampaign', kind: entity, id: f.id }, `read failed: ${f.error.message}`, step);
+			failures.push(unread(f.id, f.email, f.error, `${retryText(entry)} ${countsText(store)}`));
+		}
+		for (const entry of due) {
+			if (emitted.has(entry.id) || result.failed.some((f) => f.id === entry.id)) continue;
+			let record: IDataObject | undefined;
+			try {
+				record = await readRecord(ctx.session, entity, entry.id, details);
+			} catch (error) {
+				const again = recordFailure(store, entry, `read failed: ${(error as Error).message}`, entry.step);
+				failures.push(unread(entry.id, undefined, error as Error, `${retryText(again)} ${countsText(store)}`));
+				continue;
+			}
 			if (!record) {
 				// Gone from ActiveCampaign: nothing left to write.
 				recordSuccess(store, entry);
@@ -57,6 +81,6 @@ export function getChangesOf(entity: ChangeEntity): BatchOperation {
 			}
 			retried.push({ ...record, changeType: 'retry', retryAttempt: entry.attempts + 1 });
 		}
-		return [...result.records, ...retried].map((json) => ({ itemIndex, json }));
+		return [...[...result.records, ...retried].map((json) => ({ itemIndex, json })), ...failures];
 	};
 }

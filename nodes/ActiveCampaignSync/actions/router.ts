@@ -12,7 +12,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { bookWrites, countsText, deadLetterMessage, deadLetterReport, retryStore, retryText } from '../../shared/sync/retries';
+import { bookWrites, countsText, deadLetterMessage, deadLetterReport, rememberLink, retryStore, retryText } from '../../shared/sync/retries';
 import { AcSession } from '../helpers/session';
 import * as account from './account/get';
 import { linkContact } from './account/linkContact';
@@ -26,7 +26,7 @@ import { get as getContact } from './contact/get';
 import { getActivities } from './contact/getActivities';
 import { getAll as getAllContacts } from './contact/getAll';
 import { subscribe, unsubscribe } from './contact/lists';
-import { recordSyncState as recordContactSyncState } from './contact/recordSyncState';
+import { linkText, recordSyncState as recordContactSyncState } from './contact/recordSyncState';
 import { sendCampaign } from './contact/sendCampaign';
 import { addTag, removeTag } from './contact/tags';
 import { update as updateContact } from './contact/update';
@@ -118,7 +118,16 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 				continue;
 			}
 			const result = await handler.run(ctx, itemIndex);
-			for (const json of Array.isArray(result) ? result : [result]) push(itemIndex, { json, pairedItem: { item: itemIndex } });
+			for (const json of Array.isArray(result) ? result : [result]) {
+				if (!(json instanceof Error)) {
+					push(itemIndex, { json, pairedItem: { item: itemIndex } });
+					continue;
+				}
+				// One record of several failed: its own error item; the others are on the output already.
+				const nodeError = asNodeError(this, json, itemIndex);
+				if (!this.continueOnFail()) throw nodeError;
+				push(itemIndex, errorItem(nodeError, itemIndex));
+			}
 		} catch (error) {
 			const nodeError = asNodeError(this, error, itemIndex);
 			if (!this.continueOnFail()) throw nodeError;
@@ -168,7 +177,17 @@ function trackRetries(fn: IExecuteFunctions, items: INodeExecutionData[], produc
 	if (!SYNC_WRITES.has(`${resource}.${operation}`)) return;
 	if (operation !== 'recordSyncState' && fn.getNodeParameter('dataMode', 0, 'fields') !== 'syncItem') return;
 	const outcomes = produced.map((p) => ({ itemIndex: p.itemIndex, error: p.data.error ? { message: p.data.error.message, description: p.data.error.description } : undefined }));
-	const store = retryStore(fn.getWorkflowStaticData('global'));
+	const staticData = fn.getWorkflowStaticData('global');
+	if (resource === 'contact' && operation === 'recordSyncState') {
+		// The pair is known even though its link could not be written: kept for the next write of either record.
+		for (const p of produced) {
+			if (!p.data.error) continue;
+			const link = linkText(fn.getNodeParameter('stateLink', p.itemIndex, '') as unknown);
+			const acId = String(fn.getNodeParameter('stateContactId', p.itemIndex, '') ?? '').trim();
+			if (link && /^\d+$/.test(acId) && !fn.getNodeParameter('stateAction', p.itemIndex, '')) rememberLink(staticData, link, acId);
+		}
+	}
+	const store = retryStore(staticData);
 	const { notes, unreported } = bookWrites(store, fn.getNode().name, items.map((i) => i.json), outcomes);
 	for (const p of produced) {
 		const entry = p.data.error ? notes.get(p.itemIndex) : undefined;

@@ -42,6 +42,12 @@ export interface ChangeReadOptions {
 	maxRecords?: number;
 	/** The time the read started (injected in tests). */
 	now?: () => number;
+	/**
+	 * A record whose details cannot be read (its retries ran out): `report` leaves it out and names it under
+	 * `failed` (the caller remembers it and reads it again later); `stop` ends the read there, so the cursor does not
+	 * pass it and the next read starts with it (the error is thrown when nothing was read before it).
+	 */
+	onReadFailure?: 'report' | 'stop';
 }
 
 export interface ChangeReadResult {
@@ -54,6 +60,8 @@ export interface ChangeReadResult {
 	from?: string;
 	/** The floor to keep for the next reads. */
 	floor: string;
+	/** Records whose details could not be read (`onReadFailure: 'report'`). */
+	failed: Array<{ id: string; email?: string; error: Error }>;
 }
 
 interface Candidate extends ChangedRecord {
@@ -78,7 +86,7 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 	if (!options.cursor && !options.startFrom) {
 		// ActiveCampaign stamps changes at whole seconds: the floor is the start of this second.
 		const floor = new Date(Math.floor(startedAt / 1000) * 1000).toISOString();
-		return { records: [], cursor: { watermark: readStartedAt, seen: {} }, complete: true, initialized: true, floor };
+		return { records: [], cursor: { watermark: readStartedAt, seen: {} }, complete: true, initialized: true, floor, failed: [] };
 	}
 	const floor = options.cursor ? options.floor : new Date(Date.parse(options.startFrom!)).toISOString();
 	let since = options.cursor ? readFrom(options.cursor, options.overlapMs) : floor!;
@@ -94,6 +102,7 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 
 	const records: IDataObject[] = [];
 	const emitted: ChangedRecord[] = [];
+	const failed: ChangeReadResult['failed'] = [];
 	let complete = true;
 	for (const { record, kind } of selected) {
 		if (options.maxRecords !== undefined && records.length >= options.maxRecords) {
@@ -104,13 +113,24 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 			complete = false;
 			break;
 		}
-		const presented = await present(session, options.entity, record.raw, options.details);
+		let presented: IDataObject | undefined;
+		try {
+			presented = await present(session, options.entity, record.raw, options.details);
+		} catch (error) {
+			if ((options.onReadFailure ?? 'stop') === 'stop') {
+				if (!records.length) throw error;
+				complete = false;
+				break;
+			}
+			failed.push({ id: record.id, email: typeof record.raw.email === 'string' ? record.raw.email : undefined, error: error as Error });
+			continue;
+		}
 		if (!presented) continue;
 		records.push({ ...presented, changeType: kind });
 		emitted.push(record);
 	}
 	const cursor = advanceCursor(options.cursor, emitted, readStartedAt, options.overlapMs, complete);
-	return { records, cursor, complete, initialized: false, from: since, floor: floor ?? since };
+	return { records, cursor, complete, initialized: false, from: since, floor: floor ?? since, failed };
 }
 
 /**

@@ -9,7 +9,7 @@ import { precedenceAllows, SKIP_REASONS } from '../../shared/sync/decide';
 import { fieldHash, formatFieldState, mergeStateText, pairKey } from '../../shared/sync/fieldState';
 import { isEmailField, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
-import { holdBack, queueRecheck, release, retryStore } from '../../shared/sync/retries';
+import { forgetLink, holdBack, pendingLink, queueRecheck, release, retryStore } from '../../shared/sync/retries';
 import { canonicalEmail } from '../../shared/sync/canonical';
 import { formatContactLink, isGuid, parseContactLink, SYNC_TAGS, type ContactLink } from '../../shared/sync/state';
 import { storedStateText, type DeletePolicy, type SyncDefaults, type SyncField, type SyncItem } from '../../shared/sync/syncItem';
@@ -128,6 +128,17 @@ export async function syncContactItem(
 	// 1. The target, in the one match order: the link (or, for a contact qualified from a lead, the lead's link), the
 	// ActiveCampaign id the item names, the email.
 	const linked = await contactIdsWithFieldValue(session, linkField.id, linkValue, itemIndex);
+	const staticData = session.syncStaticData();
+	const pending = staticData ? pendingLink(staticData, linkValue) : undefined;
+	if (pending && linked.length) forgetLink(staticData!, linkValue);
+	if (pending && !linked.length) {
+		// A link made in an earlier run whose recording failed: that contact is the twin unless it was linked to
+		// another record since (the write records the link now).
+		const twin = await readContact(session, pending, { itemIndex });
+		const holds = twin?.fieldValues.get(linkField.id)?.value;
+		if (twin && (!holds || holds.toLowerCase() === linkValue)) linked.push(pending);
+		else forgetLink(staticData!, linkValue);
+	}
 	const originatingLead = item.match.originatingLead ? String(item.match.originatingLead).toLowerCase() : undefined;
 	const fromLead =
 		!linked.length && entity === 'contact' && originatingLead && isGuid(originatingLead)

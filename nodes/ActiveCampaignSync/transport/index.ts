@@ -6,6 +6,7 @@
  */
 import {
 	NodeOperationError,
+	sleep,
 	type IDataObject,
 	type IExecuteFunctions,
 	type IHookFunctions,
@@ -18,7 +19,7 @@ import {
 
 import { isTransient, wasNotProcessed, type HttpFailure } from '../../shared/transport/failure';
 import { limiterFor, type RateLimiter } from '../../shared/transport/rateLimiter';
-import { DEFAULT_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
+import { DEFAULT_RETRY_POLICY, READ_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
 import { MALFORMED, toNodeApiError } from './errors';
 
 export const CREDENTIAL_NAME = 'activeCampaignSyncApi';
@@ -156,7 +157,7 @@ export async function acRequestFull<T = IDataObject>(this: AcContext, request: A
 			return { status: response.statusCode, body: (body === '' ? undefined : body) as T };
 		},
 		{
-			...DEFAULT_RETRY_POLICY,
+			...(request.method === 'GET' ? READ_RETRY_POLICY : DEFAULT_RETRY_POLICY),
 			repeatable,
 			// The bulk importer's "Rate limit exceeded" is answered before anything is queued.
 			notProcessed: (failure) => wasNotProcessed(failure) || (request.bulkImport === true && isBulkRateLimit(failure)),
@@ -208,6 +209,28 @@ export interface PageOptions {
 export const MAX_PAGE_SIZE = 100;
 
 /**
+ * A page whose attempts ran out on a transient failure (an outage rather than a hiccup) is asked for again after
+ * these pauses, from where the read stopped, before the read gives up.
+ */
+const PAGE_PAUSES_MS = [30_000, 60_000];
+
+function transientFailure(error: unknown): boolean {
+	const code = Number((error as { httpCode?: unknown }).httpCode);
+	return !Number.isFinite(code) || code === 0 || code === 429 || code >= 500;
+}
+
+async function readPage(context: AcContext, request: AcRequest): Promise<IDataObject> {
+	for (let round = 0; ; round++) {
+		try {
+			return await acRequest.call<AcContext, [AcRequest], Promise<IDataObject>>(context, request);
+		} catch (error) {
+			if (round >= PAGE_PAUSES_MS.length || !transientFailure(error)) throw error;
+			await sleep(PAGE_PAUSES_MS[round]);
+		}
+	}
+}
+
+/**
  * Offset paging: `limit` + `offset`, until a short page, `meta.total` or `max`. Yields one page of items at a time.
  */
 export async function* acPagesByOffset(
@@ -223,7 +246,7 @@ export async function* acPagesByOffset(
 	for (;;) {
 		const want = options.max === undefined ? pageSize : Math.min(pageSize, options.max - returned);
 		if (want <= 0) return;
-		const body = await acRequest.call<AcContext, [AcRequest], Promise<IDataObject>>(context, {
+		const body = await readPage(context, {
 			method: 'GET',
 			path,
 			qs: { ...qs, limit: want, offset },
@@ -267,7 +290,7 @@ export async function* acContactPages(
 	for (;;) {
 		const want = options.max === undefined ? pageSize : Math.min(pageSize, options.max - returned);
 		if (want <= 0) return;
-		const body = await acRequest.call<AcContext, [AcRequest], Promise<IDataObject>>(context, {
+		const body = await readPage(context, {
 			method: 'GET',
 			path: '/api/3/contacts',
 			qs: { ...qs, 'orders[id]': 'ASC', id_greater: lastId, limit: want },

@@ -155,6 +155,36 @@ export function releaseEmail(staticData: IDataObject, email: string, step: strin
 	return release(staticData, { email }, step, now);
 }
 
+const LINKS_KEY = 'syncPendingLinks';
+
+/**
+ * Links that a write made but could not record (the ActiveCampaign contact's link field write failed): the pair is
+ * known, so the next write of either record finds its twin by it even if an email changed meanwhile.
+ */
+function pendingLinksOf(staticData: IDataObject): IDataObject {
+	const links = staticData[LINKS_KEY];
+	if (links && typeof links === 'object' && !Array.isArray(links)) return links as IDataObject;
+	staticData[LINKS_KEY] = {};
+	return staticData[LINKS_KEY] as IDataObject;
+}
+
+export function rememberLink(staticData: IDataObject, link: string, acId: string): void {
+	const links = pendingLinksOf(staticData);
+	delete links[link.toLowerCase()];
+	links[link.toLowerCase()] = acId;
+	const keys = Object.keys(links);
+	for (const key of keys.slice(0, Math.max(0, keys.length - RETRY_POLICY.maxEntries))) delete links[key];
+}
+
+export function pendingLink(staticData: IDataObject, link: string): string | undefined {
+	const acId = pendingLinksOf(staticData)[link.toLowerCase()];
+	return typeof acId === 'string' && acId ? acId : undefined;
+}
+
+export function forgetLink(staticData: IDataObject, link: string): void {
+	delete pendingLinksOf(staticData)[link.toLowerCase()];
+}
+
 /** Forgets a record whose write succeeded (or was skipped with a reason). Returns whether it was queued. */
 export function recordSuccess(store: RetryStore, source: { system: SourceSystem; kind: string; id: string }): boolean {
 	const key = retryKey(source.system, source.kind, source.id);

@@ -1,9 +1,8 @@
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
 import { accountSnapshotOf, presentAccount, readAccount } from '../../helpers/accounts';
-import { mapWithConcurrency } from '../../../shared/transport/rateLimiter';
 import { acPagesByOffset } from '../../transport';
-import { param, type ItemOperation } from '../common';
+import { param, readEach, type ItemOperation } from '../common';
 
 /** Account → Get. */
 export const get: ItemOperation = async (ctx, itemIndex) => {
@@ -28,10 +27,9 @@ export const getAll: ItemOperation = async (ctx, itemIndex) => {
 	if (typeof filters.search === 'string' && filters.search.trim()) qs.search = filters.search.trim();
 	const accounts: IDataObject[] = [];
 	for await (const page of acPagesByOffset(ctx.session.ctx, '/api/3/accounts', 'accounts', qs, { max: limit, itemIndex })) accounts.push(...page);
-	const out = await mapWithConcurrency(accounts, 3, async (a) => {
+	return await readEach(ctx, itemIndex, accounts, 'account', async (a) => {
 		if (!details) return await presentAccount(ctx.session, accountSnapshotOf(a, []));
 		const snapshot = await readAccount(ctx.session, String(a.id), itemIndex);
 		return snapshot ? await presentAccount(ctx.session, snapshot) : undefined;
 	});
-	return out.filter((a): a is IDataObject => a !== undefined);
 };

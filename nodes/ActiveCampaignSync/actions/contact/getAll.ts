@@ -1,10 +1,9 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { mapWithConcurrency } from '../../../shared/transport/rateLimiter';
 import { filterTime } from '../../helpers/changes';
 import { presentContact, readContact } from '../../helpers/contactRead';
 import { acContactPages } from '../../transport';
-import type { ItemOperation } from '../common';
+import { readEach, type ItemOperation } from '../common';
 
 /**
  * Contact → Get Many: keyset paging (`orders[id]=ASC`, `id_greater`), at most 100 contacts per request and no cap
@@ -34,9 +33,8 @@ export const getAll: ItemOperation = async (ctx, itemIndex) => {
 			return rest;
 		});
 	}
-	const out = await mapWithConcurrency(contacts, 3, async (c) => {
+	return await readEach(ctx, itemIndex, contacts, 'contact', async (c) => {
 		const snapshot = await readContact(ctx.session, String(c.id), { itemIndex, tags: true, account: true });
 		return snapshot ? await presentContact(ctx.session, snapshot) : undefined;
 	});
-	return out.filter((c): c is IDataObject => c !== undefined);
 };
