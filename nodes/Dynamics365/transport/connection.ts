@@ -103,13 +103,20 @@ function isHttpUrl(value: string): boolean {
 	}
 }
 
+/** What is wrong with the Environment URL, or undefined. */
+export function environmentProblem(connection: DynamicsConnection): string | undefined {
+	if (!connection.environmentUrl) return 'The Environment URL is empty: enter the URL of the environment, e.g. https://yourorg.crm.dynamics.com';
+	if (!isHttpUrl(connection.environmentUrl)) {
+		return `The Environment URL '${connection.entered.environmentUrl}' is not a URL: enter it as https://yourorg.crm.dynamics.com`;
+	}
+	return undefined;
+}
+
 /** What is missing or malformed, field by field (empty when the inputs can be used). */
 export function connectionProblems(connection: DynamicsConnection, kind: 'clientCredentials' | 'oAuth2'): string[] {
 	const problems: string[] = [];
-	if (!connection.environmentUrl) problems.push('The Environment URL is empty: enter the URL of the environment, e.g. https://yourorg.crm.dynamics.com');
-	else if (!isHttpUrl(connection.environmentUrl)) {
-		problems.push(`The Environment URL '${connection.entered.environmentUrl}' is not a URL: enter it as https://yourorg.crm.dynamics.com`);
-	}
+	const environment = environmentProblem(connection);
+	if (environment) problems.push(environment);
 	if (!isHttpUrl(connection.authorityHost)) {
 		problems.push(`The Authority Host '${connection.entered.authorityHost}' is not a URL: leave it at ${DEFAULT_AUTHORITY_HOST} unless you use a sovereign cloud`);
 	}

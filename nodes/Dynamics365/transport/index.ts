@@ -23,7 +23,7 @@ import { redact } from '../../shared/transport/redact';
 import { DEFAULT_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
 import { getTable, listTables, type MetadataGet, type TableInfo, type TableSummary } from '../helpers/metadata';
 import { newBoundary, parseBatch, writeBatch, BatchParseError, type BatchOperation, type BatchPartResponse } from './batch';
-import { API_PATH, connectionIdentity, connectionOf, connectionProblems, credentialSecrets } from './connection';
+import { API_PATH, connectionIdentity, connectionOf, credentialSecrets, environmentProblem } from './connection';
 import { isLastingSignInFailure, signInFailure, toNodeApiError, toSignInError, type FailureContext } from './errors';
 import { encodeQuery } from './odata';
 
@@ -41,6 +41,8 @@ export const MAX_BATCH_OPERATIONS = 1000;
 const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 50;
 const MALFORMED = 'Dynamics 365 returned an unparsable response body';
+/** How often a failing client reads its credential again for tokens fetched or refreshed meanwhile. */
+const CREDENTIAL_REREAD_MS = 5000;
 
 export interface DataverseRequest {
 	method?: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -116,6 +118,7 @@ export class DataverseClient {
 	 * Error texts and output are redacted against the current set, whenever the token changed.
 	 */
 	private readonly secrets = new Set<string>();
+	private credentialReadAt = 0;
 
 	private constructor(
 		private readonly ctx: DataverseContext,
@@ -134,7 +137,8 @@ export class DataverseClient {
 		const credentials = (await ctx.getCredentials(credentialType)) as IDataObject;
 		// The same cleaning as the credential's own token request and test (connection.ts).
 		const connection = connectionOf(credentials, authentication === 'oAuth2' ? 'organizations' : '');
-		const [problem] = connectionProblems(connection, 'oAuth2').filter((p) => p.startsWith('The Environment URL'));
+		// The other fields are the token request's business (the credential names what is wrong with them).
+		const problem = environmentProblem(connection);
 		if (problem) {
 			throw new NodeOperationError(ctx.getNode(), problem, { description: 'Fix the Environment URL in the Dynamics 365 credential.' });
 		}
@@ -178,8 +182,14 @@ export class DataverseClient {
 		}
 	}
 
-	/** Reads the credential again after a failure: n8n stores a token it fetched or refreshed with it. */
+	/**
+	 * Reads the credential again after a failure: n8n stores a token it fetched or refreshed with it. At most every
+	 * few seconds (a run with many failing items reads it a few times, not once per item); a token that changed in
+	 * between is also learned from the request itself.
+	 */
 	private async learnFromCredential(): Promise<void> {
+		if (Date.now() - this.credentialReadAt < CREDENTIAL_REREAD_MS) return;
+		this.credentialReadAt = Date.now();
 		try {
 			this.addSecrets(credentialSecrets((await this.ctx.getCredentials(this.credentialType)) as IDataObject));
 		} catch {
@@ -546,7 +556,7 @@ export class DataverseClient {
 		try {
 			return await getTable(this.identity, this.metadataGet, name);
 		} catch (error) {
-			throw error instanceof NodeApiError ? error : new NodeOperationError(this.node, (error as Error).message);
+			throw error instanceof NodeApiError ? error : new NodeOperationError(this.node, this.redact((error as Error).message));
 		}
 	}
 
