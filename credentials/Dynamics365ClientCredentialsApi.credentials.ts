@@ -8,10 +8,22 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import {
+	API_PATH,
+	DynamicsSignInError,
+	connectionOf,
+	connectionProblems,
+	expressions,
+	readTokenAnswer,
+	tokenUrl,
+	unreachableTokenEndpoint,
+} from '../nodes/Dynamics365/transport/connection';
+
 /**
  * Server-to-server login to Dataverse: an Entra ID app registration (client id + secret) that Dataverse knows as an
  * application user. The access token is an expirable hidden field: n8n fetches it through `preAuthentication` when
- * it is empty, stores it with the credential, and fetches a new one when Dataverse answers 401 (expired).
+ * it is empty, stores it with the credential, and fetches a new one when Dataverse answers 401 (expired). The inputs
+ * are cleaned by the same rules the nodes use (`connection.ts`), and a failed sign-in names the field to fix.
  */
 export class Dynamics365ClientCredentialsApi implements ICredentialType {
 	name = 'dynamics365ClientCredentialsApi';
@@ -76,21 +88,34 @@ export class Dynamics365ClientCredentialsApi implements ICredentialType {
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
-		const authority = String(credentials.authorityHost || 'https://login.microsoftonline.com').replace(/\/+$/, '');
-		const environment = String(credentials.environmentUrl).replace(/\/+$/, '');
-		const response = (await this.helpers.httpRequest({
-			method: 'POST',
-			url: `${authority}/${encodeURIComponent(String(credentials.tenantId))}/oauth2/v2.0/token`,
-			headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-			body: new URLSearchParams({
-				grant_type: 'client_credentials',
-				client_id: String(credentials.clientId),
-				client_secret: String(credentials.clientSecret),
-				scope: `${environment}/.default`,
-			}).toString(),
-			json: true,
-		})) as { access_token?: string };
-		return { accessToken: response.access_token ?? '' };
+		const connection = connectionOf(credentials);
+		const problems = connectionProblems(connection, 'clientCredentials');
+		if (problems.length) {
+			throw new DynamicsSignInError(problems[0], [...problems.slice(1), 'Fix the credential and try again.'].join(' '));
+		}
+		const url = tokenUrl(connection);
+		let answer: { statusCode: number; headers: Record<string, unknown>; body: unknown };
+		try {
+			answer = (await this.helpers.httpRequest({
+				method: 'POST',
+				url,
+				headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+				body: new URLSearchParams({
+					grant_type: 'client_credentials',
+					client_id: connection.clientId,
+					client_secret: connection.clientSecret,
+					scope: `${connection.environmentUrl}/.default`,
+				}).toString(),
+				json: false,
+				encoding: 'text',
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: true,
+			})) as typeof answer;
+		} catch (error) {
+			throw unreachableTokenEndpoint(url, error);
+		}
+		const { accessToken } = readTokenAnswer({ status: answer.statusCode, headers: answer.headers, body: answer.body }, url);
+		return { accessToken };
 	}
 
 	authenticate: IAuthenticateGeneric = {
@@ -104,7 +129,7 @@ export class Dynamics365ClientCredentialsApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.environmentUrl.replace(/\\/+$/, "")}}/api/data/v9.2',
+			baseURL: `=${expressions.environmentUrl('$credentials.environmentUrl')}${API_PATH}`,
 			url: '/WhoAmI',
 			headers: { Accept: 'application/json', 'OData-MaxVersion': '4.0', 'OData-Version': '4.0' },
 		},

@@ -1,8 +1,15 @@
 import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
 
+import { expressions } from '../nodes/Dynamics365/transport/connection';
+
+const AUTHORITY = expressions.authorityHost('$self["authorityHost"]');
+const TENANT = expressions.id('$self["tenantId"]', 'organizations');
+const ENVIRONMENT = expressions.environmentUrl('$self["environmentUrl"]');
+
 /**
  * Delegated login to Dataverse as a signed-in user (authorization code flow), built on n8n's OAuth2 credential: the
- * editor's "Connect" button signs in, n8n stores and refreshes the tokens.
+ * editor's "Connect" button signs in, n8n stores and refreshes the tokens. The URLs and the scope clean the inputs by
+ * the same rules as the nodes and the client-credentials credential (`connection.ts`).
  */
 export class Dynamics365OAuth2Api implements ICredentialType {
 	name = 'dynamics365OAuth2Api';
@@ -50,20 +57,19 @@ export class Dynamics365OAuth2Api implements ICredentialType {
 			displayName: 'Authorization URL',
 			name: 'authUrl',
 			type: 'hidden',
-			default:
-				'={{$self["authorityHost"].replace(/\\/+$/, "")}}/{{$self["tenantId"]}}/oauth2/v2.0/authorize',
+			default: `=${AUTHORITY}/${TENANT}/oauth2/v2.0/authorize`,
 		},
 		{
 			displayName: 'Access Token URL',
 			name: 'accessTokenUrl',
 			type: 'hidden',
-			default: '={{$self["authorityHost"].replace(/\\/+$/, "")}}/{{$self["tenantId"]}}/oauth2/v2.0/token',
+			default: `=${AUTHORITY}/${TENANT}/oauth2/v2.0/token`,
 		},
 		{
 			displayName: 'Scope',
 			name: 'scope',
 			type: 'hidden',
-			default: '={{$self["environmentUrl"].replace(/\\/+$/, "")}}/user_impersonation offline_access',
+			default: `=${ENVIRONMENT}/user_impersonation offline_access`,
 		},
 		{
 			displayName: 'Auth URI Query Parameters',

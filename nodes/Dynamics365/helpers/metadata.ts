@@ -1,7 +1,10 @@
 /**
  * Live table metadata from Dataverse (EntityDefinitions): entity sets, columns with their types and required levels,
- * alternate keys, lookup targets and navigation properties, option-set labels. Cached per environment for a few
- * minutes (module-level, shared by executions of this n8n process), so a run does not re-read it per item.
+ * alternate keys, lookup targets and navigation properties, option-set labels. Cached for a few minutes per
+ * credential and environment (module-level, shared by executions of this n8n process), so a run does not re-read it
+ * per item. The cache key is the client's `identity` (environment URL, credential, tenant, client id and a digest of
+ * the secret): a credential never sees what another one loaded, so a wrong secret fails at once instead of showing
+ * another credential's columns.
  */
 export interface OptionInfo {
 	value: number;
@@ -75,7 +78,7 @@ interface CacheEntry<T> {
 const tableCache = new Map<string, CacheEntry<TableInfo>>();
 const listCache = new Map<string, CacheEntry<TableSummary[]>>();
 
-/** Forgets cached metadata (all environments, or one). Tests that change metadata call it. */
+/** Forgets cached metadata (all, or every credential's of one environment URL). Tests that change metadata call it. */
 export function clearMetadataCache(environment?: string): void {
 	for (const cache of [tableCache, listCache] as Array<Map<string, unknown>>) {
 		for (const key of [...cache.keys()]) if (!environment || key.startsWith(`${environment}|`)) cache.delete(key);
@@ -114,30 +117,33 @@ const ENTITY_SELECT = 'LogicalName,EntitySetName,PrimaryIdAttribute,PrimaryNameA
 const ATTRIBUTE_SELECT =
 	'LogicalName,SchemaName,AttributeType,AttributeTypeName,DisplayName,RequiredLevel,IsValidForCreate,IsValidForUpdate,IsValidForRead,IsPrimaryId,IsPrimaryName,IsCustomAttribute,AttributeOf';
 
-/** Every table of the environment (for "Other Table" pickers and entity-set resolution). */
-export async function listTables(environment: string, get: MetadataGet): Promise<TableSummary[]> {
-	return await cached(listCache, `${environment}|tables`, async () => {
+/**
+ * Every table of the environment (for "Other Table" pickers and entity-set resolution). `cacheKey` names the
+ * credential's view of the environment (`DataverseClient.identity`, which starts with the environment URL).
+ */
+export async function listTables(cacheKey: string, get: MetadataGet): Promise<TableSummary[]> {
+	return await cached(listCache, `${cacheKey}|tables`, async () => {
 		const response = await get('EntityDefinitions', { $select: ENTITY_SELECT });
 		const value = (response.value as Json[]) ?? [];
 		return value.map(summaryOf).filter((t) => t.entitySetName);
 	});
 }
 
-/** One table's metadata, by logical name or entity set name. */
-export async function getTable(environment: string, get: MetadataGet, name: string): Promise<TableInfo> {
+/** One table's metadata, by logical name or entity set name; `cacheKey` as for {@link listTables}. */
+export async function getTable(cacheKey: string, get: MetadataGet, name: string): Promise<TableInfo> {
 	const trimmed = name.trim();
 	if (!/^[a-z0-9_]+$/i.test(trimmed)) throw new Error(`'${name}' is not a table name`);
 	let logicalName = trimmed;
 	if (!Object.values(RESOURCE_TABLES).includes(trimmed)) {
 		// Any other table may be given by logical name (new_project) or entity set name (new_projects).
-		const tables = await listTables(environment, get);
+		const tables = await listTables(cacheKey, get);
 		const exact = tables.find((t) => t.logicalName === trimmed) ?? tables.find((t) => t.entitySetName === trimmed);
 		const loose =
 			tables.find((t) => t.logicalName === trimmed.toLowerCase()) ??
 			tables.find((t) => t.entitySetName.toLowerCase() === trimmed.toLowerCase());
 		logicalName = (exact ?? loose)?.logicalName ?? trimmed.toLowerCase();
 	}
-	return await cached(tableCache, `${environment}|${logicalName}`, async () => await loadTable(get, logicalName));
+	return await cached(tableCache, `${cacheKey}|${logicalName}`, async () => await loadTable(get, logicalName));
 }
 
 /** Whether a metadata request failed because Dataverse does not support it here (400 or 404), not transiently. */

@@ -66,10 +66,13 @@ export interface PrepareOptions {
 
 const BIND_SUFFIX = '@odata.bind';
 
-/** Parses `/accounts(<guid>)`, `accounts(name='x')`, `accounts(name='x',accountnumber='1')`. */
+/**
+ * Parses `/accounts(<guid>)`, `accounts(name='x')`, `accounts(name='x',accountnumber='1')`. Key values may hold any
+ * character, line breaks included; a quote inside a quoted value is doubled (`'O''Brien'`).
+ */
 export function parseReference(value: string): { entitySet: string; id?: string; key?: Record<string, string> } | undefined {
 	const text = value.trim();
-	const match = /^(?:https?:\/\/[^/]+\/api\/data\/v[\d.]+\/|\/)?([A-Za-z0-9_]+)\((.*)\)$/.exec(text);
+	const match = /^(?:https?:\/\/[^/]+\/api\/data\/v[\d.]+\/|\/)?([A-Za-z0-9_]+)\(([\s\S]*)\)$/.exec(text);
 	if (!match) return undefined;
 	const inner = match[2].trim();
 	if (isGuidText(inner)) return { entitySet: match[1], id: guidLiteral(inner) };

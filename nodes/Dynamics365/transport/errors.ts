@@ -6,6 +6,7 @@ import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
 import type { HttpFailure } from '../../shared/transport/failure';
 import { redact } from '../../shared/transport/redact';
+import { isSignInError, type DynamicsSignInError } from './connection';
 
 export interface DataverseErrorBody {
 	code?: string;
@@ -167,11 +168,12 @@ export function explainFailure(failure: HttpFailure, context: FailureContext = {
 export function toNodeApiError(
 	node: INode,
 	failure: HttpFailure,
-	context: FailureContext & { itemIndex?: number; secrets?: ReadonlyArray<string | undefined> } = {},
+	context: FailureContext & { itemIndex?: number; secrets?: Iterable<string | undefined> } = {},
 ): NodeApiError {
 	const explained = explainFailure(failure, context);
-	const message = redact(explained.message, context.secrets);
-	const description = redact(explained.description, context.secrets);
+	const secrets = [...(context.secrets ?? [])];
+	const message = redact(explained.message, secrets);
+	const description = redact(explained.description, secrets);
 	const errorBody: JsonObject = {
 		message,
 		...(explained.code ? { code: explained.code } : {}),
@@ -184,4 +186,42 @@ export function toNodeApiError(
 		...(context.itemIndex !== undefined ? { itemIndex: context.itemIndex } : {}),
 	});
 	return error;
+}
+
+/** The sign-in failure (the credential's token request) behind an error n8n's request helper threw, if any. */
+export function signInFailure(error: unknown): DynamicsSignInError | undefined {
+	let current: unknown = error;
+	for (let depth = 0; current && typeof current === 'object' && depth < 6; depth++) {
+		if (isSignInError(current)) return current;
+		const next: unknown = (current as { cause?: unknown }).cause ?? (current as { reason?: unknown }).reason;
+		if (next === current) break;
+		current = next;
+	}
+	return undefined;
+}
+
+/** Whether a failed sign-in fails again when repeated now (not a network failure, throttling or a server error). */
+export function isLastingSignInFailure(failure: DynamicsSignInError): boolean {
+	if (failure.code) return false;
+	const status = Number(failure.httpCode);
+	return !(status === 429 || status >= 500);
+}
+
+/** A NodeApiError for a failed sign-in: its message names the credential field to fix. */
+export function toSignInError(
+	node: INode,
+	failure: DynamicsSignInError,
+	context: { itemIndex?: number; secrets?: Iterable<string | undefined> } = {},
+): NodeApiError {
+	const secrets = [...(context.secrets ?? [])];
+	const message = redact(failure.message, secrets);
+	const description = redact(failure.description, secrets);
+	// No network code as httpCode: n8n would replace the message with its generic words for that code.
+	const httpCode = failure.httpCode;
+	return new NodeApiError(node, { message, ...(httpCode ? { httpCode } : {}) } as JsonObject, {
+		message,
+		description,
+		...(httpCode ? { httpCode } : {}),
+		...(context.itemIndex !== undefined ? { itemIndex: context.itemIndex } : {}),
+	});
 }

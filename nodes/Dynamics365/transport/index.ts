@@ -23,7 +23,8 @@ import { redact } from '../../shared/transport/redact';
 import { DEFAULT_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
 import { getTable, listTables, type MetadataGet, type TableInfo, type TableSummary } from '../helpers/metadata';
 import { newBoundary, parseBatch, writeBatch, BatchParseError, type BatchOperation, type BatchPartResponse } from './batch';
-import { toNodeApiError, type FailureContext } from './errors';
+import { API_PATH, connectionIdentity, connectionOf, credentialSecrets, environmentProblem } from './connection';
+import { isLastingSignInFailure, signInFailure, toNodeApiError, toSignInError, type FailureContext } from './errors';
 import { encodeQuery } from './odata';
 
 export type DataverseContext = IExecuteFunctions | IPollFunctions | ILoadOptionsFunctions;
@@ -34,12 +35,14 @@ export const CREDENTIAL_TYPES: ReadonlyMap<string, string> = new Map([
 	['oAuth2', 'dynamics365OAuth2Api'],
 ]);
 
-export const API_PATH = '/api/data/v9.2';
+export { API_PATH };
 export const MAX_PAGE_SIZE = 5000;
 export const MAX_BATCH_OPERATIONS = 1000;
 const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 50;
 const MALFORMED = 'Dynamics 365 returned an unparsable response body';
+/** How often a failing client reads its credential again for tokens fetched or refreshed meanwhile. */
+const CREDENTIAL_REREAD_MS = 5000;
 
 export interface DataverseRequest {
 	method?: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -104,30 +107,94 @@ export class DataverseClient {
 	private pausedUntil = 0;
 	private warmedUp = false;
 	private warmingUp?: Promise<void>;
+	/** The error of a sign-in that cannot succeed in this execution; every later request fails with it. */
+	private signInError?: unknown;
 	private whoAmIPromise?: Promise<string>;
 	readonly stats: ClientStats = { requests: 0, retries: 0 };
+
+	/**
+	 * Every secret value this client has seen: the credential's at creation, and every token fetched or refreshed since
+	 * (read from the Authorization header n8n added to a request, and from the credential again after a failure).
+	 * Error texts and output are redacted against the current set, whenever the token changed.
+	 */
+	private readonly secrets = new Set<string>();
+	private credentialReadAt = 0;
 
 	private constructor(
 		private readonly ctx: DataverseContext,
 		readonly credentialType: string,
 		/** The environment URL without a trailing slash, e.g. https://org.crm.dynamics.com. */
 		readonly environment: string,
-		private readonly secrets: string[],
-		private readonly identity: string,
-	) {}
+		secrets: string[],
+		/** Names this credential's view of the environment: the key of its metadata and WhoAmI caches. */
+		readonly identity: string,
+	) {
+		this.addSecrets(secrets);
+	}
 
 	static async create(ctx: DataverseContext, authentication: string): Promise<DataverseClient> {
 		const credentialType = CREDENTIAL_TYPES.get(authentication) ?? CREDENTIAL_TYPES.get('clientCredentials')!;
 		const credentials = (await ctx.getCredentials(credentialType)) as IDataObject;
-		const environment = String(credentials.environmentUrl ?? '')
-			.trim()
-			.replace(/\/+$/, '')
-			.replace(/\/api\/data\/v\d+(\.\d+)?$/i, '');
-		const tokenData = (credentials.oauthTokenData ?? {}) as IDataObject;
-		const secrets = [credentials.clientSecret, credentials.accessToken, tokenData.access_token, tokenData.refresh_token, tokenData.id_token]
-			.filter((s): s is string => typeof s === 'string' && s.length >= 4);
-		const identity = `${environment}|${credentialType}|${String(credentials.clientId ?? '')}|${String(credentials.tenantId ?? '')}`;
-		return new DataverseClient(ctx, credentialType, environment, secrets, identity);
+		// The same cleaning as the credential's own token request and test (connection.ts).
+		const connection = connectionOf(credentials, authentication === 'oAuth2' ? 'organizations' : '');
+		// The other fields are the token request's business (the credential names what is wrong with them).
+		const problem = environmentProblem(connection);
+		if (problem) {
+			throw new NodeOperationError(ctx.getNode(), problem, { description: 'Fix the Environment URL in the Dynamics 365 credential.' });
+		}
+		const credentialId = ctx.getNode().credentials?.[credentialType]?.id ?? undefined;
+		const identity = connectionIdentity(credentialType, connection, credentialId);
+		return new DataverseClient(ctx, credentialType, connection.environmentUrl, credentialSecrets(credentials), identity);
+	}
+
+	private addSecrets(values: Iterable<unknown>): void {
+		for (const value of values) {
+			if (typeof value !== 'string') continue;
+			const secret = value.trim();
+			if (secret.length >= 4) this.secrets.add(secret);
+		}
+	}
+
+	/**
+	 * Learns the token a request went out with: n8n writes the Authorization header into the request options (client
+	 * credentials) or into the options of the request it sent (OAuth2, found on the error), after fetching or
+	 * refreshing the token if needed.
+	 */
+	private learnFromRequest(options: IHttpRequestOptions, error?: unknown): void {
+		const headerSets: unknown[] = [options.headers];
+		let current: unknown = error;
+		for (let depth = 0; current && typeof current === 'object' && depth < 6; depth++) {
+			headerSets.push((current as { config?: { headers?: unknown } }).config?.headers);
+			const next: unknown = (current as { cause?: unknown }).cause ?? (current as { reason?: unknown }).reason;
+			if (next === current) break;
+			current = next;
+		}
+		for (const headers of headerSets) {
+			if (!headers || typeof headers !== 'object') continue;
+			const plain =
+				typeof (headers as { toJSON?: unknown }).toJSON === 'function'
+					? ((headers as { toJSON: () => unknown }).toJSON() as Record<string, unknown>)
+					: (headers as Record<string, unknown>);
+			for (const [name, value] of Object.entries(plain ?? {})) {
+				if (name.toLowerCase() !== 'authorization' || typeof value !== 'string') continue;
+				this.addSecrets([value.replace(/^\s*(bearer|basic)\s+/i, '')]);
+			}
+		}
+	}
+
+	/**
+	 * Reads the credential again after a failure: n8n stores a token it fetched or refreshed with it. At most every
+	 * few seconds (a run with many failing items reads it a few times, not once per item); a token that changed in
+	 * between is also learned from the request itself.
+	 */
+	private async learnFromCredential(): Promise<void> {
+		if (Date.now() - this.credentialReadAt < CREDENTIAL_REREAD_MS) return;
+		this.credentialReadAt = Date.now();
+		try {
+			this.addSecrets(credentialSecrets((await this.ctx.getCredentials(this.credentialType)) as IDataObject));
+		} catch {
+			// The secrets known so far still apply.
+		}
 	}
 
 	get serviceRoot(): string {
@@ -151,7 +218,7 @@ export class DataverseClient {
 		return this.limit;
 	}
 
-	/** Removes this connection's secrets (and any bearer token) from a text. */
+	/** Removes this connection's secrets (every token it has used so far, and any bearer token) from a text. */
 	redact(text: string): string {
 		return redact(text, this.secrets);
 	}
@@ -201,22 +268,38 @@ export class DataverseClient {
 
 	/**
 	 * The first request of a client goes alone: it fetches the access token (client credentials) once, instead of
-	 * every parallel request fetching its own.
+	 * every parallel request fetching its own. Until one request got through, the others wait; a sign-in that cannot
+	 * succeed (a wrong secret, a token endpoint that answers without a token) fails every request of this client with
+	 * the same error, without asking the token endpoint again.
 	 */
 	private async sendOnce(req: DataverseRequest): Promise<DataverseResponse<unknown>> {
-		if (!this.warmedUp) {
+		while (!this.warmedUp) {
+			if (this.signInError) throw this.signInError;
 			if (this.warmingUp) {
 				await this.warmingUp;
-			} else {
-				let done!: () => void;
-				this.warmingUp = new Promise<void>((resolve) => (done = resolve));
-				try {
-					return await this.sendNow(req);
-				} finally {
-					this.warmedUp = true;
-					done();
-				}
+				continue;
 			}
+			let done!: () => void;
+			this.warmingUp = new Promise<void>((resolve) => (done = resolve));
+			const sending = this.sendNow(req);
+			// Registered before the caller's await: the state is set before anyone goes on.
+			void sending
+				.then(
+					() => {
+						this.warmedUp = true;
+					},
+					(error: unknown) => {
+						const signIn = signInFailure(error);
+						if (signIn && isLastingSignInFailure(signIn)) this.signInError = error;
+						// Any other failure came after a successful sign-in (or is transient): the others may go.
+						else if (!signIn) this.warmedUp = true;
+					},
+				)
+				.finally(() => {
+					this.warmingUp = undefined;
+					done();
+				});
+			return await sending;
 		}
 		return await this.sendNow(req);
 	}
@@ -248,11 +331,15 @@ export class DataverseClient {
 				...(body !== undefined ? { body } : {}),
 			};
 			this.stats.requests++;
-			const raw = (await this.ctx.helpers.httpRequestWithAuthentication.call(this.ctx, this.credentialType, options)) as {
+			const request = this.ctx.helpers.httpRequestWithAuthentication.call(this.ctx, this.credentialType, options) as Promise<{
 				body: unknown;
 				headers: Record<string, unknown>;
 				statusCode: number;
-			};
+			}>;
+			// Registered before the await below, so it runs first: the error is redacted with the token it carries.
+			request.catch((error: unknown) => this.learnFromRequest(options, error));
+			const raw = await request;
+			this.learnFromRequest(options);
 			const responseHeaders: Record<string, string> = {};
 			for (const [k, v] of Object.entries(raw.headers ?? {})) {
 				if (v !== undefined && v !== null) responseHeaders[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
@@ -297,7 +384,10 @@ export class DataverseClient {
 			},
 		});
 		if (outcome.ok) return { ok: true, response: outcome.value as DataverseResponse<T>, attempts: outcome.attempts };
-		return { ok: false, failure: outcome.failure, error: this.error(outcome.failure, req), attempts: outcome.attempts };
+		await this.learnFromCredential();
+		const signIn = signInFailure(outcome.error);
+		const error = signIn ? toSignInError(this.node, signIn, { itemIndex: req.itemIndex, secrets: this.secrets }) : this.error(outcome.failure, req);
+		return { ok: false, failure: outcome.failure, error, attempts: outcome.attempts };
 	}
 
 	/** Sends a request with retries; throws a NodeApiError when it failed. */
@@ -308,7 +398,7 @@ export class DataverseClient {
 	}
 
 	error(failure: HttpFailure, context: FailureContext & { itemIndex?: number } = {}): NodeApiError {
-		return toNodeApiError(this.node, failure, { ...context, secrets: this.secrets });
+		return toNodeApiError(this.node, failure, { ...context, secrets: [...this.secrets] });
 	}
 
 	async get<T = IDataObject>(path: string, query?: Record<string, string | number | undefined>, extra: Partial<DataverseRequest> = {}): Promise<T> {
@@ -464,14 +554,14 @@ export class DataverseClient {
 
 	async table(name: string): Promise<TableInfo> {
 		try {
-			return await getTable(this.environment, this.metadataGet, name);
+			return await getTable(this.identity, this.metadataGet, name);
 		} catch (error) {
-			throw error instanceof NodeApiError ? error : new NodeOperationError(this.node, (error as Error).message);
+			throw error instanceof NodeApiError ? error : new NodeOperationError(this.node, this.redact((error as Error).message));
 		}
 	}
 
 	async tables(): Promise<TableSummary[]> {
-		return await listTables(this.environment, this.metadataGet);
+		return await listTables(this.identity, this.metadataGet);
 	}
 }
 

@@ -52,6 +52,24 @@ describe('Dataverse simulator: authentication and privileges', () => {
 		expect(((await res.json()) as { error: string }).error).toBe('invalid_resource');
 	});
 
+	it('answers 200 with a web page, or 200 without access_token, when the token endpoint anomaly switch says so', async () => {
+		const form = { grant_type: 'client_credentials', client_id: 'sandbox-client', client_secret: 'sandbox-secret', scope: `${h.url}/.default` };
+		await h.control('PUT', '/auth', { tokenEndpointAnswer: 'html' });
+		let res = await tokenRequest(form);
+		expect(res.status).toBe(200);
+		expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+		expect(await res.text()).toMatch(/^<!DOCTYPE html>/);
+		await h.control('PUT', '/auth', { tokenEndpointAnswer: 'noToken' });
+		res = await tokenRequest(form);
+		expect(res.status).toBe(200);
+		const body = (await res.json()) as Record<string, unknown>;
+		expect(body.token_type).toBe('Bearer');
+		expect(body.access_token).toBeUndefined();
+		await h.control('POST', '/reset', {});
+		expect((await tokenRequest(form)).status).toBe(200);
+		expect(((await (await tokenRequest(form)).json()) as Record<string, unknown>).access_token).toEqual(expect.any(String));
+	});
+
 	it('answers 401 with a Bearer challenge and an error body for a missing, bad or expired token', async () => {
 		let r = await h.call('GET', 'contacts', { token: null });
 		expect(r.status).toBe(401);

@@ -44,12 +44,19 @@ export interface AuthSettings {
 	refreshTokenLifetimeSeconds: number;
 	/** Reject scopes whose resource is not this environment's URL (Entra: AADSTS500011). */
 	strictScope: boolean;
+	/**
+	 * What the token endpoint answers a valid request (an anomaly switch; Entra itself always answers `token`):
+	 * `token` the documented JSON with `access_token`; `html` 200 with a sign-in web page (what a wrong Authority Host
+	 * such as a portal or a proxy's login page answers); `noToken` 200 JSON without `access_token`.
+	 */
+	tokenEndpointAnswer: 'token' | 'html' | 'noToken';
 }
 
 export const DEFAULT_AUTH_SETTINGS: AuthSettings = {
 	tokenLifetimeSeconds: 3599,
 	refreshTokenLifetimeSeconds: 90 * 24 * 3600,
 	strictScope: true,
+	tokenEndpointAnswer: 'token',
 };
 
 export interface UserLookup {
@@ -189,6 +196,16 @@ export class Auth {
 
 	/** POST /{tenant}/oauth2/v2.0/token */
 	token(req: SandboxRequest, tenant: string): SandboxResponse {
+		if (this.settings.tokenEndpointAnswer === 'html') {
+			return {
+				status: 200,
+				headers: { 'Content-Type': 'text/html; charset=utf-8' },
+				body: '<!DOCTYPE html><html><head><title>Sign in to your account</title></head><body><form method="post"><input name="loginfmt"></form></body></html>',
+			};
+		}
+		if (this.settings.tokenEndpointAnswer === 'noToken') {
+			return json(200, { token_type: 'Bearer', expires_in: this.settings.tokenLifetimeSeconds }, { 'Cache-Control': 'no-store, no-cache' });
+		}
 		const form = bodyForm(req);
 		let clientId = form.get('client_id') ?? '';
 		let clientSecret = form.get('client_secret') ?? '';

@@ -80,6 +80,11 @@ export interface ScriptedFault {
 	status?: number;
 	/** The Retry-After header, as sent (seconds or an HTTP date): `throttle` default 1, `error` none unless given. */
 	retryAfter?: string;
+	/**
+	 * `error` only: the error message echoes the caller's access token as it arrived, without the `Bearer ` prefix
+	 * (as a misconfigured gateway or a debug build may do), to test that clients never show it.
+	 */
+	echoToken?: boolean;
 }
 
 interface UserLimits {
@@ -287,9 +292,17 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 		return this.throttle(THROTTLE.requests(this.limits.requestsPerWindow, this.limits.windowSeconds), retryAfterSeconds);
 	}
 
-	serverErrorResponse(status: number): SandboxResponse {
-		const message =
-			status === 503 ? 'The service is temporarily unavailable. Please try again later.' : status === 500 ? 'An unexpected error occurred.' : `The gateway returned status ${status}.`;
+	/** A scripted error answer; `echoedToken` is quoted in the message (see {@link ScriptedFault.echoToken}). */
+	serverErrorResponse(status: number, echoedToken?: string): SandboxResponse {
+		const base =
+			status === 503
+				? 'The service is temporarily unavailable. Please try again later.'
+				: status === 500
+					? 'An unexpected error occurred.'
+					: status < 500
+						? `The request was rejected (status ${status}).`
+						: `The gateway returned status ${status}.`;
+		const message = echoedToken !== undefined ? `${base} Credential presented: ${echoedToken}` : base;
 		return {
 			status,
 			headers: { 'Content-Type': JSON_TYPE, 'OData-Version': '4.0' },
@@ -382,7 +395,8 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 			return { ...throttled, headers: { ...throttled.headers, 'Retry-After': scripted.retryAfter ?? '1' } };
 		}
 		if (scripted?.fault === 'error') {
-			const failed = this.serverErrorResponse(scripted.status ?? 503);
+			const echoed = scripted.echoToken ? (headers.authorization ?? '').replace(/^Bearer\s+/i, '').trim() : undefined;
+			const failed = this.serverErrorResponse(scripted.status ?? 503, echoed);
 			return scripted.retryAfter ? { ...failed, headers: { ...failed.headers, 'Retry-After': scripted.retryAfter } } : failed;
 		}
 		const path = req.path.slice(API_PREFIX.length).replace(/^\//, '');

@@ -53,4 +53,13 @@ describe('Dataverse simulator: scripted faults on chosen requests', () => {
 		expect(unavailable.headers.get('retry-after')).toBe('7');
 		expect((await h.control('POST', '/scripted-faults', { match: '(', fault: 'lose' })).status).toBe(400);
 	});
+
+	it('echoes the caller\'s access token (without "Bearer") in the error message when asked to', async () => {
+		await h.control('POST', '/scripted-faults', { match: '^GET /api/data/v9.2/contacts', fault: 'error', status: 400, echoToken: true });
+		const r = await h.call('GET', 'contacts');
+		expect(r.status).toBe(400);
+		expect(r.json.error.message).toBe(`The request was rejected (status 400). Credential presented: ${h.token}`);
+		expect(r.json.error.message).not.toMatch(/Bearer/);
+		expect((await h.call('GET', 'contacts')).status).toBe(200);
+	});
 });
