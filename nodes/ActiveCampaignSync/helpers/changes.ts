@@ -113,18 +113,20 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 			complete = false;
 			break;
 		}
-		let presented: IDataObject | undefined;
-		try {
-			presented = await present(session, options.entity, record.raw, options.details);
-		} catch (error) {
+		const read = await present(session, options.entity, record.raw, options.details).then(
+			(presented) => ({ presented }),
+			(error: unknown) => ({ error: error as Error }),
+		);
+		if ('error' in read) {
 			if ((options.onReadFailure ?? 'stop') === 'stop') {
-				if (!records.length) throw error;
+				if (!records.length) throw read.error;
 				complete = false;
 				break;
 			}
-			failed.push({ id: record.id, email: typeof record.raw.email === 'string' ? record.raw.email : undefined, error: error as Error });
+			failed.push({ id: record.id, email: typeof record.raw.email === 'string' ? record.raw.email : undefined, error: read.error });
 			continue;
 		}
+		const { presented } = read;
 		if (!presented) continue;
 		records.push({ ...presented, changeType: kind });
 		emitted.push(record);

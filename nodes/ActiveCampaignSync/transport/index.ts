@@ -221,12 +221,13 @@ function transientFailure(error: unknown): boolean {
 
 async function readPage(context: AcContext, request: AcRequest): Promise<IDataObject> {
 	for (let round = 0; ; round++) {
-		try {
-			return await acRequest.call<AcContext, [AcRequest], Promise<IDataObject>>(context, request);
-		} catch (error) {
-			if (round >= PAGE_PAUSES_MS.length || !transientFailure(error)) throw error;
-			await sleep(PAGE_PAUSES_MS[round]);
-		}
+		const outcome = await acRequest.call<AcContext, [AcRequest], Promise<IDataObject>>(context, request).then(
+			(body) => ({ body }),
+			(error: unknown) => ({ error: error as Error }),
+		);
+		if ('body' in outcome) return outcome.body;
+		if (round >= PAGE_PAUSES_MS.length || !transientFailure(outcome.error)) throw outcome.error;
+		await sleep(PAGE_PAUSES_MS[round]);
 	}
 }
 
