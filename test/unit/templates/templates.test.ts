@@ -1,12 +1,21 @@
 /**
  * The template workflows: the committed files are what the generator writes, every node type exists (ours are
  * registered in package.json, n8n's are known), connections point at existing nodes, each template explains itself
- * in a sticky note, credentials are referenced by name, and every write step keeps going per item.
+ * in a sticky note, credentials are referenced by name, every write step keeps going per item, and no webhook lets a
+ * caller reach a step of this package before it has been checked (Header Auth or a token, then the allow-list).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { render, templates } from '../../../scripts/build-templates';
+import {
+	ALLOWED_USERS_NODE,
+	AUTOMATION_TOKEN_NODE,
+	MIN_TOKEN_LENGTH,
+	render,
+	SALES_ACTION_SECRET_HEADER,
+	templates,
+	WEBHOOK_CREDENTIALS,
+} from '../../../scripts/build-templates';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; n8n: { nodes: string[] } };
@@ -20,6 +29,7 @@ const N8N_NODES = new Set([
 	'n8n-nodes-base.respondToWebhook',
 	'n8n-nodes-base.if',
 	'n8n-nodes-base.switch',
+	'n8n-nodes-base.set',
 ]);
 
 describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (file, workflow) => {
@@ -47,11 +57,140 @@ describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (fil
 	it('explains itself in a sticky note and references credentials by name', () => {
 		expect(json.nodes.some((n) => n.type === 'n8n-nodes-base.stickyNote')).toBe(true);
 		for (const node of json.nodes) {
-			for (const credential of Object.values(node.credentials ?? {})) expect(credential.name).toMatch(/ActiveCampaign|Dynamics 365/);
+			for (const credential of Object.values(node.credentials ?? {})) expect(credential.name).toMatch(/ActiveCampaign|Dynamics 365|webhook secret/);
 		}
 	});
 
 	it('sends failing records of every write step to its error output instead of stopping the run', () => {
 		for (const node of json.nodes.filter((n) => /^(Write|Record)/.test(n.name))) expect(node.onError).toBe('continueErrorOutput');
+	});
+});
+
+// ----------------------------------------------------------------------------------------------- webhook callers
+
+interface TemplateNode {
+	name: string;
+	type: string;
+	parameters: Record<string, unknown>;
+	credentials?: Record<string, { id: string; name: string }>;
+}
+interface TemplateJson {
+	nodes: TemplateNode[];
+	connections: Record<string, { main: Array<Array<{ node: string }>> }>;
+}
+
+const json = (file: string) => templates().find((w) => w.file === file)!.toJSON() as unknown as TemplateJson;
+const node = (t: TemplateJson, name: string) => t.nodes.find((n) => n.name === name)!;
+const outputs = (t: TemplateJson, name: string) => (t.connections[name]?.main ?? []).map((o) => o.map((c) => c.node));
+
+/** Nodes reachable from `start`, never following output `cut.output` of node `cut.node`. */
+function reachable(t: TemplateJson, start: string, cut?: { node: string; output: number }): Set<string> {
+	const seen = new Set<string>([start]);
+	const queue = [start];
+	while (queue.length) {
+		const from = queue.shift()!;
+		outputs(t, from).forEach((targets, index) => {
+			if (cut && cut.node === from && cut.output === index) return;
+			for (const to of targets) {
+				if (seen.has(to)) continue;
+				seen.add(to);
+				queue.push(to);
+			}
+		});
+	}
+	return seen;
+}
+
+const OURS = /^n8n-nodes-ac-d365-sync\./;
+
+/**
+ * The gate of a webhook template: the webhook's only next step is the admin's setting (a Set step that copies nothing
+ * of the request), then an If whose false branch only answers 403 and whose true branch is the only way on.
+ */
+function expectGate(t: TemplateJson, hook: string, settingName: string, field: string, deniedAnswer: RegExp) {
+	expect(outputs(t, hook)).toEqual([[settingName]]);
+	const setting = node(t, settingName);
+	expect(setting.type).toBe('n8n-nodes-base.set');
+	expect(setting.parameters.includeOtherFields).toBe(false);
+	const assignments = (setting.parameters.assignments as { assignments: Array<{ name: string; value: string }> }).assignments;
+	// Shipped empty: nobody is allowed / every call is refused until an admin fills it in.
+	expect(assignments).toEqual([expect.objectContaining({ name: field, value: '' })]);
+
+	const [[gate]] = outputs(t, settingName);
+	expect(node(t, gate).type).toBe('n8n-nodes-base.if');
+	const [pass, refuse] = outputs(t, gate);
+	expect(refuse).toHaveLength(1);
+	const denied = node(t, refuse[0]);
+	expect(denied.type).toBe('n8n-nodes-base.respondToWebhook');
+	expect(denied.parameters.options).toEqual({ responseCode: 403 });
+	expect(String(denied.parameters.responseBody)).toMatch(deniedAnswer);
+	expect(outputs(t, refuse[0]).flat()).toEqual([]);
+	expect(pass.length).toBeGreaterThan(0);
+
+	// Every step of this package (each reads or writes ActiveCampaign or Dynamics) runs only after the gate passed.
+	const ours = t.nodes.filter((n) => OURS.test(n.type)).map((n) => n.name);
+	expect(ours.length).toBeGreaterThan(0);
+	const all = reachable(t, hook);
+	for (const name of ours) expect(all.has(name)).toBe(true);
+	const ungated = reachable(t, hook, { node: gate, output: 0 });
+	expect(ours.filter((name) => ungated.has(name))).toEqual([]);
+	return gate;
+}
+
+describe('webhook templates authenticate their callers', () => {
+	it('every webhook of every template is authenticated by n8n or followed by a token check', () => {
+		for (const workflow of templates()) {
+			const t = workflow.toJSON() as unknown as TemplateJson;
+			for (const hook of t.nodes.filter((n) => n.type === 'n8n-nodes-base.webhook')) {
+				const authenticated = (hook.parameters.authentication ?? 'none') !== 'none';
+				const tokenChecked = outputs(t, hook.name).flat().some((next) => next === AUTOMATION_TOKEN_NODE);
+				expect([workflow.file, hook.name, authenticated || tokenChecked]).toEqual([workflow.file, hook.name, true]);
+				// The answer comes from the workflow (the gate's 403), not from n8n before the checks.
+				expect(hook.parameters.responseMode).toBe('responseNode');
+			}
+		}
+	});
+
+	it(`Sales Actions: n8n's Header Auth (credential "${WEBHOOK_CREDENTIALS.salesActions.httpHeaderAuth.name}") refuses callers without the secret`, () => {
+		const t = json('sales-actions.json');
+		const hook = node(t, 'Sales action from Dynamics');
+		expect(hook.parameters.authentication).toBe('headerAuth');
+		expect(hook.credentials).toEqual(WEBHOOK_CREDENTIALS.salesActions);
+		const note = t.nodes.find((n) => n.type === 'n8n-nodes-base.stickyNote')!;
+		expect(String(note.parameters.content)).toContain(SALES_ACTION_SECRET_HEADER);
+	});
+
+	it(`Sales Actions: "${ALLOWED_USERS_NODE}" is checked before any step reads or writes a record; others get 403 with the reason`, () => {
+		const t = json('sales-actions.json');
+		const gate = expectGate(
+			t,
+			'Sales action from Dynamics',
+			ALLOWED_USERS_NODE,
+			'allowedUsers',
+			/is not allowed to run sales actions; add them under Allowed Dynamics users/,
+		);
+		// The gate compares the caller's email and user id (as the flow or the button sends them).
+		const condition = JSON.stringify(node(t, gate).parameters.conditions);
+		expect(condition).toContain('body?.userEmail');
+		expect(condition).toContain('body?.userId');
+	});
+
+	it(`ActiveCampaign automation → Dynamics: a token in the URL (${MIN_TOKEN_LENGTH}+ characters, in "${AUTOMATION_TOKEN_NODE}") is checked before anything runs`, () => {
+		const t = json('ac-automation-to-d365.json');
+		const gate = expectGate(t, 'From an ActiveCampaign automation', AUTOMATION_TOKEN_NODE, 'token', /token/i);
+		const condition = JSON.stringify(node(t, gate).parameters.conditions);
+		expect(condition).toContain('query?.token');
+		expect(condition).toContain(`length >= ${MIN_TOKEN_LENGTH}`);
+	});
+
+	it('Sales Actions answers every request: success, refusal, an unknown action and a failed step', () => {
+		const t = json('sales-actions.json');
+		const answers = t.nodes.filter((n) => n.type === 'n8n-nodes-base.respondToWebhook');
+		const codes = answers.map((a) => (a.parameters.options as { responseCode?: number }).responseCode ?? 200).sort();
+		expect(codes).toEqual([200, 200, 400, 403, 502]);
+		// Each step that can fail sends its failures (error output) to an answer.
+		for (const step of ['Read the Dynamics record', 'Make sure the contact is in ActiveCampaign', 'Add to automation', 'Send campaign']) {
+			expect(outputs(t, step)[1]).toEqual(['Answer: failed']);
+		}
 	});
 });
