@@ -616,7 +616,7 @@ function automationToDynamics(): Workflow {
 			'## Create a Dynamics lead or contact from an ActiveCampaign automation',
 			'The counterpart of the official actions "Create a lead / contact in Microsoft Dynamics". In an ActiveCampaign automation add a **Webhook** action with the production URL of "From an ActiveCampaign automation" followed by `?as=lead&token=<token>` (or `?as=contact&token=<token>`). When a contact reaches it, the contact is tagged ([D365: Lead] or [D365: Contact]), created or updated in Dynamics right away (not at the next scheduled run), linked, and tagged [D365: Pulled from ActiveCampaign].',
 			'',
-			`**Only ActiveCampaign**: an automation's Webhook action cannot send headers (ActiveCampaign limits authorization to the URL and its parameters), so this webhook checks a token in the URL instead. Put a long random token (at least ${MIN_TOKEN_LENGTH} characters, e.g. \`openssl rand -hex 32\`) in "${AUTOMATION_TOKEN_NODE}" and the same token in the automation's URL. A call without it, or with another one, is answered 403 and nothing runs; while the token is empty every call is refused.`,
+			`**Only ActiveCampaign**: an automation's Webhook action cannot send headers (ActiveCampaign limits authorization to the URL and its parameters), so this webhook checks a token in the URL instead. Make a long random token (at least ${MIN_TOKEN_LENGTH} characters, e.g. \`openssl rand -hex 32\`), paste it as the value the first condition of "${AUTOMATION_TOKEN_NODE}" compares with, and put the same token in the automation's URL. A call without it, or with another one, is answered 403 and nothing else runs; while no token is set every call is refused.`,
 			'**Configure**: the token, the credentials, the Topic default for new leads in "Map lead to Dynamics". n8n must be reachable from ActiveCampaign over https (port 443).',
 		].join('\n'),
 		-1.6,
@@ -634,48 +634,53 @@ function automationToDynamics(): Workflow {
 		{ httpMethod: 'POST', path: 'ac-create-in-dynamics', responseMode: 'responseNode', options: {} },
 		{ webhookId: '8c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f' },
 	);
-	const token = setting(w, AUTOMATION_TOKEN_NODE, 0, 1, 'token');
-	// Compared as SHA-256 digests, so the time the comparison takes says nothing about how much of a guess was right.
-	const tokenOk = check(
-		w,
-		'Is the token right?',
-		1,
-		1,
-		`={{ $json.token.trim().length >= ${MIN_TOKEN_LENGTH} && String(${request}.query?.token ?? '').hash('sha256') === $json.token.trim().hash('sha256') }}`,
-	);
+	// The token is a value of this check itself, not an item: no execution's data holds it (n8n still records the
+	// request the caller sent, see docs/webhooks.md). Shipped empty, which no call can match (32+ characters).
+	const sent = `={{ String(${request}.query?.token ?? '') }}`;
+	const tokenOk = w.add(AUTOMATION_TOKEN_NODE, 'n8n-nodes-base.if', 2.2, 0, 1, {
+		conditions: {
+			options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
+			conditions: [
+				{ id: 'token-matches', leftValue: sent, rightValue: '', operator: { type: 'string', operation: 'equals' } },
+				{ id: 'token-is-long', leftValue: sent, rightValue: `^\\S{${MIN_TOKEN_LENGTH},}$`, operator: { type: 'string', operation: 'regex' } },
+			],
+			combinator: 'and',
+		},
+		options: {},
+	});
 	const wrongToken = answer(
 		w,
 		'Answer: wrong token',
-		2,
+		1,
 		2.25,
 		403,
-		`={{ { ok: false, error: $json.token.trim().length >= ${MIN_TOKEN_LENGTH} ? 'Wrong or missing token: add ?token=<the token in ${AUTOMATION_TOKEN_NODE}> to the webhook URL' : 'This webhook refuses every call until a token of at least ${MIN_TOKEN_LENGTH} characters is set in ${AUTOMATION_TOKEN_NODE}' } }}`,
+		`={{ { ok: false, error: 'Wrong or missing token: the webhook URL needs ?token= followed by the token set in ${AUTOMATION_TOKEN_NODE} (while none of ${MIN_TOKEN_LENGTH} or more characters is set there, every call is refused)' } }}`,
 	);
 	// ActiveCampaign is answered at once; the writes go on after the answer.
-	const accepted = answer(w, 'Answer: accepted', 2, 1, 200, "={{ { ok: true, as: " + request + ".query?.as === 'contact' ? 'contact' : 'lead' } }}");
-	const tag = w.ours('Tag for Dynamics', 'activeCampaignSync', 3, 1, {
+	const accepted = answer(w, 'Answer: accepted', 1, 1, 200, "={{ { ok: true, as: " + request + ".query?.as === 'contact' ? 'contact' : 'lead' } }}");
+	const tag = w.ours('Tag for Dynamics', 'activeCampaignSync', 2, 1, {
 		resource: 'contact',
 		operation: 'addTag',
 		contact: `={{ ${request}.body['contact[id]'] ?? ${request}.body.contact?.id ?? ${request}.body['contact[email]'] ?? ${request}.body.contact?.email }}`,
 		tags: [`={{ ${request}.query.as === 'contact' ? '[D365: Contact]' : '[D365: Lead]' }}`],
 	});
-	const read = w.ours('Read the contact', 'activeCampaignSync', 4, 1, {
+	const read = w.ours('Read the contact', 'activeCampaignSync', 3, 1, {
 		resource: 'contact',
 		operation: 'get',
 		contact: '={{ $json.id }}',
 	});
-	const which = w.add('Lead or contact?', 'n8n-nodes-base.if', 2.2, 5, 1, {
+	const which = w.add('Lead or contact?', 'n8n-nodes-base.if', 2.2, 4, 1, {
 		conditions: filterCondition(`={{ ${request}.query.as }}`, 'contact'),
 		options: {},
 	});
-	const mapContact = w.ours('Map contact to Dynamics', 'acD365FieldMap', 6, 0.5, {
+	const mapContact = w.ours('Map contact to Dynamics', 'acD365FieldMap', 5, 0.5, {
 		entity: 'contact',
 		step: 'toDynamics',
 		mappingSource: 'here',
 		syncDirection: 'bidirectional',
 		options: SYNC_OPTIONS,
 	});
-	const mapLead = w.ours('Map lead to Dynamics', 'acD365FieldMap', 6, 1.5, {
+	const mapLead = w.ours('Map lead to Dynamics', 'acD365FieldMap', 5, 1.5, {
 		entity: 'lead',
 		step: 'toDynamics',
 		mappingSource: 'here',
@@ -683,11 +688,11 @@ function automationToDynamics(): Workflow {
 		...LEAD_DEFAULTS,
 		options: SYNC_OPTIONS,
 	});
-	const writeContact = w.ours('Write contact to Dynamics', 'dynamics365', 7, 0.5, writeDynamics('contact'));
-	const writeLead = w.ours('Write lead to Dynamics', 'dynamics365', 7, 1.5, writeDynamics('lead'));
-	const recordContact = w.ours('Record contact sync state', 'activeCampaignSync', 8, 0.5, { resource: 'contact', operation: 'recordSyncState' });
-	const recordLead = w.ours('Record lead sync state', 'activeCampaignSync', 8, 1.5, { resource: 'contact', operation: 'recordSyncState' });
-	w.chain(hook, token, tokenOk);
+	const writeContact = w.ours('Write contact to Dynamics', 'dynamics365', 6, 0.5, writeDynamics('contact'));
+	const writeLead = w.ours('Write lead to Dynamics', 'dynamics365', 6, 1.5, writeDynamics('lead'));
+	const recordContact = w.ours('Record contact sync state', 'activeCampaignSync', 7, 0.5, { resource: 'contact', operation: 'recordSyncState' });
+	const recordLead = w.ours('Record lead sync state', 'activeCampaignSync', 7, 1.5, { resource: 'contact', operation: 'recordSyncState' });
+	w.connect(hook, tokenOk);
 	w.connect(tokenOk, accepted, 0);
 	w.connect(tokenOk, wrongToken, 1);
 	w.chain(accepted, tag, read, which);

@@ -91,16 +91,24 @@ export function sandboxCredentials(acUrl: string, d365Url: string, secrets: Webh
 	];
 }
 
-/** Fills in what an admin configures in the webhook templates: the allowed Dynamics users and the automation token. */
+/**
+ * Fills in what an admin configures in the webhook templates: the allowed Dynamics users (a Set step's field) and the
+ * automation token (the value the token check compares the URL's token with).
+ */
 export function configureWebhookTemplate(file: string, workflow: TemplateJson, secrets: WebhookSecrets, allowedUsers: string[]): TemplateJson {
-	const fill = (nodeName: string, value: string) => {
+	const step = (nodeName: string) => {
 		const node = workflow.nodes.find((n) => n.name === nodeName);
 		if (!node) throw new Error(`${file} has no step "${nodeName}"`);
-		const assignments = (node.parameters.assignments as { assignments: Array<{ value: string }> }).assignments;
-		assignments[0].value = value;
+		return node;
 	};
-	if (file === 'sales-actions.json') fill(ALLOWED_USERS_NODE, allowedUsers.join(', '));
-	if (file === 'ac-automation-to-d365.json') fill(AUTOMATION_TOKEN_NODE, secrets.automationToken);
+	if (file === 'sales-actions.json') {
+		const assignments = (step(ALLOWED_USERS_NODE).parameters.assignments as { assignments: Array<{ value: string }> }).assignments;
+		assignments[0].value = allowedUsers.join(', ');
+	}
+	if (file === 'ac-automation-to-d365.json') {
+		const conditions = (step(AUTOMATION_TOKEN_NODE).parameters.conditions as { conditions: Array<{ id: string; rightValue: string }> }).conditions;
+		conditions.find((c) => c.id === 'token-matches')!.rightValue = secrets.automationToken;
+	}
 	return workflow;
 }
 

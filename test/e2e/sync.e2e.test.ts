@@ -372,6 +372,19 @@ describe('active workflows in an n8n server', () => {
 			await n8n.publishWorkflow(id);
 		}
 		await n8n.start();
+		// n8n registers the webhooks of active workflows just after it reports ready; a CORS preflight (which runs no
+		// workflow) answers 204 once a path is registered.
+		for (const webhookPath of ['d365-sales-action', 'ac-create-in-dynamics']) {
+			const deadline = Date.now() + 60_000;
+			for (;;) {
+				const preflight = await fetch(`${n8n.url}/webhook/${webhookPath}`, {
+					method: 'OPTIONS',
+					headers: { Origin: 'https://contoso.crm4.dynamics.com', 'Access-Control-Request-Method': 'POST' },
+				});
+				if (preflight.status === 204 || Date.now() > deadline) break;
+				await new Promise((resolve) => setTimeout(resolve, 1000));
+			}
+		}
 	});
 
 	it('tests both credentials from the credential screen', async () => {

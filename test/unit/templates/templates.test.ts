@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { executeFilter, type FilterValue } from 'n8n-workflow';
+
 import {
 	ALLOWED_USERS_NODE,
 	AUTOMATION_TOKEN_NODE,
@@ -104,19 +106,10 @@ function reachable(t: TemplateJson, start: string, cut?: { node: string; output:
 const OURS = /^n8n-nodes-ac-d365-sync\./;
 
 /**
- * The gate of a webhook template: the webhook's only next step is the admin's setting (a Set step that copies nothing
- * of the request), then an If whose false branch only answers 403 and whose true branch is the only way on.
+ * A gate: an If whose false branch only answers 403 (with a reason) and whose true branch is the only way on to any
+ * step of this package (each of them reads or writes ActiveCampaign or Dynamics).
  */
-function expectGate(t: TemplateJson, hook: string, settingName: string, field: string, deniedAnswer: RegExp) {
-	expect(outputs(t, hook)).toEqual([[settingName]]);
-	const setting = node(t, settingName);
-	expect(setting.type).toBe('n8n-nodes-base.set');
-	expect(setting.parameters.includeOtherFields).toBe(false);
-	const assignments = (setting.parameters.assignments as { assignments: Array<{ name: string; value: string }> }).assignments;
-	// Shipped empty: nobody is allowed / every call is refused until an admin fills it in.
-	expect(assignments).toEqual([expect.objectContaining({ name: field, value: '' })]);
-
-	const [[gate]] = outputs(t, settingName);
+function expectGate(t: TemplateJson, hook: string, gate: string, deniedAnswer: RegExp) {
 	expect(node(t, gate).type).toBe('n8n-nodes-base.if');
 	const [pass, refuse] = outputs(t, gate);
 	expect(refuse).toHaveLength(1);
@@ -127,15 +120,16 @@ function expectGate(t: TemplateJson, hook: string, settingName: string, field: s
 	expect(outputs(t, refuse[0]).flat()).toEqual([]);
 	expect(pass.length).toBeGreaterThan(0);
 
-	// Every step of this package (each reads or writes ActiveCampaign or Dynamics) runs only after the gate passed.
 	const ours = t.nodes.filter((n) => OURS.test(n.type)).map((n) => n.name);
 	expect(ours.length).toBeGreaterThan(0);
 	const all = reachable(t, hook);
 	for (const name of ours) expect(all.has(name)).toBe(true);
 	const ungated = reachable(t, hook, { node: gate, output: 0 });
 	expect(ours.filter((name) => ungated.has(name))).toEqual([]);
-	return gate;
 }
+
+type Condition = { id: string; leftValue: string; rightValue: string; operator: { type: string; operation: string } };
+const conditionsOf = (n: TemplateNode) => (n.parameters.conditions as { conditions: Condition[]; combinator: string });
 
 describe('webhook templates authenticate their callers', () => {
 	it('every webhook of every template is authenticated by n8n or followed by a token check', () => {
@@ -162,25 +156,68 @@ describe('webhook templates authenticate their callers', () => {
 
 	it(`Sales Actions: "${ALLOWED_USERS_NODE}" is checked before any step reads or writes a record; others get 403 with the reason`, () => {
 		const t = json('sales-actions.json');
-		const gate = expectGate(
-			t,
-			'Sales action from Dynamics',
-			ALLOWED_USERS_NODE,
-			'allowedUsers',
-			/is not allowed to run sales actions; add them under Allowed Dynamics users/,
-		);
-		// The gate compares the caller's email and user id (as the flow or the button sends them).
-		const condition = JSON.stringify(node(t, gate).parameters.conditions);
+		// The list is the webhook's next step: a Set step holding only the list (nothing of the request), shipped empty,
+		// which allows nobody.
+		expect(outputs(t, 'Sales action from Dynamics')).toEqual([[ALLOWED_USERS_NODE]]);
+		const list = node(t, ALLOWED_USERS_NODE);
+		expect(list.type).toBe('n8n-nodes-base.set');
+		expect(list.parameters.includeOtherFields).toBe(false);
+		expect((list.parameters.assignments as { assignments: unknown[] }).assignments).toEqual([expect.objectContaining({ name: 'allowedUsers', value: '' })]);
+		const [[gate]] = outputs(t, ALLOWED_USERS_NODE);
+		expectGate(t, 'Sales action from Dynamics', gate, /is not allowed to run sales actions; add them under Allowed Dynamics users/);
+		// The gate compares the caller's email and user id (as the flow or the button sends them) with the list.
+		const condition = JSON.stringify(conditionsOf(node(t, gate)));
+		expect(condition).toContain('$json.allowedUsers');
 		expect(condition).toContain('body?.userEmail');
 		expect(condition).toContain('body?.userId');
+
+		// The comparison itself (the expression is plain JavaScript, as n8n evaluates it).
+		const expression = conditionsOf(node(t, gate)).conditions[0].leftValue.replace(/^=\{\{/, '').replace(/\}\}$/, '');
+		const allowed = (list: string, body: Record<string, unknown> | undefined) =>
+			new Function('$json', '$', `return (${expression});`)({ allowedUsers: list }, () => ({ item: { json: { body } } })) as boolean;
+		const entries = 'Maria.Garcia@Contoso.com, {7D1A2B3C-4D5E-4F60-8A9B-0C1D2E3F4A5B}\njonas@northwind.example;';
+		expect(allowed(entries, { userEmail: 'maria.garcia@contoso.com' })).toBe(true);
+		expect(allowed(entries, { userEmail: ' JONAS@northwind.example ' })).toBe(true);
+		expect(allowed(entries, { userId: '7d1a2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b' })).toBe(true);
+		expect(allowed(entries, { userId: '{7D1A2B3C-4D5E-4F60-8A9B-0C1D2E3F4A5B}' })).toBe(true);
+		expect(allowed(entries, { userEmail: 'maria@contoso.com', userId: '00000000-0000-4000-8000-000000000001' })).toBe(false);
+		expect(allowed(entries, { userEmail: 'garcia@contoso.com' })).toBe(false);
+		expect(allowed(entries, {})).toBe(false);
+		expect(allowed(entries, undefined)).toBe(false);
+		expect(allowed('', { userEmail: '' })).toBe(false);
+		expect(allowed(' , ', { userEmail: '' })).toBe(false);
 	});
 
-	it(`ActiveCampaign automation → Dynamics: a token in the URL (${MIN_TOKEN_LENGTH}+ characters, in "${AUTOMATION_TOKEN_NODE}") is checked before anything runs`, () => {
+	it(`ActiveCampaign automation → Dynamics: the URL's token is checked first ("${AUTOMATION_TOKEN_NODE}", ${MIN_TOKEN_LENGTH}+ characters, none shipped)`, () => {
 		const t = json('ac-automation-to-d365.json');
-		const gate = expectGate(t, 'From an ActiveCampaign automation', AUTOMATION_TOKEN_NODE, 'token', /token/i);
-		const condition = JSON.stringify(node(t, gate).parameters.conditions);
-		expect(condition).toContain('query?.token');
-		expect(condition).toContain(`length >= ${MIN_TOKEN_LENGTH}`);
+		expect(outputs(t, 'From an ActiveCampaign automation')).toEqual([[AUTOMATION_TOKEN_NODE]]);
+		expectGate(t, 'From an ActiveCampaign automation', AUTOMATION_TOKEN_NODE, /Wrong or missing token/);
+		// The token is the check's own value (not an item, so no execution data holds it); both conditions must hold.
+		const { conditions, combinator } = conditionsOf(node(t, AUTOMATION_TOKEN_NODE));
+		expect(combinator).toBe('and');
+		const [matches, long] = conditions;
+		expect(matches).toMatchObject({ id: 'token-matches', rightValue: '', operator: { type: 'string', operation: 'equals' } });
+		expect(matches.leftValue).toContain('query?.token');
+		expect(long).toMatchObject({ leftValue: matches.leftValue, operator: { type: 'string', operation: 'regex' } });
+		// An empty (unset) token can never pass; a short one neither.
+		const pattern = new RegExp(long.rightValue);
+		expect(pattern.test('')).toBe(false);
+		expect(pattern.test('a'.repeat(MIN_TOKEN_LENGTH - 1))).toBe(false);
+		expect(pattern.test('a'.repeat(MIN_TOKEN_LENGTH))).toBe(true);
+
+		// n8n's own filter evaluation (what the If step runs), with the URL's token in place of the expression.
+		const passes = (configured: string, sent: string) => {
+			const filter = JSON.parse(JSON.stringify(conditionsOf(node(t, AUTOMATION_TOKEN_NODE)))) as FilterValue;
+			for (const c of filter.conditions) c.leftValue = sent;
+			filter.conditions[0].rightValue = configured;
+			return executeFilter(filter, { itemIndex: 0 });
+		};
+		const token = 'f'.repeat(64);
+		expect(passes(token, token)).toBe(true);
+		expect(passes(token, token.toUpperCase())).toBe(false);
+		expect(passes(token, '')).toBe(false);
+		expect(passes('', '')).toBe(false);
+		expect(passes('short', 'short')).toBe(false);
 	});
 
 	it('Sales Actions answers every request: success, refusal, an unknown action and a failed step', () => {
