@@ -500,7 +500,7 @@ function salesActions(): Workflow {
 			'',
 			`**Only known callers**: the webhook uses Header Auth. Create the credential "Sales actions webhook secret" (type Header Auth, name \`${SALES_ACTION_SECRET_HEADER}\`, value a long random secret, e.g. \`openssl rand -hex 32\`) and give the same secret to the flow. A request without it is refused (403) before anything runs.`,
 			`**Only allowed users** (the official app's User Management): list the Dynamics users who may run sales actions in "${ALLOWED_USERS_NODE}" — their email or Dynamics user id, separated by commas. Anyone else is answered 403 "… is not allowed to run sales actions"; an empty list allows nobody.`,
-			'**Configure**: the two credentials above and the ActiveCampaign / Dynamics ones. The contact is created or updated in ActiveCampaign first, so a record not yet synced works too.',
+			'**Configure**: the secret credential and the list above, and the ActiveCampaign and Dynamics credentials. The contact is created or updated in ActiveCampaign first, so a record not yet synced works too.',
 		].join('\n'),
 		-1.6,
 		-2.8,
