@@ -438,92 +438,171 @@ function marketingActivities(): Workflow {
 	return w;
 }
 
+// ----------------------------------------------------------------------------------------------- webhook callers
+
+/**
+ * The credential the Sales Actions webhook checks (n8n's Header Auth): a header with a long random value that only
+ * the caller (the Power Automate flow or the command-bar button) knows. n8n refuses every request without it (403)
+ * before the workflow runs.
+ */
+export const WEBHOOK_CREDENTIALS = {
+	salesActions: { httpHeaderAuth: { id: 'salesActionsHook', name: 'Sales actions webhook secret' } },
+};
+/** The header the Sales Actions caller sends the secret in. */
+export const SALES_ACTION_SECRET_HEADER = 'X-Sync-Secret';
+/** Names of the steps an admin configures: the allow-list (the official app's User Management) and the token. */
+export const ALLOWED_USERS_NODE = 'Allowed Dynamics users';
+export const AUTOMATION_TOKEN_NODE = 'Automation webhook token';
+/** Shortest automation token the ActiveCampaign webhook accepts (an unset or short one refuses every call). */
+export const MIN_TOKEN_LENGTH = 32;
+
+/** A Respond to Webhook step answering JSON with a status code. */
+function answer(w: Workflow, name: string, column: number, row: number, status: number, body: string): string {
+	return w.add(name, 'n8n-nodes-base.respondToWebhook', 1.1, column, row, {
+		respondWith: 'json',
+		responseBody: body,
+		options: status === 200 ? {} : { responseCode: status },
+	});
+}
+
+/** An If step whose condition is one boolean expression. */
+function check(w: Workflow, name: string, column: number, row: number, expression: string): string {
+	return w.add(name, 'n8n-nodes-base.if', 2.2, column, row, {
+		conditions: {
+			options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
+			conditions: [{ id: 'condition-1', leftValue: expression, rightValue: '', operator: { type: 'boolean', operation: 'true', singleValue: true } }],
+			combinator: 'and',
+		},
+		options: {},
+	});
+}
+
+/** A Set step holding one text setting an admin fills in (and nothing else: the request is not copied into it). */
+function setting(w: Workflow, name: string, column: number, row: number, field: string, value = ''): string {
+	return w.add(name, 'n8n-nodes-base.set', 3.4, column, row, {
+		mode: 'manual',
+		assignments: { assignments: [{ id: `${field}-1`, name: field, value, type: 'string' }] },
+		includeOtherFields: false,
+		options: {},
+	});
+}
+
 // ----------------------------------------------------------------------------------------------- 5 Sales actions
 
 function salesActions(): Workflow {
 	const w = new Workflow('acd365SalesActions', 'AC ⇄ D365: Sales Actions', 'sales-actions.json');
+	const HOOK = 'Sales action from Dynamics';
+	const body = `$('${HOOK}').item.json.body`;
 	w.note(
 		[
 			'## Sales actions from a Dynamics record',
-			'A webhook a Dynamics lead or contact calls to add the person to an ActiveCampaign automation or send them a campaign. POST JSON to the production URL of "Sales action from Dynamics":',
-			'`{ "recordType": "lead" | "contact", "recordId": "<guid>", "action": "addToAutomation" | "sendCampaign", "automation": "<automation id>", "campaign": "<campaign id>" }`',
+			'Called from a Dynamics lead or contact (a Power Automate flow started from the record, or a command-bar button; see docs/sales-actions.md) to add the person to an ActiveCampaign automation or send them a campaign. The caller POSTs JSON to the production URL of "Sales action from Dynamics":',
+			'`{ "recordType": "lead" | "contact", "recordId": "<guid>", "action": "addToAutomation" | "sendCampaign", "automation": "<automation id>", "campaign": "<campaign id>", "userEmail": "<who clicked>", "userId": "<their user id>" }`',
 			'',
-			'**Call it from Dynamics** with a Power Automate flow (trigger "When a row is selected" on Leads/Contacts → HTTP POST with the body above), or a command-bar (ribbon) button whose JavaScript posts the selected record id.',
-			'**Configure**: the credentials; protect the webhook (Authentication: Header Auth) in production. The contact is created or updated in ActiveCampaign first, so a record not yet synced works too.',
+			`**Only known callers**: the webhook uses Header Auth. Create the credential "Sales actions webhook secret" (type Header Auth, name \`${SALES_ACTION_SECRET_HEADER}\`, value a long random secret, e.g. \`openssl rand -hex 32\`) and give the same secret to the flow. A request without it is refused (403) before anything runs.`,
+			`**Only allowed users** (the official app's User Management): list the Dynamics users who may run sales actions in "${ALLOWED_USERS_NODE}" — their email or Dynamics user id, separated by commas. Anyone else is answered 403 "… is not allowed to run sales actions"; an empty list allows nobody.`,
+			'**Configure**: the secret credential and the list above, and the ActiveCampaign and Dynamics credentials. The contact is created or updated in ActiveCampaign first, so a record not yet synced works too.',
 		].join('\n'),
-		-1.4,
-		-2.4,
-		660,
-		440,
+		-1.6,
+		-2.8,
+		760,
+		560,
 		4,
 	);
 	const hook = w.add(
-		'Sales action from Dynamics',
+		HOOK,
 		'n8n-nodes-base.webhook',
 		2,
 		-1,
 		1,
-		{ httpMethod: 'POST', path: 'd365-sales-action', responseMode: 'responseNode', options: {} },
-		{ webhookId: '5f3b2c1e-7d4a-4e8b-9c6d-2a1b0c9d8e7f' },
+		{ httpMethod: 'POST', path: 'd365-sales-action', authentication: 'headerAuth', responseMode: 'responseNode', options: {} },
+		{ webhookId: '5f3b2c1e-7d4a-4e8b-9c6d-2a1b0c9d8e7f', credentials: WEBHOOK_CREDENTIALS.salesActions },
 	);
-	const read = w.ours('Read the Dynamics record', 'dynamics365', 0, 1, {
-		resource: 'otherTable',
-		table: { __rl: true, mode: 'name', value: "={{ $json.body.recordType === 'lead' ? 'lead' : 'contact' }}" },
-		operation: 'get',
-		recordId: '={{ $json.body.recordId }}',
-	});
-	const upsert = w.ours('Make sure the contact is in ActiveCampaign', 'activeCampaignSync', 1, 1, {
+	const allowed = setting(w, ALLOWED_USERS_NODE, 0, 1, 'allowedUsers');
+	// Entries and the caller's email / id compare without case, spaces or the braces Dynamics puts around ids.
+	const norm = (v: string) => `String(${v} ?? '').trim().toLowerCase().replace(/[{}]/g, '')`;
+	const isAllowed = check(
+		w,
+		'Is the user allowed?',
+		1,
+		1,
+		`={{ $json.allowedUsers.split(/[\\s,;]+/).map(u => ${norm('u')}).filter(u => u !== '').some(u => [${norm(`${body}?.userEmail`)}, ${norm(`${body}?.userId`)}].includes(u)) }}`,
+	);
+	const notAllowed = answer(
+		w,
+		'Answer: not allowed',
+		2,
+		2.25,
+		403,
+		`={{ { ok: false, user: ${body}?.userEmail || ${body}?.userId || null, error: (${body}?.userEmail || ${body}?.userId) ? (${body}?.userEmail || ${body}?.userId) + ' is not allowed to run sales actions; add them under ${ALLOWED_USERS_NODE}' : 'The request names no Dynamics user (userEmail or userId); sales actions run only for the users listed under ${ALLOWED_USERS_NODE}' } }}`,
+	);
+	const read = w.ours(
+		'Read the Dynamics record',
+		'dynamics365',
+		2,
+		1,
+		{
+			resource: 'otherTable',
+			table: { __rl: true, mode: 'name', value: `={{ ${body}.recordType === 'lead' ? 'lead' : 'contact' }}` },
+			operation: 'get',
+			recordId: `={{ ${body}.recordId }}`,
+		},
+		{ onError: 'continueErrorOutput' },
+	);
+	const upsert = w.ours('Make sure the contact is in ActiveCampaign', 'activeCampaignSync', 3, 1, {
 		resource: 'contact',
 		operation: 'upsert',
 		dataMode: 'fields',
 		email: '={{ $json.emailaddress1 }}',
 		additionalFields: { firstName: '={{ $json.firstname }}', lastName: '={{ $json.lastname }}' },
 	});
-	const which = w.add('Which action?', 'n8n-nodes-base.switch', 3.2, 2, 1, {
+	const action = `${body}.action`;
+	const which = w.add('Which action?', 'n8n-nodes-base.switch', 3.2, 4, 1, {
 		rules: {
 			values: [
-				{
-					conditions: filterCondition("={{ $('Sales action from Dynamics').item.json.body.action }}", 'addToAutomation'),
-					renameOutput: true,
-					outputKey: 'Add to automation',
-				},
-				{
-					conditions: filterCondition("={{ $('Sales action from Dynamics').item.json.body.action }}", 'sendCampaign'),
-					renameOutput: true,
-					outputKey: 'Send campaign',
-				},
+				{ conditions: filterCondition(`={{ ${action} }}`, 'addToAutomation'), renameOutput: true, outputKey: 'Add to automation' },
+				{ conditions: filterCondition(`={{ ${action} }}`, 'sendCampaign'), renameOutput: true, outputKey: 'Send campaign' },
 			],
 		},
-		options: {},
+		options: { fallbackOutput: 'extra', renameFallbackOutput: 'Unknown action' },
 	});
-	const automation = w.ours('Add to automation', 'activeCampaignSync', 3, 0.5, {
+	const automation = w.ours('Add to automation', 'activeCampaignSync', 5, 0.5, {
 		resource: 'contact',
 		operation: 'addToAutomation',
 		contact: '={{ $json.id }}',
-		automation: "={{ $('Sales action from Dynamics').item.json.body.automation }}",
+		automation: `={{ ${body}.automation }}`,
 	});
-	const campaign = w.ours('Send campaign', 'activeCampaignSync', 3, 1.5, {
+	const campaign = w.ours('Send campaign', 'activeCampaignSync', 5, 1.5, {
 		resource: 'contact',
 		operation: 'sendCampaign',
 		contact: '={{ $json.id }}',
 		sendMethod: 'v1',
-		campaign: "={{ $('Sales action from Dynamics').item.json.body.campaign }}",
+		campaign: `={{ ${body}.campaign }}`,
 	});
-	const respondAutomation = w.add('Answer: added', 'n8n-nodes-base.respondToWebhook', 1.1, 4, 0.5, {
-		respondWith: 'json',
-		responseBody: "={{ { ok: true, action: 'addToAutomation', contact: $('Make sure the contact is in ActiveCampaign').item.json.email } }}",
-		options: {},
-	});
-	const respondCampaign = w.add('Answer: sent', 'n8n-nodes-base.respondToWebhook', 1.1, 4, 1.5, {
-		respondWith: 'json',
-		responseBody: "={{ { ok: true, action: 'sendCampaign', contact: $('Make sure the contact is in ActiveCampaign').item.json.email } }}",
-		options: {},
-	});
-	w.chain(hook, read, upsert, which);
+	const contactEmail = "$('Make sure the contact is in ActiveCampaign').item.json.email";
+	const respondAutomation = answer(w, 'Answer: added', 6, 0.5, 200, `={{ { ok: true, action: 'addToAutomation', contact: ${contactEmail} } }}`);
+	const respondCampaign = answer(w, 'Answer: sent', 6, 1.5, 200, `={{ { ok: true, action: 'sendCampaign', contact: ${contactEmail} } }}`);
+	const unknown = answer(
+		w,
+		'Answer: unknown action',
+		5,
+		2.5,
+		400,
+		`={{ { ok: false, error: 'Unknown action "' + (${action} ?? '') + '": send addToAutomation or sendCampaign' } }}`,
+	);
+	// A step that fails answers with its reason (the nodes' messages never hold credentials).
+	const failed = answer(w, 'Answer: failed', 6, 3.25, 502, '={{ { ok: false, error: $json.error ?? \'The sales action failed\' } }}');
+
+	w.chain(hook, allowed, isAllowed);
+	w.connect(isAllowed, read, 0);
+	w.connect(isAllowed, notAllowed, 1);
+	w.chain(read, upsert, which);
 	w.connect(which, automation, 0);
 	w.connect(which, campaign, 1);
+	w.connect(which, unknown, 2);
 	w.connect(automation, respondAutomation);
 	w.connect(campaign, respondCampaign);
+	for (const step of [read, upsert, automation, campaign]) w.connect(step, failed, 1);
 	return w;
 }
 
@@ -531,51 +610,78 @@ function salesActions(): Workflow {
 
 function automationToDynamics(): Workflow {
 	const w = new Workflow('acd365FromAutomation', 'AC ⇄ D365: ActiveCampaign Automation → Dynamics', 'ac-automation-to-d365.json');
+	const HOOK = 'From an ActiveCampaign automation';
+	const request = `$('${HOOK}').item.json`;
 	w.note(
 		[
 			'## Create a Dynamics lead or contact from an ActiveCampaign automation',
-			'The counterpart of the official actions "Create a lead / contact in Microsoft Dynamics". In an ActiveCampaign automation add a **Webhook** action with the production URL of "From an ActiveCampaign automation" and `?as=lead` or `?as=contact` appended. When a contact reaches it, the contact is tagged ([D365: Lead] or [D365: Contact]), created or updated in Dynamics right away (not at the next scheduled run), linked, and tagged [D365: Pulled from ActiveCampaign].',
+			'The counterpart of the official actions "Create a lead / contact in Microsoft Dynamics". In an ActiveCampaign automation add a **Webhook** action with the production URL of "From an ActiveCampaign automation" followed by `?as=lead&token=<token>` (or `?as=contact&token=<token>`). When a contact reaches it, the contact is tagged ([D365: Lead] or [D365: Contact]), created or updated in Dynamics right away (not at the next scheduled run), linked, and tagged [D365: Pulled from ActiveCampaign].',
 			'',
-			'**Configure**: the credentials; the Topic default for new leads in "Map lead to Dynamics". n8n must be reachable from ActiveCampaign (https, port 443).',
+			`**Only ActiveCampaign**: an automation's Webhook action cannot send headers (ActiveCampaign limits authorization to the URL and its parameters), so this webhook checks a token in the URL instead. Make a long random token (at least ${MIN_TOKEN_LENGTH} characters, e.g. \`openssl rand -hex 32\`), paste it as the value the first condition of "${AUTOMATION_TOKEN_NODE}" compares with, and put the same token in the automation's URL. A call without it, or with another one, is answered 403 and nothing else runs; while no token is set every call is refused.`,
+			'**Configure**: the token, the credentials, the Topic default for new leads in "Map lead to Dynamics". n8n must be reachable from ActiveCampaign over https (port 443).',
 		].join('\n'),
-		-1.4,
-		-2.4,
-		660,
-		420,
+		-1.6,
+		-2.8,
+		760,
+		540,
 		4,
 	);
 	const hook = w.add(
-		'From an ActiveCampaign automation',
+		HOOK,
 		'n8n-nodes-base.webhook',
 		2,
 		-1,
 		1,
-		{ httpMethod: 'POST', path: 'ac-create-in-dynamics', options: {} },
+		{ httpMethod: 'POST', path: 'ac-create-in-dynamics', responseMode: 'responseNode', options: {} },
 		{ webhookId: '8c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f' },
 	);
-	const tag = w.ours('Tag for Dynamics', 'activeCampaignSync', 0, 1, {
+	// The token is a value of this check itself, not an item: no execution's data holds it (n8n still records the
+	// request the caller sent, see docs/webhooks.md). Shipped empty, which no call can match (32+ characters).
+	const sent = `={{ String(${request}.query?.token ?? '') }}`;
+	const tokenOk = w.add(AUTOMATION_TOKEN_NODE, 'n8n-nodes-base.if', 2.2, 0, 1, {
+		conditions: {
+			options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
+			conditions: [
+				{ id: 'token-matches', leftValue: sent, rightValue: '', operator: { type: 'string', operation: 'equals' } },
+				{ id: 'token-is-long', leftValue: sent, rightValue: `^\\S{${MIN_TOKEN_LENGTH},}$`, operator: { type: 'string', operation: 'regex' } },
+			],
+			combinator: 'and',
+		},
+		options: {},
+	});
+	const wrongToken = answer(
+		w,
+		'Answer: wrong token',
+		1,
+		2.25,
+		403,
+		`={{ { ok: false, error: 'Wrong or missing token: the webhook URL needs ?token= followed by the token set in ${AUTOMATION_TOKEN_NODE} (while none of ${MIN_TOKEN_LENGTH} or more characters is set there, every call is refused)' } }}`,
+	);
+	// ActiveCampaign is answered at once; the writes go on after the answer.
+	const accepted = answer(w, 'Answer: accepted', 1, 1, 200, "={{ { ok: true, as: " + request + ".query?.as === 'contact' ? 'contact' : 'lead' } }}");
+	const tag = w.ours('Tag for Dynamics', 'activeCampaignSync', 2, 1, {
 		resource: 'contact',
 		operation: 'addTag',
-		contact: "={{ $json.body['contact[id]'] ?? $json.body.contact?.id ?? $json.body['contact[email]'] ?? $json.body.contact?.email }}",
-		tags: ["={{ $json.query.as === 'contact' ? '[D365: Contact]' : '[D365: Lead]' }}"],
+		contact: `={{ ${request}.body['contact[id]'] ?? ${request}.body.contact?.id ?? ${request}.body['contact[email]'] ?? ${request}.body.contact?.email }}`,
+		tags: [`={{ ${request}.query.as === 'contact' ? '[D365: Contact]' : '[D365: Lead]' }}`],
 	});
-	const read = w.ours('Read the contact', 'activeCampaignSync', 1, 1, {
+	const read = w.ours('Read the contact', 'activeCampaignSync', 3, 1, {
 		resource: 'contact',
 		operation: 'get',
 		contact: '={{ $json.id }}',
 	});
-	const which = w.add('Lead or contact?', 'n8n-nodes-base.if', 2.2, 2, 1, {
-		conditions: filterCondition("={{ $('From an ActiveCampaign automation').item.json.query.as }}", 'contact'),
+	const which = w.add('Lead or contact?', 'n8n-nodes-base.if', 2.2, 4, 1, {
+		conditions: filterCondition(`={{ ${request}.query.as }}`, 'contact'),
 		options: {},
 	});
-	const mapContact = w.ours('Map contact to Dynamics', 'acD365FieldMap', 3, 0.5, {
+	const mapContact = w.ours('Map contact to Dynamics', 'acD365FieldMap', 5, 0.5, {
 		entity: 'contact',
 		step: 'toDynamics',
 		mappingSource: 'here',
 		syncDirection: 'bidirectional',
 		options: SYNC_OPTIONS,
 	});
-	const mapLead = w.ours('Map lead to Dynamics', 'acD365FieldMap', 3, 1.5, {
+	const mapLead = w.ours('Map lead to Dynamics', 'acD365FieldMap', 5, 1.5, {
 		entity: 'lead',
 		step: 'toDynamics',
 		mappingSource: 'here',
@@ -583,11 +689,14 @@ function automationToDynamics(): Workflow {
 		...LEAD_DEFAULTS,
 		options: SYNC_OPTIONS,
 	});
-	const writeContact = w.ours('Write contact to Dynamics', 'dynamics365', 4, 0.5, writeDynamics('contact'));
-	const writeLead = w.ours('Write lead to Dynamics', 'dynamics365', 4, 1.5, writeDynamics('lead'));
-	const recordContact = w.ours('Record contact sync state', 'activeCampaignSync', 5, 0.5, { resource: 'contact', operation: 'recordSyncState' });
-	const recordLead = w.ours('Record lead sync state', 'activeCampaignSync', 5, 1.5, { resource: 'contact', operation: 'recordSyncState' });
-	w.chain(hook, tag, read, which);
+	const writeContact = w.ours('Write contact to Dynamics', 'dynamics365', 6, 0.5, writeDynamics('contact'));
+	const writeLead = w.ours('Write lead to Dynamics', 'dynamics365', 6, 1.5, writeDynamics('lead'));
+	const recordContact = w.ours('Record contact sync state', 'activeCampaignSync', 7, 0.5, { resource: 'contact', operation: 'recordSyncState' });
+	const recordLead = w.ours('Record lead sync state', 'activeCampaignSync', 7, 1.5, { resource: 'contact', operation: 'recordSyncState' });
+	w.connect(hook, tokenOk);
+	w.connect(tokenOk, accepted, 0);
+	w.connect(tokenOk, wrongToken, 1);
+	w.chain(accepted, tag, read, which);
 	w.connect(which, mapContact, 0);
 	w.connect(which, mapLead, 1);
 	w.chain(mapContact, writeContact, recordContact);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ExecutionResult, N8nInstance } from '../test/e2e/n8n';
 import { OWNER } from '../test/e2e/n8n';
 import { PROJECT_ROOT } from '../test/e2e/runtime';
-import { setupN8n, WORKFLOW_IDS } from '../test/e2e/setup';
+import { newWebhookSecrets, SANDBOX_SALES_USER, setupN8n, WORKFLOW_IDS } from '../test/e2e/setup';
 import { startSandbox, type Sandbox } from '../test/sandbox';
 
 type Json = Record<string, unknown>;
@@ -218,6 +218,10 @@ async function main() {
 		d365Url: sandbox.d365.url,
 		port: EDITOR_PORT,
 		log: (message) => step(message),
+		// The webhook templates get their own random secrets (kept in n8n, never printed) and allow the sandbox's sales
+		// user; the demo does not call the webhooks.
+		webhookSecrets: newWebhookSecrets(),
+		allowedDynamicsUsers: [SANDBOX_SALES_USER],
 	});
 
 	const before = await counts(sandbox);
@@ -274,6 +278,9 @@ ${bold(`n8n is running at http://localhost:${EDITOR_PORT}`)}
   Sign in: ${OWNER.email} / ${OWNER.password}
   Workflows: "AC ⇄ D365: …" (Initial Sync, Scheduled Sync, Opportunity Sync, Marketing Activities, Sales Actions,
   ActiveCampaign Automation → Dynamics). Open one and look at the last execution, or run it again.
+  The two webhook workflows are inactive here. They accept only callers with their secret: the credential
+  "Sales actions webhook secret" (header X-Sync-Secret) and the token in "Automation webhook token"; sales
+  actions run only for the users in "Allowed Dynamics users" (${SANDBOX_SALES_USER}). See docs/webhooks.md.
   The sandbox keeps running: ActiveCampaign ${sandbox.ac.url}/api/3 (key sandbox-key), Dynamics ${sandbox.d365.url}
   (control endpoints under /__sandbox/, see test/sandbox/README.md). Change records there and run "Run now".
 

@@ -2,14 +2,37 @@
  * Sets up a real n8n for end-to-end tests and the demo: the built package packed and installed like a manual community
  * install, the templates imported, credentials pointing at a running sandbox.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { ALLOWED_USERS_NODE, AUTOMATION_TOKEN_NODE, SALES_ACTION_SECRET_HEADER, WEBHOOK_CREDENTIALS } from '../../scripts/build-templates';
 import { SANDBOX_CREDENTIALS } from '../sandbox';
 import { freePort, N8nInstance, packPackage, templateFiles } from './n8n';
 import { ensureRuntime, PROJECT_ROOT, run } from './runtime';
 
-export const CREDENTIAL_IDS = { activeCampaign: 'acSyncCredential1', dynamics: 'd365SyncCredentl' } as const;
+export const CREDENTIAL_IDS = {
+	activeCampaign: 'acSyncCredential1',
+	dynamics: 'd365SyncCredentl',
+	salesActionsSecret: WEBHOOK_CREDENTIALS.salesActions.httpHeaderAuth.id,
+} as const;
+
+/** The sandbox's human Dynamics user (seeded by the Dataverse simulator), allowed to run sales actions by default. */
+export const SANDBOX_SALES_USER = 'sales.user@sandbox.onmicrosoft.com';
+
+/**
+ * The secrets the webhook templates check, made for one installation: the Sales Actions header secret (stored in the
+ * Header Auth credential) and the ActiveCampaign automation token (put into the template's token step). Fresh random
+ * values every time; they are never printed.
+ */
+export interface WebhookSecrets {
+	salesActionsSecret: string;
+	automationToken: string;
+}
+
+export function newWebhookSecrets(): WebhookSecrets {
+	return { salesActionsSecret: randomBytes(32).toString('hex'), automationToken: randomBytes(32).toString('hex') };
+}
 
 export interface SetupOptions {
 	/** Folder for n8n's data; wiped first unless `keep` is set. */
@@ -25,6 +48,10 @@ export interface SetupOptions {
 	/** More workflows to import, made from the templates (by file name), e.g. a copy with another conflict policy. */
 	extraWorkflows?: (templates: Record<string, TemplateJson>) => TemplateJson[];
 	env?: NodeJS.ProcessEnv;
+	/** The webhook secrets of this installation (see newWebhookSecrets). */
+	webhookSecrets: WebhookSecrets;
+	/** Who may run sales actions ("Allowed Dynamics users"); default: the sandbox's sales user. */
+	allowedDynamicsUsers?: string[];
 }
 
 export interface TemplateJson {
@@ -35,7 +62,7 @@ export interface TemplateJson {
 }
 
 /** The credentials of the templates, filled in for the sandbox. */
-export function sandboxCredentials(acUrl: string, d365Url: string) {
+export function sandboxCredentials(acUrl: string, d365Url: string, secrets: WebhookSecrets) {
 	return [
 		{
 			id: CREDENTIAL_IDS.activeCampaign,
@@ -55,7 +82,34 @@ export function sandboxCredentials(acUrl: string, d365Url: string) {
 				clientSecret: SANDBOX_CREDENTIALS.d365ClientSecret,
 			},
 		},
+		{
+			id: CREDENTIAL_IDS.salesActionsSecret,
+			name: WEBHOOK_CREDENTIALS.salesActions.httpHeaderAuth.name,
+			type: 'httpHeaderAuth',
+			data: { name: SALES_ACTION_SECRET_HEADER, value: secrets.salesActionsSecret },
+		},
 	];
+}
+
+/**
+ * Fills in what an admin configures in the webhook templates: the allowed Dynamics users (a Set step's field) and the
+ * automation token (the value the token check compares the URL's token with).
+ */
+export function configureWebhookTemplate(file: string, workflow: TemplateJson, secrets: WebhookSecrets, allowedUsers: string[]): TemplateJson {
+	const step = (nodeName: string) => {
+		const node = workflow.nodes.find((n) => n.name === nodeName);
+		if (!node) throw new Error(`${file} has no step "${nodeName}"`);
+		return node;
+	};
+	if (file === 'sales-actions.json') {
+		const assignments = (step(ALLOWED_USERS_NODE).parameters.assignments as { assignments: Array<{ value: string }> }).assignments;
+		assignments[0].value = allowedUsers.join(', ');
+	}
+	if (file === 'ac-automation-to-d365.json') {
+		const conditions = (step(AUTOMATION_TOKEN_NODE).parameters.conditions as { conditions: Array<{ id: string; rightValue: string }> }).conditions;
+		conditions.find((c) => c.id === 'token-matches')!.rightValue = secrets.automationToken;
+	}
+	return workflow;
 }
 
 export async function setupN8n(options: SetupOptions): Promise<N8nInstance> {
@@ -80,14 +134,27 @@ export async function setupN8n(options: SetupOptions): Promise<N8nInstance> {
 	const importDir = path.join(options.userFolder, 'import');
 	mkdirSync(importDir, { recursive: true });
 	const credentialsFile = path.join(importDir, 'credentials.json');
-	writeFileSync(credentialsFile, JSON.stringify(sandboxCredentials(options.acUrl, options.d365Url), null, 2));
+	writeFileSync(credentialsFile, JSON.stringify(sandboxCredentials(options.acUrl, options.d365Url, options.webhookSecrets), null, 2), {
+		mode: 0o600,
+	});
 	log('Importing the credentials and the template workflows…');
-	await n8n.importCredentials(credentialsFile);
+	try {
+		await n8n.importCredentials(credentialsFile);
+	} finally {
+		// n8n keeps them encrypted; the plain file is not needed any more.
+		rmSync(credentialsFile, { force: true });
+	}
+	const allowedUsers = options.allowedDynamicsUsers ?? [SANDBOX_SALES_USER];
 	const workflowsDir = path.join(importDir, 'workflows');
 	mkdirSync(workflowsDir, { recursive: true });
 	const templates: Record<string, TemplateJson> = {};
 	for (const file of templateFiles()) {
-		let workflow = JSON.parse(readFileSync(file, 'utf8')) as TemplateJson;
+		let workflow = configureWebhookTemplate(
+			path.basename(file),
+			JSON.parse(readFileSync(file, 'utf8')) as TemplateJson,
+			options.webhookSecrets,
+			allowedUsers,
+		);
 		if (options.editTemplate) workflow = options.editTemplate(path.basename(file), workflow);
 		templates[path.basename(file)] = workflow;
 		writeFileSync(path.join(workflowsDir, path.basename(file)), JSON.stringify(workflow, null, 2));

@@ -8,12 +8,18 @@ import path from 'node:path';
 import { startSandbox, type Sandbox } from '../sandbox';
 import type { ExecutionResult, N8nInstance } from './n8n';
 import { PROJECT_ROOT } from './runtime';
-import { setupN8n, WORKFLOW_IDS, type TemplateJson } from './setup';
+import { loadSalesActionButton } from './sales-action-button';
+import { newWebhookSecrets, SANDBOX_SALES_USER, setupN8n, WORKFLOW_IDS, type TemplateJson } from './setup';
+import { SALES_ACTION_SECRET_HEADER } from '../../scripts/build-templates';
 
 type Json = Record<string, unknown>;
 
 let sandbox: Sandbox;
 let n8n: N8nInstance;
+/** This run's webhook secrets (random, never printed). */
+const secrets = newWebhookSecrets();
+/** A second allowed Dynamics user, entered by id the way Dynamics shows ids: in braces, upper case. */
+const ALLOWED_USER_ID = '7d1a2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b';
 
 /** A copy of the scheduled sync per conflict policy, each with its own cursors. */
 const POLICY_COPIES = {
@@ -29,6 +35,8 @@ beforeAll(async () => {
 		acUrl: sandbox.ac.url,
 		d365Url: sandbox.d365.url,
 		log: (m) => console.log(`[e2e] ${m}`),
+		webhookSecrets: secrets,
+		allowedDynamicsUsers: [SANDBOX_SALES_USER, `{${ALLOWED_USER_ID.toUpperCase()}}`],
 		extraWorkflows: (templates) =>
 			Object.entries(POLICY_COPIES).map(([policy, id]) => withPolicy(templates['scheduled-sync.json'], id, policy)),
 	});
@@ -364,6 +372,19 @@ describe('active workflows in an n8n server', () => {
 			await n8n.publishWorkflow(id);
 		}
 		await n8n.start();
+		// n8n registers the webhooks of active workflows just after it reports ready; a CORS preflight (which runs no
+		// workflow) answers 204 once a path is registered.
+		for (const webhookPath of ['d365-sales-action', 'ac-create-in-dynamics']) {
+			const deadline = Date.now() + 60_000;
+			for (;;) {
+				const preflight = await fetch(`${n8n.url}/webhook/${webhookPath}`, {
+					method: 'OPTIONS',
+					headers: { Origin: 'https://contoso.crm4.dynamics.com', 'Access-Control-Request-Method': 'POST' },
+				});
+				if (preflight.status === 204 || Date.now() > deadline) break;
+				await new Promise((resolve) => setTimeout(resolve, 1000));
+			}
+		}
 	});
 
 	it('tests both credentials from the credential screen', async () => {
@@ -395,29 +416,152 @@ describe('active workflows in an n8n server', () => {
 		expect(JSON.stringify(record)).toContain('1234567');
 	});
 
+	/** POSTs a sales action as the flow or the command-bar button does; `secret: null` sends no secret header. */
+	const salesAction = async (body: Json, secret: string | null = secrets.salesActionsSecret) =>
+		await fetch(`${n8n.url}/webhook/d365-sales-action`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json', ...(secret === null ? {} : { [SALES_ACTION_SECRET_HEADER]: secret }) },
+			body: JSON.stringify(body),
+		});
+
+	/** Requests the Dataverse sandbox received that name a record (by its id). */
+	const requestsFor = async (id: string) => {
+		const { requests } = await control<{ requests: Array<{ path: string }> }>('d365', 'GET', '/requests?last=1000');
+		return requests.filter((r) => r.path.toLowerCase().includes(id.toLowerCase()));
+	};
+	const LI = 'li.wei@fabrikam.com';
+
+	it('Sales Actions: a call without the secret, or with a wrong one, is refused by n8n and changes nothing', async () => {
+		const contact = (await d365Rows('contacts')).find((c) => c.emailaddress1 === LI)!;
+		const automationsBefore = (await acContact(LI))!.automations;
+		const request = { recordType: 'contact', recordId: contact.contactid, action: 'addToAutomation', automation: '2', userEmail: SANDBOX_SALES_USER };
+		await resetStats();
+		const withoutSecret = await salesAction(request, null);
+		const wrongSecret = await salesAction(request, 'not-the-secret');
+		expect([withoutSecret.status, wrongSecret.status].every((status) => status === 401 || status === 403)).toBe(true);
+		expect(await writes()).toMatchObject({ ac: 0, d365: 0 });
+		expect(await requestsFor(String(contact.contactid))).toEqual([]);
+		expect((await acContact(LI))!.automations).toEqual(automationsBefore);
+	});
+
+	it('Sales Actions: a Dynamics user who is not under "Allowed Dynamics users" gets 403 with the reason; nothing is read or written', async () => {
+		const contact = (await d365Rows('contacts')).find((c) => c.emailaddress1 === LI)!;
+		const automationsBefore = (await acContact(LI))!.automations;
+		await resetStats();
+		const refused = await salesAction({
+			recordType: 'contact',
+			recordId: contact.contactid,
+			action: 'addToAutomation',
+			automation: '2',
+			userEmail: 'intruder@contoso.com',
+			userId: '00000000-0000-4000-8000-000000000001',
+		});
+		expect(refused.status).toBe(403);
+		expect(await refused.json()).toMatchObject({
+			ok: false,
+			error: 'intruder@contoso.com is not allowed to run sales actions; add them under Allowed Dynamics users',
+		});
+		// A request that names nobody is refused too.
+		const anonymous = await salesAction({ recordType: 'contact', recordId: contact.contactid, action: 'addToAutomation', automation: '2' });
+		expect(anonymous.status).toBe(403);
+		expect(String(((await anonymous.json()) as Json).error)).toMatch(/names no Dynamics user/);
+		const counted = await writes();
+		expect([counted.ac, counted.d365]).toEqual([0, 0]);
+		expect(await requestsFor(String(contact.contactid))).toEqual([]);
+		expect((await acContact(LI))!.automations).toEqual(automationsBefore);
+	});
+
 	it('Sales Actions: a webhook call adds the Dynamics contact to an ActiveCampaign automation', async () => {
 		const contact = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'maria.garcia@contoso.com')!;
-		const response = await fetch(`${n8n.url}/webhook/d365-sales-action`, {
-			method: 'POST',
-			headers: { 'Content-Type': 'application/json' },
-			body: JSON.stringify({ recordType: 'contact', recordId: contact.contactid, action: 'addToAutomation', automation: '2' }),
+		// The allowed user's email in another case, as Power Automate may send it.
+		const response = await salesAction({
+			recordType: 'contact',
+			recordId: contact.contactid,
+			action: 'addToAutomation',
+			automation: '2',
+			userEmail: SANDBOX_SALES_USER.toUpperCase(),
 		});
 		expect(response.status).toBe(200);
 		expect(await response.json()).toMatchObject({ ok: true, action: 'addToAutomation' });
 		const ac = (await acContact('maria.garcia@contoso.com'))!;
 		expect(JSON.stringify(ac.automations)).toMatch(/D365 Sales Follow-up|"2"/);
 
-		// The other action: send a campaign to a Dynamics lead (created in ActiveCampaign first if needed).
+		// The other action: send a campaign to a Dynamics lead (created in ActiveCampaign first if needed), by a user
+		// allowed by id.
 		const lead = (await d365Rows('leads')).find((l) => l.emailaddress1 === 'sam.taylor@adatum.com')!;
-		const sent = await fetch(`${n8n.url}/webhook/d365-sales-action`, {
-			method: 'POST',
-			headers: { 'Content-Type': 'application/json' },
-			body: JSON.stringify({ recordType: 'lead', recordId: lead.leadid, action: 'sendCampaign', campaign: '1' }),
-		});
+		const sent = await salesAction({ recordType: 'lead', recordId: lead.leadid, action: 'sendCampaign', campaign: '1', userId: ALLOWED_USER_ID });
 		expect(sent.status).toBe(200);
 		expect(await sent.json()).toMatchObject({ ok: true, action: 'sendCampaign' });
 		const sam = (await acContact('sam.taylor@adatum.com'))!;
 		expect((sam.activities as Json[]).some((a) => /sent|send/i.test(JSON.stringify(a)))).toBe(true);
+
+		// An unknown action and a record that does not exist are answered with the reason.
+		const unknown = await salesAction({ recordType: 'lead', recordId: lead.leadid, action: 'delete', userId: ALLOWED_USER_ID });
+		expect(unknown.status).toBe(400);
+		expect(String(((await unknown.json()) as Json).error)).toMatch(/Unknown action "delete"/);
+		const missing = await salesAction({
+			recordType: 'contact',
+			recordId: '00000000-0000-4000-8000-00000000dead',
+			action: 'addToAutomation',
+			automation: '2',
+			userEmail: SANDBOX_SALES_USER,
+		});
+		expect(missing.status).toBe(502);
+		expect(((await missing.json()) as Json).ok).toBe(false);
+	});
+
+	it('Sales Actions: the command-bar button (docs/dynamics/sales-action-button.js) runs an action from a Dynamics form', async () => {
+		const lead = (await d365Rows('leads')).find((l) => l.emailaddress1 === 'sam.taylor@adatum.com')!;
+		const origin = 'https://contoso.crm4.dynamics.com';
+		// The browser asks n8n first whether Dynamics' origin may send the secret header (CORS preflight).
+		const preflight = await fetch(`${n8n.url}/webhook/d365-sales-action`, {
+			method: 'OPTIONS',
+			headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': `content-type,${SALES_ACTION_SECRET_HEADER.toLowerCase()}` },
+		});
+		expect(preflight.status).toBeLessThan(300);
+		expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+		expect(String(preflight.headers.get('access-control-allow-headers')).toLowerCase()).toContain(SALES_ACTION_SECRET_HEADER.toLowerCase());
+
+		const button = loadSalesActionButton({
+			record: { entityName: 'lead', id: `{${String(lead.leadid).toUpperCase()}}`, email: String(lead.emailaddress1) },
+			user: { id: `{${ALLOWED_USER_ID.toUpperCase()}}`, name: 'Alex Allowed', email: 'alex@contoso.com' },
+			settings: { acd365_SalesActionsUrl: `${n8n.url}/webhook/d365-sales-action`, acd365_SalesActionsSecret: secrets.salesActionsSecret },
+		});
+		const result = await button.api.addToAutomation(button.formContext, '2');
+		expect(result).toMatchObject({ ok: true, status: 200 });
+		expect(button.alerts).toEqual([expect.stringMatching(/sam\.taylor@adatum\.com/)]);
+		expect(JSON.stringify((await acContact('sam.taylor@adatum.com'))!.automations)).toMatch(/D365 Sales Follow-up|"2"/);
+
+		// A user who is not allowed sees the webhook's reason.
+		const other = loadSalesActionButton({
+			record: { entityName: 'lead', id: String(lead.leadid), email: String(lead.emailaddress1) },
+			user: { id: '00000000-0000-4000-8000-000000000002', name: 'Nora Notlisted', email: 'nora@contoso.com' },
+			settings: { acd365_SalesActionsUrl: `${n8n.url}/webhook/d365-sales-action`, acd365_SalesActionsSecret: secrets.salesActionsSecret },
+		});
+		expect(await other.api.sendCampaign(other.formContext, '1')).toMatchObject({ ok: false, status: 403 });
+		expect(other.alerts).toEqual(['nora@contoso.com is not allowed to run sales actions; add them under Allowed Dynamics users']);
+	});
+
+	/** POSTs what an ActiveCampaign automation's Webhook action sends (a form body) to the automation webhook. */
+	const fromAutomation = async (query: Record<string, string>, contactId: string, email: string) =>
+		await fetch(`${n8n.url}/webhook/ac-create-in-dynamics?${new URLSearchParams(query).toString()}`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+			body: new URLSearchParams({ type: 'automation', 'contact[id]': contactId, 'contact[email]': email }).toString(),
+		});
+
+	it('ActiveCampaign automation → Dynamics: a call without the token, or with a wrong one, gets 403 and creates nothing', async () => {
+		const created = await control<Json>('ac', 'POST', '/ui/contacts', { email: 'no.token@example.com', firstName: 'No', lastName: 'Token' });
+		const contactId = String((created.contact as Json | undefined)?.id ?? created.id);
+		await resetStats();
+		const withoutToken = await fromAutomation({ as: 'lead' }, contactId, 'no.token@example.com');
+		const wrongToken = await fromAutomation({ as: 'lead', token: 'x'.repeat(64) }, contactId, 'no.token@example.com');
+		expect([withoutToken.status, wrongToken.status]).toEqual([403, 403]);
+		expect(((await wrongToken.json()) as Json).ok).toBe(false);
+		const counted = await writes();
+		expect([counted.ac, counted.d365]).toEqual([0, 0]);
+		expect((await d365Rows('leads')).some((l) => l.emailaddress1 === 'no.token@example.com')).toBe(false);
+		expect((await acContact('no.token@example.com'))!.tags).toEqual([]);
 	});
 
 	it('ActiveCampaign automation → Dynamics: a webhook action creates a Dynamics lead, links and tags the contact', async () => {
@@ -427,11 +571,7 @@ describe('active workflows in an n8n server', () => {
 			lastName: 'Automation',
 		});
 		const contactId = String((created.contact as Json | undefined)?.id ?? created.id);
-		const response = await fetch(`${n8n.url}/webhook/ac-create-in-dynamics?as=lead`, {
-			method: 'POST',
-			headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-			body: new URLSearchParams({ type: 'automation', 'contact[id]': contactId, 'contact[email]': 'from.automation@example.com' }).toString(),
-		});
+		const response = await fromAutomation({ as: 'lead', token: secrets.automationToken }, contactId, 'from.automation@example.com');
 		expect(response.status).toBe(200);
 		const deadline = Date.now() + 60_000;
 		let lead: Json | undefined;
@@ -448,5 +588,9 @@ describe('active workflows in an n8n server', () => {
 		}
 		expect((ac.fields as Json).D365_RECORD_ID).toBe(`lead:${lead!.leadid}`);
 		expect(ac.tags).toEqual(expect.arrayContaining(['[D365: Lead]', '[D365: Pulled from ActiveCampaign]']));
+	});
+
+	it("no webhook secret appears in n8n's log", () => {
+		for (const secret of Object.values(secrets)) expect(n8n.log.includes(secret)).toBe(false);
 	});
 });

@@ -1,12 +1,23 @@
 /**
  * The template workflows: the committed files are what the generator writes, every node type exists (ours are
  * registered in package.json, n8n's are known), connections point at existing nodes, each template explains itself
- * in a sticky note, credentials are referenced by name, and every write step keeps going per item.
+ * in a sticky note, credentials are referenced by name, every write step keeps going per item, and no webhook lets a
+ * caller reach a step of this package before it has been checked (Header Auth or a token, then the allow-list).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { render, templates } from '../../../scripts/build-templates';
+import { executeFilter, type FilterValue } from 'n8n-workflow';
+
+import {
+	ALLOWED_USERS_NODE,
+	AUTOMATION_TOKEN_NODE,
+	MIN_TOKEN_LENGTH,
+	render,
+	SALES_ACTION_SECRET_HEADER,
+	templates,
+	WEBHOOK_CREDENTIALS,
+} from '../../../scripts/build-templates';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; n8n: { nodes: string[] } };
@@ -20,6 +31,7 @@ const N8N_NODES = new Set([
 	'n8n-nodes-base.respondToWebhook',
 	'n8n-nodes-base.if',
 	'n8n-nodes-base.switch',
+	'n8n-nodes-base.set',
 ]);
 
 describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (file, workflow) => {
@@ -47,11 +59,175 @@ describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (fil
 	it('explains itself in a sticky note and references credentials by name', () => {
 		expect(json.nodes.some((n) => n.type === 'n8n-nodes-base.stickyNote')).toBe(true);
 		for (const node of json.nodes) {
-			for (const credential of Object.values(node.credentials ?? {})) expect(credential.name).toMatch(/ActiveCampaign|Dynamics 365/);
+			for (const credential of Object.values(node.credentials ?? {})) expect(credential.name).toMatch(/ActiveCampaign|Dynamics 365|webhook secret/);
 		}
 	});
 
 	it('sends failing records of every write step to its error output instead of stopping the run', () => {
 		for (const node of json.nodes.filter((n) => /^(Write|Record)/.test(n.name))) expect(node.onError).toBe('continueErrorOutput');
+	});
+});
+
+// ----------------------------------------------------------------------------------------------- webhook callers
+
+interface TemplateNode {
+	name: string;
+	type: string;
+	parameters: Record<string, unknown>;
+	credentials?: Record<string, { id: string; name: string }>;
+}
+interface TemplateJson {
+	nodes: TemplateNode[];
+	connections: Record<string, { main: Array<Array<{ node: string }>> }>;
+}
+
+const json = (file: string) => templates().find((w) => w.file === file)!.toJSON() as unknown as TemplateJson;
+const node = (t: TemplateJson, name: string) => t.nodes.find((n) => n.name === name)!;
+const outputs = (t: TemplateJson, name: string) => (t.connections[name]?.main ?? []).map((o) => o.map((c) => c.node));
+
+/** Nodes reachable from `start`, never following output `cut.output` of node `cut.node`. */
+function reachable(t: TemplateJson, start: string, cut?: { node: string; output: number }): Set<string> {
+	const seen = new Set<string>([start]);
+	const queue = [start];
+	while (queue.length) {
+		const from = queue.shift()!;
+		outputs(t, from).forEach((targets, index) => {
+			if (cut && cut.node === from && cut.output === index) return;
+			for (const to of targets) {
+				if (seen.has(to)) continue;
+				seen.add(to);
+				queue.push(to);
+			}
+		});
+	}
+	return seen;
+}
+
+const OURS = /^n8n-nodes-ac-d365-sync\./;
+
+/**
+ * A gate: an If whose false branch only answers 403 (with a reason) and whose true branch is the only way on to any
+ * step of this package (each of them reads or writes ActiveCampaign or Dynamics).
+ */
+function expectGate(t: TemplateJson, hook: string, gate: string, deniedAnswer: RegExp) {
+	expect(node(t, gate).type).toBe('n8n-nodes-base.if');
+	const [pass, refuse] = outputs(t, gate);
+	expect(refuse).toHaveLength(1);
+	const denied = node(t, refuse[0]);
+	expect(denied.type).toBe('n8n-nodes-base.respondToWebhook');
+	expect(denied.parameters.options).toEqual({ responseCode: 403 });
+	expect(String(denied.parameters.responseBody)).toMatch(deniedAnswer);
+	expect(outputs(t, refuse[0]).flat()).toEqual([]);
+	expect(pass.length).toBeGreaterThan(0);
+
+	const ours = t.nodes.filter((n) => OURS.test(n.type)).map((n) => n.name);
+	expect(ours.length).toBeGreaterThan(0);
+	const all = reachable(t, hook);
+	for (const name of ours) expect(all.has(name)).toBe(true);
+	const ungated = reachable(t, hook, { node: gate, output: 0 });
+	expect(ours.filter((name) => ungated.has(name))).toEqual([]);
+}
+
+type Condition = { id: string; leftValue: string; rightValue: string; operator: { type: string; operation: string } };
+const conditionsOf = (n: TemplateNode) => (n.parameters.conditions as { conditions: Condition[]; combinator: string });
+
+describe('webhook templates authenticate their callers', () => {
+	it('every webhook of every template is authenticated by n8n or followed by a token check', () => {
+		for (const workflow of templates()) {
+			const t = workflow.toJSON() as unknown as TemplateJson;
+			for (const hook of t.nodes.filter((n) => n.type === 'n8n-nodes-base.webhook')) {
+				const authenticated = (hook.parameters.authentication ?? 'none') !== 'none';
+				const tokenChecked = outputs(t, hook.name).flat().some((next) => next === AUTOMATION_TOKEN_NODE);
+				expect([workflow.file, hook.name, authenticated || tokenChecked]).toEqual([workflow.file, hook.name, true]);
+				// The answer comes from the workflow (the gate's 403), not from n8n before the checks.
+				expect(hook.parameters.responseMode).toBe('responseNode');
+			}
+		}
+	});
+
+	it(`Sales Actions: n8n's Header Auth (credential "${WEBHOOK_CREDENTIALS.salesActions.httpHeaderAuth.name}") refuses callers without the secret`, () => {
+		const t = json('sales-actions.json');
+		const hook = node(t, 'Sales action from Dynamics');
+		expect(hook.parameters.authentication).toBe('headerAuth');
+		expect(hook.credentials).toEqual(WEBHOOK_CREDENTIALS.salesActions);
+		const note = t.nodes.find((n) => n.type === 'n8n-nodes-base.stickyNote')!;
+		expect(String(note.parameters.content)).toContain(SALES_ACTION_SECRET_HEADER);
+	});
+
+	it(`Sales Actions: "${ALLOWED_USERS_NODE}" is checked before any step reads or writes a record; others get 403 with the reason`, () => {
+		const t = json('sales-actions.json');
+		// The list is the webhook's next step: a Set step holding only the list (nothing of the request), shipped empty,
+		// which allows nobody.
+		expect(outputs(t, 'Sales action from Dynamics')).toEqual([[ALLOWED_USERS_NODE]]);
+		const list = node(t, ALLOWED_USERS_NODE);
+		expect(list.type).toBe('n8n-nodes-base.set');
+		expect(list.parameters.includeOtherFields).toBe(false);
+		expect((list.parameters.assignments as { assignments: unknown[] }).assignments).toEqual([expect.objectContaining({ name: 'allowedUsers', value: '' })]);
+		const [[gate]] = outputs(t, ALLOWED_USERS_NODE);
+		expectGate(t, 'Sales action from Dynamics', gate, /is not allowed to run sales actions; add them under Allowed Dynamics users/);
+		// The gate compares the caller's email and user id (as the flow or the button sends them) with the list.
+		const condition = JSON.stringify(conditionsOf(node(t, gate)));
+		expect(condition).toContain('$json.allowedUsers');
+		expect(condition).toContain('body?.userEmail');
+		expect(condition).toContain('body?.userId');
+
+		// The comparison itself (the expression is plain JavaScript, as n8n evaluates it).
+		const expression = conditionsOf(node(t, gate)).conditions[0].leftValue.replace(/^=\{\{/, '').replace(/\}\}$/, '');
+		const allowed = (list: string, body: Record<string, unknown> | undefined) =>
+			new Function('$json', '$', `return (${expression});`)({ allowedUsers: list }, () => ({ item: { json: { body } } })) as boolean;
+		const entries = 'Maria.Garcia@Contoso.com, {7D1A2B3C-4D5E-4F60-8A9B-0C1D2E3F4A5B}\njonas@northwind.example;';
+		expect(allowed(entries, { userEmail: 'maria.garcia@contoso.com' })).toBe(true);
+		expect(allowed(entries, { userEmail: ' JONAS@northwind.example ' })).toBe(true);
+		expect(allowed(entries, { userId: '7d1a2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b' })).toBe(true);
+		expect(allowed(entries, { userId: '{7D1A2B3C-4D5E-4F60-8A9B-0C1D2E3F4A5B}' })).toBe(true);
+		expect(allowed(entries, { userEmail: 'maria@contoso.com', userId: '00000000-0000-4000-8000-000000000001' })).toBe(false);
+		expect(allowed(entries, { userEmail: 'garcia@contoso.com' })).toBe(false);
+		expect(allowed(entries, {})).toBe(false);
+		expect(allowed(entries, undefined)).toBe(false);
+		expect(allowed('', { userEmail: '' })).toBe(false);
+		expect(allowed(' , ', { userEmail: '' })).toBe(false);
+	});
+
+	it(`ActiveCampaign automation → Dynamics: the URL's token is checked first ("${AUTOMATION_TOKEN_NODE}", ${MIN_TOKEN_LENGTH}+ characters, none shipped)`, () => {
+		const t = json('ac-automation-to-d365.json');
+		expect(outputs(t, 'From an ActiveCampaign automation')).toEqual([[AUTOMATION_TOKEN_NODE]]);
+		expectGate(t, 'From an ActiveCampaign automation', AUTOMATION_TOKEN_NODE, /Wrong or missing token/);
+		// The token is the check's own value (not an item, so no execution data holds it); both conditions must hold.
+		const { conditions, combinator } = conditionsOf(node(t, AUTOMATION_TOKEN_NODE));
+		expect(combinator).toBe('and');
+		const [matches, long] = conditions;
+		expect(matches).toMatchObject({ id: 'token-matches', rightValue: '', operator: { type: 'string', operation: 'equals' } });
+		expect(matches.leftValue).toContain('query?.token');
+		expect(long).toMatchObject({ leftValue: matches.leftValue, operator: { type: 'string', operation: 'regex' } });
+		// An empty (unset) token can never pass; a short one neither.
+		const pattern = new RegExp(long.rightValue);
+		expect(pattern.test('')).toBe(false);
+		expect(pattern.test('a'.repeat(MIN_TOKEN_LENGTH - 1))).toBe(false);
+		expect(pattern.test('a'.repeat(MIN_TOKEN_LENGTH))).toBe(true);
+
+		// n8n's own filter evaluation (what the If step runs), with the URL's token in place of the expression.
+		const passes = (configured: string, sent: string) => {
+			const filter = JSON.parse(JSON.stringify(conditionsOf(node(t, AUTOMATION_TOKEN_NODE)))) as FilterValue;
+			for (const c of filter.conditions) c.leftValue = sent;
+			filter.conditions[0].rightValue = configured;
+			return executeFilter(filter, { itemIndex: 0 });
+		};
+		const token = 'f'.repeat(64);
+		expect(passes(token, token)).toBe(true);
+		expect(passes(token, token.toUpperCase())).toBe(false);
+		expect(passes(token, '')).toBe(false);
+		expect(passes('', '')).toBe(false);
+		expect(passes('short', 'short')).toBe(false);
+	});
+
+	it('Sales Actions answers every request: success, refusal, an unknown action and a failed step', () => {
+		const t = json('sales-actions.json');
+		const answers = t.nodes.filter((n) => n.type === 'n8n-nodes-base.respondToWebhook');
+		const codes = answers.map((a) => (a.parameters.options as { responseCode?: number }).responseCode ?? 200).sort();
+		expect(codes).toEqual([200, 200, 400, 403, 502]);
+		// Each step that can fail sends its failures (error output) to an answer.
+		for (const step of ['Read the Dynamics record', 'Make sure the contact is in ActiveCampaign', 'Add to automation', 'Send campaign']) {
+			expect(outputs(t, step)[1]).toEqual(['Answer: failed']);
+		}
 	});
 });
