@@ -287,9 +287,28 @@ function finalPersonValue(ctx: Context, pair: PersonPair, side: Side, field: str
 	return companyKey(ctx, v, { d365AccountId: pair.table === 'contact' ? String(pair.row._parentcustomerid_value ?? '').toLowerCase() : undefined });
 }
 
-function lastEdit(edits: EditRecord[], person: boolean, records: { ac: string; d365: string }, field: string): EditRecord | undefined {
-	const mine = editsOf(edits, person, records, field);
-	return mine.filter((e) => !clearedBeforeFirstSync(e, mine)).sort((a, b) => b.seq - a.seq)[0];
+/**
+ * An edit that sets a field back to the value its side held when the window began (A → B → A between two syncs): no
+ * change the sync can see. The value before the window is the side's last earlier edit, or empty.
+ */
+function restoresWindowStart(ctx: Context, e: EditRecord, mine: EditRecord[]): boolean {
+	const inWindow = mine.filter((x) => x.side === e.side && x.seq < e.seq && sameWindow(ctx, x.batch, e.batch));
+	if (!inWindow.length) return false;
+	const before = mine.filter((x) => x.side === e.side && x.seq < e.seq && !sameWindow(ctx, x.batch, e.batch)).sort((a, b) => b.seq - a.seq)[0];
+	if (!before && inWindow.some((x) => x.kind === 'create')) return false;
+	return same(e.field, before?.value ?? null, e.value);
+}
+
+/** The last edit that the sync could see: a restoring edit of the source side stands for nothing in its window. */
+function lastSeenEdit(ctx: Context, mine: EditRecord[], source: Side): EditRecord | undefined {
+	const ordered = mine.filter((e) => !clearedBeforeFirstSync(e, mine)).sort((a, b) => b.seq - a.seq);
+	let last: EditRecord | undefined = ordered[0];
+	while (last && last.side === source && restoresWindowStart(ctx, last, mine)) {
+		const current: EditRecord = last;
+		const windowStart = Math.min(...mine.filter((x) => sameWindow(ctx, x.batch, current.batch)).map((x) => x.seq));
+		last = ordered.find((x) => x.seq < windowStart);
+	}
+	return last;
 }
 
 /** A value cleared before the two records were first synced is no value (there was nothing synced to clear). */
@@ -341,7 +360,7 @@ function convergence(ctx: Context, out: Violation[]): void {
 			if (source) {
 				// The non-source side's value may stay (when a person last set it there, or no one ever set it). The
 				// person's edits of the record this one came from count too (a contact qualified from a lead).
-				const last = lastEdit(obs.edits, true, { ac: ac.id, d365: link.id }, field);
+				const last = lastSeenEdit(ctx, editsOf(obs.edits, true, { ac: ac.id, d365: link.id }, field), source);
 				if (!last || last.side !== source) continue;
 				const ownEdits = person ? obs.edits.filter((e) => 'person' in e.target && e.target.person === person.index && e.field === field) : [];
 				const latest = ownEdits.sort((a, b) => b.seq - a.seq)[0];
@@ -380,7 +399,7 @@ function convergence(ctx: Context, out: Violation[]): void {
 			if (same(field, a, d)) continue;
 			const source = sourceSide(ctx.policies, field);
 			if (source) {
-				const last = lastEdit(obs.edits, false, { ac: acc.id, d365: acc.link }, field);
+				const last = lastSeenEdit(ctx, editsOf(obs.edits, false, { ac: acc.id, d365: acc.link }, field), source);
 				if (!last || last.side !== source) continue;
 			}
 			out.push({
@@ -586,6 +605,7 @@ function lostEdits(ctx: Context, out: Violation[]): void {
 		const label = FIELD_NAMES[field].label;
 		const what = `${owner}: ${label} ${show(e.value)} set in ${sideName(e.side)} (${e.kind === 'create' ? 'at creation' : 'edit'} #${e.seq}, batch ${e.batch})`;
 		const finalText = `ends ${show(finals.own)} in ${sideName(e.side)} and ${show(finals.other)} in ${sideName(other(e.side))}`;
+		if (source && restoresWindowStart(ctx, e, mine)) continue; // no change the sync could see
 		if (source) {
 			// A one-way field: its source side's value goes across whatever the conflict policy says.
 			out.push({
