@@ -139,7 +139,7 @@ export function opportunityInput(ctx: OperationContext, itemIndex: number): IDat
 		const set = type === 'contact' ? 'contacts' : 'accounts';
 		let reference: string;
 		if (/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(customer)) reference = `/${set}(${customer})`;
-		else if (/^\/?\w+\(.*\)$/.test(customer)) reference = customer.startsWith('/') ? customer : `/${customer}`;
+		else if (/^\/?\w+\([\s\S]*\)$/.test(customer)) reference = customer.startsWith('/') ? customer : `/${customer}`;
 		else {
 			const column = type === 'contact' ? 'emailaddress1' : 'name';
 			reference = `/${set}(${column}='${customer.replace(/'/g, "''")}')`;
