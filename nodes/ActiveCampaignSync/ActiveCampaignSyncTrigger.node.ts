@@ -1,3 +1,4 @@
+import { createHash, randomBytes, timingSafeEqual } from 'crypto';
 import {
 	NodeConnectionTypes,
 	type IDataObject,
@@ -198,12 +199,14 @@ export class ActiveCampaignSyncTrigger implements INodeType {
 					allowNotFound: true,
 				});
 				const hook = body?.webhook as IDataObject | undefined;
-				if (hook && hook.url === this.getNodeWebhookUrl('default')) return true;
+				if (hook && hook.url === hookUrl(this.getNodeWebhookUrl('default') as string, data.webhookToken)) return true;
 				delete data.webhookId;
 				return false;
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
-				const url = this.getNodeWebhookUrl('default') as string;
+				// A random token in the registered URL: only ActiveCampaign's deliveries to this hook carry it.
+				const token = randomBytes(24).toString('hex');
+				const url = hookUrl(this.getNodeWebhookUrl('default') as string, token);
 				const events = this.getNodeParameter('events', []) as string[];
 				const sources = this.getNodeParameter('sources', []) as string[];
 				const listId = Number(this.getNodeParameter('listId', 0)) || 0;
@@ -221,7 +224,9 @@ export class ActiveCampaignSyncTrigger implements INodeType {
 					},
 				});
 				const hook = body.webhook as IDataObject;
-				this.getWorkflowStaticData('node').webhookId = String(hook.id);
+				const data = this.getWorkflowStaticData('node');
+				data.webhookId = String(hook.id);
+				data.webhookToken = token;
 				return true;
 			},
 			async delete(this: IHookFunctions): Promise<boolean> {
@@ -230,12 +235,21 @@ export class ActiveCampaignSyncTrigger implements INodeType {
 				// A hook deleted in ActiveCampaign already (404) is as good as deleted; other failures fail.
 				await request(this, { method: 'DELETE', path: `/api/3/webhooks/${data.webhookId}`, allowNotFound: true });
 				delete data.webhookId;
+				delete data.webhookToken;
 				return true;
 			},
 		},
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const expected = this.getWorkflowStaticData('node').webhookToken;
+		const given = (this.getQueryData() as IDataObject).token;
+		if (typeof expected === 'string' && expected && !sameToken(typeof given === 'string' ? given : '', expected)) {
+			this.getResponseObject()
+				.status(403)
+				.json({ ok: false, error: 'Not the ActiveCampaign webhook this trigger registered (its token is missing or wrong)' });
+			return { noWebhookResponse: true };
+		}
 		const request = this.getRequestObject() as unknown as { body?: unknown; rawBody?: unknown };
 		const raw = typeof request.rawBody === 'string' || Buffer.isBuffer(request.rawBody) ? request.rawBody : undefined;
 		const body = this.getBodyData();
@@ -276,4 +290,14 @@ export class ActiveCampaignSyncTrigger implements INodeType {
 		staticData.floor = result.floor;
 		return result.records.length ? [this.helpers.returnJsonArray(result.records)] : null;
 	}
+}
+
+/** The registered hook's URL: n8n's webhook URL with the token (hooks registered before tokens have none). */
+function hookUrl(base: string, token: unknown): string {
+	return typeof token === 'string' && token ? `${base}${base.includes('?') ? '&' : '?'}token=${token}` : base;
+}
+
+function sameToken(given: string, expected: string): boolean {
+	const digest = (text: string) => createHash('sha256').update(text).digest();
+	return timingSafeEqual(digest(given), digest(expected));
 }

@@ -606,11 +606,32 @@ export class N8nHarness {
 	async webhook(
 		spec: NodeSpec,
 		request: { body: unknown; headers?: IDataObject; query?: IDataObject },
+		/** Receives what the node answered itself (`getResponseObject()`), when it did. */
+		answered?: { status?: number; body?: unknown },
 	): Promise<IWebhookResponseData> {
 		const node = this.toNode(spec);
 		const type = this.nodeTypes.getByNameAndVersion(node.type);
-		const workflow = this.workflow([node], {});
+		// The static data the activation (webhookMethod) saved, as n8n gives an active workflow's webhooks.
+		const workflow = this.workflow([node], {}, jsonClone(this.savedStaticData));
 		const additionalData = this.additionalData(new ExecutionLifecycleHooks('trigger', 'webhook', { id: 'test-workflow' } as never));
+		const response = {
+			status(code: number) {
+				if (answered) answered.status = code;
+				return response;
+			},
+			json(body: unknown) {
+				if (answered) answered.body = body;
+				return response;
+			},
+			send(body: unknown) {
+				if (answered) answered.body = body;
+				return response;
+			},
+			end() {
+				return response;
+			},
+		};
+		(additionalData as unknown as { httpResponse: unknown }).httpResponse = response;
 		(additionalData as unknown as { httpRequest: unknown }).httpRequest = {
 			body: request.body,
 			rawBody: typeof request.body === 'string' ? Buffer.from(request.body) : undefined,

@@ -159,7 +159,10 @@ describe('ActiveCampaign Sync Trigger (webhook)', () => {
 		expect(await t.hook(instant, 'create', 'w1')).toBe(true);
 		const hooks = (await t.control<{ webhooks: IDataObject[] }>('GET', '/state/webhooks')).webhooks;
 		expect(hooks).toHaveLength(1);
-		expect(hooks[0]).toMatchObject({ url: 'http://localhost:5678/webhook/test-workflow/w1/webhook', events: ['update', 'subscribe'], sources: ['public', 'admin', 'system'] });
+		expect(hooks[0]).toMatchObject({ events: ['update', 'subscribe'], sources: ['public', 'admin', 'system'] });
+		// The registered URL carries a random token; only deliveries with it start the workflow.
+		expect(String(hooks[0].url)).toMatch(/^http:\/\/localhost:5678\/webhook\/test-workflow\/w1\/webhook\?token=[0-9a-f]{48}$/);
+		const token = new URL(String(hooks[0].url)).searchParams.get('token')!;
 		expect(await t.hook(instant, 'checkExists', 'w1')).toBe(true);
 
 		// A change through the API (this sync's own kind) is not delivered; a change by a user is.
@@ -169,12 +172,16 @@ describe('ActiveCampaign Sync Trigger (webhook)', () => {
 		expect(deliveries.map((d) => [d.type, d.source])).toEqual([['update', 'admin']]);
 
 		// The delivered urlencoded body, handed to the trigger as n8n would.
-		const out = await t.webhook(instant, deliveries[0].body, 'w1');
+		const refused: { status?: number; body?: unknown } = {};
+		expect(await t.webhook(instant, deliveries[0].body, 'w1', {}, refused)).toBeUndefined();
+		expect(refused).toEqual({ status: 403, body: { ok: false, error: 'Not the ActiveCampaign webhook this trigger registered (its token is missing or wrong)' } });
+		expect(await t.webhook(instant, deliveries[0].body, 'w1', { token: 'f'.repeat(48) })).toBeUndefined();
+		const out = await t.webhook(instant, deliveries[0].body, 'w1', { token });
 		expect(out).toHaveLength(1);
 		expect(out![0]).toMatchObject({ type: 'update', initiated_from: 'admin', contact: { id: '5', email: 'jonas.berg@northwind.com', last_name: 'Berg (UI)' } });
 		expect(((out![0].contact as IDataObject).fields as IDataObject).lead_source).toBe('Dynamics 365');
 		// A delivery from a source that is not selected (a hook edited by hand) starts nothing.
-		expect(await t.webhook(instant, deliveries[0].body.replace('initiated_from=admin', 'initiated_from=api'), 'w1')).toBeUndefined();
+		expect(await t.webhook(instant, deliveries[0].body.replace('initiated_from=admin', 'initiated_from=api'), 'w1', { token })).toBeUndefined();
 
 		expect(await t.hook(instant, 'delete', 'w1')).toBe(true);
 		expect((await t.control<{ webhooks: IDataObject[] }>('GET', '/state/webhooks')).webhooks).toHaveLength(0);

@@ -36,7 +36,13 @@ export interface AcTest {
 	count(route: string | RegExp): Promise<number>;
 	contact(idOrEmail: string | number): Promise<IDataObject>;
 	hook(parameters: INodeParameters, method: 'checkExists' | 'create' | 'delete', key?: string): Promise<boolean>;
-	webhook(parameters: INodeParameters, body: unknown, key?: string): Promise<IDataObject[] | undefined>;
+	webhook(
+		parameters: INodeParameters,
+		body: unknown,
+		key?: string,
+		query?: IDataObject,
+		answered?: { status?: number; body?: unknown },
+	): Promise<IDataObject[] | undefined>;
 	close(): Promise<void>;
 }
 
@@ -123,11 +129,12 @@ export async function setupAc(options: { seed?: 'demo' | 'empty'; fast?: boolean
 		async hook(parameters, method, key = 'hook') {
 			return await harness.webhookMethod(spec(TRIGGER, parameters, { name: key }), method);
 		},
-		async webhook(parameters, body, key = 'hook') {
-			const response = await harness.webhook(spec(TRIGGER, parameters, { name: key }), {
-				body,
-				headers: { 'content-type': 'application/x-www-form-urlencoded' },
-			});
+		async webhook(parameters, body, key = 'hook', query, answered) {
+			const response = await harness.webhook(
+				spec(TRIGGER, parameters, { name: key }),
+				{ body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, query },
+				answered,
+			);
 			return response.workflowData?.[0]?.map((i) => i.json);
 		},
 		async close() {
