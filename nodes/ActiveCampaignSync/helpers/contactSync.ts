@@ -6,7 +6,7 @@
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
 import { precedenceAllows, SKIP_REASONS } from '../../shared/sync/decide';
-import { fieldHash, formatFieldState, mergeStateText, pairKey } from '../../shared/sync/fieldState';
+import { baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey } from '../../shared/sync/fieldState';
 import { isEmailField, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
 import { forgetLink, holdBack, pendingLink, queueRecheck, release, retryStore } from '../../shared/sync/retries';
@@ -274,8 +274,21 @@ export async function syncContactItem(
 	desired.removeTags = [...item.removeTags, SYNC_TAGS.deletedInDynamics, ...(relinkFrom && relinkFrom.entity !== link.entity ? [SYNC_TAGS[relinkFrom.entity]] : [])].filter(
 		(name) => !desired.tags.some((t) => t.toLowerCase() === name.toLowerCase()),
 	);
+	// The account and job title are written after the contact (a request of their own): until that has worked, the
+	// state keeps their earlier entries, so a failure there is never read as "removed in ActiveCampaign".
+	const linkKeys = plan.write.filter((key) => ['accountName', 'jobTitle'].includes(fields.find((f) => f.key === key)!.activeCampaign));
+	let pendingState: string | undefined;
+	if (linkKeys.length) {
+		const earlier = baseEntries(storedText ?? '', keys);
+		const interim = new Map(plan.entries);
+		for (const key of linkKeys) interim.set(key, earlier.get(key) ?? { ac: planned.find((p) => p.key === key)!.target, d365: null });
+		pendingState = state;
+		state = formatFieldState(keys, interim);
+	}
 	desired.fieldValues.push({ field: linkField, value: linkValue }, { field: stateField, value: state });
 	const result = await writeContact(session, target, desired, itemIndex);
+	let stateWritten = false;
+	if (pendingState !== undefined) state = pendingState;
 	// The contact's old email is free now: records held back by it are read again.
 	if (target && desired.email !== undefined && canonicalEmail(desired.email) !== canonicalEmail(target.email)) freeEmail(session, target.email, linkValue);
 
@@ -298,8 +311,10 @@ export async function syncContactItem(
 		if (corrected) {
 			state = formatFieldState(keys, plan.entries);
 			await putStateFields(session, result.id, [{ field: stateField.id, value: state }], itemIndex);
+			stateWritten = true;
 		}
 	}
+	if (pendingState !== undefined && !stateWritten) await putStateFields(session, result.id, [{ field: stateField.id, value: state }], itemIndex);
 	const bookkeeping = new Set([label(linkField), label(stateField)]);
 	const dataChanges = result.changes.filter((c) => !bookkeeping.has(c));
 	const out: ContactSyncOutput = {
