@@ -301,7 +301,11 @@ function restoresWindowStart(ctx: Context, e: EditRecord, mine: EditRecord[]): b
 
 /** The last edit that the sync could see: a restoring edit of the source side stands for nothing in its window. */
 function lastSeenEdit(ctx: Context, mine: EditRecord[], source: Side): EditRecord | undefined {
-	const ordered = mine.filter((e) => !clearedBeforeFirstSync(e, mine)).sort((a, b) => b.seq - a.seq);
+	// A value cleared before the first sync voids that side's earlier values too: no sync ever saw them.
+	const cleared = mine.filter((e) => clearedBeforeFirstSync(e, mine));
+	const ordered = mine
+		.filter((e) => !cleared.some((c) => c === e || (c.side === e.side && e.seq < c.seq && e.batch === c.batch)))
+		.sort((a, b) => b.seq - a.seq);
 	let last: EditRecord | undefined = ordered[0];
 	while (last && last.side === source && restoresWindowStart(ctx, last, mine)) {
 		const current: EditRecord = last;
