@@ -689,7 +689,11 @@ function resurrections(ctx: Context, out: Violation[]): void {
 			const names = new Set([del.name, del.acTwin?.name, twin?.name].filter(Boolean).map((n) => String(n).toLowerCase()));
 			for (const { row } of fresh) {
 				const id = String(row.accountid).toLowerCase();
-				if (names.has(String(row.name ?? '').toLowerCase()) || twin?.link === id) {
+				// A new account linked from another ActiveCampaign account than the twin (one a person created there,
+				// with the same name) is a new record, not the deleted one back.
+				const linkedFrom = [...ctx.acAccounts.values()].find((a) => a.link === id);
+				const byName = linkedFrom ? linkedFrom.id === del.acTwin.id : names.has(String(row.name ?? '').toLowerCase());
+				if (byName || twin?.link === id) {
 					out.push({
 						check: 'd',
 						kind: 'resurrection',
