@@ -99,6 +99,27 @@ function output(run: IRun, node: string, index = 0): IDataObject[] {
 	return (run.data.resultData.runData[node]?.[0]?.data?.main?.[index] ?? []).map((item) => item.json);
 }
 
+/** Maps the given Dynamics contacts with one custom mapping, the Field Map continuing on its error output. */
+async function mapWithCustom(custom: IDataObject[], records: unknown[]): Promise<IRun> {
+	const definition = { entity: 'contact', syncDirection: 'dynamicsToActiveCampaign', custom };
+	const input: INode = {
+		id: 'Items',
+		name: 'Items',
+		type: 'harness.items',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: { items: JSON.stringify(records) },
+	};
+	const map = harness.toNode(
+		{
+			...fieldMap('Map', { entity: 'contact', step: 'toActiveCampaign', mappingSource: 'json', mappingJson: JSON.stringify(definition) }),
+			onError: 'continueErrorOutput',
+		},
+		[220, 0],
+	);
+	return await harness.runWorkflow([input, map], { Items: { main: [[{ node: 'Map', type: 'main', index: 0 }]] } } as never);
+}
+
 describe('Field Map through n8n with records read from the sandbox', () => {
 	it.each([
 		['lead', 15],
@@ -123,11 +144,6 @@ describe('Field Map through n8n with records read from the sandbox', () => {
 	});
 
 	it('puts a record whose values do not convert on the error output (On Error: Continue using error output), the rest on Mapped', async () => {
-		const definition = {
-			entity: 'contact',
-			syncDirection: 'dynamicsToActiveCampaign',
-			custom: [{ dynamics: { name: 'new_birthday', type: 'dateonly' }, activeCampaign: { key: 'BIRTHDAY', type: 'date' } }],
-		};
 		const contact = (n: number, birthday: string) => ({
 			contactid: `00000000-0000-4000-8000-00000000000${n}`,
 			emailaddress1: `person${n}@example.com`,
@@ -135,22 +151,10 @@ describe('Field Map through n8n with records read from the sandbox', () => {
 			new_birthday: birthday,
 			modifiedon: '2026-05-01T10:00:00Z',
 		});
-		const input: INode = {
-			id: 'Items',
-			name: 'Items',
-			type: 'harness.items',
-			typeVersion: 1,
-			position: [0, 0],
-			parameters: { items: JSON.stringify([contact(1, '1990-04-12'), contact(2, 'soon'), contact(3, '1985-01-31')]) },
-		};
-		const map = harness.toNode(
-			{
-				...fieldMap('Map', { entity: 'contact', step: 'toActiveCampaign', mappingSource: 'json', mappingJson: JSON.stringify(definition) }),
-				onError: 'continueErrorOutput',
-			},
-			[220, 0],
+		const run = await mapWithCustom(
+			[{ dynamics: { name: 'new_birthday', type: 'dateonly' }, activeCampaign: { key: 'BIRTHDAY', type: 'date' } }],
+			[contact(1, '1990-04-12'), contact(2, 'soon'), contact(3, '1985-01-31')],
 		);
-		const run = await harness.runWorkflow([input, map], { Items: { main: [[{ node: 'Map', type: 'main', index: 0 }]] } } as never);
 		expect(run.data.resultData.error).toBeUndefined();
 		expect(output(run, 'Map').map((m) => (m.record as IDataObject).email)).toEqual(['person1@example.com', 'person3@example.com']);
 		expect(output(run, 'Map', 1)).toEqual([]);
@@ -165,11 +169,6 @@ describe('Field Map through n8n with records read from the sandbox', () => {
 	});
 
 	it('an object or a list for a text field is an error naming the field, never "[object Object]" or "a,b"', async () => {
-		const definition = {
-			entity: 'contact',
-			syncDirection: 'dynamicsToActiveCampaign',
-			custom: [{ dynamics: { name: 'new_notes', type: 'memo' }, activeCampaign: { key: 'NOTES', type: 'textarea' } }],
-		};
 		const contact = (n: number, notes: unknown) => ({
 			contactid: `00000000-0000-4000-8000-00000000001${n}`,
 			emailaddress1: `text${n}@example.com`,
@@ -177,22 +176,10 @@ describe('Field Map through n8n with records read from the sandbox', () => {
 			new_notes: notes,
 			modifiedon: '2026-05-01T10:00:00Z',
 		});
-		const input: INode = {
-			id: 'Items',
-			name: 'Items',
-			type: 'harness.items',
-			typeVersion: 1,
-			position: [0, 0],
-			parameters: { items: JSON.stringify([contact(1, 'plain'), contact(2, { a: 1 }), contact(3, ['a', 'b'])]) },
-		};
-		const map = harness.toNode(
-			{
-				...fieldMap('Map', { entity: 'contact', step: 'toActiveCampaign', mappingSource: 'json', mappingJson: JSON.stringify(definition) }),
-				onError: 'continueErrorOutput',
-			},
-			[220, 0],
+		const run = await mapWithCustom(
+			[{ dynamics: { name: 'new_notes', type: 'memo' }, activeCampaign: { key: 'NOTES', type: 'textarea' } }],
+			[contact(1, 'plain'), contact(2, { a: 1 }), contact(3, ['a', 'b'])],
 		);
-		const run = await harness.runWorkflow([input, map], { Items: { main: [[{ node: 'Map', type: 'main', index: 0 }]] } } as never);
 		expect(output(run, 'Map').map((m) => (m.record as IDataObject).email)).toEqual(['text1@example.com']);
 		const errors = run.data.resultData.runData.Map[0].data!.main[2]!.map((e) => String(e.json.error));
 		expect(errors).toEqual([
