@@ -500,7 +500,8 @@ function conflictReports(ctx: Context, ids: Set<string>, field: string): Report[
 	const names = FIELD_NAMES[field];
 	const reports: Report[] = [];
 	for (const item of ctx.items) {
-		const conflicts = item.json.conflicts;
+		// A write that failed after settling conflicts reports them in its error item's details.
+		const conflicts = item.json.conflicts ?? (item.json.details as IDataObject | undefined)?.conflicts;
 		if (!Array.isArray(conflicts)) continue;
 		if (![...item.ids].some((id) => ids.has(id))) continue;
 		for (const c of conflicts as IDataObject[]) {

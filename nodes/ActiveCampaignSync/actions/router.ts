@@ -34,6 +34,7 @@ import { upsert as upsertContact } from './contact/upsert';
 import { upsertMany } from './contact/upsertMany';
 import { deleteRecord, ensureSchema, getAllRecords, upsertRecord } from './customObject/operations';
 import { getChangesOf } from './getChanges';
+import { errorOutputItem } from '../helpers/decided';
 
 const item = (run: ItemOperation): OperationHandler => ({ kind: 'item', run });
 const batch = (run: BatchOperation): OperationHandler => ({ kind: 'batch', run });
@@ -158,7 +159,7 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 
 	trackRetries(this, items, produced);
 	produced.sort((a, b) => a.itemIndex - b.itemIndex || a.order - b.order);
-	return [produced.map((p) => p.data)];
+	return [produced.map((p) => errorOutputItem(p.data))];
 }
 
 /** Operations that write sync items (or their state): their failures go to the retry queue. */

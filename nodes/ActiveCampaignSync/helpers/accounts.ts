@@ -15,6 +15,7 @@ import { encodeAccountFieldValue, type AccountFieldDef } from './encode';
 import type { AcSession } from './session';
 import { storedStateText, type DeletePolicy, type SyncDefaults, type SyncItem } from '../../shared/sync/syncItem';
 import { accountHash, accountRecord, type AccountSnapshot } from './values';
+import { keepingConflicts } from './decided';
 
 export async function readAccount(session: AcSession, id: string, itemIndex?: number): Promise<AccountSnapshot | undefined> {
 	const body = await session.request<IDataObject | undefined>({
@@ -339,25 +340,28 @@ export async function syncAccountItem(
 	const desired: DesiredAccount = { name: target ? undefined : name, fields: [] };
 	for (const key of plan.write) patches.get(key)?.(desired);
 	desired.fields.push({ field: linkField, value: linkValue }, { field: stateField, value: state });
-	const result = await writeAccount(session, target, desired, itemIndex);
-	if (result.after) {
-		// ActiveCampaign may store a value differently from how it was sent: the state follows what it returned.
-		const after = accountRecord(result.after, defs);
-		let corrected = false;
-		for (const key of plan.write) {
-			const field = fields.find((f) => f.key === key)!;
-			const actual = fieldHash(readActiveCampaign(after, field.activeCampaign));
-			const entry = plan.entries.get(key)!;
-			if (entry.ac !== actual) {
-				plan.entries.set(key, { ...entry, ac: actual });
-				corrected = true;
+	const result = await keepingConflicts(node, report, itemIndex, async () => {
+		const result = await writeAccount(session, target, desired, itemIndex);
+		if (result.after) {
+			// ActiveCampaign may store a value differently from how it was sent: the state follows what it returned.
+			const after = accountRecord(result.after, defs);
+			let corrected = false;
+			for (const key of plan.write) {
+				const field = fields.find((f) => f.key === key)!;
+				const actual = fieldHash(readActiveCampaign(after, field.activeCampaign));
+				const entry = plan.entries.get(key)!;
+				if (entry.ac !== actual) {
+					plan.entries.set(key, { ...entry, ac: actual });
+					corrected = true;
+				}
+			}
+			if (corrected) {
+				state = formatFieldState(keys, plan.entries);
+				await putAccountFields(session, result.id, [{ customFieldId: Number(stateField.id), fieldValue: state }], itemIndex);
 			}
 		}
-		if (corrected) {
-			state = formatFieldState(keys, plan.entries);
-			await putAccountFields(session, result.id, [{ customFieldId: Number(stateField.id), fieldValue: state }], itemIndex);
-		}
-	}
+		return result;
+	});
 	index.set(linkValue, result.id);
 	const bookkeeping = new Set([linkField.label, stateField.label]);
 	const dataChanges = result.changes.filter((c) => !bookkeeping.has(c));

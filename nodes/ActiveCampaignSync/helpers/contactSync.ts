@@ -19,6 +19,7 @@ import { applyTags, emptyDesired, encodeFieldValues, writeContact } from './cont
 import type { ContactFieldDef } from './encode';
 import type { AcSession } from './session';
 import { contactHash, contactRecord } from './values';
+import { keepingConflicts } from './decided';
 
 /** Contact ids whose value of a field is exactly `value` (`GET /fieldValues?filters[fieldid]=&filters[val]=`, paged). */
 export async function contactIdsWithFieldValue(
@@ -286,35 +287,38 @@ export async function syncContactItem(
 		state = formatFieldState(keys, interim);
 	}
 	desired.fieldValues.push({ field: linkField, value: linkValue }, { field: stateField, value: state });
-	const result = await writeContact(session, target, desired, itemIndex);
-	let stateWritten = false;
-	if (pendingState !== undefined) state = pendingState;
-	// The contact's old email is free now: records held back by it are read again.
-	if (target && desired.email !== undefined && canonicalEmail(desired.email) !== canonicalEmail(target.email)) freeEmail(session, target.email, linkValue);
+	const result = await keepingConflicts(node, report, itemIndex, async () => {
+		const result = await writeContact(session, target, desired, itemIndex);
+		let stateWritten = false;
+		if (pendingState !== undefined) state = pendingState;
+		// The contact's old email is free now: records held back by it are read again.
+		if (target && desired.email !== undefined && canonicalEmail(desired.email) !== canonicalEmail(target.email)) freeEmail(session, target.email, linkValue);
 
-	// ActiveCampaign may store a value differently from how it was sent: the state follows what it returned.
-	if (result.after) {
-		const after = contactRecord({ ...result.after, account: target?.account }, contactFields, {
-			accountName: desired.accountName,
-			jobTitle: desired.jobTitle,
-		});
-		let corrected = false;
-		for (const key of plan.write) {
-			const field = fields.find((f) => f.key === key)!;
-			const actual = fieldHash(readActiveCampaign(after, field.activeCampaign), isEmailField(field));
-			const entry = plan.entries.get(key)!;
-			if (entry.ac !== actual) {
-				plan.entries.set(key, { ...entry, ac: actual });
-				corrected = true;
+		// ActiveCampaign may store a value differently from how it was sent: the state follows what it returned.
+		if (result.after) {
+			const after = contactRecord({ ...result.after, account: target?.account }, contactFields, {
+				accountName: desired.accountName,
+				jobTitle: desired.jobTitle,
+			});
+			let corrected = false;
+			for (const key of plan.write) {
+				const field = fields.find((f) => f.key === key)!;
+				const actual = fieldHash(readActiveCampaign(after, field.activeCampaign), isEmailField(field));
+				const entry = plan.entries.get(key)!;
+				if (entry.ac !== actual) {
+					plan.entries.set(key, { ...entry, ac: actual });
+					corrected = true;
+				}
+			}
+			if (corrected) {
+				state = formatFieldState(keys, plan.entries);
+				await putStateFields(session, result.id, [{ field: stateField.id, value: state }], itemIndex);
+				stateWritten = true;
 			}
 		}
-		if (corrected) {
-			state = formatFieldState(keys, plan.entries);
-			await putStateFields(session, result.id, [{ field: stateField.id, value: state }], itemIndex);
-			stateWritten = true;
-		}
-	}
-	if (pendingState !== undefined && !stateWritten) await putStateFields(session, result.id, [{ field: stateField.id, value: state }], itemIndex);
+		if (pendingState !== undefined && !stateWritten) await putStateFields(session, result.id, [{ field: stateField.id, value: state }], itemIndex);
+		return result;
+	});
 	const bookkeeping = new Set([label(linkField), label(stateField)]);
 	const dataChanges = result.changes.filter((c) => !bookkeeping.has(c));
 	const out: ContactSyncOutput = {

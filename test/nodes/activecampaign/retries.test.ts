@@ -34,7 +34,8 @@ function seedFor(pattern: boolean[], rate: number, kind: '5xx' | '429'): number 
 }
 
 function descriptionOf(result: RunResult, index = 0): string {
-	return String((result.outputs[0][index].error as { description?: string } | undefined)?.description);
+	// What n8n keeps of a failed item: its data (n8n reduces an item's `error` to the message).
+	return String(result.outputs[0][index].json.details);
 }
 
 describe('requests that must not run twice', () => {

@@ -16,6 +16,7 @@ beforeEach(async () => await world.reset());
 
 interface AcDetail {
 	contact: IDataObject;
+	account: { name: string } | null;
 	tags: string[];
 	fields: Record<string, string | null>;
 }
@@ -105,4 +106,37 @@ it('4. a record whose write failed is written on a later run, without changing a
 	await world.must('d365', 'DELETE', '/scripted-faults');
 	await cycle();
 	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${id}`)).lastname).toBe('Changed In AC');
+});
+
+it('a write that fails after settling conflicts still says on its error output who won them (found by the soak, seed 4242)', async () => {
+	await cycle();
+	const company = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Acme' });
+	await world.must('d365', 'POST', '/ui/contacts', {
+		firstname: 'Ann',
+		lastname: 'Lee',
+		emailaddress1: 'both.sides@example.org',
+		'parentcustomerid_account@odata.bind': `/accounts(${String(company.accountid)})`,
+	});
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'both.sides@example.org', firstName: 'Annie', lastName: 'Leigh' });
+	world.tick(2);
+	// The contact is written (Dynamics wins both names), then linking it to its account is throttled for longer than a
+	// node waits.
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, routePattern: '^POST /api/3/accountContacts$', retryAfterSeconds: 61, seed: 1 });
+	const [run] = await cycle();
+	await world.must('ac', 'DELETE', '/faults');
+	expect((await acContact('both.sides@example.org')).contact).toMatchObject({ firstName: 'Ann', lastName: 'Lee' });
+	const failed = run.data.resultData.runData['Write contacts to ActiveCampaign'][0].data!.main[1]!;
+	expect(failed).toHaveLength(1);
+	expect(String(failed[0].json.error)).toMatch(/Tried again on the next run \(attempt 1 of 6 failed\)/);
+	expect(failed[0].json.details).toMatchObject({
+		conflicts: [
+			{ activeCampaign: 'firstName', dynamics: 'firstname', winner: 'dynamics', policy: 'dynamicsWins' },
+			{ activeCampaign: 'lastName', dynamics: 'lastname', winner: 'dynamics', policy: 'dynamicsWins' },
+		],
+		conflict: 'resolved: dynamicsWins',
+	});
+	// Not linked yet; the retry links it, and nothing moves after that.
+	expect((await acContact('both.sides@example.org')).account).toBeNull();
+	await cycle();
+	expect((await acContact('both.sides@example.org')).account).toMatchObject({ name: 'Acme' });
 });
