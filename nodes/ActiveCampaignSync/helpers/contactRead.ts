@@ -73,6 +73,49 @@ export function snapshotOf(contact: IDataObject, sideLoaded: IDataObject = {}): 
 	};
 }
 
+/** The relations Get Changes asks the contact list to side-load (`include`), so a changed contact needs no read of its own. */
+export const LIST_SIDE_LOADS = ['fieldValues', 'contactTags', 'contactLists'] as const;
+
+/**
+ * Each contact's side-loaded relations from one page of the contact list, or undefined when the answer lacks one of
+ * them (ActiveCampaign does not document `include` on the list: then each contact is read on its own, as before).
+ */
+export function sideLoadsByContact(body: IDataObject): Map<string, IDataObject> | undefined {
+	if (!LIST_SIDE_LOADS.every((name) => Array.isArray(body[name]))) return undefined;
+	const out = new Map<string, IDataObject>();
+	for (const name of LIST_SIDE_LOADS) {
+		for (const related of body[name] as IDataObject[]) {
+			if (typeof related !== 'object' || related === null) continue;
+			const contact = String(related.contact);
+			const entry = out.get(contact) ?? Object.fromEntries(LIST_SIDE_LOADS.map((n) => [n, [] as IDataObject[]]));
+			(entry[name] as IDataObject[]).push(related);
+			out.set(contact, entry);
+		}
+	}
+	return out;
+}
+
+/**
+ * A contact as the contact list returned it with its side-loads (sideLoadsByContact), and its account link when the
+ * caller read every link already (undefined: read it for this contact).
+ */
+export async function snapshotFromList(
+	session: AcSession,
+	contact: IDataObject,
+	related: IDataObject | undefined,
+	account: ContactSnapshot['account'] | undefined,
+): Promise<ContactSnapshot> {
+	const sideLoaded = related ?? {};
+	const snapshot = snapshotOf(contact, sideLoaded);
+	snapshot.tags = [];
+	for (const ct of (sideLoaded.contactTags as IDataObject[] | undefined) ?? []) {
+		const tag = await session.tagById(String(ct.tag));
+		snapshot.tags.push({ contactTagId: String(ct.id), tagId: String(ct.tag), name: tag?.name ?? '' });
+	}
+	snapshot.account = account !== undefined ? account : await readContactAccount(session, snapshot.id);
+	return snapshot;
+}
+
 export async function readContactTags(
 	session: AcSession,
 	contactId: string,
@@ -114,7 +157,9 @@ export async function presentContact(session: AcSession, snapshot: ContactSnapsh
 		if (field?.perstag === SYNC_FIELDS.contactLink.perstag) link = fv.value ?? undefined;
 		if (field?.perstag === SYNC_FIELDS.contactState.perstag) state = fv.value ?? undefined;
 	}
-	const { links: _links, fieldValues: _ids, ...attributes } = snapshot.raw;
+	// The ids of related objects are left out: what they name is in customFields, tags, account and lists.
+	const { links: _links, fieldValues: _ids, contactTags: _tags, contactLists: _lists, accountContacts: _accounts, contactAutomations: _automations, ...attributes } =
+		snapshot.raw;
 	const out: IDataObject = { ...attributes, id: snapshot.id, customFields };
 	if (snapshot.tags) out.tags = snapshot.tags.map((t) => t.name);
 	if (snapshot.account !== undefined) {

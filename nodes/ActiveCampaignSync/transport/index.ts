@@ -285,6 +285,15 @@ export async function* acContactPages(
 	qs: IDataObject = {},
 	options: PageOptions = {},
 ): AsyncGenerator<IDataObject[]> {
+	for await (const { contacts } of acContactPageBodies(context, qs, options)) yield contacts;
+}
+
+/** acContactPages with each page's whole body: what `include` side-loaded beside the contacts comes with them. */
+export async function* acContactPageBodies(
+	context: AcContext,
+	qs: IDataObject = {},
+	options: PageOptions = {},
+): AsyncGenerator<{ contacts: IDataObject[]; body: IDataObject }> {
 	const pageSize = Math.min(options.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
 	let lastId = 0;
 	let returned = 0;
@@ -298,7 +307,7 @@ export async function* acContactPages(
 			itemIndex: options.itemIndex,
 		});
 		const contacts = (Array.isArray(body?.contacts) ? body.contacts : []) as IDataObject[];
-		if (contacts.length) yield contacts;
+		if (contacts.length) yield { contacts, body };
 		returned += contacts.length;
 		// meta.total counts the contacts matching this request (after id_greater): more remain while it exceeds the page.
 		const total = totalOf(body);

@@ -114,6 +114,29 @@ describe('ActiveCampaign simulator: contacts', () => {
 		expect(missing.body).toEqual({ message: 'No Result found for Subscriber with id 999999' });
 	});
 
+	it('side-loads related objects on the contact list with include (as real clients use it), each contact naming its ids', async () => {
+		const plain = await ac.api('GET', '/api/3/contacts?limit=3');
+		expect(Object.keys(plain.body).sort()).toEqual(['contacts', 'meta', 'scoreValues']);
+		expect(plain.body.contacts[0].fieldValues).toBeUndefined();
+		const res = await ac.api('GET', '/api/3/contacts?limit=3&include=fieldValues,contactTags.tag,contactLists');
+		expect(res.status).toBe(200);
+		const ids = res.body.contacts.map((c: J) => c.id);
+		expect(res.body.fieldValues.length).toBeGreaterThan(3);
+		expect(res.body.fieldValues.every((fv: J) => ids.includes(fv.contact))).toBe(true);
+		for (const contact of res.body.contacts as J[]) {
+			const one = await ac.api('GET', `/api/3/contacts/${contact.id}`);
+			expect(contact.fieldValues).toEqual(one.body.fieldValues.map((fv: J) => fv.id));
+			expect(res.body.fieldValues.filter((fv: J) => fv.contact === contact.id)).toEqual(one.body.fieldValues);
+			const tags = (await ac.api('GET', `/api/3/contacts/${contact.id}/contactTags`)).body.contactTags;
+			expect(res.body.contactTags.filter((ct: J) => ct.contact === contact.id)).toEqual(tags);
+			expect(contact.contactTags).toEqual(tags.map((ct: J) => ct.id));
+			expect(res.body.contactLists.filter((cl: J) => cl.contact === contact.id)).toEqual(one.body.contactLists);
+		}
+		const tagIds = new Set(res.body.contactTags.map((ct: J) => ct.tag));
+		expect(res.body.tags.map((t: J) => t.id).sort()).toEqual([...tagIds].sort());
+		expect(res.body.contactAutomations).toBeUndefined();
+	});
+
 	it('serves the per-contact relation endpoints', async () => {
 		const tags = await ac.api('GET', '/api/3/contacts/1/contactTags');
 		expect(tags.body.contactTags[0]).toMatchObject({ contact: '1', tag: expect.stringMatching(/^\d+$/) });

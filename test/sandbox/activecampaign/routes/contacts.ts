@@ -203,6 +203,53 @@ const ORDERABLE: Record<string, (c: Contact) => string | number> = {
 	name: (c) => `${c.firstName} ${c.lastName}`.trim().toLowerCase(),
 };
 
+/**
+ * `include` on the contact list: absent from ActiveCampaign's reference for this endpoint, but used by real clients
+ * (`include=fieldValues`, `include=contactTags.tag`, `include=fieldValues,contactTags.tag,contactAutomations`) and
+ * answered as on a single contact: each related object once, in a top-level array beside `contacts`, and each contact
+ * naming its related ids. Names it does not know are ignored.
+ */
+const INCLUDABLE = ['fieldValues', 'contactTags', 'contactLists', 'contactAutomations'] as const;
+
+function includes(raw: string | null): Set<string> {
+	return new Set((raw ?? '').split(',').map((name) => name.trim()).filter(Boolean));
+}
+
+function sideLoads(ctx: AcContext, contacts: Contact[], raw: string | null): Record<string, unknown> {
+	const wanted = includes(raw);
+	const out: Record<string, unknown> = {};
+	const { state, ser } = ctx;
+	if (wanted.has('fieldValues')) out.fieldValues = contacts.flatMap((c) => state.fieldValuesOf(c.id).map((fv) => ser.fieldValue(fv)));
+	if (wanted.has('contactTags') || wanted.has('contactTags.tag')) {
+		const contactTags = contacts.flatMap((c) => state.contactTagsOf(c.id));
+		out.contactTags = contactTags.map((ct) => ser.contactTag(ct));
+		if (wanted.has('contactTags.tag')) {
+			const tagIds = [...new Set(contactTags.map((ct) => ct.tag))];
+			out.tags = tagIds.flatMap((id) => {
+				const tag = state.tags.rows.get(id);
+				return tag ? [ser.tag(tag)] : [];
+			});
+		}
+	}
+	if (wanted.has('contactLists')) out.contactLists = contacts.flatMap((c) => state.contactListsOf(c.id).map((cl) => ser.contactList(cl)));
+	if (wanted.has('contactAutomations')) out.contactAutomations = contacts.flatMap((c) => state.contactAutomationsOf(c.id).map((ca) => ser.contactAutomation(ca)));
+	return out;
+}
+
+function withRelations(ctx: AcContext, contact: Contact, raw: string | null): Record<string, unknown> {
+	const wanted = includes(raw);
+	const out = ctx.ser.contact(contact);
+	const { state } = ctx;
+	const ids: Record<(typeof INCLUDABLE)[number], () => string[]> = {
+		fieldValues: () => state.fieldValuesOf(contact.id).map((fv) => String(fv.id)),
+		contactTags: () => state.contactTagsOf(contact.id).map((ct) => String(ct.id)),
+		contactLists: () => state.contactListsByContact.get(contact.id).map(String),
+		contactAutomations: () => state.contactAutomationsByContact.get(contact.id).map(String),
+	};
+	for (const name of INCLUDABLE) if (wanted.has(name) || (name === 'contactTags' && wanted.has('contactTags.tag'))) out[name] = ids[name]();
+	return out;
+}
+
 function listContacts(ctx: AcContext, req: SandboxRequest): SandboxResponse {
 	const { settings } = ctx;
 	const q = req.query;
@@ -310,7 +357,8 @@ function listContacts(ctx: AcContext, req: SandboxRequest): SandboxResponse {
 	const pageRows = rows.slice(offset, offset + limit);
 	return json(200, {
 		scoreValues: [],
-		contacts: pageRows.map((c) => ctx.ser.contact(c)),
+		...sideLoads(ctx, pageRows, q.get('include')),
+		contacts: pageRows.map((c) => withRelations(ctx, c, q.get('include'))),
 		meta: {
 			total: String(total),
 			page_input: {
