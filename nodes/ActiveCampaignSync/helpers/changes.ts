@@ -16,7 +16,7 @@ import {
 } from '../../shared/sync/cursor';
 import { acContactPageBodies, acPagesByOffset } from '../transport';
 import { accountSnapshotOf, presentAccount, readAccount } from './accounts';
-import { LIST_SIDE_LOADS, presentContact, readContact, sideLoadsByContact, snapshotFromList, type ContactSnapshot } from './contactRead';
+import { accountLinksOf, LIST_SIDE_LOADS, presentContact, readContact, sideLoadsByContact, snapshotFromList, type ContactSnapshot } from './contactRead';
 import type { AcSession } from './session';
 
 export type ChangeEvent = 'created' | 'updated' | 'any';
@@ -70,8 +70,8 @@ interface Candidate extends ChangedRecord {
 	related?: IDataObject;
 }
 
-/** Every contact's account link, when the read had to list them all anyway (contact id → link). */
-type AccountLinksByContact = Map<string, NonNullable<ContactSnapshot['account']>>;
+/** The changed contacts' account links, read before they are presented (contact id → link; absent or null: none). */
+type AccountLinksByContact = Map<string, ContactSnapshot['account']>;
 
 /** ISO with an explicit UTC offset, the form ActiveCampaign's date filters accept unambiguously. */
 export function filterTime(iso: string): string {
@@ -107,6 +107,11 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 		.filter(({ record, kind }) => wanted(options.event, kind, record))
 		.sort((a, b) => Date.parse(a.record.modifiedAt) - Date.parse(b.record.modifiedAt) || Number(a.record.id) - Number(b.record.id));
 
+	if (options.entity === 'contact' && options.details && !accountLinks) {
+		// New contacts only: their account links the cheaper way (the link list, or one read each).
+		const listed = selected.slice(0, options.maxRecords ?? selected.length).filter(({ record }) => record.related);
+		if (listed.length) accountLinks = await accountLinksOf(session, listed.map(({ record }) => record.id));
+	}
 	const records: IDataObject[] = [];
 	const emitted: ChangedRecord[] = [];
 	const failed: ChangeReadResult['failed'] = [];

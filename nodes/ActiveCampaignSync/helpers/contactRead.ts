@@ -2,6 +2,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { parseContactLink, parseState, SYNC_FIELDS } from '../../shared/sync/state';
+import { acListIfCheaper } from '../transport';
 import type { AcSession } from './session';
 
 export interface ContactSnapshot {
@@ -116,6 +117,39 @@ export async function snapshotFromList(
 	return snapshot;
 }
 
+/**
+ * The account link of each of these contacts (null: none), the cheaper way: the whole link list, 100 per request, when
+ * that takes fewer requests than one per contact; else each contact's own. Account names come the same way.
+ */
+export async function accountLinksOf(session: AcSession, contactIds: string[], itemIndex?: number): Promise<Map<string, ContactSnapshot['account']>> {
+	const out = new Map<string, ContactSnapshot['account']>();
+	const wanted = new Set(contactIds.map(String));
+	if (!wanted.size) return out;
+	const links = await acListIfCheaper(session.ctx, '/api/3/accountContacts', 'accountContacts', wanted.size, { itemIndex });
+	if (!links) {
+		for (const id of wanted) out.set(id, await readContactAccount(session, id, itemIndex));
+		return out;
+	}
+	const first = new Map<string, IDataObject>();
+	for (const link of links) {
+		const contact = String(link.contact);
+		if (!wanted.has(contact)) continue;
+		const known = first.get(contact);
+		if (!known || Number(link.id) < Number(known.id)) first.set(contact, link);
+	}
+	await session.knowAccountNames([...new Set([...first.values()].map((l) => String(l.account)))], itemIndex);
+	for (const id of wanted) {
+		const link = first.get(id);
+		out.set(
+			id,
+			link
+				? { id: String(link.account), name: (await session.accountName(String(link.account), itemIndex)) ?? '', jobTitle: String(link.jobTitle ?? ''), accountContactId: String(link.id) }
+				: null,
+		);
+	}
+	return out;
+}
+
 export async function readContactTags(
 	session: AcSession,
 	contactId: string,
@@ -158,7 +192,7 @@ export async function presentContact(session: AcSession, snapshot: ContactSnapsh
 		if (field?.perstag === SYNC_FIELDS.contactState.perstag) state = fv.value ?? undefined;
 	}
 	// The ids of related objects are left out: what they name is in customFields, tags, account and lists.
-	const { links: _links, fieldValues: _ids, contactTags: _tags, contactLists: _lists, accountContacts: _accounts, contactAutomations: _automations, ...attributes } =
+	const { links: _links, fieldValues: _ids, contactTags: _tags, contactLists: _lists, accountContacts: _accounts, contactAutomations: _automations, deals: _deals, geoIps: _geoIps, ...attributes } =
 		snapshot.raw;
 	const out: IDataObject = { ...attributes, id: snapshot.id, customFields };
 	if (snapshot.tags) out.tags = snapshot.tags.map((t) => t.name);

@@ -7,7 +7,7 @@ import { NodeApiError, type IDataObject, type IExecuteFunctions, type JsonObject
 
 import { SYNC_FIELDS, SYNC_TAGS } from '../../shared/sync/state';
 import { STANDARD_FIELDS } from '../../shared/sync/mapping';
-import { accountUrl, acAllByOffset, acRequest, acRequestFull, type AcContext, type AcRequest, type AcResponse } from '../transport';
+import { accountUrl, acAllByOffset, acListIfCheaper, acRequest, acRequestFull, type AcContext, type AcRequest, type AcResponse } from '../transport';
 import type { AccountFieldDef, ContactFieldDef, FieldOption } from './encode';
 
 export interface TagDef {
@@ -334,6 +334,14 @@ export class AcSession {
 	}
 
 	/** An account's name by id (cached). */
+	/** Learns these accounts' names for accountName(): the account list when cheaper than one read each. */
+	async knowAccountNames(ids: string[], itemIndex?: number): Promise<void> {
+		const unknown = ids.filter((id) => !this.accountNames.has(String(id)));
+		if (unknown.length < 2) return;
+		const accounts = await acListIfCheaper(this.ctx, '/api/3/accounts', 'accounts', unknown.length, { itemIndex });
+		for (const account of accounts ?? []) this.accountNames.set(String(account.id), String(account.name ?? ''));
+	}
+
 	async accountName(id: string, itemIndex?: number): Promise<string | undefined> {
 		const known = this.accountNames.get(String(id));
 		if (known !== undefined) return known;

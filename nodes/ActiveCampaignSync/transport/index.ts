@@ -204,6 +204,8 @@ export interface PageOptions {
 	/** Items per request, never above 100 (ActiveCampaign's maximum). */
 	pageSize?: number;
 	itemIndex?: number;
+	/** Offset paging only: start here (the items before were read already). */
+	offset?: number;
 }
 
 export const MAX_PAGE_SIZE = 100;
@@ -242,7 +244,7 @@ export async function* acPagesByOffset(
 	options: PageOptions = {},
 ): AsyncGenerator<IDataObject[]> {
 	const pageSize = Math.min(options.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
-	let offset = 0;
+	let offset = options.offset ?? 0;
 	let returned = 0;
 	for (;;) {
 		const want = options.max === undefined ? pageSize : Math.min(pageSize, options.max - returned);
@@ -261,6 +263,26 @@ export async function* acPagesByOffset(
 		if (items.length === 0) return;
 		if (total !== undefined ? offset >= total : items.length < want) return;
 	}
+}
+
+/**
+ * A whole offset-paged list when reading it takes no more requests than `perRecord` reads of one record each (its
+ * first page says how long it is); undefined when reading record by record is cheaper.
+ */
+export async function acListIfCheaper(
+	context: AcContext,
+	path: string,
+	key: string,
+	perRecord: number,
+	options: PageOptions = {},
+): Promise<IDataObject[] | undefined> {
+	const first = await readPage(context, { method: 'GET', path, qs: { limit: MAX_PAGE_SIZE, offset: 0 }, itemIndex: options.itemIndex });
+	const items = (Array.isArray(first?.[key]) ? [...(first[key] as IDataObject[])] : []) as IDataObject[];
+	const total = totalOf(first);
+	if (items.length < MAX_PAGE_SIZE || (total !== undefined && total <= items.length)) return items;
+	if (total !== undefined && Math.ceil(total / MAX_PAGE_SIZE) - 1 > perRecord) return undefined;
+	for await (const page of acPagesByOffset(context, path, key, {}, { itemIndex: options.itemIndex, offset: items.length })) items.push(...page);
+	return items;
 }
 
 /** All items of an offset-paged list. */

@@ -47,6 +47,11 @@ export interface AcSettings {
 	contactTagReAddStatus: 200 | 201;
 	/** Field values that do not fit the field type (bad date, unknown option): `store` as given or `reject` with 422. */
 	fieldValueValidation: 'store' | 'reject';
+	/**
+	 * `include` on the contact list (undocumented for that endpoint; real clients use it): `sideLoad` answers it as on a
+	 * single contact, `ignore` leaves it out, as an account that does not honour it would.
+	 */
+	listInclude: 'sideLoad' | 'ignore';
 	/** `filters[created_after|updated_after]` use >= and `_before` use <= when true; strict > and < when false. */
 	dateFilterInclusive: boolean;
 	/** A contact created through the API/UI fires `subscribe` with `list=0` (undocumented). */
@@ -84,6 +89,7 @@ export const DEFAULT_SETTINGS: AcSettings = {
 	contactTagReAdd: 'existing',
 	contactTagReAddStatus: 201,
 	fieldValueValidation: 'store',
+	listInclude: 'sideLoad',
 	dateFilterInclusive: true,
 	contactCreateFiresSubscribe: true,
 	tagChangesBumpUdate: true,

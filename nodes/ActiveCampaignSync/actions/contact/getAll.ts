@@ -1,8 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { filterTime } from '../../helpers/changes';
-import { presentContact, readContact } from '../../helpers/contactRead';
-import { acContactPages } from '../../transport';
+import { accountLinksOf, LIST_SIDE_LOADS, presentContact, readContact, sideLoadsByContact, snapshotFromList } from '../../helpers/contactRead';
+import { acContactPageBodies, acContactPages } from '../../transport';
 import { readEach, type ItemOperation } from '../common';
 
 /**
@@ -25,16 +25,35 @@ export const getAll: ItemOperation = async (ctx, itemIndex) => {
 		if (!tag) return [];
 		qs.tagid = tag.id;
 	}
-	const contacts: IDataObject[] = [];
-	for await (const page of acContactPages(ctx.session.ctx, qs, { max: limit, itemIndex })) contacts.push(...page);
 	if (!details) {
+		const contacts: IDataObject[] = [];
+		for await (const page of acContactPages(ctx.session.ctx, qs, { max: limit, itemIndex })) contacts.push(...page);
 		return contacts.map((c) => {
 			const { links: _links, ...rest } = c;
 			return rest;
 		});
 	}
-	return await readEach(ctx, itemIndex, contacts, 'contact', async (c) => {
-		const snapshot = await readContact(ctx.session, String(c.id), { itemIndex, tags: true, account: true });
-		return snapshot ? await presentContact(ctx.session, snapshot) : undefined;
-	});
+	// With details: field values, tags and lists side-loaded with each page, account links read the cheaper way.
+	const contacts: IDataObject[] = [];
+	const relatedOf = new Map<IDataObject, IDataObject | undefined>();
+	for await (const { contacts: page, body } of acContactPageBodies(ctx.session.ctx, { ...qs, include: LIST_SIDE_LOADS.join(',') }, { max: limit, itemIndex })) {
+		const related = sideLoadsByContact(body);
+		for (const contact of page) {
+			contacts.push(contact);
+			relatedOf.set(contact, related ? (related.get(String(contact.id)) ?? {}) : undefined);
+		}
+	}
+	const accounts = await accountLinksOf(ctx.session, contacts.map((c) => String(c.id)), itemIndex);
+	return await readEach(
+		ctx,
+		itemIndex,
+		contacts,
+		'contact',
+		async (c) => {
+			const related = relatedOf.get(c);
+			if (related) return await presentContact(ctx.session, await snapshotFromList(ctx.session, c, related, accounts.get(String(c.id)) ?? null));
+			const snapshot = await readContact(ctx.session, String(c.id), { itemIndex, tags: true, account: true });
+			return snapshot ? await presentContact(ctx.session, snapshot) : undefined;
+		},
+	);
 };

@@ -355,10 +355,11 @@ function listContacts(ctx: AcContext, req: SandboxRequest): SandboxResponse {
 	}
 	const total = rows.length;
 	const pageRows = rows.slice(offset, offset + limit);
+	const include = settings.listInclude === 'sideLoad' ? q.get('include') : null;
 	return json(200, {
 		scoreValues: [],
-		...sideLoads(ctx, pageRows, q.get('include')),
-		contacts: pageRows.map((c) => withRelations(ctx, c, q.get('include'))),
+		...sideLoads(ctx, pageRows, include),
+		contacts: pageRows.map((c) => withRelations(ctx, c, include)),
 		meta: {
 			total: String(total),
 			page_input: {
