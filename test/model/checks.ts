@@ -302,7 +302,7 @@ function restoresWindowStart(ctx: Context, e: EditRecord, mine: EditRecord[]): b
 /** The last edit that the sync could see: a restoring edit of the source side stands for nothing in its window. */
 function lastSeenEdit(ctx: Context, mine: EditRecord[], source: Side): EditRecord | undefined {
 	// A value cleared before the first sync voids that side's earlier values too: no sync ever saw them.
-	const cleared = mine.filter((e) => clearedBeforeFirstSync(e, mine));
+	const cleared = mine.filter((e) => clearedBeforeFirstSync(ctx, e, mine));
 	const ordered = mine
 		.filter((e) => !cleared.some((c) => c === e || (c.side === e.side && e.seq < c.seq && e.batch === c.batch)))
 		.sort((a, b) => b.seq - a.seq);
@@ -315,9 +315,14 @@ function lastSeenEdit(ctx: Context, mine: EditRecord[], source: Side): EditRecor
 	return last;
 }
 
-/** A value cleared before the two records were first synced is no value (there was nothing synced to clear). */
-function clearedBeforeFirstSync(e: EditRecord, mine: EditRecord[]): boolean {
-	return e.value === null && mine.some((x) => x.kind === 'create' && x.side !== e.side && x.batch >= e.batch);
+/**
+ * A value cleared before the two records were first synced is no value (there was nothing synced to clear): the other
+ * side's record was created in the same batch or later, whichever fields its creation set.
+ */
+function clearedBeforeFirstSync(ctx: Context, e: EditRecord, mine: EditRecord[]): boolean {
+	if (e.value !== null) return false;
+	const sameTarget = (x: EditRecord) => JSON.stringify(x.target) === JSON.stringify(e.target);
+	return [...mine, ...ctx.obs.edits.filter(sameTarget)].some((x) => x.kind === 'create' && x.side !== e.side && x.batch >= e.batch);
 }
 
 // ------------------------------------------------------------------------------------------------ (a) convergence
@@ -606,7 +611,7 @@ function lostEdits(ctx: Context, out: Violation[]): void {
 				: []),
 		];
 		if (mine.some((x) => x.seq > e.seq)) continue; // superseded by a later value of that field on this pair
-		if (clearedBeforeFirstSync(e, mine)) continue;
+		if (clearedBeforeFirstSync(ctx, e, mine)) continue;
 		const label = FIELD_NAMES[field].label;
 		const what = `${owner}: ${label} ${show(e.value)} set in ${sideName(e.side)} (${e.kind === 'create' ? 'at creation' : 'edit'} #${e.seq}, batch ${e.batch})`;
 		const finalText = `ends ${show(finals.own)} in ${sideName(e.side)} and ${show(finals.other)} in ${sideName(other(e.side))}`;
