@@ -49,7 +49,7 @@ export const HANDLERS: Record<string, Record<string, OperationHandler>> = {
 		getActivities: item(getActivities),
 		getAll: item(getAllContacts),
 		getChanges: batch(getChangesOf('contact')),
-		recordSyncState: item(recordContactSyncState),
+		recordSyncState: batch(recordContactSyncState),
 		removeFromAutomation: item(removeFromAutomation),
 		removeTag: item(removeTag),
 		sendCampaign: item(sendCampaign),

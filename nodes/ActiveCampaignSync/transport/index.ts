@@ -206,6 +206,8 @@ export interface PageOptions {
 	itemIndex?: number;
 	/** Offset paging only: start here (the items before were read already). */
 	offset?: number;
+	/** Contact pages only: read this path instead of /api/3/contacts (the same list with a query of its own). */
+	path?: string;
 }
 
 export const MAX_PAGE_SIZE = 100;
@@ -274,14 +276,15 @@ export async function acListIfCheaper(
 	path: string,
 	key: string,
 	perRecord: number,
-	options: PageOptions = {},
+	options: PageOptions & { qs?: IDataObject } = {},
 ): Promise<IDataObject[] | undefined> {
-	const first = await readPage(context, { method: 'GET', path, qs: { limit: MAX_PAGE_SIZE, offset: 0 }, itemIndex: options.itemIndex });
+	const qs = options.qs ?? {};
+	const first = await readPage(context, { method: 'GET', path, qs: { ...qs, limit: MAX_PAGE_SIZE, offset: 0 }, itemIndex: options.itemIndex });
 	const items = (Array.isArray(first?.[key]) ? [...(first[key] as IDataObject[])] : []) as IDataObject[];
 	const total = totalOf(first);
 	if (items.length < MAX_PAGE_SIZE || (total !== undefined && total <= items.length)) return items;
 	if (total !== undefined && Math.ceil(total / MAX_PAGE_SIZE) - 1 > perRecord) return undefined;
-	for await (const page of acPagesByOffset(context, path, key, {}, { itemIndex: options.itemIndex, offset: items.length })) items.push(...page);
+	for await (const page of acPagesByOffset(context, path, key, qs, { itemIndex: options.itemIndex, offset: items.length })) items.push(...page);
 	return items;
 }
 
@@ -324,7 +327,7 @@ export async function* acContactPageBodies(
 		if (want <= 0) return;
 		const body = await readPage(context, {
 			method: 'GET',
-			path: '/api/3/contacts',
+			path: options.path ?? '/api/3/contacts',
 			qs: { ...qs, 'orders[id]': 'ASC', id_greater: lastId, limit: want },
 			itemIndex: options.itemIndex,
 		});

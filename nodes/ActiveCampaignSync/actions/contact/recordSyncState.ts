@@ -1,8 +1,9 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { formatContactLink, formatState, parseState, type ContactLink } from '../../../shared/sync/state';
-import { recordContactState } from '../../helpers/contactSync';
-import { codeList, deleteAction, type ItemOperation, type OpContext } from '../common';
+import type { RecordStateInput } from '../../helpers/contactSync';
+import { recordContactStates, type StateRequest } from '../../helpers/recordStates';
+import { codeList, deleteAction, type BatchOperation, type BatchOutcome, type OpContext } from '../common';
 
 /** A parameter that may hold a string or, from an expression, an object. */
 function raw(ctx: OpContext, name: string, itemIndex: number): unknown {
@@ -36,26 +37,37 @@ export function optionalText(value: unknown): string | undefined {
 	return text && text !== 'undefined' && text !== 'null' ? text : undefined;
 }
 
-/** Contact → Record Sync State: stores link and state after a write to Dynamics, only when they differ. */
-export const recordSyncState: ItemOperation = async (ctx, itemIndex) => {
+function stateInput(ctx: OpContext, itemIndex: number): RecordStateInput {
 	const acId = String(raw(ctx, 'stateContactId', itemIndex) ?? '').trim();
 	const email = String(raw(ctx, 'stateEmail', itemIndex) ?? '').trim();
-	return await recordContactState(
-		ctx.session,
-		ctx.node,
-		{
-			acId: acId && acId !== 'undefined' ? acId : undefined,
-			email: email && email !== 'undefined' ? email : undefined,
-			link: linkText(raw(ctx, 'stateLink', itemIndex)),
-			state: stateText(raw(ctx, 'stateValue', itemIndex)),
-			stateFields: codeList(raw(ctx, 'stateFields', itemIndex)),
-			stateBase: optionalText(raw(ctx, 'stateBase', itemIndex)),
-			action: deleteAction(raw(ctx, 'stateAction', itemIndex)),
-			tags: names(raw(ctx, 'stateTags', itemIndex)),
-			removeTags: names(raw(ctx, 'stateRemoveTags', itemIndex)),
-		},
-		itemIndex,
-	);
+	return {
+		acId: acId && acId !== 'undefined' ? acId : undefined,
+		email: email && email !== 'undefined' ? email : undefined,
+		link: linkText(raw(ctx, 'stateLink', itemIndex)),
+		state: stateText(raw(ctx, 'stateValue', itemIndex)),
+		stateFields: codeList(raw(ctx, 'stateFields', itemIndex)),
+		stateBase: optionalText(raw(ctx, 'stateBase', itemIndex)),
+		action: deleteAction(raw(ctx, 'stateAction', itemIndex)),
+		tags: names(raw(ctx, 'stateTags', itemIndex)),
+		removeTags: names(raw(ctx, 'stateRemoveTags', itemIndex)),
+	};
+}
+
+/**
+ * Contact → Record Sync State: stores link and state after a write to Dynamics, only when they differ. All items at
+ * once: from ten contacts on, through the bulk importer (helpers/recordStates.ts).
+ */
+export const recordSyncState: BatchOperation = async (ctx, itemIndices) => {
+	const requests: StateRequest[] = [];
+	const outcomes: BatchOutcome[] = [];
+	for (const itemIndex of itemIndices) {
+		try {
+			requests.push({ itemIndex, input: stateInput(ctx, itemIndex) });
+		} catch (error) {
+			outcomes.push({ itemIndex, error: error as Error });
+		}
+	}
+	return [...outcomes, ...(await recordContactStates(ctx.session, ctx.node, requests))];
 };
 
 /** Tag names from a parameter: an array, a JSON array, or a comma-separated list. */

@@ -1,0 +1,111 @@
+/**
+ * Record Sync State for many contacts (issue "ActiveCampaign → Dynamics at the rate-limit floor"): from ten contacts
+ * on, links, states and tags go through the bulk importer and the contacts are read 100 per request; what the
+ * importer cannot do safely (a tag to remove, a deletion, a contact whose email changed meanwhile) is written one by
+ * one. The sandbox's records are the judge.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import { formatState } from '../../../nodes/shared/sync/state';
+import { jsonOf, setupAc, type AcTest } from './helpers';
+
+let t: AcTest;
+beforeAll(async () => {
+	t = await setupAc({ seed: 'empty', fast: true });
+});
+afterAll(async () => await t.close());
+beforeEach(async () => {
+	await t.control('POST', '/reset', { seed: 'empty' });
+	await t.fast();
+});
+
+const WRITES = /^(POST|PUT|DELETE) /;
+const rec = { resource: 'contact', operation: 'recordSyncState' };
+const guid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const state = (n: number) => formatState({ acHash: `a${String(n).padStart(15, '0')}`, d365Hash: `d${String(n).padStart(15, '0')}` });
+
+async function contacts(n: number): Promise<IDataObject[]> {
+	await t.control('POST', '/seed', { contacts: n });
+	return (await t.control<{ contacts: IDataObject[] }>('GET', `/state/contacts?limit=${n}`)).contacts;
+}
+
+interface Detail {
+	contact: IDataObject;
+	tags: string[];
+	fields: Record<string, string | null>;
+}
+const detail = async (id: unknown) => await t.control<Detail>('GET', `/state/contacts/${String(id)}`);
+
+function items(list: IDataObject[]): IDataObject[] {
+	return list.map((c, i) => ({ acId: c.id, email: c.email, link: `lead:${guid(i + 1)}`, state: state(i + 1), tags: ['[D365: Lead]', '[D365: Pulled from ActiveCampaign]'] }));
+}
+
+it('records links, states and tags of 120 contacts through one import, and a second run writes nothing', async () => {
+	const list = await contacts(120);
+	await t.resetStats();
+	const out = jsonOf(await t.run(rec, items(list)));
+	expect(out.map((o) => o.operation)).toEqual(list.map(() => 'updated'));
+	expect(await t.count('POST /api/3/import/bulk_import')).toBe(1);
+	expect(await t.count(/^(PUT \/api\/3\/contacts|POST \/api\/3\/contactTags)/)).toBe(0);
+	// Metadata (fields, tags, two new tags), 2 reads of 100 ids, the link values, the import and its status polls.
+	expect((await t.stats()).total).toBeLessThanOrEqual(15);
+	for (const [i, c] of list.entries()) {
+		const d = await detail(c.id);
+		expect(d.fields).toMatchObject({ D365_RECORD_ID: `lead:${guid(i + 1)}`, D365_SYNC_STATE: state(i + 1) });
+		expect(d.tags.sort()).toEqual(['[D365: Lead]', '[D365: Pulled from ActiveCampaign]']);
+	}
+	expect((await t.control<{ total: number }>('GET', '/state/contacts?limit=1')).total).toBe(120);
+	console.log(`[measure] Record Sync State, 120 contacts: ${(await t.stats()).total} requests`);
+
+	await t.resetStats();
+	const again = jsonOf(await t.run(rec, items(list)));
+	expect(again.every((o) => o.operation === 'skipped')).toBe(true);
+	expect(await t.count(WRITES)).toBe(0);
+});
+
+it('a link another contact holds is not written twice; a tag to remove is removed one by one', async () => {
+	const list = await contacts(12);
+	const given = items(list);
+	// The first contact already holds the link the second asks for.
+	await t.run(rec, [given[0]]);
+	given[1].link = given[0].link;
+	await t.control('PATCH', `/ui/contacts/${String(list[2].id)}`, { addTags: ['[D365: Deleted in Dynamics]'] });
+	given[2].removeTags = ['[D365: Deleted in Dynamics]'];
+	const out = jsonOf(await t.run(rec, given));
+	expect(out[1]).toMatchObject({ operation: 'skipped', reason: expect.stringMatching(/linked to another ActiveCampaign contact/), link: null });
+	expect((await detail(list[1].id)).fields.D365_RECORD_ID ?? '').toBe('');
+	expect(out[2]).toMatchObject({ operation: 'updated', tagsRemoved: ['[D365: Deleted in Dynamics]'] });
+	expect((await detail(list[2].id)).tags).not.toContain('[D365: Deleted in Dynamics]');
+	expect(out[0]).toMatchObject({ operation: 'skipped', reason: 'no changes' });
+	expect(out.filter((o) => o.operation === 'updated')).toHaveLength(10);
+});
+
+it('a contact whose email changed while the import waited: the contact the importer made is deleted, the state goes to the right contact', async () => {
+	const list = await contacts(15);
+	await t.control('PUT', '/limits', { bulkImportDelayMs: 1500 });
+	try {
+		await t.resetStats();
+		const running = t.run(rec, items(list));
+		// Once the import is queued (and before it is processed), a person changes the fifth contact's email.
+		for (let i = 0; i < 100 && (await t.count('POST /api/3/import/bulk_import')) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+		await t.control('PATCH', `/ui/contacts/${String(list[4].id)}`, { email: 'renamed.meanwhile@example.org' });
+		const out = jsonOf(await running);
+		expect(out.map((o) => o.operation)).toEqual(list.map(() => expect.stringMatching(/^(updated|skipped)$/)));
+		const all = (await t.control<{ contacts: IDataObject[] }>('GET', '/state/contacts?limit=100')).contacts;
+		expect(all.map((c) => String(c.email).toLowerCase()).sort()).toEqual(
+			list.map((c, i) => (i === 4 ? 'renamed.meanwhile@example.org' : String(c.email).toLowerCase())).sort(),
+		);
+		expect((await detail(list[4].id)).fields).toMatchObject({ D365_RECORD_ID: `lead:${guid(5)}`, D365_SYNC_STATE: state(5) });
+	} finally {
+		await t.control('PUT', '/limits', { bulkImportDelayMs: 0 });
+	}
+});
+
+it('fewer than ten contacts are written one by one, as before', async () => {
+	const list = await contacts(5);
+	await t.resetStats();
+	const out = jsonOf(await t.run(rec, items(list)));
+	expect(out.map((o) => o.operation)).toEqual(list.map(() => 'updated'));
+	expect(await t.count('POST /api/3/import/bulk_import')).toBe(0);
+	expect(await t.count('PUT /api/3/contacts/:id')).toBe(5);
+});
