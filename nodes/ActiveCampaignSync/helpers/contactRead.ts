@@ -2,7 +2,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { parseContactLink, parseState, SYNC_FIELDS } from '../../shared/sync/state';
-import { acListIfCheaper } from '../transport';
+import { acAllByOffset, acContactPageBodies, acListIfCheaper, MAX_PAGE_SIZE } from '../transport';
 import type { AcSession } from './session';
 
 export interface ContactSnapshot {
@@ -148,6 +148,46 @@ export async function accountLinksOf(session: AcSession, contactIds: string[], i
 		);
 	}
 	return out;
+}
+
+/**
+ * These contacts (those that exist), 100 ids per request (`ids[]`, documented; in the path, so that no query
+ * serialiser renames it). With `include`, each comes with its field values, tags and lists side-loaded, or with
+ * `related` undefined when the answer lacks them.
+ */
+export async function contactsByIds(session: AcSession, ids: string[], include = false): Promise<Array<{ contact: IDataObject; related?: IDataObject }>> {
+	const out: Array<{ contact: IDataObject; related?: IDataObject }> = [];
+	for (let start = 0; start < ids.length; start += MAX_PAGE_SIZE) {
+		const path = `/api/3/contacts?${ids
+			.slice(start, start + MAX_PAGE_SIZE)
+			.map((id) => `ids%5B%5D=${encodeURIComponent(id)}`)
+			.join('&')}`;
+		const qs: IDataObject = include ? { include: LIST_SIDE_LOADS.join(',') } : {};
+		for await (const { contacts, body } of acContactPageBodies(session.ctx, qs, { path })) {
+			const related = include ? sideLoadsByContact(body) : undefined;
+			for (const contact of contacts) out.push({ contact, related: related ? (related.get(String(contact.id)) ?? {}) : undefined });
+		}
+	}
+	return out;
+}
+
+/**
+ * Every contact's value of one custom field (`GET /fieldValues?filters[fieldid]=`, paged): contact id → value, empty
+ * values left out. With `perRecord`, only when that takes no more requests than `perRecord` searches (else undefined).
+ */
+export async function valuesOfField(session: AcSession, fieldId: string, perRecord?: number): Promise<Map<string, string> | undefined> {
+	const qs = { 'filters[fieldid]': fieldId };
+	const values =
+		perRecord === undefined
+			? await acAllByOffset(session.ctx, '/api/3/fieldValues', 'fieldValues', qs)
+			: await acListIfCheaper(session.ctx, '/api/3/fieldValues', 'fieldValues', perRecord, { qs });
+	if (!values) return undefined;
+	const map = new Map<string, string>();
+	for (const fv of values) {
+		if (String(fv.field) !== String(fieldId)) continue;
+		if (fv.value !== null && fv.value !== undefined && String(fv.value) !== '') map.set(String(fv.contact), String(fv.value));
+	}
+	return map;
 }
 
 export async function readContactTags(

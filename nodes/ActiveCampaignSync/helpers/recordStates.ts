@@ -7,18 +7,15 @@
  */
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
-import { acContactPageBodies, acListIfCheaper } from '../transport';
 import type { BatchOutcome } from '../actions/common';
 import { runBulkImport, type BulkEntry } from './bulk';
-import { LIST_SIDE_LOADS, sideLoadsByContact, snapshotFromList, type ContactSnapshot } from './contactRead';
+import { contactsByIds, snapshotFromList, valuesOfField, type ContactSnapshot } from './contactRead';
 import { contactIdsWithFieldValue, recordContactState, stateToStore, type RecordStateInput } from './contactSync';
 import { uniqueNames } from './contactWrite';
 import type { AcSession } from './session';
 
 /** ActiveCampaign suggests its importer from about ten contacts on; fewer are written one by one. */
 export const BULK_STATE_MIN = 10;
-/** Ids per contact-list request (they go in the URL). */
-const IDS_PER_READ = 100;
 
 export interface StateRequest {
 	itemIndex: number;
@@ -33,35 +30,23 @@ interface Planned {
 	state: string | undefined;
 }
 
-/** These contacts (that exist) with field values and tags, 100 ids per request. */
+/** These contacts (those that exist) with field values and tags, 100 per request; empty when not side-loaded. */
 async function readContactsByIds(session: AcSession, ids: string[]): Promise<Map<string, ContactSnapshot>> {
 	const out = new Map<string, ContactSnapshot>();
-	for (let start = 0; start < ids.length; start += IDS_PER_READ) {
-		const chunk = ids.slice(start, start + IDS_PER_READ);
-		// `ids[]` repeated, as documented; in the path, so that no query serialiser renames it.
-		const path = `/api/3/contacts?${chunk.map((id) => `ids%5B%5D=${encodeURIComponent(id)}`).join('&')}`;
-		for await (const { contacts, body } of acContactPageBodies(session.ctx, { include: LIST_SIDE_LOADS.join(',') }, { path })) {
-			const related = sideLoadsByContact(body);
-			// Without side-loads the contacts are read one by one.
-			if (!related) return new Map();
-			for (const contact of contacts) out.set(String(contact.id), await snapshotFromList(session, contact, related.get(String(contact.id)) ?? {}, null));
-		}
-	}
+	const found = await contactsByIds(session, ids, true);
+	// Without side-loads the contacts are read one by one.
+	if (found.some((f) => !f.related)) return out;
+	for (const { contact, related } of found) out.set(String(contact.id), await snapshotFromList(session, contact, related, null));
 	return out;
 }
 
 /** Contact ids per value of the link field, when listing them is cheaper than `lookups` searches (else undefined). */
 async function linkIndex(session: AcSession, fieldId: string, lookups: number): Promise<Map<string, string[]> | undefined> {
 	if (!lookups) return new Map();
-	const values = await acListIfCheaper(session.ctx, '/api/3/fieldValues', 'fieldValues', lookups, { qs: { 'filters[fieldid]': fieldId } });
+	const values = await valuesOfField(session, fieldId, lookups);
 	if (!values) return undefined;
 	const index = new Map<string, string[]>();
-	for (const fv of values) {
-		if (String(fv.field) !== String(fieldId)) continue;
-		const value = String(fv.value ?? '');
-		if (!value) continue;
-		index.set(value, [...(index.get(value) ?? []), String(fv.contact)]);
-	}
+	for (const [contact, value] of values) index.set(value, [...(index.get(value) ?? []), contact]);
 	return index;
 }
 

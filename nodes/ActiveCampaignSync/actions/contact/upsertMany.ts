@@ -12,6 +12,7 @@ import { planField, planFields, sourceUnchanged, type PlanField } from '../../..
 import { holdBack } from '../../../shared/sync/retries';
 import { formatContactLink, isGuid, parseState, type LinkedEntity } from '../../../shared/sync/state';
 import { runBulkImport, type BulkEntry, type BulkOptions, type BulkResult } from '../../helpers/bulk';
+import { contactsByIds, valuesOfField } from '../../helpers/contactRead';
 import { syncContactItem } from '../../helpers/contactSync';
 import { linkAccount, uniqueNames, type DesiredContact } from '../../helpers/contactWrite';
 import { encodeFieldValues } from '../../helpers/contactWrite';
@@ -51,44 +52,10 @@ function failure(ctx: OpContext, itemIndex: number, error: unknown): BatchOutcom
 	return { itemIndex, error: new NodeOperationError(ctx.node, String(error), { itemIndex }) };
 }
 
-/** Field values of one field for every contact (`GET /fieldValues?filters[fieldid]=`, paged): contact id → value. */
-async function valuesOfField(ctx: OpContext, fieldId: string): Promise<Map<string, string>> {
-	const map = new Map<string, string>();
-	let offset = 0;
-	for (;;) {
-		const body = await ctx.session.request<IDataObject>({
-			method: 'GET',
-			path: '/api/3/fieldValues',
-			qs: { 'filters[fieldid]': fieldId, limit: 100, offset },
-		});
-		const page = (body.fieldValues as IDataObject[] | undefined) ?? [];
-		for (const fv of page) {
-			if (String(fv.field) !== String(fieldId)) continue;
-			if (fv.value !== null && fv.value !== undefined && String(fv.value) !== '') map.set(String(fv.contact), String(fv.value));
-		}
-		offset += page.length;
-		const total = Number((body.meta as IDataObject | undefined)?.total);
-		if (!page.length || (Number.isFinite(total) ? offset >= total : page.length < 100)) break;
-	}
-	return map;
-}
-
-/** The given contacts (`GET /contacts?ids[]=…`, 100 per request). */
-async function contactsByIds(ctx: OpContext, contactIds: string[]): Promise<IDataObject[]> {
-	const contacts: IDataObject[] = [];
-	for (let i = 0; i < contactIds.length; i += 100) {
-		const chunk = contactIds.slice(i, i + 100);
-		const query = chunk.map((id) => `ids[]=${encodeURIComponent(id)}`).join('&');
-		const body = await ctx.session.request<IDataObject>({ method: 'GET', path: `/api/3/contacts?${query}`, qs: { limit: 100 } });
-		contacts.push(...((body.contacts as IDataObject[] | undefined) ?? []));
-	}
-	return contacts;
-}
-
 /** Lower-cased emails of the given contacts. */
 async function emailsOf(ctx: OpContext, contactIds: string[]): Promise<Set<string>> {
 	const emails = new Set<string>();
-	for (const contact of await contactsByIds(ctx, contactIds)) {
+	for (const { contact } of await contactsByIds(ctx.session, contactIds)) {
 		if (typeof contact.email === 'string' && contact.email) emails.add(contact.email.toLowerCase());
 	}
 	return emails;
@@ -206,7 +173,7 @@ async function linkImportedAccounts(
 /** Lower-cased email → contact id for the given contacts (`GET /contacts?ids[]=…`, 100 per request). */
 async function contactIdsByEmail(ctx: OpContext, contactIds: string[]): Promise<Map<string, string>> {
 	const ids = new Map<string, string>();
-	for (const contact of await contactsByIds(ctx, contactIds)) {
+	for (const { contact } of await contactsByIds(ctx.session, contactIds)) {
 		if (typeof contact.email === 'string' && contact.email) ids.set(contact.email.toLowerCase(), String(contact.id));
 	}
 	return ids;
@@ -301,11 +268,11 @@ async function prepareSyncItems(
 	// Every link in the account (contact id → lead:/contact:<guid>), and the emails of the linked contacts: a record
 	// new to the sync whose email already belongs to a linked contact must not be bulk-imported over it (bulk import
 	// matches by email); it goes through the one-by-one path, which applies the lead/contact precedence.
-	const links = await valuesOfField(ctx, linkField.id);
+	const links = (await valuesOfField(ctx.session, linkField.id))!;
 	const linkedContacts = new Map([...links].map(([contactId, value]) => [value.toLowerCase(), contactId]));
 	const claimedEmails = await emailsOf(ctx, [...links.keys()]);
 	let states: Map<string, string> | undefined;
-	if (skipMatching) states = await valuesOfField(ctx, stateField.id);
+	if (skipMatching) states = await valuesOfField(ctx.session, stateField.id);
 
 	for (const entry of valid) {
 		if (dropped.has(entry.itemIndex)) continue;
