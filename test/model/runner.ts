@@ -798,7 +798,12 @@ export class HistoryRunner {
 			lastname: `Lead${seq}`,
 			emailaddress1: row.emailaddress1,
 		});
-		this.shadowLeads.push(String(lead.leadid).toLowerCase());
+		const leadId = String(lead.leadid).toLowerCase();
+		this.shadowLeads.push(leadId);
+		// Its values are a person's too: should the lead end as the pair of the person's ActiveCampaign contact (the
+		// contact's email changed before the first sync), they are the other side of that pair's first sync.
+		const values = { email: String(row.emailaddress1), firstName: `Shadow${seq}`, lastName: `Lead${seq}` };
+		for (const [field, value] of Object.entries(values)) this.record(seq, { person: p.index }, 'd365', leadId, field, value, 'create');
 		return `${who}done: lead ${String(lead.leadid)} with ${String(row.emailaddress1)}`;
 	}
 
