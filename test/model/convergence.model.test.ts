@@ -13,6 +13,8 @@ import { check, CHECK_NAMES, type Violation } from './checks';
 import { formatHistory, histories, type Capabilities, type History } from './history';
 import { HistoryRunner, type Observation } from './runner';
 import { startWorld, type World } from './world';
+import { BATCH_THRESHOLDS } from '../../nodes/ActiveCampaignSync/helpers/prefetch';
+import { STATE_THRESHOLDS } from '../../nodes/ActiveCampaignSync/helpers/recordStates';
 
 const FIXED_SEED = 20260502;
 const forced = process.env.MODEL_CHECK === '1';
@@ -25,6 +27,14 @@ const dump = process.env.MODEL_DUMP === '1';
 const only = process.env.MODEL_ONLY ? new RegExp(process.env.MODEL_ONLY) : undefined;
 /** Histories run while shrinking a failure, after which the smallest failing one found so far is reported. */
 const shrinkBudget = Number(process.env.MODEL_SHRINK_RUNS ?? (forced ? 150 : 30));
+/**
+ * MODEL_BATCH_FROM=1: the paths meant for many records (read-ahead in the ActiveCampaign write step, Record Sync State
+ * through the bulk importer) from this many items on, so that the histories' few people go through them too.
+ */
+if (process.env.MODEL_BATCH_FROM) {
+	BATCH_THRESHOLDS.readAheadFrom = Number(process.env.MODEL_BATCH_FROM);
+	STATE_THRESHOLDS.bulkFrom = Number(process.env.MODEL_BATCH_FROM);
+}
 
 // In npm test with the fixed seed (200 histories); npm run test:model sets MODEL_CHECK=1 for the soak and replays.
 const describeInNpmTest = describe;

@@ -45,7 +45,13 @@ export type BatchOutcome = { itemIndex: number; json: IDataObject } | { itemInde
 /** An operation run once for a group of items (bulk import) or once per execution (Get Changes). */
 export type BatchOperation = (ctx: OpContext, itemIndices: number[]) => Promise<BatchOutcome[]>;
 
-export type OperationHandler = { kind: 'item'; run: ItemOperation } | { kind: 'batch'; run: BatchOperation };
+/**
+ * Reads ahead once for all items of a per-item operation (never required: an item finds what it needs either way,
+ * so a failure here only costs the requests it would have saved).
+ */
+export type PrepareOperation = (ctx: OpContext, itemIndices: number[]) => Promise<void>;
+
+export type OperationHandler = { kind: 'item'; run: ItemOperation; prepare?: PrepareOperation } | { kind: 'batch'; run: BatchOperation };
 
 /** The sync options of the write operations: what applies when a sync item names no policy. */
 export function syncDefaults(ctx: OpContext, itemIndex: number): SyncDefaults {

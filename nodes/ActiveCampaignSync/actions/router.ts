@@ -18,7 +18,7 @@ import * as account from './account/get';
 import { linkContact } from './account/linkContact';
 import { recordSyncState as recordAccountSyncState } from './account/recordSyncState';
 import { upsert as upsertAccount } from './account/upsert';
-import type { BatchOperation, ItemOperation, OpContext, OperationHandler } from './common';
+import type { BatchOperation, ItemOperation, OpContext, OperationHandler, PrepareOperation } from './common';
 import { addToAutomation, removeFromAutomation } from './contact/automations';
 import { deleteContact } from './contact/delete';
 import { ensureSyncFields } from './contact/ensureSyncFields';
@@ -30,13 +30,13 @@ import { linkText, recordSyncState as recordContactSyncState } from './contact/r
 import { sendCampaign } from './contact/sendCampaign';
 import { addTag, removeTag } from './contact/tags';
 import { update as updateContact } from './contact/update';
-import { upsert as upsertContact } from './contact/upsert';
+import { prepareUpsert, upsert as upsertContact } from './contact/upsert';
 import { upsertMany } from './contact/upsertMany';
 import { deleteRecord, ensureSchema, getAllRecords, upsertRecord } from './customObject/operations';
 import { getChangesOf } from './getChanges';
 import { errorOutputItem } from '../helpers/decided';
 
-const item = (run: ItemOperation): OperationHandler => ({ kind: 'item', run });
+const item = (run: ItemOperation, prepare?: PrepareOperation): OperationHandler => ({ kind: 'item', run, prepare });
 const batch = (run: BatchOperation): OperationHandler => ({ kind: 'batch', run });
 
 export const HANDLERS: Record<string, Record<string, OperationHandler>> = {
@@ -56,7 +56,7 @@ export const HANDLERS: Record<string, Record<string, OperationHandler>> = {
 		subscribe: item(subscribe),
 		unsubscribe: item(unsubscribe),
 		update: item(updateContact),
-		upsert: item(upsertContact),
+		upsert: item(upsertContact, prepareUpsert),
 		upsertMany: batch(upsertMany),
 	},
 	account: {
@@ -102,6 +102,19 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 	let order = 0;
 	const push = (itemIndex: number, data: INodeExecutionData) => produced.push({ itemIndex, order: order++, data });
 	const groups = new Map<string, { run: BatchOperation; indices: number[] }>();
+
+	// Per-item operations that read ahead for all their items do so once, first.
+	const preparing = new Map<string, { prepare: PrepareOperation; indices: number[] }>();
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		const resource = this.getNodeParameter('resource', itemIndex, '') as string;
+		const operation = this.getNodeParameter('operation', itemIndex, '') as string;
+		const handler = HANDLERS[resource]?.[operation];
+		if (handler?.kind !== 'item' || !handler.prepare) continue;
+		const group = preparing.get(`${resource}.${operation}`) ?? { prepare: handler.prepare, indices: [] };
+		group.indices.push(itemIndex);
+		preparing.set(`${resource}.${operation}`, group);
+	}
+	for (const { prepare, indices } of preparing.values()) await prepare(ctx, indices).catch(() => undefined);
 
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {

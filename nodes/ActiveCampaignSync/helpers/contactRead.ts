@@ -34,6 +34,12 @@ export interface ReadOptions {
 
 /** GET /contacts/{id} (field values and lists come side-loaded), plus tags and the account link when asked. */
 export async function readContact(session: AcSession, id: string, options: ReadOptions = {}): Promise<ContactSnapshot | undefined> {
+	// Read ahead for this run and not written since (AcSession.prefetched): used once, then read afresh.
+	const ahead = session.prefetched.get(String(id));
+	if (ahead) {
+		session.prefetched.delete(String(id));
+		return ahead;
+	}
 	const body = await session.request<IDataObject | undefined>({
 		method: 'GET',
 		path: `/api/3/contacts/${encodeURIComponent(id)}`,

@@ -28,6 +28,8 @@ export async function contactIdsWithFieldValue(
 	value: string,
 	itemIndex?: number,
 ): Promise<string[]> {
+	const index = session.linkIndex;
+	if (index?.fieldId === String(fieldId) && !index.stale.has(value)) return [...(index.byValue.get(value) ?? [])].sort((a, b) => Number(a) - Number(b));
 	const ids: string[] = [];
 	let offset = 0;
 	for (;;) {

@@ -15,7 +15,7 @@ import { uniqueNames } from './contactWrite';
 import type { AcSession } from './session';
 
 /** ActiveCampaign suggests its importer from about ten contacts on; fewer are written one by one. */
-export const BULK_STATE_MIN = 10;
+export const STATE_THRESHOLDS = { bulkFrom: 10 };
 
 export interface StateRequest {
 	itemIndex: number;
@@ -60,7 +60,7 @@ export async function recordContactStates(session: AcSession, node: INode, reque
 		}
 	};
 	const simple = requests.filter((r) => !r.input.action && r.input.acId && /^\d+$/.test(r.input.acId));
-	if (simple.length < BULK_STATE_MIN) {
+	if (simple.length < STATE_THRESHOLDS.bulkFrom) {
 		for (const request of requests) await oneByOne(request);
 		return sorted(outcomes);
 	}
@@ -118,7 +118,7 @@ export async function recordContactStates(session: AcSession, node: INode, reque
 		planned.push({ request, target, fields, tags, state });
 	}
 
-	if (planned.length < BULK_STATE_MIN) {
+	if (planned.length < STATE_THRESHOLDS.bulkFrom) {
 		for (const p of planned) await oneByOne(p.request);
 	} else {
 		await importStates(session, node, planned, outcomes, oneByOne);

@@ -8,6 +8,8 @@ import { NodeApiError, type IDataObject, type IExecuteFunctions, type JsonObject
 import { SYNC_FIELDS, SYNC_TAGS } from '../../shared/sync/state';
 import { STANDARD_FIELDS } from '../../shared/sync/mapping';
 import { accountUrl, acAllByOffset, acListIfCheaper, acRequest, acRequestFull, type AcContext, type AcRequest, type AcResponse } from '../transport';
+import type { SyncItem } from '../../shared/sync/syncItem';
+import type { ContactSnapshot } from './contactRead';
 import type { AccountFieldDef, ContactFieldDef, FieldOption } from './encode';
 
 export interface TagDef {
@@ -52,7 +54,44 @@ export class AcSession {
 	private readonly contactsByEmail = new Map<string, Promise<IDataObject | undefined>>();
 	private readonly accountNames = new Map<string, string>();
 
+	/**
+	 * Contacts read ahead for many sync items (helpers/prefetch.ts), each used once by readContact and dropped when
+	 * this run writes the contact.
+	 */
+	readonly prefetched = new Map<string, ContactSnapshot>();
+	/**
+	 * Read ahead too: which contacts hold each value of the link field. A value stops being answered from here once this
+	 * run writes it or writes a contact that held it.
+	 */
+	linkIndex?: { fieldId: string; byValue: Map<string, string[]>; stale: Set<string> };
+	/** The sync items whose contacts are read ahead, a few at a time (helpers/prefetch.ts). */
+	readAhead?: { items: Array<{ itemIndex: number; item: SyncItem }>; next: number };
+
 	constructor(readonly ctx: AcContext) {}
+
+	/** This run wrote the contact: what was read ahead about it (its snapshot, the link values it held) is stale. */
+	private touched(contactId: unknown, fieldValues?: unknown): void {
+		const id = String(contactId ?? '');
+		if (id) this.prefetched.delete(id);
+		const index = this.linkIndex;
+		if (!index) return;
+		if (id) for (const [value, ids] of index.byValue) if (ids.includes(id)) index.stale.add(value);
+		for (const fv of Array.isArray(fieldValues) ? (fieldValues as IDataObject[]) : []) {
+			if (String(fv?.field) === index.fieldId && fv.value) index.stale.add(String(fv.value));
+		}
+	}
+
+	/** Keeps the read-ahead true: every write names the contact it changes (by path, body or answer). */
+	private noteWrite(request: AcRequest, answer: unknown): void {
+		if (request.method === 'GET' || (!this.prefetched.size && !this.linkIndex)) return;
+		const body = (request.body ?? {}) as IDataObject;
+		const contact = (body.contact ?? {}) as IDataObject;
+		const byPath = /^\/api\/3\/contacts\/(\d+)/.exec(request.path)?.[1];
+		if (byPath) this.touched(byPath, contact.fieldValues);
+		if (request.path === '/api/3/contact/sync') this.touched(((answer as IDataObject | undefined)?.contact as IDataObject | undefined)?.id, contact.fieldValues);
+		const tagged = (body.contactTag as IDataObject | undefined)?.contact ?? (body.accountContact as IDataObject | undefined)?.contact;
+		if (tagged !== undefined) this.touched(tagged);
+	}
 
 	/**
 	 * The workflow's global static data, where the sync keeps its retry queue and held-back records; undefined in
@@ -71,11 +110,24 @@ export class AcSession {
 	}
 
 	async request<T = IDataObject>(request: AcRequest): Promise<T> {
-		return await acRequest.call<AcContext, [AcRequest], Promise<T>>(this.ctx, request);
+		const outcome = await acRequest.call<AcContext, [AcRequest], Promise<T>>(this.ctx, request).then(
+			(answer) => ({ answer }),
+			(error: unknown) => ({ error: error as Error }),
+		);
+		// A failed write may still have been applied.
+		this.noteWrite(request, 'answer' in outcome ? outcome.answer : undefined);
+		if ('error' in outcome) throw outcome.error;
+		return outcome.answer;
 	}
 
 	async requestFull<T = IDataObject>(request: AcRequest): Promise<AcResponse<T> | undefined> {
-		return await acRequestFull.call<AcContext, [AcRequest], Promise<AcResponse<T> | undefined>>(this.ctx, request);
+		const outcome = await acRequestFull.call<AcContext, [AcRequest], Promise<AcResponse<T> | undefined>>(this.ctx, request).then(
+			(answer) => ({ answer }),
+			(error: unknown) => ({ error: error as Error }),
+		);
+		this.noteWrite(request, 'answer' in outcome ? outcome.answer?.body : undefined);
+		if ('error' in outcome) throw outcome.error;
+		return outcome.answer;
 	}
 
 	// ------------------------------------------------------------------ contact fields

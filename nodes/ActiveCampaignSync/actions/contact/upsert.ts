@@ -4,7 +4,9 @@ import { readContact } from '../../helpers/contactRead';
 import { syncContactItem } from '../../helpers/contactSync';
 import { writeContact } from '../../helpers/contactWrite';
 import { parseSyncItem } from '../../../shared/sync/syncItem';
-import { param, syncDefaults, type ItemOperation } from '../common';
+import { prepareContactItems, readAheadFor } from '../../helpers/prefetch';
+import type { SyncItem } from '../../../shared/sync/syncItem';
+import { param, syncDefaults, type ItemOperation, type PrepareOperation } from '../common';
 import { desiredFromParameters } from './shared';
 
 /** Contact → Create or Update: by email via contact/sync, by id when the id is known; only what differs. */
@@ -12,6 +14,8 @@ export const upsert: ItemOperation = async (ctx, itemIndex) => {
 	if (ctx.fn.getNodeParameter('dataMode', itemIndex, 'fields') === 'syncItem') {
 		const parsed = parseSyncItem(ctx.fn.getInputData()[itemIndex]?.json);
 		if (!parsed.ok) throw new NodeOperationError(ctx.node, parsed.error, { itemIndex });
+		// Reading ahead only saves requests: the item reads what it misses itself.
+		await readAheadFor(ctx.session, itemIndex).catch(() => undefined);
 		return await syncContactItem(ctx.session, ctx.node, parsed.item, syncDefaults(ctx, itemIndex), itemIndex);
 	}
 	const email = param(ctx, 'email', itemIndex);
@@ -29,4 +33,15 @@ export const upsert: ItemOperation = async (ctx, itemIndex) => {
 	}
 	const { after: _after, ...result } = await writeContact(ctx.session, target, desired, itemIndex);
 	return { ...result } as unknown as IDataObject;
+};
+
+/** Sync items: which contacts hold their links, read once for all of them (helpers/prefetch.ts). */
+export const prepareUpsert: PrepareOperation = async (ctx, itemIndices) => {
+	const items: Array<{ itemIndex: number; item: SyncItem }> = [];
+	for (const itemIndex of itemIndices) {
+		if (ctx.fn.getNodeParameter('dataMode', itemIndex, 'fields') !== 'syncItem') continue;
+		const parsed = parseSyncItem(ctx.fn.getInputData()[itemIndex]?.json);
+		if (parsed.ok) items.push({ itemIndex, item: parsed.item });
+	}
+	await prepareContactItems(ctx.session, items);
 };
