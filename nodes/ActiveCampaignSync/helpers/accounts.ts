@@ -340,7 +340,7 @@ export async function syncAccountItem(
 	const desired: DesiredAccount = { name: target ? undefined : name, fields: [] };
 	for (const key of plan.write) patches.get(key)?.(desired);
 	desired.fields.push({ field: linkField, value: linkValue }, { field: stateField, value: state });
-	const result = await keepingConflicts(node, report, itemIndex, async () => {
+	const result = await keepingConflicts(session, node, report, itemIndex, async () => {
 		const result = await writeAccount(session, target, desired, itemIndex);
 		if (result.after) {
 			// ActiveCampaign may store a value differently from how it was sent: the state follows what it returned.

@@ -70,7 +70,7 @@ interface Candidate extends ChangedRecord {
 	related?: IDataObject;
 }
 
-/** The changed contacts' account links, read before they are presented (contact id → link; absent or null: none). */
+/** The changed contacts' account links, read before they are presented (contact id → link, null: none). */
 type AccountLinksByContact = Map<string, ContactSnapshot['account']>;
 
 /** ISO with an explicit UTC offset, the form ActiveCampaign's date filters accept unambiguously. */
@@ -230,6 +230,8 @@ async function withAccountLinkChanges(
 			candidates.push(candidate);
 		}
 	}
+	// The list was read whole: a changed contact missing from it has no account.
+	for (const candidate of candidates) if (!accountLinks.has(candidate.id)) accountLinks.set(candidate.id, null);
 	return { candidates, accountLinks };
 }
 
@@ -263,7 +265,8 @@ async function present(
 			return rest;
 		}
 		if (record.related) {
-			const account = accountLinks ? (accountLinks.get(String(raw.id)) ?? null) : undefined;
+			// Undefined (not read with the others): read for this contact.
+			const account = accountLinks?.has(String(raw.id)) ? accountLinks.get(String(raw.id)) : undefined;
 			return await presentContact(session, await snapshotFromList(session, raw, record.related, account));
 		}
 		// Found only by its account link (or the list did not side-load): read on its own.

@@ -289,7 +289,7 @@ export async function syncContactItem(
 		state = formatFieldState(keys, interim);
 	}
 	desired.fieldValues.push({ field: linkField, value: linkValue }, { field: stateField, value: state });
-	const result = await keepingConflicts(node, report, itemIndex, async () => {
+	const result = await keepingConflicts(session, node, report, itemIndex, async () => {
 		const result = await writeContact(session, target, desired, itemIndex);
 		let stateWritten = false;
 		if (pendingState !== undefined) state = pendingState;

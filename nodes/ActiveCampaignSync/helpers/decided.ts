@@ -5,13 +5,16 @@
 import { NodeApiError, NodeOperationError, type IDataObject, type INode, type INodeExecutionData } from 'n8n-workflow';
 
 import type { StepPlan } from '../../shared/sync/planner';
+import type { AcSession } from './session';
 
-export async function keepingConflicts<T>(node: INode, report: StepPlan['report'], itemIndex: number, write: () => Promise<T>): Promise<T> {
+export async function keepingConflicts<T>(session: AcSession, node: INode, report: StepPlan['report'], itemIndex: number, write: () => Promise<T>): Promise<T> {
+	const writesBefore = session.writesDone;
 	try {
 		return await write();
 	} catch (caught) {
 		const error = caught instanceof NodeApiError || caught instanceof NodeOperationError ? caught : new NodeOperationError(node, caught as Error, { itemIndex });
-		if (report.conflicts?.length) {
+		// Only once something was written: a write that failed at its first request settled nothing.
+		if (report.conflicts?.length && session.writesDone > writesBefore) {
 			error.context.conflicts = report.conflicts as unknown as IDataObject[];
 			if (report.conflict) error.context.conflict = report.conflict;
 		}

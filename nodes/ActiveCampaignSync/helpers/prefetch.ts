@@ -52,7 +52,8 @@ export async function readAheadFor(session: AcSession, itemIndex: number): Promi
 	plan.next = position + window.length;
 	// What the last window read and its items did not use is not kept: it would grow old.
 	session.prefetched.clear();
-	const ids = [...new Set(window.flatMap(({ item }) => linksOf(item)).filter((l) => !index.stale.has(l)).flatMap((l) => index.byValue.get(l) ?? []))];
+	const links = window.flatMap(({ item }) => linksOf(item)).filter((l) => !index.stale.has(l));
+	const ids = [...new Set(links.flatMap((l) => index.byValue.get(l) ?? []))];
 	if (!ids.length) return;
 	const found = await contactsByIds(session, ids, true);
 	// Without side-loads each contact is read when its item comes.
@@ -61,5 +62,12 @@ export async function readAheadFor(session: AcSession, itemIndex: number): Promi
 	for (const { contact, related } of found) {
 		const id = String(contact.id);
 		session.prefetched.set(id, await snapshotFromList(session, contact, related, accounts.get(id) ?? null));
+	}
+	// The index was read at the start of the run: a holder that no longer holds its value (another execution moved the
+	// link, or the contact is gone) makes that value searched afresh.
+	const linkField = index.fieldId;
+	for (const link of links) {
+		const holders = index.byValue.get(link) ?? [];
+		if (holders.some((id) => session.prefetched.get(id)?.fieldValues.get(linkField)?.value !== link)) index.stale.add(link);
 	}
 }

@@ -5,11 +5,11 @@
  * Everything else — a deletion or relink, a tag to remove, a contact not found by its id, fewer contacts than the
  * importer is meant for — goes through the one-by-one path (recordContactState), unchanged.
  */
-import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
+import { NodeOperationError, type INode } from 'n8n-workflow';
 
 import type { BatchOutcome } from '../actions/common';
 import { runBulkImport, type BulkEntry } from './bulk';
-import { contactsByIds, snapshotFromList, valuesOfField, type ContactSnapshot } from './contactRead';
+import { contactsByIds, readContact, snapshotFromList, valuesOfField, type ContactSnapshot } from './contactRead';
 import { contactIdsWithFieldValue, recordContactState, stateToStore, type RecordStateInput } from './contactSync';
 import { uniqueNames } from './contactWrite';
 import type { AcSession } from './session';
@@ -59,78 +59,93 @@ export async function recordContactStates(session: AcSession, node: INode, reque
 			outcomes.push({ itemIndex: request.itemIndex, error: error as Error });
 		}
 	};
-	const simple = requests.filter((r) => !r.input.action && r.input.acId && /^\d+$/.test(r.input.acId));
-	if (simple.length < STATE_THRESHOLDS.bulkFrom) {
+	// A contact named by more than one item goes one by one, in item order (an unlink is never overtaken).
+	const named = new Map<string, number>();
+	for (const r of requests) if (r.input.acId) named.set(r.input.acId, (named.get(r.input.acId) ?? 0) + 1);
+	const simple = requests.filter((r) => !r.input.action && r.input.acId && /^\d+$/.test(r.input.acId) && named.get(r.input.acId) === 1);
+	const planning = simple.length < STATE_THRESHOLDS.bulkFrom ? undefined : await plan(session, simple).catch(() => undefined);
+	if (!planning || planning.planned.length < STATE_THRESHOLDS.bulkFrom) {
+		// Too few for the importer (or reading them failed): all one by one, as before.
 		for (const request of requests) await oneByOne(request);
 		return sorted(outcomes);
 	}
-	const { link: linkField, state: stateField } = await session.contactSyncFields();
-	const targets = await readContactsByIds(session, [...new Set(simple.map((r) => r.input.acId!))]);
-	// Each contact once per batch: a second item for the same contact is written after the first, one by one.
-	const claimed = new Set<string>();
-	const batchable: StateRequest[] = [];
-	const rest: StateRequest[] = requests.filter((r) => !simple.includes(r));
-	for (const request of simple) {
-		const target = targets.get(request.input.acId!);
-		const removes = target ? uniqueNames(request.input.removeTags ?? []).some((name) => target.tags?.some((t) => t.name.toLowerCase() === name.toLowerCase())) : false;
-		if (!target || removes || claimed.has(target.id)) rest.push(request);
-		else {
-			claimed.add(target.id);
-			batchable.push(request);
-		}
-	}
+	outcomes.push(...planning.decided);
+	await importStates(session, node, planning.planned, outcomes, oneByOne);
+	const batched = new Set([...planning.planned.map((p) => p.request), ...planning.decidedRequests]);
+	for (const request of requests) if (!batched.has(request)) await oneByOne(request);
+	return sorted(outcomes);
+}
 
-	// One Dynamics record per ActiveCampaign contact: a link another contact holds is not written twice.
+/** What the importer is to write for each contact; what needs no write is decided here; the rest goes one by one. */
+async function plan(
+	session: AcSession,
+	simple: StateRequest[],
+): Promise<{ planned: Planned[]; decided: BatchOutcome[]; decidedRequests: StateRequest[] }> {
+	const { link: linkField, state: stateField } = await session.contactSyncFields();
+	const targets = await readContactsByIds(session, simple.map((r) => r.input.acId!));
+	const batchable = simple.filter((request) => {
+		const target = targets.get(request.input.acId!);
+		// A tag to remove: one by one (the importer only adds).
+		return target && !uniqueNames(request.input.removeTags ?? []).some((name) => target.tags?.some((t) => t.name.toLowerCase() === name.toLowerCase()));
+	});
+	// One Dynamics record per ActiveCampaign contact: a link another contact holds, or that an earlier item of this
+	// batch takes, is not written twice.
 	const newLinks = batchable.filter((r) => r.input.link && (targets.get(r.input.acId!)!.fieldValues.get(linkField.id)?.value ?? '') !== r.input.link);
 	const index = await linkIndex(session, linkField.id, newLinks.length);
+	const taken = new Map<string, string>();
 	const planned: Planned[] = [];
+	const decided: BatchOutcome[] = [];
+	const decidedRequests: StateRequest[] = [];
 	for (const request of batchable) {
 		const { input, itemIndex } = request;
 		const target = targets.get(input.acId!)!;
 		const fields: Planned['fields'] = [];
 		if (newLinks.includes(request)) {
-			const holders = index ? (index.get(input.link!) ?? []) : await contactIdsWithFieldValue(session, linkField.id, input.link!, itemIndex);
+			const holders = [...(index ? (index.get(input.link!) ?? []) : await contactIdsWithFieldValue(session, linkField.id, input.link!, itemIndex))];
+			if (taken.has(input.link!)) holders.push(taken.get(input.link!)!);
 			const others = holders.filter((id) => id !== target.id);
 			if (others.length) {
-				outcomes.push({
+				decided.push({
 					itemIndex,
 					json: { operation: 'skipped', reason: `the Dynamics record ${input.link} is linked to another ActiveCampaign contact (${others[0]})`, id: target.id, email: target.email, link: null },
 				});
+				decidedRequests.push(request);
 				continue;
 			}
+			taken.set(input.link!, target.id);
 			fields.push({ id: linkField.id, value: input.link! });
 		}
 		const currentState = target.fieldValues.get(stateField.id)?.value ?? '';
 		const state = stateToStore(currentState, input);
 		if (state !== undefined && currentState !== state) fields.push({ id: stateField.id, value: state });
 		const tags: string[] = [];
+		let tagFailed = false;
 		for (const name of uniqueNames(input.tags ?? [])) {
 			if (target.tags?.some((t) => t.name.toLowerCase() === name.toLowerCase())) continue;
-			tags.push((await session.ensureTag(name, itemIndex)).name);
+			// A tag ActiveCampaign refuses fails this item alone: one by one, where it is reported.
+			const tag = await session.ensureTag(name, itemIndex).catch(() => undefined);
+			if (!tag) tagFailed = true;
+			else tags.push(tag.name);
 		}
+		if (tagFailed) continue;
 		if (!fields.length && !tags.length) {
-			outcomes.push({
+			decided.push({
 				itemIndex,
 				json: { operation: 'skipped', reason: 'no changes', id: target.id, email: target.email, link: input.link ?? null, state: state ?? null, tagsAdded: [], tagsRemoved: [] },
 			});
+			decidedRequests.push(request);
 			continue;
 		}
 		planned.push({ request, target, fields, tags, state });
 	}
-
-	if (planned.length < STATE_THRESHOLDS.bulkFrom) {
-		for (const p of planned) await oneByOne(p.request);
-	} else {
-		await importStates(session, node, planned, outcomes, oneByOne);
-	}
-	for (const request of rest) await oneByOne(request);
-	return sorted(outcomes);
+	return { planned, decided, decidedRequests };
 }
 
 /**
  * The importer matches contacts by email: each contact goes in under the email it had when read just now. Should one
- * have changed its email since, the importer creates a contact under the old one; its report names the contacts it
- * created, so such a contact is deleted again and that item is written one by one.
+ * have changed its email since, the importer writes into whichever contact has that email then, or creates one; its
+ * report names the contacts it wrote. A contact it created (new, with nothing but what was imported) is deleted again;
+ * one that existed is left alone and named in an error on that item; either way the batch is written one by one.
  */
 async function importStates(
 	session: AcSession,
@@ -149,36 +164,73 @@ async function importStates(
 			exclude_automations: true,
 		},
 	}));
-	const results = await runBulkImport(session, entries);
-	const expected = new Set(planned.map((p) => p.target.id));
-	const created = new Set<string>();
-	for (const result of results) if (result.ok) for (const id of result.batchContactIds) if (!expected.has(id)) created.add(id);
-	for (const id of created) {
-		await session.request({ method: 'DELETE', path: `/api/3/contacts/${encodeURIComponent(id)}`, allowNotFound: true });
+	const submittedAt = Date.now();
+	const imported = await runBulkImport(session, entries).then(
+		(results) => ({ results }),
+		(error: unknown) => ({ error: error as Error }),
+	);
+	if ('error' in imported) {
+		// Whether the import ran is unknown: each item fails and is tried again (its writes are by value).
+		for (const p of planned) {
+			outcomes.push({
+				itemIndex: p.request.itemIndex,
+				error: new NodeOperationError(node, `Could not record the sync state of ActiveCampaign contact ${p.target.id} (${p.target.email}): ${imported.error.message}`, {
+					itemIndex: p.request.itemIndex,
+				}),
+			});
+		}
+		return;
 	}
+	const { results } = imported;
+	const expected = new Set(planned.map((p) => p.target.id));
+	const unexpected = new Set<string>();
+	for (const result of results) if (result.ok) for (const id of result.batchContactIds) if (!expected.has(id)) unexpected.add(id);
 	const byItem = new Map(planned.map((p) => [p.request.itemIndex, p]));
+	for (const id of unexpected) {
+		const found = await readContact(session, id).catch(() => undefined);
+		if (!found) continue;
+		const ours = planned.find((p) => p.target.email.toLowerCase() === found.email.toLowerCase());
+		const createdNow = Date.parse(String(found.cdate ?? '')) >= submittedAt - 60_000 && !found.firstName && !found.lastName && !found.phone;
+		if (createdNow) {
+			const deleted = await session.request({ method: 'DELETE', path: `/api/3/contacts/${encodeURIComponent(id)}`, allowNotFound: true }).then(
+				() => true,
+				() => false,
+			);
+			if (!deleted && ours) {
+				outcomes.push({
+					itemIndex: ours.request.itemIndex,
+					error: new NodeOperationError(node, `The import created ActiveCampaign contact ${id} (${found.email}) because this contact's email changed meanwhile, and it could not be deleted again: delete it by hand`, {
+						itemIndex: ours.request.itemIndex,
+					}),
+				});
+			}
+		} else if (ours) {
+			outcomes.push({
+				itemIndex: ours.request.itemIndex,
+				error: new NodeOperationError(
+					node,
+					`ActiveCampaign contact ${id} had the email ${found.email} when the import ran, so the import wrote this record's link and sync state into it; check its D365 Record ID`,
+					{ itemIndex: ours.request.itemIndex },
+				),
+			});
+		}
+	}
 	for (const result of results) {
 		const p = byItem.get(result.itemIndex)!;
 		if (!result.ok) {
 			outcomes.push({ itemIndex: result.itemIndex, error: new NodeOperationError(node, `Could not record the sync state of ActiveCampaign contact ${p.target.id} (${p.target.email}): ${result.error}`, { itemIndex: result.itemIndex }) });
 			continue;
 		}
-		if (created.size) {
-			// Which contact the importer created is not said per email: the batch's items are written one by one
-			// (what the import already wrote is skipped there as unchanged).
+		if (unexpected.size) {
+			// Which contact the importer wrote instead is not said per email: the batch's items are written one by
+			// one (what the import already wrote is skipped there as unchanged).
 			await oneByOne(p.request);
 			continue;
 		}
-		const json: IDataObject = {
-			operation: 'updated',
-			id: p.target.id,
-			email: p.target.email,
-			link: p.request.input.link ?? null,
-			state: p.state ?? null,
-			tagsAdded: p.tags,
-			tagsRemoved: [],
-		};
-		outcomes.push({ itemIndex: result.itemIndex, json });
+		outcomes.push({
+			itemIndex: result.itemIndex,
+			json: { operation: 'updated', id: p.target.id, email: p.target.email, link: p.request.input.link ?? null, state: p.state ?? null, tagsAdded: p.tags, tagsRemoved: [] },
+		});
 	}
 }
 

@@ -81,9 +81,14 @@ export class AcSession {
 		}
 	}
 
+	/** Writes ActiveCampaign accepted in this run (a failed sync write reports what it settled only after one). */
+	writesDone = 0;
+
 	/** Keeps the read-ahead true: every write names the contact it changes (by path, body or answer). */
-	private noteWrite(request: AcRequest, answer: unknown): void {
-		if (request.method === 'GET' || (!this.prefetched.size && !this.linkIndex)) return;
+	private noteWrite(request: AcRequest, answer: unknown, accepted: boolean): void {
+		if (request.method === 'GET') return;
+		if (accepted) this.writesDone++;
+		if (!this.prefetched.size && !this.linkIndex) return;
 		const body = (request.body ?? {}) as IDataObject;
 		const contact = (body.contact ?? {}) as IDataObject;
 		const byPath = /^\/api\/3\/contacts\/(\d+)/.exec(request.path)?.[1];
@@ -115,7 +120,7 @@ export class AcSession {
 			(error: unknown) => ({ error: error as Error }),
 		);
 		// A failed write may still have been applied.
-		this.noteWrite(request, 'answer' in outcome ? outcome.answer : undefined);
+		this.noteWrite(request, 'answer' in outcome ? outcome.answer : undefined, 'answer' in outcome);
 		if ('error' in outcome) throw outcome.error;
 		return outcome.answer;
 	}
@@ -125,7 +130,7 @@ export class AcSession {
 			(answer) => ({ answer }),
 			(error: unknown) => ({ error: error as Error }),
 		);
-		this.noteWrite(request, 'answer' in outcome ? outcome.answer?.body : undefined);
+		this.noteWrite(request, 'answer' in outcome ? outcome.answer?.body : undefined, 'answer' in outcome);
 		if ('error' in outcome) throw outcome.error;
 		return outcome.answer;
 	}

@@ -109,3 +109,42 @@ it('fewer than ten contacts are written one by one, as before', async () => {
 	expect(await t.count('POST /api/3/import/bulk_import')).toBe(0);
 	expect(await t.count('PUT /api/3/contacts/:id')).toBe(5);
 });
+
+it('in one batch: a new link two items ask for goes to the first only; a contact named twice is written one by one, in order', async () => {
+	const list = await contacts(14);
+	const given = items(list);
+	given[3].link = given[2].link;
+	// The sixth contact twice: linked, then unlinked as deleted in Dynamics (the later item wins, as one by one).
+	given.push({ ...given[5], acId: list[5].id, stateAction: 'unlink', acAction: 'unlink', link: given[5].link });
+	const out = jsonOf(await t.run({ ...rec, stateAction: '={{ $json.acAction ?? "" }}' }, given));
+	expect(await t.count('POST /api/3/import/bulk_import')).toBe(1);
+	expect(out[3]).toMatchObject({ operation: 'skipped', reason: expect.stringMatching(/linked to another ActiveCampaign contact \(3\)/) });
+	expect((await detail(list[2].id)).fields.D365_RECORD_ID).toBe(given[2].link);
+	expect((await detail(list[3].id)).fields.D365_RECORD_ID ?? '').toBe('');
+	const sixth = await detail(list[5].id);
+	expect(sixth.fields.D365_RECORD_ID ?? '').toBe('');
+	expect(sixth.tags).toContain('[D365: Deleted in Dynamics]');
+});
+
+it('an existing contact that took a contact\'s email while the import waited is named in an error, not deleted', async () => {
+	const list = await contacts(15);
+	const [other] = await contacts(1).then(async () => (await t.control<{ contacts: IDataObject[] }>('GET', '/state/contacts?limit=100')).contacts.slice(-1));
+	await t.control('PUT', '/limits', { bulkImportDelayMs: 1500 });
+	try {
+		await t.resetStats();
+		const running = t.run(rec, items(list), { continueOnFail: true });
+		for (let i = 0; i < 100 && (await t.count('POST /api/3/import/bulk_import')) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+		// The fifth contact's email moves to another contact that already existed.
+		await t.control('PATCH', `/ui/contacts/${String(list[4].id)}`, { email: 'moved.away@example.org' });
+		await t.control('PATCH', `/ui/contacts/${String(other.id)}`, { email: String(list[4].email) });
+		const result = await running;
+		const failed = jsonOf(result).filter((o) => typeof o.error === 'string');
+		expect(failed.map((o) => o.error)).toEqual([expect.stringMatching(new RegExp(`ActiveCampaign contact ${String(other.id)} had the email`))]);
+		// Not deleted; it holds the link now, so the fifth contact is not linked a second time (the error says so).
+		expect((await detail(other.id)).contact.email).toBe(list[4].email);
+		expect((await detail(other.id)).fields.D365_RECORD_ID).toBe(`lead:${guid(5)}`);
+		expect(jsonOf(result).find((o) => o.id === String(list[4].id))).toMatchObject({ operation: 'skipped', reason: expect.stringMatching(/linked to another ActiveCampaign contact/) });
+	} finally {
+		await t.control('PUT', '/limits', { bulkImportDelayMs: 0 });
+	}
+});

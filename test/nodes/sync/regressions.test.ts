@@ -140,3 +140,18 @@ it('a write that fails after settling conflicts still says on its error output w
 	await cycle();
 	expect((await acContact('both.sides@example.org')).account).toMatchObject({ name: 'Acme' });
 });
+
+it('a write that fails at its first request reports no conflicts as settled (nothing was written)', async () => {
+	await cycle();
+	await world.must('d365', 'POST', '/ui/contacts', { firstname: 'Ann', lastname: 'Lee', emailaddress1: 'first.fails@example.org' });
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'first.fails@example.org', firstName: 'Annie', lastName: 'Leigh' });
+	world.tick(2);
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, routePattern: '^PUT /api/3/contacts/', retryAfterSeconds: 61, seed: 1 });
+	const [run] = await cycle();
+	await world.must('ac', 'DELETE', '/faults');
+	expect((await acContact('first.fails@example.org')).contact).toMatchObject({ firstName: 'Annie', lastName: 'Leigh' });
+	const failed = run.data.resultData.runData['Write contacts to ActiveCampaign'][0].data!.main[1]!;
+	expect(failed).toHaveLength(1);
+	expect(String(failed[0].json.error)).toMatch(/Tried again on the next run/);
+	expect(JSON.stringify(failed[0].json.details ?? null)).not.toMatch(/conflicts/);
+});
