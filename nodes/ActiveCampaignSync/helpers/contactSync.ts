@@ -161,6 +161,28 @@ export async function syncContactItem(
 		match = resolveMatch({ natural: found ? [String(found.id)] : [], naturalKind: 'email' });
 		if (match.target) target = await readContact(session, match.target, { tags: true, account: needAccount, itemIndex });
 	}
+	// A link a merge moved to this contact is provisional (the merge cleared its state): when the Dynamics record has a
+	// twin of its own — the contact of the lead it was qualified from, or an unlinked contact with its email — that one
+	// takes the link, and this one is the merged-away record's twin (the delete policy; a flag cannot stay linked here).
+	let displaced: IDataObject | undefined;
+	if (target && match.matchedBy === 'link' && !target.fieldValues.get(stateField.id)?.value && entity === 'contact') {
+		let twin: ContactSnapshot | undefined;
+		if (originatingLead && isGuid(originatingLead)) {
+			const leadTwin = (await contactIdsWithFieldValue(session, linkField.id, formatContactLink({ entity: 'lead', id: originatingLead }), itemIndex)).find((id) => id !== target!.id);
+			if (leadTwin) twin = await readContact(session, leadTwin, { tags: true, account: needAccount, itemIndex });
+		}
+		if (!twin && email && canonicalEmail(email) !== canonicalEmail(target.email)) {
+			const found = await session.contactByEmail(email, itemIndex);
+			const owner = found && String(found.id) !== target.id ? await readContact(session, String(found.id), { tags: true, account: needAccount, itemIndex }) : undefined;
+			if (owner && !owner.fieldValues.get(linkField.id)?.value) twin = owner;
+		}
+		if (twin) {
+			const policy = deletePolicy === 'propagate' ? 'propagate' : 'keep';
+			displaced = await applyDeletePolicy(session, {}, [target.id], policy, `its Dynamics record was merged into ${linkValue}, whose own ActiveCampaign contact is ${twin.id}`, itemIndex);
+			target = twin;
+			match = { target: twin.id, matchedBy: twin.fieldValues.get(linkField.id)?.value ? 'link' : 'email', others: 0 };
+		}
+	}
 	const matchedBy = target ? match.matchedBy : undefined;
 	if (!target && entity === 'lead' && item.match.qualified === true) {
 		// A qualified lead goes on as the contact it became; it is not brought into ActiveCampaign on its own.
@@ -262,6 +284,7 @@ export async function syncContactItem(
 			tagsAdded: tags.added,
 			tagsRemoved: tags.removed,
 			...report,
+			...(displaced ? { displaced: displacedOf(displaced) } : {}),
 		};
 	}
 
@@ -336,6 +359,7 @@ export async function syncContactItem(
 		...report,
 	};
 	if (relinkFrom) out.relinkedFrom = formatContactLink(relinkFrom);
+	if (displaced) out.displaced = displacedOf(displaced);
 	if (result.operation !== 'created' && dataChanges.length === 0 && !relinkFrom) {
 		out.operation = 'skipped';
 		out.reason = SKIP_REASONS.noChanges;
@@ -478,6 +502,11 @@ async function contactMerged(
 		itemIndex,
 	);
 	return { ...base, operation: 'relinked', reason: why, id: losers[0], link: formatContactLink(master), relinkedFrom: formatContactLink(link) };
+}
+
+/** The contact a merge had linked provisionally, as the item that took the link back reports it. */
+function displacedOf(outcome: IDataObject): IDataObject {
+	return { id: outcome.id, operation: outcome.operation, reason: outcome.reason };
 }
 
 function label(field: ContactFieldDef): string {

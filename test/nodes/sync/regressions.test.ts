@@ -155,3 +155,21 @@ it('a write that fails at its first request reports no conflicts as settled (not
 	expect(String(failed[0].json.error)).toMatch(/Tried again on the next run/);
 	expect(JSON.stringify(failed[0].json.details ?? null)).not.toMatch(/conflicts/);
 });
+
+it('a merge moves a link provisionally: the master\'s own twin (same email, never synced) takes it back (soak, seed 9001)', async () => {
+	const subordinate = await syncedContact('bo.ng@example.org');
+	const master = await world.must<IDataObject>('d365', 'POST', '/ui/contacts', { firstname: 'Ann', lastname: 'Lee', emailaddress1: 'ann.lee.m@example.org' });
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'ann.lee.m@example.org', firstName: 'Annie', lastName: 'Lee' });
+	const merged = await world.control('d365', 'POST', '/ui/merge', { table: 'contact', target: String(master.contactid), subordinate });
+	expect(merged.status).toBeLessThan(300);
+	world.tick(2);
+	await cycle();
+	await cycle();
+	const twin = await acContact('ann.lee.m@example.org');
+	expect(twin.fields.D365_RECORD_ID).toBe(`contact:${String(master.contactid)}`);
+	const moved = await acContact('bo.ng@example.org');
+	expect(moved.fields.D365_RECORD_ID ?? '').toBe('');
+	expect(moved.tags).toContain('[D365: Deleted in Dynamics]');
+	const active = (await d365Rows('contacts')).filter((c) => c.statecode === 0 && String(c.emailaddress1).toLowerCase() === 'ann.lee.m@example.org');
+	expect(active).toHaveLength(1);
+});
