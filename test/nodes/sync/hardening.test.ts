@@ -6,7 +6,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { SANDBOX_CREDENTIALS } from '../../sandbox';
-import { scheduledSync, startWorld, type World } from '../../model/world';
+import { loadTemplate, scheduledSync, startWorld, type World } from '../../model/world';
 
 let world: World;
 beforeAll(async () => {
@@ -62,4 +62,18 @@ it('7. without the privilege to read leads, the lead steps fail alone: a contact
 	} finally {
 		await world.must('d365', 'PATCH', `/clients/${SANDBOX_CREDENTIALS.d365ClientId}`, { deniedPrivileges: [] });
 	}
+});
+
+it('2. a read request that fails seven times in a row does not end the ActiveCampaign read (reads get a longer budget than writes)', async () => {
+	await world.must('ac', 'POST', '/seed', { contacts: 30 });
+	const template = loadTemplate('initial-sync.json');
+	// The first page of contacts is throttled seven times in a row (a write gives up after six attempts).
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 0, routePattern: '^GET /api/3/contacts$', maxFaults: 7, seed: 1 });
+	const run = await world.harness.runFrom(template.nodes as never, template.connections as never, 'Read ActiveCampaign contacts', [{}], 'trigger');
+	await world.must('ac', 'DELETE', '/faults');
+	expect(run.data.resultData.error?.message).toBeUndefined();
+	const stats = await world.must<{ routes: Record<string, { byStatus: Record<string, number> }> }>('ac', 'GET', '/stats');
+	expect(stats.routes['GET /api/3/contacts'].byStatus['429']).toBe(7);
+	const leads = (await world.must<{ value: IDataObject[] }>('d365', 'GET', '/state/leads?top=5000')).value;
+	expect(leads.length).toBeGreaterThanOrEqual(30);
 });

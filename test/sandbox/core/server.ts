@@ -34,6 +34,8 @@ export interface FaultSettings {
 	retryAfterSeconds: number;
 	/** Only fault requests whose route name matches this regular expression (all API routes when empty). */
 	routePattern: string;
+	/** Inject at most this many faults, then none (null: no limit): e.g. one request failing N times in a row. */
+	maxFaults: number | null;
 	seed: number;
 }
 
@@ -46,6 +48,7 @@ export const NO_FAULTS: FaultSettings = {
 	rateMalformed: 0,
 	retryAfterSeconds: 1,
 	routePattern: '',
+	maxFaults: null,
 	seed: 42,
 };
 
@@ -167,6 +170,7 @@ export class SimulatorServer {
 	setFaults(settings: FaultSettings): void {
 		this.faults = settings;
 		this.faultRandom = new SeededRandom(settings.seed);
+		this.faultsInjected = 0;
 	}
 
 	resetStats(): void {
@@ -285,9 +289,12 @@ export class SimulatorServer {
 		return undefined;
 	}
 
+	private faultsInjected = 0;
+
 	private drawFault(routeName: string): string | undefined {
 		const f = this.faults;
 		if (f.routePattern && !new RegExp(f.routePattern).test(routeName)) return undefined;
+		if (f.maxFaults !== null && f.maxFaults !== undefined && this.faultsInjected >= f.maxFaults) return undefined;
 		const r = this.faultRandom.next();
 		let edge = 0;
 		for (const [name, rate] of [
@@ -298,7 +305,10 @@ export class SimulatorServer {
 			['slow', f.rateSlow],
 		] as const) {
 			edge += rate;
-			if (r < edge) return name;
+			if (r < edge) {
+				this.faultsInjected++;
+				return name;
+			}
 		}
 		return undefined;
 	}
