@@ -7,7 +7,7 @@ import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 import { sameValue } from '../../shared/sync/canonical';
 import { SKIP_REASONS } from '../../shared/sync/decide';
 import { fieldHash, formatFieldState } from '../../shared/sync/fieldState';
-import { planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
+import { followStored, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
 import { isGuid, parseState } from '../../shared/sync/state';
 import { recheckWinner, stateToStore, syncFieldsOf, type RecordStateInput } from './contactSync';
@@ -345,17 +345,7 @@ export async function syncAccountItem(
 		if (result.after) {
 			// ActiveCampaign may store a value differently from how it was sent: the state follows what it returned.
 			const after = accountRecord(result.after, defs);
-			let corrected = false;
-			for (const key of plan.write) {
-				const field = fields.find((f) => f.key === key)!;
-				const actual = fieldHash(readActiveCampaign(after, field.activeCampaign));
-				const entry = plan.entries.get(key)!;
-				if (entry.ac !== actual) {
-					plan.entries.set(key, { ...entry, ac: actual });
-					corrected = true;
-				}
-			}
-			if (corrected) {
+			if (followStored(plan, (key) => fieldHash(readActiveCampaign(after, fields.find((f) => f.key === key)!.activeCampaign)))) {
 				state = formatFieldState(keys, plan.entries);
 				await putAccountFields(session, result.id, [{ customFieldId: Number(stateField.id), fieldValue: state }], itemIndex);
 			}

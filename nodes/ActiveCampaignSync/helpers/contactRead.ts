@@ -196,6 +196,31 @@ export async function valuesOfField(session: AcSession, fieldId: string, perReco
 	return map;
 }
 
+/** Which contacts hold each value of a field (valuesOfField inverted); undefined when searching is cheaper. */
+export async function holdersOfValues(session: AcSession, fieldId: string, perRecord: number): Promise<Map<string, string[]> | undefined> {
+	const values = await valuesOfField(session, fieldId, perRecord);
+	if (!values) return undefined;
+	const byValue = new Map<string, string[]>();
+	for (const [contact, value] of values) byValue.set(value, [...(byValue.get(value) ?? []), contact]);
+	return byValue;
+}
+
+/**
+ * These contacts (those that exist) as snapshots with field values and tags, 100 per request, and their accounts the
+ * cheaper way when asked; empty when the answer lacks the side-loads (then each is read on its own when needed).
+ */
+export async function snapshotsByIds(session: AcSession, ids: string[], withAccounts: boolean): Promise<Map<string, ContactSnapshot>> {
+	const out = new Map<string, ContactSnapshot>();
+	const found = await contactsByIds(session, ids, true);
+	if (found.some((f) => !f.related)) return out;
+	const accounts = withAccounts ? await accountLinksOf(session, ids) : undefined;
+	for (const { contact, related } of found) {
+		const id = String(contact.id);
+		out.set(id, await snapshotFromList(session, contact, related, accounts ? (accounts.get(id) ?? null) : null));
+	}
+	return out;
+}
+
 export async function readContactTags(
 	session: AcSession,
 	contactId: string,

@@ -7,7 +7,7 @@ import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
 import { precedenceAllows, SKIP_REASONS } from '../../shared/sync/decide';
 import { baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey } from '../../shared/sync/fieldState';
-import { isEmailField, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
+import { followStored, isEmailField, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
 import { forgetLink, holdBack, pendingLink, queueRecheck, release, retryStore } from '../../shared/sync/retries';
 import { canonicalEmail } from '../../shared/sync/canonical';
@@ -325,17 +325,11 @@ export async function syncContactItem(
 				accountName: desired.accountName,
 				jobTitle: desired.jobTitle,
 			});
-			let corrected = false;
-			for (const key of plan.write) {
+			const stored = (key: string) => {
 				const field = fields.find((f) => f.key === key)!;
-				const actual = fieldHash(readActiveCampaign(after, field.activeCampaign), isEmailField(field));
-				const entry = plan.entries.get(key)!;
-				if (entry.ac !== actual) {
-					plan.entries.set(key, { ...entry, ac: actual });
-					corrected = true;
-				}
-			}
-			if (corrected) {
+				return fieldHash(readActiveCampaign(after, field.activeCampaign), isEmailField(field));
+			};
+			if (followStored(plan, stored)) {
 				state = formatFieldState(keys, plan.entries);
 				await putStateFields(session, result.id, [{ field: stateField.id, value: state }], itemIndex);
 				stateWritten = true;

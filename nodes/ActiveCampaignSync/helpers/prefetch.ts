@@ -8,7 +8,7 @@
  */
 import { formatContactLink, isGuid } from '../../shared/sync/state';
 import type { SyncItem } from '../../shared/sync/syncItem';
-import { accountLinksOf, contactsByIds, snapshotFromList, valuesOfField } from './contactRead';
+import { holdersOfValues, snapshotsByIds } from './contactRead';
 import type { AcSession } from './session';
 
 /** Fewer items are read one by one: reading ahead would not save a request. */
@@ -33,10 +33,8 @@ export async function prepareContactItems(session: AcSession, items: Array<{ ite
 	const links = new Set(items.flatMap(({ item }) => linksOf(item)));
 	if (links.size < BATCH_THRESHOLDS.readAheadFrom) return;
 	const { link: linkField } = await session.contactSyncFields();
-	const byContact = await valuesOfField(session, linkField.id, links.size);
-	if (!byContact) return;
-	const byValue = new Map<string, string[]>();
-	for (const [contact, value] of byContact) byValue.set(value, [...(byValue.get(value) ?? []), contact]);
+	const byValue = await holdersOfValues(session, linkField.id, links.size);
+	if (!byValue) return;
 	session.linkIndex = { fieldId: String(linkField.id), byValue, stale: new Set() };
 	session.readAhead = { items, next: 0 };
 }
@@ -55,14 +53,8 @@ export async function readAheadFor(session: AcSession, itemIndex: number): Promi
 	const links = window.flatMap(({ item }) => linksOf(item)).filter((l) => !index.stale.has(l));
 	const ids = [...new Set(links.flatMap((l) => index.byValue.get(l) ?? []))];
 	if (!ids.length) return;
-	const found = await contactsByIds(session, ids, true);
-	// Without side-loads each contact is read when its item comes.
-	if (found.some((f) => !f.related)) return;
-	const accounts = await accountLinksOf(session, ids);
-	for (const { contact, related } of found) {
-		const id = String(contact.id);
-		session.prefetched.set(id, await snapshotFromList(session, contact, related, accounts.get(id) ?? null));
-	}
+	// Without side-loads nothing comes back: each contact is read when its item comes.
+	for (const [id, snapshot] of await snapshotsByIds(session, ids, true)) session.prefetched.set(id, snapshot);
 	// The index was read at the start of the run: a holder that no longer holds its value (another execution moved the
 	// link, or the contact is gone) makes that value searched afresh.
 	const linkField = index.fieldId;

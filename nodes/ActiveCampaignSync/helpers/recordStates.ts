@@ -9,7 +9,7 @@ import { NodeOperationError, type INode } from 'n8n-workflow';
 
 import type { BatchOutcome } from '../actions/common';
 import { runBulkImport, type BulkEntry } from './bulk';
-import { contactsByIds, readContact, snapshotFromList, valuesOfField, type ContactSnapshot } from './contactRead';
+import { holdersOfValues, readContact, snapshotsByIds, type ContactSnapshot } from './contactRead';
 import { contactIdsWithFieldValue, recordContactState, stateToStore, type RecordStateInput } from './contactSync';
 import { uniqueNames } from './contactWrite';
 import type { AcSession } from './session';
@@ -28,26 +28,6 @@ interface Planned {
 	fields: Array<{ id: string; value: string }>;
 	tags: string[];
 	state: string | undefined;
-}
-
-/** These contacts (those that exist) with field values and tags, 100 per request; empty when not side-loaded. */
-async function readContactsByIds(session: AcSession, ids: string[]): Promise<Map<string, ContactSnapshot>> {
-	const out = new Map<string, ContactSnapshot>();
-	const found = await contactsByIds(session, ids, true);
-	// Without side-loads the contacts are read one by one.
-	if (found.some((f) => !f.related)) return out;
-	for (const { contact, related } of found) out.set(String(contact.id), await snapshotFromList(session, contact, related, null));
-	return out;
-}
-
-/** Contact ids per value of the link field, when listing them is cheaper than `lookups` searches (else undefined). */
-async function linkIndex(session: AcSession, fieldId: string, lookups: number): Promise<Map<string, string[]> | undefined> {
-	if (!lookups) return new Map();
-	const values = await valuesOfField(session, fieldId, lookups);
-	if (!values) return undefined;
-	const index = new Map<string, string[]>();
-	for (const [contact, value] of values) index.set(value, [...(index.get(value) ?? []), contact]);
-	return index;
 }
 
 export async function recordContactStates(session: AcSession, node: INode, requests: StateRequest[]): Promise<BatchOutcome[]> {
@@ -82,7 +62,7 @@ async function plan(
 	simple: StateRequest[],
 ): Promise<{ planned: Planned[]; decided: BatchOutcome[]; decidedRequests: StateRequest[] }> {
 	const { link: linkField, state: stateField } = await session.contactSyncFields();
-	const targets = await readContactsByIds(session, simple.map((r) => r.input.acId!));
+	const targets = await snapshotsByIds(session, simple.map((r) => r.input.acId!), false);
 	const batchable = simple.filter((request) => {
 		const target = targets.get(request.input.acId!);
 		// A tag to remove: one by one (the importer only adds).
@@ -91,7 +71,7 @@ async function plan(
 	// One Dynamics record per ActiveCampaign contact: a link another contact holds, or that an earlier item of this
 	// batch takes, is not written twice.
 	const newLinks = batchable.filter((r) => r.input.link && (targets.get(r.input.acId!)!.fieldValues.get(linkField.id)?.value ?? '') !== r.input.link);
-	const index = await linkIndex(session, linkField.id, newLinks.length);
+	const index = newLinks.length ? await holdersOfValues(session, linkField.id, newLinks.length) : new Map<string, string[]>();
 	const taken = new Map<string, string>();
 	const planned: Planned[] = [];
 	const decided: BatchOutcome[] = [];

@@ -194,6 +194,22 @@ export interface StepInput {
 	adjustBase?: (base: FieldStates) => void;
 }
 
+/**
+ * The target may store a value differently from how it was sent (ActiveCampaign trims, reformats): the written fields'
+ * entries follow what it returned, so the next run does not read its own write as a change. Whether any entry moved.
+ */
+export function followStored(plan: Pick<PlanResult, 'write' | 'entries'>, stored: (key: string) => string): boolean {
+	let moved = false;
+	for (const key of plan.write) {
+		const entry = plan.entries.get(key)!;
+		const actual = stored(key);
+		if (entry.ac === actual) continue;
+		plan.entries.set(key, { ...entry, ac: actual });
+		moved = true;
+	}
+	return moved;
+}
+
 export interface StepPlan {
 	plan: PlanResult;
 	/** The state after the step (v2 text). */
