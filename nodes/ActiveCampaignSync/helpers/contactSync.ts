@@ -5,8 +5,8 @@
  */
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
-import { precedenceAllows, SKIP_REASONS } from '../../shared/sync/decide';
-import { baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey } from '../../shared/sync/fieldState';
+import { NOT_HELD, precedenceAllows, SKIP_REASONS } from '../../shared/sync/decide';
+import { accountDigests, baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey } from '../../shared/sync/fieldState';
 import { followStored, isEmailField, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
 import { forgetLink, holdBack, pendingLink, queueRecheck, release, retryStore } from '../../shared/sync/retries';
@@ -228,7 +228,7 @@ export async function syncContactItem(
 	for (const field of fields) {
 		const current = readActiveCampaign(currentRecord, field.activeCampaign);
 		if (!flowsTo(field)) {
-			planned.push(planField(field, current, undefined));
+			planned.push(planField(field, current, undefined, field.accountLink ? { digests: await accountLinkDigests(session, target, undefined, null, itemIndex) } : {}));
 			continue;
 		}
 		const { value, accountId, patch } = await desiredValue(session, node, field, record, item, itemIndex);
@@ -236,11 +236,12 @@ export async function syncContactItem(
 		patches.set(field.key, patch);
 		const cannotHold =
 			field.activeCampaign === 'jobTitle' && text(value)?.trim() && !accountWillExist
-				? 'ActiveCampaign keeps the job title on the account link, and the contact has no account'
+				? NOT_HELD.jobTitleWithoutAccount
 				: undefined;
 		// The account is the same account when it is the one linked to the Dynamics account, whatever its name.
 		const equal = accountId !== undefined && target?.account ? target.account.id === accountId : undefined;
-		planned.push(planField(field, current, value, { cannotHold, equal }));
+		const digests = field.accountLink ? await accountLinkDigests(session, target, accountId, value, itemIndex) : undefined;
+		planned.push(planField(field, current, value, { cannotHold, equal, digests }));
 	}
 	const keys = fields.map((f) => f.key);
 	// After a relink the stored state belonged to the other record; a contact qualified from the lead starts with the
@@ -325,8 +326,13 @@ export async function syncContactItem(
 				accountName: desired.accountName,
 				jobTitle: desired.jobTitle,
 			});
+			// The account by which account the contact is in now (the one linked, or the one found or made by name).
+			const accountNow = fields.some((f) => f.accountLink && plan.write.includes(f.key))
+				? await accountLinkDigests(session, undefined, desired.accountId ?? (desired.accountName ? String((await session.accountByName(desired.accountName, itemIndex))?.id ?? '') || undefined : undefined), desired.accountName, itemIndex)
+				: undefined;
 			const stored = (key: string) => {
 				const field = fields.find((f) => f.key === key)!;
+				if (field.accountLink && accountNow) return accountNow.written;
 				return fieldHash(readActiveCampaign(after, field.activeCampaign), isEmailField(field));
 			};
 			if (followStored(plan, stored)) {
@@ -375,6 +381,24 @@ export function recheckWinner(session: AcSession, conflicts: Array<{ winner: str
 function freeEmail(session: AcSession, email: string, holder?: string): void {
 	const staticData = session.syncStaticData();
 	if (staticData && (email || holder)) release(staticData, { email: email || undefined, holder: holder || undefined }, 'ActiveCampaign write');
+}
+
+/**
+ * The digests of the contact's account field by which account it is (fieldState.accountDigests): the contact's account
+ * now, and the account `accountId` (or, without one, the account named `name`) it is linked to after the write.
+ */
+async function accountLinkDigests(
+	session: AcSession,
+	target: ContactSnapshot | undefined,
+	accountId: string | undefined | null,
+	name: unknown,
+	itemIndex: number,
+): Promise<{ target: string; targetAlt?: string; written: string }> {
+	// The run's account links are read only when the contact has an account or gets one.
+	const links = target?.account || accountId ? await session.accountLinks(itemIndex) : { byAccount: new Map<string, string>() };
+	const now = target?.account ? accountDigests(links.byAccount.get(target.account.id), target.account.name) : accountDigests(undefined, null);
+	const after = accountDigests(accountId ? links.byAccount.get(String(accountId)) : undefined, name);
+	return { target: now.digest, ...(now.alt ? { targetAlt: now.alt } : {}), written: after.digest };
 }
 
 function flowsTo(field: SyncField): boolean {

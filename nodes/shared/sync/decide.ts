@@ -13,6 +13,12 @@ export const SKIP_REASONS = {
 		`a Dynamics ${kept} has the same email (${kept}s take precedence over ${skipped}s)`,
 } as const;
 
+/** Why a side holds no value for a field now (ActiveCampaign keeps a contact's job title on its account link). */
+export const NOT_HELD = {
+	jobTitleWithoutAccount: 'ActiveCampaign keeps the job title on the account link, and the contact has no account',
+	jobTitleOnNewLink: 'the contact was linked to its account since the last sync without a job title: no edit of the job title',
+} as const;
+
 /**
  * Lead or contact with one email: ActiveCampaign has one contact per email, Dynamics may have both. Given the entity
  * already linked to the ActiveCampaign contact and the entity of the incoming Dynamics record, says whether the

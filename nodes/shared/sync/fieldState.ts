@@ -13,7 +13,7 @@
  * of that side is unknown), and the next write stores v2.
  */
 import { canonical, canonicalEmail } from './canonical';
-import { parseState } from './state';
+import { isGuid, parseState } from './state';
 
 /**
  * ActiveCampaign does not document a size limit for hidden fields; 255 characters (a text column) is the safe
@@ -54,6 +54,23 @@ export function fieldHash(value: unknown, email = false): string {
 /** Whether a stored digest (possibly narrower than a full one) names the same value as a full digest. */
 export function sameDigest(stored: string | null | undefined, full: string): boolean {
 	return typeof stored === 'string' && stored.length > 0 && full.startsWith(stored);
+}
+
+/** Whether a stored digest names the value `full`, or the same value under its older digest `alt` (see {@link accountDigests}). */
+export function sameValueDigest(stored: string | null | undefined, full: string, alt?: string): boolean {
+	return sameDigest(stored, full) || (alt !== undefined && sameDigest(stored, alt));
+}
+
+/**
+ * A contact's account where it maps to a Dynamics account lookup takes part in the state by which account it is, not by
+ * its name: the Dynamics side digests the lookup's id, the ActiveCampaign side the Dynamics account its account is
+ * linked to. Renaming an account is an edit of the account (synced as such), never a move of its contacts. An
+ * ActiveCampaign account not linked (yet) is known by its name, as every account was in states stored before: that
+ * name's digest (`alt`) still counts as the same value, so those states keep working and move over on their next write.
+ */
+export function accountDigests(linkedD365Id: unknown, name: unknown): { digest: string; alt?: string } {
+	const byName = fieldHash(typeof name === 'string' ? name.trim() : name);
+	return isGuid(linkedD365Id) ? { digest: fieldHash(linkedD365Id.toLowerCase()), alt: byName } : { digest: byName };
 }
 
 /** Field codes for a set of pair keys: 3 characters each, unique within the set, the same for the same set. */

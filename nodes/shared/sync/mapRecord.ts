@@ -4,11 +4,11 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { canonicalEmail } from './canonical';
+import { canonical, canonicalEmail } from './canonical';
 import { toActiveCampaign, toDynamics, type ConversionContext } from './convert';
 import { matchCriteria } from './criteria';
-import { SKIP_REASONS, type ConflictPolicy, type LeadContactPrecedence, type SyncDirection } from './decide';
-import { baseEntries, fieldHash, isStateValue, MAX_STATE_FIELDS, pairKey } from './fieldState';
+import { NOT_HELD, SKIP_REASONS, type ConflictPolicy, type LeadContactPrecedence, type SyncDirection } from './decide';
+import { accountDigests, baseEntries, fieldHash, isStateValue, sameValueDigest, MAX_STATE_FIELDS, pairKey } from './fieldState';
 import type { Entity, FieldDirection, FieldPair, MappingDefinition } from './mapping';
 import { MappingError, pairsForStep, stepAllowed } from './mapping';
 import { sourceUnchanged } from './planner';
@@ -104,6 +104,8 @@ interface StateField {
 	email: boolean;
 	/** Slot of the ActiveCampaign key in `activeCampaignHashFields`. */
 	acSlot: number;
+	/** The contact's account mapped to a Dynamics account lookup: digested by which account it is (accountDigests). */
+	accountLink: boolean;
 }
 
 /** A field's direction with the entity's direction applied. */
@@ -138,6 +140,7 @@ export function prepareMapping(definition: MappingDefinition, pairs: FieldPair[]
 		direction: effectiveDirection(definition, pair),
 		email: pair.activeCampaign.key === 'email' || pair.dynamics.name === 'emailaddress1',
 		acSlot: activeCampaignHashFields.indexOf(pair.activeCampaign.key),
+		accountLink: pair.activeCampaign.key === 'accountName' && pair.dynamics.type === 'lookup' && (pair.dynamics.target ?? 'account') === 'account',
 	}));
 	return {
 		stateFields,
@@ -351,13 +354,20 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 	if (!scope.matched) return { kind: 'skipped', reason: scope.reason };
 
 	const hash = stateHashOf(prepared.activeCampaignHashFields, values);
-	const fields = prepared.stateFields.map((f) => syncField(f, fieldHash(values[f.acSlot], f.email)));
+	const fields = prepared.stateFields.map((f) => {
+		if (!f.accountLink) return syncField(f, fieldHash(values[f.acSlot], f.email));
+		const { digest, alt } = accountDigests(source.accountD365Id, values[f.acSlot]);
+		return { ...syncField(f, digest), ...(alt ? { sourceAlt: alt } : {}) };
+	});
 	if (stored && unchangedSince(prepared, stored, hash, fields)) return { kind: 'skipped', reason: SKIP_REASONS.unchanged };
+	const jobTitle = entity === 'lead' || entity === 'contact' ? jobTitleNotHeld(prepared, source, values, fields, stored) : undefined;
+	if (jobTitle) jobTitle.field.notHeld = jobTitle.reason;
 
 	const record: IDataObject = {};
 	const problems: string[] = [];
 	for (let p = 0; p < prepared.stepPairs.length; p++) {
 		const pair = prepared.stepPairs[p];
+		if (jobTitle && pair.activeCampaign.key === 'jobTitle') continue;
 		const converted = toDynamics(
 			values[prepared.pairSlots[p]],
 			pair.activeCampaign.type,
@@ -416,11 +426,33 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 }
 
 function syncField(f: StateField, source: string): SyncField & IDataObject {
-	return { key: f.key, activeCampaign: f.activeCampaign, dynamics: f.dynamics, direction: f.direction, source };
+	return { key: f.key, activeCampaign: f.activeCampaign, dynamics: f.dynamics, direction: f.direction, source, ...(f.accountLink ? { accountLink: true } : {}) };
 }
 
 function stateText(value: unknown): string | undefined {
 	return isStateValue(value) ? String(value).trim() : undefined;
+}
+
+/**
+ * ActiveCampaign keeps a contact's job title on its account link, so an empty job title is no edit when the contact
+ * has no account, or was linked to its account since the last sync (a new link starts without one). The field is then
+ * not carried, and the other step brings the Dynamics job title across once ActiveCampaign can hold it.
+ */
+function jobTitleNotHeld(
+	prepared: PreparedMapping,
+	source: IDataObject,
+	values: unknown[],
+	fields: Array<SyncField & IDataObject>,
+	stored: string | undefined,
+): { field: SyncField; reason: string } | undefined {
+	const at = prepared.stateFields.findIndex((f) => f.activeCampaign === 'jobTitle');
+	if (at < 0 || canonical(values[prepared.stateFields[at].acSlot]) !== null) return undefined;
+	const field = fields[at];
+	if (source.accountName === null || (typeof source.accountName === 'string' && !source.accountName.trim())) return { field, reason: NOT_HELD.jobTitleWithoutAccount };
+	const account = prepared.stateFields.findIndex((f) => f.activeCampaign === 'accountName');
+	const before = account < 0 || !stored ? undefined : baseEntries(stored, prepared.stateKeys).get(prepared.stateFields[account].key);
+	if (!before) return undefined;
+	return sameValueDigest(before.ac, fields[account].source, fields[account].sourceAlt) ? undefined : { field, reason: NOT_HELD.jobTitleOnNewLink };
 }
 
 /** The ActiveCampaign record changed none of the fields it carries to Dynamics since the last sync. */

@@ -12,11 +12,13 @@
  * - both changed it to different values → a conflict the policy settles for that field alone (a field that syncs
  *   only this way is written: the other side is not its source);
  * - the target cannot hold it now (e.g. a job title without an account) → not written, and left "unknown" on the
- *   source side so it is tried again, never written back as empty.
+ *   source side so it is tried again, never written back as empty;
+ * - the source cannot hold it now → its empty value is no edit: not written, the target's side left "unknown" so
+ *   the other step carries the target's value back when the source can hold it.
  */
 import { canonicalEmail, sameValue } from './canonical';
 import { SKIP_REASONS, type ConflictPolicy, type SyncDirection } from './decide';
-import { baseEntries, fieldHash, formatFieldState, sameDigest, type FieldEntry, type FieldStates, type Side } from './fieldState';
+import { baseEntries, fieldHash, formatFieldState, sameValueDigest, type FieldEntry, type FieldStates, type Side } from './fieldState';
 import type { FieldDirection } from './mapping';
 import type { SyncField } from './syncItem';
 
@@ -32,12 +34,17 @@ export interface PlanField {
 	source: string;
 	/** Digest of the target's value now (of an empty value when there is no target yet). */
 	target: string;
+	/** Older digests of the same values that a stored state may hold (fieldState.accountDigests). */
+	sourceAlt?: string;
+	targetAlt?: string;
 	/** The target already holds the source's value (compared in the target's own form). */
 	equal: boolean;
 	/** Digest of the target's value after writing the source's value. */
 	written: string;
 	/** Why the target cannot hold this value now; the field is then not written. */
 	cannotHold?: string;
+	/** Why the source holds no value for this field now: its empty value is no edit, and is never carried. */
+	sourceNotHeld?: string;
 }
 
 export interface PlanInput {
@@ -127,7 +134,14 @@ export function planFields(input: PlanInput): PlanResult {
 			record(field, 'otherDirection');
 			continue;
 		}
-		const srcChanged = !sameDigest(base[sourceSide], field.source);
+		if (field.sourceNotHeld) {
+			// What the source shows now is its base; the target's value is unknown, so the other step carries it across
+			// when the source can hold it again.
+			notWritten.push({ activeCampaign: field.activeCampaign, dynamics: field.dynamics, reason: field.sourceNotHeld });
+			record(field, 'notHeld', entry(field.source, null));
+			continue;
+		}
+		const srcChanged = !sameValueDigest(base[sourceSide], field.source, field.sourceAlt);
 		if (srcChanged) sourceChanged = true;
 		if (field.equal) {
 			record(field, 'inSync', entry(field.source, field.target));
@@ -143,7 +157,7 @@ export function planFields(input: PlanInput): PlanResult {
 			record(field, 'notHeld', entry(null, field.target));
 			continue;
 		}
-		const tgtChanged = !sameDigest(base[targetSide], field.target);
+		const tgtChanged = !sameValueDigest(base[targetSide], field.target, field.targetAlt);
 		if (!input.exists || !tgtChanged || field.direction === input.direction) {
 			write.push(field.key);
 			record(field, 'write', entry(field.source, field.written));
@@ -267,11 +281,11 @@ export function sourceWins(input: Pick<PlanInput, 'direction' | 'policy' | 'sour
 /** Whether the stored entries say the source changed nothing since the last sync (the step has nothing to carry). */
 export function sourceUnchanged(
 	base: FieldStates,
-	fields: ReadonlyArray<Pick<PlanField, 'key' | 'direction' | 'source'>>,
+	fields: ReadonlyArray<Pick<PlanField, 'key' | 'direction' | 'source' | 'sourceAlt' | 'sourceNotHeld'>>,
 	direction: SyncDirection,
 ): boolean {
 	const side: Side = direction === 'toActiveCampaign' ? 'd365' : 'ac';
-	return fields.every((f) => !(f.direction === 'both' || f.direction === direction) || sameDigest((base.get(f.key) ?? EMPTY_ENTRY)[side], f.source));
+	return fields.every((f) => !(f.direction === 'both' || f.direction === direction) || f.sourceNotHeld || sameValueDigest((base.get(f.key) ?? EMPTY_ENTRY)[side], f.source, f.sourceAlt));
 }
 
 /** Emails compare case-insensitively on both sides. */
@@ -281,13 +295,14 @@ export function isEmailField(field: Pick<SyncField, 'activeCampaign' | 'dynamics
 
 /**
  * A sync item's field as the planner takes it, from the target's current value and the value the step would write
- * (both in the target's own form). `equal` overrides the canonical comparison when the node compares its own way.
+ * (both in the target's own form). `equal` overrides the canonical comparison when the node compares its own way;
+ * `digests` override the target's digests when they are not those of the values (fieldState.accountDigests).
  */
 export function planField(
 	field: SyncField,
 	current: unknown,
 	desired: unknown,
-	options: { cannotHold?: string; equal?: boolean } = {},
+	options: { cannotHold?: string; equal?: boolean; digests?: { target: string; targetAlt?: string; written: string } } = {},
 ): PlanField {
 	const email = isEmailField(field);
 	return {
@@ -296,10 +311,13 @@ export function planField(
 		dynamics: field.dynamics,
 		direction: field.direction,
 		source: field.source,
-		target: fieldHash(current, email),
+		...(field.sourceAlt ? { sourceAlt: field.sourceAlt } : {}),
+		target: options.digests?.target ?? fieldHash(current, email),
+		...(options.digests?.targetAlt ? { targetAlt: options.digests.targetAlt } : {}),
 		equal: options.equal ?? (email ? canonicalEmail(current) === canonicalEmail(desired) : sameValue(current, desired)),
-		written: fieldHash(desired, email),
+		written: options.digests?.written ?? fieldHash(desired, email),
 		...(options.cannotHold ? { cannotHold: options.cannotHold } : {}),
+		...(field.notHeld ? { sourceNotHeld: field.notHeld } : {}),
 	};
 }
 

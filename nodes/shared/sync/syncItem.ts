@@ -23,6 +23,15 @@ export const syncFieldSchema = z.object({
 	dynamics: z.string(),
 	direction: z.enum(['both', 'toActiveCampaign', 'toDynamics']),
 	source: z.string().min(1),
+	/**
+	 * The contact's account mapped to a Dynamics account lookup: its digests name which account it is (the linked
+	 * Dynamics account), not its name (fieldState.accountDigests).
+	 */
+	accountLink: z.boolean().optional(),
+	/** The source value's older digest (by name) that a stored state may still hold. */
+	sourceAlt: z.string().optional(),
+	/** The source holds no value for this field now, and why (decide.NOT_HELD): its empty value is no edit. */
+	notHeld: z.string().optional(),
 });
 
 export type SyncField = z.infer<typeof syncFieldSchema>;

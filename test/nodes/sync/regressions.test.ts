@@ -173,3 +173,69 @@ it('a merge moves a link provisionally: the master\'s own twin (same email, neve
 	const active = (await d365Rows('contacts')).filter((c) => c.statecode === 0 && String(c.emailaddress1).toLowerCase() === 'ann.lee.m@example.org');
 	expect(active).toHaveLength(1);
 });
+
+it("renaming a contact's account in ActiveCampaign does not undo a move of the contact in Dynamics (ActiveCampaign wins; soak, seed 4242)", async () => {
+	const workflow = scheduledSync({ conflict: 'activeCampaignWins', deletePolicy: 'keep' });
+	await cycle(workflow);
+	const first = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Northwind' });
+	const second = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Contoso' });
+	const person = await world.must<IDataObject>('d365', 'POST', '/ui/contacts', {
+		firstname: 'Ann',
+		lastname: 'Lee',
+		emailaddress1: 'ann.moves@example.org',
+		'parentcustomerid_account@odata.bind': `/accounts(${String(first.accountid)})`,
+	});
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+	expect((await acContact('ann.moves@example.org')).account?.name).toBe('Northwind');
+
+	// In one window: Dynamics moves the contact to Contoso; ActiveCampaign renames Northwind (an edit of the account).
+	await world.must('d365', 'PATCH', `/ui/contacts/${String(person.contactid)}`, { 'parentcustomerid_account@odata.bind': `/accounts(${String(second.accountid)})` });
+	const northwind = [...world.sandbox.ac.simulator.state.accounts.values()].find((a) => a.name === 'Northwind')!;
+	await world.must('ac', 'PATCH', `/ui/accounts/${northwind.id}`, { name: 'Northwind Traders' });
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+
+	const row = await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(person.contactid)}`);
+	expect(String(row._parentcustomerid_value).toLowerCase()).toBe(String(second.accountid).toLowerCase());
+	expect((await acContact('ann.moves@example.org')).account?.name).toBe('Contoso');
+	const renamed = await world.must<IDataObject>('d365', 'GET', `/state/accounts/${String(first.accountid)}`);
+	expect(renamed.name).toBe('Northwind Traders');
+});
+
+it("a job title ActiveCampaign cannot hold is not cleared in Dynamics, and goes back once the contact has an account again (soak, seed 9001)", async () => {
+	const workflow = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'propagate' });
+	await cycle(workflow);
+	const company = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Fabrikam' });
+	await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Contoso' });
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', {
+		firstname: 'Cy',
+		lastname: 'Ortiz',
+		emailaddress1: 'cy.ortiz@example.org',
+		companyname: 'Fabrikam',
+		jobtitle: 'Buyer',
+		subject: 'Web lead',
+	});
+	world.tick(2);
+	await cycle(workflow);
+	expect((await acContact('cy.ortiz@example.org')).account).toMatchObject({ name: 'Fabrikam', jobTitle: 'Buyer' });
+
+	// The account is deleted in Dynamics and, by the delete policy, in ActiveCampaign: the contact loses its link and
+	// the job title on it. That is no edit of the lead's job title.
+	await world.must('d365', 'DELETE', `/ui/accounts/${String(company.accountid)}`);
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+	expect((await acContact('cy.ortiz@example.org')).account).toBeNull();
+	expect((await world.must<IDataObject>('d365', 'GET', `/state/leads/${String(lead.leadid)}`)).jobtitle).toBe('Buyer');
+
+	// Linked to another account with no job title: the lead's job title goes onto the new link.
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('cy.ortiz@example.org')}`, { account: 'Contoso' });
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+	expect((await world.must<IDataObject>('d365', 'GET', `/state/leads/${String(lead.leadid)}`)).jobtitle).toBe('Buyer');
+	expect((await acContact('cy.ortiz@example.org')).account).toMatchObject({ name: 'Contoso', jobTitle: 'Buyer' });
+});

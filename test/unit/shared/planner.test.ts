@@ -1,4 +1,5 @@
 import {
+	accountDigests,
 	baseEntries,
 	codesOf,
 	fieldCodes,
@@ -115,6 +116,39 @@ describe('the write planner', () => {
 		// The phone keeps its stored entry, so the other step still sees ActiveCampaign's change.
 		expect(plan.entries.get(phone.key)).toEqual(entry('1', '1'));
 		expect(plan.touched).toEqual([first.key]);
+	});
+
+	it("knows a contact's account by which account it is: a rename is no move, and states stored by name still read as unchanged", () => {
+		const account: SyncField = { key: pairKey('accountName', 'parentcustomerid'), activeCampaign: 'accountName', dynamics: 'parentcustomerid', direction: 'both', source: '', accountLink: true };
+		const northwind = '065cca38-fa0a-4a7e-9298-a84d43777f87';
+		const contoso = 'd966d38f-f084-412b-96bf-1cbebaec1793';
+		const before = accountDigests(northwind, 'Northwind');
+		const renamed = accountDigests(northwind, 'Northwind Traders');
+		expect(renamed.digest).toBe(before.digest);
+		expect(accountDigests(contoso, 'Northwind').digest).not.toBe(before.digest);
+		// Dynamics (the source) moved the contact to Contoso; ActiveCampaign only renamed Northwind: written, no conflict.
+		const moved = planFields(
+			input({
+				policy: 'activeCampaignWins',
+				base: new Map([[account.key, { ac: before.digest, d365: h(northwind) }]]),
+				fields: [planField({ ...account, source: h(contoso) }, 'Northwind Traders', 'Contoso', { digests: { target: renamed.digest, targetAlt: renamed.alt, written: accountDigests(contoso, 'Contoso').digest } })],
+			}),
+		);
+		expect(plan(moved)).toEqual({ write: [account.key], conflicts: [] });
+		// A state stored before (the account by its name) still reads as unchanged on that side.
+		const legacy = planFields(
+			input({
+				direction: 'toDynamics',
+				base: new Map([[account.key, { ac: h('Northwind'), d365: h(northwind) }]]),
+				fields: [planField({ ...account, source: before.digest, sourceAlt: before.alt }, northwind, northwind, { equal: true })],
+			}),
+		);
+		expect(legacy.sourceChanged).toBe(false);
+		expect(legacy.entries.get(account.key)).toEqual({ ac: before.digest, d365: h(northwind) });
+
+		function plan(result: ReturnType<typeof planFields>) {
+			return { write: result.write, conflicts: result.conflicts };
+		}
 	});
 
 	it('settles a field both sides changed by the policy, field by field, and reports it', () => {

@@ -6,7 +6,7 @@
  */
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
-import { precedenceAllows, SKIP_REASONS } from '../../../shared/sync/decide';
+import { NOT_HELD, precedenceAllows, SKIP_REASONS } from '../../../shared/sync/decide';
 import { baseEntries, formatFieldState } from '../../../shared/sync/fieldState';
 import { planField, planFields, sourceUnchanged, type PlanField } from '../../../shared/sync/planner';
 import { holdBack } from '../../../shared/sync/retries';
@@ -327,7 +327,7 @@ async function prepareSyncItems(
 					const isJobTitle = field.activeCampaign === 'jobTitle';
 					const value = isJobTitle ? jobTitle : (sent.get(field.activeCampaign) ?? (def ? sent.get(def.id) : undefined));
 					let cannotHold: string | undefined;
-					if (isJobTitle && jobTitle && !desired.accountName) cannotHold = 'ActiveCampaign keeps the job title on the account link, and the contact has no account';
+					if (isJobTitle && jobTitle && !desired.accountName) cannotHold = NOT_HELD.jobTitleWithoutAccount;
 					else if (pendingLink && (isJobTitle || field.activeCampaign === 'accountName')) cannotHold = 'set after the import';
 					planned.push(planField(field, null, value, cannotHold ? { cannotHold } : {}));
 				}

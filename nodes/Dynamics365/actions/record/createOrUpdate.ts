@@ -498,14 +498,21 @@ function syncOutput(plan: Plan, id: string, entries: FieldStates | undefined): I
 }
 
 /**
- * Fields where Dynamics won a conflict keep their Dynamics value, which this step (ActiveCampaign → Dynamics) does
- * not carry to ActiveCampaign: the record is read again on the next run, so the other step carries it.
+ * Fields where Dynamics won a conflict, or that ActiveCampaign did not hold (a job title on a new account link), keep
+ * their Dynamics value, which this step (ActiveCampaign → Dynamics) does not carry to ActiveCampaign: the record is
+ * read again on the next run, so the other step carries it.
  */
 function recheckWinners(fns: OperationContext['fns'], plan: Plan): void {
-	const won = plan.sync?.fields?.conflicts.some((c) => c.winner === 'dynamics');
-	if (!won || !plan.existing || fns.getMode() === 'manual') return;
+	const fields = plan.sync?.fields;
+	if (!fields || !plan.existing || fns.getMode() === 'manual') return;
+	const won = fields.conflicts.some((c) => c.winner === 'dynamics');
+	const notHeld = plan.sync!.item.fields.some(
+		(f) => f.notHeld && fields.decisions.get(f.key) === 'notHeld' && hashValueOf(plan.table, plan.existing!, f.dynamics) !== null && hashValueOf(plan.table, plan.existing!, f.dynamics) !== '',
+	);
+	if (!won && !notHeld) return;
 	const id = String(plan.existing[plan.table.primaryIdAttribute]).toLowerCase();
-	queueRecheck(retryStore(fns.getWorkflowStaticData('global')), { system: 'dynamics', kind: plan.table.logicalName, id }, 'won a conflict: its values go to ActiveCampaign', fns.getNode().name);
+	const why = won ? 'won a conflict: its values go to ActiveCampaign' : 'ActiveCampaign did not hold its value: it goes to ActiveCampaign';
+	queueRecheck(retryStore(fns.getWorkflowStaticData('global')), { system: 'dynamics', kind: plan.table.logicalName, id }, why, fns.getNode().name);
 }
 
 /** The delete policy's outcome for an item whose linked Dynamics record no longer exists. */
@@ -588,6 +595,10 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 		const current = existing ? hashValueOf(table, existing, field.dynamics) : null;
 		const property = readPropertyOf(table, field.dynamics);
 		const flows = field.direction !== 'toActiveCampaign' && property in prepared.bodyKeys;
+		if (field.notHeld && field.direction !== 'toActiveCampaign') {
+			planned.push(planField(field, current, undefined));
+			continue;
+		}
 		if (!flows) {
 			planned.push(planField({ ...field, direction: field.direction === 'both' ? 'toActiveCampaign' : field.direction }, current, undefined));
 			continue;
