@@ -64,7 +64,7 @@ export const HANDLERS: Record<string, Record<string, OperationHandler>> = {
 		getAll: item(account.getAll),
 		getChanges: batch(getChangesOf('account')),
 		linkContact: item(linkContact),
-		recordSyncState: item(recordAccountSyncState),
+		recordSyncState: batch(recordAccountSyncState),
 		upsert: item(upsertAccount),
 	},
 	customObject: {

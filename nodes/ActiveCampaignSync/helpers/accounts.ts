@@ -13,6 +13,7 @@ import { isGuid, parseState } from '../../shared/sync/state';
 import { recheckWinner, stateToStore, syncFieldsOf, type RecordStateInput } from './contactSync';
 import { encodeAccountFieldValue, type AccountFieldDef } from './encode';
 import type { AcSession } from './session';
+import { acListIfCheaper } from '../transport';
 import { storedStateText, type DeletePolicy, type SyncDefaults, type SyncItem } from '../../shared/sync/syncItem';
 import { accountHash, accountRecord, type AccountSnapshot } from './values';
 import { keepingConflicts } from './decided';
@@ -28,6 +29,24 @@ export async function readAccount(session: AcSession, id: string, itemIndex?: nu
 	if (!account) return undefined;
 	const data = await session.request<IDataObject>({ method: 'GET', path: `/api/3/accounts/${account.id}/accountCustomFieldData`, itemIndex });
 	return accountSnapshotOf(account, (data.accountCustomFieldData as IDataObject[] | undefined) ?? []);
+}
+
+/**
+ * Snapshots of many listed accounts with their custom field values, from the field value list (100 per request) when
+ * that is cheaper than two reads per account; undefined when it is not (read them with {@link readAccount}).
+ */
+export async function listedAccountSnapshots(session: AcSession, accounts: IDataObject[], itemIndex?: number): Promise<Map<string, AccountSnapshot> | undefined> {
+	if (accounts.length < 2) return undefined;
+	const data = await acListIfCheaper(session.ctx, '/api/3/accountCustomFieldData', 'accountCustomFieldData', accounts.length * 2, { itemIndex });
+	if (!data) return undefined;
+	const byAccount = new Map<string, IDataObject[]>();
+	for (const d of data) {
+		const id = String(d.accountId ?? d.customerAccountId);
+		const rows = byAccount.get(id) ?? [];
+		rows.push(d);
+		byAccount.set(id, rows);
+	}
+	return new Map(accounts.map((a) => [String(a.id), accountSnapshotOf(a, byAccount.get(String(a.id)) ?? [])]));
 }
 
 export function accountSnapshotOf(account: IDataObject, data: IDataObject[]): AccountSnapshot {
@@ -180,7 +199,7 @@ export async function writeAccount(
 }
 
 /** The run's account links as a map Dynamics id → ActiveCampaign account id, kept current as this step writes. */
-async function linkIndex(session: AcSession, itemIndex?: number): Promise<LinkIndex> {
+export async function linkIndexOf(session: AcSession, itemIndex?: number): Promise<LinkIndex> {
 	const links = await session.accountLinks(itemIndex);
 	return {
 		get: (d365Id) => links.byD365.get(d365Id.toLowerCase()),
@@ -220,7 +239,7 @@ export async function syncAccountItem(
 	const base: IDataObject = { entity: 'account', d365Id: linkValue, link: linkValue };
 	const deletePolicy = item.policy.delete ?? defaults.delete;
 	const { link: linkField, state: stateField } = await session.accountSyncFields();
-	const index = await linkIndex(session, itemIndex);
+	const index = await linkIndexOf(session, itemIndex);
 
 	if (item.event === 'deleted') {
 		return await applyAccountDeletePolicy(session, base, index, linkValue, deletePolicy, 'deleted in Dynamics', itemIndex);
@@ -425,7 +444,7 @@ export async function recordAccountState(session: AcSession, node: INode, input:
 	if (input.action === 'relink' && input.link) {
 		// Merged in Dynamics: the link moves to the master, unless another ActiveCampaign account already has it.
 		const base = { link: input.link, name: target.name };
-		const index = await linkIndex(session, itemIndex);
+		const index = await linkIndexOf(session, itemIndex);
 		const other = index.get(input.link.toLowerCase());
 		if (other && other !== target.id) {
 			const own = new Map([[String(target.fields.get(linkField.id)?.value ?? ''), target.id]]);
@@ -446,7 +465,7 @@ export async function recordAccountState(session: AcSession, node: INode, input:
 	const fields: IDataObject[] = [];
 	if (input.link && String(target.fields.get(linkField.id)?.value ?? '') !== input.link) {
 		// One ActiveCampaign account per Dynamics account: one another account is linked to is not linked twice.
-		const index = await linkIndex(session, itemIndex);
+		const index = await linkIndexOf(session, itemIndex);
 		const other = index.get(input.link);
 		if (other && other !== target.id) {
 			return {

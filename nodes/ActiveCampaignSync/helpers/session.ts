@@ -50,6 +50,7 @@ export class AcSession {
 	private schemasP?: Promise<SchemaDef[]>;
 	private syncFieldsP?: Promise<SyncFieldIds>;
 	private accountLinksP?: Promise<AccountLinks>;
+	private accountDataP?: Promise<IDataObject[]>;
 	private readonly accountsByName = new Map<string, Promise<IDataObject | undefined>>();
 	private readonly contactsByEmail = new Map<string, Promise<IDataObject | undefined>>();
 	private readonly accountNames = new Map<string, string>();
@@ -447,7 +448,7 @@ export class AcSession {
 				const deleted = new Set<string>();
 				const { link } = await this.accountSyncFieldsIfPresent();
 				if (!link) return { byD365, byAccount, deleted };
-				for (const d of await acAllByOffset(this.ctx, '/api/3/accountCustomFieldData', 'accountCustomFieldData', {}, { itemIndex })) {
+				for (const d of await this.accountFieldData(itemIndex)) {
 					if (String(d.customFieldId ?? d.accountCustomFieldMetumId) !== String(link.id)) continue;
 					const value = String(d.fieldValue ?? '').trim().toLowerCase();
 					const accountId = String(d.accountId ?? d.customerAccountId);
@@ -464,6 +465,18 @@ export class AcSession {
 			this.accountLinksP.catch(() => (this.accountLinksP = undefined));
 		}
 		return await this.accountLinksP;
+	}
+
+	/**
+	 * Every account custom field value in the account, read once per run (100 per request; the list has no filter by
+	 * field): the account links, and the link and state of many accounts at once (Record Sync State).
+	 */
+	async accountFieldData(itemIndex?: number): Promise<IDataObject[]> {
+		if (!this.accountDataP) {
+			this.accountDataP = acAllByOffset(this.ctx, '/api/3/accountCustomFieldData', 'accountCustomFieldData', {}, { itemIndex });
+			this.accountDataP.catch(() => (this.accountDataP = undefined));
+		}
+		return await this.accountDataP;
 	}
 
 	/** Keeps the run's account links current after a write. */

@@ -306,6 +306,8 @@ export interface BulkSeedOptions {
 	withFieldValues?: boolean;
 	withTags?: boolean;
 	withLists?: boolean;
+	/** Spread the contacts over this many new accounts (`Bulk Account <n>`), each contact linked to one. */
+	withAccounts?: number;
 	seed?: number | string;
 	/** Domain of the generated addresses (default bulk.example.com). */
 	domain?: string;
@@ -331,6 +333,12 @@ export function seedBulk(ctx: AcContext, options: BulkSeedOptions): { first: num
 	const tagIds = ['Customer', 'Prospect', 'VIP'].map((n) => state.tagByName(n)?.id).filter((id): id is number => id !== undefined);
 	const firstId = state.contacts.peekNextId;
 	const start = SEED_BASE + 60 * DAY;
+	const accounts: number[] = [];
+	for (let a = 0; a < Math.max(0, Math.floor(options.withAccounts ?? 0)); a++) {
+		let name = `Bulk Account ${a + 1}`;
+		while (state.accountByName(name)) name = `${name}x`;
+		accounts.push(service.createAccount(name, null, 1, [], 'admin').id);
+	}
 	let last = firstId - 1;
 	for (let i = 0; i < count; i++) {
 		const id = firstId + i;
@@ -349,6 +357,7 @@ export function seedBulk(ctx: AcContext, options: BulkSeedOptions): { first: num
 		contact.createdBy = 'seed';
 		if (options.withTags && tagIds.length && random.chance(0.6)) service.addContactTag(contact.id, random.pick(tagIds), 'admin');
 		if (options.withLists && state.lists.rows.has(1) && random.chance(0.5)) service.setListStatus(contact, 1, 1, 'admin');
+		if (accounts.length) service.addAccountContact(contact.id, accounts[i % accounts.length], '', 'admin');
 		contact.udate = clock.at + random.int(0, 30 * 24) * 3_600_000;
 		last = contact.id;
 	}

@@ -1,5 +1,5 @@
-import { recordAccountState } from '../../helpers/accounts';
-import { codeList, deleteAction, type ItemOperation } from '../common';
+import { recordAccountStates, type AccountStateRequest } from '../../helpers/accountStates';
+import { codeList, deleteAction, type BatchOperation, type BatchOutcome, type OpContext } from '../common';
 
 function text(value: unknown): string | undefined {
 	if (value === undefined || value === null) return undefined;
@@ -7,26 +7,37 @@ function text(value: unknown): string | undefined {
 	return s && s !== 'undefined' ? s : undefined;
 }
 
-/** Account → Record Sync State: stores link and state after a write to Dynamics, only when they differ. */
-export const recordSyncState: ItemOperation = async (ctx, itemIndex) => {
+function stateInput(ctx: OpContext, itemIndex: number): AccountStateRequest['input'] {
 	const stateRaw = ctx.fn.getNodeParameter('stateValue', itemIndex, '') as unknown;
 	let state = text(stateRaw);
 	if (stateRaw && typeof stateRaw === 'object') {
 		const s = stateRaw as { acHash?: string; d365Hash?: string };
 		if (s.acHash && s.d365Hash) state = `v1:${s.acHash}:${s.d365Hash}`;
 	}
-	return await recordAccountState(
-		ctx.session,
-		ctx.node,
-		{
-			acId: text(ctx.fn.getNodeParameter('stateAccountId', itemIndex, '')),
-			name: text(ctx.fn.getNodeParameter('stateName', itemIndex, '')),
-			link: text(ctx.fn.getNodeParameter('stateLink', itemIndex, ''))?.toLowerCase(),
-			state,
-			stateFields: codeList(ctx.fn.getNodeParameter('stateFields', itemIndex, [])),
-			stateBase: text(ctx.fn.getNodeParameter('stateBase', itemIndex, '')),
-			action: deleteAction(ctx.fn.getNodeParameter('stateAction', itemIndex, '')),
-		},
-		itemIndex,
-	);
+	return {
+		acId: text(ctx.fn.getNodeParameter('stateAccountId', itemIndex, '')),
+		name: text(ctx.fn.getNodeParameter('stateName', itemIndex, '')),
+		link: text(ctx.fn.getNodeParameter('stateLink', itemIndex, ''))?.toLowerCase(),
+		state,
+		stateFields: codeList(ctx.fn.getNodeParameter('stateFields', itemIndex, [])),
+		stateBase: text(ctx.fn.getNodeParameter('stateBase', itemIndex, '')),
+		action: deleteAction(ctx.fn.getNodeParameter('stateAction', itemIndex, '')),
+	};
+}
+
+/**
+ * Account → Record Sync State: stores link and state after a write to Dynamics, only when they differ. All items at
+ * once: from ten accounts on, through the account field values' bulk endpoints (helpers/accountStates.ts).
+ */
+export const recordSyncState: BatchOperation = async (ctx, itemIndices) => {
+	const requests: AccountStateRequest[] = [];
+	const outcomes: BatchOutcome[] = [];
+	for (const itemIndex of itemIndices) {
+		try {
+			requests.push({ itemIndex, input: stateInput(ctx, itemIndex) });
+		} catch (error) {
+			outcomes.push({ itemIndex, error: error as Error });
+		}
+	}
+	return [...outcomes, ...(await recordAccountStates(ctx.session, ctx.node, requests))];
 };
