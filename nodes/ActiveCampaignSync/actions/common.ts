@@ -221,6 +221,15 @@ export function getChangesProperties(show: IDataObject, detailsOption: INodeProp
 					description: 'Return at most this many changes per run; the rest come next run. 0 for no limit.',
 				},
 				{
+					displayName: 'Full Scan Every (Minutes)',
+					name: 'scanEveryMinutes',
+					type: 'number',
+					default: 0,
+					typeOptions: { minValue: 0 },
+					description:
+						'ActiveCampaign has no change filter for accounts and account links, so finding their changes reads them all (100 per request). 0 does that on every run. In large accounts, e.g. 60 does it at most once an hour: account changes and contacts moved to another account then arrive with the next scan, while contacts changed otherwise still arrive on every run.',
+				},
+				{
 					displayName: 'Overlap (Minutes)',
 					name: 'overlapMinutes',
 					type: 'number',

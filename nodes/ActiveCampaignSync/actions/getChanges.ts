@@ -19,6 +19,7 @@ export function getChangesOf(entity: ChangeEntity): BatchOperation {
 		const details = options.details !== false;
 		const overlapMs = Math.max(0, Number(options.overlapMinutes ?? 5)) * 60_000;
 		const maxRecords = Number(options.maxRecords ?? 0) > 0 ? Number(options.maxRecords) : undefined;
+		const scanEveryMs = Math.max(0, Number(options.scanEveryMinutes ?? 0)) * 60_000;
 		const staticData = ctx.fn.getWorkflowStaticData('node');
 		const key = `${entity}Changes`;
 		const stored = (staticData[key] ?? {}) as IDataObject;
@@ -39,6 +40,7 @@ export function getChangesOf(entity: ChangeEntity): BatchOperation {
 			maxRecords,
 			floor: typeof stored.floor === 'string' ? stored.floor : undefined,
 			onReadFailure: 'report',
+			...(manual ? {} : { scan: { everyMs: scanEveryMs, lastAt: typeof stored.scanAt === 'string' ? stored.scanAt : undefined } }),
 		});
 		const unread = (id: string, email: string | undefined, error: Error, retry?: string): BatchOutcome => ({
 			itemIndex,
@@ -50,6 +52,8 @@ export function getChangesOf(entity: ChangeEntity): BatchOperation {
 		});
 		if (manual) return [...result.records.map((json) => ({ itemIndex, json })), ...result.failed.map((f) => unread(f.id, f.email, f.error))];
 		const next: IDataObject = { floor: result.floor };
+		const scanAt = result.scannedAt ?? stored.scanAt;
+		if (typeof scanAt === 'string') next.scanAt = scanAt;
 		writeCursor(next, result.cursor);
 		staticData[key] = next;
 		// Records whose write or read failed in an earlier run and are due again (the retry queue), read as they are now.

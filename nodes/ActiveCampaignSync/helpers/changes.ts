@@ -49,6 +49,12 @@ export interface ChangeReadOptions {
 	 * pass it and the next read starts with it (the error is thrown when nothing was read before it).
 	 */
 	onReadFailure?: 'report' | 'stop';
+	/**
+	 * Accounts and account links have no change filter: finding their changes reads them whole. `everyMs` > 0 does that
+	 * at most that often (`lastAt`: the previous scan); in between, an account read changes nothing and keeps its cursor,
+	 * and changed contacts get their account links the cheaper way. The next scan covers everything since `lastAt`.
+	 */
+	scan?: { everyMs: number; lastAt?: string };
 }
 
 export interface ChangeReadResult {
@@ -63,6 +69,8 @@ export interface ChangeReadResult {
 	floor: string;
 	/** Records whose details could not be read (`onReadFailure: 'report'`). */
 	failed: Array<{ id: string; email?: string; error: Error }>;
+	/** When this read scanned the accounts and account links whole (see {@link ChangeReadOptions.scan}). */
+	scannedAt?: string;
 }
 
 interface Candidate extends ChangedRecord {
@@ -98,11 +106,21 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 	let since = options.cursor ? readFrom(options.cursor, options.overlapMs) : floor!;
 	if (floor && Date.parse(floor) > Date.parse(since)) since = floor;
 
+	const scan = options.scan;
+	const scanDue = !scan || scan.everyMs <= 0 || !scan.lastAt || startedAt - Date.parse(scan.lastAt) >= scan.everyMs;
+	if (options.entity === 'account' && !scanDue) {
+		// Not yet time to read the accounts whole: the cursor stays, so the next scan covers this time too.
+		return { records: [], cursor: options.cursor!, complete: true, initialized: false, from: since, floor: floor ?? since, failed: [] };
+	}
 	let candidates =
 		options.entity === 'contact' ? await contactCandidates(session, options.event, since, options.details) : await accountCandidates(session, options.event, since);
 	let accountLinks: AccountLinksByContact | undefined;
-	if (options.entity === 'contact' && options.details && options.event !== 'created') {
-		({ candidates, accountLinks } = await withAccountLinkChanges(session, candidates, since));
+	if (options.entity === 'contact' && options.details && options.event !== 'created' && scanDue) {
+		// Since the previous scan (when scans are spaced out), not only since this read's start.
+		let scanFrom = scan?.lastAt && scan.everyMs > 0 ? new Date(Date.parse(scan.lastAt) - options.overlapMs).toISOString() : since;
+		if (floor && Date.parse(floor) > Date.parse(scanFrom)) scanFrom = floor;
+		if (Date.parse(scanFrom) > Date.parse(since)) scanFrom = since;
+		({ candidates, accountLinks } = await withAccountLinkChanges(session, candidates, scanFrom, since));
 	}
 	const selected = selectChanges(candidates, options.cursor, since)
 		.filter(({ record, kind }) => wanted(options.event, kind, record))
@@ -112,6 +130,11 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 		// New contacts only: their account links the cheaper way (the link list, or one read each).
 		const listed = selected.slice(0, options.maxRecords ?? selected.length).filter(({ record }) => record.related);
 		if (listed.length) accountLinks = await accountLinksOf(session, listed.map(({ record }) => record.id));
+	}
+	if (accountLinks) {
+		// Which Dynamics account each changed contact's account is linked to: one read per account when few changed.
+		const ids = selected.slice(0, options.maxRecords ?? selected.length).map(({ record }) => accountLinks!.get(record.id)?.id);
+		await session.knowAccountLinks(ids.filter((id): id is string => !!id)).catch(() => undefined);
 	}
 	// Changed accounts' custom fields from the field value list when that is cheaper than two reads per account.
 	const accountSnapshots =
@@ -150,7 +173,7 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 		emitted.push(record);
 	}
 	const cursor = advanceCursor(options.cursor, emitted, readStartedAt, options.overlapMs, complete);
-	return { records, cursor, complete, initialized: false, from: since, floor: floor ?? since, failed };
+	return { records, cursor, complete, initialized: false, from: since, floor: floor ?? since, failed, ...(scanDue ? { scannedAt: readStartedAt } : {}) };
 }
 
 /**
@@ -195,8 +218,11 @@ async function withAccountLinkChanges(
 	session: AcSession,
 	candidates: Candidate[],
 	since: string,
+	/** The start of this read: a change found by a scan reaching further back counts as made now. */
+	windowStart = since,
 ): Promise<{ candidates: Candidate[]; accountLinks: AccountLinksByContact }> {
 	const from = Date.parse(since);
+	const atLeast = (at: string) => (Date.parse(at) < Date.parse(windowStart) ? new Date(Date.parse(windowStart)).toISOString() : at);
 	const byId = new Map(candidates.map((c) => [c.id, c]));
 	// Accounts changed since (a rename changes the account name every contact of it shows).
 	const changedAccounts = new Map<string, string>();
@@ -222,7 +248,7 @@ async function withAccountLinkChanges(
 			const accountChange = changedAccounts.get(String(link.account));
 			const linkChanged = linkChangedAt !== undefined && Date.parse(linkChangedAt) >= from;
 			if (!linkChanged && accountChange === undefined) continue;
-			const changedAt = linkChanged ? linkChangedAt! : iso(accountChange)!;
+			const changedAt = atLeast(linkChanged ? linkChangedAt! : iso(accountChange)!);
 			const id = String(link.contact);
 			const existing = byId.get(id);
 			const version = `link:${String(link.updatedTimestamp ?? link.createdTimestamp)}${accountChange ? `:${accountChange}` : ''}`;

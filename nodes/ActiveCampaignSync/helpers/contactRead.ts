@@ -131,10 +131,14 @@ export async function accountLinksOf(session: AcSession, contactIds: string[], i
 	const out = new Map<string, ContactSnapshot['account']>();
 	const wanted = new Set(contactIds.map(String));
 	if (!wanted.size) return out;
-	const links = await acListIfCheaper(session.ctx, '/api/3/accountContacts', 'accountContacts', wanted.size, { itemIndex });
+	let links = await acListIfCheaper(session.ctx, '/api/3/accountContacts', 'accountContacts', wanted.size, { itemIndex });
 	if (!links) {
-		for (const id of wanted) out.set(id, await readContactAccount(session, id, itemIndex));
-		return out;
+		// One read each; the accounts' names after, all at once (the account list when cheaper).
+		links = [];
+		for (const id of wanted) {
+			const body = await session.request<IDataObject>({ method: 'GET', path: `/api/3/contacts/${id}/accountContacts`, itemIndex });
+			links.push(...((body.accountContacts as IDataObject[] | undefined) ?? []).map((link) => ({ ...link, contact: link.contact ?? id })));
+		}
 	}
 	const first = new Map<string, IDataObject>();
 	for (const link of links) {
@@ -273,8 +277,7 @@ export async function presentContact(session: AcSession, snapshot: ContactSnapsh
 		out.jobTitle = snapshot.account?.jobTitle ?? null;
 		// The Dynamics account the contact's account is linked to: Dynamics binds the lookup by it, not by a name that
 		// may have changed on one side.
-		const links = snapshot.account ? await session.accountLinks() : undefined;
-		out.accountD365Id = snapshot.account && links ? (links.byAccount.get(snapshot.account.id) ?? (links.deleted.has(snapshot.account.id) ? 'deleted' : null)) : null;
+		out.accountD365Id = snapshot.account ? await session.linkedD365Of(snapshot.account.id) : null;
 	}
 	out.lists = [...snapshot.lists].map(([list, status]) => ({ list, status }));
 	out.d365Link = link ?? null;

@@ -51,6 +51,8 @@ export class AcSession {
 	private syncFieldsP?: Promise<SyncFieldIds>;
 	private accountLinksP?: Promise<AccountLinks>;
 	private accountDataP?: Promise<IDataObject[]>;
+	/** Links learnt one account at a time (knowAccountLinks): account id → Dynamics id, `deleted` or null. */
+	private readonly linksByAccount = new Map<string, string | null>();
 	private readonly accountsByName = new Map<string, Promise<IDataObject | undefined>>();
 	private readonly contactsByEmail = new Map<string, Promise<IDataObject | undefined>>();
 	private readonly accountNames = new Map<string, string>();
@@ -477,6 +479,40 @@ export class AcSession {
 			this.accountDataP.catch(() => (this.accountDataP = undefined));
 		}
 		return await this.accountDataP;
+	}
+
+	/**
+	 * The Dynamics account an ActiveCampaign account is linked to: its id, `deleted` (its Dynamics account was deleted)
+	 * or null — from what {@link knowAccountLinks} read for it, else from the run's account links.
+	 */
+	async linkedD365Of(accountId: string, itemIndex?: number): Promise<string | null> {
+		const known = this.linksByAccount.get(String(accountId));
+		if (known !== undefined && !this.accountLinksP) return known;
+		const links = await this.accountLinks(itemIndex);
+		return links.byAccount.get(String(accountId)) ?? (links.deleted.has(String(accountId)) ? 'deleted' : null);
+	}
+
+	/**
+	 * Learns the links of these accounts the cheaper way: one read of each account's field values when that costs less
+	 * than reading the field values of the whole account (which then serves every later look-up of the run).
+	 */
+	async knowAccountLinks(accountIds: string[], itemIndex?: number): Promise<void> {
+		if (this.accountLinksP || this.accountDataP) return;
+		const ids = [...new Set(accountIds.map(String))].filter((id) => !this.linksByAccount.has(id));
+		if (!ids.length) return;
+		const { link } = await this.accountSyncFieldsIfPresent();
+		if (!link) return;
+		const all = await acListIfCheaper(this.ctx, '/api/3/accountCustomFieldData', 'accountCustomFieldData', ids.length, { itemIndex });
+		if (all) {
+			this.accountDataP = Promise.resolve(all);
+			return;
+		}
+		for (const id of ids) {
+			const rows = await acAllByOffset(this.ctx, '/api/3/accountCustomFieldData', 'accountCustomFieldData', { 'filters[customerAccountId]': id }, { itemIndex });
+			const row = rows.find((d) => String(d.customFieldId ?? d.accountCustomFieldMetumId) === String(link.id));
+			const value = String(row?.fieldValue ?? '').trim().toLowerCase();
+			this.linksByAccount.set(id, !value ? null : value.startsWith('deleted:') ? 'deleted' : value);
+		}
 	}
 
 	/** Keeps the run's account links current after a write. */

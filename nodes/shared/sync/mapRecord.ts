@@ -8,7 +8,7 @@ import { canonical, canonicalEmail } from './canonical';
 import { toActiveCampaign, toDynamics, type ConversionContext } from './convert';
 import { matchCriteria } from './criteria';
 import { NOT_HELD, SKIP_REASONS, type ConflictPolicy, type LeadContactPrecedence, type SyncDirection } from './decide';
-import { accountDigests, baseEntries, fieldHash, isStateValue, sameValueDigest, MAX_STATE_FIELDS, pairKey } from './fieldState';
+import { accountDigests, baseEntries, fieldHash, isStateValue, sameDigest, sameValueDigest, MAX_STATE_FIELDS, pairKey } from './fieldState';
 import type { Entity, FieldDirection, FieldPair, MappingDefinition } from './mapping';
 import { MappingError, pairsForStep, stepAllowed } from './mapping';
 import { sourceUnchanged } from './planner';
@@ -106,6 +106,8 @@ interface StateField {
 	acSlot: number;
 	/** The contact's account mapped to a Dynamics account lookup: digested by which account it is (accountDigests). */
 	accountLink: boolean;
+	/** The Dynamics side holds a name (a lead's company), not a lookup. */
+	byName: boolean;
 }
 
 /** A field's direction with the entity's direction applied. */
@@ -140,7 +142,12 @@ export function prepareMapping(definition: MappingDefinition, pairs: FieldPair[]
 		direction: effectiveDirection(definition, pair),
 		email: pair.activeCampaign.key === 'email' || pair.dynamics.name === 'emailaddress1',
 		acSlot: activeCampaignHashFields.indexOf(pair.activeCampaign.key),
-		accountLink: pair.activeCampaign.key === 'accountName' && pair.dynamics.type === 'lookup' && (pair.dynamics.target ?? 'account') === 'account',
+		// A contact's ActiveCampaign account (lead: its company name; contact: the account lookup).
+		accountLink:
+			(definition.entity === 'lead' || definition.entity === 'contact') &&
+			pair.activeCampaign.key === 'accountName' &&
+			(pair.dynamics.type !== 'lookup' || (pair.dynamics.target ?? 'account') === 'account'),
+		byName: pair.dynamics.type !== 'lookup',
 	}));
 	return {
 		stateFields,
@@ -354,12 +361,19 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 	if (!scope.matched) return { kind: 'skipped', reason: scope.reason };
 
 	const hash = stateHashOf(prepared.activeCampaignHashFields, values);
+	const base = stored ? baseEntries(stored, prepared.stateKeys) : undefined;
 	const fields = prepared.stateFields.map((f) => {
 		if (!f.accountLink) return syncField(f, fieldHash(values[f.acSlot], f.email));
 		const { digest, alt } = accountDigests(source.accountD365Id, values[f.acSlot]);
-		return { ...syncField(f, digest), ...(alt ? { sourceAlt: alt } : {}) };
+		const field: SyncField & IDataObject = { ...syncField(f, digest), ...(alt ? { sourceAlt: alt } : {}) };
+		// A lead's company is a name: the same account under a new name (a rename) is a value to carry, but no
+		// person's edit of the lead's company.
+		const before = f.byName ? base?.get(f.key) : undefined;
+		const name = fieldHash(typeof values[f.acSlot] === 'string' ? (values[f.acSlot] as string).trim() : values[f.acSlot]);
+		if (before && sameValueDigest(before.ac, digest, alt) && before.d365 !== null && !sameDigest(before.d365, name)) field.renamed = true;
+		return field;
 	});
-	if (stored && unchangedSince(prepared, stored, hash, fields)) return { kind: 'skipped', reason: SKIP_REASONS.unchanged };
+	if (stored && !fields.some((f) => f.renamed) && unchangedSince(prepared, stored, hash, fields)) return { kind: 'skipped', reason: SKIP_REASONS.unchanged };
 	const jobTitle = entity === 'lead' || entity === 'contact' ? jobTitleNotHeld(prepared, source, values, fields, stored) : undefined;
 	if (jobTitle) jobTitle.field.notHeld = jobTitle.reason;
 

@@ -45,6 +45,8 @@ export interface PlanField {
 	cannotHold?: string;
 	/** Why the source holds no value for this field now: its empty value is no edit, and is never carried. */
 	sourceNotHeld?: string;
+	/** The source shows the same record under a new name (syncItem `renamed`): carried only over an unchanged target. */
+	sourceRenamed?: boolean;
 }
 
 export interface PlanInput {
@@ -145,6 +147,13 @@ export function planFields(input: PlanInput): PlanResult {
 		if (srcChanged) sourceChanged = true;
 		if (field.equal) {
 			record(field, 'inSync', entry(field.source, field.target));
+			continue;
+		}
+		if (input.exists && !srcChanged && field.sourceRenamed && !field.cannotHold && sameValueDigest(base[targetSide], field.target, field.targetAlt)) {
+			// A rename reaches a target nobody changed; a change made there is a person's edit and stays.
+			sourceChanged = true;
+			write.push(field.key);
+			record(field, 'write', entry(field.source, field.written));
 			continue;
 		}
 		if (input.exists && !srcChanged) {
@@ -318,6 +327,7 @@ export function planField(
 		written: options.digests?.written ?? fieldHash(desired, email),
 		...(options.cannotHold ? { cannotHold: options.cannotHold } : {}),
 		...(field.notHeld ? { sourceNotHeld: field.notHeld } : {}),
+		...(field.renamed ? { sourceRenamed: true } : {}),
 	};
 }
 

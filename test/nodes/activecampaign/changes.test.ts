@@ -69,6 +69,34 @@ describe('Get Changes', () => {
 		expect(jsonOf(await t.runKeepingState('ga', accountChanges))).toEqual([]);
 	});
 
+	it('Full Scan Every: between scans no account or account-link list is read; the next scan brings a contact moved meanwhile', async () => {
+		const spaced = { ...contactChanges, changeOptions: { overlapMinutes: 5, scanEveryMinutes: 0.04 } };
+		expect(jsonOf(await t.runKeepingState('scan', spaced))).toEqual([]);
+		await t.resetStats();
+		await t.runKeepingState('scan', spaced);
+		expect(await t.count('GET /api/3/accountContacts')).toBeGreaterThan(0);
+
+		await editContact(2, { account: 'Scanned Later Ltd' });
+		await t.resetStats();
+		expect(jsonOf(await t.runKeepingState('scan', spaced)).map((c) => c.id)).not.toContain('2');
+		expect(await t.count('GET /api/3/accountContacts')).toBe(0);
+		expect(await t.count('GET /api/3/accounts')).toBe(0);
+
+		await tick(2600);
+		const scanned = jsonOf(await t.runKeepingState('scan', spaced));
+		expect(scanned.find((c) => c.id === '2')).toMatchObject({ accountName: 'Scanned Later Ltd' });
+		// Accounts are read whole only when a scan is due: in between, their cursor stays.
+		const accounts = { resource: 'account', operation: 'getChanges', changeOptions: { overlapMinutes: 5, scanEveryMinutes: 0.04 } };
+		await t.runKeepingState('accountScan', accounts);
+		await t.runKeepingState('accountScan', accounts);
+		await t.control('POST', '/ui/accounts', { name: 'Arrives With The Scan' });
+		await t.resetStats();
+		expect(jsonOf(await t.runKeepingState('accountScan', accounts))).toEqual([]);
+		expect(await t.count('GET /api/3/accounts')).toBe(0);
+		await tick(2600);
+		expect(jsonOf(await t.runKeepingState('accountScan', accounts)).map((a) => a.name)).toContain('Arrives With The Scan');
+	});
+
 	it('a manual run without a cursor returns a small sample and keeps no cursor', async () => {
 		const sample = await t.run(contactChanges, [{}], { mode: 'manual' });
 		expect(jsonOf(sample).length).toBe(5);

@@ -239,3 +239,33 @@ it("a job title ActiveCampaign cannot hold is not cleared in Dynamics, and goes 
 	expect((await world.must<IDataObject>('d365', 'GET', `/state/leads/${String(lead.leadid)}`)).jobtitle).toBe('Buyer');
 	expect((await acContact('cy.ortiz@example.org')).account).toMatchObject({ name: 'Contoso', jobTitle: 'Buyer' });
 });
+
+it("a lead's company: an ActiveCampaign rename reaches the lead, but never undoes a change made to the lead (ActiveCampaign wins; soak, seed 4242)", async () => {
+	const workflow = scheduledSync({ conflict: 'activeCampaignWins', deletePolicy: 'keep' });
+	await cycle(workflow);
+	await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Northwind' });
+	await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Contoso' });
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Lu', lastname: 'Ma', emailaddress1: 'lu.ma@example.org', companyname: 'Northwind', subject: 'Web lead' });
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+	expect((await acContact('lu.ma@example.org')).account?.name).toBe('Northwind');
+	const leadRow = async () => await world.must<IDataObject>('d365', 'GET', `/state/leads/${String(lead.leadid)}`);
+	const northwind = () => [...world.sandbox.ac.simulator.state.accounts.values()].find((a) => a.name.startsWith('Northwind'))!;
+
+	// A rename alone reaches the lead's company name.
+	await world.must('ac', 'PATCH', `/ui/accounts/${northwind().id}`, { name: 'Northwind Traders' });
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+	expect((await leadRow()).companyname).toBe('Northwind Traders');
+
+	// In one window: Dynamics moves the lead to Contoso; ActiveCampaign renames its account again.
+	await world.must('d365', 'PATCH', `/ui/leads/${String(lead.leadid)}`, { companyname: 'Contoso' });
+	await world.must('ac', 'PATCH', `/ui/accounts/${northwind().id}`, { name: 'Northwind Ltd' });
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+	expect((await leadRow()).companyname).toBe('Contoso');
+	expect((await acContact('lu.ma@example.org')).account?.name).toBe('Contoso');
+});
