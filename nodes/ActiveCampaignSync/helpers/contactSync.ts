@@ -198,7 +198,9 @@ export async function syncContactItem(
 			const skip = (reason: string): ContactSyncOutput => ({ ...base, operation: 'skipped', reason, id: target!.id, email: target!.email, matchedBy });
 			const qualifiedFrom = current.entity === 'lead' && originatingLead === current.id;
 			qualified = qualifiedFrom;
-			if (!qualifiedFrom) {
+			// A link kept only to flag that its Dynamics record was deleted (delete policy Flag Only) holds nothing back.
+			const holderDeleted = !!target.tags?.some((t) => t.name.toLowerCase() === SYNC_TAGS.deletedInDynamics.toLowerCase());
+			if (!qualifiedFrom && !holderDeleted) {
 				if (current.entity === link.entity) {
 					return skip(`the ActiveCampaign contact is linked to another Dynamics ${current.entity} (${formatContactLink(current)})`);
 				}
@@ -215,7 +217,7 @@ export async function syncContactItem(
 			relinkFrom = current;
 			// The record it is taken from (precedence, not qualification) is held back until this one lets the email go.
 			const held = session.syncStaticData();
-			if (held && email && !qualifiedFrom) holdBack(held, email, { system: 'dynamics', kind: current.entity, id: current.id }, linkValue);
+			if (held && email && !qualifiedFrom && !holderDeleted) holdBack(held, email, { system: 'dynamics', kind: current.entity, id: current.id }, linkValue);
 		}
 	}
 

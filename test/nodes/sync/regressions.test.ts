@@ -269,3 +269,22 @@ it("a lead's company: an ActiveCampaign rename reaches the lead, but never undoe
 	expect((await leadRow()).companyname).toBe('Contoso');
 	expect((await acContact('lu.ma@example.org')).account?.name).toBe('Contoso');
 });
+
+it('Flag Only: a lead with the email of a deleted (flagged) contact takes its ActiveCampaign contact (soak, seed 9001, many-record paths)', async () => {
+	const workflow = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'flag' });
+	const contactId = await syncedContact('flag.me@example.org', workflow);
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Ann', lastname: 'Lee', emailaddress1: 'flag.me@example.org', subject: 'Web lead' });
+	world.tick(2);
+	await cycle(workflow);
+	expect((await acContact('flag.me@example.org')).fields.D365_RECORD_ID).toBe(`contact:${contactId}`);
+	await world.must('d365', 'DELETE', `/ui/contacts/${contactId}`);
+	world.tick(2);
+	await cycle(workflow);
+	const taken = await acContact('flag.me@example.org');
+	expect(taken.fields.D365_RECORD_ID).toBe(`lead:${String(lead.leadid)}`);
+	expect(taken.tags).not.toContain('[D365: Deleted in Dynamics]');
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('flag.me@example.org')}`, { email: 'flag.me.now@example.org' });
+	world.tick(2);
+	await cycle(workflow);
+	expect((await world.must<IDataObject>('d365', 'GET', `/state/leads/${String(lead.leadid)}`)).emailaddress1).toBe('flag.me.now@example.org');
+});
