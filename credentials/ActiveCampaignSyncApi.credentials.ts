@@ -48,7 +48,8 @@ export class ActiveCampaignSyncApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.apiUrl.replace(/\\/+$/, "")}}',
+			// The API URL as ActiveCampaign shows it, with a trailing slash, or with /api/3 (as the nodes accept it).
+			baseURL: '={{$credentials.apiUrl.trim().replace(/\\/+$/, "").replace(/\\/api\\/3$/i, "")}}',
 			url: '/api/3/fields?limit=1',
 		},
 	};

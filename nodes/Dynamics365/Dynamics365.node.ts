@@ -11,7 +11,9 @@ export class Dynamics365 implements INodeType {
 		icon: { light: 'file:dynamics365.svg', dark: 'file:dynamics365.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		// The table chosen under "Other Table" by its name, not the internal value "otherTable".
+		subtitle:
+			'={{$parameter["operation"] + ": " + ($parameter["resource"] === "otherTable" ? ($parameter["table"].cachedResultName || $parameter["table"].value || "table") : $parameter["resource"])}}',
 		description:
 			'Create, update (upsert), read and track changes of Dynamics 365 / Dataverse leads, contacts, accounts, opportunities and any other table',
 		defaults: { name: 'Dynamics 365' },

@@ -201,5 +201,11 @@ describe('Load options', () => {
 		t.harness.setCredentials('activeCampaignSyncApi', { apiUrl: t.url, apiKey: 'wrong' });
 		expect(await t.harness.testCredential('activeCampaignSyncApi')).toMatchObject({ status: 'Error' });
 		t.harness.setCredentials('activeCampaignSyncApi', { apiUrl: t.url, apiKey: 'sandbox-key' });
+		// The URL with a trailing slash or with /api/3, as the nodes accept it.
+		for (const apiUrl of [`${t.url}/`, `${t.url}/api/3`, `${t.url}/api/3/`]) {
+			t.harness.setCredentials('activeCampaignSyncApi', { apiUrl, apiKey: 'sandbox-key' });
+			expect(await t.harness.testCredential('activeCampaignSyncApi')).toMatchObject({ status: 'OK' });
+		}
+		t.harness.setCredentials('activeCampaignSyncApi', { apiUrl: t.url, apiKey: 'sandbox-key' });
 	});
 });
