@@ -95,7 +95,7 @@ export class N8nInstance {
 	}
 
 	/** Runs an n8n CLI command against this instance's database; returns its output. */
-	async cli(args: string[], options: { allowFailure?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+	async cli(args: string[], options: { allowFailure?: boolean; env?: NodeJS.ProcessEnv; onChild?: (pid: number) => void } = {}): Promise<string> {
 		const brokerPort = await freePort();
 		return await new Promise((resolve, reject) => {
 			const child = spawn(this.runtime.nodeBin, [this.runtime.n8nBin, ...args], {
@@ -104,6 +104,7 @@ export class N8nInstance {
 			});
 			let stdout = '';
 			let stderr = '';
+			if (child.pid !== undefined) options.onChild?.(child.pid);
 			child.stdout.on('data', (chunk) => (stdout += chunk));
 			child.stderr.on('data', (chunk) => (stderr += chunk));
 			child.on('error', reject);
@@ -118,8 +119,8 @@ export class N8nInstance {
 	 * `n8n execute --id <id> --rawOutput`: the run's data as n8n returns it. A failed run's data is printed at log
 	 * level info (after "Execution error:"), so that level is used and the data found in the output either way.
 	 */
-	async execute(workflowId: string): Promise<ExecutionResult> {
-		const output = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput'], { allowFailure: true, env: { N8N_LOG_LEVEL: 'info' } });
+	async execute(workflowId: string, options: { onChild?: (pid: number) => void } = {}): Promise<ExecutionResult> {
+		const output = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput'], { allowFailure: true, env: { N8N_LOG_LEVEL: 'info' }, onChild: options.onChild });
 		const run = lastJsonObject(output);
 		if (!run) throw new Error(`n8n execute printed no result:\n${output.slice(-3000)}`);
 		return new ExecutionResult(run as unknown as RawRun);

@@ -52,6 +52,8 @@ export interface SetupOptions {
 	webhookSecrets: WebhookSecrets;
 	/** Who may run sales actions ("Allowed Dynamics users"); default: the sandbox's sales user. */
 	allowedDynamicsUsers?: string[];
+	/** More credentials to import (e.g. n8n's built-in ActiveCampaign credential for the benchmark). */
+	extraCredentials?: Array<{ id: string; name: string; type: string; data: Record<string, unknown> }>;
 }
 
 export interface TemplateJson {
@@ -134,7 +136,7 @@ export async function setupN8n(options: SetupOptions): Promise<N8nInstance> {
 	const importDir = path.join(options.userFolder, 'import');
 	mkdirSync(importDir, { recursive: true });
 	const credentialsFile = path.join(importDir, 'credentials.json');
-	writeFileSync(credentialsFile, JSON.stringify(sandboxCredentials(options.acUrl, options.d365Url, options.webhookSecrets), null, 2), {
+	writeFileSync(credentialsFile, JSON.stringify([...sandboxCredentials(options.acUrl, options.d365Url, options.webhookSecrets), ...(options.extraCredentials ?? [])], null, 2), {
 		mode: 0o600,
 	});
 	log('Importing the credentials and the template workflows…');

@@ -620,12 +620,15 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 		sourceModifiedAt: sync.item.source.modifiedAt,
 		targetModifiedAt: typeof existing?.modifiedon === 'string' ? existing.modifiedon : undefined,
 		// Nobody changed the record since the sync last wrote it: whatever the stored state says (it may not have been
-		// stored: a Record Sync State that failed), the Dynamics side is unchanged.
+		// stored: a Record Sync State that failed), the Dynamics side is unchanged. Not for a field with no entry that
+		// ActiveCampaign holds nothing in: the sync's write may have been of other fields, and the Dynamics value is
+		// news for ActiveCampaign (recorded as settled, it would never go across).
 		adjustBase: modifiedBySync
 			? (base) => {
 					for (const p of planned) {
 						const entry = base.get(p.key);
-						if (!entry || entry.d365 !== p.target) base.set(p.key, { ac: entry?.ac ?? fieldHash(null), d365: p.target });
+						if (!entry && p.source === EMPTY_DIGEST) continue;
+						if (!entry || entry.d365 !== p.target) base.set(p.key, { ac: entry?.ac ?? EMPTY_DIGEST, d365: p.target });
 					}
 				}
 			: undefined,
@@ -633,6 +636,9 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 }
 
 const GUID_TEXT = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
+
+/** The digest of an empty value. */
+const EMPTY_DIGEST = fieldHash(null);
 
 /** The state after a write, with the written fields' digests taken from the record as Dataverse stored it. */
 function settleWritten(plan: Plan, record: IDataObject | undefined): FieldStates | undefined {
