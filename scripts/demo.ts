@@ -95,9 +95,11 @@ interface Row {
 function tally(result: ExecutionResult, plan: Array<[string, string, string, string]>, newEmails: Set<string>): Row[] {
 	// An ActiveCampaign contact goes to Dynamics as a lead or as a contact: the map that did not take it is not
 	// reporting a skip.
+	// Keyed by kind and id: ActiveCampaign numbers accounts and contacts separately, so the ids overlap.
+	const kindOf = (entity: string) => (/account/i.test(entity) ? 'account' : 'contact');
 	const handled = new Set<string>();
-	for (const [, direction, mapNode] of plan) {
-		if (direction.startsWith('ActiveCampaign')) for (const item of result.items(mapNode)) handled.add(String((item.source as Json).id));
+	for (const [entity, direction, mapNode] of plan) {
+		if (direction.startsWith('ActiveCampaign')) for (const item of result.items(mapNode)) handled.add(`${kindOf(entity)}:${String((item.source as Json).id)}`);
 	}
 	return plan.map(([entity, direction, mapNode, writeNode]) => {
 		const row: Row = { entity, direction, created: 0, updated: 0, skipped: 0, failed: 0, reasons: {} };
@@ -109,7 +111,7 @@ function tally(result: ExecutionResult, plan: Array<[string, string, string, str
 			const reason = String(item.skipReason ?? 'skipped');
 			// An ActiveCampaign contact that belongs to the other entity's sync is counted there, not here.
 			if (/^belongs to the /.test(reason)) continue;
-			if (direction.startsWith('ActiveCampaign') && handled.has(String(item.id))) continue;
+			if (direction.startsWith('ActiveCampaign') && handled.has(`${kindOf(entity)}:${String(item.id)}`)) continue;
 			skip(reason);
 		}
 		row.failed += result.items(mapNode, 2).length;

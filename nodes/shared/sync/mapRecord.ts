@@ -263,10 +263,13 @@ function fromDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcom
 		match.externalId = id;
 		const contactEmail = relatedContactEmail(source);
 		if (!contactEmail) {
+			// Say "include it" only when the read did not include the related contact at all.
+			const read = ['relatedContactEmail', 'parentcontactid', 'customerid_contact'].some((key) => key in source);
 			return {
 				kind: 'skipped',
-				reason:
-					'no related contact with an email address (opportunities sync to the contact they belong to; include the related contact email when reading opportunities)',
+				reason: read
+					? 'no related contact with an email address (an opportunity syncs to the ActiveCampaign contact of its Dynamics contact; this one has no contact, or the contact has no email)'
+					: 'no related contact with an email address (opportunities sync to the contact they belong to; include the related contact email when reading opportunities)',
 			};
 		}
 		related.contactEmail = contactEmail;
