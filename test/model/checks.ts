@@ -636,6 +636,8 @@ function lostEdits(ctx: Context, out: Violation[]): void {
 		const before = mine.filter((x) => x.seq < e.seq && x.batch < e.batch && !sameWindow(ctx, x.batch, e.batch)).sort((a, b) => a.seq - b.seq).pop();
 		const beforeContested = before !== undefined && mine.some((x) => x.side !== before.side && x.seq < e.seq && sameWindow(ctx, x.batch, before.batch));
 		if (before && !beforeContested && !differs(before)) continue;
+		// Nothing set before the window: a value set and cleared again inside it leaves the field as the last sync saw it.
+		if (!before && restoresWindowStart(ctx, e, mine)) continue;
 		const expected = expectedWinner(ctx, records, e, rival);
 		if (expected === e.side) {
 			out.push({

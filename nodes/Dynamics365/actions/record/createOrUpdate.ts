@@ -620,14 +620,15 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 		sourceModifiedAt: sync.item.source.modifiedAt,
 		targetModifiedAt: typeof existing?.modifiedon === 'string' ? existing.modifiedon : undefined,
 		// Nobody changed the record since the sync last wrote it: whatever the stored state says (it may not have been
-		// stored: a Record Sync State that failed), the Dynamics side is unchanged. Not for a field with no entry that
-		// ActiveCampaign holds nothing in: the sync's write may have been of other fields, and the Dynamics value is
-		// news for ActiveCampaign (recorded as settled, it would never go across).
+		// stored: a Record Sync State that failed), the Dynamics side is unchanged. Not where the Dynamics value has yet
+		// to reach ActiveCampaign: an entry whose Dynamics side is unknown (a write to ActiveCampaign that did not
+		// finish, a value ActiveCampaign could not hold), or no entry while ActiveCampaign holds nothing (the sync's
+		// write may have been of other fields). Recorded as settled, that value would never go across.
 		adjustBase: modifiedBySync
 			? (base) => {
 					for (const p of planned) {
 						const entry = base.get(p.key);
-						if (!entry && p.source === EMPTY_DIGEST) continue;
+						if (entry ? entry.d365 === null : p.source === EMPTY_DIGEST) continue;
 						if (!entry || entry.d365 !== p.target) base.set(p.key, { ac: entry?.ac ?? EMPTY_DIGEST, d365: p.target });
 					}
 				}
