@@ -98,12 +98,17 @@ async function measure(n8n: N8nInstance, sandbox: Sandbox, workflowId: string, s
 	await control(sandbox, 'd365', 'POST', '/stats/reset');
 	const memory = watchMemory();
 	const t0 = Date.now();
-	const result = await n8n.execute(workflowId, { onChild: memory.onChild });
+	// A run of many thousand items prints more than the CLI's output can be parsed back from: the job is then judged
+	// by the sandbox's records (see the callers), not by the printed run.
+	const result = await n8n.execute(workflowId, { onChild: memory.onChild }).catch((error: Error) => {
+		if (/printed no result/.test(error.message)) return undefined;
+		throw error;
+	});
 	const seconds = (Date.now() - t0) / 1000;
 	memory.stop();
 	const stats = await control<{ total: number; byStatus: Record<string, number> }>(sandbox, side, 'GET', '/stats');
 	const out: Measure = { requests: stats.total, throttled: Number(stats.byStatus['429'] ?? 0), seconds: Math.round(seconds * 10) / 10, peakMb: memory.peakMb() };
-	const error = result.error;
+	const error = result?.error;
 	if (error) out.failed = error.slice(0, 200);
 	return out;
 }
@@ -285,6 +290,8 @@ async function main(): Promise<void> {
 		await control(sandbox, 'ac', 'POST', '/seed', { contacts: SIZES.initial, withAccounts: SIZES.initial / 10 });
 		const initial = await run(WORKFLOW_IDS.initialSync, 'ac');
 		const accounts = SIZES.initial / 10;
+		const synced = (await control<{ count: number }>(sandbox, 'd365', 'GET', '/state/contacts?top=0')).count + (await control<{ count: number }>(sandbox, 'd365', 'GET', '/state/leads?top=0')).count;
+		if (synced < SIZES.initial) initial.failed = `${synced} of ${SIZES.initial} contacts reached Dynamics`;
 		rows.push({
 			job: `Initial Sync, ActiveCampaign → Dynamics, ${SIZES.initial.toLocaleString('en')} contacts in ${accounts.toLocaleString('en')} accounts`,
 			records: SIZES.initial + accounts,

@@ -101,6 +101,15 @@ const SYSTEM: Record<Side, 'dynamics' | 'activeCampaign'> = { ac: 'activeCampaig
 const EMPTY = fieldHash(null);
 const EMPTY_ENTRY: FieldEntry = { ac: EMPTY, d365: EMPTY };
 
+/**
+ * Whether a side changed from its stored digest. An unknown stored side counts as changed, except when the value now
+ * is empty: an empty value never replaces the other side's on the strength of a base nobody knows (as with no entry).
+ */
+function changedFrom(stored: string | null, now: string, alt?: string): boolean {
+	if (stored === null && now === EMPTY) return false;
+	return !sameValueDigest(stored, now, alt);
+}
+
 function flows(field: PlanField, direction: SyncDirection): boolean {
 	return field.direction === 'both' || field.direction === direction;
 }
@@ -143,13 +152,13 @@ export function planFields(input: PlanInput): PlanResult {
 			record(field, 'notHeld', entry(field.source, null));
 			continue;
 		}
-		const srcChanged = !sameValueDigest(base[sourceSide], field.source, field.sourceAlt);
+		const srcChanged = changedFrom(base[sourceSide], field.source, field.sourceAlt);
 		if (srcChanged) sourceChanged = true;
 		if (field.equal) {
 			record(field, 'inSync', entry(field.source, field.target));
 			continue;
 		}
-		if (input.exists && !srcChanged && field.sourceRenamed && !field.cannotHold && sameValueDigest(base[targetSide], field.target, field.targetAlt)) {
+		if (input.exists && !srcChanged && field.sourceRenamed && !field.cannotHold && !changedFrom(base[targetSide], field.target, field.targetAlt)) {
 			// A rename reaches a target nobody changed; a change made there is a person's edit and stays.
 			sourceChanged = true;
 			write.push(field.key);
@@ -166,7 +175,7 @@ export function planFields(input: PlanInput): PlanResult {
 			record(field, 'notHeld', entry(null, field.target));
 			continue;
 		}
-		const tgtChanged = !sameValueDigest(base[targetSide], field.target, field.targetAlt);
+		const tgtChanged = changedFrom(base[targetSide], field.target, field.targetAlt);
 		if (!input.exists || !tgtChanged || field.direction === input.direction) {
 			write.push(field.key);
 			record(field, 'write', entry(field.source, field.written));
@@ -294,7 +303,7 @@ export function sourceUnchanged(
 	direction: SyncDirection,
 ): boolean {
 	const side: Side = direction === 'toActiveCampaign' ? 'd365' : 'ac';
-	return fields.every((f) => !(f.direction === 'both' || f.direction === direction) || f.sourceNotHeld || sameValueDigest((base.get(f.key) ?? EMPTY_ENTRY)[side], f.source, f.sourceAlt));
+	return fields.every((f) => !(f.direction === 'both' || f.direction === direction) || f.sourceNotHeld || !changedFrom((base.get(f.key) ?? EMPTY_ENTRY)[side], f.source, f.sourceAlt));
 }
 
 /** Emails compare case-insensitively on both sides. */
