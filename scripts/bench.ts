@@ -45,6 +45,8 @@ interface Measure {
 	throttled: number;
 	seconds: number;
 	peakMb: number | null;
+	/** Requests by route (in the JSON). */
+	routes?: Record<string, number>;
 	failed?: string;
 }
 
@@ -106,8 +108,14 @@ async function measure(n8n: N8nInstance, sandbox: Sandbox, workflowId: string, s
 	});
 	const seconds = (Date.now() - t0) / 1000;
 	memory.stop();
-	const stats = await control<{ total: number; byStatus: Record<string, number> }>(sandbox, side, 'GET', '/stats');
-	const out: Measure = { requests: stats.total, throttled: Number(stats.byStatus['429'] ?? 0), seconds: Math.round(seconds * 10) / 10, peakMb: memory.peakMb() };
+	const stats = await control<{ total: number; byStatus: Record<string, number>; routes: Record<string, { count: number }> }>(sandbox, side, 'GET', '/stats');
+	const out: Measure = {
+		requests: stats.total,
+		throttled: Number(stats.byStatus['429'] ?? 0),
+		seconds: Math.round(seconds * 10) / 10,
+		peakMb: memory.peakMb(),
+		routes: Object.fromEntries(Object.entries(stats.routes).map(([route, v]) => [route, v.count])),
+	};
 	const error = result?.error;
 	if (error) out.failed = error.slice(0, 200);
 	return out;
