@@ -42,6 +42,23 @@ export async function readEach(
 
 export type BatchOutcome = { itemIndex: number; json: IDataObject } | { itemIndex: number; error: Error & { description?: string | null } };
 
+/**
+ * Each item's request read from its parameters; an item whose parameters cannot be read is its own error outcome.
+ * The batch then runs on the requests.
+ */
+export function requestsOf<T>(itemIndices: number[], read: (itemIndex: number) => T): { requests: Array<{ itemIndex: number; input: T }>; failed: BatchOutcome[] } {
+	const requests: Array<{ itemIndex: number; input: T }> = [];
+	const failed: BatchOutcome[] = [];
+	for (const itemIndex of itemIndices) {
+		try {
+			requests.push({ itemIndex, input: read(itemIndex) });
+		} catch (error) {
+			failed.push({ itemIndex, error: error as Error });
+		}
+	}
+	return { requests, failed };
+}
+
 /** An operation run once for a group of items (bulk import) or once per execution (Get Changes). */
 export type BatchOperation = (ctx: OpContext, itemIndices: number[]) => Promise<BatchOutcome[]>;
 

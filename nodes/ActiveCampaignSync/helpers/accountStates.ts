@@ -14,7 +14,7 @@ import type { BatchOutcome } from '../actions/common';
 import { acListIfCheaper } from '../transport';
 import { linkIndexOf, recordAccountState } from './accounts';
 import { stateToStore, type RecordStateInput } from './contactSync';
-import { STATE_THRESHOLDS } from './recordStates';
+import { batchable, oneByOneInto, sorted, STATE_THRESHOLDS } from './recordStates';
 import type { AcSession } from './session';
 
 export interface AccountStateRequest {
@@ -36,16 +36,8 @@ interface Planned {
 
 export async function recordAccountStates(session: AcSession, node: INode, requests: AccountStateRequest[]): Promise<BatchOutcome[]> {
 	const outcomes: BatchOutcome[] = [];
-	const oneByOne = async (request: AccountStateRequest) => {
-		try {
-			outcomes.push({ itemIndex: request.itemIndex, json: await recordAccountState(session, node, request.input, request.itemIndex) });
-		} catch (error) {
-			outcomes.push({ itemIndex: request.itemIndex, error: error as Error });
-		}
-	};
-	const named = new Map<string, number>();
-	for (const r of requests) if (r.input.acId) named.set(r.input.acId, (named.get(r.input.acId) ?? 0) + 1);
-	const simple = requests.filter((r) => !r.input.action && r.input.acId && /^\d+$/.test(r.input.acId) && named.get(r.input.acId) === 1);
+	const oneByOne = oneByOneInto<AccountStateRequest>(outcomes, async (r) => await recordAccountState(session, node, r.input, r.itemIndex));
+	const simple = batchable(requests);
 	const planning = simple.length < STATE_THRESHOLDS.bulkFrom ? undefined : await plan(session, simple).catch(() => undefined);
 	if (!planning) {
 		for (const request of requests) await oneByOne(request);
@@ -148,8 +140,4 @@ function chunks(planned: Planned[]): Planned[][] {
 	}
 	if (current.length) out.push(current);
 	return out;
-}
-
-function sorted(outcomes: BatchOutcome[]): BatchOutcome[] {
-	return outcomes.sort((a, b) => a.itemIndex - b.itemIndex);
 }

@@ -5,7 +5,7 @@
  * Everything else — a deletion or relink, a tag to remove, a contact not found by its id, fewer contacts than the
  * importer is meant for — goes through the one-by-one path (recordContactState), unchanged.
  */
-import { NodeOperationError, type INode } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
 import type { BatchOutcome } from '../actions/common';
 import { runBulkImport, type BulkEntry } from './bulk';
@@ -30,19 +30,31 @@ interface Planned {
 	state: string | undefined;
 }
 
-export async function recordContactStates(session: AcSession, node: INode, requests: StateRequest[]): Promise<BatchOutcome[]> {
-	const outcomes: BatchOutcome[] = [];
-	const oneByOne = async (request: StateRequest) => {
+/** Runs one item's one-by-one write into `outcomes` (its result, or its error). */
+export function oneByOneInto<R extends { itemIndex: number }>(outcomes: BatchOutcome[], write: (request: R) => Promise<IDataObject>) {
+	return async (request: R): Promise<void> => {
 		try {
-			outcomes.push({ itemIndex: request.itemIndex, json: await recordContactState(session, node, request.input, request.itemIndex) });
+			outcomes.push({ itemIndex: request.itemIndex, json: await write(request) });
 		} catch (error) {
 			outcomes.push({ itemIndex: request.itemIndex, error: error as Error });
 		}
 	};
-	// A contact named by more than one item goes one by one, in item order (an unlink is never overtaken).
+}
+
+/**
+ * The requests a batch may take: plain state recordings of a record named by its numeric id. A record named by more
+ * than one item goes one by one, in item order (an unlink is never overtaken), as do deletions and relinks.
+ */
+export function batchable<R extends { input: { acId?: string; action?: unknown } }>(requests: R[]): R[] {
 	const named = new Map<string, number>();
 	for (const r of requests) if (r.input.acId) named.set(r.input.acId, (named.get(r.input.acId) ?? 0) + 1);
-	const simple = requests.filter((r) => !r.input.action && r.input.acId && /^\d+$/.test(r.input.acId) && named.get(r.input.acId) === 1);
+	return requests.filter((r) => !r.input.action && r.input.acId && /^\d+$/.test(r.input.acId) && named.get(r.input.acId) === 1);
+}
+
+export async function recordContactStates(session: AcSession, node: INode, requests: StateRequest[]): Promise<BatchOutcome[]> {
+	const outcomes: BatchOutcome[] = [];
+	const oneByOne = oneByOneInto<StateRequest>(outcomes, async (r) => await recordContactState(session, node, r.input, r.itemIndex));
+	const simple = batchable(requests);
 	const planning = simple.length < STATE_THRESHOLDS.bulkFrom ? undefined : await plan(session, simple).catch(() => undefined);
 	if (!planning || planning.planned.length < STATE_THRESHOLDS.bulkFrom) {
 		// Too few for the importer (or reading them failed): all one by one, as before.
@@ -214,6 +226,6 @@ async function importStates(
 	}
 }
 
-function sorted(outcomes: BatchOutcome[]): BatchOutcome[] {
+export function sorted(outcomes: BatchOutcome[]): BatchOutcome[] {
 	return outcomes.sort((a, b) => a.itemIndex - b.itemIndex);
 }

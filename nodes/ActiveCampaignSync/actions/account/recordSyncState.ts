@@ -1,5 +1,5 @@
 import { recordAccountStates, type AccountStateRequest } from '../../helpers/accountStates';
-import { codeList, deleteAction, type BatchOperation, type BatchOutcome, type OpContext } from '../common';
+import { codeList, deleteAction, requestsOf, type BatchOperation, type OpContext } from '../common';
 
 function text(value: unknown): string | undefined {
 	if (value === undefined || value === null) return undefined;
@@ -30,14 +30,6 @@ function stateInput(ctx: OpContext, itemIndex: number): AccountStateRequest['inp
  * once: from ten accounts on, through the account field values' bulk endpoints (helpers/accountStates.ts).
  */
 export const recordSyncState: BatchOperation = async (ctx, itemIndices) => {
-	const requests: AccountStateRequest[] = [];
-	const outcomes: BatchOutcome[] = [];
-	for (const itemIndex of itemIndices) {
-		try {
-			requests.push({ itemIndex, input: stateInput(ctx, itemIndex) });
-		} catch (error) {
-			outcomes.push({ itemIndex, error: error as Error });
-		}
-	}
-	return [...outcomes, ...(await recordAccountStates(ctx.session, ctx.node, requests))];
+	const { requests, failed } = requestsOf(itemIndices, (itemIndex) => stateInput(ctx, itemIndex));
+	return [...failed, ...(await recordAccountStates(ctx.session, ctx.node, requests))];
 };

@@ -2,8 +2,8 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { formatContactLink, formatState, parseState, type ContactLink } from '../../../shared/sync/state';
 import type { RecordStateInput } from '../../helpers/contactSync';
-import { recordContactStates, type StateRequest } from '../../helpers/recordStates';
-import { codeList, deleteAction, type BatchOperation, type BatchOutcome, type OpContext } from '../common';
+import { recordContactStates } from '../../helpers/recordStates';
+import { codeList, deleteAction, requestsOf, type BatchOperation, type OpContext } from '../common';
 
 /** A parameter that may hold a string or, from an expression, an object. */
 function raw(ctx: OpContext, name: string, itemIndex: number): unknown {
@@ -58,16 +58,8 @@ function stateInput(ctx: OpContext, itemIndex: number): RecordStateInput {
  * once: from ten contacts on, through the bulk importer (helpers/recordStates.ts).
  */
 export const recordSyncState: BatchOperation = async (ctx, itemIndices) => {
-	const requests: StateRequest[] = [];
-	const outcomes: BatchOutcome[] = [];
-	for (const itemIndex of itemIndices) {
-		try {
-			requests.push({ itemIndex, input: stateInput(ctx, itemIndex) });
-		} catch (error) {
-			outcomes.push({ itemIndex, error: error as Error });
-		}
-	}
-	return [...outcomes, ...(await recordContactStates(ctx.session, ctx.node, requests))];
+	const { requests, failed } = requestsOf(itemIndices, (itemIndex) => stateInput(ctx, itemIndex));
+	return [...failed, ...(await recordContactStates(ctx.session, ctx.node, requests))];
 };
 
 /** Tag names from a parameter: an array, a JSON array, or a comma-separated list. */
