@@ -288,3 +288,23 @@ it('Flag Only: a lead with the email of a deleted (flagged) contact takes its Ac
 	await cycle(workflow);
 	expect((await world.must<IDataObject>('d365', 'GET', `/state/leads/${String(lead.leadid)}`)).emailaddress1).toBe('flag.me.now@example.org');
 });
+
+it('Keep: a contact deleted while its unlink failed is unlinked on the retry, and the lead with its email takes the ActiveCampaign contact (soak, seed 4242)', async () => {
+	const contactId = await syncedContact('gone.later@example.org');
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Ann', lastname: 'Lee', emailaddress1: 'gone.later@example.org', subject: 'Web lead' });
+	world.tick(2);
+	await cycle();
+	expect((await acContact('gone.later@example.org')).fields.D365_RECORD_ID).toBe(`contact:${contactId}`);
+	await world.must('d365', 'DELETE', `/ui/contacts/${contactId}`);
+	world.tick(2);
+	// ActiveCampaign throttles every write during the next run, so the unlink of the deleted contact lands in the retry queue.
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 0, routePattern: '^(POST|PUT|DELETE) ' });
+	await cycle();
+	expect((await acContact('gone.later@example.org')).fields.D365_RECORD_ID).toBe(`contact:${contactId}`);
+	await world.must('ac', 'DELETE', '/faults');
+	await cycle();
+	await cycle();
+	const taken = await acContact('gone.later@example.org');
+	expect(taken.fields.D365_RECORD_ID).toBe(`lead:${String(lead.leadid)}`);
+	expect((await d365Rows('contacts')).filter((c) => String(c.emailaddress1).toLowerCase() === 'gone.later@example.org')).toEqual([]);
+});

@@ -5,7 +5,7 @@
  */
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 
-import { dueRetries, recordSuccess, retryStore } from '../../../shared/sync/retries';
+import { dueRetries, retryStore } from '../../../shared/sync/retries';
 import { readCursor } from '../../../shared/sync/cursor';
 import { changeItem, readByIds, readChanges, readDeltaChanges, sampleChanges, type ChangeReadOptions } from '../../helpers/changes';
 import { criteriaFilter, criteriaOf, rawFilter, relatedContactExpand, selectFor } from '../../helpers/query';
@@ -64,13 +64,12 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		if (due.length) {
 			const found = await readByIds(client, readOptions, due.map((e) => e.id));
 			for (const entry of due) {
-				const record = found.get(entry.id.toLowerCase());
-				if (!record) {
-					// Gone from Dynamics: nothing left to write.
-					recordSuccess(store, entry);
-					continue;
-				}
-				out.push(paired({ ...changeItem(table, { event: 'updated', id: entry.id, record }), retryAttempt: entry.attempts + 1 }, 0));
+				const id = entry.id.toLowerCase();
+				const record = found.get(id);
+				// Gone from Dynamics since it failed (read by id alone, so not merely out of the criteria): it goes on as a
+				// delete, so the write step applies the delete policy (unlinks, tags) instead of the record being dropped.
+				const change = record ? { event: 'updated' as const, id, record } : { event: 'deleted' as const, id, record: { id } };
+				out.push(paired({ ...changeItem(table, change), retryAttempt: entry.attempts + 1 }, 0));
 			}
 		}
 		return out;
