@@ -190,7 +190,11 @@ function trackRetries(fn: IExecuteFunctions, items: INodeExecutionData[], produc
 	const operation = fn.getNodeParameter('operation', 0, '') as string;
 	if (!SYNC_WRITES.has(`${resource}.${operation}`)) return;
 	if (operation !== 'recordSyncState' && fn.getNodeParameter('dataMode', 0, 'fields') !== 'syncItem') return;
-	const outcomes = produced.map((p) => ({ itemIndex: p.itemIndex, error: p.data.error ? { message: p.data.error.message, description: p.data.error.description } : undefined }));
+	const outcomes = produced.map((p) => ({
+		itemIndex: p.itemIndex,
+		error: p.data.error ? { message: p.data.error.message, description: p.data.error.description } : undefined,
+		readAgain: p.data.json.readAgain === true,
+	}));
 	const staticData = fn.getWorkflowStaticData('global');
 	if (resource === 'contact' && operation === 'recordSyncState') {
 		// The pair is known even though its link could not be written: kept for the next write of either record.

@@ -110,7 +110,7 @@ async function plan(
 			index.set(input.link, accountId);
 		}
 		const currentState = values.get(`${accountId}|${stateField.id}`)?.value ?? '';
-		const state = stateToStore(currentState, input);
+		const state = stateToStore(currentState, input, values.get(`${accountId}|${linkField.id}`)?.value);
 		if (state !== undefined && currentState !== state) write(String(stateField.id), state);
 		if (!p.updates.length && !p.creates.length) {
 			decided.push({ itemIndex: request.itemIndex, json: { operation: 'skipped', reason: SKIP_REASONS.noChanges, id: accountId, name, link: input.link ?? null, state: state ?? null } });

@@ -6,11 +6,11 @@ import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
 import { sameValue } from '../../shared/sync/canonical';
 import { SKIP_REASONS } from '../../shared/sync/decide';
-import { fieldHash, formatFieldState } from '../../shared/sync/fieldState';
+import { fieldHash, formatFieldState, rowVersion } from '../../shared/sync/fieldState';
 import { followStored, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
 import { isGuid, parseState } from '../../shared/sync/state';
-import { recheckWinner, stateToStore, syncFieldsOf, type RecordStateInput } from './contactSync';
+import { ownState, recheckWinner, staleRead, stateToStore, syncFieldsOf, type RecordStateInput } from './contactSync';
 import { encodeAccountFieldValue, type AccountFieldDef } from './encode';
 import type { AcSession } from './session';
 import { acListIfCheaper } from '../transport';
@@ -327,8 +327,8 @@ export async function syncAccountItem(
 	}
 	const keys = fields.map((f) => f.key);
 	const storedValue = target?.fields.get(stateField.id)?.value;
-	const storedText = typeof storedValue === 'string' ? storedValue : storedStateText(item);
-	const { plan, state: plannedState, report } = planStep({
+	const storedText = ownState(String(target?.fields.get(linkField.id)?.value ?? ''), linkValue, typeof storedValue === 'string' ? storedValue : storedStateText(item));
+	const { plan, state: plannedState, report, stale } = planStep({
 		direction: 'toActiveCampaign',
 		policy,
 		exists: !!target,
@@ -339,7 +339,9 @@ export async function syncAccountItem(
 		targetWhole: target ? accountHash(target, defs, item.state.targetHashFields) : undefined,
 		sourceModifiedAt: item.source.modifiedAt,
 		targetModifiedAt: target?.updatedAt,
+		dynamicsVersion: rowVersion(item.source.version),
 	});
+	if (stale) return staleRead(session, { ...base, id: target!.id, name: target!.name, matchedBy }, { system: 'dynamics', kind: 'account', id: d365Id });
 	if (plan.conflicts.length && target) recheckWinner(session, plan.conflicts, 'account', target.id);
 	let state = plannedState;
 	if (target && plan.skipReason) {
@@ -365,7 +367,7 @@ export async function syncAccountItem(
 			// ActiveCampaign may store a value differently from how it was sent: the state follows what it returned.
 			const after = accountRecord(result.after, defs);
 			if (followStored(plan, (key) => fieldHash(readActiveCampaign(after, fields.find((f) => f.key === key)!.activeCampaign)))) {
-				state = formatFieldState(keys, plan.entries);
+				state = formatFieldState(keys, plan.entries, plan.version);
 				await putAccountFields(session, result.id, [{ customFieldId: Number(stateField.id), fieldValue: state }], itemIndex);
 			}
 		}
@@ -480,7 +482,7 @@ export async function recordAccountState(session: AcSession, node: INode, input:
 		index.set(input.link, target.id);
 	}
 	const currentState = String(target.fields.get(stateField.id)?.value ?? '');
-	const state = stateToStore(currentState, input);
+	const state = stateToStore(currentState, input, String(target.fields.get(linkField.id)?.value ?? ''));
 	if (state !== undefined && currentState !== state) fields.push({ customFieldId: Number(stateField.id), fieldValue: state });
 	if (!fields.length) return { operation: 'skipped', reason: SKIP_REASONS.noChanges, id: target.id, name: target.name, link: input.link ?? null, state: state ?? null };
 	await putAccountFields(session, target.id, fields, itemIndex);

@@ -6,7 +6,7 @@
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
 import { NOT_HELD, precedenceAllows, SKIP_REASONS } from '../../shared/sync/decide';
-import { accountDigests, baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey } from '../../shared/sync/fieldState';
+import { accountDigests, baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey, rowVersion, withoutVersion } from '../../shared/sync/fieldState';
 import { followStored, isEmailField, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
 import { forgetLink, holdBack, pendingLink, queueRecheck, release, retryStore } from '../../shared/sync/retries';
@@ -248,8 +248,8 @@ export async function syncContactItem(
 	const keys = fields.map((f) => f.key);
 	// After a relink the stored state belonged to the other record; a contact qualified from the lead starts with the
 	// lead's values, so the lead's state still tells what each side changed.
-	const storedText = relinkFrom && !qualified ? undefined : (target?.fieldValues.get(stateField.id)?.value ?? storedStateText(item));
-	const { plan, state: plannedState, report } = planStep({
+	const storedText = relinkFrom && !qualified ? undefined : ownState(target?.fieldValues.get(linkField.id)?.value, linkValue, target?.fieldValues.get(stateField.id)?.value ?? storedStateText(item));
+	const { plan, state: plannedState, report, stale } = planStep({
 		direction: 'toActiveCampaign',
 		policy,
 		exists: !!target,
@@ -260,9 +260,11 @@ export async function syncContactItem(
 		targetWhole: target ? contactHash(target, contactFields, item.state.targetHashFields) : undefined,
 		sourceModifiedAt: item.source.modifiedAt,
 		targetModifiedAt: target?.udate,
+		dynamicsVersion: rowVersion(item.source.version),
 		// The new contact carries only some of the lead's values: a field it left empty was not cleared by anyone.
 		adjustBase: qualified ? (base) => planned.forEach((p) => p.source === fieldHash(null) && base.delete(p.key)) : undefined,
 	});
+	if (stale) return staleRead(session, { ...base, id: target!.id, email: target!.email, matchedBy }, { system: 'dynamics', kind: entity, id: link.id });
 	if (plan.conflicts.length && target) recheckWinner(session, plan.conflicts, 'contact', target.id);
 
 	// 4. Nothing to write: record what was learned about the fields (when anything was), and report why.
@@ -312,7 +314,7 @@ export async function syncContactItem(
 		const interim = new Map(plan.entries);
 		for (const key of linkKeys) interim.set(key, earlier.get(key) ?? { ac: planned.find((p) => p.key === key)!.target, d365: null });
 		pendingState = state;
-		state = formatFieldState(keys, interim);
+		state = formatFieldState(keys, interim, plan.version);
 	}
 	desired.fieldValues.push({ field: linkField, value: linkValue }, { field: stateField, value: state });
 	const result = await keepingConflicts(session, node, report, itemIndex, async () => {
@@ -338,7 +340,7 @@ export async function syncContactItem(
 				return fieldHash(readActiveCampaign(after, field.activeCampaign), isEmailField(field));
 			};
 			if (followStored(plan, stored)) {
-				state = formatFieldState(keys, plan.entries);
+				state = formatFieldState(keys, plan.entries, plan.version);
 				await putStateFields(session, result.id, [{ field: stateField.id, value: state }], itemIndex);
 				stateWritten = true;
 			}
@@ -378,6 +380,25 @@ export function recheckWinner(session: AcSession, conflicts: Array<{ winner: str
 	const staticData = session.syncStaticData();
 	if (!staticData || !conflicts.some((c) => c.winner === 'activeCampaign')) return;
 	queueRecheck(retryStore(staticData), { system: 'activecampaign', kind, id }, 'won a conflict: its values go to Dynamics', 'ActiveCampaign write');
+}
+
+/**
+ * The stored state as this record's own: the state of a contact linked to another Dynamics record (taken by email, by
+ * precedence, from a lead) keeps its digests but not that record's row version.
+ */
+export function ownState(linkNow: string | null | undefined, link: string, stored: string | null | undefined): string | undefined {
+	const text = stored ?? undefined;
+	return (linkNow ?? '').toLowerCase() === link.toLowerCase() ? text : withoutVersion(text);
+}
+
+/**
+ * A Dynamics read older than what the last sync of the record saw (an overlapping run wrote it meanwhile) is not
+ * written: the record is read again on the next run, as it is then.
+ */
+export function staleRead(session: AcSession, out: IDataObject, source: { system: 'dynamics'; kind: string; id: string }): IDataObject & { operation: 'skipped' } {
+	const staticData = session.syncStaticData();
+	if (staticData) queueRecheck(retryStore(staticData), source, 'read before another run synced a newer version', 'ActiveCampaign write');
+	return { ...out, operation: 'skipped', reason: SKIP_REASONS.staleRead, readAgain: true };
 }
 
 function freeEmail(session: AcSession, email: string, holder?: string): void {
@@ -550,10 +571,16 @@ export interface RecordStateInput {
 }
 
 /** The state to store: the given one, or (with decided fields) the decisions merged into the state stored now. */
-export function stateToStore(current: string | null | undefined, input: Pick<RecordStateInput, 'state' | 'stateFields' | 'stateBase'>): string | undefined {
+export function stateToStore(
+	current: string | null | undefined,
+	input: Pick<RecordStateInput, 'state' | 'stateFields' | 'stateBase' | 'link'>,
+	linkNow: string | null | undefined,
+): string | undefined {
 	if (input.state === undefined || input.state === '') return undefined;
 	if (!input.stateFields?.length) return input.state;
-	return mergeStateText(current ?? undefined, input.state, input.stateFields, input.stateBase);
+	// A state stored for another linked record keeps none of its row version here.
+	const own = input.link ? ownState(linkNow, input.link, current) : (current ?? undefined);
+	return mergeStateText(own, input.state, input.stateFields, input.stateBase);
 }
 
 /** Record Sync State for a contact: writes the link and state fields only when they differ; applies a deletion. */
@@ -601,7 +628,7 @@ export async function recordContactState(session: AcSession, node: INode, input:
 		fieldValues.push({ field: linkField.id, value: input.link });
 	}
 	const currentState = target.fieldValues.get(stateField.id)?.value ?? '';
-	const state = stateToStore(currentState, input);
+	const state = stateToStore(currentState, input, target.fieldValues.get(linkField.id)?.value);
 	if (state !== undefined && currentState !== state) fieldValues.push({ field: stateField.id, value: state });
 	const desiredTags = { ...emptyDesired(), tags: input.tags ?? [], removeTags: input.removeTags ?? [] };
 	const tagChanges = await applyTags(session, target.id, target, desiredTags, itemIndex);

@@ -108,7 +108,7 @@ async function plan(
 			fields.push({ id: linkField.id, value: input.link! });
 		}
 		const currentState = target.fieldValues.get(stateField.id)?.value ?? '';
-		const state = stateToStore(currentState, input);
+		const state = stateToStore(currentState, input, target.fieldValues.get(linkField.id)?.value);
 		if (state !== undefined && currentState !== state) fields.push({ id: stateField.id, value: state });
 		const tags: string[] = [];
 		let tagFailed = false;

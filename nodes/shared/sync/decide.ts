@@ -9,6 +9,7 @@ export const SKIP_REASONS = {
 		`conflict: both sides changed since the last sync and ${winner} wins (${policy})`,
 	deletedInDynamics: 'deleted in Dynamics (tagged [D365: Deleted in Dynamics]; remove the tag to sync it again)',
 	accountDeletedInDynamics: 'deleted in Dynamics (its D365 Account ID reads deleted:…; clear it to sync the account again)',
+	staleRead: 'this read of the Dynamics record is older than what the last sync of it saw (another run wrote it meanwhile); it is read again on the next run',
 	precedence: (kept: string, skipped: string) =>
 		`a Dynamics ${kept} has the same email (${kept}s take precedence over ${skipped}s)`,
 } as const;

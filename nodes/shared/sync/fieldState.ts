@@ -8,6 +8,10 @@
  * digest of its pair key) and `ac` / `d365` are `w` characters of the value digest (w = 4, 3 or 2, the widest that
  * fits; 4 characters are 24 bits). An unknown side is written as `w` dots.
  *
+ * The state may end with `~<version>` (base 36): the Dynamics record's row version (`versionnumber`) its Dynamics side
+ * reflects, at least. A read of the Dynamics record older than that (an overlapping run that read it before this
+ * state was written) is recognised as stale and never written over newer values.
+ *
  * Records synced with the older whole-record state (`v1:<acHash>:<d365Hash>`) keep working: {@link baseEntries} turns
  * it into per-field entries (a side whose whole hash still matches is "unchanged" on every field; otherwise each field
  * of that side is unknown), and the next write stores v2.
@@ -98,9 +102,11 @@ const codeCache = new Map<string, Map<string, string>>();
  * The v2 state of the given entries, for the mapping whose pair keys are `keys`. Entries of keys outside `keys` are
  * left out. Throws when even the narrowest digests do not fit (more than {@link MAX_STATE_FIELDS} fields).
  */
-export function formatFieldState(keys: readonly string[], entries: FieldStates): string {
+export function formatFieldState(keys: readonly string[], entries: FieldStates, version?: number): string {
 	const codes = fieldCodes(keys);
 	const present = [...codes].filter(([key]) => entries.has(key));
+	// The version goes only where it fits beside the widest digests that fit without it (a mapping near the limit
+	// keeps its digests and does without the stale-read check).
 	for (const width of WIDTHS) {
 		const length = 4 + present.length * (CODE_WIDTH + 2 * width);
 		if (length > STATE_MAX_LENGTH) continue;
@@ -109,11 +115,37 @@ export function formatFieldState(keys: readonly string[], entries: FieldStates):
 			const entry = entries.get(key)!;
 			out += code + side(entry.ac, width) + side(entry.d365, width);
 		}
-		return out;
+		const suffix = versionSuffix(version);
+		return out.length + suffix.length <= STATE_MAX_LENGTH ? out + suffix : out;
 	}
 	throw new Error(
 		`The sync state of ${present.length} fields does not fit in ActiveCampaign's sync-state field (at most ${MAX_STATE_FIELDS} mapped fields per entity)`,
 	);
+}
+
+function versionSuffix(version: number | undefined): string {
+	return version !== undefined && Number.isSafeInteger(version) && version >= 0 ? `~${version.toString(36)}` : '';
+}
+
+/** The Dynamics row version a v2 state reflects (see the layout above); undefined when it names none. */
+export function stateVersion(value: unknown): number | undefined {
+	return splitState(typeof value === 'string' ? value : undefined)?.version;
+}
+
+/** The Dynamics row version of a record as a number (`versionnumber` comes as a number or a numeric string). */
+export function rowVersion(value: unknown): number | undefined {
+	const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+	return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** A state without its row version: the state of another record (a relink), whose version says nothing about this one. */
+export function withoutVersion<T extends string | null | undefined>(value: T): T {
+	return (typeof value === 'string' && HEADER.test(value.trim()) ? value.trim().replace(/~[0-9a-z]*$/, '') : value) as T;
+}
+
+/** The later of two row versions (either may be unknown). */
+export function laterVersion(a: number | undefined, b: number | undefined): number | undefined {
+	return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
 function side(value: string | null, width: number): string {
@@ -212,17 +244,23 @@ export function mergeStateText(current: string | undefined, next: string, touche
 	for (const code of [...merged.keys()]) if (!decided.entries.has(code) && !touched.has(code)) merged.delete(code);
 	let out = `v2${decided.width}:`;
 	for (const [code, entry] of merged) out += code + side(entry.ac, decided.width) + side(entry.d365, decided.width);
-	return out;
+	const suffix = versionSuffix(laterVersion(now.version, decided.version));
+	return out.length + suffix.length <= STATE_MAX_LENGTH ? out + suffix : out;
 }
 
 /** A v2 state as entries by code (digests as stored, `null` for unknown). */
-function splitState(value: string | undefined): { width: number; entries: Map<string, FieldEntry> } | undefined {
+function splitState(value: string | undefined): { width: number; entries: Map<string, FieldEntry>; version?: number } | undefined {
 	if (typeof value !== 'string') return undefined;
-	const text = value.trim();
-	const header = HEADER.exec(text);
+	const whole = value.trim();
+	const header = HEADER.exec(whole);
 	if (!header) return undefined;
 	const width = Number(header[1]);
 	const size = CODE_WIDTH + 2 * width;
+	const tilde = whole.indexOf('~');
+	const text = tilde < 0 ? whole : whole.slice(0, tilde);
+	const versionText = tilde < 0 ? '' : whole.slice(tilde + 1);
+	if (tilde >= 0 && !/^[0-9a-z]{1,11}$/.test(versionText)) return undefined;
+	const version = versionText ? parseInt(versionText, 36) : undefined;
 	const body = text.slice(header[0].length);
 	if (body.length % size !== 0) return undefined;
 	const entries = new Map<string, FieldEntry>();
@@ -233,7 +271,7 @@ function splitState(value: string | undefined): { width: number; entries: Map<st
 		};
 		entries.set(body.slice(at, at + CODE_WIDTH), { ac: part(at + CODE_WIDTH), d365: part(at + CODE_WIDTH + width) });
 	}
-	return { width, entries };
+	return { width, entries, ...(version !== undefined && Number.isSafeInteger(version) ? { version } : {}) };
 }
 
 /** `bits` bits of a string's digest as base64url characters (6 bits each). */

@@ -8,7 +8,7 @@ import { canonical, canonicalEmail } from './canonical';
 import { toActiveCampaign, toDynamics, type ConversionContext } from './convert';
 import { matchCriteria } from './criteria';
 import { NOT_HELD, SKIP_REASONS, type ConflictPolicy, type LeadContactPrecedence, type SyncDirection } from './decide';
-import { accountDigests, baseEntries, fieldHash, isStateValue, sameDigest, sameValueDigest, MAX_STATE_FIELDS, pairKey } from './fieldState';
+import { accountDigests, baseEntries, fieldHash, isStateValue, sameDigest, sameValueDigest, MAX_STATE_FIELDS, pairKey, rowVersion } from './fieldState';
 import type { Entity, FieldDirection, FieldPair, MappingDefinition } from './mapping';
 import { MappingError, pairsForStep, stepAllowed } from './mapping';
 import { sourceUnchanged } from './planner';
@@ -35,7 +35,7 @@ export interface SyncItem extends IDataObject {
 	/** Dynamics columns set only when the write creates the record (defaults for required columns). */
 	createOnly: IDataObject;
 	match: IDataObject;
-	source: { system: 'dynamics' | 'activecampaign'; id: string; account?: string; modifiedAt: string | null; hash: string };
+	source: { system: 'dynamics' | 'activecampaign'; id: string; account?: string; modifiedAt: string | null; version?: number; hash: string };
 	state: { stored: string | null; targetHashFields: string[] };
 	fields: Array<SyncField & IDataObject>;
 	tags: string[];
@@ -290,6 +290,7 @@ function fromDynamics(prepared: PreparedMapping, source: IDataObject): MapOutcom
 				system: 'dynamics',
 				id,
 				modifiedAt: typeof source.modifiedon === 'string' ? source.modifiedon : null,
+				...(rowVersion(source.versionnumber) !== undefined ? { version: rowVersion(source.versionnumber) } : {}),
 				hash: dynamicsStateHashWith(source, prepared.dynamicsHashFields, prepared.dynamicsHashAccessors),
 			},
 			state: { stored: null, targetHashFields: prepared.activeCampaignHashFields },

@@ -18,7 +18,7 @@
  */
 import { canonicalEmail, sameValue } from './canonical';
 import { SKIP_REASONS, type ConflictPolicy, type SyncDirection } from './decide';
-import { baseEntries, fieldHash, formatFieldState, sameValueDigest, type FieldEntry, type FieldStates, type Side } from './fieldState';
+import { baseEntries, fieldHash, formatFieldState, laterVersion, sameValueDigest, stateVersion, type FieldEntry, type FieldStates, type Side } from './fieldState';
 import type { FieldDirection } from './mapping';
 import type { SyncField } from './syncItem';
 
@@ -93,6 +93,8 @@ export interface PlanResult {
 	sourceChanged: boolean;
 	/** Set when nothing is written: why. */
 	skipReason?: string;
+	/** The Dynamics row version the state after this step reflects (fieldState), when known. */
+	version?: number;
 }
 
 const SYSTEM: Record<Side, 'dynamics' | 'activeCampaign'> = { ac: 'activeCampaign', d365: 'dynamics' };
@@ -222,6 +224,11 @@ export interface StepInput {
 	targetWhole?: string;
 	sourceModifiedAt?: string | null;
 	targetModifiedAt?: string | null;
+	/**
+	 * The Dynamics record's row version: for Dynamics → ActiveCampaign the version that was read (the source), for
+	 * ActiveCampaign → Dynamics the version before the write (the target). The state remembers it (fieldState).
+	 */
+	dynamicsVersion?: number;
 	/** Adjusts the base before planning (e.g. what the node knows beyond the stored state). */
 	adjustBase?: (base: FieldStates) => void;
 }
@@ -244,6 +251,11 @@ export function followStored(plan: Pick<PlanResult, 'write' | 'entries'>, stored
 
 export interface StepPlan {
 	plan: PlanResult;
+	/**
+	 * Dynamics → ActiveCampaign: the Dynamics record was read before the stored state was written (an overlapping run
+	 * synced a newer version meanwhile). Nothing is written; the caller has the record read again.
+	 */
+	stale?: boolean;
 	/** The state after the step (v2 text). */
 	state: string;
 	/** What the step's output item reports: decided conflicts and values not written. */
@@ -251,6 +263,11 @@ export interface StepPlan {
 }
 
 export function planStep(input: StepInput): StepPlan {
+	const storedVersion = input.exists ? stateVersion(input.stored) : undefined;
+	if (input.direction === 'toActiveCampaign' && storedVersion !== undefined && input.dynamicsVersion !== undefined && input.dynamicsVersion < storedVersion) {
+		const plan: PlanResult = { write: [], decisions: new Map(), conflicts: [], notWritten: [], entries: new Map(), touched: [], sourceChanged: false, skipReason: SKIP_REASONS.staleRead };
+		return { plan, state: String(input.stored), report: {}, stale: true };
+	}
 	const base = input.exists
 		? baseEntries(input.stored ?? undefined, input.keys, {
 				sourceSide: input.direction === 'toActiveCampaign' ? 'd365' : 'ac',
@@ -275,7 +292,10 @@ export function planStep(input: StepInput): StepPlan {
 		report.conflict = `resolved: ${input.policy}`;
 	}
 	if (plan.notWritten.length) report.notWritten = plan.notWritten;
-	return { plan, state: formatFieldState(input.keys, plan.entries), report };
+	// After a write to Dynamics its version is above the one read before it: a later read at or below that is stale.
+	const written = input.direction === 'toDynamics' && plan.write.length > 0 && input.dynamicsVersion !== undefined ? input.dynamicsVersion + 1 : input.dynamicsVersion;
+	plan.version = laterVersion(storedVersion, written);
+	return { plan, state: formatFieldState(input.keys, plan.entries, plan.version), report };
 }
 
 /** Whether the source side wins a conflict under the policy (newest change: the record's modified times; a tie goes to Dynamics). */

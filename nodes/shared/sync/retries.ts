@@ -223,6 +223,8 @@ function trim(store: RetryStore): void {
 export interface WriteOutcome {
 	itemIndex: number;
 	error?: { message: string; description?: string | null };
+	/** Skipped and queued to be read again (a stale read): not forgotten as written. */
+	readAgain?: boolean;
 }
 
 /**
@@ -244,7 +246,7 @@ export function bookWrites(
 		seen.add(retryKey(source.system, source.kind, source.id));
 		const failed = outcomes.find((o) => o.itemIndex === itemIndex && o.error);
 		if (!failed?.error) {
-			recordSuccess(store, source);
+			if (!outcomes.some((o) => o.itemIndex === itemIndex && o.readAgain)) recordSuccess(store, source);
 			return;
 		}
 		const { message, description } = failed.error;

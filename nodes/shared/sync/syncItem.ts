@@ -71,6 +71,8 @@ export const syncItemSchema = z.object({
 			system: z.string().nullish(),
 			id: z.string().nullish(),
 			modifiedAt: z.string().nullish(),
+			/** Dynamics sources: the record's row version (`versionnumber`) as read; a state newer than it marks the read stale. */
+			version: z.union([z.string(), z.number()]).nullish(),
 			/** The ActiveCampaign account the record comes from (its API host): part of the id of a record created from it. */
 			account: z.string().nullish(),
 			/** Whole-record state hash of the source (reads states stored before per-field state). */

@@ -141,6 +141,27 @@ describe('Contact sync items', () => {
 		expect((detail.fields as IDataObject).D365_SYNC_STATE).toBe(changed.state);
 	});
 
+	it('a Dynamics read older than the version the last sync saw (an overlapping run) is skipped, queued to be read again, never written', async () => {
+		const id = guid(903, 'c1');
+		const email = 'sync.stale@example.net';
+		const at = (firstName: string, version: number) => {
+			const item = syncItem({ id, email, firstName });
+			(item.source as IDataObject).version = version;
+			return item;
+		};
+		const first = await sync(at('Newer', 1_000_010));
+		expect(String(first.state)).toMatch(/~lfm2$/);
+		await t.resetStats();
+		const stale = await sync(at('Older', 1_000_009));
+		expect(stale).toMatchObject({ operation: 'skipped', id: first.id, readAgain: true });
+		expect(String(stale.reason)).toMatch(/older than what the last sync of it saw .* read again on the next run/);
+		expect(await t.count(WRITES)).toBe(0);
+		expect(((await t.contact(email)).contact as IDataObject).firstName).toBe('Newer');
+		const later = await sync(at('Latest', 1_000_012));
+		expect(later).toMatchObject({ operation: 'updated', id: first.id });
+		expect(((await t.contact(email)).contact as IDataObject).firstName).toBe('Latest');
+	});
+
 	it('an existing contact with equal values and no state: linked, state recorded, reported as no changes', async () => {
 		// sam.taylor@adatum.com exists in the demo account without a link.
 		const detail = await t.contact('sam.taylor@adatum.com');

@@ -10,10 +10,12 @@ import {
 	pairKey,
 	parseFieldState,
 	STATE_MAX_LENGTH,
+	stateVersion,
+	withoutVersion,
 	type FieldStates,
 } from '../../../nodes/shared/sync/fieldState';
 import { SKIP_REASONS } from '../../../nodes/shared/sync/decide';
-import { planField, planFields, resolveMatch, sourceUnchanged, sourceWins, type PlanInput } from '../../../nodes/shared/sync/planner';
+import { planField, planFields, planStep, resolveMatch, sourceUnchanged, sourceWins, type PlanInput } from '../../../nodes/shared/sync/planner';
 import { formatState } from '../../../nodes/shared/sync/state';
 import type { SyncField } from '../../../nodes/shared/sync/syncItem';
 
@@ -82,6 +84,24 @@ describe('per-field state (v2)', () => {
 		// Unchanged since the step read it: stored as given.
 		expect(mergeStateText(base, step2, codesOf(keys, [keys[2]]), base)).toBe(step2);
 		expect(mergeStateText('v1:0123456789abcdef:fedcba9876543210', step2, [], base)).toBe(step2);
+	});
+
+	it('carries the Dynamics row version it reflects: parsed, kept by the later of two merged states, dropped for another record', () => {
+		const entries: FieldStates = new Map(keys.map((k) => [k, { ac: h('x'), d365: h('x') }]));
+		const text = formatFieldState(keys, entries, 1_000_009);
+		expect(text).toMatch(/~lfm1$/);
+		expect(stateVersion(text)).toBe(1_000_009);
+		expect(parseFieldState(text, keys)).toEqual(entries);
+		expect(stateVersion(formatFieldState(keys, entries))).toBeUndefined();
+		expect(parseFieldState(`${formatFieldState(keys, entries)}~NOT-A-VERSION`, keys)).toBeUndefined();
+		const older = formatFieldState(keys, entries, 900);
+		expect(stateVersion(mergeStateText(text, older, codesOf(keys, [keys[0]]), 'v24:'))).toBe(1_000_009);
+		expect(stateVersion(mergeStateText(older, text, codesOf(keys, [keys[0]]), 'v24:'))).toBe(1_000_009);
+		expect(withoutVersion(text)).toBe(formatFieldState(keys, entries));
+		// Near the size limit the digests keep their width and the version is left out.
+		const many = Array.from({ length: MAX_STATE_FIELDS }, (_, i) => `f${i}|c${i}`);
+		const full = formatFieldState(many, new Map(many.map((k) => [k, { ac: h(k), d365: h(k) }])), 2 ** 40);
+		expect(full.length).toBeLessThanOrEqual(STATE_MAX_LENGTH);
 	});
 });
 
@@ -234,6 +254,25 @@ describe('the write planner', () => {
 		expect(t('2026-01-01T09:00:00Z', '2026-01-01T10:00:00-05:00')).toBe(false);
 		expect(t('2026-01-01T10:00:00Z', '2026-01-01T10:00:00Z')).toBe(true);
 		expect(sourceWins({ direction: 'toDynamics', policy: 'newestWins', sourceModifiedAt: '2026-01-01T10:00:00Z', targetModifiedAt: '2026-01-01T10:00:00Z' })).toBe(false);
+	});
+
+	it('never writes a Dynamics read older than the version the stored state reflects (an overlapping run synced a newer one)', () => {
+		const keys = [first.key];
+		const stored = formatFieldState(keys, new Map([[first.key, entry('Bo6a', 'Bo6a')]]), 1_000_010);
+		const step = (dynamicsVersion: number) =>
+			planStep({ direction: 'toActiveCampaign', policy: 'dynamicsWins', exists: true, fields: [planField({ ...first, source: h('Bo3') }, 'Bo6a', 'Bo3')], keys, stored, sourceWhole: '', dynamicsVersion });
+		const stale = step(1_000_009);
+		expect(stale.stale).toBe(true);
+		expect(stale.plan.write).toEqual([]);
+		expect(stale.plan.skipReason).toBe(SKIP_REASONS.staleRead);
+		const fresh = step(1_000_012);
+		expect(fresh.stale).toBeUndefined();
+		expect(fresh.plan.write).toEqual([first.key]);
+		expect(stateVersion(fresh.state)).toBe(1_000_012);
+		// To Dynamics: after a write the state reflects at least the version after it (one above the one read).
+		const written = planStep({ direction: 'toDynamics', policy: 'dynamicsWins', exists: true, fields: [planField({ ...first, source: h('New') }, 'Bo6a', 'New')], keys, stored, sourceWhole: '', dynamicsVersion: 1_000_020 });
+		expect(written.plan.write).toEqual([first.key]);
+		expect(stateVersion(written.state)).toBe(1_000_021);
 	});
 
 	it('matches in one order: link, then the named id, then the natural key', () => {

@@ -8,7 +8,7 @@ import { randomUUID } from 'crypto';
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 
 import { SKIP_REASONS, type ConflictPolicy } from '../../../shared/sync/decide';
-import { codesOf, fieldHash, formatFieldState, type FieldStates } from '../../../shared/sync/fieldState';
+import { codesOf, fieldHash, formatFieldState, rowVersion, withoutVersion, type FieldStates } from '../../../shared/sync/fieldState';
 import { isEmailField, planField, planStep, type PlanField, type PlanResult } from '../../../shared/sync/planner';
 import { formatContactLink } from '../../../shared/sync/state';
 import { queueRecheck, release, retryStore } from '../../../shared/sync/retries';
@@ -358,7 +358,7 @@ async function findExisting(ctx: OperationContext, plans: Plan[], out: Array<INo
 				const table = group[0].table;
 				const first = group[0].matchers[level];
 				const columns = first.kind === 'id' ? [primaryColumn(table)] : first.columns;
-				const select = new Set<string>(['modifiedon']);
+				const select = new Set<string>(['modifiedon', 'versionnumber']);
 				for (const plan of group) {
 					readProperties(plan.prepared).forEach((p) => select.add(p));
 					plan.sync?.hashFields.forEach((f) => select.add(readPropertyOf(table, f)));
@@ -473,7 +473,7 @@ function syncOutput(plan: Plan, id: string, entries: FieldStates | undefined): I
 	const sync = plan.sync!;
 	const entity = plan.table.logicalName;
 	const fields = sync.fields;
-	const state = entries && sync.item.fields.length ? formatFieldState(stateKeys(sync.item), entries) : null;
+	const state = entries && sync.item.fields.length ? formatFieldState(stateKeys(sync.item), entries, fields?.version) : null;
 	return {
 		id,
 		entity,
@@ -614,7 +614,9 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 		exists: !!existing,
 		fields: planned,
 		keys: stateKeys(sync.item),
-		stored: sync.storedText,
+		// The row version in the state is this record's only when the contact is linked to it.
+		stored: existing && String(existing[table.primaryIdAttribute] ?? '').toLowerCase() === String(sync.item.match.d365Id ?? '').toLowerCase() ? sync.storedText : withoutVersion(sync.storedText),
+		dynamicsVersion: rowVersion(existing?.versionnumber),
 		sourceWhole: String(sync.item.source.hash ?? ''),
 		targetWhole: existing ? d365Hash(table, existing, sync.hashFields) : undefined,
 		sourceModifiedAt: sync.item.source.modifiedAt,
@@ -681,7 +683,7 @@ async function readBack(
 	}
 	for (const list of byTable.values()) {
 		const table = list[0].plan.table;
-		const select = new Set<string>(['modifiedon']);
+		const select = new Set<string>(['modifiedon', 'versionnumber']);
 		for (const w of list) {
 			w.plan.sync?.hashFields.forEach((f) => select.add(readPropertyOf(table, f)));
 			w.plan.sync?.item.fields.forEach((f) => f.dynamics && select.add(readPropertyOf(table, f.dynamics)));
