@@ -659,6 +659,11 @@ export class N8nHarness {
 		return jsonClone(this.savedStaticData);
 	}
 
+	/** Changes the saved static data in place (e.g. lets time pass for what it schedules), as the next run will see it. */
+	updateStatic(update: (data: IDataObject) => void): void {
+		update(this.savedStaticData);
+	}
+
 	/** Clears saved static data: of one node (by name), or all (a new workflow). */
 	resetStaticData(nodeName?: string): void {
 		if (nodeName) delete this.savedStaticData[`node:${nodeName}`];

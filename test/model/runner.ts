@@ -243,6 +243,12 @@ export class HistoryRunner {
 		this.batch = this.history.batches.length + 1;
 		// Faults are off from here on: settle until a cycle writes nothing (at most 3), then one more quiet cycle.
 		for (let i = 0; i < 3; i++) {
+			// The retry queue's backoff is real time, which a history does not wait for: before each settle cycle the
+			// backoff of every queued record (not a dead letter) has passed, so the retry itself is checked.
+			this.world.harness.updateStatic((data) => {
+				const queue = (data.global as IDataObject | undefined)?.syncRetries as Record<string, IDataObject> | undefined;
+				for (const entry of Object.values(queue ?? {})) if (entry.dead !== true) entry.nextAt = new Date(0).toISOString();
+			});
 			const settled = await this.cycle('settle');
 			if (settled.writes.ac + settled.writes.d365 === 0) break;
 		}
