@@ -9,7 +9,7 @@ import { NOT_HELD, precedenceAllows, SKIP_REASONS } from '../../shared/sync/deci
 import { accountDigests, baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey, rowVersion, withoutVersion } from '../../shared/sync/fieldState';
 import { followStored, isEmailField, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
-import { forgetLink, holdBack, pendingLink, queueRecheck, release, retryStore } from '../../shared/sync/retries';
+import { forgetLink, holdBack, pendingLink, queueRecheck, release, rememberQualified, retryStore, wasQualified } from '../../shared/sync/retries';
 import { canonicalEmail } from '../../shared/sync/canonical';
 import { formatContactLink, isGuid, parseContactLink, SYNC_TAGS, type ContactLink } from '../../shared/sync/state';
 import { storedStateText, type DeletePolicy, type SyncDefaults, type SyncField, type SyncItem } from '../../shared/sync/syncItem';
@@ -199,9 +199,15 @@ export async function syncContactItem(
 			const qualifiedFrom = current.entity === 'lead' && originatingLead === current.id;
 			qualified = qualifiedFrom;
 			// A link kept only to flag that its Dynamics record was deleted (delete policy Flag Only) holds nothing back.
-			const holderDeleted = !!target.tags?.some((t) => t.name.toLowerCase() === SYNC_TAGS.deletedInDynamics.toLowerCase());
+			// Nor does a lead that was qualified (its contact takes the link when it comes; it may never come).
+			const holderDeleted =
+				!!target.tags?.some((t) => t.name.toLowerCase() === SYNC_TAGS.deletedInDynamics.toLowerCase()) ||
+				(current.entity === 'lead' && wasQualified(session.syncStaticData(), formatContactLink(current)));
 			if (!qualifiedFrom && !holderDeleted) {
 				if (current.entity === link.entity) {
+					// Read again when that record lets the contact go (e.g. it turns out to be qualified).
+					const held = session.syncStaticData();
+					if (held && email) holdBack(held, email, { system: 'dynamics', kind: link.entity, id: link.id }, formatContactLink(current));
 					return skip(`the ActiveCampaign contact is linked to another Dynamics ${current.entity} (${formatContactLink(current)})`);
 				}
 				if (link.entity === 'lead' && item.match.qualified === true) {
@@ -218,6 +224,16 @@ export async function syncContactItem(
 			// The record it is taken from (precedence, not qualification) is held back until this one lets the email go.
 			const held = session.syncStaticData();
 			if (held && email && !qualifiedFrom && !holderDeleted) holdBack(held, email, { system: 'dynamics', kind: current.entity, id: current.id }, linkValue);
+		}
+	}
+
+	// A qualified lead still linked: the contact it became takes the link when it syncs; meanwhile the link holds nothing
+	// back, and records held back by it are read again.
+	if (target && entity === 'lead' && item.match.qualified === true && (target.fieldValues.get(linkField.id)?.value ?? '').toLowerCase() === linkValue) {
+		const held = session.syncStaticData();
+		if (held && !wasQualified(held, linkValue)) {
+			rememberQualified(held, linkValue);
+			release(held, { holder: linkValue }, 'ActiveCampaign write');
 		}
 	}
 

@@ -185,6 +185,25 @@ export function forgetLink(staticData: IDataObject, link: string): void {
 	delete pendingLinksOf(staticData)[link.toLowerCase()];
 }
 
+const QUALIFIED_KEY = 'syncQualifiedLeads';
+
+/**
+ * Leads seen qualified while an ActiveCampaign contact was still linked to them: such a link holds the contact for the
+ * contact the lead became, not against another lead with its email (that contact may never come: deleted meanwhile).
+ */
+export function rememberQualified(staticData: IDataObject, link: string): void {
+	if (!staticData[QUALIFIED_KEY] || typeof staticData[QUALIFIED_KEY] !== 'object') staticData[QUALIFIED_KEY] = {};
+	const seen = staticData[QUALIFIED_KEY] as IDataObject;
+	seen[link.toLowerCase()] = true;
+	const keys = Object.keys(seen);
+	for (const key of keys.slice(0, Math.max(0, keys.length - RETRY_POLICY.maxEntries))) delete seen[key];
+}
+
+export function wasQualified(staticData: IDataObject | undefined, link: string): boolean {
+	const seen = staticData?.[QUALIFIED_KEY] as IDataObject | undefined;
+	return !!seen && seen[link.toLowerCase()] === true;
+}
+
 /** Forgets a record whose write succeeded (or was skipped with a reason). Returns whether it was queued. */
 export function recordSuccess(store: RetryStore, source: { system: SourceSystem; kind: string; id: string }): boolean {
 	const key = retryKey(source.system, source.kind, source.id);

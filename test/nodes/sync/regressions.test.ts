@@ -308,3 +308,23 @@ it('Keep: a contact deleted while its unlink failed is unlinked on the retry, an
 	expect(taken.fields.D365_RECORD_ID).toBe(`lead:${String(lead.leadid)}`);
 	expect((await d365Rows('contacts')).filter((c) => String(c.emailaddress1).toLowerCase() === 'gone.later@example.org')).toEqual([]);
 });
+
+it('a lead qualified into a contact that is deleted before it syncs holds nothing back: a new lead with the email takes the ActiveCampaign contact (soak, seed 4242)', async () => {
+	await cycle();
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Ann', lastname: 'Lee', emailaddress1: 'qualified.gone@example.org', subject: 'Web lead' });
+	world.tick(2);
+	await cycle();
+	expect((await acContact('qualified.gone@example.org')).fields.D365_RECORD_ID).toBe(`lead:${String(lead.leadid)}`);
+	await world.must('d365', 'POST', `/ui/leads/${String(lead.leadid)}/qualify`, { createAccount: false, createContact: true, createOpportunity: false });
+	world.tick(2);
+	const contact = (await d365Rows('contacts')).find((c) => String(c._originatingleadid_value ?? '').toLowerCase() === String(lead.leadid).toLowerCase())!;
+	const second = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Ann', lastname: 'Again', emailaddress1: 'qualified.gone@example.org', subject: 'Second lead' });
+	world.tick(2);
+	await world.must('d365', 'DELETE', `/ui/contacts/${String(contact.contactid)}`);
+	world.tick(2);
+	await cycle();
+	await cycle();
+	const twin = await acContact('qualified.gone@example.org');
+	expect(twin.fields.D365_RECORD_ID).toBe(`lead:${String(second.leadid)}`);
+	expect(twin.contact.lastName).toBe('Again');
+});
