@@ -162,18 +162,27 @@ const LINKS_KEY = 'syncPendingLinks';
  * known, so the next write of either record finds its twin by it even if an email changed meanwhile.
  */
 function pendingLinksOf(staticData: IDataObject): IDataObject {
-	const links = staticData[LINKS_KEY];
-	if (links && typeof links === 'object' && !Array.isArray(links)) return links as IDataObject;
-	staticData[LINKS_KEY] = {};
-	return staticData[LINKS_KEY] as IDataObject;
+	return linkMap(staticData, LINKS_KEY);
+}
+
+/** A map by link in the workflow's static data (created when missing). */
+function linkMap(staticData: IDataObject, key: string): IDataObject {
+	const map = staticData[key];
+	if (map && typeof map === 'object' && !Array.isArray(map)) return map as IDataObject;
+	staticData[key] = {};
+	return staticData[key] as IDataObject;
+}
+
+/** Sets a link's value as the newest entry, keeping at most {@link RETRY_POLICY.maxEntries} (the oldest go). */
+function putBounded(map: IDataObject, link: string, value: string | boolean): void {
+	delete map[link.toLowerCase()];
+	map[link.toLowerCase()] = value;
+	const keys = Object.keys(map);
+	for (const key of keys.slice(0, Math.max(0, keys.length - RETRY_POLICY.maxEntries))) delete map[key];
 }
 
 export function rememberLink(staticData: IDataObject, link: string, acId: string): void {
-	const links = pendingLinksOf(staticData);
-	delete links[link.toLowerCase()];
-	links[link.toLowerCase()] = acId;
-	const keys = Object.keys(links);
-	for (const key of keys.slice(0, Math.max(0, keys.length - RETRY_POLICY.maxEntries))) delete links[key];
+	putBounded(pendingLinksOf(staticData), link, acId);
 }
 
 export function pendingLink(staticData: IDataObject, link: string): string | undefined {
@@ -192,11 +201,7 @@ const QUALIFIED_KEY = 'syncQualifiedLeads';
  * contact the lead became, not against another lead with its email (that contact may never come: deleted meanwhile).
  */
 export function rememberQualified(staticData: IDataObject, link: string): void {
-	if (!staticData[QUALIFIED_KEY] || typeof staticData[QUALIFIED_KEY] !== 'object') staticData[QUALIFIED_KEY] = {};
-	const seen = staticData[QUALIFIED_KEY] as IDataObject;
-	seen[link.toLowerCase()] = true;
-	const keys = Object.keys(seen);
-	for (const key of keys.slice(0, Math.max(0, keys.length - RETRY_POLICY.maxEntries))) delete seen[key];
+	putBounded(linkMap(staticData, QUALIFIED_KEY), link, true);
 }
 
 export function wasQualified(staticData: IDataObject | undefined, link: string): boolean {
