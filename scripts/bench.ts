@@ -25,6 +25,8 @@ type Json = Record<string, unknown>;
 type Side = 'ac' | 'd365';
 
 const FULL = process.env.BENCH_SCALE === 'full';
+/** BENCH_JOBS=write,read,d365,initial,cycle runs only those jobs (default: all); cycle needs initial. */
+const JOBS = new Set((process.env.BENCH_JOBS ?? 'write,read,d365,initial,cycle').split(',').map((j) => j.trim()));
 const SIZES = {
 	write: 1000,
 	read: FULL ? 12000 : 2000,
@@ -243,105 +245,115 @@ async function main(): Promise<void> {
 		startup = (await run(WORKFLOWS.empty.id, 'ac')).seconds;
 		log(`An empty workflow takes ${startup} s in n8n's CLI (start-up; part of every wall time below)`);
 
-		log(`Write ${SIZES.write} contacts to ActiveCampaign…`);
-		await resetAc(sandbox);
-		const oursWrite = await run(WORKFLOWS.oursWrite.id, 'ac');
-		await resetAc(sandbox);
-		const builtinWrite = await run(WORKFLOWS.builtinWrite.id, 'ac');
-		rows.push({
-			job: `Write ${SIZES.write.toLocaleString('en')} contacts to ActiveCampaign`,
-			records: SIZES.write,
-			api: 'ActiveCampaign',
-			floor: floorOf(Math.ceil(SIZES.write / 250), 'bulk imports of 250'),
-			ours: oursWrite,
-			builtin: builtinWrite,
-		});
+		if (JOBS.has('write')) {
+			log(`Write ${SIZES.write} contacts to ActiveCampaign…`);
+			await resetAc(sandbox);
+			const oursWrite = await run(WORKFLOWS.oursWrite.id, 'ac');
+			await resetAc(sandbox);
+			const builtinWrite = await run(WORKFLOWS.builtinWrite.id, 'ac');
+			rows.push({
+				job: `Write ${SIZES.write.toLocaleString('en')} contacts to ActiveCampaign`,
+				records: SIZES.write,
+				api: 'ActiveCampaign',
+				floor: floorOf(Math.ceil(SIZES.write / 250), 'bulk imports of 250'),
+				ours: oursWrite,
+				builtin: builtinWrite,
+			});
+		}
 
-		log(`Read ${SIZES.read} ActiveCampaign contacts…`);
-		await resetAc(sandbox);
-		await control(sandbox, 'ac', 'POST', '/seed', { contacts: SIZES.read });
-		const oursRead = await run(WORKFLOWS.oursRead.id, 'ac');
-		const builtinRead = await run(WORKFLOWS.builtinRead.id, 'ac');
-		rows.push({
-			job: `Read ${SIZES.read.toLocaleString('en')} ActiveCampaign contacts`,
-			records: SIZES.read,
-			api: 'ActiveCampaign',
-			floor: floorOf(Math.ceil(SIZES.read / 100), 'pages of 100'),
-			ours: oursRead,
-			builtin: builtinRead,
-		});
+		if (JOBS.has('read')) {
+			log(`Read ${SIZES.read} ActiveCampaign contacts…`);
+			await resetAc(sandbox);
+			await control(sandbox, 'ac', 'POST', '/seed', { contacts: SIZES.read });
+			const oursRead = await run(WORKFLOWS.oursRead.id, 'ac');
+			const builtinRead = await run(WORKFLOWS.builtinRead.id, 'ac');
+			rows.push({
+				job: `Read ${SIZES.read.toLocaleString('en')} ActiveCampaign contacts`,
+				records: SIZES.read,
+				api: 'ActiveCampaign',
+				floor: floorOf(Math.ceil(SIZES.read / 100), 'pages of 100'),
+				ours: oursRead,
+				builtin: builtinRead,
+			});
+		}
 
-		log(`Create ${SIZES.d365Create} Dynamics accounts; read ${SIZES.d365Read}…`);
-		await resetD365(sandbox);
-		rows.push({
-			job: `Create ${SIZES.d365Create.toLocaleString('en')} Dynamics records`,
-			records: SIZES.d365Create,
-			api: 'Dataverse',
-			floor: { requests: 1, seconds: 0, note: 'one $batch / CreateMultiple of up to 1,000' },
-			ours: await run(WORKFLOWS.oursD365Create.id, 'd365'),
-			builtin: { unavailable: D365_UNAVAILABLE },
-		});
-		await resetD365(sandbox);
-		await control(sandbox, 'd365', 'POST', '/seed', { accounts: SIZES.d365Read });
-		rows.push({
-			job: `Read ${SIZES.d365Read.toLocaleString('en')} Dynamics accounts`,
-			records: SIZES.d365Read,
-			api: 'Dataverse',
-			floor: { requests: Math.ceil(SIZES.d365Read / 5000), seconds: 0, note: 'pages of 5,000' },
-			ours: await run(WORKFLOWS.oursD365Read.id, 'd365'),
-			builtin: { unavailable: D365_UNAVAILABLE },
-		});
+		if (JOBS.has('d365')) {
+			log(`Create ${SIZES.d365Create} Dynamics accounts; read ${SIZES.d365Read}…`);
+			await resetD365(sandbox);
+			rows.push({
+				job: `Create ${SIZES.d365Create.toLocaleString('en')} Dynamics records`,
+				records: SIZES.d365Create,
+				api: 'Dataverse',
+				floor: { requests: 1, seconds: 0, note: 'one $batch / CreateMultiple of up to 1,000' },
+				ours: await run(WORKFLOWS.oursD365Create.id, 'd365'),
+				builtin: { unavailable: D365_UNAVAILABLE },
+			});
+			await resetD365(sandbox);
+			await control(sandbox, 'd365', 'POST', '/seed', { accounts: SIZES.d365Read });
+			rows.push({
+				job: `Read ${SIZES.d365Read.toLocaleString('en')} Dynamics accounts`,
+				records: SIZES.d365Read,
+				api: 'Dataverse',
+				floor: { requests: Math.ceil(SIZES.d365Read / 5000), seconds: 0, note: 'pages of 5,000' },
+				ours: await run(WORKFLOWS.oursD365Read.id, 'd365'),
+				builtin: { unavailable: D365_UNAVAILABLE },
+			});
+		}
 
-		log(`Initial Sync, ActiveCampaign → Dynamics, ${SIZES.initial} contacts in ${SIZES.initial / 10} accounts…`);
-		await resetAc(sandbox);
-		await resetD365(sandbox);
-		await control(sandbox, 'ac', 'POST', '/seed', { contacts: SIZES.initial, withAccounts: SIZES.initial / 10 });
-		const initial = await run(WORKFLOW_IDS.initialSync, 'ac');
-		const accounts = SIZES.initial / 10;
-		const synced = (await control<{ count: number }>(sandbox, 'd365', 'GET', '/state/contacts?top=0')).count + (await control<{ count: number }>(sandbox, 'd365', 'GET', '/state/leads?top=0')).count;
-		if (synced < SIZES.initial) initial.failed = `${synced} of ${SIZES.initial} contacts reached Dynamics`;
-		rows.push({
-			job: `Initial Sync, ActiveCampaign → Dynamics, ${SIZES.initial.toLocaleString('en')} contacts in ${accounts.toLocaleString('en')} accounts`,
-			records: SIZES.initial + accounts,
-			api: 'ActiveCampaign',
-			// Contacts 100 per page, their account links 100 per page, the accounts and their field values 100 per page,
-			// the states 250 per import and the accounts' states 100 per bulk request.
-			floor: floorOf(
-				Math.ceil(SIZES.initial / 100) * 2 + Math.ceil(accounts / 100) * 3 + Math.ceil(SIZES.initial / 250) + Math.ceil((accounts * 2) / 100),
-				'pages of 100, imports of 250',
-			),
-			ours: initial,
-			builtin: { unavailable: 'no built-in node syncs; the built-in ActiveCampaign node reads a contact without its tags, lists or account' },
-		});
+		if (JOBS.has('initial')) {
+			log(`Initial Sync, ActiveCampaign → Dynamics, ${SIZES.initial} contacts in ${SIZES.initial / 10} accounts…`);
+			await resetAc(sandbox);
+			await resetD365(sandbox);
+			await control(sandbox, 'ac', 'POST', '/seed', { contacts: SIZES.initial, withAccounts: SIZES.initial / 10 });
+			const initial = await run(WORKFLOW_IDS.initialSync, 'ac');
+			const accounts = SIZES.initial / 10;
+			const synced = (await control<{ count: number }>(sandbox, 'd365', 'GET', '/state/contacts?top=0')).count + (await control<{ count: number }>(sandbox, 'd365', 'GET', '/state/leads?top=0')).count;
+			if (synced < SIZES.initial) initial.failed = `${synced} of ${SIZES.initial} contacts reached Dynamics`;
+			rows.push({
+				job: `Initial Sync, ActiveCampaign → Dynamics, ${SIZES.initial.toLocaleString('en')} contacts in ${accounts.toLocaleString('en')} accounts`,
+				records: SIZES.initial + accounts,
+				api: 'ActiveCampaign',
+				// Contacts 100 per page, their account links 100 per page, the accounts and their field values 100 per page,
+				// the states 250 per import and the accounts' states 100 per bulk request.
+				floor: floorOf(
+					Math.ceil(SIZES.initial / 100) * 2 + Math.ceil(accounts / 100) * 3 + Math.ceil(SIZES.initial / 250) + Math.ceil((accounts * 2) / 100),
+					'pages of 100, imports of 250',
+				),
+				ours: initial,
+				builtin: { unavailable: 'no built-in node syncs; the built-in ActiveCampaign node reads a contact without its tags, lists or account' },
+			});
+		}
 
-		log(`Scheduled Sync: a first cycle, then ${SIZES.changes} changes (half on each side), then a quiet cycle…`);
-		await run(WORKFLOW_IDS.scheduledSync, 'ac');
-		const acContacts = (await control<{ contacts: Array<{ id: string }> }>(sandbox, 'ac', 'GET', `/state/contacts?limit=${SIZES.changes / 2}&offset=3`)).contacts;
-		for (const [i, c] of acContacts.entries()) await control(sandbox, 'ac', 'PATCH', `/ui/contacts/${c.id}`, { lastName: `Changed ${i}` });
-		const rowsD365 = (await control<{ value: Json[] }>(sandbox, 'd365', 'GET', `/state/contacts?top=${SIZES.changes / 2}`)).value;
-		for (const [i, r] of rowsD365.entries()) await control(sandbox, 'd365', 'PATCH', `/ui/contacts/${String(r.contactid)}`, { firstname: `Changed ${i}` });
-		const cycle = await run(WORKFLOW_IDS.scheduledSync, 'ac');
-		rows.push({
-			job: `Scheduled Sync cycle after ${SIZES.changes} changes (${SIZES.initial.toLocaleString('en')}-contact account)`,
-			records: SIZES.changes,
-			api: 'ActiveCampaign',
-			floor: floorOf(6, 'changed pages both ways, one import'),
-			ours: cycle,
-			builtin: { unavailable: 'no built-in node syncs' },
-		});
-		const quiet = await run(WORKFLOW_IDS.scheduledSync, 'ac');
-		const writes = await control<{ routes: Record<string, { count: number }> }>(sandbox, 'ac', 'GET', '/stats');
-		const writeCount = Object.entries(writes.routes)
-			.filter(([route]) => !route.startsWith('GET '))
-			.reduce((sum, [, v]) => sum + v.count, 0);
-		rows.push({
-			job: 'The next (quiet) cycle',
-			records: 0,
-			api: 'ActiveCampaign',
-			floor: floorOf(3, 'the change reads'),
-			ours: { ...quiet, failed: writeCount ? `${writeCount} writes` : quiet.failed },
-			builtin: { unavailable: 'no built-in node syncs' },
-		});
+		if (JOBS.has('initial') && JOBS.has('cycle')) {
+			log(`Scheduled Sync: a first cycle, then ${SIZES.changes} changes (half on each side), then a quiet cycle…`);
+			await run(WORKFLOW_IDS.scheduledSync, 'ac');
+			const acContacts = (await control<{ contacts: Array<{ id: string }> }>(sandbox, 'ac', 'GET', `/state/contacts?limit=${SIZES.changes / 2}&offset=3`)).contacts;
+			for (const [i, c] of acContacts.entries()) await control(sandbox, 'ac', 'PATCH', `/ui/contacts/${c.id}`, { lastName: `Changed ${i}` });
+			const rowsD365 = (await control<{ value: Json[] }>(sandbox, 'd365', 'GET', `/state/contacts?top=${SIZES.changes / 2}`)).value;
+			for (const [i, r] of rowsD365.entries()) await control(sandbox, 'd365', 'PATCH', `/ui/contacts/${String(r.contactid)}`, { firstname: `Changed ${i}` });
+			const cycle = await run(WORKFLOW_IDS.scheduledSync, 'ac');
+			rows.push({
+				job: `Scheduled Sync cycle after ${SIZES.changes} changes (${SIZES.initial.toLocaleString('en')}-contact account)`,
+				records: SIZES.changes,
+				api: 'ActiveCampaign',
+				floor: floorOf(6, 'changed pages both ways, one import'),
+				ours: cycle,
+				builtin: { unavailable: 'no built-in node syncs' },
+			});
+			const quiet = await run(WORKFLOW_IDS.scheduledSync, 'ac');
+			const writes = await control<{ routes: Record<string, { count: number }> }>(sandbox, 'ac', 'GET', '/stats');
+			const writeCount = Object.entries(writes.routes)
+				.filter(([route]) => !route.startsWith('GET '))
+				.reduce((sum, [, v]) => sum + v.count, 0);
+			rows.push({
+				job: 'The next (quiet) cycle',
+				records: 0,
+				api: 'ActiveCampaign',
+				floor: floorOf(3, 'the change reads'),
+				ours: { ...quiet, failed: writeCount ? `${writeCount} writes` : quiet.failed },
+				builtin: { unavailable: 'no built-in node syncs' },
+			});
+		}
 	} finally {
 		await n8n?.stop().catch(() => undefined);
 		await sandbox.close();
