@@ -49,6 +49,8 @@ interface Measure {
 	peakMb: number | null;
 	/** Requests by route (in the JSON). */
 	routes?: Record<string, number>;
+	/** Requests each API saw in this run (the row's `requests` is its own API's). */
+	byApi?: { activeCampaign: number; dataverse: number };
 	failed?: string;
 }
 
@@ -111,12 +113,14 @@ async function measure(n8n: N8nInstance, sandbox: Sandbox, workflowId: string, s
 	const seconds = (Date.now() - t0) / 1000;
 	memory.stop();
 	const stats = await control<{ total: number; byStatus: Record<string, number>; routes: Record<string, { count: number }> }>(sandbox, side, 'GET', '/stats');
+	const other = await control<{ total: number }>(sandbox, side === 'ac' ? 'd365' : 'ac', 'GET', '/stats');
 	const out: Measure = {
 		requests: stats.total,
 		throttled: Number(stats.byStatus['429'] ?? 0),
 		seconds: Math.round(seconds * 10) / 10,
 		peakMb: memory.peakMb(),
 		routes: Object.fromEntries(Object.entries(stats.routes).map(([route, v]) => [route, v.count])),
+		byApi: side === 'ac' ? { activeCampaign: stats.total, dataverse: other.total } : { activeCampaign: other.total, dataverse: stats.total },
 	};
 	const error = result?.error;
 	if (error) out.failed = error.slice(0, 200);
@@ -212,6 +216,17 @@ const WORKFLOWS = {
 	oursD365Read: workflow('read Dynamics accounts (this package)', [manual(), ourD365({ resource: 'account', operation: 'getMany', returnAll: true })] as TemplateJson['nodes']),
 };
 
+const SCAN_HOURLY_ID = 'benchScheduledScan60';
+/** The Scheduled Sync with Full Scan Every 60 minutes on both ActiveCampaign change reads (a large account's setting). */
+function scanHourly(template: TemplateJson): TemplateJson {
+	const copy = JSON.parse(JSON.stringify(template)) as TemplateJson;
+	for (const node of copy.nodes) {
+		const p = node.parameters as Json;
+		if (node.type === 'n8n-nodes-ac-d365-sync.activeCampaignSync' && p.operation === 'getChanges') p.changeOptions = { ...((p.changeOptions as Json | undefined) ?? {}), scanEveryMinutes: 60 };
+	}
+	return { ...copy, id: SCAN_HOURLY_ID, name: `${copy.name} (bench: full scan every 60 minutes)`, active: false } as TemplateJson;
+}
+
 const D365_UNAVAILABLE =
 	"n8n's Microsoft Dynamics CRM and Dataverse nodes reach only Microsoft's https hosts (their credentials build the URL and the login host), so they cannot run against a local sandbox";
 
@@ -239,9 +254,41 @@ async function main(): Promise<void> {
 			webhookSecrets: newWebhookSecrets(),
 			log,
 			extraCredentials: [{ ...BUILTIN_AC_CREDENTIAL, data: { apiUrl: sandbox.ac.url, apiKey: SANDBOX_CREDENTIALS.acApiKey } }],
-			extraWorkflows: () => Object.values(WORKFLOWS),
+			extraWorkflows: (templates) => [...Object.values(WORKFLOWS), scanHourly(templates['scheduled-sync.json'])],
 		});
 		const run = async (id: string, side: Side) => await measure(n8n!, sandbox, id, side);
+		/** A first cycle, then SIZES.changes changes (half on each side, from `offset`), a measured cycle and a quiet one. */
+		const scheduledCycles = async (workflowId: string, label: string, offset: number): Promise<void> => {
+			log(`Scheduled Sync (${label}): a first cycle, then ${SIZES.changes} changes (half on each side), then a quiet cycle…`);
+			await run(workflowId, 'ac');
+			const half = SIZES.changes / 2;
+			const acContacts = (await control<{ contacts: Array<{ id: string }> }>(sandbox, 'ac', 'GET', `/state/contacts?limit=${half}&offset=${3 + offset}`)).contacts;
+			for (const [i, c] of acContacts.entries()) await control(sandbox, 'ac', 'PATCH', `/ui/contacts/${c.id}`, { lastName: `Changed ${label} ${i}` });
+			const rowsD365 = (await control<{ value: Json[] }>(sandbox, 'd365', 'GET', `/state/contacts?top=${half + offset}`)).value.slice(offset);
+			for (const [i, r] of rowsD365.entries()) await control(sandbox, 'd365', 'PATCH', `/ui/contacts/${String(r.contactid)}`, { firstname: `Changed ${label} ${i}` });
+			const cycle = await run(workflowId, 'ac');
+			rows.push({
+				job: `Scheduled Sync cycle after ${SIZES.changes} changes (${SIZES.initial.toLocaleString('en')}-contact account; ${label})`,
+				records: SIZES.changes,
+				api: 'ActiveCampaign',
+				floor: floorOf(6, 'changed pages both ways, one import'),
+				ours: cycle,
+				builtin: { unavailable: 'no built-in node syncs' },
+			});
+			const quiet = await run(workflowId, 'ac');
+			const writes = await control<{ routes: Record<string, { count: number }> }>(sandbox, 'ac', 'GET', '/stats');
+			const writeCount = Object.entries(writes.routes)
+				.filter(([route]) => !route.startsWith('GET '))
+				.reduce((sum, [, v]) => sum + v.count, 0);
+			rows.push({
+				job: `The next (quiet) cycle (${label})`,
+				records: 0,
+				api: 'ActiveCampaign',
+				floor: floorOf(3, 'the change reads'),
+				ours: { ...quiet, failed: writeCount ? `${writeCount} writes` : quiet.failed },
+				builtin: { unavailable: 'no built-in node syncs' },
+			});
+		};
 		startup = (await run(WORKFLOWS.empty.id, 'ac')).seconds;
 		log(`An empty workflow takes ${startup} s in n8n's CLI (start-up; part of every wall time below)`);
 
@@ -325,34 +372,9 @@ async function main(): Promise<void> {
 		}
 
 		if (JOBS.has('initial') && JOBS.has('cycle')) {
-			log(`Scheduled Sync: a first cycle, then ${SIZES.changes} changes (half on each side), then a quiet cycle…`);
-			await run(WORKFLOW_IDS.scheduledSync, 'ac');
-			const acContacts = (await control<{ contacts: Array<{ id: string }> }>(sandbox, 'ac', 'GET', `/state/contacts?limit=${SIZES.changes / 2}&offset=3`)).contacts;
-			for (const [i, c] of acContacts.entries()) await control(sandbox, 'ac', 'PATCH', `/ui/contacts/${c.id}`, { lastName: `Changed ${i}` });
-			const rowsD365 = (await control<{ value: Json[] }>(sandbox, 'd365', 'GET', `/state/contacts?top=${SIZES.changes / 2}`)).value;
-			for (const [i, r] of rowsD365.entries()) await control(sandbox, 'd365', 'PATCH', `/ui/contacts/${String(r.contactid)}`, { firstname: `Changed ${i}` });
-			const cycle = await run(WORKFLOW_IDS.scheduledSync, 'ac');
-			rows.push({
-				job: `Scheduled Sync cycle after ${SIZES.changes} changes (${SIZES.initial.toLocaleString('en')}-contact account)`,
-				records: SIZES.changes,
-				api: 'ActiveCampaign',
-				floor: floorOf(6, 'changed pages both ways, one import'),
-				ours: cycle,
-				builtin: { unavailable: 'no built-in node syncs' },
-			});
-			const quiet = await run(WORKFLOW_IDS.scheduledSync, 'ac');
-			const writes = await control<{ routes: Record<string, { count: number }> }>(sandbox, 'ac', 'GET', '/stats');
-			const writeCount = Object.entries(writes.routes)
-				.filter(([route]) => !route.startsWith('GET '))
-				.reduce((sum, [, v]) => sum + v.count, 0);
-			rows.push({
-				job: 'The next (quiet) cycle',
-				records: 0,
-				api: 'ActiveCampaign',
-				floor: floorOf(3, 'the change reads'),
-				ours: { ...quiet, failed: writeCount ? `${writeCount} writes` : quiet.failed },
-				builtin: { unavailable: 'no built-in node syncs' },
-			});
+			await scheduledCycles(WORKFLOW_IDS.scheduledSync, 'scan every run', 0);
+			// Full Scan Every 60 minutes: the cycles between two scans (the first run scans; these two do not).
+			await scheduledCycles(SCAN_HOURLY_ID, 'Full Scan Every 60, between scans', SIZES.changes / 2);
 		}
 	} finally {
 		await n8n?.stop().catch(() => undefined);
@@ -380,7 +402,7 @@ function report(rows: Row[]): void {
 	for (const r of rows) {
 		const b = 'unavailable' in r.builtin ? undefined : r.builtin;
 		lines.push(
-			`| ${r.job}${r.ours.failed ? ` (${r.ours.failed})` : ''} | ${r.records.toLocaleString('en')} | ${r.ours.requests} | ${r.records ? (r.ours.requests / r.records).toFixed(3) : '—'} | ${r.ours.seconds} | ${r.ours.throttled} | ${r.floor.requests} (${r.floor.note}) | ${ratio(r.ours.requests, r.floor.requests)} | ${b ? `${b.requests}${b.failed ? ` (failed: ${b.failed})` : ''}` : 'n/a'} | ${b ? b.seconds : 'n/a'} | ${b ? (b.failed ? 'built-in failed' : ratio(r.ours.requests, b.requests)) : 'n/a'} | ${r.ours.peakMb ?? '—'} |`,
+			`| ${r.job}${r.ours.failed ? ` (${r.ours.failed})` : ''} | ${r.records.toLocaleString('en')} | ${r.ours.requests}${r.api === 'ActiveCampaign' && r.ours.byApi?.dataverse ? ` (+${r.ours.byApi.dataverse} Dataverse)` : ''} | ${r.records ? (r.ours.requests / r.records).toFixed(3) : '—'} | ${r.ours.seconds} | ${r.ours.throttled} | ${r.floor.requests} (${r.floor.note}) | ${ratio(r.ours.requests, r.floor.requests)} | ${b ? `${b.requests}${b.failed ? ` (failed: ${b.failed})` : ''}` : 'n/a'} | ${b ? b.seconds : 'n/a'} | ${b ? (b.failed ? 'built-in failed' : ratio(r.ours.requests, b.requests)) : 'n/a'} | ${r.ours.peakMb ?? '—'} |`,
 		);
 	}
 	const notes = [...new Set(rows.flatMap((r) => ('unavailable' in r.builtin ? [r.builtin.unavailable] : [])))];

@@ -34,6 +34,8 @@ const shrinkBudget = Number(process.env.MODEL_SHRINK_RUNS ?? (forced ? 150 : 30)
 if (process.env.MODEL_BATCH_FROM) {
 	BATCH_THRESHOLDS.readAheadFrom = Number(process.env.MODEL_BATCH_FROM);
 	STATE_THRESHOLDS.bulkFrom = Number(process.env.MODEL_BATCH_FROM);
+	// MODEL_STATE_LISTS=1: Record Sync State plans from the value and tag lists (an Initial Sync's way), whatever they cost.
+	if (process.env.MODEL_STATE_LISTS === '1') Object.assign(STATE_THRESHOLDS, { listsFrom: 1, listBudget: 1000 });
 }
 
 // In npm test with the fixed seed (200 histories); npm run test:model sets MODEL_CHECK=1 for the soak and replays.

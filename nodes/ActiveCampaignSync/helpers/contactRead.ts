@@ -203,7 +203,11 @@ export async function valuesOfField(session: AcSession, fieldId: string, perReco
 /** Which contacts hold each value of a field (valuesOfField inverted); undefined when searching is cheaper. */
 export async function holdersOfValues(session: AcSession, fieldId: string, perRecord: number): Promise<Map<string, string[]> | undefined> {
 	const values = await valuesOfField(session, fieldId, perRecord);
-	if (!values) return undefined;
+	return values ? holdersByValue(values) : undefined;
+}
+
+/** Contact id → value, turned into value → the contacts holding it. */
+export function holdersByValue(values: Map<string, string>): Map<string, string[]> {
 	const byValue = new Map<string, string[]>();
 	for (const [contact, value] of values) byValue.set(value, [...(byValue.get(value) ?? []), contact]);
 	return byValue;

@@ -8,14 +8,19 @@
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
 import type { BatchOutcome } from '../actions/common';
+import { acListIfCheaper, MAX_PAGE_SIZE } from '../transport';
 import { runBulkImport, type BulkEntry } from './bulk';
-import { holdersOfValues, readContact, snapshotsByIds, type ContactSnapshot } from './contactRead';
+import { holdersByValue, holdersOfValues, readContact, snapshotsByIds, valuesOfField, type ContactSnapshot } from './contactRead';
 import { contactIdsWithFieldValue, recordContactState, stateToStore, type RecordStateInput } from './contactSync';
 import { uniqueNames } from './contactWrite';
 import type { AcSession } from './session';
 
-/** ActiveCampaign suggests its importer from about ten contacts on; fewer are written one by one. */
-export const STATE_THRESHOLDS = { bulkFrom: 10 };
+/**
+ * ActiveCampaign suggests its importer from about ten contacts on; fewer are written one by one. Planning from the
+ * value lists is tried from `listsFrom` contacts on (reading them again costs three requests or more), within one
+ * request fewer than reading them again unless `listBudget` says otherwise (the model checker's override).
+ */
+export const STATE_THRESHOLDS: { bulkFrom: number; listsFrom: number; listBudget?: number } = { bulkFrom: 10, listsFrom: 201 };
 
 export interface StateRequest {
 	itemIndex: number;
@@ -74,7 +79,7 @@ async function plan(
 	simple: StateRequest[],
 ): Promise<{ planned: Planned[]; decided: BatchOutcome[]; decidedRequests: StateRequest[] }> {
 	const { link: linkField, state: stateField } = await session.contactSyncFields();
-	const targets = await snapshotsByIds(session, simple.map((r) => r.input.acId!), false);
+	const { targets, linkValues } = await currentTargets(session, simple, linkField.id, stateField.id);
 	const batchable = simple.filter((request) => {
 		const target = targets.get(request.input.acId!);
 		// A tag to remove: one by one (the importer only adds).
@@ -83,7 +88,7 @@ async function plan(
 	// One Dynamics record per ActiveCampaign contact: a link another contact holds, or that an earlier item of this
 	// batch takes, is not written twice.
 	const newLinks = batchable.filter((r) => r.input.link && (targets.get(r.input.acId!)!.fieldValues.get(linkField.id)?.value ?? '') !== r.input.link);
-	const index = newLinks.length ? await holdersOfValues(session, linkField.id, newLinks.length) : new Map<string, string[]>();
+	const index = !newLinks.length ? new Map<string, string[]>() : linkValues ? holdersByValue(linkValues) : await holdersOfValues(session, linkField.id, newLinks.length);
 	const taken = new Map<string, string>();
 	const planned: Planned[] = [];
 	const decided: BatchOutcome[] = [];
@@ -131,6 +136,66 @@ async function plan(
 		planned.push({ request, target, fields, tags, state });
 	}
 	return { planned, decided, decidedRequests };
+}
+
+/**
+ * The contacts as they are now, the cheaper of two ways: read again, 100 per request; or — when few contacts hold a
+ * link, a state or the tags to add yet, as in an Initial Sync — from the link and state fields' value lists and the
+ * tags' contact lists, with the email each item carries (a contact deleted or renamed since is caught by the import's
+ * report, see importStates). A tag to remove needs the contact read again.
+ */
+async function currentTargets(
+	session: AcSession,
+	requests: StateRequest[],
+	linkFieldId: string,
+	stateFieldId: string,
+): Promise<{ targets: Map<string, ContactSnapshot>; linkValues?: Map<string, string> }> {
+	const byLists = requests.filter((r) => r.input.email?.trim() && !(r.input.removeTags ?? []).length);
+	// The lists cost at least one request each: worth trying only where reading again costs more than a few.
+	const budget = STATE_THRESHOLDS.listBudget ?? Math.ceil(byLists.length / MAX_PAGE_SIZE) - 1;
+	const listed = byLists.length >= STATE_THRESHOLDS.listsFrom ? await fromLists(session, byLists, linkFieldId, stateFieldId, budget) : undefined;
+	const reread = listed ? requests.filter((r) => !byLists.includes(r)) : requests;
+	const targets = reread.length ? await snapshotsByIds(session, reread.map((r) => r.input.acId!), false) : new Map<string, ContactSnapshot>();
+	if (!listed) return { targets };
+	for (const [id, target] of listed.targets) targets.set(id, target);
+	return { targets, linkValues: listed.linkValues };
+}
+
+/** Targets from the value and tag lists within `budget` requests; undefined when the lists are longer than that. */
+async function fromLists(
+	session: AcSession,
+	requests: StateRequest[],
+	linkFieldId: string,
+	stateFieldId: string,
+	budget: number,
+): Promise<{ targets: Map<string, ContactSnapshot>; linkValues: Map<string, string> } | undefined> {
+	let left = budget;
+	const spend = (count: number) => (left -= Math.max(1, Math.ceil(count / MAX_PAGE_SIZE)));
+	const linkValues = left > 0 ? await valuesOfField(session, linkFieldId, left - 1) : undefined;
+	if (!linkValues) return undefined;
+	spend(linkValues.size);
+	const stateValues = left > 0 ? await valuesOfField(session, stateFieldId, left - 1) : undefined;
+	if (!stateValues) return undefined;
+	spend(stateValues.size);
+	const tagged = new Map<string, Array<{ contactTagId: string; tagId: string; name: string }>>();
+	for (const name of uniqueNames(requests.flatMap((r) => r.input.tags ?? []))) {
+		const tag = await session.tagByName(name);
+		if (!tag) continue; // Nobody has a tag that does not exist yet.
+		const holders = left > 0 ? await acListIfCheaper(session.ctx, '/api/3/contacts', 'contacts', left - 1, { qs: { tagid: tag.id } }) : undefined;
+		if (!holders) return undefined;
+		spend(holders.length);
+		for (const c of holders) tagged.set(String(c.id), [...(tagged.get(String(c.id)) ?? []), { contactTagId: '', tagId: tag.id, name: tag.name }]);
+	}
+	const targets = new Map<string, ContactSnapshot>();
+	for (const { input } of requests) {
+		const id = input.acId!;
+		const fieldValues: ContactSnapshot['fieldValues'] = new Map();
+		if (linkValues.has(id)) fieldValues.set(linkFieldId, { id: '', value: linkValues.get(id)! });
+		if (stateValues.has(id)) fieldValues.set(stateFieldId, { id: '', value: stateValues.get(id)! });
+		const email = input.email!.trim();
+		targets.set(id, { id, email, firstName: '', lastName: '', phone: '', raw: { id, email }, fieldValues, lists: new Map(), tags: tagged.get(id) ?? [] });
+	}
+	return { targets, linkValues };
 }
 
 /**

@@ -148,3 +148,44 @@ it('an existing contact that took a contact\'s email while the import waited is 
 		await t.control('PUT', '/limits', { bulkImportDelayMs: 0 });
 	}
 });
+
+it('an Initial Sync\'s 600 new links: planned from the value and tag lists (nobody holds one yet), not by reading the contacts again', async () => {
+	const list = await contacts(600);
+	await t.resetStats();
+	const out = jsonOf(await t.run(rec, items(list)));
+	expect(out.map((o) => o.operation)).toEqual(list.map(() => 'updated'));
+	const routes = (await t.stats()).routes as Record<string, { count: number }>;
+	// Reading the 600 contacts again would take 6 requests; the link list, the state list and each tag's contact
+	// list take one each (nobody has any yet).
+	expect(routes['GET /api/3/contacts']?.count ?? 0).toBeLessThanOrEqual(2);
+	expect(routes['GET /api/3/fieldValues']?.count).toBe(2);
+	expect(await t.count('POST /api/3/import/bulk_import')).toBe(3);
+	for (const [i, c] of list.entries()) {
+		if (i % 37) continue;
+		const d = await detail(c.id);
+		expect(d.fields).toMatchObject({ D365_RECORD_ID: `lead:${guid(i + 1)}`, D365_SYNC_STATE: state(i + 1) });
+		expect(d.tags.sort()).toEqual(['[D365: Lead]', '[D365: Pulled from ActiveCampaign]']);
+	}
+	expect((await t.control<{ total: number }>('GET', '/state/contacts?limit=1')).total).toBe(600);
+	console.log(`[measure] Record Sync State, 600 new links: ${(await t.stats()).total} requests`);
+
+	// Now every contact holds a link: the lists are longer than reading the contacts again, which the step then does.
+	await t.resetStats();
+	const again = jsonOf(await t.run(rec, items(list)));
+	expect(again.every((o) => o.operation === 'skipped' && o.reason === 'no changes')).toBe(true);
+	expect(await t.count(WRITES)).toBe(0);
+	// One request to find the link list too long, then the 600 contacts read again.
+	expect((await t.stats()).routes['GET /api/3/contacts']?.count).toBe(6);
+});
+
+it('a contact deleted after it was read: the import\'s stray contact is deleted again and the item says the contact is gone', async () => {
+	const list = await contacts(600);
+	await t.control('DELETE', `/ui/contacts/${String(list[7].id)}`);
+	const result = await t.run(rec, items(list), { continueOnFail: true });
+	const out = jsonOf(result);
+	expect(out).toHaveLength(600);
+	expect(String(out[7].error)).toMatch(/No ActiveCampaign contact with id 8/);
+	expect(out.filter((o) => o.error)).toHaveLength(1);
+	expect((await t.control<{ total: number }>('GET', '/state/contacts?limit=1')).total).toBe(599);
+	for (const [i, c] of list.entries()) if (i !== 7 && !(i % 29)) expect((await detail(c.id)).fields).toMatchObject({ D365_RECORD_ID: `lead:${guid(i + 1)}`, D365_SYNC_STATE: state(i + 1) });
+});
