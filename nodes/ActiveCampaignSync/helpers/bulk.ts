@@ -61,7 +61,12 @@ export interface BulkOptions {
 interface Submitted {
 	batchId: string;
 	entries: BulkEntry[];
+	/** When it was queued (Date.now()). */
+	at: number;
 }
+
+/** ActiveCampaign answers `status: false` when asked within about a second of queueing: a poll that soon is wasted. */
+const FIRST_POLL_AFTER_MS = 1000;
 
 /** Imports the entries and reports one result per entry. Requests go through the account's shared limiter. */
 export async function runBulkImport(session: AcSession, entries: BulkEntry[], options: BulkOptions = {}): Promise<BulkResult[]> {
@@ -77,7 +82,7 @@ export async function runBulkImport(session: AcSession, entries: BulkEntry[], op
 		while (pending.length) {
 			const response = await submit(session, pending);
 			if (response.ok) {
-				submitted.push({ batchId: response.batchId, entries: pending });
+				submitted.push({ batchId: response.batchId, entries: pending, at: Date.now() });
 				break;
 			}
 			// Validation failed: nothing was queued. Report the rejected contacts, resend the rest.
@@ -100,6 +105,8 @@ export async function runBulkImport(session: AcSession, entries: BulkEntry[], op
 	const started = Date.now();
 	for (const batch of submitted) {
 		let interval = options.pollIntervalMs ?? 1000;
+		const early = batch.at + Math.min(interval, FIRST_POLL_AFTER_MS) - Date.now();
+		if (early > 0) await sleep(early);
 		for (;;) {
 			const info = await session.request<IDataObject>({ method: 'GET', path: '/api/3/import/info', qs: { batchId: batch.batchId } });
 			const status = info.status;

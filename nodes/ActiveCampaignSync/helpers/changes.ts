@@ -100,7 +100,8 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 	if (!options.cursor && !options.startFrom) {
 		// ActiveCampaign stamps changes at whole seconds: the floor is the start of this second.
 		const floor = new Date(Math.floor(startedAt / 1000) * 1000).toISOString();
-		return { records: [], cursor: { watermark: readStartedAt, seen: {} }, complete: true, initialized: true, floor, failed: [] };
+		// Nothing before this starting point is news: the first scan of accounts and links is due from here, not now.
+		return { records: [], cursor: { watermark: readStartedAt, seen: {} }, complete: true, initialized: true, floor, failed: [], scannedAt: readStartedAt };
 	}
 	const floor = options.cursor ? options.floor : new Date(Date.parse(options.startFrom!)).toISOString();
 	let since = options.cursor ? readFrom(options.cursor, options.overlapMs) : floor!;

@@ -72,9 +72,10 @@ describe('Get Changes', () => {
 	it('Full Scan Every: between scans no account or account-link list is read; the next scan brings a contact moved meanwhile', async () => {
 		const spaced = { ...contactChanges, changeOptions: { overlapMinutes: 5, scanEveryMinutes: 0.04 } };
 		expect(jsonOf(await t.runKeepingState('scan', spaced))).toEqual([]);
+		// The starting point counts as a scan (nothing before it is news): the next run does not read the accounts whole.
 		await t.resetStats();
 		await t.runKeepingState('scan', spaced);
-		expect(await t.count('GET /api/3/accountContacts')).toBeGreaterThan(0);
+		expect(await t.count('GET /api/3/accounts')).toBe(0);
 
 		await editContact(2, { account: 'Scanned Later Ltd' });
 		await t.resetStats();
