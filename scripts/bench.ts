@@ -25,7 +25,10 @@ type Json = Record<string, unknown>;
 type Side = 'ac' | 'd365';
 
 const FULL = process.env.BENCH_SCALE === 'full';
-/** BENCH_JOBS=write,read,d365,initial,cycle runs only those jobs (default: all); cycle needs initial. */
+/**
+ * BENCH_JOBS=write,read,d365,initial,cycle,large runs only those jobs (default: all but large); cycle needs initial;
+ * large is a 100,000-contact account's cycles between scans.
+ */
 const JOBS = new Set((process.env.BENCH_JOBS ?? 'write,read,d365,initial,cycle').split(',').map((j) => j.trim()));
 const SIZES = {
 	write: 1000,
@@ -217,14 +220,16 @@ const WORKFLOWS = {
 };
 
 const SCAN_HOURLY_ID = 'benchScheduledScan60';
+/** The same for the 100,000-contact account (its own cursors). */
+const SCAN_HOURLY_LARGE_ID = 'benchScheduledScan60Large';
 /** The Scheduled Sync with Full Scan Every 60 minutes on both ActiveCampaign change reads (a large account's setting). */
-function scanHourly(template: TemplateJson): TemplateJson {
+function scanHourly(template: TemplateJson, id = SCAN_HOURLY_ID): TemplateJson {
 	const copy = JSON.parse(JSON.stringify(template)) as TemplateJson;
 	for (const node of copy.nodes) {
 		const p = node.parameters as Json;
 		if (node.type === 'n8n-nodes-ac-d365-sync.activeCampaignSync' && p.operation === 'getChanges') p.changeOptions = { ...((p.changeOptions as Json | undefined) ?? {}), scanEveryMinutes: 60 };
 	}
-	return { ...copy, id: SCAN_HOURLY_ID, name: `${copy.name} (bench: full scan every 60 minutes)`, active: false } as TemplateJson;
+	return { ...copy, id, name: `${copy.name} (bench: full scan every 60 minutes${id === SCAN_HOURLY_ID ? '' : ', large account'})`, active: false } as TemplateJson;
 }
 
 const D365_UNAVAILABLE =
@@ -254,7 +259,7 @@ async function main(): Promise<void> {
 			webhookSecrets: newWebhookSecrets(),
 			log,
 			extraCredentials: [{ ...BUILTIN_AC_CREDENTIAL, data: { apiUrl: sandbox.ac.url, apiKey: SANDBOX_CREDENTIALS.acApiKey } }],
-			extraWorkflows: (templates) => [...Object.values(WORKFLOWS), scanHourly(templates['scheduled-sync.json'])],
+			extraWorkflows: (templates) => [...Object.values(WORKFLOWS), scanHourly(templates['scheduled-sync.json']), scanHourly(templates['scheduled-sync.json'], SCAN_HOURLY_LARGE_ID)],
 		});
 		const run = async (id: string, side: Side) => await measure(n8n!, sandbox, id, side);
 		/** A first cycle, then SIZES.changes changes (half on each side, from `offset`), a measured cycle and a quiet one. */
@@ -375,6 +380,37 @@ async function main(): Promise<void> {
 			await scheduledCycles(WORKFLOW_IDS.scheduledSync, 'scan every run', 0);
 			// Full Scan Every 60 minutes: the cycles between two scans (the first run scans; these two do not).
 			await scheduledCycles(SCAN_HOURLY_ID, 'Full Scan Every 60, between scans', SIZES.changes / 2);
+		}
+
+		if (JOBS.has('large')) {
+			// A large ActiveCampaign account (Dynamics starts empty): what a cycle between two scans costs there.
+			const large = { contacts: 100_000, accounts: 10_000 };
+			log(`A ${large.contacts.toLocaleString('en')}-contact ActiveCampaign account in ${large.accounts.toLocaleString('en')} accounts: cycles between scans…`);
+			await resetAc(sandbox);
+			await resetD365(sandbox);
+			await control(sandbox, 'ac', 'POST', '/seed', { contacts: large.contacts, withAccounts: large.accounts });
+			await run(SCAN_HOURLY_LARGE_ID, 'ac');
+			const changed = (await control<{ contacts: Array<{ id: string }> }>(sandbox, 'ac', 'GET', `/state/contacts?limit=${SIZES.changes}&offset=5000`)).contacts;
+			for (const [i, c] of changed.entries()) await control(sandbox, 'ac', 'PATCH', `/ui/contacts/${c.id}`, { lastName: `Changed large ${i}` });
+			const cycle = await run(SCAN_HOURLY_LARGE_ID, 'ac');
+			const created = (await control<{ count: number }>(sandbox, 'd365', 'GET', '/state/contacts?top=0')).count + (await control<{ count: number }>(sandbox, 'd365', 'GET', '/state/leads?top=0')).count;
+			rows.push({
+				job: `Scheduled Sync cycle, ${SIZES.changes} ActiveCampaign contacts changed in a ${large.contacts.toLocaleString('en')}-contact account (Full Scan Every 60, between scans)`,
+				records: SIZES.changes,
+				api: 'ActiveCampaign',
+				floor: floorOf(4, 'the changed page, metadata, one import'),
+				ours: created < SIZES.changes ? { ...cycle, failed: `${created} of ${SIZES.changes} reached Dynamics` } : cycle,
+				builtin: { unavailable: 'no built-in node syncs' },
+			});
+			const quiet = await run(SCAN_HOURLY_LARGE_ID, 'ac');
+			rows.push({
+				job: `The next (quiet) cycle in the ${large.contacts.toLocaleString('en')}-contact account (between scans)`,
+				records: 0,
+				api: 'ActiveCampaign',
+				floor: floorOf(3, 'the change reads'),
+				ours: quiet,
+				builtin: { unavailable: 'no built-in node syncs' },
+			});
 		}
 	} finally {
 		await n8n?.stop().catch(() => undefined);
