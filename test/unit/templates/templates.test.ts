@@ -45,6 +45,11 @@ describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (fil
 		expect(readFileSync(path.join(ROOT, 'workflows', file), 'utf8')).toBe(render(workflow));
 	});
 
+	it('has an id n8n keeps static data for (cursors, retries): at most 21 characters', () => {
+		const id = (workflow.toJSON() as { id?: string }).id;
+		expect(typeof id === 'string' && id.length > 0 && id.length <= 21).toBe(true);
+	});
+
 	it('uses only existing node types, connects existing nodes, and runs in v1 order', () => {
 		const names = new Set(json.nodes.map((n) => n.name));
 		for (const node of json.nodes) expect(OUR_NODES.has(node.type) || N8N_NODES.has(node.type)).toBe(true);
