@@ -7,6 +7,7 @@
  *
  * Sizes: BENCH_SCALE=small (default: 1,000-contact jobs, a few minutes) or full (10,000-contact initial syncs and a
  * 12,000-contact read; about half an hour, most of it the built-in node writing one contact per request).
+ * BENCH_JOBS=write,read,d365,initial,cycle,large picks jobs (see JOBS); BENCH_DEBUG=1 prints each run's node outputs.
  *
  * Built-in nodes: n8n's ActiveCampaign node runs against the sandbox (its credential takes any API URL). n8n's
  * Microsoft Dynamics CRM and Microsoft Dataverse nodes cannot: their credentials build https URLs on Microsoft's hosts
@@ -16,7 +17,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import type { N8nInstance } from '../test/e2e/n8n';
+import type { ExecutionResult, N8nInstance } from '../test/e2e/n8n';
 import { PROJECT_ROOT } from '../test/e2e/runtime';
 import { newWebhookSecrets, setupN8n, WORKFLOW_IDS, type TemplateJson } from '../test/e2e/setup';
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../test/sandbox';
@@ -116,14 +117,7 @@ async function measure(n8n: N8nInstance, sandbox: Sandbox, workflowId: string, s
 	});
 	const seconds = (Date.now() - t0) / 1000;
 	memory.stop();
-	if (process.env.BENCH_DEBUG && result) {
-		const runData = (result as unknown as { raw: { data: { resultData: { runData: Record<string, Array<{ error?: { message: string }; data?: { main?: unknown[][] } }>> } } } }).raw.data.resultData.runData;
-		for (const [node, runs] of Object.entries(runData)) {
-			console.log(`  ${node}: ${runs.map((r) => r.error?.message ?? (r.data?.main ?? []).map((o) => (o ?? []).length).join('/')).join(', ')}`);
-			const skipped = (runs[0]?.data?.main?.[1] as Array<{ json?: Json }> | undefined)?.[0]?.json;
-			if (skipped) console.log(`    first on output 2: ${String(skipped.skipReason ?? skipped.reason ?? JSON.stringify(skipped).slice(0, 300))}`);
-		}
-	}
+	if (process.env.BENCH_DEBUG && result) printNodes(result);
 	const stats = await control<{ total: number; byStatus: Record<string, number>; routes: Record<string, { count: number }> }>(sandbox, side, 'GET', '/stats');
 	const other = await control<{ total: number }>(sandbox, side === 'ac' ? 'd365' : 'ac', 'GET', '/stats');
 	const out: Measure = {
@@ -137,6 +131,15 @@ async function measure(n8n: N8nInstance, sandbox: Sandbox, workflowId: string, s
 	const error = result?.error;
 	if (error) out.failed = error.slice(0, 200);
 	return out;
+}
+
+/** BENCH_DEBUG: each node's item counts per output, and the first skipped item's reason. */
+function printNodes(result: ExecutionResult): void {
+	for (const [node, runs] of Object.entries(result.raw.data.resultData.runData)) {
+		console.log(`  ${node}: ${runs.map((r) => r.error?.message ?? (r.data?.main ?? []).map((o) => (o ?? []).length).join('/')).join(', ')}`);
+		const skipped = runs[0]?.data?.main?.[1]?.[0]?.json;
+		if (skipped) console.log(`    first on output 2: ${String(skipped.skipReason ?? skipped.reason ?? JSON.stringify(skipped).slice(0, 300))}`);
+	}
 }
 
 // ----------------------------------------------------------------------------------------------- bench workflows
