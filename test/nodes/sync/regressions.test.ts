@@ -328,3 +328,28 @@ it('a lead qualified into a contact that is deleted before it syncs holds nothin
 	expect(twin.fields.D365_RECORD_ID).toBe(`lead:${String(second.leadid)}`);
 	expect(twin.contact.lastName).toBe('Again');
 });
+
+it("a Dynamics edit is not recorded as synced by the other step after the sync wrote other fields of the record (soak, seed 9002, many-record paths)", async () => {
+	const id = await syncedContact('edited.both@example.org');
+	await world.must('d365', 'PATCH', `/ui/contacts/${id}`, { firstname: 'Anna' });
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('edited.both@example.org')}`, { phone: '+1 555 0199' });
+	world.tick(2);
+	// Every ActiveCampaign write is throttled for longer than a node waits: the first name does not reach ActiveCampaign
+	// and the state is not recorded, but the phone reaches Dynamics (so the sync's user changed the record last).
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ' });
+	await cycle();
+	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${id}`)).telephone1).toBe('+1 555 0199');
+	// Next run: only the first ActiveCampaign write fails (the first name, again); the state is recorded after it.
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ', maxFaults: 1 });
+	await cycle();
+	await world.must('ac', 'DELETE', '/faults');
+	// The retry's backoff has passed (real time, which the test does not wait for).
+	world.harness.updateStatic((data) => {
+		const queue = (data.global as IDataObject | undefined)?.syncRetries as Record<string, IDataObject> | undefined;
+		for (const entry of Object.values(queue ?? {})) entry.nextAt = new Date(0).toISOString();
+	});
+	await cycle();
+	await cycle();
+	expect((await acContact('edited.both@example.org')).contact).toMatchObject({ firstName: 'Anna', phone: '+1 555 0199' });
+	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${id}`)).firstname).toBe('Anna');
+});

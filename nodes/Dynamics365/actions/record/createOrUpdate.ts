@@ -8,7 +8,7 @@ import { randomUUID } from 'crypto';
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 
 import { SKIP_REASONS, type ConflictPolicy } from '../../../shared/sync/decide';
-import { codesOf, fieldHash, formatFieldState, rowVersion, withoutVersion, type FieldStates } from '../../../shared/sync/fieldState';
+import { codesOf, fieldHash, formatFieldState, rowVersion, sameValueDigest, withoutVersion, type FieldStates } from '../../../shared/sync/fieldState';
 import { isEmailField, planField, planStep, type PlanField, type PlanResult } from '../../../shared/sync/planner';
 import { formatContactLink } from '../../../shared/sync/state';
 import { queueRecheck, release, retryStore } from '../../../shared/sync/retries';
@@ -621,17 +621,20 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 		targetWhole: existing ? d365Hash(table, existing, sync.hashFields) : undefined,
 		sourceModifiedAt: sync.item.source.modifiedAt,
 		targetModifiedAt: typeof existing?.modifiedon === 'string' ? existing.modifiedon : undefined,
-		// Nobody changed the record since the sync last wrote it: whatever the stored state says (it may not have been
-		// stored: a Record Sync State that failed), the Dynamics side is unchanged. Not where the Dynamics value has yet
-		// to reach ActiveCampaign: an entry whose Dynamics side is unknown (a write to ActiveCampaign that did not
-		// finish, a value ActiveCampaign could not hold), or no entry while ActiveCampaign holds nothing (the sync's
-		// write may have been of other fields). Recorded as settled, that value would never go across.
+		// Nobody changed the record since the sync last wrote it: a field the sync may have written then is unchanged on
+		// the Dynamics side, whatever the stored state says (it may not have been stored: a Record Sync State that
+		// failed). The sync writes a field only when ActiveCampaign changed it, so that holds only for fields
+		// ActiveCampaign changed since the stored state; any other difference is a person's edit made before the
+		// sync's last write (of other fields), still to reach ActiveCampaign. Nor where the Dynamics value has yet to
+		// reach ActiveCampaign: an entry whose Dynamics side is unknown (a write to ActiveCampaign that did not finish,
+		// a value ActiveCampaign could not hold). Recorded as settled, that value would never go across.
 		adjustBase: modifiedBySync
 			? (base) => {
 					for (const p of planned) {
-						const entry = base.get(p.key);
-						if (entry ? entry.d365 === null : p.source === EMPTY_DIGEST) continue;
-						if (!entry || entry.d365 !== p.target) base.set(p.key, { ac: entry?.ac ?? EMPTY_DIGEST, d365: p.target });
+						if (p.direction === 'toActiveCampaign' || p.sourceNotHeld) continue;
+						const entry = base.get(p.key) ?? { ac: EMPTY_DIGEST, d365: EMPTY_DIGEST };
+						if (entry.d365 === null || sameValueDigest(entry.ac, p.source, p.sourceAlt)) continue;
+						if (entry.d365 !== p.target) base.set(p.key, { ac: entry.ac, d365: p.target });
 					}
 				}
 			: undefined,
