@@ -11,12 +11,14 @@ import fc from 'fast-check';
 
 import { check, CHECK_NAMES, type Violation } from './checks';
 import { formatHistory, histories, type Capabilities, type History } from './history';
-import { HistoryRunner, type Observation } from './runner';
+import { HistoryRunner, RUN_OPTIONS, type Observation } from './runner';
 import { startWorld, type World } from './world';
 import { BATCH_THRESHOLDS } from '../../nodes/ActiveCampaignSync/helpers/prefetch';
 import { STATE_THRESHOLDS } from '../../nodes/ActiveCampaignSync/helpers/recordStates';
 
 const FIXED_SEED = 20260502;
+/** Histories with Full Scan Every 60 in npm test. */
+const SCAN_RUNS = 40;
 const forced = process.env.MODEL_CHECK === '1';
 const runs = Number(process.env.MODEL_RUNS ?? 200);
 const seed = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : FIXED_SEED;
@@ -31,6 +33,8 @@ const shrinkBudget = Number(process.env.MODEL_SHRINK_RUNS ?? (forced ? 150 : 30)
  * MODEL_BATCH_FROM=1: the paths meant for many records (read-ahead in the ActiveCampaign write step, Record Sync State
  * through the bulk importer) from this many items on, so that the histories' few people go through them too.
  */
+// MODEL_SCAN_EVERY=1: Full Scan Every 60 on the ActiveCampaign change reads; event cycles run between scans, settle cycles scan.
+if (process.env.MODEL_SCAN_EVERY === '1') RUN_OPTIONS.scanBetweenSettles = true;
 if (process.env.MODEL_BATCH_FROM) {
 	BATCH_THRESHOLDS.readAheadFrom = Number(process.env.MODEL_BATCH_FROM);
 	STATE_THRESHOLDS.bulkFrom = Number(process.env.MODEL_BATCH_FROM);
@@ -206,5 +210,32 @@ describeInNpmTest('randomized convergence checker (Scheduled Sync template, both
 			}
 		},
 		timeout,
+	);
+
+	// In npm test only (the soak sets MODEL_SCAN_EVERY=1 for all of its histories): a few histories with Full Scan
+	// Every 60, event cycles between scans and settle cycles scanning.
+	(forced ? it.skip : it)(
+		`${SCAN_RUNS} random histories with Full Scan Every 60 keep the sync's guarantees`,
+		async () => {
+			RUN_OPTIONS.scanBetweenSettles = true;
+			let last: Outcome | undefined;
+			try {
+				const result = await fc.check(
+					fc.asyncProperty(histories(), async (history) => {
+						const outcome = await runHistory(world, history, capabilities);
+						if (failed(outcome)) last = outcome;
+						return !failed(outcome);
+					}),
+					{ seed, numRuns: SCAN_RUNS, endOnFailure: true },
+				);
+				if (result.failed) {
+					const replay = `MODEL_SCAN_EVERY=1 MODEL_SEED=${result.seed} MODEL_PATH=${result.counterexamplePath ?? ''} npm run test:model`;
+					throw new Error(`A random history broke the sync's guarantees.\n${last ? report(last, replay) : `${replay}\n${String(result.errorInstance ?? '')}`}`);
+				}
+			} finally {
+				RUN_OPTIONS.scanBetweenSettles = false;
+			}
+		},
+		SCAN_RUNS * 4_000 + 60_000,
 	);
 });

@@ -188,6 +188,20 @@ export function canonEmail(value: unknown): string | null {
 	return canon(value)?.toLowerCase() ?? null;
 }
 
+/** How histories run: MODEL_SCAN_EVERY=1 (or a test) sets Full Scan Every 60 on the ActiveCampaign change reads. */
+export const RUN_OPTIONS = { scanBetweenSettles: false };
+
+/** Makes every ActiveCampaign change read's next run a full scan (its last scan long ago). */
+function forceScans(data: IDataObject): void {
+	for (const [key, value] of Object.entries(data)) {
+		if (!key.startsWith('node:') || !value || typeof value !== 'object') continue;
+		for (const kind of ['contactChanges', 'accountChanges']) {
+			const stored = (value as IDataObject)[kind] as IDataObject | undefined;
+			if (stored && typeof stored.scanAt === 'string') stored.scanAt = new Date(0).toISOString();
+		}
+	}
+}
+
 const targetKey = (t: Target) => ('person' in t ? `person ${t.person}` : `company ${t.company}`);
 
 export class HistoryRunner {
@@ -215,7 +229,7 @@ export class HistoryRunner {
 		readonly history: History,
 		private readonly capabilities: Capabilities,
 	) {
-		this.workflow = scheduledSync(history.policies);
+		this.workflow = scheduledSync(history.policies, RUN_OPTIONS.scanBetweenSettles ? { scanEveryMinutes: 60 } : {});
 	}
 
 	private async timed<T>(part: string, fn: () => Promise<T>): Promise<T> {
@@ -248,6 +262,8 @@ export class HistoryRunner {
 			this.world.harness.updateStatic((data) => {
 				const queue = (data.global as IDataObject | undefined)?.syncRetries as Record<string, IDataObject> | undefined;
 				for (const entry of Object.values(queue ?? {})) if (entry.dead !== true) entry.nextAt = new Date(0).toISOString();
+				// Full Scan Every 60: the event cycles ran between scans; each settle cycle scans.
+				if (RUN_OPTIONS.scanBetweenSettles) forceScans(data);
 			});
 			const settled = await this.cycle('settle');
 			if (settled.writes.ac + settled.writes.d365 === 0) break;

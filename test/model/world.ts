@@ -57,9 +57,13 @@ const STANDARD_KEYS: Record<string, string[]> = {
  * ActiveCampaign" nodes (the "to Dynamics" nodes read those nodes' parameters, as in the template). Everything else
  * is the template's, unchanged.
  */
-export function scheduledSync(policies: Policies): TemplateJson {
+export function scheduledSync(policies: Policies, reads: { scanEveryMinutes?: number } = {}): TemplateJson {
 	const template = loadTemplate('scheduled-sync.json');
 	for (const node of template.nodes) {
+		if (reads.scanEveryMinutes && node.type.endsWith('.activeCampaignSync') && node.parameters.operation === 'getChanges') {
+			const changeOptions = (node.parameters.changeOptions ??= {}) as IDataObject;
+			changeOptions.scanEveryMinutes = reads.scanEveryMinutes;
+		}
 		if (!node.type.endsWith('.acD365FieldMap') || node.parameters.step !== 'toActiveCampaign') continue;
 		const options = (node.parameters.options ??= {}) as IDataObject;
 		options.conflictPolicy = policies.conflict;

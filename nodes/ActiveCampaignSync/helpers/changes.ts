@@ -6,6 +6,8 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
+import { knowsActiveCampaignSide } from '../../shared/sync/fieldState';
+import { SYNC_FIELDS } from '../../shared/sync/state';
 import {
 	advanceCursor,
 	readFrom,
@@ -127,9 +129,18 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 		.filter(({ record, kind }) => wanted(options.event, kind, record))
 		.sort((a, b) => Date.parse(a.record.modifiedAt) - Date.parse(b.record.modifiedAt) || Number(a.record.id) - Number(b.record.id));
 
+	let notRead: Set<string> | undefined;
 	if (options.entity === 'contact' && options.details && !accountLinks) {
 		// New contacts only: their account links the cheaper way (the link list, or one read each).
-		const listed = selected.slice(0, options.maxRecords ?? selected.length).filter(({ record }) => record.related);
+		let listed = selected.slice(0, options.maxRecords ?? selected.length).filter(({ record }) => record.related);
+		if (scan && scan.everyMs > 0 && !scanDue) {
+			// Between full scans, a changed contact the sync settled before keeps its account link unread: ActiveCampaign
+			// lists links per contact or whole, never for a set of contacts, so that would be one read per contact. A link
+			// or account change does not move the contact's modified time anyway: the next scan finds it. A contact new to
+			// the sync, or whose state waits to try an ActiveCampaign value again, is read with its link.
+			notRead = await settledContacts(session, listed);
+			listed = listed.filter(({ record }) => !notRead!.has(record.id));
+		}
 		if (listed.length) accountLinks = await accountLinksOf(session, listed.map(({ record }) => record.id));
 	}
 	if (accountLinks) {
@@ -155,7 +166,7 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 			complete = false;
 			break;
 		}
-		const read = await present(session, options.entity, record, options.details, accountLinks, accountSnapshots).then(
+		const read = await present(session, options.entity, record, options.details, notRead?.has(record.id) ? 'notRead' : accountLinks, accountSnapshots).then(
 			(presented) => ({ presented }),
 			(error: unknown) => ({ error: error as Error }),
 		);
@@ -175,6 +186,24 @@ export async function readChanges(session: AcSession, options: ChangeReadOptions
 	}
 	const cursor = advanceCursor(options.cursor, emitted, readStartedAt, options.overlapMs, complete);
 	return { records, cursor, complete, initialized: false, from: since, floor: floor ?? since, failed, ...(scanDue ? { scannedAt: readStartedAt } : {}) };
+}
+
+/**
+ * The changed contacts (updated, not created) whose sync state, side-loaded with their field values, is a per-field
+ * state that knows every ActiveCampaign side: the sync settled them before.
+ */
+async function settledContacts(session: AcSession, changed: Array<{ record: Candidate; kind: ChangeKind }>): Promise<Set<string>> {
+	const out = new Set<string>();
+	if (!changed.length) return out;
+	const stateField = (await session.contactFields()).find((f) => f.perstag === SYNC_FIELDS.contactState.perstag);
+	if (!stateField) return out;
+	for (const { record, kind } of changed) {
+		if (kind !== 'updated') continue;
+		const values = (record.related?.fieldValues as IDataObject[] | undefined) ?? [];
+		const state = values.find((fv) => String(fv.field) === stateField.id)?.value;
+		if (knowsActiveCampaignSide(state)) out.add(record.id);
+	}
+	return out;
 }
 
 /**
@@ -289,7 +318,8 @@ async function present(
 	entity: ChangeEntity,
 	record: Pick<Candidate, 'raw' | 'related'>,
 	details: boolean,
-	accountLinks?: AccountLinksByContact,
+	/** 'notRead': the contact's account link is left unread (between full scans). */
+	accountLinks?: AccountLinksByContact | 'notRead',
 	accountSnapshots?: Map<string, AccountSnapshot>,
 ): Promise<IDataObject | undefined> {
 	const { raw } = record;
@@ -300,7 +330,7 @@ async function present(
 		}
 		if (record.related) {
 			// Undefined (not read with the others): read for this contact.
-			const account = accountLinks?.has(String(raw.id)) ? accountLinks.get(String(raw.id)) : undefined;
+			const account = accountLinks === 'notRead' ? accountLinks : accountLinks?.has(String(raw.id)) ? accountLinks.get(String(raw.id)) : undefined;
 			return await presentContact(session, await snapshotFromList(session, raw, record.related, account));
 		}
 		// Found only by its account link (or the list did not side-load): read on its own.

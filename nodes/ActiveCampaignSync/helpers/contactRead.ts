@@ -1,6 +1,7 @@
 /** Reading a contact with what the write steps and the Field Map need: field values, tags, account, lists. */
 import type { IDataObject } from 'n8n-workflow';
 
+import { NOT_READ } from '../../shared/sync/decide';
 import { parseContactLink, parseState, SYNC_FIELDS } from '../../shared/sync/state';
 import { acAllByOffset, acContactPageBodies, acListIfCheaper, MAX_PAGE_SIZE } from '../transport';
 import type { AcSession } from './session';
@@ -22,6 +23,8 @@ export interface ContactSnapshot {
 	tags?: Array<{ contactTagId: string; tagId: string; name: string }>;
 	/** Present when asked for; null when the contact has no account. */
 	account?: { id: string; name: string; jobTitle: string; accountContactId: string } | null;
+	/** The account link was left unread on purpose (between full scans, see changes.ts). */
+	accountNotRead?: boolean;
 }
 
 export interface ReadOptions {
@@ -110,7 +113,8 @@ export async function snapshotFromList(
 	session: AcSession,
 	contact: IDataObject,
 	related: IDataObject | undefined,
-	account: ContactSnapshot['account'] | undefined,
+	/** 'notRead': left unread on purpose (undefined: read it now). */
+	account: ContactSnapshot['account'] | 'notRead' | undefined,
 ): Promise<ContactSnapshot> {
 	const sideLoaded = related ?? {};
 	const snapshot = snapshotOf(contact, sideLoaded);
@@ -119,7 +123,8 @@ export async function snapshotFromList(
 		const tag = await session.tagById(String(ct.tag));
 		snapshot.tags.push({ contactTagId: String(ct.id), tagId: String(ct.tag), name: tag?.name ?? '' });
 	}
-	snapshot.account = account !== undefined ? account : await readContactAccount(session, snapshot.id);
+	if (account === 'notRead') snapshot.accountNotRead = true;
+	else snapshot.account = account !== undefined ? account : await readContactAccount(session, snapshot.id);
 	return snapshot;
 }
 
@@ -282,6 +287,8 @@ export async function presentContact(session: AcSession, snapshot: ContactSnapsh
 		// The Dynamics account the contact's account is linked to: Dynamics binds the lookup by it, not by a name that
 		// may have changed on one side.
 		out.accountD365Id = snapshot.account ? await session.linkedD365Of(snapshot.account.id) : null;
+	} else if (snapshot.accountNotRead) {
+		out.accountNotRead = NOT_READ.accountBetweenScans;
 	}
 	out.lists = [...snapshot.lists].map(([list, status]) => ({ list, status }));
 	out.d365Link = link ?? null;

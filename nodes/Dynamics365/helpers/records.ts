@@ -104,12 +104,14 @@ export async function findByColumns(
 
 /**
  * Turns lookups given by column values (`/accounts(name='Contoso Ltd')`) into GUID binds, with one query per target
- * table and key. Returns a per-record error for values that match no record or several.
+ * table and key. Returns a per-record error for values that match no record or several. A lookup `mayWait` says
+ * may match nothing yet (e.g. an account the sync has yet to create) is left out of its record instead (`unresolved`).
  */
 export async function resolveBinds(
 	client: DataverseClient,
 	records: Array<PreparedRecord | undefined>,
 	directory: TableDirectory,
+	mayWait?: (index: number, bind: PendingBind) => boolean,
 ): Promise<Map<number, RecordError>> {
 	const errors = new Map<number, RecordError>();
 	const groups = new Map<string, Array<{ index: number; bind: PendingBind }>>();
@@ -159,6 +161,13 @@ export async function resolveBinds(
 			const tupleKey = names.map((n) => matchKey(bind.key[n])).join('|');
 			const hits = found.get(tupleKey) ?? [];
 			const description = names.map((n) => `${n} = ${stringLiteral(bind.key[n])}`).join(' and ');
+			if (hits.length === 0 && mayWait?.(index, bind)) {
+				delete record.body[bind.bodyKey];
+				delete record.read[bind.readKey];
+				record.pending = record.pending.filter((p) => p !== bind);
+				record.unresolved = { ...record.unresolved, [bind.readKey]: `no ${logicalName} record has ${description} in Dynamics yet` };
+				continue;
+			}
 			if (hits.length !== 1) {
 				errors.set(
 					index,

@@ -46,6 +46,11 @@ export interface PreparedRecord {
 	/** Which body keys carry each read property (a lookup's bind key, a column's own name). */
 	bodyKeys: Record<string, string[]>;
 	pending: PendingBind[];
+	/**
+	 * Lookups by a column value that matched no record, by read property, with why (resolveBinds with `mayWait`):
+	 * left out of the body; the caller decides what the field's absence means.
+	 */
+	unresolved?: Record<string, string>;
 	/** Input fields that are not writable columns (read-only, system, unknown in auto-map mode). */
 	ignored: string[];
 }

@@ -21,6 +21,15 @@ export const NOT_HELD = {
 } as const;
 
 /**
+ * Why a field's source value was not read in this run. Between two full scans (Full Scan Every) ActiveCampaign's change
+ * read leaves the account link of a contact the sync settled before unread: a link or account change does not move
+ * the contact's modified time, so the next scan finds it; until then the field is neither written nor recorded.
+ */
+export const NOT_READ = {
+	accountBetweenScans: "the contact's account link is read on the next full scan (Full Scan Every)",
+} as const;
+
+/**
  * Lead or contact with one email: ActiveCampaign has one contact per email, Dynamics may have both. Given the entity
  * already linked to the ActiveCampaign contact and the entity of the incoming Dynamics record, says whether the
  * incoming one may take (or keep) the contact.

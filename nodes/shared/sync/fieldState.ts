@@ -165,6 +165,15 @@ export function parseFieldState(value: unknown, keys: readonly string[]): FieldS
 	return entries;
 }
 
+/**
+ * Whether a value is a per-field (v2) state that knows the ActiveCampaign side of every field it holds: nothing on the
+ * ActiveCampaign side waits to be tried again (see the planner's "cannot hold").
+ */
+export function knowsActiveCampaignSide(value: unknown): boolean {
+	const split = splitState(typeof value === 'string' ? value : undefined);
+	return !!split && [...split.entries.values()].every((entry) => entry.ac !== null);
+}
+
 /** Whether a value is a sync state this package wrote (v1 or v2). */
 export function isStateValue(value: unknown): boolean {
 	return parseState(value) !== undefined || (typeof value === 'string' && HEADER.test(value.trim()));

@@ -7,7 +7,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { canonical, canonicalEmail } from './canonical';
 import { toActiveCampaign, toDynamics, type ConversionContext } from './convert';
 import { matchCriteria } from './criteria';
-import { NOT_HELD, SKIP_REASONS, type ConflictPolicy, type LeadContactPrecedence, type SyncDirection } from './decide';
+import { NOT_HELD, NOT_READ, SKIP_REASONS, type ConflictPolicy, type LeadContactPrecedence, type SyncDirection } from './decide';
 import { accountDigests, baseEntries, fieldHash, isStateValue, sameDigest, sameValueDigest, MAX_STATE_FIELDS, pairKey, rowVersion } from './fieldState';
 import type { Entity, FieldDirection, FieldPair, MappingDefinition } from './mapping';
 import { MappingError, pairsForStep, stepAllowed } from './mapping';
@@ -366,7 +366,12 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 
 	const hash = stateHashOf(prepared.activeCampaignHashFields, values);
 	const base = stored ? baseEntries(stored, prepared.stateKeys) : undefined;
+	// Between full scans the change read may leave a settled contact's account link unread (decide.NOT_READ): its
+	// account and job title are then neither carried nor recorded.
+	const accountNotRead = stored && (entity === 'lead' || entity === 'contact') && source.accountNotRead ? NOT_READ.accountBetweenScans : undefined;
+	const notRead = (key: string) => accountNotRead !== undefined && ACCOUNT_KEYS.has(key);
 	const fields = prepared.stateFields.map((f) => {
+		if (notRead(f.activeCampaign)) return { ...syncField(f, fieldHash(null)), notRead: accountNotRead };
 		if (!f.accountLink) return syncField(f, fieldHash(values[f.acSlot], f.email));
 		const { digest, alt } = accountDigests(source.accountD365Id, values[f.acSlot]);
 		const field: SyncField & IDataObject = { ...syncField(f, digest), ...(alt ? { sourceAlt: alt } : {}) };
@@ -378,7 +383,7 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 		return field;
 	});
 	if (stored && !fields.some((f) => f.renamed) && unchangedSince(prepared, stored, hash, fields)) return { kind: 'skipped', reason: SKIP_REASONS.unchanged };
-	const jobTitle = entity === 'lead' || entity === 'contact' ? jobTitleNotHeld(prepared, source, values, fields, stored) : undefined;
+	const jobTitle = (entity === 'lead' || entity === 'contact') && !accountNotRead ? jobTitleNotHeld(prepared, source, values, fields, stored) : undefined;
 	if (jobTitle) jobTitle.field.notHeld = jobTitle.reason;
 
 	const record: IDataObject = {};
@@ -386,6 +391,7 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 	for (let p = 0; p < prepared.stepPairs.length; p++) {
 		const pair = prepared.stepPairs[p];
 		if (jobTitle && pair.activeCampaign.key === 'jobTitle') continue;
+		if (notRead(pair.activeCampaign.key)) continue;
 		const converted = toDynamics(
 			values[prepared.pairSlots[p]],
 			pair.activeCampaign.type,
@@ -443,6 +449,9 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 	};
 }
 
+/** The ActiveCampaign keys a contact's account link holds (its account, and the job title on the link). */
+const ACCOUNT_KEYS = new Set(['accountName', 'jobTitle']);
+
 function syncField(f: StateField, source: string): SyncField & IDataObject {
 	return { key: f.key, activeCampaign: f.activeCampaign, dynamics: f.dynamics, direction: f.direction, source, ...(f.accountLink ? { accountLink: true } : {}) };
 }
@@ -477,7 +486,11 @@ function jobTitleNotHeld(
 function unchangedSince(prepared: PreparedMapping, stored: string, wholeHash: string, fields: SyncField[]): boolean {
 	const v1 = parseState(stored);
 	if (v1) return v1.acHash === wholeHash;
-	return sourceUnchanged(baseEntries(stored, prepared.stateKeys), fields, 'toDynamics');
+	return sourceUnchanged(
+		baseEntries(stored, prepared.stateKeys),
+		fields.map((f) => (f.notRead ? { ...f, sourceNotRead: f.notRead } : f)),
+		'toDynamics',
+	);
 }
 
 /** A Dynamics record deleted (a change-tracking deletion): the write step applies the delete policy to its twin. */

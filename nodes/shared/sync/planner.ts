@@ -45,6 +45,8 @@ export interface PlanField {
 	cannotHold?: string;
 	/** Why the source holds no value for this field now: its empty value is no edit, and is never carried. */
 	sourceNotHeld?: string;
+	/** Why the source's value was not read in this run: the field is not written and its state entry kept as it is. */
+	sourceNotRead?: string;
 	/** The source shows the same record under a new name (syncItem `renamed`): carried only over an unchanged target. */
 	sourceRenamed?: boolean;
 }
@@ -68,6 +70,7 @@ export type FieldDecision =
 	| 'conflictWon'
 	| 'conflictLost'
 	| 'notHeld'
+	| 'notRead'
 	| 'otherDirection';
 
 export interface DecidedConflict {
@@ -145,6 +148,11 @@ export function planFields(input: PlanInput): PlanResult {
 		const base = input.base.get(field.key) ?? EMPTY_ENTRY;
 		if (!flows(field, input.direction)) {
 			record(field, 'otherDirection');
+			continue;
+		}
+		if (field.sourceNotRead) {
+			// Nothing known of the source's value: no write, and the stored entry stays for the run that reads it.
+			record(field, 'notRead');
 			continue;
 		}
 		if (field.sourceNotHeld) {
@@ -319,11 +327,11 @@ export function sourceWins(input: Pick<PlanInput, 'direction' | 'policy' | 'sour
 /** Whether the stored entries say the source changed nothing since the last sync (the step has nothing to carry). */
 export function sourceUnchanged(
 	base: FieldStates,
-	fields: ReadonlyArray<Pick<PlanField, 'key' | 'direction' | 'source' | 'sourceAlt' | 'sourceNotHeld'>>,
+	fields: ReadonlyArray<Pick<PlanField, 'key' | 'direction' | 'source' | 'sourceAlt' | 'sourceNotHeld' | 'sourceNotRead'>>,
 	direction: SyncDirection,
 ): boolean {
 	const side: Side = direction === 'toActiveCampaign' ? 'd365' : 'ac';
-	return fields.every((f) => !(f.direction === 'both' || f.direction === direction) || f.sourceNotHeld || !changedFrom((base.get(f.key) ?? EMPTY_ENTRY)[side], f.source, f.sourceAlt));
+	return fields.every((f) => !(f.direction === 'both' || f.direction === direction) || f.sourceNotHeld || f.sourceNotRead || !changedFrom((base.get(f.key) ?? EMPTY_ENTRY)[side], f.source, f.sourceAlt));
 }
 
 /** Emails compare case-insensitively on both sides. */
@@ -356,6 +364,7 @@ export function planField(
 		written: options.digests?.written ?? fieldHash(desired, email),
 		...(options.cannotHold ? { cannotHold: options.cannotHold } : {}),
 		...(field.notHeld ? { sourceNotHeld: field.notHeld } : {}),
+		...(field.notRead ? { sourceNotRead: field.notRead } : {}),
 		...(field.renamed ? { sourceRenamed: true } : {}),
 	};
 }

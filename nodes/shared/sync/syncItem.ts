@@ -32,6 +32,8 @@ export const syncFieldSchema = z.object({
 	sourceAlt: z.string().optional(),
 	/** The source holds no value for this field now, and why (decide.NOT_HELD): its empty value is no edit. */
 	notHeld: z.string().optional(),
+	/** The source's value was not read in this run, and why (decide.NOT_READ): the field is not carried, its state kept. */
+	notRead: z.string().optional(),
 	/**
 	 * The source's value is the same record under a new name (a lead's company whose ActiveCampaign account was
 	 * renamed): carried when the target did not change the field, never over a change made there.

@@ -129,7 +129,12 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 	}
 
 	// Lookups given by a column value become GUIDs first (they take part in the comparison).
-	const bindErrors = await resolveBinds(client, plans.map((p) => p?.prepared), directory);
+	// A sync item's account that has not reached Dynamics yet (ActiveCampaign's new accounts go across on the account
+	// step, or with Full Scan Every at the next scan) does not hold its contact back: the account waits (planSync).
+	const bindErrors = await resolveBinds(client, plans.map((p) => p?.prepared), directory, (index, bind) => {
+		const plan = plans[index];
+		return !!plan?.sync && plan.sync.item.fields.some((f) => f.accountLink && readPropertyOf(plan.table, f.dynamics) === bind.readKey);
+	});
 	for (const [index, error] of bindErrors) {
 		out[index] = itemError(ctx, index, error);
 		plans[index] = undefined;
@@ -489,6 +494,8 @@ function syncOutput(plan: Plan, id: string, entries: FieldStates | undefined): I
 		removeTags: sync.item.removeTags,
 		source: sync.item.source,
 		...(fields?.conflicts.length ? { conflicts: fields.conflicts as unknown as IDataObject[], conflict: `resolved: ${sync.policy}` } : {}),
+		// Values Dynamics cannot take now (a contact's account not in Dynamics yet), and why: tried again later.
+		...(fields?.notWritten.length ? { notWritten: fields.notWritten as unknown as IDataObject[] } : {}),
 		// The state after this step, the fields it decided, and the state it started from: Record Sync State merges
 		// them into the state as it is then (another step of the cycle may have stored decisions meanwhile).
 		state,
@@ -595,12 +602,18 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 		const current = existing ? hashValueOf(table, existing, field.dynamics) : null;
 		const property = readPropertyOf(table, field.dynamics);
 		const flows = field.direction !== 'toActiveCampaign' && property in prepared.bodyKeys;
-		if (field.notHeld && field.direction !== 'toActiveCampaign') {
+		if ((field.notHeld || field.notRead) && field.direction !== 'toActiveCampaign') {
 			planned.push(planField(field, current, undefined));
 			continue;
 		}
 		if (!flows) {
 			planned.push(planField({ ...field, direction: field.direction === 'both' ? 'toActiveCampaign' : field.direction }, current, undefined));
+			continue;
+		}
+		const waiting = prepared.unresolved?.[property];
+		if (waiting) {
+			// Not written, and ActiveCampaign's side left unknown: tried again when the contact is read next.
+			planned.push(planField(field, current, undefined, { cannotHold: waiting, equal: false }));
 			continue;
 		}
 		const desired = prepared.read[property];
@@ -631,7 +644,7 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 		adjustBase: modifiedBySync
 			? (base) => {
 					for (const p of planned) {
-						if (p.direction === 'toActiveCampaign' || p.sourceNotHeld) continue;
+						if (p.direction === 'toActiveCampaign' || p.sourceNotHeld || p.sourceNotRead) continue;
 						const entry = base.get(p.key) ?? { ac: EMPTY_DIGEST, d365: EMPTY_DIGEST };
 						if (entry.d365 === null || sameValueDigest(entry.ac, p.source, p.sourceAlt)) continue;
 						if (entry.d365 !== p.target) base.set(p.key, { ac: entry.ac, d365: p.target });
