@@ -51,8 +51,9 @@ interface Measure {
 	throttled: number;
 	seconds: number;
 	peakMb: number | null;
-	/** Requests by route (in the JSON). */
+	/** Requests by route (in the JSON): the row's API, and the other API. */
 	routes?: Record<string, number>;
+	otherRoutes?: Record<string, number>;
 	/** Requests each API saw in this run (the row's `requests` is its own API's). */
 	byApi?: { activeCampaign: number; dataverse: number };
 	failed?: string;
@@ -119,13 +120,14 @@ async function measure(n8n: N8nInstance, sandbox: Sandbox, workflowId: string, s
 	memory.stop();
 	if (process.env.BENCH_DEBUG && result) printNodes(result);
 	const stats = await control<{ total: number; byStatus: Record<string, number>; routes: Record<string, { count: number }> }>(sandbox, side, 'GET', '/stats');
-	const other = await control<{ total: number }>(sandbox, side === 'ac' ? 'd365' : 'ac', 'GET', '/stats');
+	const other = await control<{ total: number; routes: Record<string, { count: number }> }>(sandbox, side === 'ac' ? 'd365' : 'ac', 'GET', '/stats');
 	const out: Measure = {
 		requests: stats.total,
 		throttled: Number(stats.byStatus['429'] ?? 0),
 		seconds: Math.round(seconds * 10) / 10,
 		peakMb: memory.peakMb(),
 		routes: Object.fromEntries(Object.entries(stats.routes).map(([route, v]) => [route, v.count])),
+		otherRoutes: Object.fromEntries(Object.entries(other.routes).map(([route, v]) => [route, v.count])),
 		byApi: side === 'ac' ? { activeCampaign: stats.total, dataverse: other.total } : { activeCampaign: other.total, dataverse: stats.total },
 	};
 	const error = result?.error;
@@ -422,6 +424,29 @@ async function main(): Promise<void> {
 				api: 'ActiveCampaign',
 				floor: floorOf(3, 'the change reads'),
 				ours: quiet,
+				builtin: { unavailable: 'no built-in node syncs' },
+			});
+			// The same 100 contacts, now synced, changed again: the steady state of a synced account.
+			for (const [i, c] of changed.entries()) await control(sandbox, 'ac', 'PATCH', `/ui/contacts/${c.id}`, { lastName: `Changed again ${i}` });
+			const again = await run(SCAN_HOURLY_LARGE_ID, 'ac');
+			const updated = (await control<{ value: Array<{ lastname?: string }> }>(sandbox, 'd365', 'GET', `/state/leads?top=${SIZES.changes * 2}`)).value.filter((l) =>
+				String(l.lastname ?? '').startsWith('Changed again'),
+			).length;
+			rows.push({
+				job: `Scheduled Sync cycle, the same ${SIZES.changes} contacts (now synced) changed again in the ${large.contacts.toLocaleString('en')}-contact account (between scans)`,
+				records: SIZES.changes,
+				api: 'ActiveCampaign',
+				floor: floorOf(4, 'the changed page, metadata, one import'),
+				ours: updated < SIZES.changes ? { ...again, failed: `${updated} of ${SIZES.changes} reached Dynamics` } : again,
+				builtin: { unavailable: 'no built-in node syncs' },
+			});
+			const quietAgain = await run(SCAN_HOURLY_LARGE_ID, 'ac');
+			rows.push({
+				job: `The next (quiet) cycle after it`,
+				records: 0,
+				api: 'ActiveCampaign',
+				floor: floorOf(3, 'the change reads'),
+				ours: quietAgain,
 				builtin: { unavailable: 'no built-in node syncs' },
 			});
 		}

@@ -68,6 +68,12 @@ export interface TableInfo extends TableSummary {
 /** A GET relative to the service root that returns parsed JSON. */
 export type MetadataGet = (path: string, query?: Record<string, string>) => Promise<Record<string, unknown>>;
 
+/** The outcome of one of several GETs sent together: its JSON, or its failure (the transport's error and status). */
+export type MetadataPart = { ok: true; body: Record<string, unknown> } | { ok: false; status: number; error: unknown };
+
+/** Several GETs in one request (`$batch`), each with its own outcome, in order. */
+export type MetadataGetAll = (requests: Array<{ path: string; query?: Record<string, string> }>) => Promise<MetadataPart[]>;
+
 const TTL_MS = 5 * 60 * 1000;
 
 interface CacheEntry<T> {
@@ -129,8 +135,11 @@ export async function listTables(cacheKey: string, get: MetadataGet): Promise<Ta
 	});
 }
 
-/** One table's metadata, by logical name or entity set name; `cacheKey` as for {@link listTables}. */
-export async function getTable(cacheKey: string, get: MetadataGet, name: string): Promise<TableInfo> {
+/**
+ * One table's metadata, by logical name or entity set name; `cacheKey` as for {@link listTables}. Its eleven reads go
+ * in one `$batch` (`getAll`).
+ */
+export async function getTable(cacheKey: string, get: MetadataGet, getAll: MetadataGetAll, name: string): Promise<TableInfo> {
 	const trimmed = name.trim();
 	if (!/^[a-z0-9_]+$/i.test(trimmed)) throw new Error(`'${name}' is not a table name`);
 	let logicalName = trimmed;
@@ -143,52 +152,39 @@ export async function getTable(cacheKey: string, get: MetadataGet, name: string)
 			tables.find((t) => t.entitySetName.toLowerCase() === trimmed.toLowerCase());
 		logicalName = (exact ?? loose)?.logicalName ?? trimmed.toLowerCase();
 	}
-	return await cached(tableCache, `${cacheKey}|${logicalName}`, async () => await loadTable(get, logicalName));
+	return await cached(tableCache, `${cacheKey}|${logicalName}`, async () => await loadTable(getAll, logicalName));
 }
 
-/** Whether a metadata request failed because Dataverse does not support it here (400 or 404), not transiently. */
-function notSupported(error: unknown): boolean {
-	const e = error as { httpCode?: unknown; status?: unknown } | undefined;
-	const status = Number(e?.httpCode ?? e?.status);
-	return status === 400 || status === 404;
-}
-
-async function loadTable(get: MetadataGet, logicalName: string): Promise<TableInfo> {
+async function loadTable(getAll: MetadataGetAll, logicalName: string): Promise<TableInfo> {
 	const base = `EntityDefinitions(LogicalName='${logicalName}')`;
-	// A sub-query the environment does not support (a cast or navigation it does not know: 400 / 404) leaves its part
-	// out. Any other failure (throttling or server errors left after the retries) fails the whole load, so a table
-	// without its option labels, lookup targets or date formats is never cached.
-	const optional = async (path: string, query: Record<string, string>): Promise<Json[]> => {
-		let failure: unknown;
-		try {
-			return ((await get(path, query)).value as Json[]) ?? [];
-		} catch (error) {
-			if (notSupported(error)) return [];
-			failure = error;
-		}
-		// Already a NodeApiError from the transport, with its status and Dataverse's message.
-		throw failure;
-	};
-	const optionSet = (cast: string) =>
-		optional(`${base}/Attributes/Microsoft.Dynamics.CRM.${cast}`, {
-			$select: 'LogicalName',
-			$expand: cast === 'BooleanAttributeMetadata' ? 'OptionSet($select=TrueOption,FalseOption)' : 'OptionSet($select=Options)',
-		});
-	const [entity, lookups, picklists, states, statuses, multi, booleans, dates, relationships, money, decimals] = await Promise.all([
-		get(base, { $select: ENTITY_SELECT, $expand: `Attributes($select=${ATTRIBUTE_SELECT}),Keys($select=LogicalName,KeyAttributes,DisplayName)` }),
-		optional(`${base}/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata`, { $select: 'LogicalName,Targets' }),
+	const optionSet = (cast: string) => ({
+		path: `${base}/Attributes/Microsoft.Dynamics.CRM.${cast}`,
+		query: { $select: 'LogicalName', $expand: cast === 'BooleanAttributeMetadata' ? 'OptionSet($select=TrueOption,FalseOption)' : 'OptionSet($select=Options)' },
+	});
+	const parts = await getAll([
+		{ path: base, query: { $select: ENTITY_SELECT, $expand: `Attributes($select=${ATTRIBUTE_SELECT}),Keys($select=LogicalName,KeyAttributes,DisplayName)` } },
+		{ path: `${base}/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata`, query: { $select: 'LogicalName,Targets' } },
 		optionSet('PicklistAttributeMetadata'),
 		optionSet('StateAttributeMetadata'),
 		optionSet('StatusAttributeMetadata'),
 		optionSet('MultiSelectPicklistAttributeMetadata'),
 		optionSet('BooleanAttributeMetadata'),
-		optional(`${base}/Attributes/Microsoft.Dynamics.CRM.DateTimeAttributeMetadata`, { $select: 'LogicalName,Format,DateTimeBehavior' }),
-		optional(`${base}/ManyToOneRelationships`, {
-			$select: 'ReferencingAttribute,ReferencingEntityNavigationPropertyName,ReferencedEntity',
-		}),
-		optional(`${base}/Attributes/Microsoft.Dynamics.CRM.MoneyAttributeMetadata`, { $select: 'LogicalName,Precision' }),
-		optional(`${base}/Attributes/Microsoft.Dynamics.CRM.DecimalAttributeMetadata`, { $select: 'LogicalName,Precision' }),
+		{ path: `${base}/Attributes/Microsoft.Dynamics.CRM.DateTimeAttributeMetadata`, query: { $select: 'LogicalName,Format,DateTimeBehavior' } },
+		{ path: `${base}/ManyToOneRelationships`, query: { $select: 'ReferencingAttribute,ReferencingEntityNavigationPropertyName,ReferencedEntity' } },
+		{ path: `${base}/Attributes/Microsoft.Dynamics.CRM.MoneyAttributeMetadata`, query: { $select: 'LogicalName,Precision' } },
+		{ path: `${base}/Attributes/Microsoft.Dynamics.CRM.DecimalAttributeMetadata`, query: { $select: 'LogicalName,Precision' } },
 	]);
+	// The table itself must load. A sub-query the environment does not support (a cast or navigation it does not
+	// know: 400 / 404) leaves its part out; any other failure (throttling or server errors left after the retries)
+	// fails the whole load, so a table without its option labels, lookup targets or date formats is never cached.
+	const [first, ...rest] = parts;
+	if (!first.ok) throw first.error;
+	const entity = first.body;
+	const [lookups, picklists, states, statuses, multi, booleans, dates, relationships, money, decimals] = rest.map((part): Json[] => {
+		if (part.ok) return (part.body.value as Json[]) ?? [];
+		if (part.status === 400 || part.status === 404) return [];
+		throw part.error;
+	});
 
 	const summary = summaryOf(entity);
 	const columns = new Map<string, ColumnInfo>();

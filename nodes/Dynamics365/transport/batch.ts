@@ -20,6 +20,8 @@ export interface BatchPartResponse {
 	body: unknown;
 	/** Set when the whole `$batch` request failed (the part never ran). */
 	batchFailed?: boolean;
+	/** The whole request's error when it failed (e.g. a sign-in that failed), as a single request would throw it. */
+	requestError?: Error;
 	/** Set when the operation was sent more than once (an earlier attempt may have been applied). */
 	retried?: boolean;
 }

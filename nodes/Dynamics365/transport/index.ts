@@ -21,7 +21,7 @@ import {
 import { isTransient, retryAfterMs, type HttpFailure } from '../../shared/transport/failure';
 import { redact } from '../../shared/transport/redact';
 import { DEFAULT_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
-import { getTable, listTables, type MetadataGet, type TableInfo, type TableSummary } from '../helpers/metadata';
+import { getTable, listTables, type MetadataGet, type MetadataGetAll, type TableInfo, type TableSummary } from '../helpers/metadata';
 import { newBoundary, parseBatch, writeBatch, BatchParseError, type BatchOperation, type BatchPartResponse } from './batch';
 import { API_PATH, connectionIdentity, connectionOf, credentialSecrets, environmentProblem } from './connection';
 import { isLastingSignInFailure, signInFailure, toNodeApiError, toSignInError, type FailureContext } from './errors';
@@ -448,7 +448,10 @@ export class DataverseClient {
 	 * later batch, a bounded number of times. Returns one response per operation, in order; an operation that
 	 * never succeeded carries its last failure.
 	 */
-	async batch(operations: readonly BatchOperation[], options: { chunkSize?: number; table?: string; idempotent?: boolean } = {}): Promise<BatchPartResponse[]> {
+	async batch(
+		operations: readonly BatchOperation[],
+		options: { chunkSize?: number; table?: string; idempotent?: boolean; action?: 'read' | 'write' } = {},
+	): Promise<BatchPartResponse[]> {
 		const chunkSize = Math.max(1, Math.min(MAX_BATCH_OPERATIONS, options.chunkSize ?? MAX_BATCH_OPERATIONS));
 		const results: BatchPartResponse[] = new Array(operations.length);
 		let pending = operations.map((_, i) => i);
@@ -481,7 +484,7 @@ export class DataverseClient {
 		return results;
 	}
 
-	private async sendBatch(ops: BatchOperation[], options: { table?: string; idempotent?: boolean }): Promise<BatchPartResponse[]> {
+	private async sendBatch(ops: BatchOperation[], options: { table?: string; idempotent?: boolean; action?: 'read' | 'write' }): Promise<BatchPartResponse[]> {
 		const boundary = newBoundary('batch');
 		const body = writeBatch(ops, this.servicePath, boundary);
 		const idempotent = options.idempotent ?? ops.every((op) => op.method === 'GET' || (op.method === 'PATCH' && op.headers?.['If-Match'] === '*'));
@@ -494,7 +497,7 @@ export class DataverseClient {
 				prefer: ['odata.continue-on-error'],
 				idempotent,
 				table: options.table,
-				action: 'write',
+				action: options.action ?? 'write',
 			});
 			if (!outcome.ok) {
 				// The whole batch failed after the transport's retries: every operation reports that failure.
@@ -504,6 +507,7 @@ export class DataverseClient {
 					headers: failure.headers,
 					body: failure.body ?? { error: { message: failure.message } },
 					batchFailed: true,
+					requestError: outcome.error,
 				}));
 			}
 			const text = typeof outcome.response.body === 'string' ? outcome.response.body : JSON.stringify(outcome.response.body ?? '');
@@ -552,9 +556,22 @@ export class DataverseClient {
 
 	private readonly metadataGet: MetadataGet = async (path, query) => await this.get<Record<string, unknown>>(path, query);
 
+	/** Metadata reads sent together in one `$batch` (a table's eleven reads in one request). */
+	private readonly metadataGetAll: MetadataGetAll = async (requests) => {
+		const parts = await this.batch(
+			requests.map((r) => ({ method: 'GET', url: this.urlFor(r.path, r.query).slice(this.serviceRoot.length + 1) })),
+			{ idempotent: true, action: 'read' },
+		);
+		return parts.map((part) =>
+			!part.batchFailed && part.status < 300 && part.body && typeof part.body === 'object'
+				? { ok: true, body: part.body as Record<string, unknown> }
+				: { ok: false, status: part.status, error: part.requestError ?? this.error(partFailure(part)) },
+		);
+	};
+
 	async table(name: string): Promise<TableInfo> {
 		try {
-			return await getTable(this.identity, this.metadataGet, name);
+			return await getTable(this.identity, this.metadataGet, this.metadataGetAll, name);
 		} catch (error) {
 			throw error instanceof NodeApiError ? error : new NodeOperationError(this.node, this.redact((error as Error).message));
 		}

@@ -1,7 +1,7 @@
 /**
- * Table metadata is loaded with several sub-queries (option labels, lookup targets, date formats, precision). One of
- * them failing for good (throttled or a server error after the retries) must not leave an incomplete table in the
- * five-minute cache: the run fails with the real reason and the next run loads the table again.
+ * Table metadata is loaded with several sub-queries (option labels, lookup targets, date formats, precision) in one
+ * $batch. Its load failing for good (throttled or a server error after the retries) must not leave an incomplete
+ * table in the five-minute cache: the run fails with the real reason and the next run loads the table again.
  */
 import type { IDataObject } from 'n8n-workflow';
 
@@ -20,9 +20,9 @@ afterEach(async () => {
 
 const create = { resource: 'contact', operation: 'create', dataMode: 'autoMap', options: {} };
 
-it('does not cache a table whose option-set query was throttled; the next run writes the choice by its label', async () => {
+it('does not cache a table whose metadata load was throttled; the next run writes the choice by its label', async () => {
 	// Retry-After above the 60 s a request may wait: the node gives up on that request at once.
-	await t.control('POST', '/scripted-faults', { match: 'PicklistAttributeMetadata', fault: 'throttle', retryAfter: '61' });
+	await t.control('POST', '/scripted-faults', { match: '^POST .*\\$batch', fault: 'throttle', retryAfter: '61' });
 	const first = jsonOf(await t.run(create, [{ lastname: 'Channel One', new_preferredchannel: 'Email' }], { continueOnFail: true }));
 	expect(first).toHaveLength(1);
 	expect(String(first[0].error)).toMatch(/Number of requests exceeded the limit/);
@@ -34,8 +34,8 @@ it('does not cache a table whose option-set query was throttled; the next run wr
 	expect(row.new_preferredchannel).toBe(100000000);
 });
 
-it('does not cache a table whose lookup-target query failed with a server error', async () => {
-	await t.control('POST', '/scripted-faults', { match: 'LookupAttributeMetadata', fault: 'error', status: 503, retryAfter: '61' });
+it('does not cache a table whose metadata load failed with a server error', async () => {
+	await t.control('POST', '/scripted-faults', { match: '^POST .*\\$batch', fault: 'error', status: 503, retryAfter: '61' });
 	const account = await t.control<IDataObject>('POST', '/ui/accounts', { name: 'Metadata Account' });
 	const input = [{ lastname: 'With Account', parentcustomerid: `account:${String(account.accountid)}` }];
 	const first = jsonOf(await t.run(create, input, { continueOnFail: true }));
