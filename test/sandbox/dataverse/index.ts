@@ -484,8 +484,9 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 				guard((req) => {
 					const t = tableOf(req.params.set);
 					const rows = [...this.store.rows(t.logicalName).values()];
+					const skip = Number(req.query.get('skip') ?? 0);
 					const top = Number(req.query.get('top') ?? rows.length);
-					return json(200, { count: rows.length, value: rows.slice(0, top).map((r) => rowJson(t, r.id)) });
+					return json(200, { count: rows.length, value: rows.slice(skip, skip + top).map((r) => rowJson(t, r.id)) });
 				}),
 			)
 			.get(
