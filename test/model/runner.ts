@@ -192,7 +192,7 @@ export function canonEmail(value: unknown): string | null {
 export const RUN_OPTIONS = { scanBetweenSettles: false };
 
 /** Makes every ActiveCampaign change read's next run a full scan (its last scan long ago). */
-function forceScans(data: IDataObject): void {
+export function forceScans(data: IDataObject): void {
 	for (const [key, value] of Object.entries(data)) {
 		if (!key.startsWith('node:') || !value || typeof value !== 'object') continue;
 		for (const kind of ['contactChanges', 'accountChanges']) {

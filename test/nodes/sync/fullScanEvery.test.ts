@@ -5,6 +5,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
+import { forceScans } from '../../model/runner';
 import { scheduledSync, startWorld, type World } from '../../model/world';
 
 let world: World;
@@ -24,17 +25,7 @@ async function cycle(template = workflow()) {
 }
 
 /** The next run of every ActiveCampaign change read scans (its last scan an hour ago and more). */
-function scanDue(): void {
-	world.harness.updateStatic((data) => {
-		for (const [key, value] of Object.entries(data)) {
-			if (!key.startsWith('node:') || !value || typeof value !== 'object') continue;
-			for (const kind of ['contactChanges', 'accountChanges']) {
-				const stored = (value as IDataObject)[kind] as IDataObject | undefined;
-				if (stored && typeof stored.scanAt === 'string') stored.scanAt = new Date(0).toISOString();
-			}
-		}
-	});
-}
+const scanDue = () => world.harness.updateStatic(forceScans);
 
 const acRequests = async () =>
 	(await world.must<{ requests: Array<{ method: string; path: string }> }>('ac', 'GET', '/requests?last=2000')).requests.map((r) => `${r.method} ${r.path.split('?')[0]}`);
