@@ -57,7 +57,7 @@ async function usage(sandbox: Sandbox, side: 'ac' | 'd365'): Promise<Usage> {
 	);
 	let writes = 0;
 	for (const [route, entry] of Object.entries(stats.routes)) {
-		if (/^(POST|PUT|PATCH|DELETE) /.test(route) && !/oauth2/.test(route)) writes += entry.count;
+		if (/^(POST|PUT|PATCH|DELETE) /.test(route) && !/oauth2|\(reads\)$/.test(route)) writes += entry.count;
 	}
 	return { total: stats.total, writes, throttled: (stats.byStatus['429'] ?? 0) + (stats.byStatus['503'] ?? 0) };
 }

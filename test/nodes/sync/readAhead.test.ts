@@ -65,7 +65,7 @@ it('30 Dynamics changes, some also edited in ActiveCampaign: read ahead, written
 	await world.must('ac', 'POST', '/stats/reset');
 	await world.must('d365', 'POST', '/stats/reset');
 	await cycle();
-	const writes = (side: Record<string, number>) => Object.entries(side).filter(([r]) => /^(POST|PUT|PATCH|DELETE) /.test(r) && !/token/.test(r));
+	const writes = (side: Record<string, number>) => Object.entries(side).filter(([r]) => /^(POST|PUT|PATCH|DELETE) /.test(r) && !/token|\(reads\)$/.test(r));
 	expect(writes(await routes('ac'))).toEqual([]);
 	expect(writes(await routes('d365'))).toEqual([]);
 	console.log(`[measure] 30 Dynamics changes to ActiveCampaign: ${JSON.stringify(ac)}`);

@@ -79,6 +79,11 @@ export interface Simulator {
 	 * answers the request without calling the handler.
 	 */
 	gate?(req: SandboxRequest, routeName: string): SandboxResponse | undefined | Promise<SandboxResponse | undefined>;
+	/**
+	 * The name a request is counted and logged under, when it differs from its route's (e.g. a Dataverse `$batch` of
+	 * reads only, which test counters of writes leave out).
+	 */
+	routeLabel?(req: SandboxRequest, routeName: string): string;
 	/** Called after every API request, for limits that count time or concurrency. */
 	afterRequest?(req: SandboxRequest, routeName: string, status: number, ms: number): void;
 	/** The body of an injected 429, in this API's envelope. */
@@ -248,7 +253,7 @@ export class SimulatorServer {
 		let fault: string | undefined;
 		const resolved = this.simulator.router.resolve(request.method, path);
 		if ('route' in resolved) {
-			routeName = resolved.route.name;
+			routeName = this.simulator.routeLabel?.(request, resolved.route.name) ?? resolved.route.name;
 			request.params = resolved.params;
 			const gated = await this.simulator.gate?.(request, routeName);
 			if (gated) {

@@ -235,4 +235,13 @@ describe('Dataverse simulator: $batch and *Multiple actions', () => {
 		expect(r.status).toBe(404);
 		expect(r.json.error.code).toBe('0x80040217');
 	});
+
+	it('counts a $batch of GETs only under its own route name (reads), any other $batch under $batch', async () => {
+		await h.control('POST', '/stats/reset');
+		await send([{ method: 'GET', url: 'contacts?$select=lastname' }, { method: 'GET', url: "EntityDefinitions(LogicalName='contact')?$select=LogicalName" }]);
+		await send([{ method: 'GET', url: 'contacts?$select=lastname' }, { method: 'POST', url: 'contacts', body: { lastname: 'Counted' } }]);
+		const routes = (await h.control<{ routes: Record<string, { count: number }> }>('GET', '/stats')).json.routes;
+		expect(routes['POST /api/data/v9.2/$batch (reads)']?.count).toBe(1);
+		expect(routes['POST /api/data/v9.2/$batch']?.count).toBe(1);
+	});
 });

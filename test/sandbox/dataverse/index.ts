@@ -271,6 +271,13 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 		return undefined;
 	}
 
+	/** A `$batch` whose operations are all GETs (e.g. a table's metadata) is counted as `… $batch (reads)`. */
+	routeLabel(req: SandboxRequest, routeName: string): string {
+		if (!routeName.endsWith('$batch')) return routeName;
+		const methods = [...req.body.toString('utf8').matchAll(/^(GET|POST|PATCH|PUT|DELETE) \S+ HTTP\/1\.[01]\s*$/gm)].map((m) => m[1]);
+		return methods.length && methods.every((m) => m === 'GET') ? `${routeName} (reads)` : routeName;
+	}
+
 	afterRequest(req: SandboxRequest, _routeName: string, _status: number, ms: number): void {
 		const caller = this.callers.get(req);
 		if (!caller || !this.entered.has(req)) return;
