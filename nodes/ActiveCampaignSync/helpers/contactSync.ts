@@ -6,10 +6,25 @@
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
 import { NOT_HELD, precedenceAllows, SKIP_REASONS } from '../../shared/sync/decide';
-import { accountDigests, baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey, rowVersion, withoutVersion } from '../../shared/sync/fieldState';
+import { accountDigests, baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey, rowVersion, sameValueDigest, withoutVersion, withSideUnknown, type FieldStates } from '../../shared/sync/fieldState';
 import { followStored, isEmailField, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
-import { forgetLink, holdBack, pendingLink, queueRecheck, release, rememberQualified, retryStore, wasQualified } from '../../shared/sync/retries';
+import {
+	forgetHeldValues,
+	forgetLink,
+	forgetUnlinked,
+	heldValues,
+	holdBack,
+	pendingLink,
+	pendingLinkOf,
+	queueRecheck,
+	release,
+	rememberQualified,
+	rememberUnlinked,
+	retryStore,
+	unlinkedState,
+	wasQualified,
+} from '../../shared/sync/retries';
 import { canonicalEmail } from '../../shared/sync/canonical';
 import { formatContactLink, isGuid, parseContactLink, SYNC_TAGS, type ContactLink } from '../../shared/sync/state';
 import { storedStateText, type DeletePolicy, type SyncDefaults, type SyncField, type SyncItem } from '../../shared/sync/syncItem';
@@ -193,7 +208,10 @@ export async function syncContactItem(
 	let relinkFrom: ContactLink | undefined;
 	let qualified = false;
 	if (target) {
-		const current = parseContactLink(target.fieldValues.get(linkField.id)?.value);
+		// A link the sync made whose recording failed (a pending link) holds the contact as a recorded one does.
+		const staticLinks = session.syncStaticData();
+		const pendingHolder = !target.fieldValues.get(linkField.id)?.value && staticLinks ? pendingLinkOf(staticLinks, target.id) : undefined;
+		const current = parseContactLink(target.fieldValues.get(linkField.id)?.value || pendingHolder);
 		if (current && (current.entity !== link.entity || current.id !== link.id)) {
 			const skip = (reason: string): ContactSyncOutput => ({ ...base, operation: 'skipped', reason, id: target!.id, email: target!.email, matchedBy });
 			const qualifiedFrom = current.entity === 'lead' && originatingLead === current.id;
@@ -207,7 +225,7 @@ export async function syncContactItem(
 				if (current.entity === link.entity) {
 					// Read again when that record lets the contact go (e.g. it turns out to be qualified).
 					const held = session.syncStaticData();
-					if (held && email) holdBack(held, email, { system: 'dynamics', kind: link.entity, id: link.id }, formatContactLink(current));
+					if (held && email) holdBack(held, email, { system: 'dynamics', kind: link.entity, id: link.id }, formatContactLink(current), sourceDigests(item));
 					return skip(`the ActiveCampaign contact is linked to another Dynamics ${current.entity} (${formatContactLink(current)})`);
 				}
 				if (link.entity === 'lead' && item.match.qualified === true) {
@@ -216,11 +234,12 @@ export async function syncContactItem(
 				if (!precedenceAllows(link.entity, current.entity, precedence)) {
 					// Read again when the record that has this email lets it go.
 					const held = session.syncStaticData();
-					if (held && email) holdBack(held, email, { system: 'dynamics', kind: link.entity, id: link.id }, formatContactLink(current));
+					if (held && email) holdBack(held, email, { system: 'dynamics', kind: link.entity, id: link.id }, formatContactLink(current), sourceDigests(item));
 					return skip(SKIP_REASONS.precedence(current.entity, link.entity));
 				}
 			}
 			relinkFrom = current;
+			if (pendingHolder && staticLinks) forgetLink(staticLinks, pendingHolder);
 			// The record it is taken from (precedence, not qualification) is held back until this one lets the email go.
 			const held = session.syncStaticData();
 			if (held && email && !qualifiedFrom && !holderDeleted) holdBack(held, email, { system: 'dynamics', kind: current.entity, id: current.id }, linkValue);
@@ -264,7 +283,12 @@ export async function syncContactItem(
 	const keys = fields.map((f) => f.key);
 	// After a relink the stored state belonged to the other record; a contact qualified from the lead starts with the
 	// lead's values, so the lead's state still tells what each side changed.
-	const storedText = relinkFrom && !qualified ? undefined : ownState(target?.fieldValues.get(linkField.id)?.value, linkValue, target?.fieldValues.get(stateField.id)?.value ?? storedStateText(item));
+	let storedText = relinkFrom && !qualified ? undefined : ownState(target?.fieldValues.get(linkField.id)?.value, linkValue, target?.fieldValues.get(stateField.id)?.value ?? storedStateText(item));
+	// A contact whose Dynamics record went (delete policy Keep) kept its side of that pair's state: a record taking it
+	// now meets ActiveCampaign's changes since that sync as changes, and its own values, where it was seen unchanged
+	// since (held back by the other record), as no newer than them.
+	const takeover = target && !relinkFrom && !target.fieldValues.get(linkField.id)?.value && !storedText ? takeoverBase(session, target.id, linkValue) : undefined;
+	if (takeover) storedText = takeover.state;
 	const { plan, state: plannedState, report, stale } = planStep({
 		direction: 'toActiveCampaign',
 		policy,
@@ -278,7 +302,11 @@ export async function syncContactItem(
 		targetModifiedAt: target?.udate,
 		dynamicsVersion: rowVersion(item.source.version),
 		// The new contact carries only some of the lead's values: a field it left empty was not cleared by anyone.
-		adjustBase: qualified ? (base) => planned.forEach((p) => p.source === fieldHash(null) && base.delete(p.key)) : undefined,
+		adjustBase: qualified
+			? (base) => planned.forEach((p) => p.source === fieldHash(null) && base.delete(p.key))
+			: takeover
+				? (base) => takeover.adjust(base, planned)
+				: undefined,
 	});
 	if (stale) return staleRead(session, { ...base, id: target!.id, email: target!.email, matchedBy }, { system: 'dynamics', kind: entity, id: link.id });
 	if (plan.conflicts.length && target) recheckWinner(session, plan.conflicts, 'contact', target.id);
@@ -290,6 +318,7 @@ export async function syncContactItem(
 		if (target.fieldValues.get(linkField.id)?.value !== linkValue) bookkeeping.push({ field: linkField.id, value: linkValue });
 		if (plan.skipReason !== SKIP_REASONS.unchanged && state !== storedText) bookkeeping.push({ field: stateField.id, value: state });
 		if (bookkeeping.length) await putStateFields(session, target.id, bookkeeping, itemIndex);
+		settleTakeover(session, target.id, linkValue);
 		let tags = { added: [] as string[], removed: [] as string[] };
 		if (plan.skipReason !== SKIP_REASONS.unchanged) {
 			tags = await applyTags(session, target.id, target, { ...emptyDesired(), tags: item.tags, removeTags: [...item.removeTags, SYNC_TAGS.deletedInDynamics] }, itemIndex);
@@ -364,6 +393,7 @@ export async function syncContactItem(
 		if (pendingState !== undefined && !stateWritten) await putStateFields(session, result.id, [{ field: stateField.id, value: state }], itemIndex);
 		return result;
 	});
+	settleTakeover(session, result.id, linkValue);
 	const bookkeeping = new Set([label(linkField), label(stateField)]);
 	const dataChanges = result.changes.filter((c) => !bookkeeping.has(c));
 	const out: ContactSyncOutput = {
@@ -405,6 +435,42 @@ export function recheckWinner(session: AcSession, conflicts: Array<{ winner: str
 export function ownState(linkNow: string | null | undefined, link: string, stored: string | null | undefined): string | undefined {
 	const text = stored ?? undefined;
 	return (linkNow ?? '').toLowerCase() === link.toLowerCase() ? text : withoutVersion(text);
+}
+
+/** A sync item's source digest per field: what a held-back record held when the sync saw it. */
+export function sourceDigests(item: SyncItem): Record<string, string> {
+	return Object.fromEntries(item.fields.filter((f) => typeof f.source === 'string').map((f) => [f.key, f.source]));
+}
+
+/**
+ * The base for a Dynamics record taking a contact unlinked under Keep (see retries.rememberUnlinked): that contact's
+ * side of its last state; where the record was held back and has not changed a field since, while ActiveCampaign did,
+ * its side counts as unchanged, so ActiveCampaign's newer value stays (and goes to Dynamics).
+ */
+function takeoverBase(session: AcSession, acId: string, link: string): { state: string; adjust: (base: FieldStates, planned: PlanField[]) => void } | undefined {
+	const staticData = session.syncStaticData();
+	const state = unlinkedState(staticData, acId);
+	if (!state) return undefined;
+	const seen = heldValues(staticData, link);
+	return {
+		state,
+		adjust: (base, planned) => {
+			if (!seen) return;
+			for (const p of planned) {
+				const entry = base.get(p.key);
+				if (!entry || entry.ac === null || seen[p.key] !== p.source) continue;
+				if (!sameValueDigest(entry.ac, p.target, p.targetAlt)) base.set(p.key, { ac: entry.ac, d365: p.source });
+			}
+		},
+	};
+}
+
+/** The record now holds the contact: what the takeover needed is spent. */
+function settleTakeover(session: AcSession, acId: string, link: string): void {
+	const staticData = session.syncStaticData();
+	if (!staticData) return;
+	forgetUnlinked(staticData, acId);
+	forgetHeldValues(staticData, link);
 }
 
 /**
@@ -511,6 +577,9 @@ async function applyDeletePolicy(
 			continue;
 		}
 		if (policy === 'keep') {
+			const kept = withSideUnknown(snapshot?.fieldValues.get(stateField.id)?.value, 'd365');
+			const staticData = session.syncStaticData();
+			if (staticData && kept && snapshot) rememberUnlinked(staticData, id, kept, snapshot.email);
 			await putStateFields(
 				session,
 				id,

@@ -143,6 +143,20 @@ export function withoutVersion<T extends string | null | undefined>(value: T): T
 	return (typeof value === 'string' && HEADER.test(value.trim()) ? value.trim().replace(/~[0-9a-z]*$/, '') : value) as T;
 }
 
+/**
+ * A v2 state with one side forgotten: every entry's `side` unknown and no row version. What an ActiveCampaign contact
+ * keeps of a pair whose Dynamics record is gone (its own values at the last sync); undefined when it is not v2.
+ */
+export function withSideUnknown(value: string | null | undefined, forget: Side): string | undefined {
+	const split = splitState(value ?? undefined);
+	if (!split) return undefined;
+	let out = `v2${split.width}:`;
+	for (const [code, entry] of split.entries) {
+		out += code + side(forget === 'ac' ? null : entry.ac, split.width) + side(forget === 'd365' ? null : entry.d365, split.width);
+	}
+	return out;
+}
+
 /** The later of two row versions (either may be unknown). */
 export function laterVersion(a: number | undefined, b: number | undefined): number | undefined {
 	return a === undefined ? b : b === undefined ? a : Math.max(a, b);

@@ -129,7 +129,8 @@ function heldOf(staticData: IDataObject): Held[] {
  * Records skipped because another record has their email (lead/contact precedence): when the sync frees that email
  * (the other record's email changed) or the other record goes (deleted, merged), they are queued to be read again.
  */
-export function holdBack(staticData: IDataObject, email: string, source: SourceRef, holder?: string): void {
+export function holdBack(staticData: IDataObject, email: string, source: SourceRef, holder?: string, values?: Record<string, string>): void {
+	if (values && Object.keys(values).length) rememberHeldValues(staticData, `${source.kind}:${source.id}`, values);
 	const held = heldOf(staticData);
 	const key = email.trim().toLowerCase();
 	if (held.some((h) => h.email === key && h.system === source.system && h.kind === source.kind && h.id === source.id)) return;
@@ -192,6 +193,79 @@ export function pendingLink(staticData: IDataObject, link: string): string | und
 
 export function forgetLink(staticData: IDataObject, link: string): void {
 	delete pendingLinksOf(staticData)[link.toLowerCase()];
+}
+
+/** The Dynamics link whose recording on ActiveCampaign contact `acId` failed (see {@link rememberLink}), if any. */
+export function pendingLinkOf(staticData: IDataObject, acId: string): string | undefined {
+	for (const [link, id] of Object.entries(pendingLinksOf(staticData))) if (id === acId) return link;
+	return undefined;
+}
+
+/** The ActiveCampaign contacts that have a link waiting to be recorded. */
+export function pendingLinkContacts(staticData: IDataObject): string[] {
+	return Object.values(pendingLinksOf(staticData)).filter((id): id is string => typeof id === 'string' && id !== '');
+}
+
+const UNLINKED_KEY = 'syncUnlinkedStates';
+
+/**
+ * ActiveCampaign contacts unlinked because their Dynamics record went (delete policy Keep), with their side of the
+ * pair's last state: a Dynamics record that takes such a contact later still knows which fields ActiveCampaign
+ * changed since that sync (a person's edit there is not a first sync's conflict).
+ */
+export function rememberUnlinked(staticData: IDataObject, acId: string, acSideState: string, email: string): void {
+	putBounded(linkMap(staticData, UNLINKED_KEY), acId, JSON.stringify({ state: acSideState, email: email.trim().toLowerCase() }));
+}
+
+function unlinkedEntry(staticData: IDataObject | undefined, acId: string): { state: string; email: string } | undefined {
+	const value = (staticData?.[UNLINKED_KEY] as IDataObject | undefined)?.[acId.toLowerCase()];
+	if (typeof value !== 'string') return undefined;
+	try {
+		const parsed = JSON.parse(value) as { state?: unknown; email?: unknown };
+		return typeof parsed.state === 'string' && parsed.state ? { state: parsed.state, email: typeof parsed.email === 'string' ? parsed.email : '' } : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+export function unlinkedState(staticData: IDataObject | undefined, acId: string): string | undefined {
+	return unlinkedEntry(staticData, acId)?.state;
+}
+
+/** The emails of the contacts {@link rememberUnlinked} keeps (as they were when unlinked). */
+export function unlinkedEmails(staticData: IDataObject): string[] {
+	return Object.keys(linkMap(staticData, UNLINKED_KEY))
+		.map((id) => unlinkedEntry(staticData, id)?.email ?? '')
+		.filter(Boolean);
+}
+
+export function forgetUnlinked(staticData: IDataObject, acId: string): void {
+	delete linkMap(staticData, UNLINKED_KEY)[acId.toLowerCase()];
+}
+
+const HELD_VALUES_KEY = 'syncHeldValues';
+
+/**
+ * The field digests (pair key → source digest) a held-back Dynamics record had when the sync saw it: when it later
+ * takes an ActiveCampaign contact, a field it has not changed since is no newer than what that contact holds.
+ */
+export function rememberHeldValues(staticData: IDataObject, link: string, digests: Record<string, string>): void {
+	putBounded(linkMap(staticData, HELD_VALUES_KEY), link, JSON.stringify(digests));
+}
+
+export function heldValues(staticData: IDataObject | undefined, link: string): Record<string, string> | undefined {
+	const value = (staticData?.[HELD_VALUES_KEY] as IDataObject | undefined)?.[link.toLowerCase()];
+	if (typeof value !== 'string') return undefined;
+	try {
+		const parsed = JSON.parse(value) as unknown;
+		return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, string>) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+export function forgetHeldValues(staticData: IDataObject, link: string): void {
+	delete linkMap(staticData, HELD_VALUES_KEY)[link.toLowerCase()];
 }
 
 const QUALIFIED_KEY = 'syncQualifiedLeads';

@@ -353,3 +353,46 @@ it("a Dynamics edit is not recorded as synced by the other step after the sync w
 	expect((await acContact('edited.both@example.org')).contact).toMatchObject({ firstName: 'Anna', phone: '+1 555 0199' });
 	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${id}`)).firstname).toBe('Anna');
 });
+
+it("Keep: a lead held back by a contact that is then deleted takes the ActiveCampaign contact without undoing an ActiveCampaign edit made since the last sync (soak, seed 6002)", async () => {
+	const contactId = await syncedContact('held.lead@example.org');
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Shadow', lastname: 'Lead', emailaddress1: 'held.lead@example.org', subject: 'Web lead' });
+	world.tick(2);
+	await cycle();
+	expect((await acContact('held.lead@example.org')).fields.D365_RECORD_ID).toBe(`contact:${contactId}`);
+	await world.must('d365', 'DELETE', `/ui/contacts/${contactId}`);
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('held.lead@example.org')}`, { firstName: 'Annie' });
+	world.tick(2);
+	await cycle();
+	await cycle();
+	const taken = await acContact('held.lead@example.org');
+	expect(taken.fields.D365_RECORD_ID).toBe(`lead:${String(lead.leadid)}`);
+	// The first name changed in ActiveCampaign after the lead was seen: it stays and reaches the lead. The last name
+	// changed on neither side since: the lead's goes across.
+	expect(taken.contact).toMatchObject({ firstName: 'Annie', lastName: 'Lead' });
+	expect(await world.must<IDataObject>('d365', 'GET', `/state/leads/${String(lead.leadid)}`)).toMatchObject({ firstname: 'Annie', lastname: 'Lead' });
+});
+
+it('a Dynamics contact made from an ActiveCampaign contact whose link could not be recorded keeps it: a lead with that email does not take it (soak, seed 6003)', async () => {
+	await cycle();
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'link.pending@example.org', firstName: 'Ann', lastName: 'Lee', tags: ['[D365: Contact]'] });
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Shadow', lastname: 'Lead', emailaddress1: 'link.pending@example.org', subject: 'Web lead' });
+	world.tick(2);
+	// Every ActiveCampaign write is throttled for longer than a node waits: the Dynamics contact is made, its link is not recorded.
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ' });
+	await cycle();
+	await world.must('ac', 'DELETE', '/faults');
+	const made = (await d365Rows('contacts')).filter((c) => String(c.emailaddress1).toLowerCase() === 'link.pending@example.org');
+	expect(made).toHaveLength(1);
+	world.harness.updateStatic((data) => {
+		const queue = (data.global as IDataObject | undefined)?.syncRetries as Record<string, IDataObject> | undefined;
+		for (const entry of Object.values(queue ?? {})) entry.nextAt = new Date(0).toISOString();
+	});
+	await cycle();
+	await cycle();
+	const twin = await acContact('link.pending@example.org');
+	expect(twin.fields.D365_RECORD_ID).toBe(`contact:${String(made[0].contactid)}`);
+	expect(twin.contact).toMatchObject({ firstName: 'Ann', lastName: 'Lee' });
+	expect((await d365Rows('contacts')).filter((c) => String(c.emailaddress1).toLowerCase() === 'link.pending@example.org')).toHaveLength(1);
+	expect(String(lead.leadid)).toBeTruthy();
+});

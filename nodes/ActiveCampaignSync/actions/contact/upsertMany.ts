@@ -9,11 +9,11 @@ import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 import { NOT_HELD, precedenceAllows, SKIP_REASONS } from '../../../shared/sync/decide';
 import { baseEntries, formatFieldState } from '../../../shared/sync/fieldState';
 import { planField, planFields, sourceUnchanged, type PlanField } from '../../../shared/sync/planner';
-import { holdBack } from '../../../shared/sync/retries';
+import { holdBack, pendingLinkContacts, unlinkedEmails } from '../../../shared/sync/retries';
 import { formatContactLink, isGuid, parseState, type LinkedEntity } from '../../../shared/sync/state';
 import { runBulkImport, type BulkEntry, type BulkOptions, type BulkResult } from '../../helpers/bulk';
 import { contactsByIds, valuesOfField } from '../../helpers/contactRead';
-import { syncContactItem } from '../../helpers/contactSync';
+import { sourceDigests, syncContactItem } from '../../helpers/contactSync';
 import { linkAccount, uniqueNames, type DesiredContact } from '../../helpers/contactWrite';
 import { encodeFieldValues } from '../../helpers/contactWrite';
 import { parseSyncItem, stateKeys, type SyncItem } from '../../../shared/sync/syncItem';
@@ -257,7 +257,13 @@ async function prepareSyncItems(
 				const holder = group.find((o) => o.item.entity === other);
 				const holderId = holder?.item.match.d365Id ?? holder?.item.source.id;
 				if (staticData && id) {
-					holdBack(staticData, String(g.item.record.email ?? g.item.match.email ?? ''), { system: 'dynamics', kind: g.item.entity, id: String(id) }, holderId ? `${other}:${holderId}` : undefined);
+					holdBack(
+						staticData,
+						String(g.item.record.email ?? g.item.match.email ?? ''),
+						{ system: 'dynamics', kind: g.item.entity, id: String(id) },
+						holderId ? `${other}:${holderId}` : undefined,
+						sourceDigests(g.item),
+					);
 				}
 				dropped.add(g.itemIndex);
 				outcomes.push({ itemIndex: g.itemIndex, json: { operation: 'skipped', reason: SKIP_REASONS.precedence(other, g.item.entity), email: String(g.item.record.email ?? ''), entity: g.item.entity } });
@@ -270,7 +276,12 @@ async function prepareSyncItems(
 	// matches by email); it goes through the one-by-one path, which applies the lead/contact precedence.
 	const links = (await valuesOfField(ctx.session, linkField.id))!;
 	const linkedContacts = new Map([...links].map(([contactId, value]) => [value.toLowerCase(), contactId]));
-	const claimedEmails = await emailsOf(ctx, [...links.keys()]);
+	// So are the contacts the sync holds without a recorded link: a link whose recording failed, or a contact unlinked
+	// under delete policy Keep that remembers its side of the last sync.
+	const staticData = ctx.session.syncStaticData();
+	const pending = staticData ? pendingLinkContacts(staticData).filter((id) => !links.has(id)) : [];
+	const claimedEmails = await emailsOf(ctx, [...new Set([...links.keys(), ...pending])]);
+	for (const email of staticData ? unlinkedEmails(staticData) : []) claimedEmails.add(email);
 	let states: Map<string, string> | undefined;
 	if (skipMatching) states = await valuesOfField(ctx.session, stateField.id);
 
