@@ -125,6 +125,15 @@ export async function syncContactItem(
 
 	if (item.event === 'deleted') {
 		const linked = await contactIdsWithFieldValue(session, linkField.id, linkValue, itemIndex);
+		// A contact whose link to it could not be recorded is its contact too (the pending link holds its email).
+		const staticData = session.syncStaticData();
+		const pending = staticData ? pendingLink(staticData, linkValue) : undefined;
+		if (pending && staticData) {
+			forgetLink(staticData, linkValue);
+			const twin = linked.length ? undefined : await readContact(session, pending, { itemIndex });
+			const holds = twin?.fieldValues.get(linkField.id)?.value;
+			if (twin && (!holds || holds.toLowerCase() === linkValue)) linked.push(pending);
+		}
 		return await applyDeletePolicy(session, base, linked, deletePolicy, 'deleted in Dynamics', itemIndex);
 	}
 	const mergedInto = item.match.mergedInto ? String(item.match.mergedInto).toLowerCase() : undefined;

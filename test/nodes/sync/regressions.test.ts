@@ -396,3 +396,27 @@ it('a Dynamics contact made from an ActiveCampaign contact whose link could not 
 	expect((await d365Rows('contacts')).filter((c) => String(c.emailaddress1).toLowerCase() === 'link.pending@example.org')).toHaveLength(1);
 	expect(String(lead.leadid)).toBeTruthy();
 });
+
+it('Keep: a Dynamics contact deleted before its link to an ActiveCampaign contact was recorded is not created again, and the lead with that email takes the contact', async () => {
+	await cycle();
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'never.recorded@example.org', firstName: 'Ann', lastName: 'Lee', tags: ['[D365: Contact]'] });
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Shadow', lastname: 'Lead', emailaddress1: 'never.recorded@example.org', subject: 'Web lead' });
+	world.tick(2);
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ' });
+	await cycle();
+	await world.must('ac', 'DELETE', '/faults');
+	const made = (await d365Rows('contacts')).filter((c) => String(c.emailaddress1).toLowerCase() === 'never.recorded@example.org');
+	expect(made).toHaveLength(1);
+	await world.must('d365', 'DELETE', `/ui/contacts/${String(made[0].contactid)}`);
+	world.tick(2);
+	world.harness.updateStatic((data) => {
+		const queue = (data.global as IDataObject | undefined)?.syncRetries as Record<string, IDataObject> | undefined;
+		for (const entry of Object.values(queue ?? {})) entry.nextAt = new Date(0).toISOString();
+	});
+	await cycle();
+	await cycle();
+	await cycle();
+	expect((await d365Rows('contacts')).filter((c) => String(c.emailaddress1).toLowerCase() === 'never.recorded@example.org')).toEqual([]);
+	const twin = await acContact('never.recorded@example.org');
+	expect(twin.fields.D365_RECORD_ID).toBe(`lead:${String(lead.leadid)}`);
+});
