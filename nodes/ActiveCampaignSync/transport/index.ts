@@ -167,8 +167,9 @@ export async function acRequestFull<T = IDataObject>(this: AcContext, request: A
 				(failure.networkCode === MALFORMED && repeatable),
 			delayHint: (failure) => (request.bulkImport && isBulkRateLimit(failure) ? BULK_RATE_LIMIT_WAIT_MS : undefined),
 			onRetry: (failure, _attempt, delayMs) => {
-				// The account's budget is shared: when ActiveCampaign says "slow down", every caller waits.
-				if (failure.status === 429 || failure.status === 503) limiter.pause(delayMs);
+				// The account's budget is shared: when ActiveCampaign says "slow down", every caller waits, and this
+				// process sends more slowly for a while (another worker or integration spends the same budget).
+				if (failure.status === 429 || failure.status === 503) limiter.throttled(delayMs);
 			},
 		},
 	);

@@ -1,7 +1,8 @@
 import { NodeApiError, type INode } from 'n8n-workflow';
 
 import { describeFailure, isTransient, retryAfterMs, wasNotProcessed } from '../../../nodes/shared/transport/failure';
-import { mapWithConcurrency, RateLimiter } from '../../../nodes/shared/transport/rateLimiter';
+import { ADAPTIVE_RATE, mapWithConcurrency, RateLimiter } from '../../../nodes/shared/transport/rateLimiter';
+import { TokenBucket } from '../../sandbox/core/limits';
 import { redact } from '../../../nodes/shared/transport/redact';
 import { withRetry } from '../../../nodes/shared/transport/retry';
 
@@ -135,6 +136,56 @@ describe('RateLimiter', () => {
 		}
 	});
 
+	it('after a throttled answer sends more slowly (once per window however many answers say so), and calm brings it back to the limit', async () => {
+		let now = 2_000_000;
+		const spy = jest.spyOn(Date, 'now').mockImplementation(() => now);
+		try {
+			const limiter = new RateLimiter(5, 1000, async (ms) => {
+				now += ms;
+			});
+			await limiter.acquire();
+			limiter.throttled(1000);
+			limiter.throttled(1000);
+			limiter.throttled(1000);
+			expect(limiter.currentRate).toBeCloseTo(5 * ADAPTIVE_RATE.decrease);
+			// Spaced evenly at the lower rate after the pause: no burst of five.
+			const grants: number[] = [];
+			for (let i = 0; i < 4; i++) {
+				await limiter.acquire();
+				grants.push(now);
+			}
+			expect(grants[0]).toBeGreaterThanOrEqual(2_001_000);
+			for (let i = 1; i < grants.length; i++) expect(grants[i] - grants[i - 1]).toBeGreaterThanOrEqual(Math.floor(1000 / limiter.currentRate));
+			// Throttled again and again: never below the floor.
+			for (let i = 0; i < 20; i++) {
+				now += 1000;
+				limiter.throttled(0);
+			}
+			expect(limiter.currentRate).toBeCloseTo(5 * ADAPTIVE_RATE.floor);
+			// Calm: it grows back to the limit, one step per calm stretch.
+			const steps = Math.ceil((5 - 5 * ADAPTIVE_RATE.floor) / (5 * ADAPTIVE_RATE.increase));
+			for (let i = 0; i < steps + 1; i++) {
+				now += ADAPTIVE_RATE.growEveryMs;
+				await limiter.acquire();
+			}
+			expect(limiter.currentRate).toBe(5);
+		} finally {
+			spy.mockRestore();
+		}
+	});
+
+	it('two and four processes sharing one account settle near its rate with few throttled answers (simulated clock, the ActiveCampaign simulator\'s token bucket)', async () => {
+		const figures: string[] = [];
+		for (const clients of [2, 4]) {
+			const result = await simulateSharedAccount(clients, 600_000);
+			figures.push(`${clients} processes: ${result.perSecond.toFixed(2)} requests/s, ${result.throttledPer1000.toFixed(1)} throttled per 1,000`);
+			expect(result.perSecond).toBeGreaterThanOrEqual(4.5);
+			expect(result.perSecond).toBeLessThanOrEqual(5.05);
+			expect(result.throttledPer1000).toBeLessThan(20);
+		}
+		console.log(`[measure] adaptive limiter, 600 simulated seconds, every process always busy: ${figures.join('; ')}`);
+	});
+
 	it('maps with bounded concurrency in order', async () => {
 		let inFlight = 0;
 		let peak = 0;
@@ -159,3 +210,51 @@ describe('redact', () => {
 		expect(out).toContain('x=1');
 	});
 });
+
+/**
+ * `clients` processes, each with its own limiter at ActiveCampaign's 5 requests/s and always something to send, against
+ * one account's token bucket (5 per second, burst 5, integer Retry-After as the simulator answers), on a simulated clock.
+ */
+async function simulateSharedAccount(clients: number, durationMs: number): Promise<{ perSecond: number; throttledPer1000: number }> {
+	let now = 5_000_000;
+	const start = now;
+	const spy = jest.spyOn(Date, 'now').mockImplementation(() => now);
+	const timers: Array<{ at: number; resolve: () => void }> = [];
+	const wait = async (ms: number) => await new Promise<void>((resolve) => timers.push({ at: now + Math.max(0, ms), resolve }));
+	try {
+		const bucket = new TokenBucket(5, 5);
+		let ok = 0;
+		let throttled = 0;
+		let running = true;
+		const latencyMs = 40;
+		const loops = Array.from({ length: clients }, async (_, i) => {
+			const limiter = new RateLimiter(5, 1000, wait);
+			await wait(i * 37);
+			while (running) {
+				await limiter.acquire();
+				await wait(latencyMs / 2);
+				const taken = bucket.take();
+				await wait(latencyMs / 2);
+				if (taken.ok) ok++;
+				else {
+					throttled++;
+					limiter.throttled(taken.retryAfterSeconds * 1000);
+				}
+			}
+		});
+		while (now - start < durationMs) {
+			await new Promise((r) => setImmediate(r));
+			timers.sort((a, b) => a.at - b.at);
+			const next = timers.shift();
+			if (!next) break;
+			now = Math.max(now, next.at);
+			next.resolve();
+		}
+		running = false;
+		for (const t of timers.splice(0)) t.resolve();
+		await Promise.race([Promise.all(loops), new Promise((r) => setImmediate(r))]);
+		return { perSecond: ok / (durationMs / 1000), throttledPer1000: (throttled / (ok + throttled)) * 1000 };
+	} finally {
+		spy.mockRestore();
+	}
+}
