@@ -12,13 +12,15 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { bookWrites, countsText, deadLetterMessage, deadLetterReport, rememberLink, retryStore, retryText } from '../../shared/sync/retries';
+import { isStateValue } from '../../shared/sync/fieldState';
+import { bookWrites, countsText, deadLetterMessage, deadLetterReport, forgetPendingState, rememberLink, rememberPendingState, retryStore, retryText } from '../../shared/sync/retries';
 import { AcSession } from '../helpers/session';
 import * as account from './account/get';
 import { linkContact } from './account/linkContact';
 import { recordSyncState as recordAccountSyncState } from './account/recordSyncState';
 import { upsert as upsertAccount } from './account/upsert';
 import type { BatchOperation, ItemOperation, OpContext, OperationHandler, PrepareOperation } from './common';
+import { codeList } from './common';
 import { addToAutomation, removeFromAutomation } from './contact/automations';
 import { deleteContact } from './contact/delete';
 import { ensureSyncFields } from './contact/ensureSyncFields';
@@ -26,7 +28,7 @@ import { get as getContact } from './contact/get';
 import { getActivities } from './contact/getActivities';
 import { getAll as getAllContacts } from './contact/getAll';
 import { subscribe, unsubscribe } from './contact/lists';
-import { linkText, recordSyncState as recordContactSyncState } from './contact/recordSyncState';
+import { linkText, optionalText, recordSyncState as recordContactSyncState, stateText } from './contact/recordSyncState';
 import { sendCampaign } from './contact/sendCampaign';
 import { addTag, removeTag } from './contact/tags';
 import { update as updateContact } from './contact/update';
@@ -198,11 +200,22 @@ function trackRetries(fn: IExecuteFunctions, items: INodeExecutionData[], produc
 	const staticData = fn.getWorkflowStaticData('global');
 	if (resource === 'contact' && operation === 'recordSyncState') {
 		// The pair is known even though its link could not be written: kept for the next write of either record.
+		// So is the state the write step computed: the other step's next write of the pair starts from it.
 		for (const p of produced) {
-			if (!p.data.error) continue;
 			const link = linkText(fn.getNodeParameter('stateLink', p.itemIndex, '') as unknown);
+			if (!link) continue;
+			if (!p.data.error) {
+				forgetPendingState(staticData, link);
+				continue;
+			}
+			if (fn.getNodeParameter('stateAction', p.itemIndex, '')) continue;
 			const acId = String(fn.getNodeParameter('stateContactId', p.itemIndex, '') ?? '').trim();
-			if (link && /^\d+$/.test(acId) && !fn.getNodeParameter('stateAction', p.itemIndex, '')) rememberLink(staticData, link, acId);
+			if (/^\d+$/.test(acId)) rememberLink(staticData, link, acId);
+			const state = stateText(fn.getNodeParameter('stateValue', p.itemIndex, '') as unknown);
+			if (state && isStateValue(state)) {
+				const stateBase = optionalText(fn.getNodeParameter('stateBase', p.itemIndex, '') as unknown);
+				rememberPendingState(staticData, link, { state, stateFields: codeList(fn.getNodeParameter('stateFields', p.itemIndex, '') as unknown), ...(stateBase ? { stateBase } : {}) });
+			}
 		}
 	}
 	const store = retryStore(staticData);

@@ -12,6 +12,7 @@ import { readActiveCampaign } from '../../shared/sync/records';
 import {
 	forgetHeldValues,
 	forgetLink,
+	forgetPendingState,
 	forgetUnlinked,
 	heldValues,
 	holdBack,
@@ -24,6 +25,7 @@ import {
 	retryStore,
 	unlinkedState,
 	wasQualified,
+	withPendingState,
 } from '../../shared/sync/retries';
 import { canonicalEmail } from '../../shared/sync/canonical';
 import { formatContactLink, isGuid, parseContactLink, SYNC_TAGS, type ContactLink } from '../../shared/sync/state';
@@ -293,6 +295,8 @@ export async function syncContactItem(
 	// After a relink the stored state belonged to the other record; a contact qualified from the lead starts with the
 	// lead's values, so the lead's state still tells what each side changed.
 	let storedText = relinkFrom && !qualified ? undefined : ownState(target?.fieldValues.get(linkField.id)?.value, linkValue, target?.fieldValues.get(stateField.id)?.value ?? storedStateText(item));
+	// The other step's state that Record Sync State could not store: what the sync wrote to Dynamics is its own.
+	if (target && !relinkFrom) storedText = withPendingState(session.syncStaticData(), linkValue, storedText);
 	// A contact whose Dynamics record went (delete policy Keep) kept its side of that pair's state: a record taking it
 	// now meets ActiveCampaign's changes since that sync as changes, and its own values, where it was seen unchanged
 	// since (held back by the other record), as no newer than them.
@@ -325,9 +329,12 @@ export async function syncContactItem(
 	if (target && plan.skipReason && !relinkFrom) {
 		const bookkeeping: Array<{ field: string; value: string }> = [];
 		if (target.fieldValues.get(linkField.id)?.value !== linkValue) bookkeeping.push({ field: linkField.id, value: linkValue });
-		if (plan.skipReason !== SKIP_REASONS.unchanged && state !== storedText) bookkeeping.push({ field: stateField.id, value: state });
+		// Compared with the field as stored: the base may hold a state Record Sync State could not store.
+		if (plan.skipReason !== SKIP_REASONS.unchanged && state !== (target.fieldValues.get(stateField.id)?.value ?? storedText)) {
+			bookkeeping.push({ field: stateField.id, value: state });
+		}
 		if (bookkeeping.length) await putStateFields(session, target.id, bookkeeping, itemIndex);
-		settleTakeover(session, target.id, linkValue);
+		if (bookkeeping.some((b) => b.field === stateField.id)) settleTakeover(session, target.id, linkValue);
 		let tags = { added: [] as string[], removed: [] as string[] };
 		if (plan.skipReason !== SKIP_REASONS.unchanged) {
 			tags = await applyTags(session, target.id, target, { ...emptyDesired(), tags: item.tags, removeTags: [...item.removeTags, SYNC_TAGS.deletedInDynamics] }, itemIndex);
@@ -480,6 +487,7 @@ function settleTakeover(session: AcSession, acId: string, link: string): void {
 	if (!staticData) return;
 	forgetUnlinked(staticData, acId);
 	forgetHeldValues(staticData, link);
+	forgetPendingState(staticData, link);
 }
 
 /**

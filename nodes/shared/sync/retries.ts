@@ -7,6 +7,8 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
+import { mergeStateText } from './fieldState';
+
 export type SourceSystem = 'dynamics' | 'activecampaign';
 
 export interface RetryEntry extends IDataObject {
@@ -204,6 +206,50 @@ export function pendingLinkOf(staticData: IDataObject, acId: string): string | u
 /** The ActiveCampaign contacts that have a link waiting to be recorded. */
 export function pendingLinkContacts(staticData: IDataObject): string[] {
 	return Object.values(pendingLinksOf(staticData)).filter((id): id is string => typeof id === 'string' && id !== '');
+}
+
+const PENDING_STATES_KEY = 'syncPendingStates';
+
+/** A state a write step computed that Record Sync State could not store (see {@link rememberPendingState}). */
+export interface PendingState {
+	state: string;
+	stateFields?: string[];
+	stateBase?: string;
+}
+
+/**
+ * The state Record Sync State failed to store, by link: the other step's next write of the pair starts from it (what
+ * the sync wrote to Dynamics is then known as the sync's own, not as a person's change), until a state is stored.
+ */
+export function rememberPendingState(staticData: IDataObject, link: string, pending: PendingState): void {
+	putBounded(linkMap(staticData, PENDING_STATES_KEY), link, JSON.stringify(pending));
+}
+
+export function pendingState(staticData: IDataObject | undefined, link: string): PendingState | undefined {
+	const value = (staticData?.[PENDING_STATES_KEY] as IDataObject | undefined)?.[link.toLowerCase()];
+	if (typeof value !== 'string') return undefined;
+	try {
+		const parsed = JSON.parse(value) as Partial<PendingState>;
+		if (typeof parsed.state !== 'string' || !parsed.state) return undefined;
+		return {
+			state: parsed.state,
+			...(Array.isArray(parsed.stateFields) ? { stateFields: parsed.stateFields.map(String) } : {}),
+			...(typeof parsed.stateBase === 'string' ? { stateBase: parsed.stateBase } : {}),
+		};
+	} catch {
+		return undefined;
+	}
+}
+
+/** The stored state as it would be had Record Sync State stored the pending one for this link (merged per field). */
+export function withPendingState(staticData: IDataObject | undefined, link: string, stored: string | undefined): string | undefined {
+	const pending = pendingState(staticData, link);
+	if (!pending) return stored;
+	return pending.stateFields?.length ? mergeStateText(stored, pending.state, pending.stateFields, pending.stateBase) : pending.state;
+}
+
+export function forgetPendingState(staticData: IDataObject, link: string): void {
+	delete linkMap(staticData, PENDING_STATES_KEY)[link.toLowerCase()];
 }
 
 const UNLINKED_KEY = 'syncUnlinkedStates';

@@ -420,3 +420,26 @@ it('Keep: a Dynamics contact deleted before its link to an ActiveCampaign contac
 	const twin = await acContact('never.recorded@example.org');
 	expect(twin.fields.D365_RECORD_ID).toBe(`lead:${String(lead.leadid)}`);
 });
+
+it("a value the sync wrote to Dynamics is the sync's own even when Record Sync State failed: a later ActiveCampaign edit of it is not lost to a conflict (soak, seed 6004, Full Scan Every)", async () => {
+	const id = await syncedContact('state.unstored@example.org');
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('state.unstored@example.org')}`, { phone: '+1 555 0111' });
+	world.tick(2);
+	// The phone reaches Dynamics; recording the state in ActiveCampaign is throttled for longer than a node waits.
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ' });
+	await cycle();
+	await world.must('ac', 'DELETE', '/faults');
+	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${id}`)).telephone1).toBe('+1 555 0111');
+	// A person edits the Dynamics record (another field), and the phone again in ActiveCampaign.
+	await world.must('d365', 'PATCH', `/ui/contacts/${id}`, { lastname: 'Leigh' });
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('state.unstored@example.org')}`, { phone: '+1 555 0122' });
+	world.tick(2);
+	world.harness.updateStatic((data) => {
+		const queue = (data.global as IDataObject | undefined)?.syncRetries as Record<string, IDataObject> | undefined;
+		for (const entry of Object.values(queue ?? {})) entry.nextAt = new Date(0).toISOString();
+	});
+	await cycle();
+	await cycle();
+	expect((await acContact('state.unstored@example.org')).contact).toMatchObject({ phone: '+1 555 0122', lastName: 'Leigh' });
+	expect(await world.must<IDataObject>('d365', 'GET', `/state/contacts/${id}`)).toMatchObject({ telephone1: '+1 555 0122', lastname: 'Leigh' });
+});

@@ -11,7 +11,7 @@ import { SKIP_REASONS, type ConflictPolicy } from '../../../shared/sync/decide';
 import { codesOf, fieldHash, formatFieldState, rowVersion, sameValueDigest, withoutVersion, type FieldStates } from '../../../shared/sync/fieldState';
 import { isEmailField, planField, planStep, type PlanField, type PlanResult } from '../../../shared/sync/planner';
 import { formatContactLink } from '../../../shared/sync/state';
-import { queueRecheck, release, retryStore } from '../../../shared/sync/retries';
+import { queueRecheck, release, retryStore, withPendingState } from '../../../shared/sync/retries';
 import { parseSyncItem, stateKeys, storedStateText, type SyncItem } from '../../../shared/sync/syncItem';
 import type { ColumnInfo, TableInfo } from '../../helpers/metadata';
 import { findByColumns, matchKey, primaryColumn, resolveBinds, runWrites, type WriteMethod, type WriteOperation } from '../../helpers/records';
@@ -274,7 +274,11 @@ function buildPlan(
 			skipIfModifiedAfter: undefined,
 			sync: {
 				item,
-				storedText: storedStateText(item),
+				// A state the last Record Sync State of this pair could not store still tells what the sync wrote.
+				storedText:
+					linked && (item.entity === 'lead' || item.entity === 'contact') && fns.getMode() !== 'manual'
+						? withPendingState(fns.getWorkflowStaticData('global'), formatContactLink({ entity: item.entity, id: linked.id }), storedStateText(item))
+						: storedStateText(item),
 				linkedId: linked?.id,
 				hashFields,
 				policy: item.policy.conflict ?? defaultPolicy,
