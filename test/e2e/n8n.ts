@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions, @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * One real n8n instance for end-to-end tests and the demo: its own user folder (SQLite database, settings), our
  * package installed the way users install it manually (`npm install` of the packed tarball into `~/.n8n/nodes`),

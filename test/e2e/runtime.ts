@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The pinned real n8n for end-to-end tests and the demo: n8n 2.40.7 on Node 24, both from the npm registry, installed
  * once into `.n8n-runtime/<version>` (git-ignored) and reused. Recipe: shared/reference/n8n-runtime.md.

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Sets up a real n8n for end-to-end tests and the demo: the built package packed and installed like a manual community
  * install, the templates imported, credentials pointing at a running sandbox.

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The sync guarantees, proven in a real n8n 2.40.7 with the package installed the way users install it, the template
  * workflows imported, and the sandbox as ActiveCampaign and Dynamics 365. Manual-start templates run through
