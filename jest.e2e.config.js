@@ -4,6 +4,8 @@ module.exports = {
 	testEnvironment: 'node',
 	roots: ['<rootDir>/test/e2e'],
 	testMatch: ['**/*.e2e.test.ts'],
+	// Builds the package once and installs every n8n of the compatibility matrix (test/e2e/versions.ts) once.
+	globalSetup: '<rootDir>/test/e2e/global-setup.ts',
 	transform: {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
 	},
