@@ -11,6 +11,8 @@ module.exports = {
 	},
 	// Installing n8n the first time takes minutes; a scheduled-sync cycle is an `n8n execute` process.
 	testTimeout: 30 * 60 * 1000,
-	maxWorkers: 1,
+	// The full suite (sync.e2e) and the smoke sets of the compatibility matrix (smoke-*.e2e) run side by side: each has
+	// its own n8n, user folder and sandbox on free loopback ports (about 1 GB of memory each).
+	maxWorkers: 3,
 	verbose: true,
 };

@@ -45,7 +45,7 @@ export async function ensureRuntime(log: Log = (m) => console.log(m), spec: Runt
 	if (existsSync(marker) && existsSync(runtime.nodeBin) && existsSync(runtime.n8nBin)) return runtime;
 
 	mkdirSync(dir, { recursive: true });
-	writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'n8n-runtime', private: true }, null, 2));
+	writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'n8n-runtime', private: true, overrides: spec.overrides }, null, 2));
 	const npm = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
 		run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, env }, log);
 
