@@ -39,7 +39,7 @@ export async function ensureRuntime(log: Log = (m) => console.log(m), spec: Runt
 		dir,
 		nodeBin: path.join(nodeBinDir, 'node'),
 		n8nBin: path.join(dir, 'node_modules', 'n8n', 'bin', 'n8n'),
-		env: { ...process.env, PATH: `${nodeBinDir}${path.delimiter}${process.env.PATH ?? ''}` },
+		env: { ...process.env, ...spec.env, PATH: `${nodeBinDir}${path.delimiter}${process.env.PATH ?? ''}` },
 	};
 	const marker = path.join(dir, '.complete');
 	if (existsSync(marker) && existsSync(runtime.nodeBin) && existsSync(runtime.n8nBin)) return runtime;

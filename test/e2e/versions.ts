@@ -10,6 +10,8 @@ export interface RuntimeSpec {
 	node: string;
 	/** npm `overrides` for the runtime's install, only where a dependency is not served by the npm registry. */
 	overrides?: Record<string, string>;
+	/** Environment for every n8n process of this runtime. */
+	env?: Record<string, string>;
 }
 
 /** The full suite, the demo and the benchmark. */
@@ -24,5 +26,7 @@ export const MATRIX: Record<string, RuntimeSpec> = {
 	newest2x: { n8n: '2.41.1', node: '24.21.0' },
 	// n8n-nodes-base 1.x takes xlsx from SheetJS's own CDN, not reachable here (only the npm registry is);
 	// the registry's last xlsx stands in (used by the Spreadsheet File node, which the smoke set does not run).
-	last1x: { n8n: '1.123.81', node: '20.20.2', overrides: { xlsx: '0.18.5' } },
+	// Its runtime is installed without build scripts, so isolated-vm (the 'vm' expression engine) is not built for
+	// Node 20: it runs n8n's legacy expression engine, which n8n 1.x offers as a setting.
+	last1x: { n8n: '1.123.81', node: '20.20.2', overrides: { xlsx: '0.18.5' }, env: { N8N_EXPRESSION_ENGINE: 'legacy' } },
 };
