@@ -1,12 +1,9 @@
-const { src, dest, parallel } = require('gulp');
+const { src, dest } = require('gulp');
 
-// tsc emits only JavaScript; n8n also needs each node's icons (light and dark SVG) and codex file next to it.
-function copyIcons() {
-	return src(['nodes/**/*.svg', 'credentials/**/*.svg'], { base: '.', encoding: false }).pipe(dest('dist'));
-}
-
+// `n8n-node build` compiles with tsc and copies the icons (light and dark SVG), but not the codex files
+// (`<Node>.node.json`: categories and documentation links) n8n reads next to each node. This task copies those.
 function copyCodex() {
 	return src(['nodes/**/*.node.json'], { base: '.' }).pipe(dest('dist'));
 }
 
-exports['build:assets'] = parallel(copyIcons, copyCodex);
+exports['build:codex'] = copyCodex;

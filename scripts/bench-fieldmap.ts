@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Benchmark: items per second for mapping 100,000 contacts with 15 mapped fields, in both directions, with the
  * mapper the Field Map node runs per item — the built code in dist/, as n8n runs it (`npm run build` first).

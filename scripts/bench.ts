@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * npm run bench — this package and n8n's built-in nodes on the same jobs, side by side, in a real n8n against the
  * sandbox at the documented limits (ActiveCampaign 5 requests/s; Dataverse's service protection limits). For each job

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Writes the template workflows in workflows/. The JSON files are what users import; this script is how they are
  * kept consistent (node ids, positions, connections, credential references). Run: npm run templates

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions, @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * One real n8n instance for end-to-end tests and the demo: its own user folder (SQLite database, settings), our
  * package installed the way users install it manually (`npm install` of the packed tarball into `~/.n8n/nodes`),
@@ -40,11 +41,48 @@ export async function packPackage(outDir: string): Promise<string> {
 	return path.join(outDir, name);
 }
 
+/** What a manual install did: on which Node and npm, with which ignore-scripts setting, and what ended up installed. */
+export interface InstallReport {
+	node: string;
+	npm: string;
+	ignoreScripts: string;
+	/** Top-level entries of `~/.n8n/nodes/node_modules` (a scope counts as one). */
+	installed: string[];
+}
+
+/** The environment minus every npm setting passed down by the npm process that started the tests. */
+export function userNpmEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+	return Object.fromEntries(Object.entries(env).filter(([key]) => !/^npm_/i.test(key)));
+}
+
+/** npm's own entry script (npm-cli.js), to run npm with another Node than the one it came with. */
+export function npmCli(): string {
+	const candidates = [
+		path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+		path.join(path.dirname(process.execPath), 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+		process.env.npm_execpath ?? '',
+	];
+	const found = candidates.find((file) => file.endsWith('npm-cli.js') && existsSync(file));
+	if (!found) throw new Error(`npm-cli.js not found next to ${process.execPath}`);
+	return found;
+}
+
+/** The five nodes the package adds, by node type name. */
+export const PACKAGE_NODE_TYPES = [
+	'n8n-nodes-ac-d365-sync.dynamics365',
+	'n8n-nodes-ac-d365-sync.dynamics365Trigger',
+	'n8n-nodes-ac-d365-sync.activeCampaignSync',
+	'n8n-nodes-ac-d365-sync.activeCampaignSyncTrigger',
+	'n8n-nodes-ac-d365-sync.acD365FieldMap',
+];
+
 export class N8nInstance {
 	private server?: ChildProcess;
 	private cookie?: string;
 	readonly url: string;
 	private serverLog = '';
+	/** The last installPackage's report. */
+	installReport?: InstallReport;
 
 	constructor(
 		readonly runtime: Runtime,
@@ -86,12 +124,24 @@ export class N8nInstance {
 		};
 	}
 
-	/** Installs the packed package into the instance's community-nodes folder (what a manual install does). */
-	async installPackage(tarball: string): Promise<void> {
+	/**
+	 * Installs the packed package into the instance's community-nodes folder the way the README tells users to
+	 * (`cd ~/.n8n/nodes && npm install <tarball>`): npm run by this runtime's Node (20 or 24), with npm's default
+	 * settings. The test runner's own npm settings are not passed on: `npm run` exports the repository's
+	 * `ignore-scripts=true` (and more) as npm_config_* variables, which would hide an install that fails for users.
+	 */
+	async installPackage(tarball: string): Promise<InstallReport> {
 		mkdirSync(this.nodesDir, { recursive: true });
 		const manifest = path.join(this.nodesDir, 'package.json');
 		if (!existsSync(manifest)) writeFileSync(manifest, JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
-		await run('npm', ['install', tarball, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: this.nodesDir });
+		const env = userNpmEnv(this.runtime.env);
+		const npm = (args: string[]) => run(this.runtime.nodeBin, [npmCli(), ...args], { cwd: this.nodesDir, env });
+		const ignoreScripts = (await npm(['config', 'get', 'ignore-scripts'])).trim();
+		const npmVersion = (await npm(['--version'])).trim();
+		await npm(['install', tarball, '--no-audit', '--no-fund', '--loglevel=error']);
+		const installed = readdirSync(path.join(this.nodesDir, 'node_modules')).filter((name) => !name.startsWith('.'));
+		this.installReport = { node: this.runtime.spec.node, npm: npmVersion, ignoreScripts, installed };
+		return this.installReport;
 	}
 
 	/** Runs an n8n CLI command against this instance's database; returns its output. */

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Runs the command-bar web resource docs/dynamics/sales-action-button.js outside a browser: its own JavaScript in a
  * fresh V8 context, with a stand-in for the parts of Dynamics' client API (Xrm) it uses — the form's record, the

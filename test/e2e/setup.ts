@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Sets up a real n8n for end-to-end tests and the demo: the built package packed and installed like a manual community
  * install, the templates imported, credentials pointing at a running sandbox.
@@ -10,6 +11,7 @@ import { ALLOWED_USERS_NODE, AUTOMATION_TOKEN_NODE, SALES_ACTION_SECRET_HEADER, 
 import { SANDBOX_CREDENTIALS } from '../sandbox';
 import { freePort, N8nInstance, packPackage, templateFiles } from './n8n';
 import { ensureRuntime, PROJECT_ROOT, run } from './runtime';
+import type { RuntimeSpec } from './versions';
 
 export const CREDENTIAL_IDS = {
 	activeCampaign: 'acSyncCredential1',
@@ -52,6 +54,8 @@ export interface SetupOptions {
 	webhookSecrets: WebhookSecrets;
 	/** Who may run sales actions ("Allowed Dynamics users"); default: the sandbox's sales user. */
 	allowedDynamicsUsers?: string[];
+	/** Which n8n (and Node) to run: default the pinned one (./versions.ts). */
+	runtime?: RuntimeSpec;
 	/** More credentials to import (e.g. n8n's built-in ActiveCampaign credential for the benchmark). */
 	extraCredentials?: Array<{ id: string; name: string; type: string; data: Record<string, unknown> }>;
 }
@@ -116,7 +120,7 @@ export function configureWebhookTemplate(file: string, workflow: TemplateJson, s
 
 export async function setupN8n(options: SetupOptions): Promise<N8nInstance> {
 	const log = options.log ?? ((m: string) => console.log(m));
-	const runtime = await ensureRuntime(log);
+	const runtime = await ensureRuntime(log, options.runtime);
 	if (options.build !== false) {
 		log('Building the package…');
 		await run('npm', ['run', 'build', '--silent'], { cwd: PROJECT_ROOT }, log);

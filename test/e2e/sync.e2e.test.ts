@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The sync guarantees, proven in a real n8n 2.40.7 with the package installed the way users install it, the template
  * workflows imported, and the sandbox as ActiveCampaign and Dynamics 365. Manual-start templates run through
@@ -11,6 +12,7 @@ import { PROJECT_ROOT } from './runtime';
 import { loadSalesActionButton } from './sales-action-button';
 import { newWebhookSecrets, SANDBOX_SALES_USER, setupN8n, WORKFLOW_IDS, type TemplateJson } from './setup';
 import { SALES_ACTION_SECRET_HEADER } from '../../scripts/build-templates';
+import { expectAllNodesListed, expectManualInstall } from './smoke';
 
 type Json = Record<string, unknown>;
 
@@ -35,6 +37,7 @@ beforeAll(async () => {
 		acUrl: sandbox.ac.url,
 		d365Url: sandbox.d365.url,
 		log: (m) => console.log(`[e2e] ${m}`),
+		build: false, // built once by the global setup
 		webhookSecrets: secrets,
 		allowedDynamicsUsers: [SANDBOX_SALES_USER, `{${ALLOWED_USER_ID.toUpperCase()}}`],
 		extraWorkflows: (templates) =>
@@ -385,6 +388,11 @@ describe('active workflows in an n8n server', () => {
 				await new Promise((resolve) => setTimeout(resolve, 1000));
 			}
 		}
+	});
+
+	it('installs by hand with npm defaults on Node 24, without a second n8n-workflow, and n8n lists all five nodes', async () => {
+		expectManualInstall(n8n);
+		await expectAllNodesListed(n8n);
 	});
 
 	it('tests both credentials from the credential screen', async () => {

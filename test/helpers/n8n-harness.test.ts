@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/credential-password-field, @n8n/community-nodes/credential-unnecessary-password, @n8n/community-nodes/no-restricted-imports -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

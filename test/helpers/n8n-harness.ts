@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Runs this package's nodes through n8n's own execution engine (n8n-core's WorkflowExecute, PollContext and
  * LoadOptionsContext), with real HTTP to the sandbox. The credentials helper mirrors n8n's CLI one where it matters:

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The randomized convergence checker: random histories of people editing ActiveCampaign and Dynamics 365 between
  * runs of the real "Scheduled Sync" template (workflows/scheduled-sync.json), executed by n8n-core's WorkflowExecute

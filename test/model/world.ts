@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The world a history runs in: both simulators in this process (started once per test file, reset between
  * histories), the n8n harness with this package's nodes, and the template workflow "Scheduled Sync" as the JSON file

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * `npm run sandbox`: both simulators in the foreground with the demo data set.
  * Ports: AC_SANDBOX_PORT (default 4010), D365_SANDBOX_PORT (default 4020). SANDBOX_SEED=empty starts without records.

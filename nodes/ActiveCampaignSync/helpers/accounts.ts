@@ -17,6 +17,7 @@ import { acListIfCheaper } from '../transport';
 import { storedStateText, type DeletePolicy, type SyncDefaults, type SyncItem } from '../../shared/sync/syncItem';
 import { accountHash, accountRecord, type AccountSnapshot } from './values';
 import { keepingConflicts } from './decided';
+import { omitKeys } from '../../shared/object';
 
 export async function readAccount(session: AcSession, id: string, itemIndex?: number): Promise<AccountSnapshot | undefined> {
 	const body = await session.request<IDataObject | undefined>({
@@ -77,7 +78,7 @@ export function accountSnapshotOf(account: IDataObject, data: IDataObject[]): Ac
 /** The account as the nodes output it: attributes, `customFields` as `[{ id, title, type, value, currency? }]`, link and state. */
 export async function presentAccount(session: AcSession, snapshot: AccountSnapshot): Promise<IDataObject> {
 	const defs = await session.accountFields();
-	const { links: _links, fields: _fields, ...attributes } = snapshot.raw;
+	const attributes = omitKeys(snapshot.raw, ['links', 'fields']);
 	let link: unknown = null;
 	let state: unknown = null;
 	const sync = await session.accountSyncFieldsIfPresent();

@@ -21,6 +21,7 @@ import { accountSnapshotOf, listedAccountSnapshots, presentAccount, readAccount 
 import type { AccountSnapshot } from './values';
 import { accountLinksOf, LIST_SIDE_LOADS, presentContact, readContact, sideLoadsByContact, snapshotFromList, type ContactSnapshot } from './contactRead';
 import type { AcSession } from './session';
+import { omitKeys } from '../../shared/object';
 
 export type ChangeEvent = 'created' | 'updated' | 'any';
 export type ChangeEntity = 'contact' | 'account';
@@ -324,10 +325,7 @@ async function present(
 ): Promise<IDataObject | undefined> {
 	const { raw } = record;
 	if (entity === 'contact') {
-		if (!details) {
-			const { links: _links, ...rest } = raw;
-			return rest;
-		}
+		if (!details) return omitKeys(raw, ['links']);
 		if (record.related) {
 			// Undefined (not read with the others): read for this contact.
 			const account = accountLinks === 'notRead' ? accountLinks : accountLinks?.has(String(raw.id)) ? accountLinks.get(String(raw.id)) : undefined;
@@ -348,8 +346,7 @@ export async function readRecord(session: AcSession, entity: ChangeEntity, id: s
 		const snapshot = await readContact(session, id, { tags: details, account: details });
 		if (!snapshot) return undefined;
 		if (details) return await presentContact(session, snapshot);
-		const { links: _links, ...rest } = snapshot.raw;
-		return rest;
+		return omitKeys(snapshot.raw, ['links']);
 	}
 	const snapshot = await readAccount(session, id);
 	return snapshot ? await presentAccount(session, snapshot) : undefined;

@@ -5,6 +5,7 @@ import { NOT_READ } from '../../shared/sync/decide';
 import { parseContactLink, parseState, SYNC_FIELDS } from '../../shared/sync/state';
 import { acAllByOffset, acContactPageBodies, acListIfCheaper, MAX_PAGE_SIZE } from '../transport';
 import type { AcSession } from './session';
+import { omitKeys } from '../../shared/object';
 
 export interface ContactSnapshot {
 	id: string;
@@ -276,8 +277,7 @@ export async function presentContact(session: AcSession, snapshot: ContactSnapsh
 		if (field?.perstag === SYNC_FIELDS.contactState.perstag) state = fv.value ?? undefined;
 	}
 	// The ids of related objects are left out: what they name is in customFields, tags, account and lists.
-	const { links: _links, fieldValues: _ids, contactTags: _tags, contactLists: _lists, accountContacts: _accounts, contactAutomations: _automations, deals: _deals, geoIps: _geoIps, ...attributes } =
-		snapshot.raw;
+	const attributes = omitKeys(snapshot.raw, ['links', 'fieldValues', 'contactTags', 'contactLists', 'accountContacts', 'contactAutomations', 'deals', 'geoIps']);
 	const out: IDataObject = { ...attributes, id: snapshot.id, customFields };
 	if (snapshot.tags) out.tags = snapshot.tags.map((t) => t.name);
 	if (snapshot.account !== undefined) {

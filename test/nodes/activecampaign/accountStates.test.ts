@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Record Sync State for many accounts (issue "ActiveCampaign → Dynamics at the rate-limit floor"): from ten accounts
  * on, the links and states are read from the account field value list and written through its bulk endpoints, not

@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Contact → Create or Update Many through the bulk import API: 10,000 contacts in at most 45 import requests with
  * custom fields and tags; per-item results and errors; sync items with a rerun that writes nothing; 20 % injected

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /** Get Changes (action node) and the ActiveCampaign Sync Trigger: polling with a change cursor, and the webhook. */
 import type { IDataObject } from 'n8n-workflow';
 

@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Reading many contacts with everything the sync needs (issue "ActiveCampaign → Dynamics at the rate-limit floor"):
  * Get Many and Get Changes with details read 100 contacts per request with their field values, tags and lists

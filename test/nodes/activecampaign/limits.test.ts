@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The account's real limits (5 requests per second, 100 per page) and failures: Get Many of 12,000 contacts, the
  * shared limiter across concurrent executions, retries of 429/503 and of unparsable bodies, and the API key never

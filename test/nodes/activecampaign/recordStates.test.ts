@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Record Sync State for many contacts (issue "ActiveCampaign → Dynamics at the rate-limit floor"): from ten contacts
  * on, links, states and tags go through the bulk importer and the contacts are read 100 per request; what the

@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Create or Update against the sandbox: bulk lookups and $batch writes (2,000 items in ≤ 2 % write requests), a rerun
  * that writes nothing, matching by id / alternate key / column, lookups by column value, option-set labels, required

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The Dynamics 365 credentials against the sandbox's token endpoint and Web API:
  * - metadata (column pickers, the trigger's table) is cached per credential, never shared by two credentials of one

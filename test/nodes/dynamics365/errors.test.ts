@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Credentials and errors: the credential test (WhoAmI) with a good and a wrong secret, a missing privilege explained
  * (privilege, table, fix), and no secret or token in any error or output.

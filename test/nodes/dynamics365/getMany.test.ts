@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Get Many and Get against the sandbox: paging through 12,000 contacts, criteria compiled to an escaped $filter (no
  * OData injection), modified since, raw filter, columns, formatted values, the related contact email of opportunities.

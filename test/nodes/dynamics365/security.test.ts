@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Secrets never reach an output item, the run data or an error (message, description, stack), even when Dataverse
  * answers an error whose body echoes the access token without a "Bearer" prefix, and even when that token was fetched

@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Throttling and failures: a 2,000-item write with 20 % injected 429s and 5 % 5xx accounts for every item, retries
  * honour Retry-After, connection resets are retried, concurrency stays at the x-ms-dop-hint (4), the service

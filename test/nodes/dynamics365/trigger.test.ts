@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The Dynamics 365 Trigger through n8n's PollContext against the sandbox: every change emitted exactly once with the
  * right event across polls (same-second changes, changes made while a poll runs), the echo guard, first activation

@@ -1,11 +1,11 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * ActiveCampaign → Dynamics under faults on both APIs (issue "Hardening"): the Initial Sync template's
  * ActiveCampaign → Dynamics half, 2,000 ActiveCampaign contacts, with 20 % 429s, 5 % 5xx, 2 % connection resets and
  * 1 % malformed bodies on every API request. Nothing is lost or duplicated: every contact ends as one Dynamics lead
  * or on an error output naming it, and a rerun without faults writes only what had failed.
  */
-import type { IDataObject } from 'n8n-workflow';
-import type { IRun } from 'n8n-workflow';
+import type { IDataObject, IRun } from 'n8n-workflow';
 
 import { loadTemplate, startWorld, type World } from '../../model/world';
 

@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * A Scheduled Sync cycle with many Dynamics changes (issue "ActiveCampaign → Dynamics at the rate-limit floor"): the
  * ActiveCampaign write step finds the linked contacts from the link field's values once and reads them ten at a time

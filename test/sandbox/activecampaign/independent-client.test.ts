@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * An "independent" API client written only from ActiveCampaign's public v3 documentation (request and response
  * shapes as documented, nothing from the simulator's code), run against the simulator with its default, real

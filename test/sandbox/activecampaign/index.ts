@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The ActiveCampaign API v3 simulator: `createActiveCampaignSimulator(clock, { seed })` gives a {@link Simulator}
  * for the sandbox core plus typed accessors for tests. See README.md for what is simulated and how it differs

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Webhook delivery: one urlencoded POST per matching hook, PHP-bracket keys, no retry, a 410 deactivates the hook.
  * Payloads are built when the change happens (a snapshot) and sent after the API response (fire and forget);

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/require-node-api-error -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** A request as a simulator handler sees it: the body is read in full before the handler runs. */

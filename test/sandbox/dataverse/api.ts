@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/require-node-api-error -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The Web API dispatcher: resolves `/api/data/v9.2/...` resource paths and applies the HTTP semantics (status codes,
  * conditional headers, Prefer / Preference-Applied, OData annotations). Used by the HTTP route and by $batch.

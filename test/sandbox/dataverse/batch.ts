@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/require-node-api-error -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * $batch: a multipart/mixed reader and writer per "Execute batch operations using the Web API" (OData 4.0 §11.7).
  * Change sets run atomically with Content-ID ($n) references; the batch stops at the first failure unless

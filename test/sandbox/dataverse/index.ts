@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/require-node-api-error -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The Microsoft Dataverse (Dynamics 365) Web API simulator: token endpoint, `/api/data/v9.2`, service protection
  * limits per user, and control endpoints under `/__sandbox/`. See README.md in this folder.

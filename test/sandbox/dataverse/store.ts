@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/require-node-api-error -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * In-memory rows per table, a global row version (like SQL rowversion: every write gets the next number), a
  * change log per table for change tracking, unique indexes for alternate keys, and a journal so a change set or a

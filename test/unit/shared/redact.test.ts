@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Redaction replaces actual secret values, in whatever form they reach a text, and never ordinary words.
  */

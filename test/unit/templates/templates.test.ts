@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The template workflows: the committed files are what the generator writes, every node type exists (ours are
  * registered in package.json, n8n's are known), connections point at existing nodes, each template explains itself

@@ -3,6 +3,7 @@ import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 import { encodeAccountFields, readAccount, syncAccountItem, writeAccount } from '../../helpers/accounts';
 import { parseSyncItem } from '../../../shared/sync/syncItem';
 import { param, syncDefaults, type ItemOperation } from '../common';
+import { omitKeys } from '../../../shared/object';
 
 /** Account → Create or Update: by name (search, then create or update only what differs), or a sync item. */
 export const upsert: ItemOperation = async (ctx, itemIndex) => {
@@ -18,11 +19,11 @@ export const upsert: ItemOperation = async (ctx, itemIndex) => {
 	const fields = await encodeAccountFields(ctx.session, ctx.node, custom.map((c) => ({ key: String(c.field ?? ''), value: c.value })), itemIndex);
 	const found = await ctx.session.accountByName(name, itemIndex);
 	const target = found ? await readAccount(ctx.session, String(found.id), itemIndex) : undefined;
-	const { after: _after, ...result } = await writeAccount(
+	const result = omitKeys(await writeAccount(
 		ctx.session,
 		target,
 		{ name, accountUrl: additional.accountUrl === undefined ? undefined : String(additional.accountUrl), fields },
 		itemIndex,
-	);
+	), ['after']);
 	return { ...result } as unknown as IDataObject;
 };

@@ -4,6 +4,7 @@ import { filterTime } from '../../helpers/changes';
 import { accountLinksOf, LIST_SIDE_LOADS, presentContact, readContact, sideLoadsByContact, snapshotFromList } from '../../helpers/contactRead';
 import { acContactPageBodies, acContactPages } from '../../transport';
 import { readEach, type ItemOperation } from '../common';
+import { omitKeys } from '../../../shared/object';
 
 /**
  * Contact → Get Many: keyset paging (`orders[id]=ASC`, `id_greater`), at most 100 contacts per request and no cap
@@ -28,10 +29,7 @@ export const getAll: ItemOperation = async (ctx, itemIndex) => {
 	if (!details) {
 		const contacts: IDataObject[] = [];
 		for await (const page of acContactPages(ctx.session.ctx, qs, { max: limit, itemIndex })) contacts.push(...page);
-		return contacts.map((c) => {
-			const { links: _links, ...rest } = c;
-			return rest;
-		});
+		return contacts.map((c) => omitKeys(c, ['links']));
 	}
 	// With details: field values, tags and lists side-loaded with each page, account links read the cheaper way.
 	const contacts: IDataObject[] = [];

@@ -8,6 +8,7 @@ import { prepareContactItems, readAheadFor } from '../../helpers/prefetch';
 import type { SyncItem } from '../../../shared/sync/syncItem';
 import { param, syncDefaults, type ItemOperation, type PrepareOperation } from '../common';
 import { desiredFromParameters } from './shared';
+import { omitKeys } from '../../../shared/object';
 
 /** Contact → Create or Update: by email via contact/sync, by id when the id is known; only what differs. */
 export const upsert: ItemOperation = async (ctx, itemIndex) => {
@@ -31,7 +32,7 @@ export const upsert: ItemOperation = async (ctx, itemIndex) => {
 		const found = await ctx.session.contactByEmail(email, itemIndex);
 		if (found) target = await readContact(ctx.session, String(found.id), { itemIndex, account: needAccount });
 	}
-	const { after: _after, ...result } = await writeContact(ctx.session, target, desired, itemIndex);
+	const result = omitKeys(await writeContact(ctx.session, target, desired, itemIndex), ['after']);
 	return { ...result } as unknown as IDataObject;
 };
 

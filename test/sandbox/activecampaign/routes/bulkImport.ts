@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The Bulk Contact Importer: validation and its own per-minute limits (answered with 400, not 429), asynchronous
  * processing on a real-time timer, `/import/info` status and the outstanding/recently-completed summary.
