@@ -34,11 +34,14 @@ export class AcD365FieldMap implements INodeType {
 		icon: { light: 'file:fieldmap.svg', dark: 'file:fieldmap.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["entity"] + ": " + ($parameter["step"] === "toDynamics" ? "ActiveCampaign → Dynamics" : "Dynamics → ActiveCampaign") }}',
+		subtitle:
+			'={{ ({ lead: "Leads", contact: "Contacts", account: "Accounts", opportunity: "Opportunities" }[$parameter["entity"]] || $parameter["entity"]) + ": " + ($parameter["step"] === "toDynamics" ? "ActiveCampaign → Dynamics" : "Dynamics → ActiveCampaign") }}',
 		description:
 			'Maps records between ActiveCampaign and Dynamics 365: directions, scope, standard and custom field mappings, type conversion',
 		defaults: { name: 'Field Map' },
-		usableAsTool: true,
+		// Not offered as an AI-agent tool: it is a step of a sync workflow (it maps the records a read step gives it),
+		// nothing an agent could call on its own. n8n makes a tool of a node only when this is set.
+		usableAsTool: undefined,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Mapped', 'Skipped'],

@@ -369,7 +369,7 @@ export const properties: INodeProperties[] = [
 				],
 			},
 			{
-				displayName: 'Lead or Contact With the Same Email',
+				displayName: 'Lead or Contact First',
 				name: 'precedence',
 				type: 'options',
 				default: 'contact',
@@ -381,7 +381,7 @@ export const properties: INodeProperties[] = [
 				],
 			},
 			{
-				displayName: 'Untagged ActiveCampaign Contacts',
+				displayName: 'Untagged Contacts',
 				name: 'untaggedContacts',
 				type: 'options',
 				default: 'skip',
