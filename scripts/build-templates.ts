@@ -56,13 +56,19 @@ class Workflow {
 	}
 
 	ours(name: string, node: 'dynamics365' | 'dynamics365Trigger' | 'activeCampaignSync' | 'activeCampaignSyncTrigger' | 'acD365FieldMap', column: number, row: number, parameters: Json, extra: Json = {}) {
+		// The Field Map has both credentials: its column and field pickers then list the live fields of both systems
+		// (and only type-compatible ones), and it checks required Dynamics columns against live metadata.
 		const credentials =
 			node === 'acD365FieldMap'
-				? undefined
+				? { ...CREDENTIALS.activeCampaign, ...CREDENTIALS.dynamics }
 				: node.startsWith('dynamics365')
 					? CREDENTIALS.dynamics
 					: CREDENTIALS.activeCampaign;
-		const params = node.startsWith('dynamics365') ? { authentication: 'clientCredentials', ...parameters } : parameters;
+		const params = node.startsWith('dynamics365')
+			? { authentication: 'clientCredentials', ...parameters }
+			: node === 'acD365FieldMap'
+				? { dynamicsAuthentication: 'clientCredentials', ...parameters }
+				: parameters;
 		// Steps that write or map records continue per item: a record that fails goes to the error output with its
 		// reason, and the rest of the run completes. Steps that read changes continue too: a table that cannot be read
 		// (a missing privilege, an outage) fails its own entity's steps, and the other entities sync.
@@ -146,11 +152,12 @@ const defineMapping = (entity: string, extra: Json = {}) => ({
 	...extra,
 });
 
+/** The other direction of an entity: uses the mapping of the step named (no expression to read or keep in sync). */
 const shareMapping = (entity: string, from: string) => ({
 	entity,
 	step: 'toDynamics',
-	mappingSource: 'otherNode',
-	definitionFrom: `={{ $('${from}').params }}`,
+	mappingSource: 'node',
+	definitionNode: from,
 });
 
 const LEAD_DEFAULTS = { requiredDefaults: { default: [{ column: 'subject', value: 'ActiveCampaign contact' }] } };

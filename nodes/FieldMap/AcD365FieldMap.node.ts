@@ -113,7 +113,20 @@ async function prepare(context: IExecuteFunctions): Promise<PreparedMapping> {
 	const step = (entity === 'opportunity' ? 'toActiveCampaign' : context.getNodeParameter('step', 0)) as SyncDirection;
 	const parsed = attempt(() => {
 		let params: IDataObject;
-		if (source === 'otherNode') {
+		if (source === 'node') {
+			// The other step's parameters, as n8n resolves `$('<name>').params` (defaults included).
+			const name = String(context.getNodeParameter('definitionNode', 0, '')).trim();
+			const missing = `there is no step "${name}" in this workflow: name the Field Map step whose mapping this step uses under "Mapping Defined In"`;
+			if (!name) throw new NodeOperationError(context.getNode(), missing);
+			let other: unknown;
+			try {
+				other = context.evaluateExpression(`{{ $(${JSON.stringify(name)}).params }}`, 0);
+			} catch {
+				throw new NodeOperationError(context.getNode(), missing);
+			}
+			if (!other || typeof other !== 'object') throw new NodeOperationError(context.getNode(), missing);
+			params = other as IDataObject;
+		} else if (source === 'otherNode') {
 			const other = context.getNodeParameter('definitionFrom', 0) as IDataObject | string;
 			params = (typeof other === 'string' ? JSON.parse(other) : other) ?? {};
 		} else {

@@ -4,7 +4,7 @@
  * in a sticky note, credentials are referenced by name, every write step keeps going per item, and no webhook lets a
  * caller reach a step of this package before it has been checked (Header Auth or a token, then the allow-list).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { executeFilter, type FilterValue } from 'n8n-workflow';
@@ -111,6 +111,18 @@ describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (fil
 		}
 	});
 
+	it('shares each entity\'s mapping by naming the step that defines it (no raw .params expression), with both credentials on every Field Map', () => {
+		const maps = (json.nodes as TemplateNode[]).filter((n) => n.type === 'n8n-nodes-ac-d365-sync.acD365FieldMap');
+		for (const map of maps) {
+			expect(JSON.stringify(map.parameters)).not.toMatch(/\.params/);
+			expect(map.parameters.dynamicsAuthentication).toBe('clientCredentials');
+			expect(Object.keys(map.credentials ?? {}).sort()).toEqual(['activeCampaignSyncApi', 'dynamics365ClientCredentialsApi']);
+			if (map.parameters.mappingSource !== 'node') continue;
+			const definer = maps.find((m) => m.name === map.parameters.definitionNode);
+			expect(definer?.parameters).toMatchObject({ entity: map.parameters.entity, mappingSource: 'here' });
+		}
+	});
+
 	it('reads once per run where a read follows a step with several items', () => {
 		for (const node of json.nodes.filter((n) => /^(Read |Dynamics \w+ changes|ActiveCampaign \w+ changes)/.test(n.name) && n.type !== 'n8n-nodes-ac-d365-sync.dynamics365Trigger')) {
 			const parents = Object.entries(json.connections).filter(([, c]) => c.main.flat().some((t) => t.node === node.name)).map(([from]) => from);
@@ -118,6 +130,16 @@ describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (fil
 				expect({ node: node.name, executeOnce: (node as { executeOnce?: boolean }).executeOnce }).toEqual({ node: node.name, executeOnce: true });
 			}
 		}
+	});
+});
+
+// ----------------------------------------------------------------------------------------------- README pictures
+
+describe('README', () => {
+	it('every image it shows exists', () => {
+		const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+		const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img[^>]+src="([^"]+)"/g)].map((m) => m[1] ?? m[2]).filter((src) => !/^https?:/.test(src));
+		for (const image of images) expect({ image, exists: existsSync(path.join(ROOT, image)) }).toEqual({ image, exists: true });
 	});
 });
 
