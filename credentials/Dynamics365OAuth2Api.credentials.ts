@@ -1,6 +1,6 @@
-import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
+import type { Icon, ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { expressions } from '../nodes/Dynamics365/transport/connection';
+import { API_PATH, expressions } from '../nodes/Dynamics365/transport/connection';
 
 const AUTHORITY = expressions.authorityHost('$self["authorityHost"]');
 const TENANT = expressions.id('$self["tenantId"]', 'organizations');
@@ -84,4 +84,17 @@ export class Dynamics365OAuth2Api implements ICredentialType {
 			default: 'body',
 		},
 	];
+
+	/**
+	 * The credential screen's Test: WhoAmI as the signed-in user, with the token n8n keeps for this credential (n8n
+	 * refreshes it when it has expired). The Environment URL is cleaned like everywhere else (a trailing slash or
+	 * /api/data/v9.2 is fine).
+	 */
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: `=${expressions.environmentUrl('$credentials.environmentUrl')}${API_PATH}`,
+			url: '/WhoAmI',
+			headers: { Accept: 'application/json', 'OData-MaxVersion': '4.0', 'OData-Version': '4.0' },
+		},
+	};
 }

@@ -16,8 +16,13 @@ export const CREDENTIALS = {
 	dynamics: { dynamics365ClientCredentialsApi: { id: 'd365SyncCredentl', name: 'Dynamics 365 (client credentials)' } },
 };
 
-const X = 260;
-const Y = 200;
+/**
+ * Grid of the canvas. A Field Map with its error output has three outputs, which makes it taller than a plain node
+ * (about 140 px), and each node has its name and subtitle under it: rows 230 px apart keep every label clear of the
+ * node below. Columns 220 px apart leave room for two-line names.
+ */
+const X = 220;
+const Y = 230;
 
 interface WorkflowNode {
 	id: string;
@@ -52,13 +57,19 @@ class Workflow {
 	}
 
 	ours(name: string, node: 'dynamics365' | 'dynamics365Trigger' | 'activeCampaignSync' | 'activeCampaignSyncTrigger' | 'acD365FieldMap', column: number, row: number, parameters: Json, extra: Json = {}) {
+		// The Field Map has both credentials: its column and field pickers then list the live fields of both systems
+		// (and only type-compatible ones), and it checks required Dynamics columns against live metadata.
 		const credentials =
 			node === 'acD365FieldMap'
-				? undefined
+				? { ...CREDENTIALS.activeCampaign, ...CREDENTIALS.dynamics }
 				: node.startsWith('dynamics365')
 					? CREDENTIALS.dynamics
 					: CREDENTIALS.activeCampaign;
-		const params = node.startsWith('dynamics365') ? { authentication: 'clientCredentials', ...parameters } : parameters;
+		const params = node.startsWith('dynamics365')
+			? { authentication: 'clientCredentials', ...parameters }
+			: node === 'acD365FieldMap'
+				? { dynamicsAuthentication: 'clientCredentials', ...parameters }
+				: parameters;
 		// Steps that write or map records continue per item: a record that fails goes to the error output with its
 		// reason, and the rest of the run completes. Steps that read changes continue too: a table that cannot be read
 		// (a missing privilege, an outage) fails its own entity's steps, and the other entities sync.
@@ -82,6 +93,22 @@ class Workflow {
 
 	chain(...names: string[]) {
 		for (let i = 0; i + 1 < names.length; i++) this.connect(names[i], names[i + 1]);
+	}
+
+	/**
+	 * A step that starts the next part only when the part before it has finished: a Merge whose first input comes from
+	 * the previous such step (or the start) and whose other inputs come from the ends of the part before. n8n runs a
+	 * node with several inputs once all of them have data, or — when a part ends early (nothing to write) — once
+	 * nothing else is left to run; never earlier. So the order of the parts is fixed by these connections, not by where
+	 * nodes sit on the canvas (under execution order v1, the branches of a fan-out run top to bottom). It runs once and
+	 * passes on one item (Execute Once).
+	 */
+	after(name: string, column: number, row: number, previous: string, ...partEnds: string[]): string {
+		const inputs = 1 + partEnds.length;
+		this.add(name, 'n8n-nodes-base.merge', 3.2, column, row, inputs === 2 ? {} : { numberInputs: inputs }, { executeOnce: true });
+		this.connect(previous, name, 0, 0);
+		partEnds.forEach((end, index) => this.connect(end, name, 0, index + 1));
+		return name;
 	}
 
 	toJSON(): Json {
@@ -126,11 +153,12 @@ const defineMapping = (entity: string, extra: Json = {}) => ({
 	...extra,
 });
 
+/** The other direction of an entity: uses the mapping of the step named (no expression to read or keep in sync). */
 const shareMapping = (entity: string, from: string) => ({
 	entity,
 	step: 'toDynamics',
-	mappingSource: 'otherNode',
-	definitionFrom: `={{ $('${from}').params }}`,
+	mappingSource: 'node',
+	definitionNode: from,
 });
 
 const LEAD_DEFAULTS = { requiredDefaults: { default: [{ column: 'subject', value: 'ActiveCampaign contact' }] } };
@@ -146,37 +174,38 @@ function initialSync(): Workflow {
 	w.note(
 		[
 			'## Initial sync (run once)',
-			'Brings both systems in line before the scheduled sync takes over:',
+			'Brings both systems in line before the scheduled sync takes over, one part after the other (each "After …" step waits for the part before it):',
 			'1. creates the sync fields and tags in ActiveCampaign and the "D365 Opportunity" custom object;',
-			'2. Dynamics accounts, contacts and leads → ActiveCampaign (contacts and leads through the bulk importer; contacts first, so a lead with the same email as a contact is skipped);',
-			'3. ActiveCampaign accounts and contacts → Dynamics (contacts tagged [D365: Lead]/[D365: Contact], and — as set in "Map leads to ActiveCampaign" → Options → Untagged ActiveCampaign Contacts — every other contact as a Dynamics lead);',
+			'2. Dynamics accounts, then contacts, then leads → ActiveCampaign (contacts before leads, so a lead with the same email as a contact is skipped);',
+			'3. ActiveCampaign accounts, then contacts → Dynamics (contacts tagged [D365: Contact] as contacts; [D365: Lead] and — as set in "Map leads to ActiveCampaign" → Options → Untagged Contacts — every other contact as leads);',
 			'4. Dynamics opportunities → ActiveCampaign custom object records on their contact.',
 			'',
-			'**Configure**: the two credentials (ActiveCampaign API URL + key; Dynamics client credentials), the mappings in the three "Map … to ActiveCampaign" nodes (the "to Dynamics" nodes use the same definition), and Options → Conflict Policy there.',
-			'**Run**: click "Execute workflow". Running it again writes nothing that is already in sync.',
+			'**Configure**: the two credentials (ActiveCampaign API URL + key; Dynamics client credentials); the mappings in the three "Map … to ActiveCampaign" steps (the "to Dynamics" steps use the same mapping: open either to see and change it) and Options → Conflict Policy there.',
+			'**Run**: click "Run now" (Execute workflow). Running it again writes nothing that is already in sync.',
 			errorNote,
 		].join('\n'),
-		-2.2,
 		-2,
-		520,
-		560,
+		-2.3,
+		900,
+		420,
 		4,
 	);
-	const start = w.add('Start initial sync', 'n8n-nodes-base.manualTrigger', 1, -1, 3, {});
+	const start = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 0, {});
+	const once = { executeOnce: true };
 
-	// Branch order (top to bottom) is the order n8n runs them in.
+	// Part 1: the fields, tags and custom object every later part writes.
 	const fields = w.ours('Prepare sync fields and tags', 'activeCampaignSync', 0, 0, { resource: 'contact', operation: 'ensureSyncFields' });
 	const schema = w.ours('Prepare opportunity object', 'activeCampaignSync', 1, 0, { resource: 'customObject', operation: 'ensureSchema' });
-	w.connect(start, fields);
-	w.connect(fields, schema);
+	w.chain(start, fields, schema);
 
-	const accounts = w.ours('Read Dynamics accounts', 'dynamics365', 0, 1, readDynamics('account'));
+	// Part 2: Dynamics → ActiveCampaign, accounts, contacts, leads (each part starts after the one before).
+	const accounts = w.ours('Read Dynamics accounts', 'dynamics365', 0, 1, readDynamics('account'), once);
 	const mapAccounts = w.ours('Map accounts to ActiveCampaign', 'acD365FieldMap', 1, 1, defineMapping('account', { options: SYNC_OPTIONS }));
 	const writeAccounts = w.ours('Write accounts to ActiveCampaign', 'activeCampaignSync', 2, 1, { resource: 'account', operation: 'upsert', dataMode: 'syncItem' });
-	w.connect(start, accounts);
-	w.chain(accounts, mapAccounts, writeAccounts);
+	w.chain(schema, accounts, mapAccounts, writeAccounts);
 
-	const contacts = w.ours('Read Dynamics contacts', 'dynamics365', 0, 2, readDynamics('contact'));
+	const afterAccounts = w.after('After Dynamics accounts', -1, 2, schema, writeAccounts);
+	const contacts = w.ours('Read Dynamics contacts', 'dynamics365', 0, 2, readDynamics('contact'), once);
 	const mapContacts = w.ours('Map contacts to ActiveCampaign', 'acD365FieldMap', 1, 2, defineMapping('contact', { options: SYNC_OPTIONS }));
 	const writeContacts = w.ours('Write contacts to ActiveCampaign', 'activeCampaignSync', 2, 2, {
 		resource: 'contact',
@@ -184,10 +213,10 @@ function initialSync(): Workflow {
 		dataMode: 'syncItem',
 		syncOptions: { skipMatchingState: true },
 	});
-	w.connect(start, contacts);
-	w.chain(contacts, mapContacts, writeContacts);
+	w.chain(afterAccounts, contacts, mapContacts, writeContacts);
 
-	const leads = w.ours('Read Dynamics leads', 'dynamics365', 0, 3, readDynamics('lead'));
+	const afterContacts = w.after('After Dynamics contacts', -1, 3, afterAccounts, writeContacts);
+	const leads = w.ours('Read Dynamics leads', 'dynamics365', 0, 3, readDynamics('lead'), once);
 	const mapLeads = w.ours(
 		'Map leads to ActiveCampaign',
 		'acD365FieldMap',
@@ -201,47 +230,50 @@ function initialSync(): Workflow {
 		dataMode: 'syncItem',
 		syncOptions: { skipMatchingState: true },
 	});
-	w.connect(start, leads);
-	w.chain(leads, mapLeads, writeLeads);
+	w.chain(afterContacts, leads, mapLeads, writeLeads);
 
-	const acAccounts = w.ours('Read ActiveCampaign accounts', 'activeCampaignSync', 0, 4, {
+	// Part 3: ActiveCampaign → Dynamics, accounts, then contacts (their records go to the contact or the lead mapping).
+	const afterLeads = w.after('After Dynamics leads', 3.6, 0, afterContacts, writeLeads);
+	const acAccounts = w.ours('Read ActiveCampaign accounts', 'activeCampaignSync', 4.6, 0, {
 		resource: 'account',
 		operation: 'getAll',
 		returnAll: true,
 		getAllOptions: { details: true },
-	});
-	const mapAcAccounts = w.ours('Map accounts to Dynamics', 'acD365FieldMap', 1, 4, shareMapping('account', mapAccounts));
-	const writeDynAccounts = w.ours('Write accounts to Dynamics', 'dynamics365', 2, 4, writeDynamics('account'));
-	const recordAccounts = w.ours('Record account sync state', 'activeCampaignSync', 3, 4, { resource: 'account', operation: 'recordSyncState' });
-	w.connect(start, acAccounts);
-	w.chain(acAccounts, mapAcAccounts, writeDynAccounts, recordAccounts);
+	}, once);
+	const mapAcAccounts = w.ours('Map accounts to Dynamics', 'acD365FieldMap', 5.6, 0, shareMapping('account', mapAccounts));
+	const writeDynAccounts = w.ours('Write accounts to Dynamics', 'dynamics365', 6.6, 0, writeDynamics('account'));
+	const recordAccounts = w.ours('Record account sync state', 'activeCampaignSync', 7.6, 0, { resource: 'account', operation: 'recordSyncState' });
+	w.chain(afterLeads, acAccounts, mapAcAccounts, writeDynAccounts, recordAccounts);
 
-	const acContacts = w.ours('Read ActiveCampaign contacts', 'activeCampaignSync', 0, 5.5, {
+	const afterAcAccounts = w.after('After ActiveCampaign accounts', 3.6, 1, afterLeads, recordAccounts);
+	const acContacts = w.ours('Read ActiveCampaign contacts', 'activeCampaignSync', 4.6, 1.5, {
 		resource: 'contact',
 		operation: 'getAll',
 		returnAll: true,
 		getAllOptions: { details: true },
-	});
-	const mapAcContacts = w.ours('Map contacts to Dynamics', 'acD365FieldMap', 1, 5, shareMapping('contact', mapContacts));
-	const writeDynContacts = w.ours('Write contacts to Dynamics', 'dynamics365', 2, 5, writeDynamics('contact'));
-	const recordContacts = w.ours('Record contact sync state', 'activeCampaignSync', 3, 5, { resource: 'contact', operation: 'recordSyncState' });
-	const mapAcLeads = w.ours('Map leads to Dynamics', 'acD365FieldMap', 1, 6, shareMapping('lead', mapLeads));
-	const writeDynLeads = w.ours('Write leads to Dynamics', 'dynamics365', 2, 6, writeDynamics('lead'));
-	const recordLeads = w.ours('Record lead sync state', 'activeCampaignSync', 3, 6, { resource: 'contact', operation: 'recordSyncState' });
-	w.connect(start, acContacts);
+	}, once);
+	const mapAcContacts = w.ours('Map contacts to Dynamics', 'acD365FieldMap', 5.6, 1, shareMapping('contact', mapContacts));
+	const writeDynContacts = w.ours('Write contacts to Dynamics', 'dynamics365', 6.6, 1, writeDynamics('contact'));
+	const recordContacts = w.ours('Record contact sync state', 'activeCampaignSync', 7.6, 1, { resource: 'contact', operation: 'recordSyncState' });
+	const mapAcLeads = w.ours('Map leads to Dynamics', 'acD365FieldMap', 5.6, 2, shareMapping('lead', mapLeads));
+	const writeDynLeads = w.ours('Write leads to Dynamics', 'dynamics365', 6.6, 2, writeDynamics('lead'));
+	const recordLeads = w.ours('Record lead sync state', 'activeCampaignSync', 7.6, 2, { resource: 'contact', operation: 'recordSyncState' });
+	w.chain(afterAcAccounts, acContacts);
+	// One read feeds both mappings; each takes its own records (a contact is tagged as one or the other, never both),
+	// so which of the two runs first changes nothing.
 	w.chain(acContacts, mapAcContacts, writeDynContacts, recordContacts);
-	w.connect(acContacts, mapAcLeads);
-	w.chain(mapAcLeads, writeDynLeads, recordLeads);
+	w.chain(acContacts, mapAcLeads, writeDynLeads, recordLeads);
 
-	const opportunities = w.ours('Read Dynamics opportunities', 'dynamics365', 0, 7, readDynamics('opportunity', { includeRelatedContactEmail: true }));
-	const mapOpportunities = w.ours('Map opportunities', 'acD365FieldMap', 1, 7, { entity: 'opportunity', mappingSource: 'here' });
-	const writeOpportunities = w.ours('Write opportunities to ActiveCampaign', 'activeCampaignSync', 2, 7, {
+	// Part 4: opportunities, once their contacts are on both sides.
+	const afterAcContacts = w.after('After ActiveCampaign contacts', 3.6, 3, afterAcAccounts, recordContacts, recordLeads);
+	const opportunities = w.ours('Read Dynamics opportunities', 'dynamics365', 4.6, 3, readDynamics('opportunity', { includeRelatedContactEmail: true }), once);
+	const mapOpportunities = w.ours('Map opportunities', 'acD365FieldMap', 5.6, 3, { entity: 'opportunity', mappingSource: 'here' });
+	const writeOpportunities = w.ours('Write opportunities to ActiveCampaign', 'activeCampaignSync', 6.6, 3, {
 		resource: 'customObject',
 		operation: 'upsertRecord',
 		dataMode: 'syncItem',
 	});
-	w.connect(start, opportunities);
-	w.chain(opportunities, mapOpportunities, writeOpportunities);
+	w.chain(afterAcContacts, opportunities, mapOpportunities, writeOpportunities);
 	return w;
 }
 
@@ -252,63 +284,66 @@ function scheduledSync(): Workflow {
 	w.note(
 		[
 			'## Scheduled two-way sync (leads, contacts, accounts)',
-			'Each run reads what changed on each side since the previous run (Get Changes keeps a cursor per node) and writes it to the other side. Changes made by the sync itself are recognised and not sent back; a record changed on both sides is settled by the conflict policy.',
+			'Each run reads what changed on each side since the previous run (Get Changes keeps a cursor per step) and writes it to the other side, one part after the other: Dynamics accounts, contacts, leads → ActiveCampaign, then ActiveCampaign accounts, contacts → Dynamics (each "After …" step waits for the part before it). Changes made by the sync itself are recognised and not sent back; a record changed on both sides is settled by the conflict policy.',
 			'',
-			'**Configure**: the credentials; the schedule in "Every hour" (1, 2, 4, 6, 8 or 12 hours, or daily); the mappings and Options (conflict policy, lead/contact precedence, ActiveCampaign time zone) in the three "Map … to ActiveCampaign" nodes — the "to Dynamics" nodes reuse them.',
+			'**Configure**: the credentials; the schedule in "Every hour" (1, 2, 4, 6, 8 or 12 hours, or daily); the mappings and Options (conflict policy, lead/contact precedence, ActiveCampaign time zone) in the three "Map … to ActiveCampaign" steps — the "to Dynamics" steps use the same mapping.',
 			'**First run** starts the cursors at that moment: run the Initial Sync workflow first. **Turning this workflow off is the global pause**; on again, it continues where it stopped.',
 			'"Run now" runs one cycle by hand (from the editor it shows what it would read; cursors move only in production and CLI runs).',
 			errorNote,
 		].join('\n'),
-		-2.6,
-		-2,
-		560,
-		560,
+		-3,
+		-2.3,
+		900,
+		420,
 		4,
 	);
-	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -2, 1.5, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
-	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 3.5, {});
-	const cycle = w.add('Sync cycle', 'n8n-nodes-base.noOp', 1, -1, 2.5, {});
-	w.connect(schedule, cycle);
+	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -3, 0, {});
+	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -3, 1, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
+	const cycle = w.add('Sync cycle', 'n8n-nodes-base.noOp', 1, -2, 0.5, {});
 	w.connect(manual, cycle);
+	w.connect(schedule, cycle);
 
-	const d365 = (entity: string, plural: string, row: number, mapping: Json) => {
-		const read = w.ours(`Dynamics ${entity} changes`, 'dynamics365', 0, row, dynamicsChanges(entity));
-		const map = w.ours(`Map ${plural} to ActiveCampaign`, 'acD365FieldMap', 1, row, mapping);
-		const write = w.ours(`Write ${plural} to ActiveCampaign`, 'activeCampaignSync', 2, row, {
+	const once = { executeOnce: true };
+	const d365 = (entity: string, plural: string, column: number, row: number, start: string, mapping: Json) => {
+		const read = w.ours(`Dynamics ${entity} changes`, 'dynamics365', column, row, dynamicsChanges(entity), once);
+		const map = w.ours(`Map ${plural} to ActiveCampaign`, 'acD365FieldMap', column + 1, row, mapping);
+		const write = w.ours(`Write ${plural} to ActiveCampaign`, 'activeCampaignSync', column + 2, row, {
 			resource: entity === 'account' ? 'account' : 'contact',
 			operation: 'upsert',
 			dataMode: 'syncItem',
 		});
-		w.connect(cycle, read);
-		w.chain(read, map, write);
-		return map;
+		w.chain(start, read, map, write);
+		return { map, write };
 	};
-	const mapAccounts = d365('account', 'accounts', 0, defineMapping('account', { options: SYNC_OPTIONS }));
-	const mapContacts = d365('contact', 'contacts', 1, defineMapping('contact', { options: SYNC_OPTIONS }));
-	const mapLeads = d365('lead', 'leads', 2, defineMapping('lead', { ...LEAD_DEFAULTS, options: SYNC_OPTIONS }));
+	const accounts = d365('account', 'accounts', 0, 0, cycle, defineMapping('account', { options: SYNC_OPTIONS }));
+	const afterAccounts = w.after('After Dynamics accounts', -1, 1, cycle, accounts.write);
+	const contacts = d365('contact', 'contacts', 0, 1, afterAccounts, defineMapping('contact', { options: SYNC_OPTIONS }));
+	const afterContacts = w.after('After Dynamics contacts', -1, 2, afterAccounts, contacts.write);
+	const leads = d365('lead', 'leads', 0, 2, afterContacts, defineMapping('lead', { ...LEAD_DEFAULTS, options: SYNC_OPTIONS }));
 
-	const acAccounts = w.ours('ActiveCampaign account changes', 'activeCampaignSync', 0, 3, { resource: 'account', operation: 'getChanges' });
-	const mapAcAccounts = w.ours('Map accounts to Dynamics', 'acD365FieldMap', 1, 3, shareMapping('account', mapAccounts));
-	const writeAccounts = w.ours('Write accounts to Dynamics', 'dynamics365', 2, 3, writeDynamics('account'));
-	const recordAccounts = w.ours('Record account sync state', 'activeCampaignSync', 3, 3, { resource: 'account', operation: 'recordSyncState' });
-	w.connect(cycle, acAccounts);
-	w.chain(acAccounts, mapAcAccounts, writeAccounts, recordAccounts);
+	const afterLeads = w.after('After Dynamics leads', 3.6, 0, afterContacts, leads.write);
+	const acAccounts = w.ours('ActiveCampaign account changes', 'activeCampaignSync', 4.6, 0, { resource: 'account', operation: 'getChanges' }, once);
+	const mapAcAccounts = w.ours('Map accounts to Dynamics', 'acD365FieldMap', 5.6, 0, shareMapping('account', accounts.map));
+	const writeAccounts = w.ours('Write accounts to Dynamics', 'dynamics365', 6.6, 0, writeDynamics('account'));
+	const recordAccounts = w.ours('Record account sync state', 'activeCampaignSync', 7.6, 0, { resource: 'account', operation: 'recordSyncState' });
+	w.chain(afterLeads, acAccounts, mapAcAccounts, writeAccounts, recordAccounts);
 
-	const acContacts = w.ours('ActiveCampaign contact changes', 'activeCampaignSync', 0, 4.5, {
+	const afterAcAccounts = w.after('After ActiveCampaign accounts', 3.6, 1, afterLeads, recordAccounts);
+	const acContacts = w.ours('ActiveCampaign contact changes', 'activeCampaignSync', 4.6, 1.5, {
 		resource: 'contact',
 		operation: 'getChanges',
 		changeOptions: { details: true },
-	});
-	const mapAcContacts = w.ours('Map contacts to Dynamics', 'acD365FieldMap', 1, 4, shareMapping('contact', mapContacts));
-	const writeContacts = w.ours('Write contacts to Dynamics', 'dynamics365', 2, 4, writeDynamics('contact'));
-	const recordContacts = w.ours('Record contact sync state', 'activeCampaignSync', 3, 4, { resource: 'contact', operation: 'recordSyncState' });
-	const mapAcLeads = w.ours('Map leads to Dynamics', 'acD365FieldMap', 1, 5, shareMapping('lead', mapLeads));
-	const writeLeads = w.ours('Write leads to Dynamics', 'dynamics365', 2, 5, writeDynamics('lead'));
-	const recordLeads = w.ours('Record lead sync state', 'activeCampaignSync', 3, 5, { resource: 'contact', operation: 'recordSyncState' });
-	w.connect(cycle, acContacts);
+	}, once);
+	const mapAcContacts = w.ours('Map contacts to Dynamics', 'acD365FieldMap', 5.6, 1, shareMapping('contact', contacts.map));
+	const writeContacts = w.ours('Write contacts to Dynamics', 'dynamics365', 6.6, 1, writeDynamics('contact'));
+	const recordContacts = w.ours('Record contact sync state', 'activeCampaignSync', 7.6, 1, { resource: 'contact', operation: 'recordSyncState' });
+	const mapAcLeads = w.ours('Map leads to Dynamics', 'acD365FieldMap', 5.6, 2, shareMapping('lead', leads.map));
+	const writeLeads = w.ours('Write leads to Dynamics', 'dynamics365', 6.6, 2, writeDynamics('lead'));
+	const recordLeads = w.ours('Record lead sync state', 'activeCampaignSync', 7.6, 2, { resource: 'contact', operation: 'recordSyncState' });
+	w.chain(afterAcAccounts, acContacts);
+	// One read feeds both mappings; each takes its own records (tagged as a contact or not), so their order changes nothing.
 	w.chain(acContacts, mapAcContacts, writeContacts, recordContacts);
-	w.connect(acContacts, mapAcLeads);
-	w.chain(mapAcLeads, writeLeads, recordLeads);
+	w.chain(acContacts, mapAcLeads, writeLeads, recordLeads);
 	return w;
 }
 
@@ -343,8 +378,15 @@ function opportunitySync(): Workflow {
 		options: { formattedValues: true, includeRelatedContactEmail: true },
 		pollTimes: { item: [{ mode: 'everyMinute' }] },
 	});
-	const schema = w.ours('Prepare opportunity object', 'activeCampaignSync', 0, 1, { resource: 'customObject', operation: 'ensureSchema' }, { executeOnce: true });
-	const passOn = w.add('Opportunities', 'n8n-nodes-base.noOp', 1, 1, 1, {});
+	const schema = w.ours('Prepare opportunity object', 'activeCampaignSync', 0, 0, { resource: 'customObject', operation: 'ensureSchema' }, { executeOnce: true });
+	// The opportunities go on once the custom object exists: a Merge that waits for both inputs and passes on the
+	// trigger's items (its first input), whatever the positions of the two branches.
+	const passOn = w.add('Opportunities', 'n8n-nodes-base.merge', 3.2, 1, 1, {
+		mode: 'chooseBranch',
+		chooseBranchMode: 'waitForAll',
+		output: 'specifiedInput',
+		useDataOfInput: 1,
+	});
 	const map = w.ours('Map opportunities', 'acD365FieldMap', 2, 1, { entity: 'opportunity', mappingSource: 'here' });
 	const write = w.ours('Write opportunity to ActiveCampaign', 'activeCampaignSync', 3, 1, {
 		resource: 'customObject',
@@ -372,8 +414,9 @@ function opportunitySync(): Workflow {
 		{ resource: 'contact', operation: 'addToAutomation', contact, automation: '' },
 		{ disabled: true },
 	);
-	w.chain(trigger, passOn);
+	w.connect(trigger, passOn, 0, 0);
 	w.connect(trigger, schema);
+	w.connect(schema, passOn, 0, 1);
 	w.chain(passOn, map, write, created);
 	w.connect(created, onCreated, 0);
 	w.connect(created, onUpdated, 1);
@@ -397,8 +440,8 @@ function marketingActivities(): Workflow {
 		380,
 		4,
 	);
-	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -2, 0.5, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
-	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 1.5, {});
+	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 0.5, {});
+	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -2, 1.5, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
 	const start = w.add('Start', 'n8n-nodes-base.noOp', 1, -1, 1, {});
 	w.connect(schedule, start);
 	w.connect(manual, start);
@@ -412,7 +455,8 @@ function marketingActivities(): Workflow {
 		});
 	const leads = readTag('Contacts tagged [D365: Lead]', '[D365: Lead]', 0.5);
 	const contacts = readTag('Contacts tagged [D365: Contact]', '[D365: Contact]', 1.5);
-	const linked = w.add('Linked contacts', 'n8n-nodes-base.noOp', 1, 1, 1, {});
+	// Both lists, once both are read (a Merge runs once with all its inputs; the two reads write nothing).
+	const linked = w.add('Linked contacts', 'n8n-nodes-base.merge', 3.2, 1, 1, {});
 	const activities = w.ours('Activities of the last 25 hours', 'activeCampaignSync', 2, 1, {
 		resource: 'contact',
 		operation: 'getActivities',
@@ -433,8 +477,8 @@ function marketingActivities(): Workflow {
 	});
 	w.connect(start, leads);
 	w.connect(start, contacts);
-	w.connect(leads, linked);
-	w.connect(contacts, linked);
+	w.connect(leads, linked, 0, 0);
+	w.connect(contacts, linked, 0, 1);
 	w.chain(linked, activities, note);
 	return w;
 }

@@ -4,14 +4,17 @@
  * ActiveCampaign and Dynamics 365 with sample data), installs a real n8n with the package and the templates, runs the
  * Initial Sync and one Scheduled Sync cycle, prints what happened, and leaves n8n's editor running until Ctrl-C.
  */
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
 import type { ExecutionResult, N8nInstance } from '../test/e2e/n8n';
 import { OWNER } from '../test/e2e/n8n';
-import { PROJECT_ROOT } from '../test/e2e/runtime';
+import { PROJECT_ROOT, RUNTIME_ROOT } from '../test/e2e/runtime';
+import { PINNED } from '../test/e2e/versions';
 import { newWebhookSecrets, SANDBOX_SALES_USER, setupN8n, WORKFLOW_IDS } from '../test/e2e/setup';
 import { startSandbox, type Sandbox } from '../test/sandbox';
+import { live, settle, say, stepLog, type Detail } from './progress';
 
 type Json = Record<string, unknown>;
 
@@ -21,9 +24,35 @@ const D365_PORT = Number(process.env.D365_SANDBOX_PORT ?? 4020);
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
-const started = Date.now();
-const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
-const step = (message: string) => console.log(`${dim(`[${elapsed().padStart(4)}]`)} ${message}`);
+const step = say;
+
+/** An installed n8n 2.40.7 with Node 24 takes about 2,800 MB; the install's size so far says how far it is. */
+const INSTALLED_MB = 2800;
+
+/** The size of a folder in MB (du), measured at most every 5 seconds. */
+function folderSize(dir: string, expectedMb?: number): Detail {
+	let last: string | undefined;
+	let at = 0;
+	return async () => {
+		if (Date.now() - at < 5000) return last;
+		at = Date.now();
+		const mb = await new Promise<number | undefined>((resolve) =>
+			execFile('du', ['-sm', dir], (error, stdout) => resolve(error ? undefined : Number(stdout.split(/\s/)[0]))),
+		);
+		if (mb === undefined || Number.isNaN(mb)) return last;
+		last = expectedMb
+			? `${mb.toLocaleString('en')} MB of about ${expectedMb.toLocaleString('en')} MB (${Math.min(99, Math.round((100 * mb) / expectedMb))}%)`
+			: `${mb.toLocaleString('en')} MB`;
+		return last;
+	};
+}
+
+/** What each set-up step can show of its progress. */
+function setupDetail(message: string): Detail | undefined {
+	if (/^Installing n8n /.test(message)) return folderSize(path.join(RUNTIME_ROOT, PINNED.n8n), INSTALLED_MB);
+	if (/^Installing Node /.test(message)) return folderSize(path.join(RUNTIME_ROOT, PINNED.n8n));
+	return undefined;
+}
 
 async function portFree(port: number): Promise<boolean> {
 	return await new Promise((resolve) => {
@@ -63,23 +92,12 @@ async function usage(sandbox: Sandbox, side: 'ac' | 'd365'): Promise<Usage> {
 	return { total: stats.total, writes, throttled: (stats.byStatus['429'] ?? 0) + (stats.byStatus['503'] ?? 0) };
 }
 
-/** Shows the sandbox's request counters while a CLI execution runs. */
+/** Shows the sandbox's request counters on one live line while a CLI execution runs (n8n prints nothing until it ends). */
 async function withProgress<T>(sandbox: Sandbox, label: string, work: () => Promise<T>): Promise<T> {
-	let done = false;
-	const ticker = (async () => {
-		while (!done) {
-			await new Promise((resolve) => setTimeout(resolve, 3000));
-			if (done) break;
-			const [ac, d365] = await Promise.all([usage(sandbox, 'ac'), usage(sandbox, 'd365')]);
-			process.stdout.write(`${dim(`[${elapsed().padStart(4)}]`)}   ${label}: ActiveCampaign ${ac.total} requests, Dynamics ${d365.total} requests so far\n`);
-		}
-	})();
-	try {
-		return await work();
-	} finally {
-		done = true;
-		await ticker;
-	}
+	return await live(label, work, async () => {
+		const [ac, d365] = await Promise.all([usage(sandbox, 'ac'), usage(sandbox, 'd365')]);
+		return `ActiveCampaign ${ac.total} requests (${ac.writes} writes), Dynamics ${d365.total} requests (${d365.writes} writes)`;
+	});
 }
 
 interface Row {
@@ -220,7 +238,8 @@ async function main() {
 		acUrl: sandbox.ac.url,
 		d365Url: sandbox.d365.url,
 		port: EDITOR_PORT,
-		log: (message) => step(message),
+		// Each long set-up step (installing n8n once, building, importing) shows one live line until the next one.
+		log: stepLog(setupDetail),
 		// The webhook templates get their own random secrets (kept in n8n, never printed) and allow the sandbox's sales
 		// user; the demo does not call the webhooks.
 		webhookSecrets: newWebhookSecrets(),
@@ -231,15 +250,18 @@ async function main() {
 	const emailsBefore = await acEmails(sandbox);
 	await control(sandbox, 'ac', 'POST', '/stats/reset');
 	await control(sandbox, 'd365', 'POST', '/stats/reset');
-	step('Running the Initial Sync workflow (n8n execute; ActiveCampaign allows 5 requests per second, so this takes a minute or two)…');
-	const initial = await withProgress(sandbox, 'Initial Sync', async () => await n8n!.execute(WORKFLOW_IDS.initialSync));
+	settle();
+	const initial = await withProgress(
+		sandbox,
+		'Running the Initial Sync workflow (n8n execute; ActiveCampaign allows 5 requests per second, so this takes a minute or two)…',
+		async () => await n8n!.execute(WORKFLOW_IDS.initialSync),
+	);
 	if (initial.error) throw new Error(`The Initial Sync failed: ${initial.error}`);
 	const initialRows = tally(initial, INITIAL_PLAN, new Set([...(await acEmails(sandbox))].filter((e) => !emailsBefore.has(e))));
 	printTable('Initial Sync', initialRows, await usage(sandbox, 'ac'), await usage(sandbox, 'd365'));
 	const afterInitial = await counts(sandbox);
 
-	step('Starting the Scheduled Sync (its first run sets the change cursors to now)…');
-	const first = await n8n.execute(WORKFLOW_IDS.scheduledSync);
+	const first = await live('Starting the Scheduled Sync (its first run sets the change cursors to now)…', async () => await n8n!.execute(WORKFLOW_IDS.scheduledSync));
 	if (first.error) throw new Error(`The Scheduled Sync failed: ${first.error}`);
 
 	step('Meanwhile a sales user changes a contact in Dynamics and a marketer changes another one in ActiveCampaign:');
@@ -257,8 +279,7 @@ async function main() {
 	const emailsBeforeCycle = await acEmails(sandbox);
 	await control(sandbox, 'ac', 'POST', '/stats/reset');
 	await control(sandbox, 'd365', 'POST', '/stats/reset');
-	step('Running one Scheduled Sync cycle…');
-	const cycle = await withProgress(sandbox, 'Scheduled Sync', async () => await n8n!.execute(WORKFLOW_IDS.scheduledSync));
+	const cycle = await withProgress(sandbox, 'Running one Scheduled Sync cycle…', async () => await n8n!.execute(WORKFLOW_IDS.scheduledSync));
 	if (cycle.error) throw new Error(`The Scheduled Sync failed: ${cycle.error}`);
 	printTable(
 		'Scheduled Sync cycle',
@@ -273,9 +294,10 @@ async function main() {
 		console.log(`  ${key.padEnd(36)} ${String(before[key]).padStart(4)} → ${String(afterInitial[key]).padStart(4)} → ${String(after[key]).padStart(4)}`);
 	}
 
-	step('Starting n8n with the templates imported and the credentials filled in…');
-	await n8n.start();
-	await n8n.login();
+	await live('Starting n8n with the templates imported and the credentials filled in…', async () => {
+		await n8n!.start();
+		await n8n!.login();
+	});
 	console.log(`
 ${bold(`n8n is running at http://localhost:${EDITOR_PORT}`)}
   Sign in: ${OWNER.email} / ${OWNER.password}

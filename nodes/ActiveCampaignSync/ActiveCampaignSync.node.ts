@@ -3,6 +3,7 @@ import {
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
+	type INodeProperties,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
@@ -10,7 +11,29 @@ import { accountOperations, accountProperties } from './actions/account/properti
 import { contactOperations, contactProperties } from './actions/contact/properties';
 import { customObjectOperations, customObjectProperties } from './actions/customObject/properties';
 import { route } from './actions/router';
+import { actionSubtitle } from '../shared/subtitle';
 import * as loadOptions from './methods/loadOptions';
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Resource',
+		name: 'resource',
+		type: 'options',
+		noDataExpression: true,
+		default: 'contact',
+		options: [
+			{ name: 'Account', value: 'account' },
+			{ name: 'Contact', value: 'contact' },
+			{ name: 'Custom Object', value: 'customObject' },
+		],
+	},
+	contactOperations,
+	...contactProperties,
+	accountOperations,
+	...accountProperties,
+	customObjectOperations,
+	...customObjectProperties,
+];
 
 export class ActiveCampaignSync implements INodeType {
 	description: INodeTypeDescription = {
@@ -19,7 +42,8 @@ export class ActiveCampaignSync implements INodeType {
 		icon: { light: 'file:activecampaign.svg', dark: 'file:activecampaign.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		// What the step does, as the Operation list says it ("Create or update a contact"), not internal values.
+		subtitle: actionSubtitle(properties),
 		description:
 			'ActiveCampaign contacts, accounts and custom objects for the Dynamics 365 sync: bulk upserts, tags by name, automations and activities, within the 5 requests per second limit',
 		defaults: { name: 'ActiveCampaign Sync' },
@@ -27,26 +51,7 @@ export class ActiveCampaignSync implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'activeCampaignSyncApi', required: true }],
-		properties: [
-			{
-				displayName: 'Resource',
-				name: 'resource',
-				type: 'options',
-				noDataExpression: true,
-				default: 'contact',
-				options: [
-					{ name: 'Account', value: 'account' },
-					{ name: 'Contact', value: 'contact' },
-					{ name: 'Custom Object', value: 'customObject' },
-				],
-			},
-			contactOperations,
-			...contactProperties,
-			accountOperations,
-			...accountProperties,
-			customObjectOperations,
-			...customObjectProperties,
-		],
+		properties,
 	};
 
 	methods = { loadOptions };

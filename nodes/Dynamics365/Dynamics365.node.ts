@@ -2,6 +2,7 @@ import { NodeConnectionTypes, type IExecuteFunctions, type INodeType, type INode
 
 import { dynamicsCredentials, nodeProperties } from './actions/descriptions';
 import { router } from './actions/router';
+import { actionSubtitle } from '../shared/subtitle';
 import { listSearch, loadOptions, resourceMapping } from './methods';
 
 export class Dynamics365 implements INodeType {
@@ -11,9 +12,12 @@ export class Dynamics365 implements INodeType {
 		icon: { light: 'file:dynamics365.svg', dark: 'file:dynamics365.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		// The table chosen under "Other Table" by its name, not the internal value "otherTable".
-		subtitle:
-			'={{$parameter["operation"] + ": " + ($parameter["resource"] === "otherTable" ? ($parameter["table"].cachedResultName || $parameter["table"].value || "table") : $parameter["resource"])}}',
+		// What the step does, as the Operation list says it; for "Other Table" also the table when it is fixed (not an
+		// expression). Never internal values such as "get: otherTable".
+		subtitle: actionSubtitle(
+			nodeProperties,
+			'{{ $parameter["resource"] === "otherTable" && $parameter["table"] && !String($parameter["table"].value || "").startsWith("=") && ($parameter["table"].cachedResultName || $parameter["table"].value) ? " (" + ($parameter["table"].cachedResultName || $parameter["table"].value) + ")" : "" }}',
+		),
 		description:
 			'Create, update (upsert), read and track changes of Dynamics 365 / Dataverse leads, contacts, accounts, opportunities and any other table',
 		defaults: { name: 'Dynamics 365' },

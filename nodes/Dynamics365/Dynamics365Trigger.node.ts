@@ -28,7 +28,8 @@ export class Dynamics365Trigger implements INodeType {
 		icon: { light: 'file:dynamics365.svg', dark: 'file:dynamics365.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{$parameter["events"].join(", ")}}',
+		// The events as the list names them ("Opportunity Created"), not their values ("opportunity.created").
+		subtitle: '={{ $parameter["events"].map(e => e.split(".").map(w => w.charAt(0).toUpperCase() + w.slice(1)).join(" ")).join(", ") }}',
 		description: 'Starts the workflow when Dynamics 365 opportunities, leads, contacts or accounts are created or updated',
 		defaults: { name: 'Dynamics 365 Trigger' },
 		polling: true,
@@ -103,7 +104,7 @@ export class Dynamics365Trigger implements INodeType {
 						default: 'and',
 					},
 					{
-						displayName: 'Ignore Changes Made by This Connection',
+						displayName: 'Ignore Own Changes',
 						name: 'ignoreOwnChanges',
 						type: 'boolean',
 						default: true,
@@ -111,18 +112,18 @@ export class Dynamics365Trigger implements INodeType {
 							"Whether to leave out records last modified by this connection's own user, so a two-way sync does not trigger on its own writes",
 					},
 					{
+						displayName: 'Include Contact Email',
+						name: 'includeRelatedContactEmail',
+						type: 'boolean',
+						default: false,
+						description: "Whether to add the email of an opportunity's contact as relatedContactEmail",
+					},
+					{
 						displayName: 'Include Formatted Values',
 						name: 'formattedValues',
 						type: 'boolean',
 						default: false,
 						description: 'Whether to add the display text of choices, lookups, money and dates',
-					},
-					{
-						displayName: 'Include Related Contact Email',
-						name: 'includeRelatedContactEmail',
-						type: 'boolean',
-						default: false,
-						description: "Whether to add the email of an opportunity's contact as relatedContactEmail",
 					},
 					{
 						displayName: 'Max Records per Poll',

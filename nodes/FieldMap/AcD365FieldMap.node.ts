@@ -34,11 +34,14 @@ export class AcD365FieldMap implements INodeType {
 		icon: { light: 'file:fieldmap.svg', dark: 'file:fieldmap.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["entity"] + ": " + ($parameter["step"] === "toDynamics" ? "ActiveCampaign → Dynamics" : "Dynamics → ActiveCampaign") }}',
+		subtitle:
+			'={{ ({ lead: "Leads", contact: "Contacts", account: "Accounts", opportunity: "Opportunities" }[$parameter["entity"]] || $parameter["entity"]) + ": " + ($parameter["step"] === "toDynamics" ? "ActiveCampaign → Dynamics" : "Dynamics → ActiveCampaign") }}',
 		description:
 			'Maps records between ActiveCampaign and Dynamics 365: directions, scope, standard and custom field mappings, type conversion',
 		defaults: { name: 'Field Map' },
-		usableAsTool: true,
+		// Not offered as an AI-agent tool: it is a step of a sync workflow (it maps the records a read step gives it),
+		// nothing an agent could call on its own. n8n makes a tool of a node only when this is set.
+		usableAsTool: undefined,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Mapped', 'Skipped'],
@@ -110,7 +113,20 @@ async function prepare(context: IExecuteFunctions): Promise<PreparedMapping> {
 	const step = (entity === 'opportunity' ? 'toActiveCampaign' : context.getNodeParameter('step', 0)) as SyncDirection;
 	const parsed = attempt(() => {
 		let params: IDataObject;
-		if (source === 'otherNode') {
+		if (source === 'node') {
+			// The other step's parameters, as n8n resolves `$('<name>').params` (defaults included).
+			const name = String(context.getNodeParameter('definitionNode', 0, '')).trim();
+			const missing = `there is no step "${name}" in this workflow: name the Field Map step whose mapping this step uses under "Mapping Defined In"`;
+			if (!name) throw new NodeOperationError(context.getNode(), missing);
+			let other: unknown;
+			try {
+				other = context.evaluateExpression(`{{ $(${JSON.stringify(name)}).params }}`, 0);
+			} catch {
+				throw new NodeOperationError(context.getNode(), missing);
+			}
+			if (!other || typeof other !== 'object') throw new NodeOperationError(context.getNode(), missing);
+			params = other as IDataObject;
+		} else if (source === 'otherNode') {
 			const other = context.getNodeParameter('definitionFrom', 0) as IDataObject | string;
 			params = (typeof other === 'string' ? JSON.parse(other) : other) ?? {};
 		} else {

@@ -1,5 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { STANDARD_FIELDS } from '../shared/sync/mapping';
+
 const direction: INodeProperties = {
 	displayName: 'Field Direction',
 	name: 'direction',
@@ -50,6 +52,67 @@ const criteriaRow = (fieldMethod: string): INodeProperties[] => [
 ];
 
 const defined = { show: { mappingSource: ['here'] } };
+
+/**
+ * Every standard pair of the entity, listed as rows from the start (the node's default), so the panel shows the whole
+ * standard mapping — each pair with its state (on, off, remapped) and direction — without hovering. A row the user
+ * leaves as it is changes nothing; a row removed is the default (on, both ways). Email and the account (an account's
+ * name) are locked: always on, both ways.
+ */
+function standardMappings(entity: 'contact' | 'lead' | 'account'): INodeProperties {
+	const fields = STANDARD_FIELDS[entity];
+	return {
+		displayName: 'Standard Mappings',
+		name: 'standardOverrides',
+		type: 'fixedCollection',
+		placeholder: 'Add Standard Field',
+		typeOptions: { multipleValues: true },
+		default: { override: fields.map((field) => ({ field: field.key, enabled: true, direction: 'both' })) },
+		description:
+			'The standard field pairs, each with its state and direction. Switch one off, remap it to a custom Dynamics column, or give it one direction. Locked pairs always stay mapped both ways.',
+		displayOptions: { show: { mappingSource: ['here'], entity: [entity] } },
+		options: [
+			{
+				name: 'override',
+				displayName: 'Standard Field',
+				values: [
+					{
+						displayName: 'Field',
+						name: 'field',
+						type: 'options',
+						options: fields
+							.map((field) => ({
+								name: `${field.label}: ${field.activeCampaign.key} ⇄ ${field.dynamics.name}${field.locked ? ' (locked)' : ''}`,
+								value: field.key,
+								description: `ActiveCampaign ${field.activeCampaign.key} ↔ Dynamics ${field.dynamics.name}${field.locked ? '; always mapped, both ways' : ''}`,
+							}))
+							.sort((a, b) => a.name.localeCompare(b.name)),
+						default: '',
+					},
+					{
+						displayName: 'Standard Mapping On',
+						name: 'enabled',
+						type: 'boolean',
+						default: true,
+						description: 'Whether the standard mapping applies; off to skip the field or remap it (not for locked pairs)',
+					},
+					{
+						displayName: 'Remap to Dynamics Column Name or ID',
+						name: 'remapTo',
+						type: 'options',
+						typeOptions: { loadOptionsMethod: 'getDynamicsColumns', loadOptionsDependsOn: ['entity'] },
+						default: '',
+						description:
+							'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
+						hint: 'A custom Dynamics column takes this ActiveCampaign field instead. As an expression: column|type, e.g. new_position|string',
+						displayOptions: { show: { enabled: [false] } },
+					},
+					direction,
+				],
+			},
+		],
+	};
+}
 
 export const properties: INodeProperties[] = [
 	{
@@ -107,12 +170,27 @@ export const properties: INodeProperties[] = [
 		options: [
 			{ name: 'Define Here', value: 'here' },
 			{
-				name: "Use Another Field Map's Definition",
+				name: 'Use the Mapping of Another Step',
+				value: 'node',
+				description: 'The mapping defined in another Field Map step of this workflow, named below: change it there',
+			},
+			{
+				name: "Use Another Field Map's Definition (Expression)",
 				value: 'otherNode',
-				description: 'Reads the mapping of another Field Map node of this workflow',
+				description: "An expression giving another Field Map node's parameters, e.g. {{ $('Map to ActiveCampaign').params }}",
 			},
 			{ name: 'JSON', value: 'json', description: 'A mapping definition as JSON (see the documentation)' },
 		],
+	},
+	{
+		displayName: 'Mapping Defined In',
+		name: 'definitionNode',
+		type: 'string',
+		default: '',
+		placeholder: 'Map contacts to ActiveCampaign',
+		description: 'The name of the Field Map step whose mapping this step uses (for the other direction of the same entity)',
+		hint: 'Open that step to see and change the mapping; both directions use it',
+		displayOptions: { show: { mappingSource: ['node'] } },
 	},
 	{
 		displayName: 'Definition From',
@@ -142,53 +220,7 @@ export const properties: INodeProperties[] = [
 		],
 		displayOptions: { show: { mappingSource: ['here'] }, hide: { entity: ['opportunity'] } },
 	},
-	{
-		displayName: 'Standard Mappings',
-		name: 'standardOverrides',
-		type: 'fixedCollection',
-		placeholder: 'Change a Standard Mapping',
-		typeOptions: { multipleValues: true },
-		default: {},
-		description:
-			'Standard fields (email, names, phone, job title, account; for accounts name, website, phone) are mapped by default. Switch one off, remap it to a custom Dynamics column, or give it a direction. Email and Account always stay mapped; opportunity fields are fixed.',
-		displayOptions: { show: { mappingSource: ['here'] }, hide: { entity: ['opportunity'] } },
-		options: [
-			{
-				name: 'override',
-				displayName: 'Standard Field',
-				values: [
-					{
-						displayName: 'Field Name or ID',
-						name: 'field',
-						type: 'options',
-						typeOptions: { loadOptionsMethod: 'getStandardFields', loadOptionsDependsOn: ['entity'] },
-						default: '',
-						description:
-							'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
-					},
-					{
-						displayName: 'Standard Mapping On',
-						name: 'enabled',
-						type: 'boolean',
-						default: true,
-						description: 'Whether the standard mapping applies; off to skip the field or remap it',
-					},
-					{
-						displayName: 'Remap to Dynamics Column Name or ID',
-						name: 'remapTo',
-						type: 'options',
-						typeOptions: { loadOptionsMethod: 'getDynamicsColumns', loadOptionsDependsOn: ['entity'] },
-						default: '',
-						description:
-							'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
-						hint: 'A custom Dynamics column takes this ActiveCampaign field instead. As an expression: column|type, e.g. new_position|string',
-						displayOptions: { show: { enabled: [false] } },
-					},
-					direction,
-				],
-			},
-		],
-	},
+	...(['contact', 'lead', 'account'] as const).map(standardMappings),
 	{
 		displayName: 'Custom Mappings',
 		name: 'customMappings',
@@ -369,7 +401,7 @@ export const properties: INodeProperties[] = [
 				],
 			},
 			{
-				displayName: 'Lead or Contact With the Same Email',
+				displayName: 'Lead or Contact First',
 				name: 'precedence',
 				type: 'options',
 				default: 'contact',
@@ -381,7 +413,7 @@ export const properties: INodeProperties[] = [
 				],
 			},
 			{
-				displayName: 'Untagged ActiveCampaign Contacts',
+				displayName: 'Untagged Contacts',
 				name: 'untaggedContacts',
 				type: 'options',
 				default: 'skip',

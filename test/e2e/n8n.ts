@@ -273,6 +273,12 @@ export class N8nInstance {
 		return (parsed.data ?? parsed) as T;
 	}
 
+	/** A request with the signed-in session (a browser following a link of the editor), redirects not followed. */
+	async browse(url: string): Promise<Response> {
+		if (!this.cookie) await this.login();
+		return await fetch(url.startsWith('http') ? url : `${this.url}${url}`, { headers: { Cookie: this.cookie!, 'browser-id': 'e2e' }, redirect: 'manual' });
+	}
+
 	/** Node types n8n loaded (as the editor sees them). */
 	async nodeTypes(): Promise<Array<{ name: string; displayName: string }>> {
 		if (!this.cookie) await this.login();

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 
-import { startSandbox, type Sandbox } from '../sandbox';
+import { SANDBOX_CREDENTIALS, startSandbox, type Sandbox } from '../sandbox';
 import type { ExecutionResult, N8nInstance } from './n8n';
 import { PROJECT_ROOT } from './runtime';
 import { loadSalesActionButton } from './sales-action-button';
@@ -395,11 +395,60 @@ describe('active workflows in an n8n server', () => {
 		await expectAllNodesListed(n8n);
 	});
 
-	it('tests both credentials from the credential screen', async () => {
-		for (const id of ['acSyncCredential1', 'd365SyncCredentl']) {
-			const credential = await n8n.rest<Json>('GET', `/credentials/${id}?includeData=true`);
-			const result = await n8n.rest<Json>('POST', '/credentials/test', { credentials: credential });
-			expect(result).toMatchObject({ status: 'OK' });
+	it('tests both credentials from the credential screen, for every form of the URL a user may paste', async () => {
+		const test = async (id: string, data: Json = {}) => {
+			const credential = await n8n.rest<Json & { data: Json }>('GET', `/credentials/${id}?includeData=true`);
+			return await n8n.rest<Json>('POST', '/credentials/test', { credentials: { ...credential, data: { ...credential.data, ...data } } });
+		};
+		// As ActiveCampaign shows it (Settings → Developer), with a trailing slash, with /api/3.
+		for (const apiUrl of [sandbox.ac.url, `${sandbox.ac.url}/`, `${sandbox.ac.url}/api/3`, `${sandbox.ac.url}/api/3/`]) {
+			expect({ apiUrl, result: await test('acSyncCredential1', { apiUrl }) }).toMatchObject({ apiUrl, result: { status: 'OK' } });
+		}
+		// The environment URL as the admin center shows it, with a trailing slash, with the Web API path.
+		for (const environmentUrl of [sandbox.d365.url, `${sandbox.d365.url}/`, `${sandbox.d365.url}/api/data/v9.2`, `${sandbox.d365.url}/api/data/v9.2/`]) {
+			expect({ environmentUrl, result: await test('d365SyncCredentl', { environmentUrl }) }).toMatchObject({ environmentUrl, result: { status: 'OK' } });
+		}
+		expect(await test('acSyncCredential1', { apiKey: 'not-the-key' })).toMatchObject({ status: 'Error' });
+	});
+
+	it('signs in with the Dynamics OAuth2 credential through n8n\'s Connect flow, and its Test (WhoAmI) passes', async () => {
+		const created = await n8n.rest<Json>('POST', '/credentials', {
+			name: 'Dynamics 365 (signed-in user)',
+			type: 'dynamics365OAuth2Api',
+			data: {
+				environmentUrl: `${sandbox.d365.url}/`,
+				tenantId: SANDBOX_CREDENTIALS.d365TenantId,
+				authorityHost: sandbox.d365.url,
+				clientId: SANDBOX_CREDENTIALS.d365ClientId,
+				clientSecret: SANDBOX_CREDENTIALS.d365ClientSecret,
+			},
+		});
+		const id = String(created.id);
+		// Before signing in there is no token: the Test says so.
+		const test = async (data: Json = {}) => {
+			const credential = await n8n.rest<Json & { data: Json }>('GET', `/credentials/${id}?includeData=true`);
+			return await n8n.rest<Json>('POST', '/credentials/test', { credentials: { ...credential, data: { ...credential.data, ...data } } });
+		};
+		expect(await test()).toMatchObject({ status: 'Error' });
+
+		// "Connect": the sign-in URL n8n builds from the credential's hidden fields, followed like a browser does.
+		const authUrl = new URL(await n8n.rest<string>('GET', `/oauth2-credential/auth?id=${id}`));
+		expect(`${authUrl.origin}${authUrl.pathname}`).toBe(`${sandbox.d365.url}/${SANDBOX_CREDENTIALS.d365TenantId}/oauth2/v2.0/authorize`);
+		expect(authUrl.searchParams.get('scope')).toBe(`${sandbox.d365.url}/user_impersonation offline_access`);
+		expect(authUrl.searchParams.get('client_id')).toBe(SANDBOX_CREDENTIALS.d365ClientId);
+		expect(authUrl.searchParams.get('prompt')).toBe('select_account');
+		const signIn = await fetch(authUrl, { redirect: 'manual' });
+		expect(signIn.status).toBe(302);
+		const callback = new URL(signIn.headers.get('location')!);
+		expect(callback.pathname).toBe('/rest/oauth2-credential/callback');
+		expect(callback.searchParams.get('code')).toBeTruthy();
+		const done = await n8n.browse(`${callback.pathname}${callback.search}`);
+		expect(done.status).toBeLessThan(400);
+		expect(await done.text()).not.toMatch(/error/i);
+
+		// The Test: WhoAmI as the signed-in user, for every form of the environment URL.
+		for (const environmentUrl of [sandbox.d365.url, `${sandbox.d365.url}/`, `${sandbox.d365.url}/api/data/v9.2`, `${sandbox.d365.url}/api/data/v9.2/`]) {
+			expect({ environmentUrl, result: await test({ environmentUrl }) }).toMatchObject({ environmentUrl, result: { status: 'OK' } });
 		}
 	});
 

@@ -78,6 +78,7 @@ class ItemsSourceNode implements INodeType {
  *   execution starts with (what the trigger emitted) through them; in `manual` mode the Manual Trigger emits one
  *   empty item like the real one.
  * - No Operation passes its input through.
+ * - Merge (v3) appends its inputs, or waits for both and passes one on (see MergeStandIn).
  * - Sticky Note has no inputs, outputs or execute: WorkflowExecute never reaches it.
  */
 const standInDescription = (name: string, displayName: string, group: string[], inputs: string[], outputs: string[], version: number[] = [1]) =>
@@ -124,12 +125,49 @@ class NoOpStandIn implements INodeType {
 	}
 }
 
+/**
+ * Merge v3 in the two modes the templates use, with the real node's `requiredInputs`: "append" (runs once every
+ * connected input has data, or — under execution order v1 — once nothing else is left to run, with what it has) and
+ * "chooseBranch" / wait for all inputs (runs only when both inputs have data, and passes on one input's items).
+ * Inputs: `numberInputs` (default 2; WorkflowExecute counts the connected ones).
+ */
+class MergeStandIn implements INodeType {
+	description = {
+		...standInDescription('merge', 'Merge', ['transform'], ['main', 'main', 'main', 'main'], ['main'], [3, 3.1, 3.2]),
+		requiredInputs: '={{ $parameter["mode"] === "chooseBranch" ? [0, 1] : 1 }}',
+		properties: [
+			{ displayName: 'Mode', name: 'mode', type: 'options', options: [{ name: 'Append', value: 'append' }, { name: 'Choose Branch', value: 'chooseBranch' }], default: 'append' },
+			{ displayName: 'Number of Inputs', name: 'numberInputs', type: 'number', default: 2 },
+			{ displayName: 'Use Data of Input', name: 'useDataOfInput', type: 'number', default: 1 },
+		],
+	} as unknown as INodeType['description'];
+
+	async execute(this: import('n8n-workflow').IExecuteFunctions) {
+		const mode = this.getNodeParameter('mode', 0, 'append') as string;
+		const count = this.getNodeParameter('numberInputs', 0, 2) as number;
+		const input = (index: number) => {
+			try {
+				return this.getInputData(index) ?? [];
+			} catch {
+				return [];
+			}
+		};
+		if (mode === 'chooseBranch') {
+			const index = (this.getNodeParameter('useDataOfInput', 0, 1) as number) - 1;
+			return [input(index).map((item, i) => ({ json: item.json, pairedItem: { item: i, input: index } }))];
+		}
+		const out: INodeExecutionData[] = [];
+		for (let index = 0; index < count; index++) out.push(...input(index).map((item, i) => ({ json: item.json, pairedItem: { item: i, input: index } })));
+		return [out];
+	}
+}
+
 class StickyNoteStandIn implements INodeType {
 	description = standInDescription('stickyNote', 'Sticky Note', ['input'], [], []);
 }
 
 /** Type names (with the `n8n-nodes-base.` prefix) the harness knows without being given their classes. */
-export const STAND_IN_NODE_TYPES = ['scheduleTrigger', 'manualTrigger', 'noOp', 'stickyNote'].map((n) => `n8n-nodes-base.${n}`);
+export const STAND_IN_NODE_TYPES = ['scheduleTrigger', 'manualTrigger', 'noOp', 'merge', 'stickyNote'].map((n) => `n8n-nodes-base.${n}`);
 
 class HarnessNodeTypes implements INodeTypes {
 	private readonly types = new Map<string, INodeType>();
@@ -139,6 +177,7 @@ class HarnessNodeTypes implements INodeTypes {
 		this.types.set('n8n-nodes-base.scheduleTrigger', new ScheduleTriggerStandIn());
 		this.types.set('n8n-nodes-base.manualTrigger', new ManualTriggerStandIn());
 		this.types.set('n8n-nodes-base.noOp', new NoOpStandIn());
+		this.types.set('n8n-nodes-base.merge', new MergeStandIn());
 		this.types.set('n8n-nodes-base.stickyNote', new StickyNoteStandIn());
 		for (const NodeCtor of nodes) {
 			const instance = new NodeCtor();

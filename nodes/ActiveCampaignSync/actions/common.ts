@@ -154,7 +154,7 @@ export const conflictPolicyOption: INodeProperties = {
 };
 
 export const precedenceOption: INodeProperties = {
-	displayName: 'Lead or Contact With the Same Email',
+	displayName: 'Lead or Contact First',
 	name: 'precedence',
 	type: 'options',
 	default: 'contact',

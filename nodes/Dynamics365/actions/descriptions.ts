@@ -132,7 +132,7 @@ const formattedValuesOption: INodeProperties = {
 };
 
 const relatedContactOption: INodeProperties = {
-	displayName: 'Include Related Contact Email',
+	displayName: 'Include Contact Email',
 	name: 'includeRelatedContactEmail',
 	type: 'boolean',
 	default: false,
@@ -566,7 +566,7 @@ export const nodeProperties: INodeProperties[] = [
 				default: 'error',
 			},
 			{
-				displayName: 'Skip If Dynamics Record Changed After',
+				displayName: 'Skip If Changed After',
 				name: 'skipIfModifiedAfter',
 				type: 'dateTime',
 				displayOptions: { show: { '/dataMode': ['autoMap', 'defineBelow'] } },
@@ -665,7 +665,7 @@ export const nodeProperties: INodeProperties[] = [
 				],
 			},
 			{
-				displayName: 'Ignore Changes Made by This Connection',
+				displayName: 'Ignore Own Changes',
 				name: 'ignoreOwnChanges',
 				type: 'boolean',
 				default: true,

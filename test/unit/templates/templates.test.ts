@@ -5,7 +5,7 @@
  * in a sticky note, credentials are referenced by name, every write step keeps going per item, and no webhook lets a
  * caller reach a step of this package before it has been checked (Header Auth or a token, then the allow-list).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { executeFilter, type FilterValue } from 'n8n-workflow';
@@ -27,6 +27,7 @@ const N8N_NODES = new Set([
 	'n8n-nodes-base.manualTrigger',
 	'n8n-nodes-base.scheduleTrigger',
 	'n8n-nodes-base.noOp',
+	'n8n-nodes-base.merge',
 	'n8n-nodes-base.stickyNote',
 	'n8n-nodes-base.webhook',
 	'n8n-nodes-base.respondToWebhook',
@@ -38,7 +39,7 @@ const N8N_NODES = new Set([
 describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (file, workflow) => {
 	const json = workflow.toJSON() as {
 		nodes: Array<{ name: string; type: string; credentials?: Record<string, { id: string; name: string }>; onError?: string }>;
-		connections: Record<string, { main: Array<Array<{ node: string }>> }>;
+		connections: Record<string, { main: Array<Array<{ node: string; index: number }>> }>;
 		settings: { executionOrder: string };
 	};
 
@@ -71,6 +72,75 @@ describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (fil
 
 	it('sends failing records of every write step to its error output instead of stopping the run', () => {
 		for (const node of json.nodes.filter((n) => /^(Write|Record)/.test(n.name))) expect(node.onError).toBe('continueErrorOutput');
+	});
+
+	it('names its manual start "Run now" and lists it first, so the editor\'s run button starts there', () => {
+		const starts = json.nodes.filter((n) => /Trigger$|\.webhook$/.test(n.type));
+		const manual = starts.filter((n) => n.type === 'n8n-nodes-base.manualTrigger');
+		for (const node of manual) expect(node.name).toBe('Run now');
+		if (manual.length) expect(starts[0].name).toBe('Run now');
+	});
+
+	it('runs in an order fixed by its connections, never by canvas positions', () => {
+		// Under execution order v1 n8n runs the nodes a node's outputs lead to top to bottom, by position. So no output
+		// may lead to two nodes that then run one after the other — except into a Merge with several inputs, which
+		// waits until the rest has run (the "After …" steps), and the one read whose records two mappings split between
+		// them (each record goes to one of them). Different outputs of an If, a Switch or a step's error output carry
+		// different items: each item takes one way.
+		const waits = (name: string) => {
+			const target = json.nodes.find((n) => n.name === name)!;
+			const inputs = new Set(Object.values(json.connections).flatMap((c) => c.main.flat().filter((t) => t.node === name).map((t) => t.index)));
+			return target.type === 'n8n-nodes-base.merge' && inputs.size > 1;
+		};
+		// A read whose records only go into a waiting Merge writes nothing: two of them may run in either order.
+		const readIntoMerge = (name: string) => {
+			const node = json.nodes.find((n) => n.name === name)! as { parameters?: { operation?: string } };
+			const targets = (json.connections[name]?.main ?? []).flat();
+			return ['getAll', 'getMany'].includes(String(node.parameters?.operation)) && targets.length > 0 && targets.every((t) => waits(t.node));
+		};
+		const SPLITS = new Set(['Read ActiveCampaign contacts', 'ActiveCampaign contact changes']);
+		for (const [from, connection] of Object.entries(json.connections)) {
+			const source = json.nodes.find((n) => n.name === from)!;
+			const perItem = /\.(if|switch)$/.test(source.type) || source.onError === 'continueErrorOutput';
+			const running = connection.main.map((targets) => targets.filter((t) => !waits(t.node) && !readIntoMerge(t.node)).map((t) => t.node));
+			for (const targets of running) if (!SPLITS.has(from)) expect({ from, targets }).toEqual({ from, targets: targets.slice(0, 1) });
+			if (!perItem) expect({ from, outputs: running.filter((t) => t.length > 0).length }).toEqual({ from, outputs: Math.min(1, running.flat().length) });
+		}
+		for (const from of SPLITS) {
+			const targets = json.connections[from]?.main[0].map((t) => t.node) ?? [];
+			for (const target of targets) expect(json.nodes.find((n) => n.name === target)?.type).toBe('n8n-nodes-ac-d365-sync.acD365FieldMap');
+		}
+	});
+
+	it('shares each entity\'s mapping by naming the step that defines it (no raw .params expression), with both credentials on every Field Map', () => {
+		const maps = (json.nodes as TemplateNode[]).filter((n) => n.type === 'n8n-nodes-ac-d365-sync.acD365FieldMap');
+		for (const map of maps) {
+			expect(JSON.stringify(map.parameters)).not.toMatch(/\.params/);
+			expect(map.parameters.dynamicsAuthentication).toBe('clientCredentials');
+			expect(Object.keys(map.credentials ?? {}).sort()).toEqual(['activeCampaignSyncApi', 'dynamics365ClientCredentialsApi']);
+			if (map.parameters.mappingSource !== 'node') continue;
+			const definer = maps.find((m) => m.name === map.parameters.definitionNode);
+			expect(definer?.parameters).toMatchObject({ entity: map.parameters.entity, mappingSource: 'here' });
+		}
+	});
+
+	it('reads once per run where a read follows a step with several items', () => {
+		for (const node of json.nodes.filter((n) => /^(Read |Dynamics \w+ changes|ActiveCampaign \w+ changes)/.test(n.name) && n.type !== 'n8n-nodes-ac-d365-sync.dynamics365Trigger')) {
+			const parents = Object.entries(json.connections).filter(([, c]) => c.main.flat().some((t) => t.node === node.name)).map(([from]) => from);
+			if (parents.some((p) => json.nodes.find((n) => n.name === p)?.type === 'n8n-nodes-base.merge' || /^Prepare/.test(p))) {
+				expect({ node: node.name, executeOnce: (node as { executeOnce?: boolean }).executeOnce }).toEqual({ node: node.name, executeOnce: true });
+			}
+		}
+	});
+});
+
+// ----------------------------------------------------------------------------------------------- README pictures
+
+describe('README', () => {
+	it('every image it shows exists', () => {
+		const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+		const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img[^>]+src="([^"]+)"/g)].map((m) => m[1] ?? m[2]).filter((src) => !/^https?:/.test(src));
+		for (const image of images) expect({ image, exists: existsSync(path.join(ROOT, image)) }).toEqual({ image, exists: true });
 	});
 });
 

@@ -228,7 +228,7 @@ export const contactProperties: INodeProperties[] = [
 			precedenceOption,
 			deletePolicyOption,
 			{
-				displayName: 'Skip Records Whose Stored Sync State Already Matches',
+				displayName: 'Skip Records Already in Sync',
 				name: 'skipMatchingState',
 				type: 'boolean',
 				default: true,
@@ -428,7 +428,7 @@ export const contactProperties: INodeProperties[] = [
 		displayOptions: show(['getAll']),
 		options: [
 			{
-				displayName: 'Include Field Values, Tags and Account',
+				displayName: 'Include Fields, Tags, Account',
 				name: 'details',
 				type: 'boolean',
 				default: false,
@@ -439,7 +439,7 @@ export const contactProperties: INodeProperties[] = [
 
 	// Get Changes
 	...getChangesProperties({ resource: ['contact'], operation: ['getChanges'] }, {
-		displayName: 'Include Field Values, Tags and Account',
+		displayName: 'Include Fields, Tags, Account',
 		name: 'details',
 		type: 'boolean',
 		default: true,

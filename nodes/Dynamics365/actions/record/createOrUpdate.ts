@@ -344,7 +344,7 @@ function buildPlan(
 		matchers,
 		multipleMatches,
 		round: 0,
-		skipIfModifiedAfter: after ? toUtcIso(after, "'Skip If Dynamics Record Changed After'") : undefined,
+		skipIfModifiedAfter: after ? toUtcIso(after, "'Skip If Changed After'") : undefined,
 	};
 }
 
