@@ -79,7 +79,8 @@ describe('Create or Update Many', () => {
 			complete++;
 		});
 		expect(complete).toBe(10_000);
-	});
+		// A safety net, not a measure: 10,000 contacts take about a minute alone, several on a busy machine.
+	}, 600_000);
 
 	it('maps a contact ActiveCampaign rejects to its own item on the error output; the others are imported', async () => {
 		const input = [
