@@ -1,4 +1,4 @@
-/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-dangerous-functions, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * npm run demo — the whole thing on one machine, without accounts: builds the package, starts the sandbox (local
  * ActiveCampaign and Dynamics 365 with sample data), installs a real n8n with the package and the templates, runs the

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/require-node-api-error, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * One live line per long step of `npm run demo` (and `npm run screenshots`): what it is doing, for how long, and how
  * far (and how much is left, where that is known). In a terminal the line is rewritten in place every second; in a

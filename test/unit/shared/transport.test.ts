@@ -1,4 +1,4 @@
-/* eslint-disable @n8n/community-nodes/no-restricted-globals -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 import { NodeApiError, type INode } from 'n8n-workflow';
 
 import { describeFailure, isTransient, retryAfterMs, wasNotProcessed } from '../../../nodes/shared/transport/failure';
