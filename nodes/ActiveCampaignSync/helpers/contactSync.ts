@@ -459,9 +459,10 @@ export function sourceDigests(item: SyncItem): Record<string, string> {
 }
 
 /**
- * The base for a Dynamics record taking a contact unlinked under Keep (see retries.rememberUnlinked): that contact's
- * side of its last state; where the record was held back and has not changed a field since, while ActiveCampaign did,
- * its side counts as unchanged, so ActiveCampaign's newer value stays (and goes to Dynamics).
+ * The base for a Dynamics record taking a contact unlinked under Keep (see retries.rememberUnlinked): a field
+ * ActiveCampaign changed since that pair's last sync is a change (it goes to Dynamics, or meets the record's own change
+ * under the policy); where the record was held back and has not changed the field since, its side counts as unchanged,
+ * so ActiveCampaign's newer value stays. Every other field is as at a first sync.
  */
 function takeoverBase(session: AcSession, acId: string, link: string): { state: string; adjust: (base: FieldStates, planned: PlanField[]) => void } | undefined {
 	const staticData = session.syncStaticData();
@@ -471,11 +472,13 @@ function takeoverBase(session: AcSession, acId: string, link: string): { state: 
 	return {
 		state,
 		adjust: (base, planned) => {
-			if (!seen) return;
 			for (const p of planned) {
 				const entry = base.get(p.key);
-				if (!entry || entry.ac === null || seen[p.key] !== p.source) continue;
-				if (!sameValueDigest(entry.ac, p.target, p.targetAlt)) base.set(p.key, { ac: entry.ac, d365: p.source });
+				if (!entry) continue;
+				// A field ActiveCampaign did not change since: as at any first sync (the policy settles differing values).
+				if (entry.ac === null || sameValueDigest(entry.ac, p.target, p.targetAlt)) base.delete(p.key);
+				// Changed there, not by the record since it was held back: ActiveCampaign's value is the newer one.
+				else if (seen?.[p.key] === p.source) base.set(p.key, { ac: entry.ac, d365: p.source });
 			}
 		},
 	};

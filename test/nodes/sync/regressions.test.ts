@@ -443,3 +443,16 @@ it("a value the sync wrote to Dynamics is the sync's own even when Record Sync S
 	expect((await acContact('state.unstored@example.org')).contact).toMatchObject({ phone: '+1 555 0122', lastName: 'Leigh' });
 	expect(await world.must<IDataObject>('d365', 'GET', `/state/contacts/${id}`)).toMatchObject({ telephone1: '+1 555 0122', lastname: 'Leigh' });
 });
+
+it('Keep: a lead that takes the ActiveCampaign contact of a deleted contact gets the values it lacks from it (soak, seed 4245)', async () => {
+	const contactId = await syncedContact('taken.over@example.org');
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Ann', lastname: 'Lee', emailaddress1: 'taken.over@example.org', subject: 'Web lead' });
+	await world.must('d365', 'DELETE', `/ui/contacts/${contactId}`);
+	world.tick(2);
+	await cycle();
+	await cycle();
+	const taken = await acContact('taken.over@example.org');
+	expect(taken.fields.D365_RECORD_ID).toBe(`lead:${String(lead.leadid)}`);
+	expect(taken.contact.phone).toBe('+1 555 0100');
+	expect((await world.must<IDataObject>('d365', 'GET', `/state/leads/${String(lead.leadid)}`)).telephone1).toBe('+1 555 0100');
+});
