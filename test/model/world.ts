@@ -99,8 +99,11 @@ export interface World {
 	close(): Promise<void>;
 }
 
-export async function startWorld(): Promise<World> {
-	const sandbox = await startSandbox({ seed: 'empty' });
+/**
+ * n8n-core's engine with the three sync nodes and both credentials pointed at the sandbox, ActiveCampaign's limiter
+ * raised to the sandbox's test rate. Shared by the model and the template tests.
+ */
+export function syncHarness(sandbox: Sandbox): N8nHarness {
 	const harness = new N8nHarness({
 		nodes: [Dynamics365, ActiveCampaignSync, AcD365FieldMap],
 		credentialTypes: [ActiveCampaignSyncApi, Dynamics365ClientCredentialsApi],
@@ -116,6 +119,12 @@ export async function startWorld(): Promise<World> {
 		},
 	});
 	setAccountRequestsPerSecond(sandbox.ac.url, 1000);
+	return harness;
+}
+
+export async function startWorld(): Promise<World> {
+	const sandbox = await startSandbox({ seed: 'empty' });
+	const harness = syncHarness(sandbox);
 
 	const control = async <T = IDataObject>(side: Side, method: string, route: string, body?: unknown) => {
 		const url = side === 'ac' ? sandbox.ac.url : sandbox.d365.url;

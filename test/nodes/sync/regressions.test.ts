@@ -32,6 +32,19 @@ async function cycle(workflow = scheduledSync({ conflict: 'dynamicsWins', delete
 	return runs;
 }
 
+/** The retry queue's backoff has passed (real time, which the tests do not wait for). */
+function retryNow(): void {
+	world.harness.updateStatic((data) => {
+		const queue = (data.global as IDataObject | undefined)?.syncRetries as Record<string, IDataObject> | undefined;
+		for (const entry of Object.values(queue ?? {})) entry.nextAt = new Date(0).toISOString();
+	});
+}
+
+/** Every ActiveCampaign write is answered 429 for longer than a node waits (until the faults are cleared). */
+async function throttleActiveCampaignWrites(): Promise<void> {
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ' });
+}
+
 /** A Dynamics contact synced to ActiveCampaign: returns its Dynamics id. */
 async function syncedContact(email: string, workflow = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' })): Promise<string> {
 	await cycle(workflow);
@@ -336,18 +349,14 @@ it("a Dynamics edit is not recorded as synced by the other step after the sync w
 	world.tick(2);
 	// Every ActiveCampaign write is throttled for longer than a node waits: the first name does not reach ActiveCampaign
 	// and the state is not recorded, but the phone reaches Dynamics (so the sync's user changed the record last).
-	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ' });
+	await throttleActiveCampaignWrites();
 	await cycle();
 	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${id}`)).telephone1).toBe('+1 555 0199');
 	// Next run: only the first ActiveCampaign write fails (the first name, again); the state is recorded after it.
 	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ', maxFaults: 1 });
 	await cycle();
 	await world.must('ac', 'DELETE', '/faults');
-	// The retry's backoff has passed (real time, which the test does not wait for).
-	world.harness.updateStatic((data) => {
-		const queue = (data.global as IDataObject | undefined)?.syncRetries as Record<string, IDataObject> | undefined;
-		for (const entry of Object.values(queue ?? {})) entry.nextAt = new Date(0).toISOString();
-	});
+	retryNow();
 	await cycle();
 	await cycle();
 	expect((await acContact('edited.both@example.org')).contact).toMatchObject({ firstName: 'Anna', phone: '+1 555 0199' });
@@ -379,15 +388,12 @@ it('a Dynamics contact made from an ActiveCampaign contact whose link could not 
 	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Shadow', lastname: 'Lead', emailaddress1: 'link.pending@example.org', subject: 'Web lead' });
 	world.tick(2);
 	// Every ActiveCampaign write is throttled for longer than a node waits: the Dynamics contact is made, its link is not recorded.
-	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ' });
+	await throttleActiveCampaignWrites();
 	await cycle();
 	await world.must('ac', 'DELETE', '/faults');
 	const made = (await d365Rows('contacts')).filter((c) => String(c.emailaddress1).toLowerCase() === 'link.pending@example.org');
 	expect(made).toHaveLength(1);
-	world.harness.updateStatic((data) => {
-		const queue = (data.global as IDataObject | undefined)?.syncRetries as Record<string, IDataObject> | undefined;
-		for (const entry of Object.values(queue ?? {})) entry.nextAt = new Date(0).toISOString();
-	});
+	retryNow();
 	await cycle();
 	await cycle();
 	const twin = await acContact('link.pending@example.org');
@@ -402,17 +408,14 @@ it('Keep: a Dynamics contact deleted before its link to an ActiveCampaign contac
 	await world.must('ac', 'POST', '/ui/contacts', { email: 'never.recorded@example.org', firstName: 'Ann', lastName: 'Lee', tags: ['[D365: Contact]'] });
 	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Shadow', lastname: 'Lead', emailaddress1: 'never.recorded@example.org', subject: 'Web lead' });
 	world.tick(2);
-	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ' });
+	await throttleActiveCampaignWrites();
 	await cycle();
 	await world.must('ac', 'DELETE', '/faults');
 	const made = (await d365Rows('contacts')).filter((c) => String(c.emailaddress1).toLowerCase() === 'never.recorded@example.org');
 	expect(made).toHaveLength(1);
 	await world.must('d365', 'DELETE', `/ui/contacts/${String(made[0].contactid)}`);
 	world.tick(2);
-	world.harness.updateStatic((data) => {
-		const queue = (data.global as IDataObject | undefined)?.syncRetries as Record<string, IDataObject> | undefined;
-		for (const entry of Object.values(queue ?? {})) entry.nextAt = new Date(0).toISOString();
-	});
+	retryNow();
 	await cycle();
 	await cycle();
 	await cycle();
@@ -426,7 +429,7 @@ it("a value the sync wrote to Dynamics is the sync's own even when Record Sync S
 	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('state.unstored@example.org')}`, { phone: '+1 555 0111' });
 	world.tick(2);
 	// The phone reaches Dynamics; recording the state in ActiveCampaign is throttled for longer than a node waits.
-	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ' });
+	await throttleActiveCampaignWrites();
 	await cycle();
 	await world.must('ac', 'DELETE', '/faults');
 	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${id}`)).telephone1).toBe('+1 555 0111');
@@ -434,10 +437,7 @@ it("a value the sync wrote to Dynamics is the sync's own even when Record Sync S
 	await world.must('d365', 'PATCH', `/ui/contacts/${id}`, { lastname: 'Leigh' });
 	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('state.unstored@example.org')}`, { phone: '+1 555 0122' });
 	world.tick(2);
-	world.harness.updateStatic((data) => {
-		const queue = (data.global as IDataObject | undefined)?.syncRetries as Record<string, IDataObject> | undefined;
-		for (const entry of Object.values(queue ?? {})) entry.nextAt = new Date(0).toISOString();
-	});
+	retryNow();
 	await cycle();
 	await cycle();
 	expect((await acContact('state.unstored@example.org')).contact).toMatchObject({ phone: '+1 555 0122', lastName: 'Leigh' });

@@ -11,15 +11,11 @@
  */
 import type { IConnections, IDataObject, INode } from 'n8n-workflow';
 
-import { ActiveCampaignSyncApi } from '../../../credentials/ActiveCampaignSyncApi.credentials';
-import { Dynamics365ClientCredentialsApi } from '../../../credentials/Dynamics365ClientCredentialsApi.credentials';
-import { ActiveCampaignSync } from '../../../nodes/ActiveCampaignSync/ActiveCampaignSync.node';
 import { setAccountRequestsPerSecond } from '../../../nodes/ActiveCampaignSync/transport';
-import { Dynamics365 } from '../../../nodes/Dynamics365/Dynamics365.node';
-import { AcD365FieldMap } from '../../../nodes/FieldMap/AcD365FieldMap.node';
 import { templates } from '../../../scripts/build-templates';
-import { N8nHarness } from '../../helpers/n8n-harness';
-import { SANDBOX_CREDENTIALS, startSandbox, type Sandbox } from '../../sandbox';
+import type { N8nHarness } from '../../helpers/n8n-harness';
+import { syncHarness } from '../../model/world';
+import { startSandbox, type Sandbox } from '../../sandbox';
 
 jest.setTimeout(240_000);
 
@@ -56,21 +52,7 @@ let harness: N8nHarness;
 
 beforeAll(async () => {
 	sandbox = await startSandbox({ seed: 'demo' });
-	harness = new N8nHarness({
-		nodes: [Dynamics365, ActiveCampaignSync, AcD365FieldMap],
-		credentialTypes: [ActiveCampaignSyncApi, Dynamics365ClientCredentialsApi],
-		credentials: {
-			activeCampaignSyncApi: { apiUrl: sandbox.ac.url, apiKey: SANDBOX_CREDENTIALS.acApiKey },
-			dynamics365ClientCredentialsApi: {
-				environmentUrl: sandbox.d365.url,
-				authorityHost: sandbox.d365.url,
-				tenantId: SANDBOX_CREDENTIALS.d365TenantId,
-				clientId: SANDBOX_CREDENTIALS.d365ClientId,
-				clientSecret: SANDBOX_CREDENTIALS.d365ClientSecret,
-			},
-		},
-	});
-	setAccountRequestsPerSecond(sandbox.ac.url, 1000);
+	harness = syncHarness(sandbox);
 });
 
 afterAll(async () => {
