@@ -207,15 +207,30 @@ export class N8nInstance {
 		const deadline = Date.now() + 180_000;
 		while (Date.now() < deadline) {
 			if (this.server.exitCode !== null) throw new Error(`n8n exited while starting:\n${this.serverLog.slice(-4000)}`);
-			try {
-				const response = await fetch(`${this.url}/healthz/readiness`);
-				if (response.ok) return;
-			} catch {
-				// not listening yet
-			}
+			if (await this.answers()) return;
 			await new Promise((resolve) => setTimeout(resolve, 500));
 		}
 		throw new Error(`n8n did not become ready in 3 minutes:\n${this.serverLog.slice(-4000)}`);
+	}
+
+	/**
+	 * Whether the started server answers its REST API. `/healthz/readiness` alone is not enough where n8n does not yet
+	 * gate it on the end of the server's start (n8n-io/n8n#26742; 2.40.7 and 2.41.1 do, 1.123.81 does not): 1.123.81
+	 * answers it 200 as soon as the database is migrated, seconds before its REST routes are registered, and
+	 * meanwhile answers 404 to every /rest call (owner setup included). So the editor page, which n8n registers after
+	 * all REST routes and type files, must answer too.
+	 */
+	private async answers(): Promise<boolean> {
+		try {
+			const readiness = await fetch(`${this.url}/healthz/readiness`);
+			await readiness.arrayBuffer();
+			if (!readiness.ok) return false;
+			const editor = await fetch(`${this.url}/`, { headers: { Accept: 'text/html' } });
+			await editor.arrayBuffer();
+			return editor.ok;
+		} catch {
+			return false; // not listening yet
+		}
 	}
 
 	private collect(chunk: Buffer): void {

@@ -102,10 +102,7 @@ export function defineSmokeSuite(name: string, spec: RuntimeSpec): void {
 			expect(counted).toEqual({ ac: 0, d365: 0 });
 		});
 
-		// Not yet on 1.x: the sign-in to a running n8n 1.123.81 answers 404 (POST /rest/owner/setup); skipped, visibly,
-		// until that is fixed (README does not claim 1.x support).
-		const serverDescribe = spec.n8n.startsWith('1.') ? describe.skip : describe;
-		serverDescribe('in a running n8n', () => {
+		describe('in a running n8n', () => {
 			beforeAll(async () => {
 				await n8n.start();
 			});
