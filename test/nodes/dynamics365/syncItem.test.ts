@@ -188,10 +188,12 @@ describe('Sync Item mode', () => {
 			expect(out.operation).toBe('skipped');
 			expect(String(out.reason)).toMatch(/^conflict: .*Dynamics wins \(dynamicsWins\)/);
 			expect(out.conflicts).toEqual([{ activeCampaign: 'jobTitle', dynamics: 'jobtitle', winner: 'dynamics', policy: 'dynamicsWins' }]);
-			// The job title is not decided here: its stored entry stays, so the other direction carries Dynamics' change.
+			// The job title is settled: stored as if ActiveCampaign's value had been synced, so the other direction carries
+			// Dynamics' change without deciding it again.
 			const jobTitle = pairKey('jobTitle', 'jobtitle');
-			expect(out.stateFields).toHaveLength(3);
-			expect(parseFieldState(out.state, keysOf(FIELDS))!.get(jobTitle)).toEqual(parseFieldState(stored, keysOf(FIELDS))!.get(jobTitle));
+			expect(out.stateFields).toHaveLength(4);
+			const settled = fieldHash('Changed in ActiveCampaign');
+			expect(parseFieldState(out.state, keysOf(FIELDS))!.get(jobTitle)).toEqual({ ac: settled, d365: settled });
 			expect((await row(id)).jobtitle).toBe('Changed in Dynamics');
 		});
 

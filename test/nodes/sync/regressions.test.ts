@@ -456,3 +456,25 @@ it('Keep: a lead that takes the ActiveCampaign contact of a deleted contact gets
 	expect(taken.contact.phone).toBe('+1 555 0100');
 	expect((await world.must<IDataObject>('d365', 'GET', `/state/leads/${String(lead.leadid)}`)).telephone1).toBe('+1 555 0100');
 });
+
+it('Newest Wins: a conflict settled while the winner could not be written is not decided again after a later edit of another field (soak, seed 6005)', async () => {
+	const newest = scheduledSync({ conflict: 'newestWins', deletePolicy: 'keep' });
+	await cycle(newest);
+	// One person on both sides before the first sync: the phone set in ActiveCampaign, then a newer one in Dynamics.
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'settled@example.org', firstName: 'Ann', lastName: 'Lee', phone: '+1 555 0101', tags: ['[D365: Contact]'] });
+	world.tick(2);
+	const row = await world.must<IDataObject>('d365', 'POST', '/ui/contacts', { firstname: 'Ann', lastname: 'Lee', emailaddress1: 'settled@example.org', telephone1: '+1 555 0202' });
+	world.tick(2);
+	// Dynamics's phone wins, but ActiveCampaign throttles every write of the run: nothing reaches it.
+	await throttleActiveCampaignWrites();
+	await cycle(newest);
+	await world.must('ac', 'DELETE', '/faults');
+	// Another field changes in ActiveCampaign: the contact is now the newer record, but the phone was settled already.
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('settled@example.org')}`, { lastName: 'Leigh' });
+	world.tick(2);
+	retryNow();
+	await cycle(newest);
+	await cycle(newest);
+	expect((await acContact('settled@example.org')).contact).toMatchObject({ phone: '+1 555 0202', lastName: 'Leigh' });
+	expect(await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(row.contactid)}`)).toMatchObject({ telephone1: '+1 555 0202', lastname: 'Leigh' });
+});
