@@ -1,6 +1,8 @@
 /** The parameters of the Dynamics 365 node. */
 import type { INodeCredentialDescription, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
+import { previewOption } from '../../shared/preview';
+
 export const RESOURCES: INodePropertyOptions[] = [
 	{ name: 'Account', value: 'account' },
 	{ name: 'Contact', value: 'contact' },
@@ -565,6 +567,7 @@ export const nodeProperties: INodeProperties[] = [
 				],
 				default: 'error',
 			},
+			previewOption,
 			{
 				displayName: 'Skip If Changed After',
 				name: 'skipIfModifiedAfter',
@@ -690,6 +693,10 @@ export const nodeProperties: INodeProperties[] = [
 				default: 5,
 				description:
 					'Each run reads again this far back to catch late and same-second changes; records already returned are not returned twice',
+			},
+			{
+				...previewOption,
+				description: 'Whether to read the changes without moving the cursor: the next run reads the same changes again',
 			},
 			rawFilterOption,
 			{

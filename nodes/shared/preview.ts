@@ -1,0 +1,81 @@
+/**
+ * Preview (dry run): a node whose "Preview (No Writes)" option is on reads as in a real run, decides as in a real run,
+ * and writes nothing. Each item says what the real run would do (`preview: true`, the operation, and per field the
+ * value before and after); no cursor, retry queue or remembered state moves, because the node works on a copy of the
+ * workflow's static data that n8n never saves; and the transports refuse to send a write, so a path that does not
+ * know about previews fails loudly instead of writing.
+ */
+import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
+
+/** The option's name inside a node's Options collection. */
+export const PREVIEW_OPTION = 'preview';
+
+interface PreviewContext {
+	getNodeParameter(name: string, itemIndex: number, fallback?: unknown): unknown;
+	getWorkflowStaticData(type: string): IDataObject;
+}
+
+/** Whether the node runs as a preview (the option is read for the first item: the whole run is one or the other). */
+export function isPreview(fn: PreviewContext): boolean {
+	try {
+		return fn.getNodeParameter(`options.${PREVIEW_OPTION}`, 0, false) === true;
+	} catch {
+		return false;
+	}
+}
+
+const copies = new WeakMap<object, Map<string, IDataObject>>();
+
+/**
+ * The workflow's static data (`global` or this node's), as the node should use it: in a preview a copy, the same one
+ * for the whole execution of the node, which n8n never saves.
+ */
+export function workflowData(fn: PreviewContext, type: 'global' | 'node'): IDataObject {
+	const data = fn.getWorkflowStaticData(type);
+	if (!isPreview(fn)) return data;
+	let byType = copies.get(fn);
+	if (!byType) copies.set(fn, (byType = new Map()));
+	let copy = byType.get(type);
+	// Static data is JSON (n8n stores it so): a JSON copy is a deep one.
+	if (!copy) byType.set(type, (copy = JSON.parse(JSON.stringify(data)) as IDataObject));
+	return copy;
+}
+
+/** The option as each write node lists it in its Options. */
+export const previewOption = {
+	displayName: 'Preview (No Writes)',
+	name: PREVIEW_OPTION,
+	type: 'boolean' as const,
+	default: false,
+	description:
+		'Whether to only show what the step would do: each item says what it would create, update, delete or skip and which values would change, and nothing is written. No change cursor, retry queue or sync state moves.',
+};
+
+/** A value as a preview shows it. */
+function shown(value: unknown): IDataObject[string] {
+	return value === undefined ? null : (value as IDataObject[string]);
+}
+
+export interface PreviewChange extends IDataObject {
+	field: string;
+	before: IDataObject[string];
+	after: IDataObject[string];
+}
+
+/** The fields a write would change: each with the value the record holds now (null for a new one) and after. */
+export function changesOf(before: IDataObject | undefined, after: IDataObject, label: (key: string) => string = (key) => key): PreviewChange[] {
+	const changes: PreviewChange[] = [];
+	for (const [key, value] of Object.entries(after)) {
+		const now = before?.[key];
+		if (before && JSON.stringify(shown(now)) === JSON.stringify(shown(value))) continue;
+		changes.push({ field: label(key), before: shown(now), after: shown(value) });
+	}
+	return changes;
+}
+
+/** The error a transport raises when a preview would send a write: no write path may reach the network in a preview. */
+export function previewWriteError(node: INode, method: string, path: string): NodeOperationError {
+	return new NodeOperationError(node, `Preview: this step would send ${method} ${path}, and a preview writes nothing`, {
+		description: 'Nothing was written. Turn "Preview (No Writes)" off to run the step for real.',
+	});
+}
