@@ -1,14 +1,14 @@
 /**
- * Preview (dry run): a node whose "Preview (No Writes)" option is on reads as in a real run, decides as in a real run,
+ * Preview (dry run): a node whose "Preview (No Writes)" parameter is on reads as in a real run, decides as in a real run,
  * and writes nothing. Each item says what the real run would do (`preview: true`, the operation, and per field the
  * value before and after); no cursor, retry queue or remembered state moves, because the node works on a copy of the
  * workflow's static data that n8n never saves; and the transports refuse to send a write, so a path that does not
  * know about previews fails loudly instead of writing.
  */
-import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type INode, type INodeProperties } from 'n8n-workflow';
 
-/** The option's name inside a node's Options collection. */
-export const PREVIEW_OPTION = 'preview';
+/** The parameter's name on every operation that offers a preview. */
+export const PREVIEW_PARAMETER = 'preview';
 
 interface PreviewContext {
 	getNodeParameter(name: string, itemIndex: number, fallback?: unknown): unknown;
@@ -18,7 +18,7 @@ interface PreviewContext {
 /** Whether the node runs as a preview (the option is read for the first item: the whole run is one or the other). */
 export function isPreview(fn: PreviewContext): boolean {
 	try {
-		return fn.getNodeParameter(`options.${PREVIEW_OPTION}`, 0, false) === true;
+		return fn.getNodeParameter(PREVIEW_PARAMETER, 0, false) === true;
 	} catch {
 		return false;
 	}
@@ -41,15 +41,20 @@ export function workflowData(fn: PreviewContext, type: 'global' | 'node'): IData
 	return copy;
 }
 
-/** The option as each write node lists it in its Options. */
-export const previewOption = {
-	displayName: 'Preview (No Writes)',
-	name: PREVIEW_OPTION,
-	type: 'boolean' as const,
-	default: false,
-	description:
-		'Whether to only show what the step would do: each item says what it would create, update, delete or skip and which values would change, and nothing is written. No change cursor, retry queue or sync state moves.',
-};
+const PREVIEW_DESCRIPTION =
+	'Whether to only show what the step would do: each item says what it would create, update or skip and which values would change, and nothing is written. No change cursor, retry queue or sync state moves.';
+
+/** The parameter as the nodes show it, on the operations that offer a preview (`operations`). */
+export function previewProperty(operations: string[], description = PREVIEW_DESCRIPTION): INodeProperties {
+	return {
+		displayName: 'Preview (No Writes)',
+		name: PREVIEW_PARAMETER,
+		type: 'boolean',
+		default: false,
+		displayOptions: { show: { operation: operations } },
+		description,
+	};
+}
 
 /** A value as a preview shows it. */
 function shown(value: unknown): IDataObject[string] {

@@ -1,7 +1,7 @@
 /** The parameters of the Dynamics 365 node. */
 import type { INodeCredentialDescription, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
-import { previewOption } from '../../shared/preview';
+import { previewProperty } from '../../shared/preview';
 
 export const RESOURCES: INodePropertyOptions[] = [
 	{ name: 'Account', value: 'account' },
@@ -522,6 +522,9 @@ export const nodeProperties: INodeProperties[] = [
 	},
 	criteriaProperty({ operation: ['getMany', 'getChanges'] }),
 
+	previewProperty(['createOrUpdate']),
+	previewProperty(['getChanges'], 'Whether to read the changes without moving the cursor: the next run reads the same changes again'),
+
 	// ----- options per operation ---------------------------------------------------------------------------------
 	{
 		displayName: 'Options',
@@ -567,7 +570,6 @@ export const nodeProperties: INodeProperties[] = [
 				],
 				default: 'error',
 			},
-			previewOption,
 			{
 				displayName: 'Skip If Changed After',
 				name: 'skipIfModifiedAfter',
@@ -693,10 +695,6 @@ export const nodeProperties: INodeProperties[] = [
 				default: 5,
 				description:
 					'Each run reads again this far back to catch late and same-second changes; records already returned are not returned twice',
-			},
-			{
-				...previewOption,
-				description: 'Whether to read the changes without moving the cursor: the next run reads the same changes again',
 			},
 			rawFilterOption,
 			{

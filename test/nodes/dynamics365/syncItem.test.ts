@@ -266,7 +266,7 @@ describe('Sync Item mode', () => {
 });
 
 describe('Preview (No Writes)', () => {
-	const preview = { ...params, options: { preview: true } };
+	const preview = { ...params, preview: true };
 
 	it('says what it would create and update, field by field, writes nothing, moves no retry queue; the real run then does exactly that', async () => {
 		const id = t.demoIds['contact:priya.patel@litware.com'];
