@@ -5,18 +5,21 @@
  * workflow's static data that n8n never saves; and the transports refuse to send a write, so a path that does not
  * know about previews fails loudly instead of writing.
  */
-import { NodeOperationError, type IDataObject, type INode, type INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type IDisplayOptions, type INode, type INodeProperties } from 'n8n-workflow';
 
 /** The parameter's name on every operation that offers a preview. */
 export const PREVIEW_PARAMETER = 'preview';
 
-interface PreviewContext {
+interface ParameterContext {
 	getNodeParameter(name: string, itemIndex: number, fallback?: unknown): unknown;
+}
+
+interface PreviewContext extends ParameterContext {
 	getWorkflowStaticData(type: string): IDataObject;
 }
 
-/** Whether the node runs as a preview (the option is read for the first item: the whole run is one or the other). */
-export function isPreview(fn: PreviewContext): boolean {
+/** Whether the node runs as a preview (read for the first item: the whole run is one or the other). */
+export function isPreview(fn: ParameterContext): boolean {
 	try {
 		return fn.getNodeParameter(PREVIEW_PARAMETER, 0, false) === true;
 	} catch {
@@ -44,14 +47,14 @@ export function workflowData(fn: PreviewContext, type: 'global' | 'node'): IData
 const PREVIEW_DESCRIPTION =
 	'Whether to only show what the step would do: each item says what it would create, update or skip and which values would change, and nothing is written. No change cursor, retry queue or sync state moves.';
 
-/** The parameter as the nodes show it, on the operations that offer a preview (`operations`). */
-export function previewProperty(operations: string[], description = PREVIEW_DESCRIPTION): INodeProperties {
+/** The parameter as the nodes show it, on the operations that offer a preview (`show`). */
+export function previewProperty(show: NonNullable<IDisplayOptions['show']>, description = PREVIEW_DESCRIPTION): INodeProperties {
 	return {
 		displayName: 'Preview (No Writes)',
 		name: PREVIEW_PARAMETER,
 		type: 'boolean',
 		default: false,
-		displayOptions: { show: { operation: operations } },
+		displayOptions: { show },
 		description,
 	};
 }
@@ -76,6 +79,15 @@ export function changesOf(before: IDataObject | undefined, after: IDataObject, l
 		changes.push({ field: label(key), before: shown(now), after: shown(value) });
 	}
 	return changes;
+}
+
+/** The id of a stand-in for a sync field or tag a preview would create: no record holds it. */
+export function standInId(name: string): string {
+	return `preview:${name}`;
+}
+
+export function isStandIn(id: unknown): boolean {
+	return typeof id === 'string' && id.startsWith('preview:');
 }
 
 /** The error a transport raises when a preview would send a write: no write path may reach the network in a preview. */

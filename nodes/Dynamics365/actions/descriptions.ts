@@ -522,8 +522,8 @@ export const nodeProperties: INodeProperties[] = [
 	},
 	criteriaProperty({ operation: ['getMany', 'getChanges'] }),
 
-	previewProperty(['createOrUpdate']),
-	previewProperty(['getChanges'], 'Whether to read the changes without moving the cursor: the next run reads the same changes again'),
+	previewProperty({ operation: ['createOrUpdate'] }),
+	previewProperty({ operation: ['getChanges'] }, 'Whether to read the changes without moving the cursor: the next run reads the same changes again'),
 
 	// ----- options per operation ---------------------------------------------------------------------------------
 	{
