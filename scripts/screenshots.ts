@@ -218,6 +218,15 @@ async function main() {
 	say('Starting the sandbox (ActiveCampaign and Dynamics 365 simulators with sample data)…');
 	const sandbox: Sandbox = await startSandbox({ seed: 'demo' });
 	let n8n: N8nInstance | undefined;
+	// Ctrl-C (or a stop from outside) ends n8n and the sandbox too.
+	const stop = async (signal: string) => {
+		say(`${signal}: stopping n8n and the sandbox…`);
+		await n8n?.stop();
+		await sandbox.close();
+		process.exit(1);
+	};
+	process.once('SIGINT', () => void stop('SIGINT'));
+	process.once('SIGTERM', () => void stop('SIGTERM'));
 	try {
 		n8n = await setupN8n({
 			userFolder: path.join(PROJECT_ROOT, '.demo', 'screenshots'),
