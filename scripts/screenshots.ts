@@ -115,6 +115,9 @@ async function fitView(page: Page): Promise<void> {
 		({ left, right }) => {
 			let top = Infinity;
 			let hidden = -Infinity;
+			// Runs in the page (the scripts are compiled without the DOM's types).
+			type Box = { top: number; bottom: number; left: number; right: number; width: number; height: number };
+			const { document } = globalThis as unknown as { document: { querySelectorAll(selector: string): Iterable<{ getBoundingClientRect(): Box }> } };
 			for (const element of document.querySelectorAll('.vue-flow__node, .vue-flow__node *')) {
 				const box = element.getBoundingClientRect();
 				if (box.width === 0 || box.height === 0) continue;
