@@ -29,6 +29,8 @@ describe('node subtitles on the canvas', () => {
 		expect(subtitle(description, { resource: 'contact', operation: 'upsert' })).toBe('Create or update a contact');
 		expect(subtitle(description, { resource: 'contact', operation: 'recordSyncState' })).not.toMatch(/recordSyncState/);
 		expect(subtitle(description, { resource: 'customObject', operation: 'upsertRecord' })).not.toBe('');
+		// Every action reads as a sentence on the canvas (no word lost to a dropped apostrophe).
+		expect(subtitle(description, { resource: 'contact', operation: 'getActivities' })).toBe('Get the activities of a contact');
 	});
 
 	it('Dynamics 365 says the action, and the table of Other Table', () => {
