@@ -339,12 +339,13 @@ export async function syncContactItem(
 		if (plan.skipReason !== SKIP_REASONS.unchanged && state !== (target.fieldValues.get(stateField.id)?.value ?? storedText)) {
 			bookkeeping.push({ field: stateField.id, value: state });
 		}
-		if (bookkeeping.length) await putStateFields(session, target.id, bookkeeping, itemIndex);
-		if (bookkeeping.some((b) => b.field === stateField.id)) settleTakeover(session, target.id, linkValue);
-		let tags = { added: [] as string[], removed: [] as string[] };
-		if (plan.skipReason !== SKIP_REASONS.unchanged) {
-			tags = await applyTags(session, target.id, target, { ...emptyDesired(), tags: item.tags, removeTags: [...item.removeTags, SYNC_TAGS.deletedInDynamics] }, itemIndex);
-		}
+		// A lost conflict is stored as settled with the state: when the tags fail after it, the error still says who won.
+		const tags = await keepingConflicts(session, node, report, itemIndex, async () => {
+			if (bookkeeping.length) await putStateFields(session, target.id, bookkeeping, itemIndex);
+			if (bookkeeping.some((b) => b.field === stateField.id)) settleTakeover(session, target.id, linkValue);
+			if (plan.skipReason === SKIP_REASONS.unchanged) return { added: [] as string[], removed: [] as string[] };
+			return await applyTags(session, target.id, target, { ...emptyDesired(), tags: item.tags, removeTags: [...item.removeTags, SYNC_TAGS.deletedInDynamics] }, itemIndex);
+		});
 		return {
 			...base,
 			operation: 'skipped',

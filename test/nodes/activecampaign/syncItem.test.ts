@@ -197,7 +197,11 @@ describe('Contact sync items', () => {
 			expect(out.reason).toBe('conflict: both sides changed since the last sync and ActiveCampaign wins (activeCampaignWins)');
 			const after = await t.contact(email);
 			expect((after.contact as IDataObject).firstName).toBe('Changed In AC');
-			expect((after.fields as IDataObject).D365_SYNC_STATE).toBe((before.fields as IDataObject).D365_SYNC_STATE);
+			// Settled: the first name is stored as if Dynamics's value had been synced, so the other step carries
+			// ActiveCampaign's value to Dynamics without deciding again.
+			expect((after.fields as IDataObject).D365_SYNC_STATE).not.toBe((before.fields as IDataObject).D365_SYNC_STATE);
+			const settled = fieldHash('Changed In Dynamics');
+			expect(parseFieldState(String((after.fields as IDataObject).D365_SYNC_STATE), KEYS)!.get(pairKey('firstName', 'firstname'))).toEqual({ ac: settled, d365: settled });
 		});
 
 		it('newestWins: an older Dynamics change loses, a newer one wins', async () => {

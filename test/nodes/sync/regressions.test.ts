@@ -478,3 +478,28 @@ it('Newest Wins: a conflict settled while the winner could not be written is not
 	expect((await acContact('settled@example.org')).contact).toMatchObject({ phone: '+1 555 0202', lastName: 'Leigh' });
 	expect(await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(row.contactid)}`)).toMatchObject({ telephone1: '+1 555 0202', lastname: 'Leigh' });
 });
+
+it('a conflict lost by the Dynamics → ActiveCampaign step is reported even when adding the tags fails after the state was stored (ActiveCampaign wins; soak, seed 7001)', async () => {
+	const acWins = scheduledSync({ conflict: 'activeCampaignWins', deletePolicy: 'keep' });
+	await cycle(acWins);
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'lost.tags@example.org', firstName: 'Annie', lastName: 'Leigh' });
+	world.tick(2);
+	await world.must('d365', 'POST', '/ui/contacts', { firstname: 'Ann', lastname: 'Leigh', emailaddress1: 'lost.tags@example.org' });
+	world.tick(2);
+	// ActiveCampaign keeps its first name: the step skips the contact, records the settled state, then tagging it is
+	// throttled for longer than a node waits.
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, routePattern: '^POST /api/3/contactTags$', retryAfterSeconds: 61, seed: 1 });
+	const [run] = await cycle(acWins);
+	await world.must('ac', 'DELETE', '/faults');
+	const failed = run.data.resultData.runData['Write contacts to ActiveCampaign'][0].data!.main[1]!;
+	expect(failed).toHaveLength(1);
+	expect(failed[0].json.details).toMatchObject({
+		conflicts: [{ activeCampaign: 'firstName', dynamics: 'firstname', winner: 'activeCampaign', policy: 'activeCampaignWins' }],
+		conflict: 'resolved: activeCampaignWins',
+	});
+	retryNow();
+	await cycle(acWins);
+	expect((await acContact('lost.tags@example.org')).contact).toMatchObject({ firstName: 'Annie' });
+	const row = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'lost.tags@example.org')!;
+	expect(row.firstname).toBe('Annie');
+});
