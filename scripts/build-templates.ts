@@ -325,7 +325,7 @@ function scheduledSync(): Workflow {
 			'',
 			'**Configure**: the credentials; the schedule in "Every hour" (1, 2, 4, 6, 8 or 12 hours, or daily); the mappings and Options (conflict policy, lead/contact precedence, ActiveCampaign time zone) in the three "Map … to ActiveCampaign" steps — the "to Dynamics" steps use the same mapping.',
 			'**First run** starts the cursors at that moment: run the Initial Sync workflow first. **Turning this workflow off is the global pause**; on again, it continues where it stopped.',
-			'"Run now" runs one cycle by hand (from the editor it shows what it would read; cursors move only in production and CLI runs).',
+			'"Run now" runs one cycle by hand and **writes for real**: from the editor the Get Changes steps read a few recent changes (cursors move only in production and CLI runs), and those are written to the other side. To see what a step would write without writing, switch on its Preview (No Writes).',
 			errorNote,
 		].join('\n'),
 		-2,
