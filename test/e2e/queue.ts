@@ -1,4 +1,4 @@
-/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/require-node-api-error, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * n8n in queue mode (scale-out) for the end-to-end suite: PostgreSQL and Redis as local processes (./services.ts),
  * one main (`n8n start`: editor, REST API, triggers), workers (`n8n worker`) and a webhook processor (`n8n webhook`),

@@ -1,4 +1,4 @@
-/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/require-node-api-error, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * PostgreSQL and Redis for n8n's queue mode, from Debian's packages, run as plain local processes in a folder of
  * the suite's (wiped at each start) on free loopback ports: no containers, no service manager, nothing outside loopback. Every process is tied
