@@ -76,7 +76,8 @@ export class QueueCluster {
 		try {
 			// The main's set-up imports credentials and workflows with n8n's CLI: the first one migrates the database.
 			main = await setupN8n({ ...options, userFolder: path.join(options.baseDir, 'main'), env });
-			for (const id of options.publish ?? []) await main.publishWorkflow(id);
+			// One CLI process per workflow, side by side (the database is migrated by now).
+			await Promise.all((options.publish ?? []).map(async (id) => await main!.publishWorkflow(id)));
 			const cluster = new QueueCluster(options, postgres, redis, main, log);
 			log('Starting the main…');
 			await main.start();

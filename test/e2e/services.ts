@@ -31,17 +31,26 @@ function redisServer(): string | undefined {
 }
 
 /**
- * Installs Debian's `postgresql` and `redis-server` packages where they are missing (needs root, as in CI). The
+ * Installs Debian's `postgresql` and `redis-server` packages where they are missing (as root, as in CI, or with
+ * sudo without a password). The
  * packages' own services are not used: Debian's maintainer scripts may start them, which matters not; this suite
  * runs its own processes on other ports.
  */
 export async function ensureQueueServices(log: Log = (m) => console.log(m)): Promise<void> {
 	if (postgresBinDir() && redisServer()) return;
-	if (process.getuid?.() !== 0) throw new Error('PostgreSQL and Redis are missing; install them: sudo apt-get install -y postgresql redis-server');
+	// As root (CI here), or through sudo without a password (hosted CI runners).
+	const root = process.getuid?.() === 0;
+	if (!root && !(await exec('sudo', ['-n', 'true']).then(() => true, () => false))) {
+		throw new Error('PostgreSQL and Redis are missing; install them: sudo apt-get install -y postgresql redis-server');
+	}
 	log('Installing PostgreSQL and Redis from Debian packages (apt-get)…');
-	const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-	await exec('apt-get', ['update', '-qq'], { env, maxBuffer: 64 * 1024 * 1024 });
-	await exec('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'postgresql', 'redis-server'], { env, maxBuffer: 64 * 1024 * 1024 });
+	const apt = async (args: string[]) =>
+		await exec(root ? 'apt-get' : 'sudo', root ? args : ['-n', 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args], {
+			env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+			maxBuffer: 64 * 1024 * 1024,
+		});
+	await apt(['update', '-qq']);
+	await apt(['install', '-y', '-qq', '--no-install-recommends', 'postgresql', 'redis-server']);
 	if (!postgresBinDir() || !redisServer()) throw new Error('apt-get installed postgresql and redis-server, but their programs were not found');
 }
 
