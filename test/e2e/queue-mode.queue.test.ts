@@ -240,8 +240,9 @@ const outOfReach = new Set<string>();
  */
 function dropChangesMissedByWorkers(): void {
 	if (staticDataOnWorkers) return;
-	for (const expectation of expectations) if (expectation.newRecord) outOfReach.add(expectation.newRecord);
-	checked.missedByWorkers += expectations.length;
+	const missed = expectations.filter((e) => !verified.has(e.what));
+	for (const expectation of missed) if (expectation.newRecord) outOfReach.add(expectation.newRecord);
+	checked.missedByWorkers += missed.length;
 	expectations.length = 0;
 }
 /** Executions of the Scheduled Sync so far, with the worker that ran each. */
