@@ -451,7 +451,7 @@ describe('n8n queue mode: main, workers, webhook processor', () => {
 		const lost = await lostChanges();
 		log(`the run after the changes read ${read} changes; ${lost.length} of ${expectations.length} changes did not reach the other side`);
 		if (!staticDataOnWorkers) {
-			// n8n 2.40.7 (and 2.41.1) store an execution's workflow without its static data and enqueue new executions
+			// n8n 2.40.7 (and the code of 2.41.1) store an execution's workflow without its static data and enqueue new executions
 			// with loadStaticData false, so a worker starts every run with empty static data: each Get Changes step
 			// starts its cursor anew at "now" and the changes made since the previous run are never read (nor the retry
 			// queue). n8n 1.123.x workers load the static data. Known n8n defect: see the README, "Running at scale".
