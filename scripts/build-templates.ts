@@ -19,10 +19,37 @@ export const CREDENTIALS = {
 /**
  * Grid of the canvas. A Field Map with its error output has three outputs, which makes it taller than a plain node
  * (about 140 px), and each node has its name and subtitle under it: rows 230 px apart keep every label clear of the
- * node below. Columns 220 px apart leave room for two-line names.
+ * node below. Columns 200 px apart leave room for two-line names (n8n wraps a name at about 150 px) and keep the
+ * large templates legible when the editor fits them to the view (npm run screenshots shows them at 1600×1000).
  */
-const X = 220;
+const X = 200;
 const Y = 230;
+
+/** Space between a sticky note and the row of nodes under it. */
+const NOTE_GAP = 50;
+
+/**
+ * The height a sticky note needs for its text at a width, as n8n draws it (14 px text on 20 px lines, headings of
+ * about 24 px on 32 px lines, one line per line of the content, a little space between paragraphs), so that no note
+ * is taller than its text (a tall note only makes the canvas smaller when fitted to the view) and none cuts it off.
+ * Estimated on the wide side: characters of about 6.8 px, 12.5 px in a heading.
+ */
+export function noteHeight(content: string, width: number): number {
+	const textWidth = width - 24;
+	let height = 24;
+	for (const line of content.split('\n')) {
+		if (line.trim() === '') {
+			height += 10;
+			continue;
+		}
+		const heading = /^#+\s/.test(line);
+		const list = /^(\d+\.|[-*])\s/.test(line);
+		const text = line.replace(/^#+\s|\*\*|`/g, '');
+		const perLine = Math.floor((textWidth - (list ? 24 : 0)) / (heading ? 12.5 : 6.8));
+		height += Math.ceil(text.length / perLine) * (heading ? 32 : 20) + (heading ? 8 : 0);
+	}
+	return Math.ceil(height / 10) * 10;
+}
 
 interface WorkflowNode {
 	id: string;
@@ -81,8 +108,20 @@ class Workflow {
 		});
 	}
 
-	note(content: string, column: number, row: number, width: number, height: number, color = 7) {
-		this.add(`Note ${this.nodes.length + 1}`, 'n8n-nodes-base.stickyNote', 1, column, row, { content, width, height, color });
+	/**
+	 * A sticky note as tall as its text, its left edge at a column and its bottom just above a row of nodes (the
+	 * part of the canvas it explains).
+	 */
+	note(content: string, column: number, aboveRow: number, width: number, color = 4) {
+		const height = noteHeight(content, width);
+		this.nodes.push({
+			id: this.uuid(`Note ${this.nodes.length + 1}`),
+			name: `Note ${this.nodes.length + 1}`,
+			type: 'n8n-nodes-base.stickyNote',
+			typeVersion: 1,
+			position: [column * X, aboveRow * Y - NOTE_GAP - height],
+			parameters: { content, width, height, color },
+		});
 	}
 
 	connect(from: string, to: string, output = 0, input = 0) {
@@ -184,13 +223,11 @@ function initialSync(): Workflow {
 			'**Run**: click "Run now" (Execute workflow). Running it again writes nothing that is already in sync.',
 			errorNote,
 		].join('\n'),
-		-2,
-		-2.3,
-		900,
-		420,
-		4,
+		-1,
+		0,
+		1200,
 	);
-	const start = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 0, {});
+	const start = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -1, 0, {});
 	const once = { executeOnce: true };
 
 	// Part 1: the fields, tags and custom object every later part writes.
@@ -291,15 +328,13 @@ function scheduledSync(): Workflow {
 			'"Run now" runs one cycle by hand (from the editor it shows what it would read; cursors move only in production and CLI runs).',
 			errorNote,
 		].join('\n'),
-		-3,
-		-2.3,
-		900,
-		420,
-		4,
+		-2,
+		0,
+		1200,
 	);
-	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -3, 0, {});
-	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -3, 1, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
-	const cycle = w.add('Sync cycle', 'n8n-nodes-base.noOp', 1, -2, 0.5, {});
+	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 0, {});
+	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -2, 1, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
+	const cycle = w.add('Sync cycle', 'n8n-nodes-base.noOp', 1, -1, 0, {});
 	w.connect(manual, cycle);
 	w.connect(schedule, cycle);
 
@@ -367,11 +402,9 @@ function opportunitySync(): Workflow {
 			'**The two automation triggers**: the official app offers "D365 Opportunity is created / is updated" automation triggers. Here, enable "Start created-opportunity automation" and/or "Start updated-opportunity automation" and pick the automation each starts for the contact.',
 			'**Configure**: the credentials; Poll Times in the trigger (every minute by default). Custom object records need an ActiveCampaign Enterprise plan.',
 		].join('\n'),
-		-1.2,
-		-2.2,
-		620,
-		420,
-		4,
+		-1,
+		0,
+		1000,
 	);
 	const trigger = w.ours('When an opportunity is created or updated', 'dynamics365Trigger', -1, 1, {
 		events: ['opportunity.created', 'opportunity.updated'],
@@ -434,11 +467,9 @@ function marketingActivities(): Workflow {
 			'',
 			'**Configure**: the credentials; the schedule. For real-time notes instead, use an ActiveCampaign Sync Trigger (Events: open, click) in place of the schedule.',
 		].join('\n'),
-		-2.4,
-		-2.2,
-		620,
-		380,
-		4,
+		-2,
+		0.5,
+		900,
 	);
 	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 0.5, {});
 	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -2, 1.5, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
@@ -548,11 +579,9 @@ function salesActions(): Workflow {
 			`**Only allowed users** (the official app's User Management): list the Dynamics users who may run sales actions in "${ALLOWED_USERS_NODE}" — their email or Dynamics user id, separated by commas. Anyone else is answered 403 "… is not allowed to run sales actions"; an empty list allows nobody.`,
 			'**Configure**: the secret credential and the list above, and the ActiveCampaign and Dynamics credentials. The contact is created or updated in ActiveCampaign first, so a record not yet synced works too.',
 		].join('\n'),
-		-1.6,
-		-2.8,
-		760,
-		560,
-		4,
+		-1,
+		1,
+		1100,
 	);
 	const hook = w.add(
 		HOOK,
@@ -665,11 +694,9 @@ function automationToDynamics(): Workflow {
 			`**Only ActiveCampaign**: an automation's Webhook action cannot send headers (ActiveCampaign limits authorization to the URL and its parameters), so this webhook checks a token in the URL instead. Make a long random token (at least ${MIN_TOKEN_LENGTH} characters, e.g. \`openssl rand -hex 32\`), paste it as the value the first condition of "${AUTOMATION_TOKEN_NODE}" compares with, and put the same token in the automation's URL. A call without it, or with another one, is answered 403 and nothing else runs; while no token is set every call is refused.`,
 			'**Configure**: the token, the credentials, the Topic default for new leads in "Map lead to Dynamics". n8n must be reachable from ActiveCampaign over https (port 443).',
 		].join('\n'),
-		-1.6,
-		-2.8,
-		760,
-		540,
-		4,
+		-1,
+		1,
+		1100,
 	);
 	const hook = w.add(
 		HOOK,

@@ -11,6 +11,7 @@ import { accountOperations, accountProperties } from './actions/account/properti
 import { contactOperations, contactProperties } from './actions/contact/properties';
 import { customObjectOperations, customObjectProperties } from './actions/customObject/properties';
 import { route } from './actions/router';
+import { previewProperty } from '../shared/preview';
 import { actionSubtitle } from '../shared/subtitle';
 import * as loadOptions from './methods/loadOptions';
 
@@ -33,6 +34,11 @@ const properties: INodeProperties[] = [
 	...accountProperties,
 	customObjectOperations,
 	...customObjectProperties,
+	previewProperty({ resource: ['contact'], operation: ['upsert', 'upsertMany'] }),
+	previewProperty(
+		{ resource: ['contact', 'account'], operation: ['getChanges'] },
+		'Whether to read the changes without moving the cursor: the next run reads the same changes again',
+	),
 ];
 
 export class ActiveCampaignSync implements INodeType {

@@ -34,8 +34,9 @@ export class AcD365FieldMap implements INodeType {
 		icon: { light: 'file:fieldmap.svg', dark: 'file:fieldmap.dark.svg' },
 		group: ['transform'],
 		version: 1,
+		// Short enough to be read whole under the node on the canvas: the entity and where this step writes it.
 		subtitle:
-			'={{ ({ lead: "Leads", contact: "Contacts", account: "Accounts", opportunity: "Opportunities" }[$parameter["entity"]] || $parameter["entity"]) + ": " + ($parameter["step"] === "toDynamics" ? "ActiveCampaign → Dynamics" : "Dynamics → ActiveCampaign") }}',
+			'={{ ({ lead: "Leads", contact: "Contacts", account: "Accounts", opportunity: "Opportunities" }[$parameter["entity"]] || $parameter["entity"]) + ($parameter["step"] === "toDynamics" && $parameter["entity"] !== "opportunity" ? " → Dynamics" : " → ActiveCampaign") }}',
 		description:
 			'Maps records between ActiveCampaign and Dynamics 365: directions, scope, standard and custom field mappings, type conversion',
 		defaults: { name: 'Field Map' },

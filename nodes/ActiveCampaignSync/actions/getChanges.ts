@@ -1,5 +1,6 @@
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
+import { workflowData } from '../../shared/preview';
 import { readCursor, writeCursor } from '../../shared/sync/cursor';
 import { countsText, dueRetries, recordFailure, recordSuccess, retryStore, retryText } from '../../shared/sync/retries';
 import { readChanges, readRecord, sampleRecords, type ChangeEntity } from '../helpers/changes';
@@ -9,7 +10,8 @@ const SAMPLE_SIZE = 5;
 
 /**
  * Get Changes (contacts or accounts): runs once per execution. The change cursor lives in the node's static data;
- * a manual run (editor) reads from it without moving it, or returns a small sample when there is none yet.
+ * a manual run (editor) reads from it without moving it, or returns a small sample when there is none yet; a preview
+ * moves a copy of it that is not saved.
  */
 export function getChangesOf(entity: ChangeEntity): BatchOperation {
 	return async (ctx, itemIndices) => {
@@ -20,7 +22,7 @@ export function getChangesOf(entity: ChangeEntity): BatchOperation {
 		const overlapMs = Math.max(0, Number(options.overlapMinutes ?? 5)) * 60_000;
 		const maxRecords = Number(options.maxRecords ?? 0) > 0 ? Number(options.maxRecords) : undefined;
 		const scanEveryMs = Math.max(0, Number(options.scanEveryMinutes ?? 0)) * 60_000;
-		const staticData = ctx.fn.getWorkflowStaticData('node');
+		const staticData = workflowData(ctx.fn, 'node');
 		const key = `${entity}Changes`;
 		const stored = (staticData[key] ?? {}) as IDataObject;
 		const cursor = readCursor(stored);
@@ -57,7 +59,7 @@ export function getChangesOf(entity: ChangeEntity): BatchOperation {
 		writeCursor(next, result.cursor);
 		staticData[key] = next;
 		// Records whose write or read failed in an earlier run and are due again (the retry queue), read as they are now.
-		const store = retryStore(ctx.fn.getWorkflowStaticData('global'));
+		const store = retryStore(workflowData(ctx.fn, 'global'));
 		const step = ctx.node.name;
 		const emitted = new Set(result.records.map((r) => String(r.id)));
 		const retried: IDataObject[] = [];

@@ -12,6 +12,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
+import { isPreview } from '../../shared/preview';
 import { isStateValue } from '../../shared/sync/fieldState';
 import { bookWrites, countsText, deadLetterMessage, deadLetterReport, forgetPendingState, rememberLink, rememberPendingState, retryStore, retryText } from '../../shared/sync/retries';
 import { AcSession } from '../helpers/session';
@@ -187,7 +188,8 @@ const SYNC_WRITES = new Set(['contact.upsert', 'contact.upsertMany', 'account.up
  * data n8n does not keep) leave the queue alone.
  */
 function trackRetries(fn: IExecuteFunctions, items: INodeExecutionData[], produced: Produced[]): void {
-	if (fn.getMode() === 'manual' || !items.length) return;
+	// A preview wrote nothing and failed nothing for real: the retry queue is not its business.
+	if (fn.getMode() === 'manual' || !items.length || isPreview(fn)) return;
 	const resource = fn.getNodeParameter('resource', 0, '') as string;
 	const operation = fn.getNodeParameter('operation', 0, '') as string;
 	if (!SYNC_WRITES.has(`${resource}.${operation}`)) return;

@@ -1,6 +1,7 @@
 /** Reading a contact with what the write steps and the Field Map need: field values, tags, account, lists. */
 import type { IDataObject } from 'n8n-workflow';
 
+import { isStandIn } from '../../shared/preview';
 import { NOT_READ } from '../../shared/sync/decide';
 import { parseContactLink, parseState, SYNC_FIELDS } from '../../shared/sync/state';
 import { acAllByOffset, acContactPageBodies, acListIfCheaper, MAX_PAGE_SIZE } from '../transport';
@@ -192,6 +193,8 @@ export async function contactsByIds(session: AcSession, ids: string[], include =
  * values left out. With `perRecord`, only when that takes no more requests than `perRecord` searches (else undefined).
  */
 export async function valuesOfField(session: AcSession, fieldId: string, perRecord?: number): Promise<Map<string, string> | undefined> {
+	// A field a preview would create: no contact holds a value of it yet.
+	if (isStandIn(fieldId)) return new Map();
 	const qs = { 'filters[fieldid]': fieldId };
 	const values =
 		perRecord === undefined

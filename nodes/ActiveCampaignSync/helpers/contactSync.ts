@@ -5,6 +5,7 @@
  */
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
+import { isStandIn, type PreviewChange } from '../../shared/preview';
 import { NOT_HELD, precedenceAllows, SKIP_REASONS } from '../../shared/sync/decide';
 import { accountDigests, baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey, rowVersion, sameValueDigest, withoutVersion, withSideUnknown, type FieldStates } from '../../shared/sync/fieldState';
 import { followStored, isEmailField, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
@@ -45,6 +46,8 @@ export async function contactIdsWithFieldValue(
 	value: string,
 	itemIndex?: number,
 ): Promise<string[]> {
+	// A field a preview would create: no contact holds a value of it yet.
+	if (isStandIn(fieldId)) return [];
 	const index = session.linkIndex;
 	if (index?.fieldId === String(fieldId) && !index.stale.has(value)) return [...(index.byValue.get(value) ?? [])].sort((a, b) => Number(a) - Number(b));
 	const ids: string[] = [];
@@ -326,6 +329,9 @@ export async function syncContactItem(
 
 	// 4. Nothing to write: record what was learned about the fields (when anything was), and report why.
 	let state = plannedState;
+	if (target && plan.skipReason && !relinkFrom && session.preview) {
+		return { ...base, operation: 'skipped', reason: plan.skipReason, id: target.id, email: target.email, matchedBy, ...report, preview: true };
+	}
 	if (target && plan.skipReason && !relinkFrom) {
 		const bookkeeping: Array<{ field: string; value: string }> = [];
 		if (target.fieldValues.get(linkField.id)?.value !== linkValue) bookkeeping.push({ field: linkField.id, value: linkValue });
@@ -333,12 +339,13 @@ export async function syncContactItem(
 		if (plan.skipReason !== SKIP_REASONS.unchanged && state !== (target.fieldValues.get(stateField.id)?.value ?? storedText)) {
 			bookkeeping.push({ field: stateField.id, value: state });
 		}
-		if (bookkeeping.length) await putStateFields(session, target.id, bookkeeping, itemIndex);
-		if (bookkeeping.some((b) => b.field === stateField.id)) settleTakeover(session, target.id, linkValue);
-		let tags = { added: [] as string[], removed: [] as string[] };
-		if (plan.skipReason !== SKIP_REASONS.unchanged) {
-			tags = await applyTags(session, target.id, target, { ...emptyDesired(), tags: item.tags, removeTags: [...item.removeTags, SYNC_TAGS.deletedInDynamics] }, itemIndex);
-		}
+		// A lost conflict is stored as settled with the state: when the tags fail after it, the error still says who won.
+		const tags = await keepingConflicts(session, node, report, itemIndex, async () => {
+			if (bookkeeping.length) await putStateFields(session, target.id, bookkeeping, itemIndex);
+			if (bookkeeping.some((b) => b.field === stateField.id)) settleTakeover(session, target.id, linkValue);
+			if (plan.skipReason === SKIP_REASONS.unchanged) return { added: [] as string[], removed: [] as string[] };
+			return await applyTags(session, target.id, target, { ...emptyDesired(), tags: item.tags, removeTags: [...item.removeTags, SYNC_TAGS.deletedInDynamics] }, itemIndex);
+		});
 		return {
 			...base,
 			operation: 'skipped',
@@ -378,6 +385,31 @@ export async function syncContactItem(
 		state = formatFieldState(keys, interim, plan.version);
 	}
 	desired.fieldValues.push({ field: linkField, value: linkValue }, { field: stateField, value: state });
+	if (session.preview) {
+		// What the write would change, field by field, and the tags it would add and remove; nothing is sent.
+		const changes: PreviewChange[] = plan.write.map((key) => {
+			const field = fields.find((f) => f.key === key)!;
+			const before = target ? readActiveCampaign(currentRecord, field.activeCampaign) : null;
+			return { field: field.activeCampaign, before: (before ?? null) as PreviewChange['before'], after: (desiredOf.get(key) ?? null) as PreviewChange['after'] };
+		});
+		const has = (name: string) => !!target?.tags?.some((t) => t.name.toLowerCase() === name.toLowerCase());
+		const out: ContactSyncOutput = {
+			...base,
+			operation: target ? 'updated' : 'created',
+			id: target?.id ?? null,
+			email: desired.email ?? target?.email ?? null,
+			matchedBy: matchedBy ?? null,
+			changes,
+			tagsAdded: desired.tags.filter((name) => !has(name)),
+			tagsRemoved: desired.removeTags.filter(has),
+			state,
+			...report,
+			preview: true,
+		};
+		if (relinkFrom) out.relinkedFrom = formatContactLink(relinkFrom);
+		if (target && !changes.length && !relinkFrom) Object.assign(out, { operation: 'skipped', reason: SKIP_REASONS.noChanges });
+		return out;
+	}
 	const result = await keepingConflicts(session, node, report, itemIndex, async () => {
 		const result = await writeContact(session, target, desired, itemIndex);
 		let stateWritten = false;
@@ -587,6 +619,9 @@ async function applyDeletePolicy(
 	itemIndex: number,
 ): Promise<ContactSyncOutput> {
 	if (!contactIds.length) return { ...base, operation: 'skipped', reason: `${why}; no ActiveCampaign contact is linked to it` };
+	const operation = policy === 'propagate' ? 'deleted' : policy === 'keep' ? 'unlinked' : 'flagged';
+	const outcome: ContactSyncOutput = { ...base, operation, reason: why, id: contactIds[0], ...(contactIds.length > 1 ? { ids: contactIds } : {}), deletePolicy: policy };
+	if (session.preview) return { ...outcome, preview: true };
 	const { link: linkField, state: stateField } = await session.contactSyncFields();
 	for (const id of contactIds) {
 		const snapshot = await readContact(session, id, { itemIndex });
@@ -612,8 +647,7 @@ async function applyDeletePolicy(
 		}
 		if (snapshot) await applyTags(session, id, snapshot, { ...emptyDesired(), tags: [SYNC_TAGS.deletedInDynamics] }, itemIndex);
 	}
-	const operation = policy === 'propagate' ? 'deleted' : policy === 'keep' ? 'unlinked' : 'flagged';
-	return { ...base, operation, reason: why, id: contactIds[0], ...(contactIds.length > 1 ? { ids: contactIds } : {}), deletePolicy: policy };
+	return outcome;
 }
 
 /**
@@ -637,6 +671,8 @@ async function contactMerged(
 	if (masters.length) {
 		return await applyDeletePolicy(session, base, losers, policy, `${why}, which has its own ActiveCampaign contact ${masters[0]}`, itemIndex);
 	}
+	const relinked: ContactSyncOutput = { ...base, operation: 'relinked', reason: why, id: losers[0], link: formatContactLink(master), relinkedFrom: formatContactLink(link) };
+	if (session.preview) return { ...relinked, preview: true };
 	// The state belonged to the merged record: the master's next change is compared from scratch.
 	await putStateFields(
 		session,
@@ -647,7 +683,7 @@ async function contactMerged(
 		],
 		itemIndex,
 	);
-	return { ...base, operation: 'relinked', reason: why, id: losers[0], link: formatContactLink(master), relinkedFrom: formatContactLink(link) };
+	return relinked;
 }
 
 /** The contact a merge had linked provisionally, as the item that took the link back reports it. */

@@ -5,6 +5,7 @@
  */
 import { NodeApiError, type IDataObject, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
 
+import { isPreview, standInId, workflowData } from '../../shared/preview';
 import { SYNC_FIELDS, SYNC_TAGS } from '../../shared/sync/state';
 import { STANDARD_FIELDS } from '../../shared/sync/mapping';
 import { accountUrl, acAllByOffset, acListIfCheaper, acRequest, acRequestFull, type AcContext, type AcRequest, type AcResponse } from '../transport';
@@ -70,7 +71,15 @@ export class AcSession {
 	/** The sync items whose contacts are read ahead, a few at a time (helpers/prefetch.ts). */
 	readAhead?: { items: Array<{ itemIndex: number; item: SyncItem }>; next: number };
 
-	constructor(readonly ctx: AcContext) {}
+	/**
+	 * A preview (shared/preview.ts): reads as usual, writes nothing; a sync field or tag it would create is a stand-in
+	 * that no record holds.
+	 */
+	readonly preview: boolean;
+
+	constructor(readonly ctx: AcContext) {
+		this.preview = isPreview(ctx);
+	}
 
 	/** This run wrote the contact: what was read ahead about it (its snapshot, the link values it held) is stale. */
 	private touched(contactId: unknown, fieldValues?: unknown): void {
@@ -108,7 +117,7 @@ export class AcSession {
 	syncStaticData(): IDataObject | undefined {
 		const ctx = this.ctx as Partial<IExecuteFunctions>;
 		if (typeof ctx.getWorkflowStaticData !== 'function' || typeof ctx.getMode !== 'function' || ctx.getMode() === 'manual') return undefined;
-		return ctx.getWorkflowStaticData('global');
+		return workflowData(ctx as IExecuteFunctions, 'global');
 	}
 
 	/** The account's host (e.g. `acme.api-us1.com`): names the ActiveCampaign account on records our nodes emit. */
@@ -183,6 +192,11 @@ export class AcSession {
 	async ensureContactField(def: { title: string; perstag?: string; type: string }): Promise<ContactFieldDef> {
 		const existing = (await this.contactField(def.perstag ?? def.title)) ?? (await this.contactField(def.title));
 		if (existing) return existing;
+		if (this.preview) {
+			const standIn: ContactFieldDef = { id: standInId(def.title), title: def.title, perstag: def.perstag ?? '', type: def.type, options: [] };
+			(await this.contactFields()).push(standIn);
+			return standIn;
+		}
 		let body: IDataObject;
 		try {
 			body = await this.request<IDataObject>({
@@ -227,6 +241,11 @@ export class AcSession {
 	async ensureAccountField(def: { label: string; type: string }): Promise<AccountFieldDef> {
 		const existing = await this.accountField(def.label);
 		if (existing) return existing;
+		if (this.preview) {
+			const standIn = toAccountField({ id: standInId(def.label), fieldLabel: def.label, fieldType: def.type });
+			(await this.accountFields()).push(standIn);
+			return standIn;
+		}
 		let body: IDataObject;
 		try {
 			body = await this.request<IDataObject>({
@@ -275,6 +294,11 @@ export class AcSession {
 		const existing = await this.tagByName(wanted);
 		if (existing) return existing;
 		const tags = await this.tags();
+		if (this.preview) {
+			const standIn = { id: standInId(wanted), name: wanted };
+			tags.set(wanted.toLowerCase(), standIn);
+			return standIn;
+		}
 		try {
 			const body = await this.request<IDataObject>({
 				method: 'POST',

@@ -17,6 +17,7 @@ import {
 	type IWebhookFunctions,
 } from 'n8n-workflow';
 
+import { isPreview, previewWriteError } from '../../shared/preview';
 import { isTransient, wasNotProcessed, type HttpFailure } from '../../shared/transport/failure';
 import { limiterFor, type RateLimiter } from '../../shared/transport/rateLimiter';
 import { DEFAULT_RETRY_POLICY, READ_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
@@ -121,6 +122,7 @@ function isBulkRateLimit(failure: HttpFailure): boolean {
 
 /** Sends one request to ActiveCampaign and returns the status and the parsed body. */
 export async function acRequestFull<T = IDataObject>(this: AcContext, request: AcRequest): Promise<AcResponse<T> | undefined> {
+	if (request.method !== 'GET' && isPreview(this)) throw previewWriteError(this.getNode(), request.method, request.path);
 	const { apiUrl, apiKey } = await credentialsOf(this);
 	const limiter = accountLimiter(apiUrl);
 	const repeatable = request.repeatable ?? (request.method === 'GET' || request.method === 'PUT' || request.method === 'DELETE');

@@ -1,6 +1,8 @@
 /** The parameters of the Dynamics 365 node. */
 import type { INodeCredentialDescription, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
+import { previewProperty } from '../../shared/preview';
+
 export const RESOURCES: INodePropertyOptions[] = [
 	{ name: 'Account', value: 'account' },
 	{ name: 'Contact', value: 'contact' },
@@ -519,6 +521,9 @@ export const nodeProperties: INodeProperties[] = [
 		description: 'Max number of results to return',
 	},
 	criteriaProperty({ operation: ['getMany', 'getChanges'] }),
+
+	previewProperty({ operation: ['createOrUpdate'] }),
+	previewProperty({ operation: ['getChanges'] }, 'Whether to read the changes without moving the cursor: the next run reads the same changes again'),
 
 	// ----- options per operation ---------------------------------------------------------------------------------
 	{

@@ -1,6 +1,7 @@
 /** Resource → operation dispatch of the Dynamics 365 node. */
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
+import { isPreview } from '../../shared/preview';
 import { bookWrites, countsText, deadLetterMessage, deadLetterReport, retryStore, retryText } from '../../shared/sync/retries';
 import { DataverseClient } from '../transport';
 import type { OperationContext } from './common';
@@ -36,9 +37,12 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	}
 	const authentication = this.getNodeParameter('authentication', 0, 'clientCredentials') as string;
 	const client = await DataverseClient.create(this, authentication);
+	const preview = isPreview(this);
+	client.previewOnly = preview;
 	const ctx: OperationContext = { fns: this, client, items, resource, operation };
 	const out = await handler.execute(ctx);
-	if (operation === 'createOrUpdate' && this.getNodeParameter('dataMode', 0, 'defineBelow') === 'syncItem') trackRetries(this, items, out);
+	// A preview wrote nothing and failed nothing for real: the retry queue is not its business.
+	if (operation === 'createOrUpdate' && !preview && this.getNodeParameter('dataMode', 0, 'defineBelow') === 'syncItem') trackRetries(this, items, out);
 	return [out];
 }
 

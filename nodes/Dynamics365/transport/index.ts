@@ -18,6 +18,7 @@ import {
 	type IPollFunctions,
 } from 'n8n-workflow';
 
+import { previewWriteError } from '../../shared/preview';
 import { isTransient, retryAfterMs, type HttpFailure } from '../../shared/transport/failure';
 import { redact } from '../../shared/transport/redact';
 import { DEFAULT_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
@@ -366,9 +367,14 @@ export class DataverseClient {
 		}
 	}
 
+	/** A preview's client (shared/preview.ts): it reads, and refuses to send anything that writes. */
+	previewOnly = false;
+
 	/** Sends a request with retries; the outcome carries a NodeApiError when it failed. */
 	async trySend<T = IDataObject>(req: DataverseRequest): Promise<RequestOutcome<T>> {
 		const method = req.method ?? 'GET';
+		// Reads in a batch are reads; everything else that is not a GET writes.
+		if (this.previewOnly && method !== 'GET' && req.action !== 'read') throw previewWriteError(this.ctx.getNode(), method, req.path);
 		const idempotent = req.idempotent ?? method === 'GET';
 		const outcome = await withRetry(async () => await this.sendOnce(req), {
 			...DEFAULT_RETRY_POLICY,

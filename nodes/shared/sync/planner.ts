@@ -10,7 +10,8 @@
  * - the source did not change it → not written (if the target changed it, the other step carries it back);
  * - the source changed it and the target did not → written;
  * - both changed it to different values → a conflict the policy settles for that field alone (a field that syncs
- *   only this way is written: the other side is not its source);
+ *   only this way is written: the other side is not its source); a conflict the target wins is stored as settled,
+ *   so the other step carries the target's value without deciding it again;
  * - the target cannot hold it now (e.g. a job title without an account) → not written, and left "unknown" on the
  *   source side so it is tried again, never written back as empty;
  * - the source cannot hold it now → its empty value is no edit: not written, the target's side left "unknown" so
@@ -202,8 +203,11 @@ export function planFields(input: PlanInput): PlanResult {
 			write.push(field.key);
 			record(field, 'conflictWon', entry(field.source, field.written));
 		} else {
+			// Settled for the other side: recorded as if this side's value had been synced and the winner changed it
+			// since, so the other step carries the winner's value (even an empty one) without deciding again — by
+			// then this sync's own writes (tags, state) may have made the loser look newer.
 			lost = true;
-			record(field, 'conflictLost');
+			record(field, 'conflictLost', entry(field.source, field.written));
 		}
 	}
 

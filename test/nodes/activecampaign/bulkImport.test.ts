@@ -112,8 +112,15 @@ describe('Create or Update Many', () => {
 			policy: { conflict: 'dynamicsWins', precedence: 'contact' },
 		}));
 		const params = { resource: 'contact', operation: 'upsertMany', dataMode: 'syncItem', syncOptions: { skipMatchingState: true } };
+		// A preview first: every record would be imported with these values and states; nothing is sent.
+		await t.resetStats();
+		const shown = jsonOf(await t.run({ ...params, preview: true }, items));
+		expect(await t.count(/^(POST|PUT|DELETE) /)).toBe(0);
+		expect(shown.every((o) => o.operation === 'imported' && o.preview === true)).toBe(true);
+		expect(shown[5]).toMatchObject({ email: 'synced.5@import.example.com', link: `lead:${guid(5, 'b0')}`, values: { first_name: 'Syn5', last_name: 'Ced' } });
 		const first = jsonOf(await t.run(params, items));
 		expect(first.every((o) => o.operation === 'imported')).toBe(true);
+		expect(first.map((o) => o.state)).toEqual(shown.map((o) => o.state));
 		const detail = await t.contact('synced.5@import.example.com');
 		expect((detail.fields as IDataObject).D365_RECORD_ID).toBe(`lead:${guid(5, 'b0')}`);
 		expect(String((detail.fields as IDataObject).D365_SYNC_STATE)).toMatch(/^v24:/);

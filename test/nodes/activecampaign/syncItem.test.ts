@@ -197,7 +197,11 @@ describe('Contact sync items', () => {
 			expect(out.reason).toBe('conflict: both sides changed since the last sync and ActiveCampaign wins (activeCampaignWins)');
 			const after = await t.contact(email);
 			expect((after.contact as IDataObject).firstName).toBe('Changed In AC');
-			expect((after.fields as IDataObject).D365_SYNC_STATE).toBe((before.fields as IDataObject).D365_SYNC_STATE);
+			// Settled: the first name is stored as if Dynamics's value had been synced, so the other step carries
+			// ActiveCampaign's value to Dynamics without deciding again.
+			expect((after.fields as IDataObject).D365_SYNC_STATE).not.toBe((before.fields as IDataObject).D365_SYNC_STATE);
+			const settled = fieldHash('Changed In Dynamics');
+			expect(parseFieldState(String((after.fields as IDataObject).D365_SYNC_STATE), KEYS)!.get(pairKey('firstName', 'firstname'))).toEqual({ ac: settled, d365: settled });
 		});
 
 		it('newestWins: an older Dynamics change loses, a newer one wins', async () => {
@@ -336,5 +340,45 @@ describe('Account sync items', () => {
 		const stored = await account('Fabrikam Inc');
 		const fields = Object.fromEntries((stored.customFields as IDataObject[]).map((f) => [f.label, f.value]));
 		expect(fields).toMatchObject({ 'D365 Account ID': guid(5, 'acc'), 'D365 Account Sync State': state });
+	});
+});
+
+describe('Preview (No Writes)', () => {
+	const preview = { ...params, preview: true };
+
+	it('says what it would create and update, field by field, and which tags it would add; writes nothing; the real run then does exactly that', async () => {
+		const created = syncItem({ id: guid(951), email: 'preview.new@example.net', firstName: 'Pre' });
+		const id = guid(952);
+		const before = await sync(syncItem({ id, email: 'preview.old@example.net', firstName: 'Old' }));
+		const changed = syncItem({ id, email: 'preview.old@example.net', firstName: 'New' });
+		(changed.state as IDataObject).stored = before.state;
+		await t.resetStats();
+		const shown = jsonOf(await t.run(preview, [created, changed]));
+		expect(await t.count(WRITES)).toBe(0);
+		expect(shown.map((o) => [o.operation, o.preview])).toEqual([
+			['created', true],
+			['updated', true],
+		]);
+		expect(shown[0]).toMatchObject({ id: null, email: 'preview.new@example.net', tagsAdded: ['[D365: Contact]', '[D365: Pushed from Dynamics]'] });
+		expect(shown[0].changes).toEqual(expect.arrayContaining([{ field: 'firstName', before: null, after: 'Pre' }]));
+		expect(shown[1]).toMatchObject({ id: before.id, changes: [{ field: 'firstName', before: 'Old', after: 'New' }] });
+		expect((await t.contact('preview.old@example.net')).contact).toMatchObject({ firstName: 'Old' });
+		await expect(t.contact('preview.new@example.net')).rejects.toThrow();
+
+		const real = jsonOf(await t.run(params, [created, changed]));
+		expect(real.map((o) => o.operation)).toEqual(['created', 'updated']);
+		expect(real[1].id).toBe(shown[1].id);
+		expect(real.map((o) => o.state)).toEqual(shown.map((o) => o.state));
+	});
+
+	it('a delete under each policy is reported, not applied', async () => {
+		const id = guid(953);
+		await sync(syncItem({ id, email: 'preview.gone@example.net', firstName: 'Gone' }));
+		const gone = { ...syncItem({ id, email: 'preview.gone@example.net', firstName: 'Gone' }), event: 'deleted', policy: { conflict: 'dynamicsWins', delete: 'propagate' } };
+		await t.resetStats();
+		const [out] = jsonOf(await t.run(preview, [gone]));
+		expect(out).toMatchObject({ operation: 'deleted', preview: true, deletePolicy: 'propagate' });
+		expect(await t.count(WRITES)).toBe(0);
+		expect((await t.contact('preview.gone@example.net')).fields).toMatchObject({ D365_RECORD_ID: `contact:${id}` });
 	});
 });

@@ -262,3 +262,17 @@ describe('node descriptions', () => {
 		]);
 	});
 });
+
+describe('Get Changes in a preview', () => {
+	it('reads the changes since the cursor without moving it: the next real run reads them again', async () => {
+		const params = { resource: 'contact', operation: 'getChanges', options: {} };
+		const preview = { ...params, preview: true };
+		expect(jsonOf(await t.runPersistent(params, [{}], { name: 'Changes preview' }))).toEqual([]);
+		const created = await t.control<IDataObject>('POST', '/ui/contacts', { firstname: 'Pre', lastname: 'Viewed', emailaddress1: 'pre.viewed@example.org' });
+		const ids = (items: IDataObject[]) => items.map((c) => String(c.id));
+		expect(ids(jsonOf(await t.runPersistent(preview, [{}], { name: 'Changes preview' })))).toEqual([created.contactid]);
+		expect(ids(jsonOf(await t.runPersistent(preview, [{}], { name: 'Changes preview' })))).toEqual([created.contactid]);
+		expect(ids(jsonOf(await t.runPersistent(params, [{}], { name: 'Changes preview' })))).toEqual([created.contactid]);
+		expect(jsonOf(await t.runPersistent(params, [{}], { name: 'Changes preview' }))).toEqual([]);
+	});
+});

@@ -188,10 +188,12 @@ describe('Sync Item mode', () => {
 			expect(out.operation).toBe('skipped');
 			expect(String(out.reason)).toMatch(/^conflict: .*Dynamics wins \(dynamicsWins\)/);
 			expect(out.conflicts).toEqual([{ activeCampaign: 'jobTitle', dynamics: 'jobtitle', winner: 'dynamics', policy: 'dynamicsWins' }]);
-			// The job title is not decided here: its stored entry stays, so the other direction carries Dynamics' change.
+			// The job title is settled: stored as if ActiveCampaign's value had been synced, so the other direction carries
+			// Dynamics' change without deciding it again.
 			const jobTitle = pairKey('jobTitle', 'jobtitle');
-			expect(out.stateFields).toHaveLength(3);
-			expect(parseFieldState(out.state, keysOf(FIELDS))!.get(jobTitle)).toEqual(parseFieldState(stored, keysOf(FIELDS))!.get(jobTitle));
+			expect(out.stateFields).toHaveLength(4);
+			const settled = fieldHash('Changed in ActiveCampaign');
+			expect(parseFieldState(out.state, keysOf(FIELDS))!.get(jobTitle)).toEqual({ ac: settled, d365: settled });
 			expect((await row(id)).jobtitle).toBe('Changed in Dynamics');
 		});
 
@@ -260,5 +262,51 @@ describe('Sync Item mode', () => {
 		// Again: nothing to write.
 		const [again] = jsonOf(await t.run(params, [{ ...contact, match: { ...(contact.match as IDataObject), d365Id: con.id }, state: { ...(contact.state as IDataObject), stored: con.state } }]));
 		expect(again).toMatchObject({ operation: 'skipped', reason: 'unchanged since last sync' });
+	});
+});
+
+describe('Preview (No Writes)', () => {
+	const preview = { ...params, preview: true };
+
+	it('says what it would create and update, field by field, writes nothing, moves no retry queue; the real run then does exactly that', async () => {
+		const id = t.demoIds['contact:priya.patel@litware.com'];
+		const priya = await row(id);
+		const changed = syncItem({ emailaddress1: priya.emailaddress1, firstname: priya.firstname, lastname: priya.lastname, jobtitle: 'Previewed Title' }, { match: { d365Id: id } });
+		(changed.state as IDataObject).stored = syncedState(priya);
+		const created = syncItem({ emailaddress1: 'preview.new@example.org', firstname: 'Pre', lastname: 'View', jobtitle: null });
+		const staticBefore = t.harness.savedStatic();
+		await t.resetStats();
+
+		const shown = jsonOf(await t.runPersistent(preview, [changed, created], { name: 'Preview writes' }));
+		expect(shown.map((o) => [o.operation, o.preview])).toEqual([
+			['updated', true],
+			['created', true],
+		]);
+		expect(shown[0]).toMatchObject({ id, changes: [{ field: 'jobtitle', before: priya.jobtitle ?? null, after: 'Previewed Title' }] });
+		expect(shown[1].changes).toEqual(
+			expect.arrayContaining([
+				{ field: 'emailaddress1', before: null, after: 'preview.new@example.org' },
+				{ field: 'firstname', before: null, after: 'Pre' },
+				{ field: 'lastname', before: null, after: 'View' },
+			]),
+		);
+		// Reads only (a read batch is a POST; so is the token request).
+		expect(await t.count(/^(POST|PATCH|PUT|DELETE) (?!\/\{tenant\})(?!.*\(reads\)$)/)).toBe(0);
+		expect((await row(id)).jobtitle).toBe(priya.jobtitle);
+		// n8n creates an empty `global` on first use; nothing is in it.
+		expect(t.harness.savedStatic()).toEqual({ ...staticBefore, global: staticBefore.global ?? {} });
+
+		const real = jsonOf(await t.runPersistent(params, [changed, created], { name: 'Preview writes' }));
+		expect(real.map((o) => [o.operation, o.id])).toEqual(shown.map((o) => [o.operation, o.id]));
+		expect(real.map((o) => o.state)).toEqual(shown.map((o) => o.state));
+		expect((await row(id)).jobtitle).toBe('Previewed Title');
+	});
+
+	it('skips in a preview exactly as the real run would, with the reason', async () => {
+		const id = t.demoIds['contact:li.wei@fabrikam.com'];
+		const li = await row(id);
+		const same = syncItem({ emailaddress1: li.emailaddress1, firstname: li.firstname, lastname: li.lastname, jobtitle: li.jobtitle ?? null }, { match: { d365Id: id } });
+		const [out] = jsonOf(await t.run(preview, [same]));
+		expect(out).toMatchObject({ operation: 'skipped', reason: 'no changes', id });
 	});
 });

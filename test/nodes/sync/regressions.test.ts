@@ -456,3 +456,50 @@ it('Keep: a lead that takes the ActiveCampaign contact of a deleted contact gets
 	expect(taken.contact.phone).toBe('+1 555 0100');
 	expect((await world.must<IDataObject>('d365', 'GET', `/state/leads/${String(lead.leadid)}`)).telephone1).toBe('+1 555 0100');
 });
+
+it('Newest Wins: a conflict settled while the winner could not be written is not decided again after a later edit of another field (soak, seed 6005)', async () => {
+	const newest = scheduledSync({ conflict: 'newestWins', deletePolicy: 'keep' });
+	await cycle(newest);
+	// One person on both sides before the first sync: the phone set in ActiveCampaign, then a newer one in Dynamics.
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'settled@example.org', firstName: 'Ann', lastName: 'Lee', phone: '+1 555 0101', tags: ['[D365: Contact]'] });
+	world.tick(2);
+	const row = await world.must<IDataObject>('d365', 'POST', '/ui/contacts', { firstname: 'Ann', lastname: 'Lee', emailaddress1: 'settled@example.org', telephone1: '+1 555 0202' });
+	world.tick(2);
+	// Dynamics's phone wins, but ActiveCampaign throttles every write of the run: nothing reaches it.
+	await throttleActiveCampaignWrites();
+	await cycle(newest);
+	await world.must('ac', 'DELETE', '/faults');
+	// Another field changes in ActiveCampaign: the contact is now the newer record, but the phone was settled already.
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('settled@example.org')}`, { lastName: 'Leigh' });
+	world.tick(2);
+	retryNow();
+	await cycle(newest);
+	await cycle(newest);
+	expect((await acContact('settled@example.org')).contact).toMatchObject({ phone: '+1 555 0202', lastName: 'Leigh' });
+	expect(await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(row.contactid)}`)).toMatchObject({ telephone1: '+1 555 0202', lastname: 'Leigh' });
+});
+
+it('a conflict lost by the Dynamics → ActiveCampaign step is reported even when adding the tags fails after the state was stored (ActiveCampaign wins; soak, seed 7001)', async () => {
+	const acWins = scheduledSync({ conflict: 'activeCampaignWins', deletePolicy: 'keep' });
+	await cycle(acWins);
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'lost.tags@example.org', firstName: 'Annie', lastName: 'Leigh' });
+	world.tick(2);
+	await world.must('d365', 'POST', '/ui/contacts', { firstname: 'Ann', lastname: 'Leigh', emailaddress1: 'lost.tags@example.org' });
+	world.tick(2);
+	// ActiveCampaign keeps its first name: the step skips the contact, records the settled state, then tagging it is
+	// throttled for longer than a node waits.
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, routePattern: '^POST /api/3/contactTags$', retryAfterSeconds: 61, seed: 1 });
+	const [run] = await cycle(acWins);
+	await world.must('ac', 'DELETE', '/faults');
+	const failed = run.data.resultData.runData['Write contacts to ActiveCampaign'][0].data!.main[1]!;
+	expect(failed).toHaveLength(1);
+	expect(failed[0].json.details).toMatchObject({
+		conflicts: [{ activeCampaign: 'firstName', dynamics: 'firstname', winner: 'activeCampaign', policy: 'activeCampaignWins' }],
+		conflict: 'resolved: activeCampaignWins',
+	});
+	retryNow();
+	await cycle(acWins);
+	expect((await acContact('lost.tags@example.org')).contact).toMatchObject({ firstName: 'Annie' });
+	const row = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'lost.tags@example.org')!;
+	expect(row.firstname).toBe('Annie');
+});

@@ -181,7 +181,12 @@ describe('the write planner', () => {
 		expect(ac.write).toEqual([]);
 		expect(ac.skipReason).toBe(SKIP_REASONS.conflictLost('activeCampaignWins', 'ActiveCampaign'));
 		expect(ac.conflicts[0].winner).toBe('activeCampaign');
-		expect(ac.entries.get(first.key)).toEqual(entry('Ann', 'Ann'));
+		// Settled: stored as if Dynamics's value had been synced, so the ActiveCampaign → Dynamics step carries "Annie"
+		// without deciding again (and would even if this sync's own writes had made Dynamics the newer record).
+		expect(ac.entries.get(first.key)).toEqual(entry('Anne', 'Anne'));
+		const back = planFields(input({ direction: 'toDynamics', base: ac.entries, fields: [planField({ ...first, source: h('Annie') }, 'Anne', 'Annie')], policy: 'dynamicsWins' }));
+		expect(back.write).toEqual([first.key]);
+		expect(back.conflicts).toEqual([]);
 	});
 
 	it('records as in sync a field both sides changed to the same value', () => {

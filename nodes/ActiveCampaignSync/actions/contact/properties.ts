@@ -39,7 +39,7 @@ export const contactOperations: INodeProperties = {
 		{
 			name: 'Get Activities',
 			value: 'getActivities',
-			action: 'Get a contact s activities',
+			action: 'Get the activities of a contact',
 			description: "Get a contact's email sends, opens and clicks",
 		},
 		{

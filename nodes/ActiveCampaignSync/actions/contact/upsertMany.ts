@@ -87,7 +87,13 @@ export const upsertMany: BatchOperation = async (ctx, itemIndices) => {
 
 	if (syncItems.length) await prepareSyncItems(ctx, syncItems, prepared, outcomes);
 
-	if (prepared.length) {
+	if (prepared.length && ctx.session.preview) {
+		// The import matches by email: a contact with the email takes the values, else one is created. Nothing is sent.
+		for (const p of prepared) {
+			const { fields, ...values } = p.contact;
+			outcomes.push({ itemIndex: p.itemIndex, json: { operation: 'imported', preview: true, email: String(p.contact.email), values, ...(fields ? { fieldValues: fields } : {}), ...p.extra } });
+		}
+	} else if (prepared.length) {
 		const entries: BulkEntry[] = prepared.map((p) => ({ itemIndex: p.itemIndex, contact: p.contact }));
 		const byIndex = new Map(prepared.map((p) => [p.itemIndex, p]));
 		const bulkOptions = {

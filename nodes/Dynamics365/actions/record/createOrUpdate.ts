@@ -7,6 +7,7 @@
 import { randomUUID } from 'crypto';
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 
+import { isPreview, workflowData, type PreviewChange } from '../../../shared/preview';
 import { SKIP_REASONS, type ConflictPolicy } from '../../../shared/sync/decide';
 import { codesOf, fieldHash, formatFieldState, rowVersion, sameValueDigest, withoutVersion, type FieldStates } from '../../../shared/sync/fieldState';
 import { isEmailField, planField, planStep, type PlanField, type PlanResult } from '../../../shared/sync/planner';
@@ -95,6 +96,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 	const writeMethod = fns.getNodeParameter('options.writeMethod', 0, 'auto') as WriteMethod;
 	const batchSize = fns.getNodeParameter('options.batchSize', 0, 1000) as number;
 	const checkRequired = fns.getNodeParameter('options.checkRequired', 0, true) as boolean;
+	const preview = isPreview(fns);
 
 	// Sync items name their own table; other modes use the resource (or the chosen table).
 	let tables: Array<TableInfo | Error>;
@@ -181,12 +183,15 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 				out[plan.index] = itemError(ctx, plan.index, error);
 			}
 		}
-		const results = await runWrites(
-			client,
-			writes.map((w) => w.op),
-			{ method: writeMethod, batchSize },
-		);
-		const written: Array<{ plan: Plan; id: string; operation: 'created' | 'updated'; changed: string[] }> = [];
+		// A preview sends nothing: every write is taken as done, and its item says what it would change.
+		const results = preview
+			? writes.map(({ op }) => ({ ok: true as const, id: op.id, status: 204 }))
+			: await runWrites(
+					client,
+					writes.map((w) => w.op),
+					{ method: writeMethod, batchSize },
+				);
+		const written: Array<{ plan: Plan; id: string; operation: 'created' | 'updated'; changed: string[]; op: WriteOperation }> = [];
 		results.forEach((result, k) => {
 			const { plan, op, changed } = writes[k];
 			if (!result.ok && plan.sync && op.kind === 'create' && result.failure.status === 412) {
@@ -202,21 +207,22 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 				out[plan.index] = itemError(ctx, plan.index, client.error(result.failure, { itemIndex: plan.index, table: plan.table.logicalName, action: op.kind }));
 				return;
 			}
-			written.push({ plan, id: result.id, operation: op.kind === 'create' ? 'created' : 'updated', changed });
+			written.push({ plan, id: result.id, operation: op.kind === 'create' ? 'created' : 'updated', changed, op });
 		});
 		// Sync items report the state after the write: the hash of the target's mapped columns as stored now.
-		const after = await readBack(ctx, written.filter((w) => w.plan.sync));
+		const after = preview ? new Map<string, IDataObject>() : await readBack(ctx, written.filter((w) => w.plan.sync));
 		for (const w of written) {
 			// A Dynamics record's old email is free now: records held back by it are read again.
 			const oldEmail = w.plan.existing?.emailaddress1;
 			if (w.plan.sync && typeof oldEmail === 'string' && w.changed.includes('emailaddress1') && fns.getMode() !== 'manual') {
 				const entity = w.plan.table.logicalName;
 				const holder = entity === 'lead' || entity === 'contact' ? formatContactLink({ entity, id: w.id }) : undefined;
-				release(fns.getWorkflowStaticData('global'), { email: oldEmail, holder }, fns.getNode().name);
+				release(workflowData(fns, 'global'), { email: oldEmail, holder }, fns.getNode().name);
 			}
 			const json: IDataObject = { operation: w.operation, id: w.id, entity: w.plan.table.logicalName, changedColumns: w.changed };
 			if (w.plan.matched && w.plan.matched > 1) json.matchedRecords = w.plan.matched;
 			if (w.plan.sync) Object.assign(json, syncOutput(w.plan, w.id, settleWritten(w.plan, after.get(w.id))));
+			if (preview) Object.assign(json, { preview: true, changes: previewChanges(w.plan, w.op) });
 			out[w.plan.index] = paired(json, w.plan.index);
 		}
 	}
@@ -277,7 +283,7 @@ function buildPlan(
 				// A state the last Record Sync State of this pair could not store still tells what the sync wrote.
 				storedText:
 					linked && (item.entity === 'lead' || item.entity === 'contact') && fns.getMode() !== 'manual'
-						? withPendingState(fns.getWorkflowStaticData('global'), formatContactLink({ entity: item.entity, id: linked.id }), storedStateText(item))
+						? withPendingState(workflowData(fns, 'global'), formatContactLink({ entity: item.entity, id: linked.id }), storedStateText(item))
 						: storedStateText(item),
 				linkedId: linked?.id,
 				hashFields,
@@ -523,7 +529,7 @@ function recheckWinners(fns: OperationContext['fns'], plan: Plan): void {
 	if (!won && !notHeld) return;
 	const id = String(plan.existing[plan.table.primaryIdAttribute]).toLowerCase();
 	const why = won ? 'won a conflict: its values go to ActiveCampaign' : 'ActiveCampaign did not hold its value: it goes to ActiveCampaign';
-	queueRecheck(retryStore(fns.getWorkflowStaticData('global')), { system: 'dynamics', kind: plan.table.logicalName, id }, why, fns.getNode().name);
+	queueRecheck(retryStore(workflowData(fns, 'global')), { system: 'dynamics', kind: plan.table.logicalName, id }, why, fns.getNode().name);
 }
 
 /** The delete policy's outcome for an item whose linked Dynamics record no longer exists. */
@@ -676,6 +682,25 @@ function settleWritten(plan: Plan, record: IDataObject | undefined): FieldStates
 		entries.set(key, { ...entry, d365: fieldHash(hashValueOf(plan.table, record, field.dynamics), isEmailField(field)) });
 	}
 	return entries;
+}
+
+/**
+ * What a previewed write would change: each column with the value the record holds now (null for a new record) and
+ * the value written, as Dataverse returns them (a lookup as the GUID it would point to).
+ */
+function previewChanges(plan: Plan, op: WriteOperation): PreviewChange[] {
+	const body = op.body ?? {};
+	const covered = new Set<string>();
+	const changes: PreviewChange[] = [];
+	for (const [property, keys] of Object.entries(plan.prepared.bodyKeys)) {
+		if (!keys.some((key) => key in body)) continue;
+		keys.forEach((key) => covered.add(key));
+		const field = /^_(.+)_value$/.exec(property)?.[1] ?? property;
+		changes.push({ field, before: plan.existing?.[property] ?? null, after: plan.prepared.read[property] ?? null });
+	}
+	// Create-only defaults (required columns a sync item fills in).
+	for (const [key, value] of Object.entries(body)) if (!covered.has(key)) changes.push({ field: key, before: null, after: value ?? null });
+	return changes;
 }
 
 /** The body keys of the given columns only. */

@@ -1,11 +1,13 @@
 /**
  * Get Changes: the records created or updated since the previous run of this node, once per run (not per input
  * item). The cursor lives in the node's static data (saved by n8n in production and CLI runs); a manual run returns
- * a few recent changes and leaves the cursor alone. See helpers/changes.ts for the reading rules.
+ * a few recent changes and leaves the cursor alone (n8n gives editor runs no static data); a preview reads the changes
+ * since the cursor on a copy of it that is not saved. See helpers/changes.ts for the reading rules.
  */
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 
 import { dueRetries, retryStore } from '../../../shared/sync/retries';
+import { workflowData } from '../../../shared/preview';
 import { readCursor } from '../../../shared/sync/cursor';
 import { changeItem, readByIds, readChanges, readDeltaChanges, sampleChanges, type ChangeReadOptions } from '../../helpers/changes';
 import { criteriaFilter, criteriaOf, rawFilter, relatedContactExpand, selectFor } from '../../helpers/query';
@@ -33,7 +35,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 			const sample = await sampleChanges(client, readOptions);
 			return sample.map((change) => paired(changeItem(table, change), 0));
 		}
-		const staticData = fns.getWorkflowStaticData('node');
+		const staticData = workflowData(fns, 'node');
 		const slots = (staticData.changes ??= {}) as IDataObject;
 		const slot = (slots[table.logicalName] ??= {}) as IDataObject;
 		const readMode = String(options.readMode ?? 'modifiedOn');
@@ -58,7 +60,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		}
 		const out = result.changes.map((change) => paired(changeItem(table, change), 0));
 		// Records whose write failed in an earlier run and are due again (the retry queue), read as they are now.
-		const store = retryStore(fns.getWorkflowStaticData('global'));
+		const store = retryStore(workflowData(fns, 'global'));
 		const emitted = new Set(result.changes.map((c) => c.id));
 		const due = dueRetries(store, 'dynamics', [table.logicalName]).filter((e) => !emitted.has(e.id));
 		if (due.length) {

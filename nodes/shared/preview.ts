@@ -1,0 +1,98 @@
+/**
+ * Preview (dry run): a node whose "Preview (No Writes)" parameter is on reads as in a real run, decides as in a real run,
+ * and writes nothing. Each item says what the real run would do (`preview: true`, the operation, and per field the
+ * value before and after); no cursor, retry queue or remembered state moves, because the node works on a copy of the
+ * workflow's static data that n8n never saves; and the transports refuse to send a write, so a path that does not
+ * know about previews fails loudly instead of writing.
+ */
+import { NodeOperationError, type IDataObject, type IDisplayOptions, type INode, type INodeProperties } from 'n8n-workflow';
+
+/** The parameter's name on every operation that offers a preview. */
+export const PREVIEW_PARAMETER = 'preview';
+
+interface ParameterContext {
+	getNodeParameter(name: string, itemIndex: number, fallback?: unknown): unknown;
+}
+
+interface PreviewContext extends ParameterContext {
+	getWorkflowStaticData(type: string): IDataObject;
+}
+
+/** Whether the node runs as a preview (read for the first item: the whole run is one or the other). */
+export function isPreview(fn: ParameterContext): boolean {
+	try {
+		return fn.getNodeParameter(PREVIEW_PARAMETER, 0, false) === true;
+	} catch {
+		return false;
+	}
+}
+
+const copies = new WeakMap<object, Map<string, IDataObject>>();
+
+/**
+ * The workflow's static data (`global` or this node's), as the node should use it: in a preview a copy, the same one
+ * for the whole execution of the node, which n8n never saves.
+ */
+export function workflowData(fn: PreviewContext, type: 'global' | 'node'): IDataObject {
+	const data = fn.getWorkflowStaticData(type);
+	if (!isPreview(fn)) return data;
+	let byType = copies.get(fn);
+	if (!byType) copies.set(fn, (byType = new Map()));
+	let copy = byType.get(type);
+	// Static data is JSON (n8n stores it so): a JSON copy is a deep one.
+	if (!copy) byType.set(type, (copy = JSON.parse(JSON.stringify(data)) as IDataObject));
+	return copy;
+}
+
+const PREVIEW_DESCRIPTION =
+	'Whether to only show what the step would do: each item says what it would create, update or skip and which values would change, and nothing is written. No change cursor, retry queue or sync state moves.';
+
+/** The parameter as the nodes show it, on the operations that offer a preview (`show`). */
+export function previewProperty(show: NonNullable<IDisplayOptions['show']>, description = PREVIEW_DESCRIPTION): INodeProperties {
+	return {
+		displayName: 'Preview (No Writes)',
+		name: PREVIEW_PARAMETER,
+		type: 'boolean',
+		default: false,
+		displayOptions: { show },
+		description,
+	};
+}
+
+/** A value as a preview shows it. */
+function shown(value: unknown): IDataObject[string] {
+	return value === undefined ? null : (value as IDataObject[string]);
+}
+
+export interface PreviewChange extends IDataObject {
+	field: string;
+	before: IDataObject[string];
+	after: IDataObject[string];
+}
+
+/** The fields a write would change: each with the value the record holds now (null for a new one) and after. */
+export function changesOf(before: IDataObject | undefined, after: IDataObject, label: (key: string) => string = (key) => key): PreviewChange[] {
+	const changes: PreviewChange[] = [];
+	for (const [key, value] of Object.entries(after)) {
+		const now = before?.[key];
+		if (before && JSON.stringify(shown(now)) === JSON.stringify(shown(value))) continue;
+		changes.push({ field: label(key), before: shown(now), after: shown(value) });
+	}
+	return changes;
+}
+
+/** The id of a stand-in for a sync field or tag a preview would create: no record holds it. */
+export function standInId(name: string): string {
+	return `preview:${name}`;
+}
+
+export function isStandIn(id: unknown): boolean {
+	return typeof id === 'string' && id.startsWith('preview:');
+}
+
+/** The error a transport raises when a preview would send a write: no write path may reach the network in a preview. */
+export function previewWriteError(node: INode, method: string, path: string): NodeOperationError {
+	return new NodeOperationError(node, `Preview: this step would send ${method} ${path}, and a preview writes nothing`, {
+		description: 'Nothing was written. Turn "Preview (No Writes)" off to run the step for real.',
+	});
+}
