@@ -7,6 +7,11 @@
  * schedule), the Opportunity Sync through its polling trigger on the main, and the Sales Actions through the webhook
  * processor. It checks the sandbox's state after every step, kills a worker in the middle of a run, and measures the
  * ActiveCampaign rate limit shared by two and four workers.
+ *
+ * n8n 2.40.7's workers start every execution without the workflow's static data (see "Scheduled Sync on the
+ * workers"): the suite detects it, counts the changes the Scheduled Sync on the workers therefore misses, and checks
+ * that no change is lost where the Scheduled Sync runs with its static data (`n8n execute` against the same database).
+ * Where a later n8n passes the static data, every check applies to the worker runs too.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
