@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { PROJECT_ROOT, run, type Runtime } from './runtime';
+import { PROJECT_ROOT, run, tiedToParent, type Runtime } from './runtime';
 
 export interface N8nOptions {
 	userFolder: string;
@@ -18,6 +18,12 @@ export interface N8nOptions {
 	env?: NodeJS.ProcessEnv;
 	log?: (message: string) => void;
 }
+
+/**
+ * What an n8n process runs: `start` (the main process: editor, REST API, triggers, webhooks), and in queue mode
+ * `worker` (runs executions from the queue) and `webhook` (a webhook processor: production webhooks only).
+ */
+export type N8nCommand = 'start' | 'worker' | 'webhook';
 
 export const OWNER = { email: 'owner@example.com', password: 'Sandbox-demo-1', firstName: 'Demo', lastName: 'Owner' };
 
@@ -83,6 +89,10 @@ export class N8nInstance {
 	private serverLog = '';
 	/** The last installPackage's report. */
 	installReport?: InstallReport;
+	/** The tarball the last installPackage installed. */
+	tarball?: string;
+	/** What start() started. */
+	private command: N8nCommand = 'start';
 
 	constructor(
 		readonly runtime: Runtime,
@@ -141,6 +151,7 @@ export class N8nInstance {
 		await npm(['install', tarball, '--no-audit', '--no-fund', '--loglevel=error']);
 		const installed = readdirSync(path.join(this.nodesDir, 'node_modules')).filter((name) => !name.startsWith('.'));
 		this.installReport = { node: this.runtime.spec.node, npm: npmVersion, ignoreScripts, installed };
+		this.tarball = tarball;
 		return this.installReport;
 	}
 
@@ -148,7 +159,8 @@ export class N8nInstance {
 	async cli(args: string[], options: { allowFailure?: boolean; env?: NodeJS.ProcessEnv; onChild?: (pid: number) => void } = {}): Promise<string> {
 		const brokerPort = await freePort();
 		return await new Promise((resolve, reject) => {
-			const child = spawn(this.runtime.nodeBin, [this.runtime.n8nBin, ...args], {
+			const [command, argv] = tiedToParent(this.runtime.nodeBin, [this.runtime.n8nBin, ...args]);
+			const child = spawn(command, argv, {
 				cwd: this.options.userFolder,
 				env: this.env({ N8N_RUNNERS_BROKER_PORT: String(brokerPort), ...options.env }),
 			});
@@ -194,23 +206,62 @@ export class N8nInstance {
 		await this.cli(['publish:workflow', `--id=${id}`]);
 	}
 
-	async start(): Promise<void> {
+	/**
+	 * Starts the server (`n8n start`), or in queue mode a worker or a webhook processor, and waits until it is ready.
+	 * The process has its own process group (so kill() also ends the task runner it starts) and is tied to this
+	 * process: it gets SIGKILL if the tests die (see tiedToParent).
+	 */
+	async start(command: N8nCommand = 'start', args: string[] = []): Promise<void> {
 		if (this.server) return;
 		const brokerPort = await freePort();
+		// A worker answers /healthz/readiness on its own small server once it takes jobs from the queue.
+		const workerEnv: NodeJS.ProcessEnv =
+			command === 'worker'
+				? { QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(this.options.port), N8N_WORKER_SERVER_ADDRESS: '127.0.0.1' }
+				: {};
 		this.serverLog = '';
-		this.server = spawn(this.runtime.nodeBin, [this.runtime.n8nBin, 'start'], {
+		this.command = command;
+		const [program, argv] = tiedToParent(this.runtime.nodeBin, [this.runtime.n8nBin, command, ...args]);
+		this.server = spawn(program, argv, {
 			cwd: this.options.userFolder,
-			env: this.env({ N8N_RUNNERS_BROKER_PORT: String(brokerPort), N8N_LOG_LEVEL: 'info' }),
+			env: this.env({ N8N_RUNNERS_BROKER_PORT: String(brokerPort), N8N_LOG_LEVEL: 'info', ...workerEnv }),
+			detached: true,
 		});
 		this.server.stdout!.on('data', (chunk) => this.collect(chunk));
 		this.server.stderr!.on('data', (chunk) => this.collect(chunk));
 		const deadline = Date.now() + 180_000;
 		while (Date.now() < deadline) {
-			if (this.server.exitCode !== null) throw new Error(`n8n exited while starting:\n${this.serverLog.slice(-4000)}`);
+			if (this.server.exitCode !== null || this.server.signalCode !== null) throw new Error(`n8n ${command} exited while starting:\n${this.serverLog.slice(-4000)}`);
 			if (await this.answers()) return;
 			await new Promise((resolve) => setTimeout(resolve, 500));
 		}
-		throw new Error(`n8n did not become ready in 3 minutes:\n${this.serverLog.slice(-4000)}`);
+		throw new Error(`n8n ${command} did not become ready in 3 minutes:\n${this.serverLog.slice(-4000)}`);
+	}
+
+	/** The started process's id (its process group's too). */
+	get pid(): number | undefined {
+		return this.server?.pid;
+	}
+
+	/**
+	 * Ends the process and its process group at once with a signal (default SIGKILL: a crash, no graceful shutdown)
+	 * and waits for it to be gone.
+	 */
+	async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+		const server = this.server;
+		if (!server?.pid) return;
+		this.server = undefined;
+		this.cookie = undefined;
+		const closed = new Promise<void>((resolve) => {
+			if (server.exitCode !== null || server.signalCode !== null) resolve();
+			else server.once('close', () => resolve());
+		});
+		try {
+			process.kill(-server.pid, signal);
+		} catch {
+			// already gone
+		}
+		await closed;
 	}
 
 	/**
@@ -225,6 +276,8 @@ export class N8nInstance {
 			const readiness = await fetch(`${this.url}/healthz/readiness`);
 			await readiness.arrayBuffer();
 			if (!readiness.ok) return false;
+			// Workers and webhook processors serve no editor.
+			if (this.command !== 'start') return true;
 			const editor = await fetch(`${this.url}/`, { headers: { Accept: 'text/html' } });
 			await editor.arrayBuffer();
 			return editor.ok;
@@ -247,14 +300,17 @@ export class N8nInstance {
 		if (!server) return;
 		this.server = undefined;
 		this.cookie = undefined;
+		if (server.exitCode !== null || server.signalCode !== null) return;
 		await new Promise<void>((resolve) => {
-			const timer = setTimeout(() => server.kill('SIGKILL'), 20_000);
+			const timer = setTimeout(() => killGroup(server, 'SIGKILL'), 20_000);
 			server.once('close', () => {
 				clearTimeout(timer);
 				resolve();
 			});
 			server.kill('SIGTERM');
 		});
+		// What n8n started and left behind (its task runner, if n8n did not end it) goes with it.
+		killGroup(server, 'SIGKILL');
 	}
 
 	/** Sets up the owner account on a fresh instance (idempotent) and logs in. */
@@ -300,6 +356,16 @@ export class N8nInstance {
 		const response = await fetch(`${this.url}/types/nodes.json`, { headers: { Cookie: this.cookie! } });
 		if (!response.ok) throw new Error(`GET /types/nodes.json → ${response.status}`);
 		return (await response.json()) as Array<{ name: string; displayName: string }>;
+	}
+}
+
+/** Signals a process's whole process group (it was started detached), if any of it is left. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+	if (!child.pid) return;
+	try {
+		process.kill(-child.pid, signal);
+	} catch {
+		// nothing left
 	}
 }
 

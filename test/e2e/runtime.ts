@@ -106,3 +106,16 @@ export function run(
 		});
 	});
 }
+
+/** `setpriv --pdeathsig KILL` before a command: the process gets SIGKILL when the process that started it ends. */
+export const SETPRIV = '/usr/bin/setpriv';
+
+/** argv that runs `command` tied to this process (and as `user`, if given), where setpriv exists. */
+export function tiedToParent(command: string, args: string[], user?: { uid: number; gid: number }): [string, string[]] {
+	if (!existsSync(SETPRIV)) {
+		if (user) throw new Error(`${SETPRIV} (util-linux) is needed to run ${command} as another user`);
+		return [command, args];
+	}
+	const identity = user ? [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'] : [];
+	return [SETPRIV, ['--pdeathsig', 'KILL', ...identity, '--', command, ...args]];
+}

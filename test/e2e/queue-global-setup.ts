@@ -1,0 +1,16 @@
+/* eslint-disable no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
+/**
+ * Before the queue-mode suite: the package is built, the pinned n8n installed (reused when test/e2e/global-setup.ts
+ * or an earlier run installed it) and PostgreSQL and Redis installed from Debian's packages where missing.
+ */
+import { ensureRuntime, PROJECT_ROOT, run } from './runtime';
+import { ensureQueueServices } from './services';
+import { PINNED } from './versions';
+
+export default async function globalSetup(): Promise<void> {
+	const log = (m: string) => console.log(`[queue setup] ${m}`);
+	log('Building the package…');
+	await run('npm', ['run', 'build', '--silent'], { cwd: PROJECT_ROOT }, log);
+	await ensureRuntime(log, PINNED);
+	await ensureQueueServices(log);
+}
