@@ -6,7 +6,8 @@
  * die; `stop()` ends it normally.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -139,7 +140,9 @@ export async function startPostgres(baseDir: string, log: Log = (m) => console.l
 	const bin = postgresBinDir();
 	if (!bin) throw new Error('PostgreSQL is not installed (call ensureQueueServices first)');
 	const user = await postgresUser();
-	const dir = freshDir(baseDir, 'postgres');
+	// Run as the postgres user, the cluster needs a folder that user can reach: the project's may sit under a folder
+	// only root may enter (a CI checkout in a private temp folder), so it goes into the system's temp folder then.
+	const dir = user ? mkdtempSync(path.join(tmpdir(), 'n8n-queue-postgres-')) : freshDir(baseDir, 'postgres');
 	const data = path.join(dir, 'data');
 	const socket = path.join(dir, 'socket');
 	mkdirSync(data);

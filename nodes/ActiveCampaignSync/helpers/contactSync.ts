@@ -631,6 +631,9 @@ async function applyDeletePolicy(
 			await session.request({ method: 'DELETE', path: `/api/3/contacts/${id}`, itemIndex, allowNotFound: true });
 			continue;
 		}
+		// Tagged first: a contact unlinked but not yet tagged would look new to the other step, which would create its
+		// Dynamics record again; one tagged but still linked is skipped there, and the retry unlinks it.
+		if (snapshot) await applyTags(session, id, snapshot, { ...emptyDesired(), tags: [SYNC_TAGS.deletedInDynamics] }, itemIndex);
 		if (policy === 'keep') {
 			const kept = withSideUnknown(snapshot?.fieldValues.get(stateField.id)?.value, 'd365');
 			const staticData = session.syncStaticData();
@@ -645,7 +648,6 @@ async function applyDeletePolicy(
 				itemIndex,
 			);
 		}
-		if (snapshot) await applyTags(session, id, snapshot, { ...emptyDesired(), tags: [SYNC_TAGS.deletedInDynamics] }, itemIndex);
 	}
 	return outcome;
 }

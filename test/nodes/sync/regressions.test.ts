@@ -503,3 +503,21 @@ it('a conflict lost by the Dynamics → ActiveCampaign step is reported even whe
 	const row = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'lost.tags@example.org')!;
 	expect(row.firstname).toBe('Annie');
 });
+
+it('Keep: a contact deleted in Dynamics is not created again when tagging its ActiveCampaign twin fails after the unlink (soak, seed 7002)', async () => {
+	const id = await syncedContact('tag.after.unlink@example.org');
+	await world.must('d365', 'DELETE', `/ui/contacts/${id}`);
+	world.tick(2);
+	// Tagging the twin "[D365: Deleted in Dynamics]" is throttled for longer than a node waits.
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, routePattern: '^POST /api/3/contactTags$', retryAfterSeconds: 61, seed: 1 });
+	await world.runCycle(scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' }));
+	world.tick(2);
+	await world.must('ac', 'DELETE', '/faults');
+	retryNow();
+	await cycle();
+	await cycle();
+	expect((await d365Rows('contacts')).filter((c) => String(c.emailaddress1).toLowerCase() === 'tag.after.unlink@example.org')).toEqual([]);
+	const twin = await acContact('tag.after.unlink@example.org');
+	expect(twin.tags).toContain('[D365: Deleted in Dynamics]');
+	expect(twin.fields.D365_RECORD_ID ?? '').toBe('');
+});
