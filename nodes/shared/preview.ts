@@ -59,26 +59,11 @@ export function previewProperty(show: NonNullable<IDisplayOptions['show']>, desc
 	};
 }
 
-/** A value as a preview shows it. */
-function shown(value: unknown): IDataObject[string] {
-	return value === undefined ? null : (value as IDataObject[string]);
-}
-
+/** One field a previewed write would change: its value now (null on a new record) and after. */
 export interface PreviewChange extends IDataObject {
 	field: string;
 	before: IDataObject[string];
 	after: IDataObject[string];
-}
-
-/** The fields a write would change: each with the value the record holds now (null for a new one) and after. */
-export function changesOf(before: IDataObject | undefined, after: IDataObject, label: (key: string) => string = (key) => key): PreviewChange[] {
-	const changes: PreviewChange[] = [];
-	for (const [key, value] of Object.entries(after)) {
-		const now = before?.[key];
-		if (before && JSON.stringify(shown(now)) === JSON.stringify(shown(value))) continue;
-		changes.push({ field: label(key), before: shown(now), after: shown(value) });
-	}
-	return changes;
 }
 
 /** The id of a stand-in for a sync field or tag a preview would create: no record holds it. */
