@@ -83,11 +83,20 @@ class Workflow {
 		return name;
 	}
 
-	ours(name: string, node: 'dynamics365' | 'dynamics365Trigger' | 'activeCampaignSync' | 'activeCampaignSyncTrigger' | 'acD365FieldMap', column: number, row: number, parameters: Json, extra: Json = {}) {
+	ours(
+		name: string,
+		node: 'dynamics365' | 'dynamics365Trigger' | 'activeCampaignSync' | 'activeCampaignSyncTrigger' | 'acD365FieldMap' | 'acD365SyncReport',
+		column: number,
+		row: number,
+		parameters: Json,
+		extra: Json = {},
+	) {
 		// The Field Map has both credentials: its column and field pickers then list the live fields of both systems
 		// (and only type-compatible ones), and it checks required Dynamics columns against live metadata.
 		const credentials =
-			node === 'acD365FieldMap'
+			node === 'acD365SyncReport'
+				? undefined
+				: node === 'acD365FieldMap'
 				? { ...CREDENTIALS.activeCampaign, ...CREDENTIALS.dynamics }
 				: node.startsWith('dynamics365')
 					? CREDENTIALS.dynamics
@@ -150,6 +159,19 @@ class Workflow {
 		return name;
 	}
 
+	/**
+	 * The end of a sync template: a step that waits for every part (as "After …" does), the Sync Report, and its Needs
+	 * Attention output to a placeholder the user replaces with a notification.
+	 */
+	report(column: number, row: number, previous: string, ...partEnds: string[]): string {
+		const last = this.after('After all parts', column, row, previous, ...partEnds);
+		const report = this.ours('Sync report', 'acD365SyncReport', column + 1, row, { alert: 'failures', html: true });
+		const alert = this.add('Alert someone (replace with Slack, email or Teams)', 'n8n-nodes-base.noOp', 1, column + 2, row + 0.6, {});
+		this.chain(last, report);
+		this.connect(report, alert, 1);
+		return report;
+	}
+
 	toJSON(): Json {
 		return {
 			id: this.id,
@@ -204,7 +226,7 @@ const LEAD_DEFAULTS = { requiredDefaults: { default: [{ column: 'subject', value
 const SYNC_OPTIONS = { conflictPolicy: 'dynamicsWins', precedence: 'contact', timeZone: 'UTC' };
 
 const errorNote =
-	'**Errors and skips are visible**: every Field Map has a second output "Skipped" (out of scope, unchanged since the last sync, conflict lost, with the reason), and failed writes appear in the execution with Dynamics\' or ActiveCampaign\'s message.';
+	'**Errors and skips are visible**: every Field Map has a second output "Skipped" (out of scope, unchanged since the last sync, conflict lost, with the reason), and failed writes appear in the execution with Dynamics\' or ActiveCampaign\'s message. **"Sync report"** at the end counts what every step did (created, updated, deleted, skipped by reason, conflicts, failures, retries, requests) as one item and an HTML page (Binary tab); on a failure or a dead letter it sends the report to "Alert someone" instead — replace that step with Slack, email or Teams.';
 
 // ----------------------------------------------------------------------------------------------- 1 Initial Sync
 
@@ -311,6 +333,7 @@ function initialSync(): Workflow {
 		dataMode: 'syncItem',
 	});
 	w.chain(afterAcContacts, opportunities, mapOpportunities, writeOpportunities);
+	w.report(3.6, 4, afterAcContacts, writeOpportunities);
 	return w;
 }
 
@@ -379,6 +402,7 @@ function scheduledSync(): Workflow {
 	// One read feeds both mappings; each takes its own records (tagged as a contact or not), so their order changes nothing.
 	w.chain(acContacts, mapAcContacts, writeContacts, recordContacts);
 	w.chain(acContacts, mapAcLeads, writeLeads, recordLeads);
+	w.report(3.6, 3, afterAcAccounts, recordContacts, recordLeads);
 	return w;
 }
 

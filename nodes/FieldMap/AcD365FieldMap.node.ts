@@ -8,6 +8,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
+import { tallyOutcomes } from '../shared/report';
 import type { SyncDirection } from '../shared/sync/decide';
 import { mapRecord, prepareMapping, type PreparedMapping } from '../shared/sync/mapRecord';
 import {
@@ -79,12 +80,15 @@ export class AcD365FieldMap implements INodeType {
 		if (items.length === 0) return [mapped, skipped];
 
 		const prepared = await prepare(this);
+		// For the sync report (nodes/shared/report.ts): records this step skipped or could not map.
+		const reported: INodeExecutionData[] = [];
 		for (let i = 0; i < items.length; i++) {
 			const outcome = mapRecord(prepared, items[i].json);
 			if (outcome.kind === 'mapped') {
 				mapped.push({ json: outcome.item, pairedItem: { item: i } });
 			} else if (outcome.kind === 'skipped') {
 				skipped.push({ json: { ...items[i].json, skipReason: outcome.reason }, pairedItem: { item: i } });
+				if (!outcome.elsewhere) reported.push({ json: { operation: 'skipped', reason: outcome.reason }, pairedItem: { item: i } });
 			} else {
 				const error = new NodeOperationError(this.getNode(), outcome.message, {
 					itemIndex: i,
@@ -97,10 +101,14 @@ export class AcD365FieldMap implements INodeType {
 					error,
 					pairedItem: { item: i },
 				});
+				reported.push({ json: { error: outcome.message }, error, pairedItem: { item: i } });
 			}
 		}
 		// Records merged away in Dynamics first: their ActiveCampaign twins move to the master before the master's
 		// own item looks for one.
+		const entity = this.getNodeParameter('entity', 0) as string;
+		const step = entity === 'opportunity' ? 'toActiveCampaign' : (this.getNodeParameter('step', 0) as 'toActiveCampaign' | 'toDynamics');
+		tallyOutcomes(this, { entity, direction: step }, reported);
 		const merged = mapped.filter((entry) => !entry.error && (entry.json.match as IDataObject | undefined)?.mergedInto);
 		const others = mapped.filter((entry) => !merged.includes(entry));
 		return [[...merged, ...others], skipped];

@@ -73,13 +73,14 @@ export function npmCli(): string {
 	return found;
 }
 
-/** The five nodes the package adds, by node type name. */
+/** The six nodes the package adds, by node type name. */
 export const PACKAGE_NODE_TYPES = [
 	'n8n-nodes-ac-d365-sync.dynamics365',
 	'n8n-nodes-ac-d365-sync.dynamics365Trigger',
 	'n8n-nodes-ac-d365-sync.activeCampaignSync',
 	'n8n-nodes-ac-d365-sync.activeCampaignSyncTrigger',
 	'n8n-nodes-ac-d365-sync.acD365FieldMap',
+	'n8n-nodes-ac-d365-sync.acD365SyncReport',
 ];
 
 export class N8nInstance {

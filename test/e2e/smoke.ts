@@ -1,7 +1,7 @@
 /* eslint-disable @n8n/community-nodes/no-restricted-imports, no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The smoke set of the compatibility matrix, for one n8n version (./versions.ts): the package installed by hand with
- * npm's default settings on that n8n's Node, loaded (all five nodes listed), both credential tests passing, the
+ * npm's default settings on that n8n's Node, loaded (all six nodes listed), both credential tests passing, the
  * Initial Sync on the sandbox's demo data, and a Scheduled Sync cycle that writes nothing when run again. Each
  * smoke-*.e2e.test.ts file runs it for one version, so jest can run them side by side.
  */
@@ -23,7 +23,7 @@ export function expectManualInstall(n8n: N8nInstance): void {
 	expect(report.installed).toEqual(['n8n-nodes-ac-d365-sync']);
 }
 
-/** n8n lists all five nodes of the package (what the editor's node panel loads). */
+/** n8n lists all six nodes of the package (what the editor's node panel loads). */
 export async function expectAllNodesListed(n8n: N8nInstance): Promise<void> {
 	const listed = new Set((await n8n.nodeTypes()).map((type) => type.name));
 	console.log(`[install] n8n lists ${PACKAGE_NODE_TYPES.filter((name) => listed.has(name)).length} of the package's ${PACKAGE_NODE_TYPES.length} nodes`);
@@ -107,7 +107,7 @@ export function defineSmokeSuite(name: string, spec: RuntimeSpec): void {
 				await n8n.start();
 			});
 
-			it('lists all five nodes', async () => {
+			it('lists all six nodes', async () => {
 				await expectAllNodesListed(n8n);
 			});
 

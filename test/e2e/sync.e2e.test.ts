@@ -390,7 +390,7 @@ describe('active workflows in an n8n server', () => {
 		}
 	});
 
-	it('installs by hand with npm defaults on Node 24, without a second n8n-workflow, and n8n lists all five nodes', async () => {
+	it('installs by hand with npm defaults on Node 24, without a second n8n-workflow, and n8n lists all six nodes', async () => {
 		expectManualInstall(n8n);
 		await expectAllNodesListed(n8n);
 	});

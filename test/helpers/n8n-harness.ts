@@ -468,6 +468,9 @@ export interface HarnessOptions {
  * mode other than `manual` read it and write it back (n8n saves static data after trigger and CLI executions, never
  * after manual ones).
  */
+/** Executions started by harnesses in this process, for their ids. */
+let executionCount = 0;
+
 export class N8nHarness {
 	readonly nodeTypes: HarnessNodeTypes;
 	readonly credentialTypes: HarnessCredentialTypes;
@@ -787,6 +790,8 @@ export class N8nHarness {
 		return {
 			credentialsHelper: this.credentialsHelper,
 			hooks,
+			// Each execution its own id, as n8n gives it (the sync report keeps each execution's tally apart).
+			executionId: `harness-${++executionCount}`,
 			executeWorkflow: unsupported('executeWorkflow'),
 			getRunExecutionData: unsupported('getRunExecutionData'),
 			getRuntimeCredential: async () => undefined,

@@ -16,6 +16,7 @@ import { ActiveCampaignSync } from '../../nodes/ActiveCampaignSync/ActiveCampaig
 import { setAccountRequestsPerSecond } from '../../nodes/ActiveCampaignSync/transport';
 import { Dynamics365 } from '../../nodes/Dynamics365/Dynamics365.node';
 import { AcD365FieldMap } from '../../nodes/FieldMap/AcD365FieldMap.node';
+import { AcD365SyncReport } from '../../nodes/SyncReport/AcD365SyncReport.node';
 import { N8nHarness } from '../helpers/n8n-harness';
 import { SANDBOX_CREDENTIALS, startSandbox, type Sandbox } from '../sandbox';
 
@@ -105,7 +106,7 @@ export interface World {
  */
 export function syncHarness(sandbox: Sandbox): N8nHarness {
 	const harness = new N8nHarness({
-		nodes: [Dynamics365, ActiveCampaignSync, AcD365FieldMap],
+		nodes: [Dynamics365, ActiveCampaignSync, AcD365FieldMap, AcD365SyncReport],
 		credentialTypes: [ActiveCampaignSyncApi, Dynamics365ClientCredentialsApi],
 		credentials: {
 			[AC_CREDENTIAL]: { apiUrl: sandbox.ac.url, apiKey: SANDBOX_CREDENTIALS.acApiKey },

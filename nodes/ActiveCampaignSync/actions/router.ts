@@ -13,6 +13,7 @@ import {
 } from 'n8n-workflow';
 
 import { isPreview } from '../../shared/preview';
+import { tallyOutcomes } from '../../shared/report';
 import { isStateValue } from '../../shared/sync/fieldState';
 import { bookWrites, countsText, deadLetterMessage, deadLetterReport, forgetPendingState, rememberLink, rememberPendingState, retryStore, retryText } from '../../shared/sync/retries';
 import { AcSession } from '../helpers/session';
@@ -174,8 +175,33 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 	}
 
 	trackRetries(this, items, produced);
+	tallyReport(this, items, produced);
 	produced.sort((a, b) => a.itemIndex - b.itemIndex || a.order - b.order);
 	return [produced.map((p) => errorOutputItem(p.data))];
+}
+
+/**
+ * The sync report (nodes/shared/report.ts): what a sync write did per entity (a lead and a contact are both
+ * ActiveCampaign contacts: the sync item names which), Record Sync State's failures (the Dynamics write before it
+ * counted the rest), and a change read that failed.
+ */
+function tallyReport(fn: IExecuteFunctions, items: INodeExecutionData[], produced: Produced[]): void {
+	if (!items.length) return;
+	const resource = fn.getNodeParameter('resource', 0, '') as string;
+	const operation = fn.getNodeParameter('operation', 0, '') as string;
+	const outputs = produced.map((p) => p.data);
+	const itemOf = new Map(produced.map((p) => [p.data, p.itemIndex]));
+	const entity = (data: INodeExecutionData) => {
+		const named = items[itemOf.get(data) ?? 0]?.json.entity;
+		return typeof named === 'string' && named ? named : resource;
+	};
+	if (operation === 'getChanges') {
+		tallyOutcomes(fn, { entity: resource, direction: 'toDynamics', only: ['failed'] }, outputs);
+	} else if (operation === 'recordSyncState') {
+		tallyOutcomes(fn, { entity, direction: 'toDynamics', only: ['failed'] }, outputs);
+	} else if ((SYNC_WRITES.has(`${resource}.${operation}`) || `${resource}.${operation}` === 'customObject.upsertRecord') && fn.getNodeParameter('dataMode', 0, 'fields') === 'syncItem') {
+		tallyOutcomes(fn, { entity, direction: 'toActiveCampaign' }, outputs);
+	}
 }
 
 /** Operations that write sync items (or their state): their failures go to the retry queue. */

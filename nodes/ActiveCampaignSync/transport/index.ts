@@ -18,6 +18,7 @@ import {
 } from 'n8n-workflow';
 
 import { isPreview, previewWriteError } from '../../shared/preview';
+import { countRequest } from '../../shared/report';
 import { isTransient, wasNotProcessed, type HttpFailure } from '../../shared/transport/failure';
 import { limiterFor, type RateLimiter } from '../../shared/transport/rateLimiter';
 import { DEFAULT_RETRY_POLICY, READ_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
@@ -141,6 +142,7 @@ export async function acRequestFull<T = IDataObject>(this: AcContext, request: A
 	const outcome = await withRetry(
 		async () => {
 			await limiter.acquire();
+			countRequest(this, 'activeCampaign');
 			const response = (await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, {
 				...options,
 				headers: options.headers ? { ...options.headers } : undefined,

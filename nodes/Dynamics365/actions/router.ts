@@ -2,6 +2,7 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
 import { isPreview } from '../../shared/preview';
+import { tallyOutcomes } from '../../shared/report';
 import { bookWrites, countsText, deadLetterMessage, deadLetterReport, retryStore, retryText } from '../../shared/sync/retries';
 import { DataverseClient } from '../transport';
 import type { OperationContext } from './common';
@@ -42,7 +43,11 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const ctx: OperationContext = { fns: this, client, items, resource, operation };
 	const out = await handler.execute(ctx);
 	// A preview wrote nothing and failed nothing for real: the retry queue is not its business.
-	if (operation === 'createOrUpdate' && !preview && this.getNodeParameter('dataMode', 0, 'defineBelow') === 'syncItem') trackRetries(this, items, out);
+	const syncItems = operation === 'createOrUpdate' && this.getNodeParameter('dataMode', 0, 'defineBelow') === 'syncItem';
+	if (syncItems && !preview) trackRetries(this, items, out);
+	// The sync report (nodes/shared/report.ts): what the write did, and a change read that failed.
+	if (syncItems) tallyOutcomes(this, { entity: resource, direction: 'toDynamics' }, out);
+	if (operation === 'getChanges') tallyOutcomes(this, { entity: resource, direction: 'toActiveCampaign', only: ['failed'] }, out);
 	return [out];
 }
 

@@ -19,6 +19,7 @@ import {
 } from 'n8n-workflow';
 
 import { previewWriteError } from '../../shared/preview';
+import { countRequest } from '../../shared/report';
 import { isTransient, retryAfterMs, type HttpFailure } from '../../shared/transport/failure';
 import { redact } from '../../shared/transport/redact';
 import { DEFAULT_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
@@ -332,6 +333,7 @@ export class DataverseClient {
 				...(body !== undefined ? { body } : {}),
 			};
 			this.stats.requests++;
+			countRequest(this.ctx, 'dynamics');
 			const request = this.ctx.helpers.httpRequestWithAuthentication.call(this.ctx, this.credentialType, options) as Promise<{
 				body: unknown;
 				headers: Record<string, unknown>;

@@ -46,7 +46,15 @@ export interface SyncItem extends IDataObject {
 
 export type MapOutcome =
 	| { kind: 'mapped'; item: SyncItem }
-	| { kind: 'skipped'; reason: string }
+	| {
+			kind: 'skipped';
+			reason: string;
+			/**
+			 * Another step reports it: one ActiveCampaign contact read feeds the contact and the lead step, so a contact
+			 * one step leaves to the other is no skip, and one that neither takes is reported by the lead step alone.
+			 */
+			elsewhere?: boolean;
+	  }
 	| { kind: 'error'; message: string; problems: string[] };
 
 /** Standard ActiveCampaign keys that are record properties rather than custom fields. */
@@ -325,7 +333,7 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 	if (entity === 'lead' || entity === 'contact') {
 		const sourceTags = readTags(source);
 		if (sourceTags.some((t) => t.toLowerCase() === SYNC_TAGS.deletedInDynamics.toLowerCase())) {
-			return { kind: 'skipped', reason: SKIP_REASONS.deletedInDynamics };
+			return { kind: 'skipped', reason: SKIP_REASONS.deletedInDynamics, elsewhere: entity === 'contact' };
 		}
 		const link = parseContactLink(linkByTag ?? linkByTitle);
 		const target = link?.entity ?? untaggedTarget(sourceTags, definition);
@@ -333,9 +341,10 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 			return {
 				kind: 'skipped',
 				reason: `not linked or tagged for Dynamics (tag it ${SYNC_TAGS.lead} or ${SYNC_TAGS.contact}, or set Untagged Contacts)`,
+				elsewhere: entity === 'contact',
 			};
 		}
-		if (target !== entity) return { kind: 'skipped', reason: `belongs to the ${target} sync (linked or tagged as a Dynamics ${target})` };
+		if (target !== entity) return { kind: 'skipped', reason: `belongs to the ${target} sync (linked or tagged as a Dynamics ${target})`, elsewhere: true };
 		if (link) {
 			match.d365Id = link.id;
 			stored = stateText(stateByTag ?? stateByTitle);

@@ -47,6 +47,12 @@ export function retryStore(staticData: IDataObject): RetryStore {
 	return staticData[STORE_KEY] as RetryStore;
 }
 
+/** The retry queue as it stands, without creating one (a reader that finds none changes nothing). */
+export function queuedRetries(staticData: IDataObject): RetryStore | undefined {
+	const store = staticData[STORE_KEY];
+	return store && typeof store === 'object' ? (store as RetryStore) : undefined;
+}
+
 export function retryKey(system: SourceSystem, kind: string, id: string): string {
 	return `${system}:${kind}:${id.toLowerCase()}`;
 }

@@ -255,12 +255,16 @@ describe('mapRecord: ActiveCampaign → Dynamics', () => {
 				tags: ['[D365: Lead]', '[D365: Pulled from ActiveCampaign]'],
 			},
 		});
+		// The other step takes it: no skip of this step's in the sync report.
 		expect(mapRecord(prepare(contactDefinition, 'toDynamics'), lead)).toEqual({
 			kind: 'skipped',
 			reason: 'belongs to the lead sync (linked or tagged as a Dynamics lead)',
+			elsewhere: true,
 		});
 		const untagged = { ...lead, tags: [] };
-		expect(mapRecord(prepare(leads, 'toDynamics'), untagged)).toMatchObject({ kind: 'skipped', reason: expect.stringMatching(/^not linked or tagged/) });
+		// A contact neither step takes is reported once, by the lead step.
+		expect(mapRecord(prepare(leads, 'toDynamics'), untagged)).toEqual({ kind: 'skipped', reason: expect.stringMatching(/^not linked or tagged/), elsewhere: false });
+		expect(mapRecord(prepare(contactDefinition, 'toDynamics'), untagged)).toMatchObject({ kind: 'skipped', elsewhere: true });
 		expect(mapRecord(prepare({ ...leads, untaggedContacts: 'lead' }, 'toDynamics'), untagged).kind).toBe('mapped');
 	});
 

@@ -1,0 +1,321 @@
+/**
+ * The sync report: what one execution of a sync workflow did, per entity and direction, and what it cost.
+ *
+ * Every sync step tallies its own outcomes here as it finishes (the Field Map its skips and failures, the write steps
+ * what they created, updated, flagged, skipped and failed), and both transports count each request they send. The tally
+ * lives in this process's memory, keyed by the execution's id, because one execution runs in one process (in queue mode
+ * too: a worker runs a whole execution), and nothing of it needs to outlive the execution. The Sync Report node at the
+ * end of a template takes it, adds the retry queue's counts from the workflow's static data, and shows it as one item
+ * and as a small HTML page. An execution that never reaches a report leaves its tally behind: tallies older than a day
+ * are dropped.
+ */
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+
+import { SKIP_REASONS } from './sync/decide';
+import type { RetryStore } from './sync/retries';
+
+export type ReportApi = 'activeCampaign' | 'dynamics';
+export type ReportDirection = 'toActiveCampaign' | 'toDynamics';
+
+/** What happened to the records of one entity in one direction. */
+export interface ReportTally {
+	entity: string;
+	direction: ReportDirection;
+	created: number;
+	updated: number;
+	/** Written by ActiveCampaign's bulk import, which does not say whether it created the contact or updated it. */
+	imported: number;
+	/** Deleted, unlinked or flagged because the source record was deleted. */
+	deleted: number;
+	/** Skipped, by reason (one phrase per reason: {@link reasonPhrase}). */
+	skipped: Record<string, number>;
+	/** Records whose write settled a conflict (both sides had changed a field). */
+	conflicts: number;
+	failed: number;
+	/** From the retry queue when the report is made: records waiting for their next try. */
+	retriesPending: number;
+	/** From the retry queue: records that failed too often and wait for a person. */
+	deadLetters: number;
+}
+
+export interface SyncReport extends IDataObject {
+	/** Whether the run was a preview: every figure is what the run would have done. */
+	preview: boolean;
+	startedAt: string;
+	finishedAt: string;
+	durationSeconds: number;
+	requests: Record<ReportApi, number>;
+	totals: { created: number; updated: number; imported: number; deleted: number; skipped: number; conflicts: number; failed: number; retriesPending: number; deadLetters: number };
+	entities: ReportTally[] & IDataObject[];
+	/** Whether someone should look: a failure in this run or a dead letter in the queue. */
+	needsAttention: boolean;
+}
+
+interface Ledger {
+	started: number;
+	touched: number;
+	preview: boolean;
+	requests: Record<ReportApi, number>;
+	tallies: Map<string, ReportTally>;
+}
+
+const ledgers = new Map<string, Ledger>();
+const KEEP_MS = 24 * 60 * 60 * 1000;
+
+interface ExecutionContext {
+	getExecutionId?: () => string | undefined;
+}
+
+function executionKey(fns: unknown): string | undefined {
+	try {
+		const id = (fns as ExecutionContext).getExecutionId?.();
+		return id === undefined || id === null || id === '' ? undefined : String(id);
+	} catch {
+		return undefined;
+	}
+}
+
+function ledgerOf(fns: unknown): Ledger | undefined {
+	const key = executionKey(fns);
+	if (key === undefined) return undefined;
+	const now = Date.now();
+	let ledger = ledgers.get(key);
+	if (!ledger) {
+		for (const [other, old] of ledgers) if (now - old.touched > KEEP_MS) ledgers.delete(other);
+		ledger = { started: now, touched: now, preview: false, requests: { activeCampaign: 0, dynamics: 0 }, tallies: new Map() };
+		ledgers.set(key, ledger);
+	}
+	ledger.touched = now;
+	return ledger;
+}
+
+/** One request sent to an API (each attempt counts: a retried request is two). */
+export function countRequest(fns: unknown, api: ReportApi): void {
+	const ledger = ledgerOf(fns);
+	if (ledger) ledger.requests[api]++;
+}
+
+function emptyTally(entity: string, direction: ReportDirection): ReportTally {
+	return { entity, direction, created: 0, updated: 0, imported: 0, deleted: 0, skipped: {}, conflicts: 0, failed: 0, retriesPending: 0, deadLetters: 0 };
+}
+
+function tallyOf(tallies: Map<string, ReportTally>, entity: string, direction: ReportDirection): ReportTally {
+	const key = `${entity}:${direction}`;
+	let tally = tallies.get(key);
+	if (!tally) tallies.set(key, (tally = emptyTally(entity, direction)));
+	return tally;
+}
+
+const ID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b\d+\b/gi;
+
+/**
+ * The phrase a skip reason is counted under: the two ways of saying "nothing to write" are one, a lost conflict is
+ * one whoever won, and record ids are left out so that reasons that differ only by the record count together.
+ */
+export function reasonPhrase(reason: unknown): string {
+	const text = typeof reason === 'string' && reason.trim() ? reason.trim() : 'no reason given';
+	if (text === SKIP_REASONS.noChanges || text === SKIP_REASONS.unchanged) return 'unchanged';
+	if (text.startsWith('conflict: ')) return 'the other side won a conflict';
+	if (text === SKIP_REASONS.staleRead) return 'read again next run (an older read of the Dynamics record)';
+	return text.replace(ID, '…').replace(/\s*\([^)]*…[^)]*\)/g, '');
+}
+
+/** Which column an output item counts in; `undefined` for items that are no outcome (a read step's records). */
+function outcomeOf(item: INodeExecutionData): 'created' | 'updated' | 'imported' | 'deleted' | 'skipped' | 'failed' | undefined {
+	const json = item.json ?? {};
+	if (item.error || (typeof json.error === 'string' && !('operation' in json))) return 'failed';
+	switch (json.operation) {
+		case 'created':
+			return 'created';
+		case 'updated':
+		case 'relinked':
+			return 'updated';
+		case 'imported':
+			return 'imported';
+		case 'deleted':
+		case 'unlinked':
+		case 'flagged':
+			return 'deleted';
+		case 'skipped':
+			return 'skipped';
+		default:
+			return undefined;
+	}
+}
+
+/**
+ * Counts one step's output items for an entity and direction. `entityOf` names each item's entity where one step
+ * writes several (Record Sync State of leads and contacts); `only` limits which outcomes count (a step that completes
+ * another step's write counts only its failures).
+ */
+export function tallyOutcomes(
+	fns: unknown,
+	step: { entity: string | ((item: INodeExecutionData) => string | undefined); direction: ReportDirection; only?: Array<ReturnType<typeof outcomeOf>> },
+	items: INodeExecutionData[],
+): void {
+	const ledger = ledgerOf(fns);
+	if (!ledger) return;
+	for (const item of items) {
+		const outcome = outcomeOf(item);
+		if (!outcome || (step.only && !step.only.includes(outcome))) continue;
+		const entity = typeof step.entity === 'function' ? step.entity(item) : step.entity;
+		if (!entity) continue;
+		const tally = tallyOf(ledger.tallies, entity, step.direction);
+		if (item.json?.preview === true) ledger.preview = true;
+		if (outcome === 'skipped') {
+			const phrase = reasonPhrase(item.json.reason);
+			tally.skipped[phrase] = (tally.skipped[phrase] ?? 0) + 1;
+		} else {
+			tally[outcome]++;
+		}
+		if (Array.isArray(item.json?.conflicts) && item.json.conflicts.length) tally.conflicts++;
+	}
+}
+
+/** The figures of a retry queue entry's entity and direction: the source system says which way it was going. */
+function queueTallies(tallies: Map<string, ReportTally>, store: RetryStore | undefined): void {
+	for (const entry of Object.values(store ?? {})) {
+		const direction: ReportDirection = entry.system === 'dynamics' ? 'toActiveCampaign' : 'toDynamics';
+		const tally = tallyOf(tallies, entry.kind, direction);
+		if (entry.dead) tally.deadLetters++;
+		else tally.retriesPending++;
+	}
+}
+
+const ENTITY_ORDER = ['account', 'contact', 'lead', 'opportunity'];
+
+/**
+ * Takes this execution's tally (a second report in the same execution starts from nothing) and makes the report:
+ * the retry queue's counts come from `store`, as they stand now.
+ */
+export function takeReport(fns: unknown, store: RetryStore | undefined, now = Date.now()): SyncReport {
+	const key = executionKey(fns);
+	const ledger = (key !== undefined ? ledgers.get(key) : undefined) ?? {
+		started: now,
+		touched: now,
+		preview: false,
+		requests: { activeCampaign: 0, dynamics: 0 },
+		tallies: new Map<string, ReportTally>(),
+	};
+	if (key !== undefined) ledgers.delete(key);
+	const tallies = new Map([...ledger.tallies].map(([k, t]) => [k, { ...t, skipped: { ...t.skipped }, retriesPending: 0, deadLetters: 0 }]));
+	queueTallies(tallies, store);
+	const entities = [...tallies.values()].sort(
+		(a, b) =>
+			(ENTITY_ORDER.indexOf(a.entity) + 1 || 99) - (ENTITY_ORDER.indexOf(b.entity) + 1 || 99) ||
+			a.entity.localeCompare(b.entity) ||
+			a.direction.localeCompare(b.direction),
+	);
+	const sum = (pick: (t: ReportTally) => number) => entities.reduce((n, t) => n + pick(t), 0);
+	const skippedOf = (t: ReportTally) => Object.values(t.skipped).reduce((n, c) => n + c, 0);
+	const totals = {
+		created: sum((t) => t.created),
+		updated: sum((t) => t.updated),
+		imported: sum((t) => t.imported),
+		deleted: sum((t) => t.deleted),
+		skipped: sum(skippedOf),
+		conflicts: sum((t) => t.conflicts),
+		failed: sum((t) => t.failed),
+		retriesPending: sum((t) => t.retriesPending),
+		deadLetters: sum((t) => t.deadLetters),
+	};
+	return {
+		preview: ledger.preview,
+		startedAt: new Date(ledger.started).toISOString(),
+		finishedAt: new Date(now).toISOString(),
+		durationSeconds: Math.round((now - ledger.started) / 100) / 10,
+		requests: { ...ledger.requests },
+		totals,
+		entities: entities as ReportTally[] & IDataObject[],
+		needsAttention: totals.failed > 0 || totals.deadLetters > 0,
+	};
+}
+
+const DIRECTION_LABEL: Record<ReportDirection, string> = {
+	toActiveCampaign: 'Dynamics → ActiveCampaign',
+	toDynamics: 'ActiveCampaign → Dynamics',
+};
+
+function escapeHtml(text: string): string {
+	return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const COLUMNS: Array<{ key: 'created' | 'updated' | 'imported' | 'deleted' | 'skipped' | 'conflicts' | 'failed'; label: string; color: string }> = [
+	{ key: 'created', label: 'created', color: '#2e7d32' },
+	{ key: 'updated', label: 'updated', color: '#1565c0' },
+	{ key: 'imported', label: 'imported (created or updated)', color: '#00838f' },
+	{ key: 'deleted', label: 'deleted / flagged', color: '#6a1b9a' },
+	{ key: 'skipped', label: 'skipped', color: '#9e9e9e' },
+	{ key: 'conflicts', label: 'conflicts decided', color: '#ef6c00' },
+	{ key: 'failed', label: 'failed', color: '#c62828' },
+];
+
+/** A self-contained page (inline SVG and CSS, nothing loaded from elsewhere) with the report's figures. */
+export function reportHtml(report: SyncReport): string {
+	const rows = report.entities.map((t) => ({
+		label: `${t.entity} · ${DIRECTION_LABEL[t.direction]}`,
+		values: {
+			created: t.created,
+			updated: t.updated,
+			imported: t.imported,
+			deleted: t.deleted,
+			skipped: Object.values(t.skipped).reduce((n, c) => n + c, 0),
+			conflicts: t.conflicts,
+			failed: t.failed,
+		},
+		tally: t,
+	}));
+	const max = Math.max(1, ...rows.map((r) => COLUMNS.reduce((n, c) => n + r.values[c.key], 0)));
+	const labelWidth = 260;
+	const barWidth = 420;
+	const rowHeight = 28;
+	const height = rows.length * rowHeight + 8;
+	const bars = rows
+		.map((row, i) => {
+			const y = i * rowHeight + 8;
+			let x = labelWidth;
+			const parts = COLUMNS.filter((c) => row.values[c.key] > 0).map((c) => {
+				const w = Math.max(2, (row.values[c.key] / max) * barWidth);
+				const rect = `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="18" fill="${c.color}"><title>${escapeHtml(`${c.label}: ${row.values[c.key]}`)}</title></rect>`;
+				x += w;
+				return rect;
+			});
+			const total = COLUMNS.reduce((n, c) => n + row.values[c.key], 0);
+			return `<text x="${labelWidth - 8}" y="${y + 13}" text-anchor="end">${escapeHtml(row.label)}</text>${parts.join('')}<text x="${(x + 6).toFixed(1)}" y="${y + 13}">${total}</text>`;
+		})
+		.join('');
+	const legend = COLUMNS.map((c) => `<span class="key"><i style="background:${c.color}"></i>${escapeHtml(c.label)}</span>`).join('');
+	const svg = rows.length
+		? `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + barWidth + 60}" height="${height}" font-family="sans-serif" font-size="12">${bars}</svg><p>${legend}</p>`
+		: '<p>Nothing was read, written or skipped.</p>';
+	const table = rows
+		.map((row) => {
+			const reasons = Object.entries(row.tally.skipped)
+				.sort((a, b) => b[1] - a[1])
+				.map(([reason, n]) => `${n} ${escapeHtml(reason)}`)
+				.join('<br>');
+			const cells = COLUMNS.map((c) => `<td>${row.values[c.key]}</td>`).join('');
+			return `<tr><th>${escapeHtml(row.label)}</th>${cells}<td>${row.tally.retriesPending}</td><td>${row.tally.deadLetters}</td><td class="reasons">${reasons}</td></tr>`;
+		})
+		.join('');
+	const status = report.needsAttention
+		? `<p class="bad">Needs attention: ${report.totals.failed} failed in this run, ${report.totals.deadLetters} dead letter${report.totals.deadLetters === 1 ? '' : 's'} in the retry queue.</p>`
+		: '<p class="good">No failures and no dead letters.</p>';
+	return [
+		'<!doctype html><html><head><meta charset="utf-8"><title>Sync report</title><style>',
+		'body{font-family:sans-serif;font-size:13px;margin:16px;color:#222}table{border-collapse:collapse;margin-top:12px}',
+		'th,td{border:1px solid #ddd;padding:4px 8px;text-align:right;vertical-align:top}th{text-align:left}',
+		'td.reasons{text-align:left;color:#555}.bad{color:#c62828;font-weight:bold}.good{color:#2e7d32}',
+		'.key{margin-right:14px;white-space:nowrap}.key i{display:inline-block;width:10px;height:10px;margin-right:4px}',
+		'</style></head><body>',
+		`<h2>Sync report${report.preview ? ' — preview (nothing was written)' : ''}</h2>`,
+		`<p>${escapeHtml(report.startedAt)} · ${report.durationSeconds} s · ${report.requests.activeCampaign} ActiveCampaign requests · ${report.requests.dynamics} Dynamics requests</p>`,
+		status,
+		svg,
+		'<table><tr><th></th>',
+		COLUMNS.map((c) => `<th>${escapeHtml(c.label)}</th>`).join(''),
+		'<th>retries pending</th><th>dead letters</th><th>skipped because</th></tr>',
+		table,
+		'</table></body></html>',
+	].join('');
+}

@@ -1,0 +1,153 @@
+/**
+ * The Sync report at the end of the Initial Sync and the Scheduled Sync counts what the sandboxes saw: the requests
+ * each API received in the execution, the records created on each side, and — with a failure injected — the failed
+ * records, the retries they wait for, and the report on the Needs Attention output.
+ */
+import type { IDataObject, IRun } from 'n8n-workflow';
+
+import { setAccountRequestsPerSecond } from '../../../nodes/ActiveCampaignSync/transport';
+import type { SyncReport } from '../../../nodes/shared/report';
+import { templates } from '../../../scripts/build-templates';
+import type { N8nHarness } from '../../helpers/n8n-harness';
+import { syncHarness } from '../../model/world';
+import { startSandbox, type Sandbox } from '../../sandbox';
+
+jest.setTimeout(240_000);
+
+let sandbox: Sandbox;
+let harness: N8nHarness;
+
+beforeAll(async () => {
+	sandbox = await startSandbox({ seed: 'demo' });
+	harness = syncHarness(sandbox);
+	setAccountRequestsPerSecond(sandbox.ac.url, 1000);
+});
+
+afterAll(async () => {
+	await sandbox?.close();
+});
+
+async function control<T = IDataObject>(side: 'ac' | 'd365', method: string, route: string, body?: unknown): Promise<T> {
+	const url = side === 'ac' ? sandbox.ac.url : sandbox.d365.url;
+	const res = await fetch(`${url}/__sandbox${route}`, {
+		method,
+		headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const text = await res.text();
+	if (!res.ok) throw new Error(`${side} ${method} ${route}: ${res.status} ${text}`);
+	return (text ? JSON.parse(text) : {}) as T;
+}
+
+const template = (file: string) => JSON.parse(JSON.stringify(templates().find((w) => w.file === file)!.toJSON())) as { nodes: never[]; connections: never };
+
+/** API requests each sandbox answered since its stats were reset (Dataverse's token endpoint is n8n's, not the nodes'). */
+async function requests(): Promise<{ activeCampaign: number; dynamics: number }> {
+	const count = async (side: 'ac' | 'd365') => {
+		const stats = await control<{ routes: Record<string, { count: number }> }>(side, 'GET', '/stats');
+		return Object.entries(stats.routes)
+			.filter(([route]) => !/oauth2/.test(route))
+			.reduce((n, [, entry]) => n + entry.count, 0);
+	};
+	return { activeCampaign: await count('ac'), dynamics: await count('d365') };
+}
+
+async function counts(): Promise<Record<string, number> & { acEmails: Set<string> }> {
+	const d365 = async (set: string) => (await control<{ value: unknown[] }>('d365', 'GET', `/state/${set}?top=5000`)).value.length;
+	const ac = await control<{ contacts: IDataObject[] }>('ac', 'GET', '/state/contacts?limit=5000');
+	const accounts = await control<{ accounts: unknown[] }>('ac', 'GET', '/state/accounts');
+	return {
+		acContacts: ac.contacts.length,
+		acEmails: new Set(ac.contacts.map((c) => String(c.email).toLowerCase())),
+		acAccounts: accounts.accounts.length,
+		d365Contacts: await d365('contacts'),
+		d365Leads: await d365('leads'),
+		d365Accounts: await d365('accounts'),
+	};
+}
+
+function reportOf(run: IRun): { report: SyncReport; output: 'Report' | 'Needs Attention'; html: string } {
+	expect(run.data.resultData.error?.message).toBeUndefined();
+	const [task] = run.data.resultData.runData['Sync report'];
+	const [ok, attention] = task.data!.main;
+	const item = (ok?.length ? ok : attention)![0];
+	const html = Buffer.from(String(item.binary!.report.data), 'base64').toString('utf8');
+	return { report: item.json as SyncReport, output: ok?.length ? 'Report' : 'Needs Attention', html };
+}
+
+async function resetDemo(): Promise<void> {
+	await control('ac', 'POST', '/reset', { seed: 'demo', settings: { requestsPerSecond: 1000 } });
+	await control('d365', 'POST', '/reset', { seed: 'demo' });
+	await control('d365', 'PUT', '/limits', { enabled: false });
+	harness.resetStaticData();
+}
+
+const tally = (report: SyncReport, entity: string, direction: string) =>
+	report.entities.find((t) => t.entity === entity && t.direction === direction) ?? { created: 0, updated: 0, imported: 0, failed: 0, retriesPending: 0, skipped: {} };
+
+describe('Sync report', () => {
+	it('Initial Sync: its requests and created records are what the sandboxes counted', async () => {
+		await resetDemo();
+		const before = await counts();
+		await control('ac', 'POST', '/stats/reset');
+		await control('d365', 'POST', '/stats/reset');
+
+		const t = template('initial-sync.json');
+		const run = await harness.runFrom(t.nodes, t.connections, 'Run now', [{}], 'trigger');
+		const { report, output, html } = reportOf(run);
+		const after = await counts();
+
+		expect(report.requests).toEqual(await requests());
+		expect(output).toBe('Report');
+		expect(report.needsAttention).toBe(false);
+		expect(report.totals.failed).toBe(0);
+		// Created on ActiveCampaign: accounts, and contacts from Dynamics contacts and leads.
+		expect(tally(report, 'account', 'toActiveCampaign').created).toBe(after.acAccounts - before.acAccounts);
+		// Contacts and leads go through the bulk import, which does not say whether it created a contact or updated it:
+		// the report counts them as imported, and those whose email ActiveCampaign did not have are the new contacts.
+		const toAc = (key: 'created' | 'imported') => tally(report, 'contact', 'toActiveCampaign')[key] + tally(report, 'lead', 'toActiveCampaign')[key];
+		const importedEmails = ['Write contacts to ActiveCampaign', 'Write leads to ActiveCampaign'].flatMap((node) =>
+			run.data.resultData.runData[node][0].data!.main[0]!.filter((i) => i.json.operation === 'imported').map((i) => String(i.json.email).toLowerCase()),
+		);
+		expect(toAc('imported')).toBe(importedEmails.length);
+		expect(toAc('created') + importedEmails.filter((e) => !before.acEmails.has(e)).length).toBe(after.acContacts - before.acContacts);
+		expect(tally(report, 'account', 'toDynamics').created).toBe(after.d365Accounts - before.d365Accounts);
+		expect(tally(report, 'contact', 'toDynamics').created).toBe(after.d365Contacts - before.d365Contacts);
+		expect(tally(report, 'lead', 'toDynamics').created).toBe(after.d365Leads - before.d365Leads);
+		expect(report.totals.created).toBeGreaterThan(0);
+		expect(html).toContain(`${report.requests.dynamics} Dynamics requests`);
+	});
+
+	it('Scheduled Sync with Dynamics failing every contact write: failures and pending retries, on Needs Attention', async () => {
+		await resetDemo();
+		const initial = template('initial-sync.json');
+		await harness.runFrom(initial.nodes, initial.connections, 'Run now', [{}], 'trigger');
+		const scheduled = template('scheduled-sync.json');
+		await harness.runFrom(scheduled.nodes, scheduled.connections, 'Every hour', [{}], 'trigger');
+		// Edits on ActiveCampaign for the next cycle to carry to Dynamics.
+		const { contacts } = await control<{ contacts: IDataObject[] }>('ac', 'GET', '/state/contacts?limit=3');
+		for (const [i, contact] of contacts.entries()) await control('ac', 'PATCH', `/ui/contacts/${String(contact.id)}`, { phone: `+1 555 01${i}` });
+		sandbox.ac.server.clock.advance(2000);
+		sandbox.d365.server.clock.advance(2000);
+		await control('d365', 'PUT', '/faults', { rate5xx: 1, routePattern: '^(PATCH|POST) .*(contacts|leads|\\$batch)', retryAfterSeconds: 0 });
+		await control('ac', 'POST', '/stats/reset');
+		await control('d365', 'POST', '/stats/reset');
+
+		const run = await harness.runFrom(scheduled.nodes, scheduled.connections, 'Every hour', [{}], 'trigger');
+		const { report, output } = reportOf(run);
+		await control('d365', 'DELETE', '/faults');
+		// Every item on an error output of this run, each step's once.
+		const errorItems = Object.values(run.data.resultData.runData)
+			.flatMap((tasks) => tasks.flatMap((task) => task.data?.main[1] ?? []))
+			.filter((item) => item.json.error !== undefined);
+		expect(report.totals.failed).toBe(errorItems.length);
+
+		expect(report.requests).toEqual(await requests());
+		const failed = tally(report, 'contact', 'toDynamics').failed + tally(report, 'lead', 'toDynamics').failed;
+		expect(failed).toBeGreaterThan(0);
+		expect(report.totals.failed).toBe(failed);
+		expect(report.totals.retriesPending).toBeGreaterThan(0);
+		expect(report.needsAttention).toBe(true);
+		expect(output).toBe('Needs Attention');
+	});
+});
