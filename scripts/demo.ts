@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
+import type { SyncReport } from '../nodes/shared/report';
 import type { ExecutionResult, N8nInstance } from '../test/e2e/n8n';
 import { OWNER } from '../test/e2e/n8n';
 import { PROJECT_ROOT, RUNTIME_ROOT } from '../test/e2e/runtime';
@@ -76,6 +77,8 @@ interface Usage {
 	total: number;
 	writes: number;
 	throttled: number;
+	/** Sign-in requests (n8n's, to the token endpoint). */
+	signIns: number;
 }
 
 async function usage(sandbox: Sandbox, side: 'ac' | 'd365'): Promise<Usage> {
@@ -86,10 +89,12 @@ async function usage(sandbox: Sandbox, side: 'ac' | 'd365'): Promise<Usage> {
 		'/stats',
 	);
 	let writes = 0;
+	let signIns = 0;
 	for (const [route, entry] of Object.entries(stats.routes)) {
-		if (/^(POST|PUT|PATCH|DELETE) /.test(route) && !/oauth2|\(reads\)$/.test(route)) writes += entry.count;
+		if (/oauth2/.test(route)) signIns += entry.count;
+		else if (/^(POST|PUT|PATCH|DELETE) /.test(route) && !/\(reads\)$/.test(route)) writes += entry.count;
 	}
-	return { total: stats.total, writes, throttled: (stats.byStatus['429'] ?? 0) + (stats.byStatus['503'] ?? 0) };
+	return { total: stats.total, writes, throttled: (stats.byStatus['429'] ?? 0) + (stats.byStatus['503'] ?? 0), signIns };
 }
 
 /** Shows the sandbox's request counters on one live line while a CLI execution runs (n8n prints nothing until it ends). */
@@ -100,75 +105,45 @@ async function withProgress<T>(sandbox: Sandbox, label: string, work: () => Prom
 	});
 }
 
-interface Row {
-	entity: string;
-	direction: string;
-	created: number;
-	updated: number;
-	skipped: number;
-	failed: number;
-	reasons: Record<string, number>;
+/** The Sync report's item of an execution (on Report, or on Needs Attention when something failed). */
+function syncReport(result: ExecutionResult): SyncReport {
+	const [item] = [...result.items('Sync report', 0), ...result.items('Sync report', 1)];
+	if (!item) throw new Error('The execution has no Sync report');
+	return item as unknown as SyncReport;
 }
 
-/** Created / updated / skipped / failed per entity and direction, from the run's node outputs. */
-function tally(result: ExecutionResult, plan: Array<[string, string, string, string]>, newEmails: Set<string>): Row[] {
-	// An ActiveCampaign contact goes to Dynamics as a lead or as a contact: the map that did not take it is not
-	// reporting a skip.
-	// Keyed by kind and id: ActiveCampaign numbers accounts and contacts separately, so the ids overlap.
-	const kindOf = (entity: string) => (/account/i.test(entity) ? 'account' : 'contact');
-	const handled = new Set<string>();
-	for (const [entity, direction, mapNode] of plan) {
-		if (direction.startsWith('ActiveCampaign')) for (const item of result.items(mapNode)) handled.add(`${kindOf(entity)}:${String((item.source as Json).id)}`);
-	}
-	return plan.map(([entity, direction, mapNode, writeNode]) => {
-		const row: Row = { entity, direction, created: 0, updated: 0, skipped: 0, failed: 0, reasons: {} };
-		const skip = (reason: string) => {
-			row.skipped++;
-			row.reasons[reason] = (row.reasons[reason] ?? 0) + 1;
-		};
-		for (const item of result.items(mapNode, 1)) {
-			const reason = String(item.skipReason ?? 'skipped');
-			// An ActiveCampaign contact that belongs to the other entity's sync is counted there, not here.
-			if (/^belongs to the /.test(reason)) continue;
-			if (direction.startsWith('ActiveCampaign') && handled.has(`${kindOf(entity)}:${String(item.id)}`)) continue;
-			skip(reason);
-		}
-		row.failed += result.items(mapNode, 2).length;
-		for (const item of result.items(writeNode)) {
-			const operation = String(item.operation ?? '');
-			if (operation === 'created') row.created++;
-			else if (operation === 'updated') row.updated++;
-			else if (operation === 'imported') {
-				if (newEmails.has(String(item.email).toLowerCase())) row.created++;
-				else row.updated++;
-			}
-			else if (operation === 'skipped') skip(String(item.reason ?? 'skipped'));
-			else if (item.error) row.failed++;
-		}
-		row.failed += result.items(writeNode, 1).length;
-		return row;
-	});
-}
+const DIRECTIONS: Record<string, string> = { toActiveCampaign: 'Dynamics → ActiveCampaign', toDynamics: 'ActiveCampaign → Dynamics' };
 
-function printTable(title: string, rows: Row[], ac: Usage, d365: Usage) {
+/** The workflow's own Sync report as a table, with the sandboxes' request counters beside its figures. */
+function printReport(title: string, report: SyncReport, ac: Usage, d365: Usage) {
 	console.log(`\n${bold(title)}`);
-	const header = ['Entity', 'Direction', 'Created', 'Updated', 'Skipped', 'Failed'];
-	const lines = rows.map((r) => [r.entity, r.direction, String(r.created), String(r.updated), String(r.skipped), String(r.failed)]);
+	const header = ['Entity', 'Direction', 'Created', 'Updated', 'Imported', 'Deleted', 'Skipped', 'Conflicts', 'Failed'];
+	const lines = report.entities.map((t) => [
+		t.entity,
+		DIRECTIONS[t.direction] ?? t.direction,
+		...[t.created, t.updated, t.imported, t.deleted, Object.values(t.skipped).reduce((n, c) => n + c, 0), t.conflicts, t.failed].map(String),
+	]);
 	const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
 	const fmt = (cells: string[]) => `  ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`;
 	console.log(fmt(header));
 	console.log(`  ${widths.map((w) => '─'.repeat(w)).join('  ')}`);
 	for (const line of lines) console.log(fmt(line));
 	const reasons: Record<string, number> = {};
-	for (const r of rows) for (const [reason, n] of Object.entries(r.reasons)) reasons[reason] = (reasons[reason] ?? 0) + n;
+	for (const t of report.entities) for (const [reason, n] of Object.entries(t.skipped)) reasons[reason] = (reasons[reason] ?? 0) + n;
 	if (Object.keys(reasons).length) {
 		console.log(dim('  Skipped because:'));
 		for (const [reason, n] of Object.entries(reasons).sort((a, b) => b[1] - a[1])) console.log(dim(`    ${String(n).padStart(3)} × ${reason}`));
 	}
+	console.log(dim('  Imported: through ActiveCampaign\'s bulk import, which creates or updates a contact without saying which.'));
 	console.log(
-		`  Requests: ActiveCampaign ${ac.total} (${ac.writes} writes, ${ac.throttled} throttled and retried), ` +
-			`Dynamics 365 ${d365.total} (${d365.writes} writes, ${d365.throttled} throttled and retried)`,
+		`  Requests: ActiveCampaign ${report.requests.activeCampaign} (${ac.writes} writes, ${ac.throttled} throttled and retried), ` +
+			`Dynamics 365 ${report.requests.dynamics} (${d365.writes} writes, ${d365.throttled} throttled and retried); ` +
+			`retry queue ${report.totals.retriesPending} waiting, ${report.totals.deadLetters} dead letters; ${report.durationSeconds} s`,
 	);
+	// The report counts the requests the sync steps sent; the sandboxes count what they received.
+	if (report.requests.activeCampaign !== ac.total || report.requests.dynamics !== d365.total - d365.signIns) {
+		console.log(`  ${bold('Note')}: the sandboxes received ActiveCampaign ${ac.total}, Dynamics ${d365.total - d365.signIns} requests.`);
+	}
 }
 
 async function counts(sandbox: Sandbox): Promise<Json> {
@@ -185,26 +160,6 @@ async function counts(sandbox: Sandbox): Promise<Json> {
 		'Dynamics notes': d365.records.annotations,
 	};
 }
-
-async function acEmails(sandbox: Sandbox): Promise<Set<string>> {
-	const emails = new Set<string>();
-	for (let offset = 0; ; offset += 100) {
-		const page = await control<{ contacts: Json[]; total: number }>(sandbox, 'ac', 'GET', `/state/contacts?limit=100&offset=${offset}`);
-		for (const c of page.contacts) emails.add(String(c.email).toLowerCase());
-		if (emails.size >= page.total || !page.contacts.length) return emails;
-	}
-}
-
-const INITIAL_PLAN: Array<[string, string, string, string]> = [
-	['Accounts', 'Dynamics → ActiveCampaign', 'Map accounts to ActiveCampaign', 'Write accounts to ActiveCampaign'],
-	['Contacts', 'Dynamics → ActiveCampaign', 'Map contacts to ActiveCampaign', 'Write contacts to ActiveCampaign'],
-	['Leads', 'Dynamics → ActiveCampaign', 'Map leads to ActiveCampaign', 'Write leads to ActiveCampaign'],
-	['Accounts', 'ActiveCampaign → Dynamics', 'Map accounts to Dynamics', 'Write accounts to Dynamics'],
-	['Contacts', 'ActiveCampaign → Dynamics', 'Map contacts to Dynamics', 'Write contacts to Dynamics'],
-	['Leads', 'ActiveCampaign → Dynamics', 'Map leads to Dynamics', 'Write leads to Dynamics'],
-	['Opportunities', 'Dynamics → ActiveCampaign', 'Map opportunities', 'Write opportunities to ActiveCampaign'],
-];
-const SCHEDULED_PLAN = INITIAL_PLAN.slice(0, 6);
 
 async function main() {
 	console.log(bold('\nActiveCampaign ⇄ Dynamics 365 sync for n8n — demo against the local sandbox\n'));
@@ -247,7 +202,6 @@ async function main() {
 	});
 
 	const before = await counts(sandbox);
-	const emailsBefore = await acEmails(sandbox);
 	await control(sandbox, 'ac', 'POST', '/stats/reset');
 	await control(sandbox, 'd365', 'POST', '/stats/reset');
 	settle();
@@ -257,8 +211,7 @@ async function main() {
 		async () => await n8n!.execute(WORKFLOW_IDS.initialSync),
 	);
 	if (initial.error) throw new Error(`The Initial Sync failed: ${initial.error}`);
-	const initialRows = tally(initial, INITIAL_PLAN, new Set([...(await acEmails(sandbox))].filter((e) => !emailsBefore.has(e))));
-	printTable('Initial Sync', initialRows, await usage(sandbox, 'ac'), await usage(sandbox, 'd365'));
+	printReport('Initial Sync', syncReport(initial), await usage(sandbox, 'ac'), await usage(sandbox, 'd365'));
 	const afterInitial = await counts(sandbox);
 
 	const first = await live('Starting the Scheduled Sync (its first run sets the change cursors to now)…', async () => await n8n!.execute(WORKFLOW_IDS.scheduledSync));
@@ -276,17 +229,11 @@ async function main() {
 		await control(sandbox, 'ac', 'PATCH', `/ui/contacts/${(li.contact as Json).id}`, { lastName: 'Wei-Chen' });
 		step('  ActiveCampaign: Li Wei — last name "Wei-Chen"');
 	}
-	const emailsBeforeCycle = await acEmails(sandbox);
 	await control(sandbox, 'ac', 'POST', '/stats/reset');
 	await control(sandbox, 'd365', 'POST', '/stats/reset');
 	const cycle = await withProgress(sandbox, 'Running one Scheduled Sync cycle…', async () => await n8n!.execute(WORKFLOW_IDS.scheduledSync));
 	if (cycle.error) throw new Error(`The Scheduled Sync failed: ${cycle.error}`);
-	printTable(
-		'Scheduled Sync cycle',
-		tally(cycle, SCHEDULED_PLAN, new Set([...(await acEmails(sandbox))].filter((e) => !emailsBeforeCycle.has(e)))),
-		await usage(sandbox, 'ac'),
-		await usage(sandbox, 'd365'),
-	);
+	printReport('Scheduled Sync cycle', syncReport(cycle), await usage(sandbox, 'ac'), await usage(sandbox, 'd365'));
 
 	const after = await counts(sandbox);
 	console.log(`\n${bold('Records in the sandbox')}  (before → after the Initial Sync → now)`);

@@ -129,6 +129,28 @@ function operations(result: ExecutionResult, node: string): Record<string, numbe
 	return counts;
 }
 
+/** Requests each API answered since the last reset (Dataverse's token endpoint is n8n's sign-in, not the nodes'). */
+async function requestCounts(): Promise<{ activeCampaign: number; dynamics: number }> {
+	const count = (stats: { routes: Record<string, { count: number }> }) =>
+		Object.entries(stats.routes)
+			.filter(([route]) => !/oauth2/.test(route))
+			.reduce((n, [, entry]) => n + entry.count, 0);
+	return { activeCampaign: count(await control('ac', 'GET', '/stats')), dynamics: count(await control('d365', 'GET', '/stats')) };
+}
+
+/** The Sync report's item and the output it came out of. */
+function syncReport(result: ExecutionResult): { report: Json; output: 'Report' | 'Needs Attention' } {
+	const [ok] = result.items('Sync report', 0);
+	const [attention] = result.items('Sync report', 1);
+	expect(Number(!!ok) + Number(!!attention)).toBe(1);
+	return ok ? { report: ok, output: 'Report' } : { report: attention, output: 'Needs Attention' };
+}
+
+function reported(report: Json, entity: string, direction: string, key: string): number {
+	const tally = (report.entities as Json[]).find((t) => t.entity === entity && t.direction === direction);
+	return Number(tally?.[key] ?? 0);
+}
+
 function expectClean(result: ExecutionResult): void {
 	expect(result.error).toBeUndefined();
 }
@@ -137,8 +159,16 @@ function expectClean(result: ExecutionResult): void {
 
 describe('in a real n8n, against the sandbox', () => {
 	it('Initial Sync: every in-scope record exists on the other side with its mapped values', async () => {
+		await resetStats();
+		const leadsBefore = (await d365Rows('leads')).length;
 		const result = await n8n.execute(WORKFLOW_IDS.initialSync);
 		expectClean(result);
+		// The Sync report counts what the sandboxes saw.
+		const { report, output } = syncReport(result);
+		expect(report.requests).toEqual(await requestCounts());
+		expect(output).toBe('Report');
+		expect((report.totals as Json).failed).toBe(0);
+		expect(reported(report, 'lead', 'toDynamics', 'created')).toBe((await d365Rows('leads')).length - leadsBefore);
 
 		// Dynamics → ActiveCampaign: every contact, every lead that is not also a contact, every account.
 		const contacts = await d365Rows('contacts');
@@ -184,6 +214,7 @@ describe('in a real n8n, against the sandbox', () => {
 		const records = await control<{ records: Json[] }>('ac', 'GET', '/state/customObjects/d365-opportunity/records');
 		expect(records.records.length).toBe(operations(result, 'Write opportunities to ActiveCampaign').created);
 		expect(records.records.length).toBeGreaterThan(0);
+		expect(reported(report, 'opportunity', 'toActiveCampaign', 'created')).toBe(records.records.length);
 	});
 
 	it('Initial Sync run again writes nothing', async () => {
@@ -338,7 +369,15 @@ describe('Scheduled Sync', () => {
 			tags: ['[D365: Lead]'],
 		});
 		await control('ac', 'POST', '/ui/contacts', { email: 'just.right@example.com', firstName: 'Just', lastName: 'Right', tags: ['[D365: Lead]'] });
+		await resetStats();
 		const result = await cycle();
+		// The Sync report says so, on Needs Attention, with the requests the sandboxes counted.
+		const { report, output } = syncReport(result);
+		expect(output).toBe('Needs Attention');
+		expect(report.requests).toEqual(await requestCounts());
+		expect(reported(report, 'lead', 'toDynamics', 'failed')).toBe(1);
+		expect(reported(report, 'lead', 'toDynamics', 'created')).toBe(1);
+		expect((report.totals as Json).retriesPending).toBeGreaterThanOrEqual(1);
 		const failed = result.items('Write leads to Dynamics', 1);
 		expect(failed).toHaveLength(1);
 		expect(JSON.stringify(failed[0])).toMatch(/lastname|length/i);

@@ -52,7 +52,16 @@ async function requests(): Promise<{ activeCampaign: number; dynamics: number }>
 	return { activeCampaign: await count('ac'), dynamics: await count('d365') };
 }
 
-async function counts(): Promise<Record<string, number> & { acEmails: Set<string> }> {
+interface Counts {
+	acContacts: number;
+	acEmails: Set<string>;
+	acAccounts: number;
+	d365Contacts: number;
+	d365Leads: number;
+	d365Accounts: number;
+}
+
+async function counts(): Promise<Counts> {
 	const d365 = async (set: string) => (await control<{ value: unknown[] }>('d365', 'GET', `/state/${set}?top=5000`)).value.length;
 	const ac = await control<{ contacts: IDataObject[] }>('ac', 'GET', '/state/contacts?limit=5000');
 	const accounts = await control<{ accounts: unknown[] }>('ac', 'GET', '/state/accounts');

@@ -1,4 +1,4 @@
-import type { INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { countRequest, reasonPhrase, reportHtml, tallyOutcomes, takeReport } from '../../../nodes/shared/report';
 import { SKIP_REASONS } from '../../../nodes/shared/sync/decide';
@@ -6,7 +6,7 @@ import type { RetryStore } from '../../../nodes/shared/sync/retries';
 
 const execution = (id: string) => ({ getExecutionId: () => id });
 
-const out = (json: Record<string, unknown>, error?: Error): INodeExecutionData => ({ json, ...(error ? { error: error as never } : {}) });
+const out = (json: IDataObject, error?: Error): INodeExecutionData => ({ json, ...(error ? { error: error as never } : {}) });
 
 describe('sync report', () => {
 	it('counts each execution on its own, and a report takes its tally', () => {
