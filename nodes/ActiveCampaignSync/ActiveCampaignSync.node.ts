@@ -34,7 +34,9 @@ const properties: INodeProperties[] = [
 	...accountProperties,
 	customObjectOperations,
 	...customObjectProperties,
-	previewProperty({ resource: ['contact'], operation: ['upsert', 'upsertMany'] }),
+	previewProperty({ resource: ['contact'], operation: ['upsert', 'upsertMany', 'recordSyncState', 'ensureSyncFields'] }),
+	previewProperty({ resource: ['account'], operation: ['upsert', 'recordSyncState'] }),
+	previewProperty({ resource: ['customObject'], operation: ['upsertRecord', 'deleteRecord', 'ensureSchema'] }),
 	previewProperty(
 		{ resource: ['contact', 'account'], operation: ['getChanges'] },
 		'Whether to read the changes without moving the cursor: the next run reads the same changes again',

@@ -59,6 +59,15 @@ export function requestsOf<T>(itemIndices: number[], read: (itemIndex: number) =
 	return { requests, failed };
 }
 
+/**
+ * In a preview (shared/preview.ts), every item of a batch says so, also one decided before any write would have been
+ * made (e.g. a link another record holds).
+ */
+export function previewed(ctx: OpContext, outcomes: BatchOutcome[]): BatchOutcome[] {
+	if (!ctx.session.preview) return outcomes;
+	return outcomes.map((o) => ('json' in o ? { itemIndex: o.itemIndex, json: { ...o.json, preview: true } } : o));
+}
+
 /** An operation run once for a group of items (bulk import) or once per execution (Get Changes). */
 export type BatchOperation = (ctx: OpContext, itemIndices: number[]) => Promise<BatchOutcome[]>;
 

@@ -9,6 +9,7 @@
  */
 import type { IDataObject, INode } from 'n8n-workflow';
 
+import type { PreviewChange } from '../../shared/preview';
 import { SKIP_REASONS } from '../../shared/sync/decide';
 import type { BatchOutcome } from '../actions/common';
 import { acListIfCheaper } from '../transport';
@@ -31,6 +32,8 @@ interface Planned {
 	name: string;
 	updates: Array<{ id: string; fieldValue: string }>;
 	creates: Array<{ customerAccountId: string; customFieldId: string; fieldValue: string }>;
+	/** Each value written: its field's label, its value now (null when it has none) and after (a preview shows them). */
+	changes: PreviewChange[];
 	output: IDataObject;
 }
 
@@ -45,7 +48,14 @@ export async function recordAccountStates(session: AcSession, node: INode, reque
 	}
 	outcomes.push(...planning.decided);
 	const handled = new Set<AccountStateRequest>(planning.decidedRequests);
-	for (const chunk of chunks(planning.planned)) {
+	if (session.preview) {
+		// What the bulk requests would write, account by account; nothing is sent.
+		for (const p of planning.planned) {
+			outcomes.push({ itemIndex: p.request.itemIndex, json: { ...p.output, changes: p.changes, preview: true } });
+			handled.add(p.request);
+		}
+	}
+	for (const chunk of session.preview ? [] : chunks(planning.planned)) {
 		try {
 			const updates = chunk.flatMap((p) => p.updates);
 			const creates = chunk.flatMap((p) => p.creates);
@@ -89,9 +99,10 @@ async function plan(
 		const account = byId.get(accountId);
 		if (!account) continue; // not found by its id: the one-by-one path says so (or finds it by name)
 		const name = String(account.name ?? '');
-		const p: Planned = { request, accountId, name, updates: [], creates: [], output: {} };
+		const p: Planned = { request, accountId, name, updates: [], creates: [], changes: [], output: {} };
 		const write = (fieldId: string, value: string) => {
 			const existing = values.get(`${accountId}|${fieldId}`);
+			p.changes.push({ field: fieldId === String(linkField.id) ? linkField.label : stateField.label, before: existing?.value ?? null, after: value });
 			if (existing) p.updates.push({ id: existing.id, fieldValue: value });
 			else p.creates.push({ customerAccountId: accountId, customFieldId: fieldId, fieldValue: value });
 		};

@@ -4,6 +4,7 @@
  */
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
+import type { PreviewChange } from '../../shared/preview';
 import { sameValue } from '../../shared/sync/canonical';
 import { SKIP_REASONS } from '../../shared/sync/decide';
 import { fieldHash, formatFieldState, rowVersion } from '../../shared/sync/fieldState';
@@ -145,43 +146,41 @@ async function afterWrite(session: AcSession, account: IDataObject, itemIndex: n
 	return await readAccount(session, String(account.id), itemIndex);
 }
 
-/** Creates the account, or updates only what differs (name, URL, custom fields) in one request. */
-export async function writeAccount(
-	session: AcSession,
-	target: AccountSnapshot | undefined,
-	desired: DesiredAccount,
-	itemIndex: number,
-): Promise<AccountWriteResult> {
+/**
+ * What writing `desired` to the account would send (`account`, empty when nothing differs) and change, field by field
+ * (before null on a new account): the one decision the write and its preview share.
+ */
+export function accountDiff(target: AccountSnapshot | undefined, desired: DesiredAccount): { account: IDataObject; changes: PreviewChange[] } {
 	const toField = (f: DesiredAccount['fields'][number]) => ({
 		customFieldId: Number(f.field.id),
 		fieldValue: f.value,
 		...(f.currency ? { fieldCurrency: f.currency } : {}),
 	});
-	if (!target) {
-		if (!desired.name) throw new NodeOperationError(session.ctx.getNode(), 'A name is needed to create an account', { itemIndex });
-		const account: IDataObject = { name: desired.name };
-		if (desired.accountUrl !== undefined) account.accountUrl = desired.accountUrl;
-		if (desired.fields.length) account.fields = desired.fields.map(toField);
-		const body = await session.request<IDataObject>({ method: 'POST', path: '/api/3/accounts', body: { account }, itemIndex });
-		const created = body.account as IDataObject;
-		session.rememberAccount(created);
-		return {
-			operation: 'created',
-			id: String(created.id),
-			name: String(created.name ?? desired.name),
-			changes: ['name', ...(desired.accountUrl !== undefined ? ['accountUrl'] : []), ...desired.fields.map((f) => f.field.label)],
-			after: await afterWrite(session, created, itemIndex),
-		};
-	}
+	const change = (field: string, before: unknown, after: unknown): PreviewChange => ({
+		field,
+		before: (before ?? null) as PreviewChange['before'],
+		after: (after ?? null) as PreviewChange['after'],
+	});
 	const account: IDataObject = {};
-	const changes: string[] = [];
+	const changes: PreviewChange[] = [];
+	if (!target) {
+		account.name = desired.name;
+		changes.push(change('name', null, desired.name));
+		if (desired.accountUrl !== undefined) {
+			account.accountUrl = desired.accountUrl;
+			changes.push(change('accountUrl', null, desired.accountUrl));
+		}
+		if (desired.fields.length) account.fields = desired.fields.map(toField);
+		changes.push(...desired.fields.map((f) => change(f.field.label, null, f.value)));
+		return { account, changes };
+	}
 	if (desired.name !== undefined && desired.name.trim() !== '' && desired.name.trim() !== target.name) {
 		account.name = desired.name.trim();
-		changes.push('name');
+		changes.push(change('name', target.name, account.name));
 	}
 	if (desired.accountUrl !== undefined && !sameValue(desired.accountUrl, target.accountUrl)) {
 		account.accountUrl = desired.accountUrl;
-		changes.push('accountUrl');
+		changes.push(change('accountUrl', target.accountUrl, desired.accountUrl));
 	}
 	const fields = desired.fields.filter((f) => {
 		const current = target.fields.get(f.field.id);
@@ -190,13 +189,50 @@ export async function writeAccount(
 	});
 	if (fields.length) {
 		account.fields = fields.map(toField);
-		changes.push(...fields.map((f) => f.field.label));
+		changes.push(...fields.map((f) => change(f.field.label, target.fields.get(f.field.id)?.value, f.value)));
+	}
+	return { account, changes };
+}
+
+/** Creates the account, or updates only what differs (name, URL, custom fields) in one request. */
+export async function writeAccount(
+	session: AcSession,
+	target: AccountSnapshot | undefined,
+	desired: DesiredAccount,
+	itemIndex: number,
+): Promise<AccountWriteResult> {
+	if (!target && !desired.name) throw new NodeOperationError(session.ctx.getNode(), 'A name is needed to create an account', { itemIndex });
+	const { account, changes: diff } = accountDiff(target, desired);
+	const changes = diff.map((c) => c.field);
+	if (!target) {
+		const body = await session.request<IDataObject>({ method: 'POST', path: '/api/3/accounts', body: { account }, itemIndex });
+		const created = body.account as IDataObject;
+		session.rememberAccount(created);
+		return {
+			operation: 'created',
+			id: String(created.id),
+			name: String(created.name ?? desired.name),
+			changes,
+			after: await afterWrite(session, created, itemIndex),
+		};
 	}
 	if (!changes.length) return { operation: 'skipped', reason: SKIP_REASONS.noChanges, id: target.id, name: target.name, changes };
 	const body = await session.request<IDataObject>({ method: 'PUT', path: `/api/3/accounts/${target.id}`, body: { account }, itemIndex });
 	const updated = (body.account as IDataObject | undefined) ?? { id: target.id, name: account.name ?? target.name };
 	session.rememberAccount(updated);
 	return { operation: 'updated', id: target.id, name: String(updated.name ?? target.name), changes, after: await afterWrite(session, updated, itemIndex) };
+}
+
+/**
+ * What {@link writeAccount} would do, written nowhere (a preview): the operation and each field's value before and
+ * after.
+ */
+export function previewAccountWrite(target: AccountSnapshot | undefined, desired: DesiredAccount): IDataObject {
+	const { changes } = accountDiff(target, desired);
+	if (!target) return { operation: 'created', id: null, name: desired.name ?? null, changes, preview: true };
+	const name = desired.name?.trim() || target.name;
+	if (!changes.length) return { operation: 'skipped', reason: SKIP_REASONS.noChanges, id: target.id, name, changes, preview: true };
+	return { operation: 'updated', id: target.id, name, changes, preview: true };
 }
 
 /** The run's account links as a map Dynamics id → ActiveCampaign account id, kept current as this step writes. */
@@ -253,13 +289,20 @@ export async function syncAccountItem(
 		if (index.get(mergedInto)) {
 			return await applyAccountDeletePolicy(session, base, index, linkValue, deletePolicy, `${why}, which has its own ActiveCampaign account`, itemIndex);
 		}
+		const relinked: IDataObject = { ...base, operation: 'relinked', reason: why, id: loser, link: mergedInto, relinkedFrom: linkValue };
+		if (session.preview) {
+			// The run's links as the real run leaves them, so later items decide alike; nothing is sent.
+			index.delete(linkValue);
+			index.set(mergedInto, loser);
+			return { ...relinked, preview: true };
+		}
 		await putAccountFields(session, loser, [
 			{ customFieldId: Number(linkField.id), fieldValue: mergedInto },
 			{ customFieldId: Number(stateField.id), fieldValue: '' },
 		], itemIndex);
 		index.delete(linkValue);
 		index.set(mergedInto, loser);
-		return { ...base, operation: 'relinked', reason: why, id: loser, link: mergedInto, relinkedFrom: linkValue };
+		return relinked;
 	}
 
 	const fields = syncFieldsOf(item);
@@ -345,13 +388,19 @@ export async function syncAccountItem(
 	if (stale) return staleRead(session, { ...base, id: target!.id, name: target!.name, matchedBy }, { system: 'dynamics', kind: 'account', id: d365Id });
 	if (plan.conflicts.length && target) recheckWinner(session, plan.conflicts, 'account', target.id);
 	let state = plannedState;
+	const linkNow = String(target?.fields.get(linkField.id)?.value ?? '').trim().toLowerCase();
+	if (target && plan.skipReason && session.preview) {
+		// The link and state it would record are bookkeeping, as in the real run's `changes`; nothing is sent.
+		if (linkNow !== linkValue) index.set(linkValue, target.id);
+		return { ...base, operation: 'skipped', reason: plan.skipReason, id: target.id, name: target.name, matchedBy, ...report, preview: true };
+	}
 	if (target && plan.skipReason) {
 		let stateRecorded = false;
 		if (plan.skipReason !== SKIP_REASONS.unchanged && state !== storedText) {
 			await putAccountFields(session, target.id, [{ customFieldId: Number(stateField.id), fieldValue: state }], itemIndex);
 			stateRecorded = true;
 		}
-		if (String(target.fields.get(linkField.id)?.value ?? '').trim().toLowerCase() !== linkValue) {
+		if (linkNow !== linkValue) {
 			await putAccountFields(session, target.id, [{ customFieldId: Number(linkField.id), fieldValue: linkValue }], itemIndex);
 			index.set(linkValue, target.id);
 			stateRecorded = true;
@@ -362,6 +411,27 @@ export async function syncAccountItem(
 	const desired: DesiredAccount = { name: target ? undefined : name, fields: [] };
 	for (const key of plan.write) patches.get(key)?.(desired);
 	desired.fields.push({ field: linkField, value: linkValue }, { field: stateField, value: state });
+	const bookkeeping = new Set([linkField.label, stateField.label]);
+	if (session.preview) {
+		// What the write would change, field by field (link and state are bookkeeping, as in the real run's `changes`).
+		if (!target && !desired.name) throw new NodeOperationError(node, 'A name is needed to create an account', { itemIndex });
+		const shown = previewAccountWrite(target, desired);
+		const changes = (shown.changes as PreviewChange[]).filter((c) => !bookkeeping.has(c.field));
+		if (target) index.set(linkValue, target.id);
+		const out: IDataObject = {
+			...base,
+			operation: target ? 'updated' : 'created',
+			id: target?.id ?? null,
+			name: shown.name,
+			matchedBy: matchedBy ?? null,
+			changes,
+			state,
+			...report,
+			preview: true,
+		};
+		if (target && !changes.length) Object.assign(out, { operation: 'skipped', reason: SKIP_REASONS.noChanges });
+		return out;
+	}
 	const result = await keepingConflicts(session, node, report, itemIndex, async () => {
 		const result = await writeAccount(session, target, desired, itemIndex);
 		if (result.after) {
@@ -375,7 +445,6 @@ export async function syncAccountItem(
 		return result;
 	});
 	index.set(linkValue, result.id);
-	const bookkeeping = new Set([linkField.label, stateField.label]);
 	const dataChanges = result.changes.filter((c) => !bookkeeping.has(c));
 	const out: IDataObject = {
 		...base,
@@ -418,6 +487,12 @@ async function applyAccountDeletePolicy(
 ): Promise<IDataObject> {
 	const accountId = index.get(linkValue);
 	if (!accountId) return { ...base, operation: 'skipped', reason: `${why}; no ActiveCampaign account is linked to it` };
+	const operation = policy === 'propagate' ? 'deleted' : policy === 'keep' ? 'unlinked' : 'flagged';
+	const outcome: IDataObject = { ...base, operation, reason: why, id: accountId, deletePolicy: policy };
+	if (session.preview) {
+		index.delete(linkValue);
+		return { ...outcome, preview: true };
+	}
 	const { link: linkField, state: stateField } = await session.accountSyncFields();
 	if (policy === 'propagate') {
 		await session.request({ method: 'DELETE', path: `/api/3/accounts/${accountId}`, itemIndex, allowNotFound: true });
@@ -428,8 +503,7 @@ async function applyAccountDeletePolicy(
 		], itemIndex);
 	}
 	index.delete(linkValue);
-	const operation = policy === 'propagate' ? 'deleted' : policy === 'keep' ? 'unlinked' : 'flagged';
-	return { ...base, operation, reason: why, id: accountId, deletePolicy: policy };
+	return outcome;
 }
 
 export async function recordAccountState(session: AcSession, node: INode, input: RecordStateInput & { name?: string }, itemIndex: number): Promise<IDataObject> {
@@ -453,12 +527,18 @@ export async function recordAccountState(session: AcSession, node: INode, input:
 			const own = new Map([[String(target.fields.get(linkField.id)?.value ?? ''), target.id]]);
 			return await applyAccountDeletePolicy(session, base, own, String(target.fields.get(linkField.id)?.value ?? ''), 'keep', `merged into ${input.link} in Dynamics, which has its own ActiveCampaign account ${other}`, itemIndex);
 		}
+		const relinked: IDataObject = { ...base, operation: 'relinked', reason: `merged into ${input.link} in Dynamics`, id: target.id };
+		if (session.preview) {
+			index.set(input.link.toLowerCase(), target.id);
+			const changes = [fieldChange(target, linkField, input.link), fieldChange(target, stateField, '')];
+			return { ...relinked, changes, preview: true };
+		}
 		await putAccountFields(session, target.id, [
 			{ customFieldId: Number(linkField.id), fieldValue: input.link },
 			{ customFieldId: Number(stateField.id), fieldValue: '' },
 		], itemIndex);
 		index.set(input.link.toLowerCase(), target.id);
-		return { ...base, operation: 'relinked', reason: `merged into ${input.link} in Dynamics`, id: target.id };
+		return relinked;
 	}
 	if (input.action) {
 		const index = new Map([[String(input.link ?? ''), target.id]]);
@@ -466,6 +546,7 @@ export async function recordAccountState(session: AcSession, node: INode, input:
 		return await applyAccountDeletePolicy(session, { link: input.link ?? null, name: target.name }, index, String(input.link ?? ''), policy, 'deleted in Dynamics', itemIndex);
 	}
 	const fields: IDataObject[] = [];
+	const changes: PreviewChange[] = [];
 	if (input.link && String(target.fields.get(linkField.id)?.value ?? '') !== input.link) {
 		// One ActiveCampaign account per Dynamics account: one another account is linked to is not linked twice.
 		const index = await linkIndexOf(session, itemIndex);
@@ -480,12 +561,25 @@ export async function recordAccountState(session: AcSession, node: INode, input:
 			};
 		}
 		fields.push({ customFieldId: Number(linkField.id), fieldValue: input.link });
+		changes.push(fieldChange(target, linkField, input.link));
 		index.set(input.link, target.id);
 	}
 	const currentState = String(target.fields.get(stateField.id)?.value ?? '');
 	const state = stateToStore(currentState, input, String(target.fields.get(linkField.id)?.value ?? ''));
-	if (state !== undefined && currentState !== state) fields.push({ customFieldId: Number(stateField.id), fieldValue: state });
+	if (state !== undefined && currentState !== state) {
+		fields.push({ customFieldId: Number(stateField.id), fieldValue: state });
+		changes.push(fieldChange(target, stateField, state));
+	}
 	if (!fields.length) return { operation: 'skipped', reason: SKIP_REASONS.noChanges, id: target.id, name: target.name, link: input.link ?? null, state: state ?? null };
+	if (session.preview) {
+		return { operation: 'updated', id: target.id, name: target.name, link: input.link ?? null, state: state ?? null, changes, preview: true };
+	}
 	await putAccountFields(session, target.id, fields, itemIndex);
 	return { operation: 'updated', id: target.id, name: target.name, link: input.link ?? null, state: state ?? null };
+}
+
+/** A preview's change of one account field: its value now (null when it has none) and the value it would get. */
+function fieldChange(target: AccountSnapshot, field: AccountFieldDef, after: unknown): PreviewChange {
+	const before = target.fields.get(field.id)?.value;
+	return { field: field.label, before: (before ?? null) as PreviewChange['before'], after: (after ?? null) as PreviewChange['after'] };
 }

@@ -748,8 +748,13 @@ export async function recordContactState(session: AcSession, node: INode, input:
 		if (others.length) {
 			return await applyDeletePolicy(session, base, [target.id], 'keep', `merged into ${input.link} in Dynamics, which has its own ActiveCampaign contact ${others[0]}`, itemIndex);
 		}
+		const relinked: IDataObject = { ...base, operation: 'relinked', reason: `merged into ${input.link} in Dynamics`, id: target.id };
+		if (session.preview) {
+			const changes = [contactFieldChange(target, linkField, input.link), contactFieldChange(target, stateField, '')];
+			return { ...relinked, changes, preview: true };
+		}
 		await putStateFields(session, target.id, [{ field: linkField.id, value: input.link }, { field: stateField.id, value: '' }], itemIndex);
-		return { ...base, operation: 'relinked', reason: `merged into ${input.link} in Dynamics`, id: target.id };
+		return relinked;
 	}
 	if (input.action && input.action !== 'relink') {
 		const policy: DeletePolicy = input.action === 'delete' ? 'propagate' : input.action === 'flag' ? 'flag' : 'keep';
@@ -788,6 +793,17 @@ export async function recordContactState(session: AcSession, node: INode, input:
 			...tags,
 		};
 	}
+	if (session.preview) {
+		// What the write would change (the tags above were only worked out); nothing is sent.
+		const changes = fieldValues.map((fv) => contactFieldChange(target, fv.field === linkField.id ? linkField : stateField, fv.value));
+		return { operation: 'updated', id: target.id, email: target.email, link: input.link ?? null, state: state ?? null, ...tags, changes, preview: true };
+	}
 	await session.request({ method: 'PUT', path: `/api/3/contacts/${target.id}`, body: { contact: { fieldValues } }, itemIndex });
 	return { operation: 'updated', id: target.id, email: target.email, link: input.link ?? null, state: state ?? null, ...tags };
+}
+
+/** A preview's change of one contact field: its value now (null when it has none) and the value it would get. */
+export function contactFieldChange(target: Pick<ContactSnapshot, 'fieldValues'>, field: ContactFieldDef, after: unknown): PreviewChange {
+	const before = target.fieldValues.get(field.id)?.value;
+	return { field: label(field), before: before ?? null, after: (after ?? null) as PreviewChange['after'] };
 }

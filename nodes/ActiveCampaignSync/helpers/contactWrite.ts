@@ -168,6 +168,7 @@ export async function writeContact(
 	return { operation, id, email, changes, tagsAdded: tagChanges.added, tagsRemoved: tagChanges.removed, after };
 }
 
+/** Adds and removes the tags by name (only what differs); a preview (session.preview) says which, and sends nothing. */
 export async function applyTags(
 	session: AcSession,
 	contactId: string,
@@ -185,6 +186,10 @@ export async function applyTags(
 	for (const name of wanted) {
 		if (has(name)) continue;
 		const tag = await session.ensureTag(name, itemIndex);
+		if (session.preview) {
+			added.push(tag.name);
+			continue;
+		}
 		await session.request({
 			method: 'POST',
 			path: '/api/3/contactTags',
@@ -198,7 +203,7 @@ export async function applyTags(
 	for (const name of unwanted) {
 		const present = has(name);
 		if (!present) continue;
-		await session.request({ method: 'DELETE', path: `/api/3/contactTags/${present.contactTagId}`, itemIndex, allowNotFound: true });
+		if (!session.preview) await session.request({ method: 'DELETE', path: `/api/3/contactTags/${present.contactTagId}`, itemIndex, allowNotFound: true });
 		removed.push(present.name);
 	}
 	return { added, removed };

@@ -4,6 +4,7 @@
  */
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
+import type { PreviewChange } from '../../shared/preview';
 import { sameValue } from '../../shared/sync/canonical';
 import { SKIP_REASONS } from '../../shared/sync/decide';
 import { toAcDate, toAcDateTime, multiValues } from './encode';
@@ -86,8 +87,11 @@ export interface EnsureSchemaOptions {
 	extraFields: ExtraField[];
 }
 
-/** Creates the schema, or adds the fields and the contact relationship it lacks. */
-export async function ensureSchema(session: AcSession, node: INode, options: EnsureSchemaOptions): Promise<IDataObject> {
+/**
+ * Creates the schema, or adds the fields and the contact relationship it lacks: one item. A preview (session.preview)
+ * creates nothing and lists what it would create, one item each (see {@link previewSchema}).
+ */
+export async function ensureSchema(session: AcSession, node: INode, options: EnsureSchemaOptions): Promise<IDataObject[]> {
 	validateExtraFields(node, options.extraFields);
 	const wantedFields = [...opportunitySchemaFields(options.currency), ...options.extraFields.map((f) => extraFieldDefinition(f, options.currency))];
 	const relationship = {
@@ -98,6 +102,7 @@ export async function ensureSchema(session: AcSession, node: INode, options: Ens
 		hasMany: false,
 	};
 	const existing = (await session.schemas(true)).find((s) => s.slug === options.slug);
+	if (!existing && session.preview) return previewSchema(options, undefined, wantedFields, true);
 	if (!existing) {
 		const body = await session.request<IDataObject>({
 			method: 'POST',
@@ -114,13 +119,15 @@ export async function ensureSchema(session: AcSession, node: INode, options: Ens
 		});
 		const schema = body.schema as unknown as SchemaDef;
 		await session.schemas(true);
-		return {
-			operation: 'created',
-			schemaId: schema.id,
-			slug: schema.slug,
-			fieldsAdded: wantedFields.map((f) => f.id as string),
-			fields: liveFields(schema).map((f) => ({ id: f.id, type: f.type })),
-		};
+		return [
+			{
+				operation: 'created',
+				schemaId: schema.id,
+				slug: schema.slug,
+				fieldsAdded: wantedFields.map((f) => f.id as string),
+				fields: liveFields(schema).map((f) => ({ id: f.id, type: f.type })),
+			},
+		];
 	}
 	const present = new Map(existing.fields.map((f) => [fieldKey(f.id), f]));
 	const missing = wantedFields.filter((f) => !present.has(fieldKey(String(f.id))));
@@ -141,7 +148,7 @@ export async function ensureSchema(session: AcSession, node: INode, options: Ens
 	}
 	const needsRelationship = !existing.relationships.some((r) => r.id === PRIMARY_CONTACT);
 	if (!missing.length && !needsRelationship) {
-		return {
+		const skipped: IDataObject = {
 			operation: 'skipped',
 			reason: SKIP_REASONS.noChanges,
 			schemaId: existing.id,
@@ -149,21 +156,50 @@ export async function ensureSchema(session: AcSession, node: INode, options: Ens
 			fieldsAdded: [],
 			fields: liveFields(existing).map((f) => ({ id: f.id, type: f.type })),
 		};
+		return [session.preview ? { ...skipped, preview: true } : skipped];
 	}
+	if (session.preview) return previewSchema(options, existing, missing, needsRelationship);
 	const update: IDataObject = {};
 	if (missing.length) update.fields = missing;
 	if (needsRelationship) update.relationships = [relationship];
 	const body = await session.request<IDataObject>({ method: 'PUT', path: `/api/3/customObjects/schemas/${existing.id}`, body: { schema: update } });
 	const schema = body.schema as unknown as SchemaDef;
 	await session.schemas(true);
-	return {
-		operation: 'updated',
-		schemaId: existing.id,
-		slug: existing.slug,
-		fieldsAdded: missing.map((f) => f.id as string),
-		relationshipAdded: needsRelationship,
-		fields: liveFields(schema ?? existing).map((f) => ({ id: f.id, type: f.type })),
-	};
+	return [
+		{
+			operation: 'updated',
+			schemaId: existing.id,
+			slug: existing.slug,
+			fieldsAdded: missing.map((f) => f.id as string),
+			relationshipAdded: needsRelationship,
+			fields: liveFields(schema ?? existing).map((f) => ({ id: f.id, type: f.type })),
+		},
+	];
+}
+
+/**
+ * What Ensure Schema would create, one item each (`preview: true`, `operation: "created"`, `kind`: schema, field or
+ * relationship, and its definition as `changes` from null): the schema when it is missing, each field it lacks, the
+ * contact relationship when it lacks it.
+ */
+function previewSchema(options: EnsureSchemaOptions, existing: SchemaDef | undefined, fields: IDataObject[], relationship: boolean): IDataObject[] {
+	const created = (kind: string, name: string, definition: IDataObject): IDataObject => ({
+		preview: true,
+		operation: 'created',
+		kind,
+		name,
+		schemaId: existing?.id ?? null,
+		slug: options.slug,
+		changes: Object.entries(definition).map(([field, after]): PreviewChange => ({ field, before: null, after })),
+	});
+	const items: IDataObject[] = [];
+	if (!existing) items.push(created('schema', options.slug, { slug: options.slug, singular: options.singular, plural: options.plural }));
+	for (const f of fields) {
+		const labels = f.labels as { singular?: string } | undefined;
+		items.push(created('field', String(f.id), { label: labels?.singular ?? String(f.id), type: f.type, ...(f.defaultCurrency ? { defaultCurrency: f.defaultCurrency } : {}) }));
+	}
+	if (relationship) items.push(created('relationship', PRIMARY_CONTACT, { namespace: 'contacts', hasMany: false }));
+	return items;
 }
 
 function liveFields(schema: SchemaDef): SchemaField[] {
@@ -271,6 +307,7 @@ export async function upsertRecord(session: AcSession, node: INode, input: Recor
 			return { operation: 'skipped', reason: SKIP_REASONS.noChanges, id: current.id, externalId, schemaId: schema.id, contactId: related[0] ?? null };
 		}
 	}
+	if (session.preview) return previewRecord(current, externalId, schema.id, contactId, fields, input.relationship);
 	const record: IDataObject = { externalId, fields };
 	if (contactId) record.relationships = { [input.relationship]: [Number(contactId)] };
 	// An upsert by external id: sending it twice leaves one record.
@@ -289,6 +326,41 @@ export async function upsertRecord(session: AcSession, node: INode, input: Recor
 		schemaId: schema.id,
 		contactId: contactId || null,
 		fields: Object.fromEntries(fields.map((f) => [f.id, f.value])) as IDataObject,
+	};
+}
+
+/**
+ * What {@link upsertRecord} would write, nothing sent (a preview): created, or updated with the fields that differ
+ * (the upsert sends them all) and the contact it would relate the record to.
+ */
+function previewRecord(
+	current: IDataObject | undefined,
+	externalId: string,
+	schemaId: string,
+	contactId: string,
+	fields: Array<{ id: string; value: unknown }>,
+	relationship: string,
+): IDataObject {
+	const currentFields = new Map(((current?.fields as IDataObject[] | undefined) ?? []).map((f) => [String(f.id), f.value]));
+	const related = ((current?.relationships as IDataObject | undefined)?.[relationship] as unknown[] | undefined) ?? [];
+	const changes: PreviewChange[] = [];
+	for (const f of fields) {
+		const before = current ? currentFields.get(f.id) : null;
+		if (current && sameValue(valueOf(before), valueOf(f.value))) continue;
+		changes.push({ field: f.id, before: (before ?? null) as PreviewChange['before'], after: (f.value ?? null) as PreviewChange['after'] });
+	}
+	if (contactId && !(related.length === 1 && String(related[0]) === contactId)) {
+		changes.push({ field: relationship, before: related.length ? related.map(String).join(',') : null, after: contactId });
+	}
+	return {
+		operation: current ? 'updated' : 'created',
+		id: current?.id ?? null,
+		externalId,
+		schemaId,
+		contactId: contactId || null,
+		fields: Object.fromEntries(fields.map((f) => [f.id, f.value])) as IDataObject,
+		changes,
+		preview: true,
 	};
 }
 

@@ -11,7 +11,7 @@ import type { BatchOutcome } from '../actions/common';
 import { acListIfCheaper, MAX_PAGE_SIZE } from '../transport';
 import { runBulkImport, type BulkEntry } from './bulk';
 import { holdersByValue, holdersOfValues, readContact, snapshotsByIds, valuesOfField, type ContactSnapshot } from './contactRead';
-import { contactIdsWithFieldValue, recordContactState, stateToStore, type RecordStateInput } from './contactSync';
+import { contactFieldChange, contactIdsWithFieldValue, recordContactState, stateToStore, type RecordStateInput } from './contactSync';
 import { uniqueNames } from './contactWrite';
 import type { AcSession } from './session';
 
@@ -67,7 +67,8 @@ export async function recordContactStates(session: AcSession, node: INode, reque
 		return sorted(outcomes);
 	}
 	outcomes.push(...planning.decided);
-	await importStates(session, node, planning.planned, outcomes, oneByOne);
+	if (session.preview) await previewStates(session, planning.planned, outcomes);
+	else await importStates(session, node, planning.planned, outcomes, oneByOne);
 	const batched = new Set([...planning.planned.map((p) => p.request), ...planning.decidedRequests]);
 	for (const request of requests) if (!batched.has(request)) await oneByOne(request);
 	return sorted(outcomes);
@@ -136,6 +137,18 @@ async function plan(
 		planned.push({ request, target, fields, tags, state });
 	}
 	return { planned, decided, decidedRequests };
+}
+
+/** What the importer would write for each contact (as importStates reports it when all goes well); nothing is sent. */
+async function previewStates(session: AcSession, planned: Planned[], outcomes: BatchOutcome[]): Promise<void> {
+	const { link: linkField, state: stateField } = await session.contactSyncFields();
+	for (const p of planned) {
+		const changes = p.fields.map((f) => contactFieldChange(p.target, f.id === linkField.id ? linkField : stateField, f.value));
+		outcomes.push({
+			itemIndex: p.request.itemIndex,
+			json: { operation: 'updated', id: p.target.id, email: p.target.email, link: p.request.input.link ?? null, state: p.state ?? null, tagsAdded: p.tags, tagsRemoved: [], changes, preview: true },
+		});
+	}
 }
 
 /**

@@ -1,5 +1,5 @@
 import { recordAccountStates, type AccountStateRequest } from '../../helpers/accountStates';
-import { codeList, deleteAction, requestsOf, type BatchOperation, type OpContext } from '../common';
+import { codeList, deleteAction, previewed, requestsOf, type BatchOperation, type OpContext } from '../common';
 
 function text(value: unknown): string | undefined {
 	if (value === undefined || value === null) return undefined;
@@ -31,5 +31,5 @@ function stateInput(ctx: OpContext, itemIndex: number): AccountStateRequest['inp
  */
 export const recordSyncState: BatchOperation = async (ctx, itemIndices) => {
 	const { requests, failed } = requestsOf(itemIndices, (itemIndex) => stateInput(ctx, itemIndex));
-	return [...failed, ...(await recordAccountStates(ctx.session, ctx.node, requests))];
+	return [...failed, ...previewed(ctx, await recordAccountStates(ctx.session, ctx.node, requests))];
 };

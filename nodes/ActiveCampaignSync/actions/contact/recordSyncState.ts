@@ -3,7 +3,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { formatContactLink, formatState, parseState, type ContactLink } from '../../../shared/sync/state';
 import type { RecordStateInput } from '../../helpers/contactSync';
 import { recordContactStates } from '../../helpers/recordStates';
-import { codeList, deleteAction, requestsOf, type BatchOperation, type OpContext } from '../common';
+import { codeList, deleteAction, previewed, requestsOf, type BatchOperation, type OpContext } from '../common';
 
 /** A parameter that may hold a string or, from an expression, an object. */
 function raw(ctx: OpContext, name: string, itemIndex: number): unknown {
@@ -59,7 +59,7 @@ function stateInput(ctx: OpContext, itemIndex: number): RecordStateInput {
  */
 export const recordSyncState: BatchOperation = async (ctx, itemIndices) => {
 	const { requests, failed } = requestsOf(itemIndices, (itemIndex) => stateInput(ctx, itemIndex));
-	return [...failed, ...(await recordContactStates(ctx.session, ctx.node, requests))];
+	return [...failed, ...previewed(ctx, await recordContactStates(ctx.session, ctx.node, requests))];
 };
 
 /** Tag names from a parameter: an array, a JSON array, or a comma-separated list. */

@@ -4,9 +4,9 @@ import { ensureSchema as ensure, OPPORTUNITY_SLUG, PRIMARY_CONTACT, resolveSchem
 import { parseSyncItem } from '../../../shared/sync/syncItem';
 import { acPagesByOffset } from '../../transport';
 import { resolveContactId } from '../contact/shared';
-import { param, type BatchOperation, type ItemOperation } from '../common';
+import { param, type BatchOperation, type ItemOperation, type OpContext } from '../common';
 
-/** Custom Object → Ensure Schema (once per run). */
+/** Custom Object → Ensure Schema (once per run); a preview lists what it would create, one item each. */
 export const ensureSchema: BatchOperation = async (ctx, itemIndices) => {
 	const itemIndex = itemIndices[0];
 	const options = ctx.fn.getNodeParameter('schemaOptions', itemIndex, {}) as IDataObject;
@@ -20,18 +20,23 @@ export const ensureSchema: BatchOperation = async (ctx, itemIndices) => {
 			.map((o) => o.trim())
 			.filter(Boolean),
 	}));
-	const json = await ensure(ctx.session, ctx.node, {
+	const items = await ensure(ctx.session, ctx.node, {
 		slug: String(options.slug ?? OPPORTUNITY_SLUG).trim() || OPPORTUNITY_SLUG,
 		singular: String(options.singular ?? 'D365 Opportunity'),
 		plural: String(options.plural ?? 'D365 Opportunities'),
 		currency: String(options.currency ?? 'USD').toUpperCase(),
 		extraFields,
 	});
-	return [{ itemIndex, json }];
+	return items.map((json) => ({ itemIndex, json }));
 };
 
 /** Custom Object → Create or Update Record: by external id, related to a contact found by email; unchanged → skipped. */
 export const upsertRecord: ItemOperation = async (ctx, itemIndex) => {
+	const out = await upsertRecordOf(ctx, itemIndex);
+	return ctx.session.preview ? { ...out, preview: true } : out;
+};
+
+async function upsertRecordOf(ctx: OpContext, itemIndex: number): Promise<IDataObject> {
 	const schema = param(ctx, 'schema', itemIndex) || OPPORTUNITY_SLUG;
 	const relationship = String((ctx.fn.getNodeParameter('recordOptions', itemIndex, {}) as IDataObject).relationship ?? PRIMARY_CONTACT) || PRIMARY_CONTACT;
 	if (ctx.fn.getNodeParameter('dataMode', itemIndex, 'fields') === 'syncItem') {
@@ -63,7 +68,7 @@ export const upsertRecord: ItemOperation = async (ctx, itemIndex) => {
 		{ schema, externalId: param(ctx, 'externalId', itemIndex), fields, contactEmail: param(ctx, 'contactEmail', itemIndex) || undefined, relationship },
 		itemIndex,
 	);
-};
+}
 
 /** Custom Object → Get Many Records: all records, or those related to one contact. */
 export const getAllRecords: ItemOperation = async (ctx, itemIndex) => {
@@ -91,9 +96,18 @@ export const deleteRecord: ItemOperation = async (ctx, itemIndex) => {
 	const schema = await resolveSchema(ctx.session, ctx.node, param(ctx, 'schema', itemIndex) || OPPORTUNITY_SLUG, itemIndex);
 	const externalId = param(ctx, 'deleteExternalId', itemIndex);
 	if (!externalId) throw new NodeOperationError(ctx.node, 'An external ID is needed', { itemIndex });
+	const path = `/api/3/customObjects/records/${schema.id}/external/${encodeURIComponent(externalId)}`;
+	if (ctx.session.preview) {
+		// Whether there is a record to delete (the real run's DELETE of a missing one fails with 404); nothing is sent.
+		const current = (await ctx.session.request<IDataObject | undefined>({ method: 'GET', path, itemIndex, allowNotFound: true }))?.record as IDataObject | undefined;
+		if (!current) {
+			throw new NodeOperationError(ctx.node, `No ${schema.slug} record with external ID ${externalId}: the delete would fail (404)`, { itemIndex });
+		}
+		return { operation: 'deleted', deleted: true, id: current.id ?? null, externalId, schemaId: schema.id, preview: true };
+	}
 	const response = await ctx.session.requestFull({
 		method: 'DELETE',
-		path: `/api/3/customObjects/records/${schema.id}/external/${encodeURIComponent(externalId)}`,
+		path,
 		itemIndex,
 	});
 	return { deleted: true, externalId, schemaId: schema.id, status: response?.status ?? null };
