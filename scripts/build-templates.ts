@@ -62,8 +62,34 @@ interface WorkflowNode {
 	[extra: string]: unknown;
 }
 
+/** The name of the step at the start of a sync template whose `preview` field every write step reads. */
+export const SETTINGS_NODE = 'Settings';
+const PREVIEW_EXPRESSION = `={{ $('${SETTINGS_NODE}').first().json.preview }}`;
+
+/**
+ * Operations with a Preview (No Writes) switch, by node: in a template with a Settings step they read it from there.
+ * A test checks each template's write steps are all here and that each node shows the switch for them.
+ */
+export const PREVIEWED_OPERATIONS: Record<string, string[]> = {
+	dynamics365: ['createOrUpdate', 'getChanges'],
+	activeCampaignSync: [
+		'contact.upsert',
+		'contact.upsertMany',
+		'contact.getChanges',
+		'contact.recordSyncState',
+		'contact.ensureSyncFields',
+		'account.upsert',
+		'account.getChanges',
+		'account.recordSyncState',
+		'customObject.upsertRecord',
+		'customObject.ensureSchema',
+	],
+};
+
 class Workflow {
 	readonly nodes: WorkflowNode[] = [];
+	/** Whether the write steps read Preview from the Settings step ({@link settings}). */
+	private previewSwitch = false;
 	readonly connections: Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }> = {};
 
 	constructor(
@@ -101,11 +127,13 @@ class Workflow {
 				: node.startsWith('dynamics365')
 					? CREDENTIALS.dynamics
 					: CREDENTIALS.activeCampaign;
+		const operation = node === 'dynamics365' ? String(parameters.operation) : `${String(parameters.resource)}.${String(parameters.operation)}`;
+		const preview = this.previewSwitch && PREVIEWED_OPERATIONS[node]?.includes(operation) ? { preview: PREVIEW_EXPRESSION } : {};
 		const params = node.startsWith('dynamics365')
-			? { authentication: 'clientCredentials', ...parameters }
+			? { authentication: 'clientCredentials', ...parameters, ...preview }
 			: node === 'acD365FieldMap'
 				? { dynamicsAuthentication: 'clientCredentials', ...parameters }
-				: parameters;
+				: { ...parameters, ...preview };
 		// Steps that write or map records continue per item: a record that fails goes to the error output with its
 		// reason, and the rest of the run completes. Steps that read changes continue too: a table that cannot be read
 		// (a missing privilege, an outage) fails its own entity's steps, and the other entities sync.
@@ -157,6 +185,18 @@ class Workflow {
 		this.connect(previous, name, 0, 0);
 		partEnds.forEach((end, index) => this.connect(end, name, 0, index + 1));
 		return name;
+	}
+
+	/**
+	 * The one switch of a sync template: an Edit Fields step at its start with `preview` (off), which every write step
+	 * added after it reads (their Preview (No Writes) is an expression on it).
+	 */
+	settings(column: number, row: number): string {
+		this.previewSwitch = true;
+		return this.add(SETTINGS_NODE, 'n8n-nodes-base.set', 3.4, column, row, {
+			assignments: { assignments: [{ id: 'preview-switch', name: 'preview', value: false, type: 'boolean' }] },
+			options: {},
+		});
 	}
 
 	/**
@@ -225,6 +265,9 @@ const shareMapping = (entity: string, from: string) => ({
 const LEAD_DEFAULTS = { requiredDefaults: { default: [{ column: 'subject', value: 'ActiveCampaign contact' }] } };
 const SYNC_OPTIONS = { conflictPolicy: 'dynamicsWins', precedence: 'contact', timeZone: 'UTC' };
 
+const previewNote =
+	'**Preview first**: in "Settings" set `preview` to true and run: every step reads and decides as in a real run and writes nothing (no record, cursor, retry queue or sync state changes); each write step\'s items say what it would create, update or skip, field by field, and "Sync report" counts it. Set it back to false to sync.';
+
 const errorNote =
 	'**Errors and skips are visible**: every Field Map has a second output "Skipped" (out of scope, unchanged since the last sync, conflict lost, with the reason), and failed writes appear in the execution with Dynamics\' or ActiveCampaign\'s message. **"Sync report"** at the end counts what every step did (created, updated, deleted, skipped by reason, conflicts, failures, retries, requests) as one item and an HTML page (Binary tab); on a failure or a dead letter it sends the report to "Alert someone" instead — replace that step with Slack, email or Teams.';
 
@@ -242,14 +285,17 @@ function initialSync(): Workflow {
 			'4. Dynamics opportunities → ActiveCampaign custom object records on their contact.',
 			'',
 			'**Configure**: the two credentials (ActiveCampaign API URL + key; Dynamics client credentials); the mappings in the three "Map … to ActiveCampaign" steps (the "to Dynamics" steps use the same mapping: open either to see and change it) and Options → Conflict Policy there.',
-			'**Run**: click "Run now" (Execute workflow). Running it again writes nothing that is already in sync.',
+			'**Run**: click "Run now" (Execute workflow): it **writes for real**. Running it again writes nothing that is already in sync.',
+			previewNote,
 			errorNote,
 		].join('\n'),
-		-1,
+		-2,
 		0,
 		1200,
 	);
-	const start = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -1, 0, {});
+	const trigger = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 0, {});
+	const start = w.settings(-1, 0);
+	w.connect(trigger, start);
 	const once = { executeOnce: true };
 
 	// Part 1: the fields, tags and custom object every later part writes.
@@ -348,7 +394,8 @@ function scheduledSync(): Workflow {
 			'',
 			'**Configure**: the credentials; the schedule in "Every hour" (1, 2, 4, 6, 8 or 12 hours, or daily); the mappings and Options (conflict policy, lead/contact precedence, ActiveCampaign time zone) in the three "Map … to ActiveCampaign" steps — the "to Dynamics" steps use the same mapping.',
 			'**First run** starts the cursors at that moment: run the Initial Sync workflow first. **Turning this workflow off is the global pause**; on again, it continues where it stopped.',
-			'"Run now" runs one cycle by hand and **writes for real**: from the editor the Get Changes steps read a few recent changes (cursors move only in production and CLI runs), and those are written to the other side. To see what a step would write without writing, switch on its Preview (No Writes).',
+			'"Run now" runs one cycle by hand and **writes for real**: from the editor the Get Changes steps read a few recent changes (cursors move only in production and CLI runs), and those are written to the other side.',
+			previewNote,
 			errorNote,
 		].join('\n'),
 		-2,
@@ -357,7 +404,7 @@ function scheduledSync(): Workflow {
 	);
 	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 0, {});
 	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -2, 1, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
-	const cycle = w.add('Sync cycle', 'n8n-nodes-base.noOp', 1, -1, 0, {});
+	const cycle = w.settings(-1, 0);
 	w.connect(manual, cycle);
 	w.connect(schedule, cycle);
 

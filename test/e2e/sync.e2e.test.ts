@@ -11,8 +11,9 @@ import type { ExecutionResult, N8nInstance } from './n8n';
 import { PROJECT_ROOT } from './runtime';
 import { loadSalesActionButton } from './sales-action-button';
 import { newWebhookSecrets, SANDBOX_SALES_USER, setupN8n, WORKFLOW_IDS, type TemplateJson } from './setup';
-import { SALES_ACTION_SECRET_HEADER } from '../../scripts/build-templates';
+import { SALES_ACTION_SECRET_HEADER, SETTINGS_NODE } from '../../scripts/build-templates';
 import { expectAllNodesListed, expectManualInstall } from './smoke';
+import { unexplainedPreviewDifferences } from '../helpers/preview-compare';
 
 type Json = Record<string, unknown>;
 
@@ -40,8 +41,10 @@ beforeAll(async () => {
 		build: false, // built once by the global setup
 		webhookSecrets: secrets,
 		allowedDynamicsUsers: [SANDBOX_SALES_USER, `{${ALLOWED_USER_ID.toUpperCase()}}`],
-		extraWorkflows: (templates) =>
-			Object.entries(POLICY_COPIES).map(([policy, id]) => withPolicy(templates['scheduled-sync.json'], id, policy)),
+		extraWorkflows: (templates) => [
+			...Object.entries(POLICY_COPIES).map(([policy, id]) => withPolicy(templates['scheduled-sync.json'], id, policy)),
+			asPreview(templates['initial-sync.json'], INITIAL_PREVIEW),
+		],
 	});
 });
 
@@ -49,6 +52,40 @@ afterAll(async () => {
 	await n8n?.stop();
 	await sandbox?.close();
 });
+
+/** The Initial Sync with its Settings step's preview switch on, as a user flips it. */
+const INITIAL_PREVIEW = 'acd365InitialPreview';
+
+function asPreview(template: TemplateJson, id: string): TemplateJson {
+	const copy = JSON.parse(JSON.stringify(template)) as TemplateJson;
+	copy.id = id;
+	copy.name = `${template.name} (preview)`;
+	const settings = copy.nodes.find((n) => n.name === SETTINGS_NODE)!;
+	const { assignments } = settings.parameters.assignments as { assignments: Array<{ name: string; value: unknown }> };
+	assignments.find((a) => a.name === 'preview')!.value = true;
+	return copy;
+}
+
+/**
+ * What the write steps of a run did to which record, sorted: "step: operation key" for every record created, updated
+ * or imported (named by its email, an account by its name, an opportunity by its external id).
+ */
+function changesOf(result: ExecutionResult): string[] {
+	const out: string[] = [];
+	for (const node of Object.keys(result.raw.data.resultData.runData).filter((name) => /^Write /.test(name))) {
+		for (const json of result.items(node)) {
+			if (!['created', 'updated', 'imported'].includes(String(json.operation))) continue;
+			const key = String(json.email ?? (json.match as Json | undefined)?.email ?? json.name ?? json.externalId ?? (json.source as Json | undefined)?.id ?? json.id).toLowerCase();
+			out.push(`${node}: ${String(json.operation)} ${key}`);
+		}
+	}
+	return out.sort();
+}
+
+/** What the Initial Sync's preview said it would do (the preview test runs before the real Initial Sync). */
+let previewed: string[] | undefined;
+/** ActiveCampaign's contacts before the Initial Sync. */
+let acEmailsBefore = new Set<string>();
 
 function withPolicy(template: TemplateJson, id: string, policy: string): TemplateJson {
 	const copy = JSON.parse(JSON.stringify(template)) as TemplateJson;
@@ -158,11 +195,25 @@ function expectClean(result: ExecutionResult): void {
 // ----------------------------------------------------------------------------------------------- guarantees
 
 describe('in a real n8n, against the sandbox', () => {
+	it('Initial Sync as a preview (Settings → preview): writes nothing, and its report says it is a preview', async () => {
+		acEmailsBefore = new Set((await acAllContacts()).map((entry) => String((entry.contact as Json | undefined)?.email ?? entry.email).toLowerCase()));
+		await resetStats();
+		const result = await n8n.execute(INITIAL_PREVIEW);
+		expectClean(result);
+		expect((await writes()).ac + (await writes()).d365).toBe(0);
+		previewed = changesOf(result);
+		expect(previewed.length).toBeGreaterThan(0);
+		expect(syncReport(result).report.preview).toBe(true);
+	});
+
 	it('Initial Sync: every in-scope record exists on the other side with its mapped values', async () => {
 		await resetStats();
 		const leadsBefore = (await d365Rows('leads')).length;
 		const result = await n8n.execute(WORKFLOW_IDS.initialSync);
 		expectClean(result);
+		// The preview listed the records this run created and updated (more only where a later part reads what an
+		// earlier part links: see unexplainedPreviewDifferences).
+		expect(unexplainedPreviewDifferences(previewed!, changesOf(result), acEmailsBefore)).toEqual({ missing: [], extra: [] });
 		// The Sync report counts what the sandboxes saw.
 		const { report, output } = syncReport(result);
 		expect(report.requests).toEqual(await requestCounts());

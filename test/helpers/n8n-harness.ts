@@ -79,6 +79,7 @@ class ItemsSourceNode implements INodeType {
  *   empty item like the real one.
  * - No Operation passes its input through.
  * - Merge (v3) appends its inputs, or waits for both and passes one on (see MergeStandIn).
+ * - Edit Fields (Set) outputs the fields it assigns (see SetStandIn).
  * - Sticky Note has no inputs, outputs or execute: WorkflowExecute never reaches it.
  */
 const standInDescription = (name: string, displayName: string, group: string[], inputs: string[], outputs: string[], version: number[] = [1]) =>
@@ -162,12 +163,36 @@ class MergeStandIn implements INodeType {
 	}
 }
 
+/**
+ * Edit Fields (Set) v3.3+ in the one form the templates use: manual assignments (`assignments.assignments`, each a
+ * name, a value and a type), the output holding only the assigned fields, as the real node does by default.
+ */
+class SetStandIn implements INodeType {
+	description = {
+		...standInDescription('set', 'Edit Fields (Set)', ['input'], ['main'], ['main'], [3.3, 3.4]),
+		properties: [{ displayName: 'Fields to Set', name: 'assignments', type: 'assignmentCollection', default: {} }],
+	} as unknown as INodeType['description'];
+
+	async execute(this: import('n8n-workflow').IExecuteFunctions) {
+		return [
+			this.getInputData().map((_, item) => {
+				const { assignments = [] } = this.getNodeParameter('assignments', item, {}) as { assignments?: Array<{ name: string; value: unknown; type?: string }> };
+				const json: IDataObject = {};
+				for (const a of assignments) {
+					json[a.name] = a.type === 'boolean' ? a.value === true || a.value === 'true' : a.type === 'number' ? Number(a.value) : (a.value as IDataObject[string]);
+				}
+				return { json, pairedItem: { item } };
+			}),
+		];
+	}
+}
+
 class StickyNoteStandIn implements INodeType {
 	description = standInDescription('stickyNote', 'Sticky Note', ['input'], [], []);
 }
 
 /** Type names (with the `n8n-nodes-base.` prefix) the harness knows without being given their classes. */
-export const STAND_IN_NODE_TYPES = ['scheduleTrigger', 'manualTrigger', 'noOp', 'merge', 'stickyNote'].map((n) => `n8n-nodes-base.${n}`);
+export const STAND_IN_NODE_TYPES = ['scheduleTrigger', 'manualTrigger', 'noOp', 'merge', 'set', 'stickyNote'].map((n) => `n8n-nodes-base.${n}`);
 
 class HarnessNodeTypes implements INodeTypes {
 	private readonly types = new Map<string, INodeType>();
@@ -178,6 +203,7 @@ class HarnessNodeTypes implements INodeTypes {
 		this.types.set('n8n-nodes-base.manualTrigger', new ManualTriggerStandIn());
 		this.types.set('n8n-nodes-base.noOp', new NoOpStandIn());
 		this.types.set('n8n-nodes-base.merge', new MergeStandIn());
+		this.types.set('n8n-nodes-base.set', new SetStandIn());
 		this.types.set('n8n-nodes-base.stickyNote', new StickyNoteStandIn());
 		for (const NodeCtor of nodes) {
 			const instance = new NodeCtor();

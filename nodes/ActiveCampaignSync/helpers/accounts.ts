@@ -119,7 +119,10 @@ export async function encodeAccountFields(
 	const out = new Map<string, DesiredAccount['fields'][number]>();
 	for (const { key, value } of entries) {
 		if (String(key).trim() === '') continue;
-		const field = await session.accountField(key);
+		let field = await session.accountField(key);
+		// A preview creates no sync fields, not even the account fields the standard mappings write ("Phone Number"),
+		// which a real write (or Ensure Sync Fields before it) creates: the preview stands them in, as a real run has them.
+		if (!field && session.preview) field = (await session.syncFields(), await session.accountField(key));
 		if (!field) {
 			throw new NodeOperationError(node, `No ActiveCampaign account field has the label or id "${key}"`, { itemIndex });
 		}

@@ -4,7 +4,7 @@
  */
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
-import type { PreviewChange } from '../../shared/preview';
+import { isStandIn, standInId, type PreviewChange } from '../../shared/preview';
 import { sameValue } from '../../shared/sync/canonical';
 import { SKIP_REASONS } from '../../shared/sync/decide';
 import { toAcDate, toAcDateTime, multiValues } from './encode';
@@ -239,6 +239,16 @@ export function encodeRecordValue(field: SchemaField, value: unknown): { ok: tru
 
 export async function resolveSchema(session: AcSession, node: INode, key: string, itemIndex: number): Promise<SchemaDef> {
 	const schema = await session.schema(key);
+	// A preview creates no schema: the opportunity schema that Ensure Schema (or the first real write's run of it) would
+	// create stands in, so that the records are previewed as the real run writes them.
+	if (!schema && session.preview && key.trim() === OPPORTUNITY_SLUG) {
+		return {
+			id: standInId(OPPORTUNITY_SLUG),
+			slug: OPPORTUNITY_SLUG,
+			fields: opportunitySchemaFields('USD') as SchemaField[],
+			relationships: [{ id: PRIMARY_CONTACT, namespace: 'contacts' }],
+		};
+	}
 	if (!schema) {
 		throw new NodeOperationError(node, `No custom object schema "${key}"`, {
 			itemIndex,
@@ -279,24 +289,31 @@ export async function upsertRecord(session: AcSession, node: INode, input: Recor
 	let contactId = input.contactId ? String(input.contactId).trim() : '';
 	if (!contactId && input.contactEmail && input.contactEmail.trim()) {
 		const contact = await session.contactByEmail(input.contactEmail, itemIndex);
-		if (!contact) {
+		if (contact) {
+			contactId = String(contact.id);
+		} else if (session.preview) {
+			// In a preview the contact may be one an earlier step of the same run would create: it stands in.
+			contactId = standInId(`contact ${input.contactEmail.trim().toLowerCase()}`);
+		} else {
 			throw new NodeOperationError(node, `No ActiveCampaign contact with email ${input.contactEmail} to relate the record to`, {
 				itemIndex,
 				description: 'Sync the contact first (the opportunity is linked to its primary contact).',
 			});
 		}
-		contactId = String(contact.id);
 	}
 	if (contactId && !schema.relationships.some((r) => r.id === input.relationship)) {
 		throw new NodeOperationError(node, `Schema ${schema.slug} has no relationship "${input.relationship}"`, { itemIndex });
 	}
 
-	const currentBody = await session.request<IDataObject | undefined>({
-		method: 'GET',
-		path: `/api/3/customObjects/records/${schema.id}/external/${encodeURIComponent(externalId)}`,
-		itemIndex,
-		allowNotFound: true,
-	});
+	// A stand-in schema (a preview) holds no records yet.
+	const currentBody = isStandIn(schema.id)
+		? undefined
+		: await session.request<IDataObject | undefined>({
+				method: 'GET',
+				path: `/api/3/customObjects/records/${schema.id}/external/${encodeURIComponent(externalId)}`,
+				itemIndex,
+				allowNotFound: true,
+			});
 	const current = currentBody?.record as IDataObject | undefined;
 	if (current) {
 		const currentFields = new Map(((current.fields as IDataObject[] | undefined) ?? []).map((f) => [String(f.id), f.value]));

@@ -14,8 +14,10 @@ import {
 	ALLOWED_USERS_NODE,
 	AUTOMATION_TOKEN_NODE,
 	MIN_TOKEN_LENGTH,
+	PREVIEWED_OPERATIONS,
 	render,
 	SALES_ACTION_SECRET_HEADER,
+	SETTINGS_NODE,
 	templates,
 	WEBHOOK_CREDENTIALS,
 } from '../../../scripts/build-templates';
@@ -124,6 +126,24 @@ describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (fil
 		}
 	});
 
+	it('has one switch that makes the whole run a preview: every step that writes or moves a cursor reads it from Settings', () => {
+		const settings = (json.nodes as TemplateNode[]).find((n) => n.name === SETTINGS_NODE);
+		if (!settings) return;
+		expect(settings.type).toBe('n8n-nodes-base.set');
+		expect(JSON.stringify(settings.parameters)).toContain('"name":"preview","value":false,"type":"boolean"');
+		// Operations of ours that write nothing and move nothing.
+		const READS = new Set(['get', 'getMany', 'contact.get', 'contact.getAll', 'account.get', 'account.getAll', 'customObject.getAllRecords', 'contact.getActivities']);
+		for (const node of json.nodes as TemplateNode[]) {
+			const kind = node.type.replace('n8n-nodes-ac-d365-sync.', '');
+			if (kind !== 'dynamics365' && kind !== 'activeCampaignSync') continue;
+			const { resource, operation } = node.parameters as { resource: string; operation: string };
+			const op = kind === 'dynamics365' ? operation : `${resource}.${operation}`;
+			if (READS.has(op)) continue;
+			expect({ node: node.name, op, previewed: PREVIEWED_OPERATIONS[kind].includes(op) }).toEqual({ node: node.name, op, previewed: true });
+			expect({ node: node.name, preview: node.parameters.preview }).toEqual({ node: node.name, preview: `={{ $('${SETTINGS_NODE}').first().json.preview }}` });
+		}
+	});
+
 	it('reads once per run where a read follows a step with several items', () => {
 		for (const node of json.nodes.filter((n) => /^(Read |Dynamics \w+ changes|ActiveCampaign \w+ changes)/.test(n.name) && n.type !== 'n8n-nodes-ac-d365-sync.dynamics365Trigger')) {
 			const parents = Object.entries(json.connections).filter(([, c]) => c.main.flat().some((t) => t.node === node.name)).map(([from]) => from);
@@ -135,6 +155,24 @@ describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (fil
 });
 
 // ----------------------------------------------------------------------------------------------- README pictures
+
+describe('Preview (No Writes)', () => {
+	// n8n drops a parameter its node does not show for the operation: a switch the node hides would be no switch.
+	it.each(Object.entries(PREVIEWED_OPERATIONS))('%s shows the switch on every operation the templates preview', async (kind, operations) => {
+		const { Dynamics365 } = await import('../../../nodes/Dynamics365/Dynamics365.node');
+		const { ActiveCampaignSync } = await import('../../../nodes/ActiveCampaignSync/ActiveCampaignSync.node');
+		const description = kind === 'dynamics365' ? new Dynamics365().description : new ActiveCampaignSync().description;
+		const previews = description.properties.filter((p) => p.name === 'preview');
+		for (const op of operations) {
+			const [resource, operation] = kind === 'dynamics365' ? ['contact', op] : op.split('.');
+			const shown = previews.some((p) => {
+				const show = p.displayOptions?.show ?? {};
+				return (!show.resource || show.resource.includes(resource)) && (!show.operation || show.operation.includes(operation));
+			});
+			expect({ op, shown }).toEqual({ op, shown: true });
+		}
+	});
+});
 
 describe('README', () => {
 	it('every image it shows exists', () => {

@@ -1,0 +1,110 @@
+/**
+ * The templates' one preview switch ("Settings" → preview): a preview run of the Initial Sync on the demo data writes
+ * nothing to either API and keeps no state, and its write steps list the records the real run then creates and updates
+ * (all of them; more only where a later part would read what an earlier part links).
+ */
+import type { IDataObject, INode, IRun } from 'n8n-workflow';
+
+import { setAccountRequestsPerSecond } from '../../../nodes/ActiveCampaignSync/transport';
+import { SETTINGS_NODE, templates } from '../../../scripts/build-templates';
+import type { N8nHarness } from '../../helpers/n8n-harness';
+import { unexplainedPreviewDifferences } from '../../helpers/preview-compare';
+import { syncHarness } from '../../model/world';
+import { startSandbox, type Sandbox } from '../../sandbox';
+
+jest.setTimeout(300_000);
+
+let sandbox: Sandbox;
+let harness: N8nHarness;
+
+beforeAll(async () => {
+	sandbox = await startSandbox({ seed: 'demo' });
+	harness = syncHarness(sandbox);
+	setAccountRequestsPerSecond(sandbox.ac.url, 1000);
+});
+
+afterAll(async () => {
+	await sandbox?.close();
+});
+
+async function control<T = IDataObject>(side: 'ac' | 'd365', method: string, route: string, body?: unknown): Promise<T> {
+	const url = side === 'ac' ? sandbox.ac.url : sandbox.d365.url;
+	const res = await fetch(`${url}/__sandbox${route}`, {
+		method,
+		headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const text = await res.text();
+	if (!res.ok) throw new Error(`${side} ${method} ${route}: ${res.status} ${text}`);
+	return (text ? JSON.parse(text) : {}) as T;
+}
+
+/** A template with its Settings step's preview switch set. */
+function template(file: string, preview: boolean): { nodes: INode[]; connections: never } {
+	const t = JSON.parse(JSON.stringify(templates().find((w) => w.file === file)!.toJSON())) as { nodes: INode[]; connections: never };
+	const settings = t.nodes.find((n) => n.name === SETTINGS_NODE)!;
+	const { assignments } = settings.parameters.assignments as { assignments: Array<{ name: string; value: unknown }> };
+	assignments.find((a) => a.name === 'preview')!.value = preview;
+	return t;
+}
+
+/** Write requests each sandbox received since its stats were reset (the token endpoint is no write). */
+async function writeCount(): Promise<number> {
+	let n = 0;
+	for (const side of ['ac', 'd365'] as const) {
+		const stats = await control<{ routes: Record<string, { count: number }> }>(side, 'GET', '/stats');
+		for (const [route, entry] of Object.entries(stats.routes)) if (/^(POST|PUT|PATCH|DELETE) /.test(route) && !/oauth2|\(reads\)$/.test(route)) n += entry.count;
+	}
+	return n;
+}
+
+/**
+ * What the write steps of a run did to which record, sorted: "step: operation key" for every record created, updated
+ * or imported (a record is named by its email, an account by its name, an opportunity by its external id).
+ */
+function changes(run: IRun): string[] {
+	expect(run.data.resultData.error?.message).toBeUndefined();
+	const out: string[] = [];
+	for (const [node, tasks] of Object.entries(run.data.resultData.runData)) {
+		if (!/^Write /.test(node)) continue;
+		for (const task of tasks) {
+			for (const item of task.data?.main[0] ?? []) {
+				const json = item.json;
+				if (!['created', 'updated', 'imported'].includes(String(json.operation))) continue;
+				const source = json.source as IDataObject | undefined;
+				const key = String(json.email ?? (json.match as IDataObject | undefined)?.email ?? json.name ?? json.externalId ?? source?.id ?? json.id).toLowerCase();
+				out.push(`${node}: ${String(json.operation)} ${key}`);
+			}
+		}
+	}
+	return out.sort();
+}
+
+async function resetDemo(): Promise<void> {
+	await control('ac', 'POST', '/reset', { seed: 'demo', settings: { requestsPerSecond: 1000 } });
+	await control('d365', 'POST', '/reset', { seed: 'demo' });
+	await control('d365', 'PUT', '/limits', { enabled: false });
+	harness.resetStaticData();
+}
+
+describe('the templates\' preview switch', () => {
+	it('Initial Sync: the preview writes nothing and lists what the real run then creates and updates', async () => {
+		await resetDemo();
+		const { contacts } = await control<{ contacts: IDataObject[] }>('ac', 'GET', '/state/contacts?limit=5000');
+		const acEmailsBefore = new Set(contacts.map((c) => String(c.email).toLowerCase()));
+		await control('ac', 'POST', '/stats/reset');
+		await control('d365', 'POST', '/stats/reset');
+		const preview = await harness.runFrom(template('initial-sync.json', true).nodes, template('initial-sync.json', true).connections, 'Run now', [{}], 'trigger');
+		expect(await writeCount()).toBe(0);
+		// No cursor, retry queue or state (n8n creates the empty global object whoever asks for it).
+		expect(Object.values(harness.savedStatic()).filter((data) => Object.keys(data as IDataObject).length)).toEqual([]);
+		const previewed = changes(preview);
+		expect(previewed.length).toBeGreaterThan(0);
+
+		const real = await harness.runFrom(template('initial-sync.json', false).nodes, template('initial-sync.json', false).connections, 'Run now', [{}], 'trigger');
+		expect(await writeCount()).toBeGreaterThan(0);
+		const done = changes(real);
+		// All of it, and more only where a later part reads what an earlier part links (see unexplainedPreviewDifferences).
+		expect(unexplainedPreviewDifferences(previewed, done, acEmailsBefore)).toEqual({ missing: [], extra: [] });
+	});
+});
