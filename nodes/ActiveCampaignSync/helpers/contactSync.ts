@@ -326,6 +326,7 @@ export async function syncContactItem(
 	});
 	if (stale) return staleRead(session, { ...base, id: target!.id, email: target!.email, matchedBy }, { system: 'dynamics', kind: entity, id: link.id });
 	if (plan.conflicts.length && target) recheckWinner(session, plan.conflicts, 'contact', target.id);
+	if (target) recheckUnknownValues(session, plan, planned, 'contact', target.id);
 
 	// 4. Nothing to write: record what was learned about the fields (when anything was), and report why.
 	let state = plannedState;
@@ -335,8 +336,12 @@ export async function syncContactItem(
 	if (target && plan.skipReason && !relinkFrom) {
 		const bookkeeping: Array<{ field: string; value: string }> = [];
 		if (target.fieldValues.get(linkField.id)?.value !== linkValue) bookkeeping.push({ field: linkField.id, value: linkValue });
-		// Compared with the field as stored: the base may hold a state Record Sync State could not store.
-		if (plan.skipReason !== SKIP_REASONS.unchanged && state !== (target.fieldValues.get(stateField.id)?.value ?? storedText)) {
+		// Compared with the field as stored: the base may hold a state Record Sync State could not store. Unchanged on
+		// such a base, the base is stored now: else the pair has no state in ActiveCampaign once that pending state is
+		// forgotten, and its next change meets every field as changed on both sides.
+		const held = target.fieldValues.get(stateField.id)?.value;
+		const unchanged = plan.skipReason === SKIP_REASONS.unchanged;
+		if (state && (unchanged ? storedText !== undefined && storedText !== held && state !== held : state !== (held ?? storedText))) {
 			bookkeeping.push({ field: stateField.id, value: state });
 		}
 		// A lost conflict is stored as settled with the state: when the tags fail after it, the error still says who won.
@@ -474,6 +479,25 @@ export function recheckWinner(session: AcSession, conflicts: Array<{ winner: str
 	const staticData = session.syncStaticData();
 	if (!staticData || !conflicts.some((c) => c.winner === 'activeCampaign')) return;
 	queueRecheck(retryStore(staticData), { system: 'activecampaign', kind, id }, 'won a conflict: its values go to Dynamics', 'ActiveCampaign write');
+}
+
+/**
+ * A field both ways where ActiveCampaign holds a value the state has no entry for, which this step leaves alone (the
+ * Dynamics record has nothing there: a contact qualified from a lead before ActiveCampaign's edit reached the lead, a
+ * record linked by email): the other step must carry it to Dynamics, but nothing marks the contact as changed in
+ * ActiveCampaign (this step's own write is no change there), so the record is read again on the next run.
+ */
+export function recheckUnknownValues(
+	session: AcSession,
+	plan: { entries: Map<string, unknown>; write: string[] },
+	planned: Array<{ key: string; direction: string; target: string }>,
+	kind: 'contact' | 'account',
+	id: string,
+): void {
+	const staticData = session.syncStaticData();
+	const empty = fieldHash(null);
+	if (!staticData || !planned.some((p) => p.direction === 'both' && p.target !== empty && !plan.entries.has(p.key) && !plan.write.includes(p.key))) return;
+	queueRecheck(retryStore(staticData), { system: 'activecampaign', kind, id }, 'holds a value Dynamics does not have: it goes to Dynamics', 'ActiveCampaign write');
 }
 
 /**

@@ -521,3 +521,54 @@ it('Keep: a contact deleted in Dynamics is not created again when tagging its Ac
 	expect(twin.tags).toContain('[D365: Deleted in Dynamics]');
 	expect(twin.fields.D365_RECORD_ID ?? '').toBe('');
 });
+
+it('a pair whose state Record Sync State could not store keeps it: a later Dynamics edit is no conflict (ActiveCampaign wins; soak, seed 9001)', async () => {
+	const acWins = scheduledSync({ conflict: 'activeCampaignWins', deletePolicy: 'keep' });
+	await cycle(acWins);
+	await world.must('d365', 'POST', '/ui/contacts', { firstname: 'Ann', lastname: 'Lee', emailaddress1: 'kept.state@example.org' });
+	world.tick(2);
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'kept.state@example.org', firstName: 'Annie', lastName: 'Leigh', tags: ['[D365: Contact]'] });
+	world.tick(2);
+	// The first sync of the pair writes Dynamics, then recording its state in ActiveCampaign is throttled.
+	await throttleActiveCampaignWrites();
+	await world.runCycle(acWins);
+	world.tick(2);
+	await world.must('ac', 'DELETE', '/faults');
+	retryNow();
+	// Nothing changed since: the state the sync kept for the pair is stored now (not only the link).
+	await cycle(acWins);
+	const id = String((await d365Rows('contacts')).find((c) => c.emailaddress1 === 'kept.state@example.org')!.contactid);
+	await world.must('d365', 'PATCH', `/ui/contacts/${id}`, { emailaddress1: 'kept.state.new@example.org' });
+	world.tick(2);
+	await cycle(acWins);
+	retryNow();
+	await cycle(acWins);
+	const row = (await d365Rows('contacts')).find((c) => c.contactid === id)!;
+	expect(row.emailaddress1).toBe('kept.state.new@example.org');
+	expect((await acContact('kept.state.new@example.org')).contact).toMatchObject({ firstName: 'Annie', lastName: 'Leigh' });
+});
+
+it('a lead qualified into a contact before an ActiveCampaign edit reached it: the edit reaches the contact (the setting of soak seed 9000, whose exact history replays in test:model)', async () => {
+	await cycle();
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Ann', lastname: 'Lee', emailaddress1: 'qualified.phone@example.org', subject: 'Model' });
+	world.tick(2);
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'qualified.phone@example.org', firstName: 'Ann', lastName: 'Lee', tags: ['[D365: Lead]'] });
+	world.tick(2);
+	const { contacts } = await world.must<{ contacts: IDataObject[] }>('ac', 'GET', '/state/contacts?email=qualified.phone%40example.org');
+	await world.must('ac', 'PATCH', `/ui/contacts/${String((contacts[0].contact as IDataObject).id)}`, { phone: '+1 555 0300' });
+	world.tick(2);
+	await world.must('d365', 'POST', `/ui/leads/${String(lead.leadid)}/qualify`, { createAccount: false, createContact: true, createOpportunity: false });
+	world.tick(2);
+	// The contact's first write to ActiveCampaign is throttled; the lead's (and the phone to the qualified lead) go through.
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ', maxFaults: 1 });
+	await world.runCycle(scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' }));
+	world.tick(2);
+	await world.must('ac', 'DELETE', '/faults');
+	retryNow();
+	await cycle();
+	retryNow();
+	await cycle();
+	const contact = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'qualified.phone@example.org')!;
+	expect(contact.telephone1).toBe('+1 555 0300');
+	expect((await acContact('qualified.phone@example.org')).fields.D365_RECORD_ID).toBe(`contact:${String(contact.contactid)}`);
+});

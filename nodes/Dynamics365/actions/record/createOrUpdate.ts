@@ -468,7 +468,10 @@ function decide(plan: Plan, checkRequired: boolean, me?: string): Decision {
 		const fields = planSync(plan, existing, me);
 		sync.fields = fields;
 		if (fields.skipReason) {
-			const entries = fields.skipReason === SKIP_REASONS.unchanged ? undefined : fields.entries;
+			// Unchanged on a state ActiveCampaign does not hold (one Record Sync State could not store): the state goes to
+			// Record Sync State all the same, else the pair is left without one when that pending state is forgotten.
+			const pending = sync.storedText !== undefined && sync.storedText !== storedStateText(sync.item);
+			const entries = fields.skipReason === SKIP_REASONS.unchanged && !pending ? undefined : fields.entries;
 			return { skip: { operation: 'skipped', reason: fields.skipReason, ...syncOutput(plan, id, entries) } };
 		}
 		// Only the columns of the fields the plan writes.
