@@ -290,6 +290,8 @@ export async function presentContact(session: AcSession, snapshot: ContactSnapsh
 		// The Dynamics account the contact's account is linked to: Dynamics binds the lookup by it, not by a name that
 		// may have changed on one side.
 		out.accountD365Id = snapshot.account ? await session.linkedD365Of(snapshot.account.id) : null;
+		// Its Dynamics account deleted: still the account the contact was on (not a new link, for the job title).
+		if (out.accountD365Id === 'deleted' && snapshot.account) out.accountDeletedD365Id = (await session.deletedD365Of(snapshot.account.id)) ?? null;
 	} else if (snapshot.accountNotRead) {
 		out.accountNotRead = NOT_READ.accountBetweenScans;
 	}

@@ -54,6 +54,8 @@ export class AcSession {
 	private accountDataP?: Promise<IDataObject[]>;
 	/** Links learnt one account at a time (knowAccountLinks): account id → Dynamics id, `deleted` or null. */
 	private readonly linksByAccount = new Map<string, string | null>();
+	/** The Dynamics account each account whose link reads `deleted:<id>` was linked to, learned with linksByAccount. */
+	private readonly deletedByAccount = new Map<string, string>();
 	private readonly accountsByName = new Map<string, Promise<IDataObject | undefined>>();
 	private readonly contactsByEmail = new Map<string, Promise<IDataObject | undefined>>();
 	private readonly accountNames = new Map<string, string>();
@@ -471,7 +473,7 @@ export class AcSession {
 			this.accountLinksP = (async () => {
 				const byD365 = new Map<string, string>();
 				const byAccount = new Map<string, string>();
-				const deleted = new Set<string>();
+				const deleted = new Map<string, string>();
 				const { link } = await this.accountSyncFieldsIfPresent();
 				if (!link) return { byD365, byAccount, deleted };
 				for (const d of await this.accountFieldData(itemIndex)) {
@@ -480,7 +482,7 @@ export class AcSession {
 					const accountId = String(d.accountId ?? d.customerAccountId);
 					if (!value) continue;
 					if (value.startsWith('deleted:')) {
-						deleted.add(accountId);
+						deleted.set(accountId, value.slice('deleted:'.length));
 						continue;
 					}
 					if (!byD365.has(value)) byD365.set(value, accountId);
@@ -516,6 +518,13 @@ export class AcSession {
 		return links.byAccount.get(String(accountId)) ?? (links.deleted.has(String(accountId)) ? 'deleted' : null);
 	}
 
+	/** The Dynamics account an account was linked to before that account was deleted in Dynamics (link `deleted:<id>`). */
+	async deletedD365Of(accountId: string, itemIndex?: number): Promise<string | undefined> {
+		const known = this.deletedByAccount.get(String(accountId));
+		if (known !== undefined && !this.accountLinksP) return known;
+		return (await this.accountLinks(itemIndex)).deleted.get(String(accountId));
+	}
+
 	/**
 	 * Learns the links of these accounts the cheaper way: one read of each account's field values when that costs less
 	 * than reading the field values of the whole account (which then serves every later look-up of the run).
@@ -536,6 +545,7 @@ export class AcSession {
 			const row = rows.find((d) => String(d.customFieldId ?? d.accountCustomFieldMetumId) === String(link.id));
 			const value = String(row?.fieldValue ?? '').trim().toLowerCase();
 			this.linksByAccount.set(id, !value ? null : value.startsWith('deleted:') ? 'deleted' : value);
+			if (value.startsWith('deleted:')) this.deletedByAccount.set(id, value.slice('deleted:'.length));
 		}
 	}
 
@@ -547,7 +557,7 @@ export class AcSession {
 		if (previous) links.byAccount.delete(previous);
 		if (accountId === undefined) {
 			links.byD365.delete(key);
-			if (previous) links.deleted.add(previous);
+			if (previous) links.deleted.set(previous, key);
 			return;
 		}
 		links.deleted.delete(accountId);
@@ -580,8 +590,8 @@ export interface AccountLinks {
 	byD365: Map<string, string>;
 	/** ActiveCampaign account id → Dynamics account id. */
 	byAccount: Map<string, string>;
-	/** ActiveCampaign accounts whose Dynamics account was deleted (link `deleted:<id>`). */
-	deleted: Set<string>;
+	/** ActiveCampaign accounts whose Dynamics account was deleted (link `deleted:<id>`), with that id. */
+	deleted: Map<string, string>;
 }
 
 export interface SyncFieldIds {

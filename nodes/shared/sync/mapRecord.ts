@@ -382,7 +382,9 @@ function fromActiveCampaign(prepared: PreparedMapping, source: IDataObject): Map
 	const fields = prepared.stateFields.map((f) => {
 		if (notRead(f.activeCampaign)) return { ...syncField(f, fieldHash(null)), notRead: accountNotRead };
 		if (!f.accountLink) return syncField(f, fieldHash(values[f.acSlot], f.email));
-		const { digest, alt } = accountDigests(source.accountD365Id, values[f.acSlot]);
+		// An account whose Dynamics account was deleted is named by that id still: the same account as at the last sync.
+		const linkedId = source.accountD365Id === 'deleted' && isGuid(source.accountDeletedD365Id) ? source.accountDeletedD365Id : source.accountD365Id;
+		const { digest, alt } = accountDigests(linkedId, values[f.acSlot]);
 		const field: SyncField & IDataObject = { ...syncField(f, digest), ...(alt ? { sourceAlt: alt } : {}) };
 		// A lead's company is a name: the same account under a new name (a rename) is a value to carry, but no
 		// person's edit of the lead's company.

@@ -572,3 +572,32 @@ it('a lead qualified into a contact before an ActiveCampaign edit reached it: th
 	expect(contact.telephone1).toBe('+1 555 0300');
 	expect((await acContact('qualified.phone@example.org')).fields.D365_RECORD_ID).toBe(`contact:${String(contact.contactid)}`);
 });
+
+it("a job title cleared in ActiveCampaign reaches the lead although the lead's account was deleted in Dynamics meanwhile (Keep; soak, seed 10001)", async () => {
+	await cycle();
+	const account = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Gone Ltd' });
+	world.tick(2);
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', {
+		firstname: 'Ann',
+		lastname: 'Lee',
+		emailaddress1: 'title.cleared@example.org',
+		subject: 'Model',
+		companyname: 'Gone Ltd',
+		jobtitle: 'Buyer',
+	});
+	world.tick(2);
+	await cycle();
+	expect((await acContact('title.cleared@example.org')).account).toMatchObject({ name: 'Gone Ltd' });
+	// A person clears the job title in ActiveCampaign; the account is deleted in Dynamics (Keep: the ActiveCampaign
+	// account stays, its link reads deleted:<id>).
+	const { contacts } = await world.must<{ contacts: IDataObject[] }>('ac', 'GET', '/state/contacts?email=title.cleared%40example.org');
+	await world.must('ac', 'PATCH', `/ui/contacts/${String((contacts[0].contact as IDataObject).id)}`, { account: 'Gone Ltd', jobTitle: '' });
+	world.tick(2);
+	await world.must('d365', 'DELETE', `/ui/accounts/${String(account.accountid)}`);
+	world.tick(2);
+	await cycle();
+	await cycle();
+	const row = (await d365Rows('leads')).find((l) => l.leadid === lead.leadid)!;
+	expect(row.jobtitle ?? null).toBeNull();
+	expect((await acContact('title.cleared@example.org')).account).toMatchObject({ name: 'Gone Ltd' });
+});
