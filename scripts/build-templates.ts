@@ -62,6 +62,9 @@ interface WorkflowNode {
 	[extra: string]: unknown;
 }
 
+/** The step after the Sync report that shows its page in n8n's output panel. */
+export const REPORT_PAGE_NODE = 'Report page';
+
 /** The name of the step at the start of a sync template whose `preview` field every write step reads. */
 export const SETTINGS_NODE = 'Settings';
 const PREVIEW_EXPRESSION = `={{ $('${SETTINGS_NODE}').first().json.preview }}`;
@@ -207,8 +210,11 @@ class Workflow {
 		const last = this.after('After all parts', column, row, previous, ...partEnds);
 		const report = this.ours('Sync report', 'acD365SyncReport', column + 1, row, { alert: 'failures', html: true });
 		const alert = this.add('Alert someone (replace with Slack, email or Teams)', 'n8n-nodes-base.noOp', 1, column + 2, row + 0.6, {});
-		this.chain(last, report);
+		// n8n shows an HTML step's output as the page it is (a file's Binary view does not open HTML).
+		const page = this.add(REPORT_PAGE_NODE, 'n8n-nodes-base.html', 1.2, column + 3, row, { operation: 'generateHtmlTemplate', html: '{{ $json.html }}' });
+		this.chain(last, report, page);
 		this.connect(report, alert, 1);
+		this.connect(alert, page);
 		return report;
 	}
 

@@ -20,6 +20,7 @@ import { PROJECT_ROOT } from '../test/e2e/runtime';
 import { newWebhookSecrets, setupN8n, WORKFLOW_IDS, type TemplateJson } from '../test/e2e/setup';
 import { startSandbox, type Sandbox } from '../test/sandbox';
 import { live, say, stepLog } from './progress';
+import { REPORT_PAGE_NODE } from './build-templates';
 
 export const IMAGES_DIR = path.join(PROJECT_ROOT, 'docs', 'images');
 const VIEWPORT = { width: 1600, height: 1000 };
@@ -201,6 +202,15 @@ export async function capture(options: CaptureOptions): Promise<string[]> {
 		await page.locator('[data-test-id="canvas-node-status-success"]').nth(10).waitFor({ timeout: 60_000 });
 		await page.waitForTimeout(6000); // the preview fades in
 		written.push(await shoot(page, 'execution-initial-sync.png'));
+
+		// Its Sync report, as the HTML step after it shows the page in its output.
+		await canvasNode(page, REPORT_PAGE_NODE).dblclick();
+		const reportNdv = page.locator('[data-test-id="ndv"]');
+		await reportNdv.waitFor();
+		await reportNdv.locator('iframe').first().waitFor({ timeout: 30_000 });
+		await page.waitForTimeout(1000);
+		written.push(await shoot(page, 'sync-report.png'));
+		await page.keyboard.press('Escape');
 
 		// A template imported as users do: a new workflow, … → Import → From file.
 		const expected = templateNodes(IMPORTED_TEMPLATE);

@@ -63,7 +63,7 @@ export class AcD365SyncReport implements INodeType {
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether to add the report as a small HTML page with a chart (binary property "report"; open it in the output\'s Binary view)',
+					'Whether to add the report as a small HTML page with a chart: in the field "html" (an HTML step after this one shows it in its output) and as the file "report" (binary, to download or attach)',
 			},
 		],
 	};
@@ -74,9 +74,9 @@ export class AcD365SyncReport implements INodeType {
 		const report = takeReport(this, queuedRetries(this.getWorkflowStaticData('global')));
 		const item: INodeExecutionData = { json: report, pairedItem: { item: 0 } };
 		if (withHtml) {
-			item.binary = {
-				report: await this.helpers.prepareBinaryData(Buffer.from(reportHtml(report), 'utf8'), 'sync-report.html', 'text/html'),
-			};
+			const html = reportHtml(report);
+			item.json = { ...report, html };
+			item.binary = { report: await this.helpers.prepareBinaryData(Buffer.from(html, 'utf8'), 'sync-report.html', 'text/html') };
 		}
 		const attention =
 			(alert === 'failures' && report.needsAttention) || (alert === 'runFailures' && report.totals.failed > 0);

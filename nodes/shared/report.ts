@@ -231,10 +231,6 @@ export function takeReport(fns: unknown, store: RetryStore | undefined, now = Da
 	};
 }
 
-const DIRECTION_LABEL: Record<ReportDirection, string> = {
-	toActiveCampaign: 'Dynamics → ActiveCampaign',
-	toDynamics: 'ActiveCampaign → Dynamics',
-};
 
 function escapeHtml(text: string): string {
 	return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -250,10 +246,18 @@ const COLUMNS: Array<{ key: 'created' | 'updated' | 'imported' | 'deleted' | 'sk
 	{ key: 'failed', label: 'failed', color: '#c62828' },
 ];
 
-/** A self-contained page (inline SVG and CSS, nothing loaded from elsewhere) with the report's figures. */
+const ENTITY_LABEL: Record<string, string> = { account: 'Accounts', contact: 'Contacts', lead: 'Leads', opportunity: 'Opportunities' };
+const DIRECTION_LABEL: Record<ReportDirection, string> = { toActiveCampaign: '→ ActiveCampaign', toDynamics: '→ Dynamics' };
+
+/**
+ * A self-contained page with the report's figures: a bar per entity and direction, a table, the reasons for skips.
+ * Plain HTML with inline styles, nothing loaded from elsewhere: n8n's HTML output strips SVG and scripts, so the bars
+ * are coloured boxes, which every mail client and browser shows too.
+ */
 export function reportHtml(report: SyncReport): string {
 	const rows = report.entities.map((t) => ({
-		label: `${t.entity} · ${DIRECTION_LABEL[t.direction]}`,
+		entity: ENTITY_LABEL[t.entity] ?? t.entity,
+		direction: DIRECTION_LABEL[t.direction] ?? t.direction,
 		values: {
 			created: t.created,
 			updated: t.updated,
@@ -266,56 +270,49 @@ export function reportHtml(report: SyncReport): string {
 		tally: t,
 	}));
 	const max = Math.max(1, ...rows.map((r) => COLUMNS.reduce((n, c) => n + r.values[c.key], 0)));
-	const labelWidth = 260;
-	const barWidth = 420;
-	const rowHeight = 28;
-	const height = rows.length * rowHeight + 8;
-	const bars = rows
-		.map((row, i) => {
-			const y = i * rowHeight + 8;
-			let x = labelWidth;
-			const parts = COLUMNS.filter((c) => row.values[c.key] > 0).map((c) => {
-				const w = Math.max(2, (row.values[c.key] / max) * barWidth);
-				const rect = `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="18" fill="${c.color}"><title>${escapeHtml(`${c.label}: ${row.values[c.key]}`)}</title></rect>`;
-				x += w;
-				return rect;
-			});
+	const barWidth = 180;
+	const chart = [
+		'<table style="border-collapse:collapse">',
+		...rows.map((row) => {
 			const total = COLUMNS.reduce((n, c) => n + row.values[c.key], 0);
-			return `<text x="${labelWidth - 8}" y="${y + 13}" text-anchor="end">${escapeHtml(row.label)}</text>${parts.join('')}<text x="${(x + 6).toFixed(1)}" y="${y + 13}">${total}</text>`;
-		})
-		.join('');
-	const legend = COLUMNS.map((c) => `<span class="key"><i style="background:${c.color}"></i>${escapeHtml(c.label)}</span>`).join('');
-	const svg = rows.length
-		? `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + barWidth + 60}" height="${height}" font-family="sans-serif" font-size="12">${bars}</svg><p>${legend}</p>`
-		: '<p>Nothing was read, written or skipped.</p>';
-	const table = rows
+			const parts = COLUMNS.filter((c) => row.values[c.key] > 0)
+				.map((c) => `<span title="${escapeHtml(`${c.label}: ${row.values[c.key]}`)}" style="display:inline-block;height:14px;vertical-align:middle;width:${Math.max(2, Math.round((row.values[c.key] / max) * barWidth))}px;background:${c.color}"></span>`)
+				.join('');
+			return `<tr><td style="padding:2px 8px 2px 0;white-space:nowrap">${escapeHtml(row.entity)} <span style="color:#666">${escapeHtml(row.direction)}</span></td><td style="white-space:nowrap">${parts} <span style="color:#444">${total}</span></td></tr>`;
+		}),
+		'</table>',
+	].join('');
+	const legend = COLUMNS.map((c) => `<span style="margin-right:12px;white-space:nowrap"><span style="display:inline-block;width:10px;height:10px;margin-right:4px;background:${c.color}"></span>${escapeHtml(c.label)}</span>`).join(' ');
+	const cell = 'border:1px solid #ddd;padding:2px 4px;text-align:right';
+	const head = ['', 'created', 'updated', 'imported', 'deleted', 'skipped', 'conflicts', 'failed', 'retrying', 'dead letters'];
+	const table = [
+		`<table style="border-collapse:collapse;margin-top:10px;font-size:12px"><tr>${head.map((h) => `<th style="${cell}">${escapeHtml(h)}</th>`).join('')}</tr>`,
+		...rows.map((row) => {
+			const values = [...COLUMNS.map((c) => row.values[c.key]), row.tally.retriesPending, row.tally.deadLetters];
+			return `<tr><th style="${cell};text-align:left;white-space:nowrap">${escapeHtml(row.entity)} <span style="font-weight:normal;color:#666">${escapeHtml(row.direction)}</span></th>${values.map((v) => `<td style="${cell}">${v}</td>`).join('')}</tr>`;
+		}),
+		'</table>',
+	].join('');
+	const reasons = rows
+		.filter((row) => Object.keys(row.tally.skipped).length)
 		.map((row) => {
-			const reasons = Object.entries(row.tally.skipped)
+			const items = Object.entries(row.tally.skipped)
 				.sort((a, b) => b[1] - a[1])
-				.map(([reason, n]) => `${n} ${escapeHtml(reason)}`)
-				.join('<br>');
-			const cells = COLUMNS.map((c) => `<td>${row.values[c.key]}</td>`).join('');
-			return `<tr><th>${escapeHtml(row.label)}</th>${cells}<td>${row.tally.retriesPending}</td><td>${row.tally.deadLetters}</td><td class="reasons">${reasons}</td></tr>`;
+				.map(([reason, n]) => `<li>${n} × ${escapeHtml(reason)}</li>`)
+				.join('');
+			return `<p style="margin:8px 0 2px">${escapeHtml(row.entity)} <span style="color:#666">${escapeHtml(row.direction)}</span> — skipped because:</p><ul style="margin:0;padding-left:18px;color:#444">${items}</ul>`;
 		})
 		.join('');
 	const status = report.needsAttention
-		? `<p class="bad">Needs attention: ${report.totals.failed} failed in this run, ${report.totals.deadLetters} dead letter${report.totals.deadLetters === 1 ? '' : 's'} in the retry queue.</p>`
-		: '<p class="good">No failures and no dead letters.</p>';
+		? `<p style="color:#c62828;font-weight:bold">Needs attention: ${report.totals.failed} failed in this run, ${report.totals.deadLetters} dead letter${report.totals.deadLetters === 1 ? '' : 's'} in the retry queue.</p>`
+		: '<p style="color:#2e7d32">No failures and no dead letters.</p>';
 	return [
-		'<!doctype html><html><head><meta charset="utf-8"><title>Sync report</title><style>',
-		'body{font-family:sans-serif;font-size:13px;margin:16px;color:#222}table{border-collapse:collapse;margin-top:12px}',
-		'th,td{border:1px solid #ddd;padding:4px 8px;text-align:right;vertical-align:top}th{text-align:left}',
-		'td.reasons{text-align:left;color:#555}.bad{color:#c62828;font-weight:bold}.good{color:#2e7d32}',
-		'.key{margin-right:14px;white-space:nowrap}.key i{display:inline-block;width:10px;height:10px;margin-right:4px}',
-		'</style></head><body>',
-		`<h2>Sync report${report.preview ? ' — preview (nothing was written)' : ''}</h2>`,
-		`<p>${escapeHtml(report.startedAt)} · ${report.durationSeconds} s · ${report.requests.activeCampaign} ActiveCampaign requests · ${report.requests.dynamics} Dynamics requests</p>`,
+		'<!doctype html><html><head><meta charset="utf-8"><title>Sync report</title></head>',
+		'<body style="font-family:sans-serif;font-size:13px;margin:12px;color:#222">',
+		`<h2 style="margin:0 0 6px">Sync report${report.preview ? ' — preview (nothing was written)' : ''}</h2>`,
+		`<p style="margin:0">${escapeHtml(report.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))} · ${report.durationSeconds} s · ${report.requests.activeCampaign} ActiveCampaign requests · ${report.requests.dynamics} Dynamics requests</p>`,
 		status,
-		svg,
-		'<table><tr><th></th>',
-		COLUMNS.map((c) => `<th>${escapeHtml(c.label)}</th>`).join(''),
-		'<th>retries pending</th><th>dead letters</th><th>skipped because</th></tr>',
-		table,
-		'</table></body></html>',
+		rows.length ? `${chart}<p style="font-size:12px">${legend}</p>${table}${reasons}` : '<p>Nothing was read, written or skipped.</p>',
+		'</body></html>',
 	].join('');
 }

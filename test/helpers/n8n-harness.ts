@@ -187,12 +187,33 @@ class SetStandIn implements INodeType {
 	}
 }
 
+/** HTML v1.2, Generate HTML Template: the template with each `{{ expression }}` in it evaluated, as `html`. */
+class HtmlStandIn implements INodeType {
+	description = {
+		...standInDescription('html', 'HTML', ['transform'], ['main'], ['main'], [1, 1.1, 1.2]),
+		properties: [
+			{ displayName: 'Operation', name: 'operation', type: 'options', options: [{ name: 'Generate HTML Template', value: 'generateHtmlTemplate' }], default: 'generateHtmlTemplate' },
+			{ displayName: 'HTML Template', name: 'html', type: 'string', default: '', noDataExpression: true },
+		],
+	} as unknown as INodeType['description'];
+
+	async execute(this: import('n8n-workflow').IExecuteFunctions) {
+		return [
+			this.getInputData().map((_, item) => {
+				let html = this.getNodeParameter('html', item) as string;
+				for (const resolvable of html.match(/\{\{[\s\S]*?\}\}/g) ?? []) html = html.replace(resolvable, String(this.evaluateExpression(resolvable, item)));
+				return { json: { html }, pairedItem: { item } };
+			}),
+		];
+	}
+}
+
 class StickyNoteStandIn implements INodeType {
 	description = standInDescription('stickyNote', 'Sticky Note', ['input'], [], []);
 }
 
 /** Type names (with the `n8n-nodes-base.` prefix) the harness knows without being given their classes. */
-export const STAND_IN_NODE_TYPES = ['scheduleTrigger', 'manualTrigger', 'noOp', 'merge', 'set', 'stickyNote'].map((n) => `n8n-nodes-base.${n}`);
+export const STAND_IN_NODE_TYPES = ['scheduleTrigger', 'manualTrigger', 'noOp', 'merge', 'set', 'html', 'stickyNote'].map((n) => `n8n-nodes-base.${n}`);
 
 class HarnessNodeTypes implements INodeTypes {
 	private readonly types = new Map<string, INodeType>();
@@ -204,6 +225,7 @@ class HarnessNodeTypes implements INodeTypes {
 		this.types.set('n8n-nodes-base.noOp', new NoOpStandIn());
 		this.types.set('n8n-nodes-base.merge', new MergeStandIn());
 		this.types.set('n8n-nodes-base.set', new SetStandIn());
+		this.types.set('n8n-nodes-base.html', new HtmlStandIn());
 		this.types.set('n8n-nodes-base.stickyNote', new StickyNoteStandIn());
 		for (const NodeCtor of nodes) {
 			const instance = new NodeCtor();

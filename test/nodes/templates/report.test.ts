@@ -125,6 +125,8 @@ describe('Sync report', () => {
 		expect(tally(report, 'lead', 'toDynamics').created).toBe(after.d365Leads - before.d365Leads);
 		expect(report.totals.created).toBeGreaterThan(0);
 		expect(html).toContain(`${report.requests.dynamics} Dynamics requests`);
+		// The HTML step after it shows that page.
+		expect(run.data.resultData.runData['Report page'][0].data!.main[0]![0].json.html).toBe(html);
 	});
 
 	it('Scheduled Sync with Dynamics failing every contact write: failures and pending retries, on Needs Attention', async () => {

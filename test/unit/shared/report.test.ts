@@ -111,7 +111,7 @@ describe('sync report', () => {
 		expect(takeReport({}, undefined).totals.created).toBe(0);
 	});
 
-	it('draws a self-contained page: inline SVG, every text escaped, nothing loaded from elsewhere', () => {
+	it('draws a self-contained page: bars as inline-styled boxes (n8n strips SVG), every text escaped, nothing loaded from elsewhere', () => {
 		const fn = execution('g1');
 		countRequest(fn, 'activeCampaign');
 		tallyOutcomes(fn, { entity: 'contact', direction: 'toDynamics' }, [
@@ -119,8 +119,9 @@ describe('sync report', () => {
 			out({ operation: 'skipped', reason: 'no email address <script>alert(1)</script>' }),
 		]);
 		const html = reportHtml(takeReport(fn, undefined));
-		expect(html).toContain('<svg');
-		expect(html).toContain('contact · ActiveCampaign → Dynamics');
+		expect(html).not.toContain('<svg');
+		expect(html).toMatch(/<span title="created: 1" style="display:inline-block;height:14px;vertical-align:middle;width:\d+px;background:#2e7d32"><\/span>/);
+		expect(html).toContain('Contacts <span style="color:#666">→ Dynamics</span>');
 		expect(html).toContain('1 ActiveCampaign requests');
 		expect(html).not.toContain('<script>');
 		expect(html).toContain('&lt;script&gt;');

@@ -36,6 +36,7 @@ const N8N_NODES = new Set([
 	'n8n-nodes-base.if',
 	'n8n-nodes-base.switch',
 	'n8n-nodes-base.set',
+	'n8n-nodes-base.html',
 ]);
 
 describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (file, workflow) => {
@@ -103,7 +104,8 @@ describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (fil
 		const SPLITS = new Set(['Read ActiveCampaign contacts', 'ActiveCampaign contact changes']);
 		for (const [from, connection] of Object.entries(json.connections)) {
 			const source = json.nodes.find((n) => n.name === from)!;
-			const perItem = /\.(if|switch)$/.test(source.type) || source.onError === 'continueErrorOutput';
+			// The Sync report sends its one item to Report or to Needs Attention, never both: like an If.
+			const perItem = /\.(if|switch|acD365SyncReport)$/.test(source.type) || source.onError === 'continueErrorOutput';
 			const running = connection.main.map((targets) => targets.filter((t) => !waits(t.node) && !readIntoMerge(t.node)).map((t) => t.node));
 			for (const targets of running) if (!SPLITS.has(from)) expect({ from, targets }).toEqual({ from, targets: targets.slice(0, 1) });
 			if (!perItem) expect({ from, outputs: running.filter((t) => t.length > 0).length }).toEqual({ from, outputs: Math.min(1, running.flat().length) });
