@@ -159,6 +159,23 @@ export function release(staticData: IDataObject, by: { email?: string; holder?: 
 	return freed.length;
 }
 
+/**
+ * Records held back by `holder` for an email it no longer has (`email`: its email now) are read again, as {@link release}
+ * does when the sync changes that email: a release an overlapping run's saved static data undid is made again.
+ */
+export function releaseMoved(staticData: IDataObject, holder: string, email: string | undefined, step: string, now = Date.now()): number {
+	if (!Array.isArray(staticData[HELD_KEY])) return 0;
+	const key = holder.toLowerCase();
+	const current = (email ?? '').trim().toLowerCase();
+	const held = staticData[HELD_KEY] as unknown as Held[];
+	const freed = held.filter((h) => h.holder === key && h.email !== current);
+	if (!freed.length) return 0;
+	const store = retryStore(staticData);
+	for (const h of freed) queueRecheck(store, { system: h.system, kind: h.kind, id: h.id }, `${h.email} is free again`, step, now);
+	staticData[HELD_KEY] = held.filter((h) => !freed.includes(h));
+	return freed.length;
+}
+
 /** {@link release} by email. */
 export function releaseEmail(staticData: IDataObject, email: string, step: string, now = Date.now()): number {
 	return release(staticData, { email }, step, now);

@@ -601,3 +601,28 @@ it("a job title cleared in ActiveCampaign reaches the lead although the lead's a
 	expect(row.jobtitle ?? null).toBeNull();
 	expect((await acContact('title.cleared@example.org')).account).toMatchObject({ name: 'Gone Ltd' });
 });
+
+it('a lead held back by a contact is released when the contact\'s email changes in two overlapping runs (ActiveCampaign wins; the setting of soak seed 10000, whose exact history replays in test:model)', async () => {
+	const acWins = scheduledSync({ conflict: 'activeCampaignWins', deletePolicy: 'keep' });
+	await cycle(acWins);
+	const contact = await world.must<IDataObject>('d365', 'POST', '/ui/contacts', { firstname: 'Ann', lastname: 'Lee', emailaddress1: 'held.lead@example.org' });
+	world.tick(2);
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'held.lead@example.org', firstName: 'Annie', lastName: 'Lee', tags: ['[D365: Contact]'] });
+	world.tick(2);
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Shadow', lastname: 'Lead', emailaddress1: 'held.lead@example.org', subject: 'Model' });
+	world.tick(2);
+	await cycle(acWins);
+	// The contact takes the email on both sides; then it changes on both, and two executions run at once.
+	const { contacts } = await world.must<{ contacts: IDataObject[] }>('ac', 'GET', '/state/contacts?email=held.lead%40example.org');
+	await world.must('ac', 'PATCH', `/ui/contacts/${String((contacts[0].contact as IDataObject).id)}`, { email: 'moved.ac@example.org' });
+	world.tick(2);
+	await world.must('d365', 'PATCH', `/ui/contacts/${String(contact.contactid)}`, { emailaddress1: 'moved.d365@example.org' });
+	world.tick(2);
+	await cycle(acWins, 2);
+	retryNow();
+	await cycle(acWins);
+	retryNow();
+	await cycle(acWins);
+	// The lead's email is free now: it has its own ActiveCampaign contact.
+	expect((await acContact('held.lead@example.org')).fields.D365_RECORD_ID).toBe(`lead:${String(lead.leadid)}`);
+});

@@ -12,7 +12,7 @@ import { SKIP_REASONS, type ConflictPolicy } from '../../../shared/sync/decide';
 import { codesOf, fieldHash, formatFieldState, rowVersion, sameValueDigest, withoutVersion, type FieldStates } from '../../../shared/sync/fieldState';
 import { isEmailField, planField, planStep, type PlanField, type PlanResult } from '../../../shared/sync/planner';
 import { formatContactLink } from '../../../shared/sync/state';
-import { queueRecheck, release, retryStore, withPendingState } from '../../../shared/sync/retries';
+import { queueRecheck, release, releaseMoved, retryStore, withPendingState } from '../../../shared/sync/retries';
 import { parseSyncItem, stateKeys, storedStateText, type SyncItem } from '../../../shared/sync/syncItem';
 import type { ColumnInfo, TableInfo } from '../../helpers/metadata';
 import { findByColumns, matchKey, primaryColumn, resolveBinds, runWrites, type WriteMethod, type WriteOperation } from '../../helpers/records';
@@ -179,6 +179,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 				if ('skip' in decision) out[plan.index] = paired(decision.skip, plan.index);
 				else writes.push({ plan, op: decision.op, changed: decision.changed });
 				recheckWinners(fns, plan);
+				releaseMovedAway(fns, plan);
 			} catch (error) {
 				out[plan.index] = itemError(ctx, plan.index, error);
 			}
@@ -485,6 +486,19 @@ function decide(plan: Plan, checkRequired: boolean, me?: string): Decision {
 		return { skip: { operation: 'skipped', reason: SKIP_REASONS.noChanges, id, entity: table.logicalName } };
 	}
 	return { op: { kind: 'update', table, id, body }, changed: Object.keys(body) };
+}
+
+/**
+ * Records held back by this lead or contact for an email it no longer has are read again. The write that changed the
+ * email released them, but an overlapping run that saved its static data last may have kept them held back.
+ */
+function releaseMovedAway(fns: OperationContext['fns'], plan: Plan): void {
+	const entity = plan.table.logicalName;
+	if (!plan.sync || !plan.existing || (entity !== 'lead' && entity !== 'contact') || fns.getMode() === 'manual') return;
+	const id = String(plan.existing[plan.table.primaryIdAttribute] ?? '');
+	const email = plan.existing.emailaddress1;
+	if (!id) return;
+	releaseMoved(workflowData(fns, 'global'), formatContactLink({ entity, id }), typeof email === 'string' ? email : undefined, fns.getNode().name);
 }
 
 function syncOutput(plan: Plan, id: string, entries: FieldStates | undefined): IDataObject {
