@@ -348,7 +348,16 @@ export async function syncContactItem(
 		const tags = await keepingConflicts(session, node, report, itemIndex, async () => {
 			if (bookkeeping.length) await putStateFields(session, target.id, bookkeeping, itemIndex);
 			if (bookkeeping.some((b) => b.field === stateField.id)) settleTakeover(session, target.id, linkValue);
-			if (plan.skipReason === SKIP_REASONS.unchanged) return { added: [] as string[], removed: [] as string[] };
+			if (plan.skipReason === SKIP_REASONS.unchanged) {
+				// A person's tags stay as they are, but not the sync's own "deleted" mark on a contact this record holds now
+				// (its removal failed after the link was written): while it is there, the other step skips the contact,
+				// so once it is gone the contact is read again.
+				if (!target.tags?.some((t) => t.name.toLowerCase() === SYNC_TAGS.deletedInDynamics.toLowerCase())) return { added: [] as string[], removed: [] as string[] };
+				const removed = await applyTags(session, target.id, target, { ...emptyDesired(), tags: [], removeTags: [SYNC_TAGS.deletedInDynamics] }, itemIndex);
+				const staticData = session.syncStaticData();
+				if (staticData) queueRecheck(retryStore(staticData), { system: 'activecampaign', kind: 'contact', id: target.id }, 'no longer marked deleted in Dynamics', 'ActiveCampaign write');
+				return removed;
+			}
 			return await applyTags(session, target.id, target, { ...emptyDesired(), tags: item.tags, removeTags: [...item.removeTags, SYNC_TAGS.deletedInDynamics] }, itemIndex);
 		});
 		return {

@@ -626,3 +626,27 @@ it('a lead held back by a contact is released when the contact\'s email changes 
 	// The lead's email is free now: it has its own ActiveCampaign contact.
 	expect((await acContact('held.lead@example.org')).fields.D365_RECORD_ID).toBe(`lead:${String(lead.leadid)}`);
 });
+
+it('Keep: a lead that takes the contact of a deleted contact clears the "deleted" mark even when removing it failed at first, and gets the phone (soak, seed 11001)', async () => {
+	const id = await syncedContact('mark.stays@example.org');
+	const { contacts } = await world.must<{ contacts: IDataObject[] }>('ac', 'GET', '/state/contacts?email=mark.stays%40example.org');
+	await world.must('ac', 'PATCH', `/ui/contacts/${String((contacts[0].contact as IDataObject).id)}`, { phone: '+1 555 0333' });
+	world.tick(2);
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Shadow', lastname: 'Lead', emailaddress1: 'mark.stays@example.org', subject: 'Model' });
+	world.tick(2);
+	await world.must('d365', 'DELETE', `/ui/contacts/${id}`);
+	world.tick(2);
+	// The contact is unlinked and marked; the lead takes it, but removing the mark is throttled for longer than a node waits.
+	await world.must('ac', 'PUT', '/faults', { rate429: 1, routePattern: '^DELETE /api/3/contactTags', retryAfterSeconds: 61 });
+	await world.runCycle(scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' }));
+	world.tick(2);
+	await world.must('ac', 'DELETE', '/faults');
+	retryNow();
+	await cycle();
+	retryNow();
+	await cycle();
+	const twin = await acContact('mark.stays@example.org');
+	expect(twin.fields.D365_RECORD_ID).toBe(`lead:${String(lead.leadid)}`);
+	expect(twin.tags).not.toContain('[D365: Deleted in Dynamics]');
+	expect((await d365Rows('leads')).find((l) => l.leadid === lead.leadid)!.telephone1).toBe('+1 555 0333');
+});
