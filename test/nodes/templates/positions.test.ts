@@ -11,11 +11,8 @@
  */
 import type { IConnections, IDataObject, INode } from 'n8n-workflow';
 
-import { setAccountRequestsPerSecond } from '../../../nodes/ActiveCampaignSync/transport';
 import { templates } from '../../../scripts/build-templates';
-import type { N8nHarness } from '../../helpers/n8n-harness';
-import { syncHarness } from '../../model/world';
-import { startSandbox, type Sandbox } from '../../sandbox';
+import { demoWorld } from './demo-world';
 
 jest.setTimeout(240_000);
 
@@ -47,38 +44,8 @@ function moved(t: Template, layout: Layout): Template {
 	return copy;
 }
 
-let sandbox: Sandbox;
-let harness: N8nHarness;
-
-beforeAll(async () => {
-	sandbox = await startSandbox({ seed: 'demo' });
-	harness = syncHarness(sandbox);
-});
-
-afterAll(async () => {
-	setAccountRequestsPerSecond(sandbox.ac.url, undefined);
-	await sandbox?.close();
-});
-
-async function control<T = IDataObject>(side: 'ac' | 'd365', method: string, route: string, body?: unknown): Promise<T> {
-	const url = side === 'ac' ? sandbox.ac.url : sandbox.d365.url;
-	const res = await fetch(`${url}/__sandbox${route}`, {
-		method,
-		headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	const text = await res.text();
-	if (!res.ok) throw new Error(`${side} ${method} ${route}: ${res.status} ${text}`);
-	return (text ? JSON.parse(text) : {}) as T;
-}
-
-async function reset(): Promise<void> {
-	await control('ac', 'POST', '/reset', { seed: 'demo', settings: { requestsPerSecond: 1000 } });
-	await control('d365', 'POST', '/reset', { seed: 'demo' });
-	await control('ac', 'PUT', '/limits', { requestsPerSecond: 1000 });
-	await control('d365', 'PUT', '/limits', { enabled: false });
-	harness.resetStaticData();
-}
+const world = demoWorld();
+const { control, reset } = world;
 
 /** The writes since the log was cleared, as "METHOD path", in the order they reached each API. */
 async function writes(): Promise<{ ac: string[]; d365: string[] }> {
@@ -109,7 +76,7 @@ async function records(): Promise<IDataObject> {
 }
 
 async function run(t: Template, start: string, items: IDataObject[] = [{}]) {
-	const result = await harness.runFrom(t.nodes, t.connections as never, start, items, 'trigger');
+	const result = await world.harness.runFrom(t.nodes, t.connections as never, start, items, 'trigger');
 	expect(result.data.resultData.error?.message).toBeUndefined();
 	return result;
 }
@@ -126,8 +93,8 @@ async function edit(): Promise<void> {
 	await control('d365', 'POST', '/ui/leads', { firstname: 'Pos', lastname: 'Itional', emailaddress1: 'pos.itional@example.org', subject: 'Moved nodes' });
 	const { contacts: acContacts } = await control<{ contacts: IDataObject[] }>('ac', 'GET', '/state/contacts?limit=5');
 	await control('ac', 'PATCH', `/ui/contacts/${String(acContacts[0].id)}`, { phone: '+1 555 0100' });
-	sandbox.ac.server.clock.advance(2000);
-	sandbox.d365.server.clock.advance(2000);
+	world.sandbox.ac.server.clock.advance(2000);
+	world.sandbox.d365.server.clock.advance(2000);
 }
 
 describe('moving nodes does not change what a template does', () => {

@@ -5,39 +5,14 @@
  */
 import type { IDataObject, INode, IRun } from 'n8n-workflow';
 
-import { setAccountRequestsPerSecond } from '../../../nodes/ActiveCampaignSync/transport';
 import { SETTINGS_NODE, templates } from '../../../scripts/build-templates';
-import type { N8nHarness } from '../../helpers/n8n-harness';
+import { demoWorld } from './demo-world';
 import { unexplainedPreviewDifferences } from '../../helpers/preview-compare';
-import { syncHarness } from '../../model/world';
-import { startSandbox, type Sandbox } from '../../sandbox';
 
 jest.setTimeout(300_000);
 
-let sandbox: Sandbox;
-let harness: N8nHarness;
-
-beforeAll(async () => {
-	sandbox = await startSandbox({ seed: 'demo' });
-	harness = syncHarness(sandbox);
-	setAccountRequestsPerSecond(sandbox.ac.url, 1000);
-});
-
-afterAll(async () => {
-	await sandbox?.close();
-});
-
-async function control<T = IDataObject>(side: 'ac' | 'd365', method: string, route: string, body?: unknown): Promise<T> {
-	const url = side === 'ac' ? sandbox.ac.url : sandbox.d365.url;
-	const res = await fetch(`${url}/__sandbox${route}`, {
-		method,
-		headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	const text = await res.text();
-	if (!res.ok) throw new Error(`${side} ${method} ${route}: ${res.status} ${text}`);
-	return (text ? JSON.parse(text) : {}) as T;
-}
+const world = demoWorld();
+const control = world.control;
 
 /** A template with its Settings step's preview switch set. */
 function template(file: string, preview: boolean): { nodes: INode[]; connections: never } {
@@ -80,28 +55,21 @@ function changes(run: IRun): string[] {
 	return out.sort();
 }
 
-async function resetDemo(): Promise<void> {
-	await control('ac', 'POST', '/reset', { seed: 'demo', settings: { requestsPerSecond: 1000 } });
-	await control('d365', 'POST', '/reset', { seed: 'demo' });
-	await control('d365', 'PUT', '/limits', { enabled: false });
-	harness.resetStaticData();
-}
-
 describe('the templates\' preview switch', () => {
 	it('Initial Sync: the preview writes nothing and lists what the real run then creates and updates', async () => {
-		await resetDemo();
+		await world.reset();
 		const { contacts } = await control<{ contacts: IDataObject[] }>('ac', 'GET', '/state/contacts?limit=5000');
 		const acEmailsBefore = new Set(contacts.map((c) => String(c.email).toLowerCase()));
 		await control('ac', 'POST', '/stats/reset');
 		await control('d365', 'POST', '/stats/reset');
-		const preview = await harness.runFrom(template('initial-sync.json', true).nodes, template('initial-sync.json', true).connections, 'Run now', [{}], 'trigger');
+		const preview = await world.harness.runFrom(template('initial-sync.json', true).nodes, template('initial-sync.json', true).connections, 'Run now', [{}], 'trigger');
 		expect(await writeCount()).toBe(0);
 		// No cursor, retry queue or state (n8n creates the empty global object whoever asks for it).
-		expect(Object.values(harness.savedStatic()).filter((data) => Object.keys(data as IDataObject).length)).toEqual([]);
+		expect(Object.values(world.harness.savedStatic()).filter((data) => Object.keys(data as IDataObject).length)).toEqual([]);
 		const previewed = changes(preview);
 		expect(previewed.length).toBeGreaterThan(0);
 
-		const real = await harness.runFrom(template('initial-sync.json', false).nodes, template('initial-sync.json', false).connections, 'Run now', [{}], 'trigger');
+		const real = await world.harness.runFrom(template('initial-sync.json', false).nodes, template('initial-sync.json', false).connections, 'Run now', [{}], 'trigger');
 		expect(await writeCount()).toBeGreaterThan(0);
 		const done = changes(real);
 		// All of it, and more only where a later part reads what an earlier part links (see unexplainedPreviewDifferences).

@@ -5,39 +5,14 @@
  */
 import type { IDataObject, IRun } from 'n8n-workflow';
 
-import { setAccountRequestsPerSecond } from '../../../nodes/ActiveCampaignSync/transport';
 import type { SyncReport } from '../../../nodes/shared/report';
 import { templates } from '../../../scripts/build-templates';
-import type { N8nHarness } from '../../helpers/n8n-harness';
-import { syncHarness } from '../../model/world';
-import { startSandbox, type Sandbox } from '../../sandbox';
+import { demoWorld } from './demo-world';
 
 jest.setTimeout(240_000);
 
-let sandbox: Sandbox;
-let harness: N8nHarness;
-
-beforeAll(async () => {
-	sandbox = await startSandbox({ seed: 'demo' });
-	harness = syncHarness(sandbox);
-	setAccountRequestsPerSecond(sandbox.ac.url, 1000);
-});
-
-afterAll(async () => {
-	await sandbox?.close();
-});
-
-async function control<T = IDataObject>(side: 'ac' | 'd365', method: string, route: string, body?: unknown): Promise<T> {
-	const url = side === 'ac' ? sandbox.ac.url : sandbox.d365.url;
-	const res = await fetch(`${url}/__sandbox${route}`, {
-		method,
-		headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	const text = await res.text();
-	if (!res.ok) throw new Error(`${side} ${method} ${route}: ${res.status} ${text}`);
-	return (text ? JSON.parse(text) : {}) as T;
-}
+const world = demoWorld();
+const control = world.control;
 
 const template = (file: string) => JSON.parse(JSON.stringify(templates().find((w) => w.file === file)!.toJSON())) as { nodes: never[]; connections: never };
 
@@ -84,25 +59,18 @@ function reportOf(run: IRun): { report: SyncReport; output: 'Report' | 'Needs At
 	return { report: item.json as SyncReport, output: ok?.length ? 'Report' : 'Needs Attention', html };
 }
 
-async function resetDemo(): Promise<void> {
-	await control('ac', 'POST', '/reset', { seed: 'demo', settings: { requestsPerSecond: 1000 } });
-	await control('d365', 'POST', '/reset', { seed: 'demo' });
-	await control('d365', 'PUT', '/limits', { enabled: false });
-	harness.resetStaticData();
-}
-
 const tally = (report: SyncReport, entity: string, direction: string) =>
 	report.entities.find((t) => t.entity === entity && t.direction === direction) ?? { created: 0, updated: 0, imported: 0, failed: 0, retriesPending: 0, skipped: {} };
 
 describe('Sync report', () => {
 	it('Initial Sync: its requests and created records are what the sandboxes counted', async () => {
-		await resetDemo();
+		await world.reset();
 		const before = await counts();
 		await control('ac', 'POST', '/stats/reset');
 		await control('d365', 'POST', '/stats/reset');
 
 		const t = template('initial-sync.json');
-		const run = await harness.runFrom(t.nodes, t.connections, 'Run now', [{}], 'trigger');
+		const run = await world.harness.runFrom(t.nodes, t.connections, 'Run now', [{}], 'trigger');
 		const { report, output, html } = reportOf(run);
 		const after = await counts();
 
@@ -130,21 +98,21 @@ describe('Sync report', () => {
 	});
 
 	it('Scheduled Sync with Dynamics failing every contact write: failures and pending retries, on Needs Attention', async () => {
-		await resetDemo();
+		await world.reset();
 		const initial = template('initial-sync.json');
-		await harness.runFrom(initial.nodes, initial.connections, 'Run now', [{}], 'trigger');
+		await world.harness.runFrom(initial.nodes, initial.connections, 'Run now', [{}], 'trigger');
 		const scheduled = template('scheduled-sync.json');
-		await harness.runFrom(scheduled.nodes, scheduled.connections, 'Every hour', [{}], 'trigger');
+		await world.harness.runFrom(scheduled.nodes, scheduled.connections, 'Every hour', [{}], 'trigger');
 		// Edits on ActiveCampaign for the next cycle to carry to Dynamics.
 		const { contacts } = await control<{ contacts: IDataObject[] }>('ac', 'GET', '/state/contacts?limit=3');
 		for (const [i, contact] of contacts.entries()) await control('ac', 'PATCH', `/ui/contacts/${String(contact.id)}`, { phone: `+1 555 01${i}` });
-		sandbox.ac.server.clock.advance(2000);
-		sandbox.d365.server.clock.advance(2000);
+		world.sandbox.ac.server.clock.advance(2000);
+		world.sandbox.d365.server.clock.advance(2000);
 		await control('d365', 'PUT', '/faults', { rate5xx: 1, routePattern: '^(PATCH|POST) .*(contacts|leads|\\$batch)', retryAfterSeconds: 0 });
 		await control('ac', 'POST', '/stats/reset');
 		await control('d365', 'POST', '/stats/reset');
 
-		const run = await harness.runFrom(scheduled.nodes, scheduled.connections, 'Every hour', [{}], 'trigger');
+		const run = await world.harness.runFrom(scheduled.nodes, scheduled.connections, 'Every hour', [{}], 'trigger');
 		const { report, output } = reportOf(run);
 		await control('d365', 'DELETE', '/faults');
 		// Every item on an error output of this run, each step's once.
