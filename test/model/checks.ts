@@ -638,6 +638,11 @@ function lostEdits(ctx: Context, out: Violation[]): void {
 		if (before && !beforeContested && !differs(before)) continue;
 		// Nothing set before the window: a value set and cleared again inside it leaves the field as the last sync saw it.
 		if (!before && restoresWindowStart(ctx, e, mine)) continue;
+		// A window that spans a disturbed cycle (faults) may still have synced this pair in that cycle: a value set back
+		// to the one an earlier batch set without a rival is, as far as the sync can see, no change.
+		const earlier = before ? undefined : mine.filter((x) => x.batch < e.batch).sort((a, b) => a.seq - b.seq).pop();
+		const earlierContested = earlier !== undefined && mine.some((x) => x.side !== earlier.side && x.batch === earlier.batch && differs(x));
+		if (earlier && !earlierContested && !differs(earlier)) continue;
 		const expected = expectedWinner(ctx, records, e, rival);
 		if (expected === e.side) {
 			out.push({
