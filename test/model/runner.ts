@@ -20,7 +20,8 @@ import {
 	type PersonField,
 	type PersonKind,
 } from './history';
-import { scheduledSync, type Side, type TemplateJson, type World } from './world';
+import { FAIL_RUN_NODE } from '../../scripts/build-templates';
+import { runError, scheduledSync, type Side, type TemplateJson, type World } from './world';
 
 export const CONTACT_TAG: Record<PersonKind, string> = { contact: '[D365: Contact]', lead: '[D365: Lead]' };
 const SET: Record<string, string> = { contact: 'contacts', lead: 'leads', account: 'accounts' };
@@ -321,8 +322,10 @@ export class HistoryRunner {
 		const nodeErrors: CycleRecord['nodeErrors'] = [];
 		runs.forEach((run, r) => {
 			const error = run.data.resultData.error;
-			if (error) errors.push(`${error.message}${(error as { description?: string }).description ? ` (${(error as { description?: string }).description})` : ''}`);
+			const crash = runError(run);
+			if (crash) errors.push(crash);
 			for (const [node, tasks] of Object.entries(run.data.resultData.runData)) {
+				if (node === FAIL_RUN_NODE) continue; // the alert for the error workflow, not a crash (see runError)
 				for (const task of tasks) if (task.error && task.error !== error) nodeErrors.push({ node, run: r, message: task.error.message });
 			}
 			this.outputs.push(...collectOutputs(run, index, r));

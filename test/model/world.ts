@@ -17,6 +17,7 @@ import { setAccountRequestsPerSecond } from '../../nodes/ActiveCampaignSync/tran
 import { Dynamics365 } from '../../nodes/Dynamics365/Dynamics365.node';
 import { AcD365FieldMap } from '../../nodes/FieldMap/AcD365FieldMap.node';
 import { AcD365SyncReport } from '../../nodes/SyncReport/AcD365SyncReport.node';
+import { FAIL_RUN_NODE } from '../../scripts/build-templates';
 import { N8nHarness } from '../helpers/n8n-harness';
 import { SANDBOX_CREDENTIALS, startSandbox, type Sandbox } from '../sandbox';
 
@@ -77,6 +78,18 @@ export function scheduledSync(policies: Policies, reads: { scanEveryMinutes?: nu
 		}
 	}
 	return template;
+}
+
+/**
+ * Why a run failed as a whole, if it did: a step that stopped it. A run the template's last step failed on purpose
+ * (its Sync report went to Needs Attention and Settings says to fail such runs, for the error workflow) did not crash:
+ * the failures that made it do so are on the steps' error outputs, where tests and checks look for them.
+ */
+export function runError(run: IRun): string | undefined {
+	const error = run.data.resultData.error;
+	if (!error || run.data.resultData.lastNodeExecuted === FAIL_RUN_NODE) return undefined;
+	const description = (error as { description?: string }).description;
+	return `${error.message}${description ? ` (${description})` : ''}`;
 }
 
 /** The start items of a Schedule Trigger execution (what the trigger emits). */

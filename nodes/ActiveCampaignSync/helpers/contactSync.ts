@@ -213,8 +213,10 @@ export async function syncContactItem(
 		}
 	}
 	const matchedBy = target ? match.matchedBy : undefined;
-	if (!target && entity === 'lead' && item.match.qualified === true) {
-		// A qualified lead goes on as the contact it became; it is not brought into ActiveCampaign on its own.
+	if (entity === 'lead' && item.match.qualified === true && (!target || matchedBy !== 'link')) {
+		// A qualified lead goes on as the contact it became; it is not brought into ActiveCampaign on its own, nor does
+		// it take a contact it was never linked to (by email): that one is the contact's, or — the contact deleted —
+		// the next active lead's with the email, which a link to an inactive lead would hold back for good.
 		return { ...base, operation: 'skipped', reason: 'the lead was qualified: the Dynamics contact it became is synced instead' };
 	}
 

@@ -7,7 +7,7 @@
  */
 import type { IDataObject, IRun } from 'n8n-workflow';
 
-import { loadTemplate, startWorld, type World } from '../../model/world';
+import { loadTemplate, runError, startWorld, type World } from '../../model/world';
 
 let world: World;
 beforeAll(async () => {
@@ -27,7 +27,7 @@ const FAULTS = { rate429: 0.2, rate5xx: 0.05, rateReset: 0.02, rateMalformed: 0.
 
 async function run(): Promise<IRun> {
 	const result = await world.harness.runFrom(template.nodes as never, template.connections as never, START, [{}], 'trigger');
-	expect(result.data.resultData.error?.message).toBeUndefined();
+	expect(runError(result)).toBeUndefined();
 	return result;
 }
 

@@ -6,7 +6,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { forceScans } from '../../model/runner';
-import { scheduledSync, startWorld, type World } from '../../model/world';
+import { runError, scheduledSync, startWorld, type World } from '../../model/world';
 
 let world: World;
 beforeAll(async () => {
@@ -19,7 +19,7 @@ const workflow = () => scheduledSync({ conflict: 'dynamicsWins', deletePolicy: '
 
 async function cycle(template = workflow()) {
 	const [run] = await world.runCycle(template);
-	expect(run.data.resultData.error?.message).toBeUndefined();
+	expect(runError(run)).toBeUndefined();
 	world.tick(2);
 	return run;
 }

@@ -6,7 +6,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { SANDBOX_CREDENTIALS } from '../../sandbox';
-import { loadTemplate, scheduledSync, startWorld, type World } from '../../model/world';
+import { loadTemplate, runError, scheduledSync, startWorld, type World } from '../../model/world';
 
 let world: World;
 beforeAll(async () => {
@@ -19,7 +19,7 @@ const workflow = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' 
 
 async function cycle() {
 	const [run] = await world.runCycle(workflow);
-	expect(run.data.resultData.error?.message).toBeUndefined();
+	expect(runError(run)).toBeUndefined();
 	world.tick(2);
 	return run;
 }
@@ -71,7 +71,7 @@ it('2. a read request that fails seven times in a row does not end the ActiveCam
 	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 0, routePattern: '^GET /api/3/contacts$', maxFaults: 7, seed: 1 });
 	const run = await world.harness.runFrom(template.nodes as never, template.connections as never, 'Read ActiveCampaign contacts', [{}], 'trigger');
 	await world.must('ac', 'DELETE', '/faults');
-	expect(run.data.resultData.error?.message).toBeUndefined();
+	expect(runError(run)).toBeUndefined();
 	const stats = await world.must<{ routes: Record<string, { byStatus: Record<string, number> }> }>('ac', 'GET', '/stats');
 	expect(stats.routes['GET /api/3/contacts'].byStatus['429']).toBe(7);
 	const leads = (await world.must<{ value: IDataObject[] }>('d365', 'GET', '/state/leads?top=5000')).value;

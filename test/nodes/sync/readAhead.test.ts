@@ -8,7 +8,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { scheduledSync, startWorld, type World } from '../../model/world';
+import { runError, scheduledSync, startWorld, type World } from '../../model/world';
 
 let world: World;
 beforeAll(async () => {
@@ -20,7 +20,7 @@ const workflow = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' 
 
 async function cycle() {
 	const [run] = await world.runCycle(workflow);
-	expect(run.data.resultData.error?.message).toBeUndefined();
+	expect(runError(run)).toBeUndefined();
 	world.tick(2);
 	return run;
 }
