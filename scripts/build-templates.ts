@@ -62,11 +62,18 @@ interface WorkflowNode {
 	[extra: string]: unknown;
 }
 
+/** The alert placeholder (after the Sync report, and in the error workflow): the step the user replaces with Slack, email or Teams. */
+export const ALERT_NODE = 'Alert someone (replace with Slack, email or Teams)';
+
 /** The step after the Sync report that shows its page in n8n's output panel. */
 export const REPORT_PAGE_NODE = 'Report page';
 
 /** The name of the step at the start of a sync template whose `preview` field every write step reads. */
 export const SETTINGS_NODE = 'Settings';
+/** The Settings field that makes a run whose report needs attention end as failed (and so start the error workflow). */
+export const FAIL_RUN_ON_ALERT = 'failRunOnAlert';
+/** The step that fails such a run with the report's summary as its error message. */
+export const FAIL_RUN_NODE = 'Fail the run (starts the error workflow)';
 const PREVIEW_EXPRESSION = `={{ $('${SETTINGS_NODE}').first().json.preview }}`;
 
 /**
@@ -88,6 +95,12 @@ export const PREVIEWED_OPERATIONS: Record<string, string[]> = {
 		'customObject.ensureSchema',
 	],
 };
+
+/** The error output of a step that continues per item: n8n adds it after the node's own outputs. */
+const errorOutput = (node: WorkflowNode) => (node.type === `${PKG}.acD365FieldMap` ? 2 : 1);
+
+/** The step every error output leads to ({@link Workflow.collectFailures}). */
+export const FAILED_RECORDS_NODE = 'Failed records';
 
 class Workflow {
 	readonly nodes: WorkflowNode[] = [];
@@ -197,7 +210,12 @@ class Workflow {
 	settings(column: number, row: number): string {
 		this.previewSwitch = true;
 		return this.add(SETTINGS_NODE, 'n8n-nodes-base.set', 3.4, column, row, {
-			assignments: { assignments: [{ id: 'preview-switch', name: 'preview', value: false, type: 'boolean' }] },
+			assignments: {
+				assignments: [
+					{ id: 'preview-switch', name: 'preview', value: false, type: 'boolean' },
+					{ id: 'fail-run-on-alert-switch', name: FAIL_RUN_ON_ALERT, value: true, type: 'boolean' },
+				],
+			},
 			options: {},
 		});
 	}
@@ -209,13 +227,43 @@ class Workflow {
 	report(column: number, row: number, previous: string, ...partEnds: string[]): string {
 		const last = this.after('After all parts', column, row, previous, ...partEnds);
 		const report = this.ours('Sync report', 'acD365SyncReport', column + 1, row, { alert: 'failures', html: true });
-		const alert = this.add('Alert someone (replace with Slack, email or Teams)', 'n8n-nodes-base.noOp', 1, column + 2, row + 0.6, {});
+		const alert = this.add(ALERT_NODE, 'n8n-nodes-base.noOp', 1, column + 2, row + 0.6, {});
 		// n8n shows an HTML step's output as the page it is (a file's Binary view does not open HTML).
 		const page = this.add(REPORT_PAGE_NODE, 'n8n-nodes-base.html', 1.2, column + 3, row, { operation: 'generateHtmlTemplate', html: '{{ $json.html }}' });
-		this.chain(last, report, page);
+		// Last, once the page is shown: a report that went to Needs Attention fails the run (when Settings says so), so
+		// that the execution list shows it as failed and n8n starts the workflow's error workflow with the summary.
+		const failOnAlert = this.add('Fail the run on alerts?', 'n8n-nodes-base.if', 2.2, column + 4, row, {
+			conditions: {
+				options: { caseSensitive: true, leftValue: '', typeValidation: 'loose', version: 2 },
+				conditions: [
+					{ id: 'alerted', leftValue: `={{ $('${report}').item.json.alerted }}`, rightValue: '', operator: { type: 'boolean', operation: 'true', singleValue: true } },
+					{ id: 'switch', leftValue: `={{ $('${SETTINGS_NODE}').isExecuted ? $('${SETTINGS_NODE}').first().json.${FAIL_RUN_ON_ALERT} !== false : true }}`, rightValue: '', operator: { type: 'boolean', operation: 'true', singleValue: true } },
+				],
+				combinator: 'and',
+			},
+			options: {},
+		});
+		const stop = this.add(FAIL_RUN_NODE, 'n8n-nodes-base.stopAndError', 1, column + 5, row - 0.4, {
+			errorMessage: `={{ $('${report}').item.json.summary }}`,
+		});
+		this.chain(last, report, page, failOnAlert, stop);
 		this.connect(report, alert, 1);
 		this.connect(alert, page);
 		return report;
+	}
+
+	/**
+	 * Gives every step's error output somewhere to go: one "Failed records" step that collects the items of every
+	 * failed record with its error, so that one click shows all of a run's failures (the Sync report counts them too).
+	 * Outputs already connected (a webhook's error answer) stay as they are.
+	 */
+	collectFailures(): void {
+		const open = this.nodes.filter((n) => n.onError === 'continueErrorOutput' && !n.disabled && !this.connections[n.name]?.main[errorOutput(n)]?.length);
+		if (!open.length) return;
+		const bottom = Math.max(...this.nodes.filter((n) => n.type !== 'n8n-nodes-base.stickyNote').map((n) => n.position[1]));
+		const left = Math.min(...open.map((n) => n.position[0]));
+		const sink = this.add(FAILED_RECORDS_NODE, 'n8n-nodes-base.noOp', 1, left / X, bottom / Y + 0.8, {});
+		for (const node of open) this.connect(node.name, sink, errorOutput(node));
 	}
 
 	toJSON(): Json {
@@ -275,7 +323,7 @@ const previewNote =
 	'**Preview first**: in "Settings" set `preview` to true and run: every step reads and decides as in a real run and writes nothing (no record, cursor, retry queue or sync state changes); each write step\'s items say what it would create, update or skip, field by field, and "Sync report" counts it. Set it back to false to sync.';
 
 const errorNote =
-	'**Errors and skips are visible**: every Field Map has a second output "Skipped" (out of scope, unchanged since the last sync, conflict lost, with the reason), and failed writes appear in the execution with Dynamics\' or ActiveCampaign\'s message. **"Sync report"** at the end counts what every step did (created, updated, deleted, skipped by reason, conflicts, failures, retries, requests) as one item and an HTML page (Binary tab); on a failure or a dead letter it sends the report to "Alert someone" instead — replace that step with Slack, email or Teams.';
+	'**Errors and skips are visible**: every Field Map has a second output "Skipped" (out of scope, unchanged since the last sync, conflict lost, with the reason), and failed writes appear in the execution with Dynamics\' or ActiveCampaign\'s message. **"Sync report"** at the end counts what every step did (created, updated, deleted, skipped by reason, conflicts, failures, retries, requests) as one item and an HTML page ("Report page"); on a failure or a dead letter it sends the report to "Alert someone" instead — replace that step with Slack, email or Teams — and then, with `failRunOnAlert` in "Settings" on (the default), fails the run with the report\'s one-line summary: the execution list shows it as failed and n8n starts the workflow\'s error workflow (import "AC ⇄ D365: Sync Alerts" and pick it in Workflow settings → Error workflow). Every failed record\'s item also goes to "Failed records".';
 
 // ----------------------------------------------------------------------------------------------- 1 Initial Sync
 
@@ -853,8 +901,49 @@ function automationToDynamics(): Workflow {
 	return w;
 }
 
+// ----------------------------------------------------------------------------------------------- error workflow
+
+function syncAlerts(): Workflow {
+	const w = new Workflow('acd365SyncAlerts', 'AC ⇄ D365: Sync Alerts (error workflow)', 'sync-alerts.json');
+	w.note(
+		[
+			'## Sync alerts (the error workflow)',
+			'n8n starts this workflow when a run of a workflow that names it as its **error workflow** fails: a step stopped the run (Dynamics or ActiveCampaign unreachable, a credential rejected), or — with `failRunOnAlert` on in that workflow\'s "Settings" (the default) — its Sync report found failed records or dead letters; the message is then the report\'s summary.',
+			'',
+			'**Configure**: replace "Alert someone" with Slack, Microsoft Teams or Send Email and post `text` (or the separate fields). Then, in each sync workflow: Workflow settings → Error workflow → this workflow.',
+			'It needs no publishing (n8n starts an error workflow itself) and does not run for runs started by hand in the editor: those show their error in the editor.',
+		].join('\n'),
+		-1,
+		0,
+		900,
+	);
+	const trigger = w.add('When a sync run fails', 'n8n-nodes-base.errorTrigger', 1, -1, 0, {});
+	const field = (id: string, name: string, value: string) => ({ id, name, value, type: 'string' });
+	const describe = w.add('Describe the failure', 'n8n-nodes-base.set', 3.4, 0, 0, {
+		assignments: {
+			assignments: [
+				field('workflow', 'workflow', '={{ $json.workflow.name }}'),
+				field('message', 'message', '={{ $json.execution?.error?.message ?? $json.trigger?.error?.message ?? \'\' }}'),
+				field('failed-step', 'failedStep', '={{ $json.execution?.lastNodeExecuted ?? \'\' }}'),
+				field('execution-url', 'executionUrl', '={{ $json.execution?.url ?? \'\' }}'),
+				field(
+					'text',
+					'text',
+					"={{ 'Sync run of \"' + $json.workflow.name + '\" failed' + ($json.execution?.lastNodeExecuted ? ' at \"' + $json.execution.lastNodeExecuted + '\"' : '') + ': ' + ($json.execution?.error?.message ?? $json.trigger?.error?.message ?? 'no message') + ($json.execution?.url ? ' ' + $json.execution.url : '') }}",
+				),
+			],
+		},
+		options: {},
+	});
+	const alert = w.add(ALERT_NODE, 'n8n-nodes-base.noOp', 1, 1, 0, {});
+	w.chain(trigger, describe, alert);
+	return w;
+}
+
 export function templates(): Workflow[] {
-	return [initialSync(), scheduledSync(), opportunitySync(), marketingActivities(), salesActions(), automationToDynamics()];
+	const all = [initialSync(), scheduledSync(), opportunitySync(), marketingActivities(), salesActions(), automationToDynamics(), syncAlerts()];
+	for (const w of all) w.collectFailures();
+	return all;
 }
 
 export function render(w: Workflow): string {

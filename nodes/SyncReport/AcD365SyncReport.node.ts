@@ -72,14 +72,15 @@ export class AcD365SyncReport implements INodeType {
 		const alert = this.getNodeParameter('alert', 0, 'failures') as string;
 		const withHtml = this.getNodeParameter('html', 0, true) as boolean;
 		const report = takeReport(this, queuedRetries(this.getWorkflowStaticData('global')));
-		const item: INodeExecutionData = { json: report, pairedItem: { item: 0 } };
-		if (withHtml) {
-			const html = reportHtml(report);
-			item.json = { ...report, html };
-			item.binary = { report: await this.helpers.prepareBinaryData(Buffer.from(html, 'utf8'), 'sync-report.html', 'text/html') };
-		}
 		const attention =
 			(alert === 'failures' && report.needsAttention) || (alert === 'runFailures' && report.totals.failed > 0);
+		// `alerted` tells the steps after both outputs which one the report took (e.g. to fail the run on alerts).
+		const item: INodeExecutionData = { json: { ...report, alerted: attention }, pairedItem: { item: 0 } };
+		if (withHtml) {
+			const html = reportHtml(report);
+			item.json = { ...item.json, html };
+			item.binary = { report: await this.helpers.prepareBinaryData(Buffer.from(html, 'utf8'), 'sync-report.html', 'text/html') };
+		}
 		return attention ? [[], [item]] : [[item], []];
 	}
 }

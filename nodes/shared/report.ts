@@ -49,6 +49,8 @@ export interface SyncReport extends IDataObject {
 	entities: ReportTally[] & IDataObject[];
 	/** Whether someone should look: a failure in this run or a dead letter in the queue. */
 	needsAttention: boolean;
+	/** The report in one sentence, for a notification or an error message ({@link reportSummary}). */
+	summary: string;
 }
 
 interface Ledger {
@@ -219,7 +221,7 @@ export function takeReport(fns: unknown, store: RetryStore | undefined, now = Da
 		retriesPending: sum((t) => t.retriesPending),
 		deadLetters: sum((t) => t.deadLetters),
 	};
-	return {
+	const report: Omit<SyncReport, 'summary'> = {
 		preview: ledger.preview,
 		startedAt: new Date(ledger.started).toISOString(),
 		finishedAt: new Date(now).toISOString(),
@@ -229,6 +231,34 @@ export function takeReport(fns: unknown, store: RetryStore | undefined, now = Da
 		entities: entities as ReportTally[] & IDataObject[],
 		needsAttention: totals.failed > 0 || totals.deadLetters > 0,
 	};
+	return { ...report, summary: reportSummary(report) };
+}
+
+const ENTITY_LABEL: Record<string, string> = { account: 'Accounts', contact: 'Contacts', lead: 'Leads', opportunity: 'Opportunities' };
+const DIRECTION_LABEL: Record<ReportDirection, string> = { toActiveCampaign: '→ ActiveCampaign', toDynamics: '→ Dynamics' };
+const label = (t: ReportTally) => `${ENTITY_LABEL[t.entity] ?? t.entity} ${DIRECTION_LABEL[t.direction] ?? t.direction}`;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * One sentence: what needs attention first (failures and dead letters, where), then what was written and skipped.
+ * E.g. "Needs attention: 2 failed (Contacts → Dynamics 2), 1 dead letter (Leads → Dynamics 1). 3 created, 5 updated,
+ * 0 deleted, 12 skipped; 41 ActiveCampaign and 9 Dynamics requests."
+ */
+export function reportSummary(report: Omit<SyncReport, 'summary'>): string {
+	const where = (pick: (t: ReportTally) => number) =>
+		report.entities
+			.filter((t) => pick(t) > 0)
+			.map((t) => `${label(t)} ${pick(t)}`)
+			.join(', ');
+	const { totals } = report;
+	const problems = [
+		totals.failed ? `${totals.failed} failed (${where((t) => t.failed)})` : '',
+		totals.deadLetters ? `${plural(totals.deadLetters, 'dead letter')} (${where((t) => t.deadLetters)})` : '',
+	].filter(Boolean);
+	const head = report.preview ? 'Preview, nothing written' : problems.length ? 'Needs attention' : 'Synced';
+	const figures = `${totals.created} created, ${totals.updated} updated${totals.imported ? `, ${totals.imported} imported` : ''}, ${totals.deleted} deleted, ${totals.skipped} skipped${totals.conflicts ? `, ${plural(totals.conflicts, 'conflict')} decided` : ''}${totals.retriesPending ? `, ${totals.retriesPending} waiting for a retry` : ''}`;
+	const requests = `${report.requests.activeCampaign} ActiveCampaign and ${report.requests.dynamics} Dynamics requests`;
+	return `${head}${problems.length ? `: ${problems.join(', ')}` : ''}. ${figures}; ${requests}.`;
 }
 
 
@@ -246,8 +276,6 @@ const COLUMNS: Array<{ key: 'created' | 'updated' | 'imported' | 'deleted' | 'sk
 	{ key: 'failed', label: 'failed', color: '#c62828' },
 ];
 
-const ENTITY_LABEL: Record<string, string> = { account: 'Accounts', contact: 'Contacts', lead: 'Leads', opportunity: 'Opportunities' };
-const DIRECTION_LABEL: Record<ReportDirection, string> = { toActiveCampaign: '→ ActiveCampaign', toDynamics: '→ Dynamics' };
 
 /**
  * A self-contained page with the report's figures: a bar per entity and direction, a table, the reasons for skips.

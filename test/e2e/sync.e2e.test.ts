@@ -421,10 +421,16 @@ describe('Scheduled Sync', () => {
 		});
 		await control('ac', 'POST', '/ui/contacts', { email: 'just.right@example.com', firstName: 'Just', lastName: 'Right', tags: ['[D365: Lead]'] });
 		await resetStats();
-		const result = await cycle();
+		const result = await n8n.execute(WORKFLOW_IDS.scheduledSync);
 		// The Sync report says so, on Needs Attention, with the requests the sandboxes counted.
 		const { report, output } = syncReport(result);
 		expect(output).toBe('Needs Attention');
+		// And the run ends failed with the report's summary (Settings → failRunOnAlert), after the report page: what n8n
+		// shows in the execution list and hands to the error workflow.
+		expect(result.error).toBe(report.summary);
+		expect(result.error).toMatch(/^Needs attention: 1 failed \(Leads → Dynamics 1\)/);
+		expect(result.items('Report page')).toHaveLength(1);
+		expect(result.items('Failed records')).toHaveLength(1);
 		expect(report.requests).toEqual(await requestCounts());
 		expect(reported(report, 'lead', 'toDynamics', 'failed')).toBe(1);
 		expect(reported(report, 'lead', 'toDynamics', 'created')).toBe(1);

@@ -16,6 +16,7 @@ import {
 import {
 	ICredentialsHelper,
 	NodeHelpers,
+	NodeOperationError,
 	Workflow,
 	type ICredentialDataDecryptedObject,
 	type ICredentialType,
@@ -208,12 +209,78 @@ class HtmlStandIn implements INodeType {
 	}
 }
 
+/**
+ * If v2.x with the filter conditions the templates use (boolean is true / is false, string equals), combined with
+ * "and" or "or": the items that pass go to output 0 ("true"), the others to output 1 ("false").
+ */
+class IfStandIn implements INodeType {
+	description = {
+		...standInDescription('if', 'If', ['transform'], ['main'], ['main', 'main'], [2, 2.1, 2.2]),
+		properties: [{ displayName: 'Conditions', name: 'conditions', type: 'filter', default: {} }],
+	} as unknown as INodeType['description'];
+
+	async execute(this: import('n8n-workflow').IExecuteFunctions) {
+		const pass: INodeExecutionData[] = [];
+		const fail: INodeExecutionData[] = [];
+		this.getInputData().forEach((input, item) => {
+			const { conditions = [], combinator = 'and' } = this.getNodeParameter('conditions', item, {}) as {
+				conditions?: Array<{ leftValue: unknown; rightValue: unknown; operator: { type: string; operation: string } }>;
+				combinator?: string;
+			};
+			const results = conditions.map(({ leftValue, rightValue, operator }) => {
+				const key = `${operator.type}:${operator.operation}`;
+				if (key === 'boolean:true') return leftValue === true;
+				if (key === 'boolean:false') return leftValue === false;
+				if (key === 'string:equals') return String(leftValue) === String(rightValue);
+				throw new Error(`If stand-in: operator ${key} is not simulated`);
+			});
+			const ok = combinator === 'or' ? results.some(Boolean) : results.every(Boolean);
+			(ok ? pass : fail).push({ json: input.json, pairedItem: { item } });
+		});
+		return [pass, fail];
+	}
+}
+
+/** Stop and Error v1, "Error Message": fails the node, and so the execution, with that message. */
+class StopAndErrorStandIn implements INodeType {
+	description = {
+		...standInDescription('stopAndError', 'Stop and Error', ['input'], ['main'], []),
+		properties: [{ displayName: 'Error Message', name: 'errorMessage', type: 'string', default: '' }],
+	} as unknown as INodeType['description'];
+
+	async execute(this: import('n8n-workflow').IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		throw new NodeOperationError(this.getNode(), this.getNodeParameter('errorMessage', 0) as string);
+	}
+}
+
+/**
+ * Error Trigger: n8n starts an error workflow with one item describing the failed execution; outside `manual` mode
+ * WorkflowExecute passes that item (the execution's start data) through, in `manual` mode it emits n8n's sample.
+ */
+class ErrorTriggerStandIn implements INodeType {
+	description = standInDescription('errorTrigger', 'Error Trigger', ['trigger'], [], ['main']);
+
+	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
+		const manualTriggerFunction = async () => {
+			this.emit([
+				this.helpers.returnJsonArray([
+					{
+						execution: { id: '231', url: 'https://n8n.example.com/execution/231', error: { message: 'Example Error Message' }, lastNodeExecuted: 'Node With Error', mode: 'manual' },
+						workflow: { id: '1', name: 'Example Workflow' },
+					},
+				]),
+			]);
+		};
+		return { manualTriggerFunction };
+	}
+}
+
 class StickyNoteStandIn implements INodeType {
 	description = standInDescription('stickyNote', 'Sticky Note', ['input'], [], []);
 }
 
 /** Type names (with the `n8n-nodes-base.` prefix) the harness knows without being given their classes. */
-export const STAND_IN_NODE_TYPES = ['scheduleTrigger', 'manualTrigger', 'noOp', 'merge', 'set', 'html', 'stickyNote'].map((n) => `n8n-nodes-base.${n}`);
+export const STAND_IN_NODE_TYPES = ['scheduleTrigger', 'manualTrigger', 'errorTrigger', 'noOp', 'merge', 'set', 'html', 'if', 'stopAndError', 'stickyNote'].map((n) => `n8n-nodes-base.${n}`);
 
 class HarnessNodeTypes implements INodeTypes {
 	private readonly types = new Map<string, INodeType>();
@@ -226,6 +293,9 @@ class HarnessNodeTypes implements INodeTypes {
 		this.types.set('n8n-nodes-base.merge', new MergeStandIn());
 		this.types.set('n8n-nodes-base.set', new SetStandIn());
 		this.types.set('n8n-nodes-base.html', new HtmlStandIn());
+		this.types.set('n8n-nodes-base.if', new IfStandIn());
+		this.types.set('n8n-nodes-base.stopAndError', new StopAndErrorStandIn());
+		this.types.set('n8n-nodes-base.errorTrigger', new ErrorTriggerStandIn());
 		this.types.set('n8n-nodes-base.stickyNote', new StickyNoteStandIn());
 		for (const NodeCtor of nodes) {
 			const instance = new NodeCtor();

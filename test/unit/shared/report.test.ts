@@ -63,6 +63,20 @@ describe('sync report', () => {
 			['lead', 0, 1],
 		]);
 		expect(report.needsAttention).toBe(true);
+		expect(report.summary).toBe('Needs attention: 2 failed (Contacts → Dynamics 1, Leads → Dynamics 1). 0 created, 0 updated, 0 deleted, 0 skipped; 0 ActiveCampaign and 0 Dynamics requests.');
+	});
+
+	it('says the report in one sentence: problems first, then what was written and what it cost', () => {
+		const fn = execution('s1');
+		countRequest(fn, 'activeCampaign');
+		tallyOutcomes(fn, { entity: 'contact', direction: 'toActiveCampaign' }, [
+			out({ operation: 'created' }),
+			out({ operation: 'updated', conflicts: [{ field: 'phone' }] }),
+			out({ operation: 'skipped', reason: SKIP_REASONS.unchanged }),
+		]);
+		expect(takeReport(fn, undefined).summary).toBe(
+			'Synced. 1 created, 1 updated, 0 deleted, 1 skipped, 1 conflict decided; 1 ActiveCampaign and 0 Dynamics requests.',
+		);
 	});
 
 	it('leaves record ids out of a reason, so that reasons differing only by the record count together', () => {

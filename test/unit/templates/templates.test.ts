@@ -37,6 +37,8 @@ const N8N_NODES = new Set([
 	'n8n-nodes-base.switch',
 	'n8n-nodes-base.set',
 	'n8n-nodes-base.html',
+	'n8n-nodes-base.stopAndError',
+	'n8n-nodes-base.errorTrigger',
 ]);
 
 describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (file, workflow) => {
@@ -75,6 +77,13 @@ describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (fil
 
 	it('sends failing records of every write step to its error output instead of stopping the run', () => {
 		for (const node of json.nodes.filter((n) => /^(Write|Record)/.test(n.name))) expect(node.onError).toBe('continueErrorOutput');
+	});
+
+	it('leaves no error output unconnected: each leads to an answer or to "Failed records"', () => {
+		for (const node of json.nodes.filter((n) => n.onError === 'continueErrorOutput' && !(n as { disabled?: boolean }).disabled)) {
+			const errorOutput = node.type.endsWith('.acD365FieldMap') ? 2 : 1;
+			expect({ node: node.name, targets: (json.connections[node.name]?.main[errorOutput] ?? []).length > 0 }).toEqual({ node: node.name, targets: true });
+		}
 	});
 
 	it('names its manual start "Run now" and lists it first, so the editor\'s run button starts there', () => {
