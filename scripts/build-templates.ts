@@ -106,6 +106,8 @@ class Workflow {
 	readonly nodes: WorkflowNode[] = [];
 	/** Whether the write steps read Preview from the Settings step ({@link settings}). */
 	private previewSwitch = false;
+	/** Whether the workflow has a Settings step ({@link settings}), whose switches later steps read. */
+	private hasSettings = false;
 	readonly connections: Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }> = {};
 
 	constructor(
@@ -207,17 +209,26 @@ class Workflow {
 	 * The one switch of a sync template: an Edit Fields step at its start with `preview` (off), which every write step
 	 * added after it reads (their Preview (No Writes) is an expression on it).
 	 */
-	settings(column: number, row: number): string {
-		this.previewSwitch = true;
-		return this.add(SETTINGS_NODE, 'n8n-nodes-base.set', 3.4, column, row, {
-			assignments: {
-				assignments: [
-					{ id: 'preview-switch', name: 'preview', value: false, type: 'boolean' },
-					{ id: 'fail-run-on-alert-switch', name: FAIL_RUN_ON_ALERT, value: true, type: 'boolean' },
-				],
+	settings(column: number, row: number, extra: Json = {}, { preview = true } = {}): string {
+		this.previewSwitch = preview;
+		this.hasSettings = true;
+		return this.add(
+			SETTINGS_NODE,
+			'n8n-nodes-base.set',
+			3.4,
+			column,
+			row,
+			{
+				assignments: {
+					assignments: [
+						...(preview ? [{ id: 'preview-switch', name: 'preview', value: false, type: 'boolean' }] : []),
+						{ id: 'fail-run-on-alert-switch', name: FAIL_RUN_ON_ALERT, value: true, type: 'boolean' },
+					],
+				},
+				options: {},
 			},
-			options: {},
-		});
+			extra,
+		);
 	}
 
 	/**
@@ -232,11 +243,13 @@ class Workflow {
 		const page = this.add(REPORT_PAGE_NODE, 'n8n-nodes-base.html', 1.2, column + 3, row, { operation: 'generateHtmlTemplate', html: '{{ $json.html }}' });
 		// Last, once the page is shown: a report that went to Needs Attention fails the run (when Settings says so), so
 		// that the execution list shows it as failed and n8n starts the workflow's error workflow with the summary.
+		if (!this.hasSettings) throw new Error(`${this.name}: add the Settings step before the report, whose switch it reads`);
 		const failOnAlert = this.add('Fail the run on alerts?', 'n8n-nodes-base.if', 2.2, column + 4, row, {
 			conditions: {
 				options: { caseSensitive: true, leftValue: '', typeValidation: 'loose', version: 2 },
 				conditions: [
 					{ id: 'alerted', leftValue: `={{ $('${report}').item.json.alerted }}`, rightValue: '', operator: { type: 'boolean', operation: 'true', singleValue: true } },
+					// A run started at a later step (from the editor) has no Settings output: the default holds.
 					{ id: 'switch', leftValue: `={{ $('${SETTINGS_NODE}').isExecuted ? $('${SETTINGS_NODE}').first().json.${FAIL_RUN_ON_ALERT} !== false : true }}`, rightValue: '', operator: { type: 'boolean', operation: 'true', singleValue: true } },
 				],
 				combinator: 'and',
@@ -321,6 +334,9 @@ const SYNC_OPTIONS = { conflictPolicy: 'dynamicsWins', precedence: 'contact', ti
 
 const previewNote =
 	'**Preview first**: in "Settings" set `preview` to true and run: every step reads and decides as in a real run and writes nothing (no record, cursor, retry queue or sync state changes); each write step\'s items say what it would create, update or skip, field by field, and "Sync report" counts it. Set it back to false to sync.';
+
+const shortReportNote =
+	'**"Sync report"** at the end counts what the run did; on a failure or a dead letter it goes to "Alert someone" (replace it with Slack, email or Teams) and — with `failRunOnAlert` in "Settings" on, the default — fails the run with its summary, which starts the error workflow (import "AC ⇄ D365: Sync Alerts" and pick it in Workflow settings → Error workflow). Failed records go to "Failed records".';
 
 const errorNote =
 	'**Errors and skips are visible**: every Field Map has a second output "Skipped" (out of scope, unchanged since the last sync, conflict lost, with the reason), and failed writes appear in the execution with Dynamics\' or ActiveCampaign\'s message. **"Sync report"** at the end counts what every step did (created, updated, deleted, skipped by reason, conflicts, failures, retries, requests) as one item and an HTML page ("Report page"); on a failure or a dead letter it sends the report to "Alert someone" instead — replace that step with Slack, email or Teams — and then, with `failRunOnAlert` in "Settings" on (the default), fails the run with the report\'s one-line summary: the execution list shows it as failed and n8n starts the workflow\'s error workflow (import "AC ⇄ D365: Sync Alerts" and pick it in Workflow settings → Error workflow). Every failed record\'s item also goes to "Failed records".';
@@ -526,6 +542,7 @@ function opportunitySync(): Workflow {
 			'',
 			'**The two automation triggers**: the official app offers "D365 Opportunity is created / is updated" automation triggers. Here, enable "Start created-opportunity automation" and/or "Start updated-opportunity automation" and pick the automation each starts for the contact.',
 			'**Configure**: the credentials; Poll Times in the trigger (every minute by default). Custom object records need an ActiveCampaign Enterprise plan.',
+			shortReportNote,
 		].join('\n'),
 		-1,
 		0,
@@ -536,7 +553,9 @@ function opportunitySync(): Workflow {
 		options: { formattedValues: true, includeRelatedContactEmail: true },
 		pollTimes: { item: [{ mode: 'everyMinute' }] },
 	});
-	const schema = w.ours('Prepare opportunity object', 'activeCampaignSync', 0, 0, { resource: 'customObject', operation: 'ensureSchema' }, { executeOnce: true });
+	// Its automation steps have no preview: Settings holds only the alert switch.
+	const settings = w.settings(-0.2, 0, { executeOnce: true }, { preview: false });
+	const schema = w.ours('Prepare opportunity object', 'activeCampaignSync', 0.8, 0, { resource: 'customObject', operation: 'ensureSchema' });
 	// The opportunities go on once the custom object exists: a Merge that waits for both inputs and passes on the
 	// trigger's items (its first input), whatever the positions of the two branches.
 	const passOn = w.add('Opportunities', 'n8n-nodes-base.merge', 3.2, 1, 1, {
@@ -573,11 +592,12 @@ function opportunitySync(): Workflow {
 		{ disabled: true },
 	);
 	w.connect(trigger, passOn, 0, 0);
-	w.connect(trigger, schema);
+	w.chain(trigger, settings, schema);
 	w.connect(schema, passOn, 0, 1);
 	w.chain(passOn, map, write, created);
 	w.connect(created, onCreated, 0);
 	w.connect(created, onUpdated, 1);
+	w.report(4, 2.4, trigger, write, onCreated, onUpdated);
 	return w;
 }
 
@@ -591,6 +611,7 @@ function marketingActivities(): Workflow {
 			'Every hour, for each ActiveCampaign contact linked to a Dynamics lead or contact, the emails sent to it and its opens and clicks of the last 25 hours become notes on the Dynamics record. A note whose subject the record already has is not added again, so overlapping runs never duplicate.',
 			'',
 			'**Configure**: the credentials; the schedule. For real-time notes instead, use an ActiveCampaign Sync Trigger (Events: open, click) in place of the schedule.',
+			shortReportNote,
 		].join('\n'),
 		-2,
 		0.5,
@@ -598,7 +619,7 @@ function marketingActivities(): Workflow {
 	);
 	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 0.5, {});
 	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -2, 1.5, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
-	const start = w.add('Start', 'n8n-nodes-base.noOp', 1, -1, 1, {});
+	const start = w.settings(-1, 1, {}, { preview: false });
 	w.connect(schedule, start);
 	w.connect(manual, start);
 	const readTag = (name: string, tag: string, row: number) =>
@@ -636,6 +657,7 @@ function marketingActivities(): Workflow {
 	w.connect(leads, linked, 0, 0);
 	w.connect(contacts, linked, 0, 1);
 	w.chain(linked, activities, note);
+	w.report(2, 2.2, start, note);
 	return w;
 }
 

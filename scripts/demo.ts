@@ -210,12 +210,12 @@ async function main() {
 		'Running the Initial Sync workflow (n8n execute; ActiveCampaign allows 5 requests per second, so this takes a minute or two)…',
 		async () => await n8n!.execute(WORKFLOW_IDS.initialSync),
 	);
-	if (initial.error) throw new Error(`The Initial Sync failed: ${initial.error}`);
+	if (initial.crash) throw new Error(`The Initial Sync failed: ${initial.crash}`);
 	printReport('Initial Sync', syncReport(initial), await usage(sandbox, 'ac'), await usage(sandbox, 'd365'));
 	const afterInitial = await counts(sandbox);
 
 	const first = await live('Starting the Scheduled Sync (its first run sets the change cursors to now)…', async () => await n8n!.execute(WORKFLOW_IDS.scheduledSync));
-	if (first.error) throw new Error(`The Scheduled Sync failed: ${first.error}`);
+	if (first.crash) throw new Error(`The Scheduled Sync failed: ${first.crash}`);
 
 	step('Meanwhile a sales user changes a contact in Dynamics and a marketer changes another one in ActiveCampaign:');
 	const contacts = (await control<{ value: Json[] }>(sandbox, 'd365', 'GET', '/state/contacts?top=5000')).value;
@@ -232,7 +232,7 @@ async function main() {
 	await control(sandbox, 'ac', 'POST', '/stats/reset');
 	await control(sandbox, 'd365', 'POST', '/stats/reset');
 	const cycle = await withProgress(sandbox, 'Running one Scheduled Sync cycle…', async () => await n8n!.execute(WORKFLOW_IDS.scheduledSync));
-	if (cycle.error) throw new Error(`The Scheduled Sync failed: ${cycle.error}`);
+	if (cycle.crash) throw new Error(`The Scheduled Sync failed: ${cycle.crash}`);
 	printReport('Scheduled Sync cycle', syncReport(cycle), await usage(sandbox, 'ac'), await usage(sandbox, 'd365'));
 
 	const after = await counts(sandbox);

@@ -38,7 +38,8 @@ export interface ReportTally {
 	deadLetters: number;
 }
 
-export interface SyncReport extends IDataObject {
+/** The report's figures ({@link SyncReport} adds its one-sentence summary). */
+interface ReportFigures {
 	/** Whether the run was a preview: every figure is what the run would have done. */
 	preview: boolean;
 	startedAt: string;
@@ -49,6 +50,9 @@ export interface SyncReport extends IDataObject {
 	entities: ReportTally[] & IDataObject[];
 	/** Whether someone should look: a failure in this run or a dead letter in the queue. */
 	needsAttention: boolean;
+}
+
+export interface SyncReport extends IDataObject, ReportFigures {
 	/** The report in one sentence, for a notification or an error message ({@link reportSummary}). */
 	summary: string;
 }
@@ -184,7 +188,7 @@ function queueTallies(tallies: Map<string, ReportTally>, store: RetryStore | und
 	}
 }
 
-const ENTITY_ORDER = ['account', 'contact', 'lead', 'opportunity'];
+const ENTITY_ORDER = ['account', 'contact', 'lead', 'opportunity', 'activity', 'note'];
 
 /**
  * Takes this execution's tally (a second report in the same execution starts from nothing) and makes the report:
@@ -221,7 +225,7 @@ export function takeReport(fns: unknown, store: RetryStore | undefined, now = Da
 		retriesPending: sum((t) => t.retriesPending),
 		deadLetters: sum((t) => t.deadLetters),
 	};
-	const report: Omit<SyncReport, 'summary'> = {
+	const report: ReportFigures = {
 		preview: ledger.preview,
 		startedAt: new Date(ledger.started).toISOString(),
 		finishedAt: new Date(now).toISOString(),
@@ -234,7 +238,14 @@ export function takeReport(fns: unknown, store: RetryStore | undefined, now = Da
 	return { ...report, summary: reportSummary(report) };
 }
 
-const ENTITY_LABEL: Record<string, string> = { account: 'Accounts', contact: 'Contacts', lead: 'Leads', opportunity: 'Opportunities' };
+const ENTITY_LABEL: Record<string, string> = {
+	account: 'Accounts',
+	contact: 'Contacts',
+	lead: 'Leads',
+	opportunity: 'Opportunities',
+	activity: 'Activity reads',
+	note: 'Activity notes',
+};
 const DIRECTION_LABEL: Record<ReportDirection, string> = { toActiveCampaign: '→ ActiveCampaign', toDynamics: '→ Dynamics' };
 const label = (t: ReportTally) => `${ENTITY_LABEL[t.entity] ?? t.entity} ${DIRECTION_LABEL[t.direction] ?? t.direction}`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -244,7 +255,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
  * E.g. "Needs attention: 2 failed (Contacts → Dynamics 2), 1 dead letter (Leads → Dynamics 1). 3 created, 5 updated,
  * 0 deleted, 12 skipped; 41 ActiveCampaign and 9 Dynamics requests."
  */
-export function reportSummary(report: Omit<SyncReport, 'summary'>): string {
+export function reportSummary(report: ReportFigures): string {
 	const where = (pick: (t: ReportTally) => number) =>
 		report.entities
 			.filter((t) => pick(t) > 0)

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import path from 'node:path';
 
 import { PROJECT_ROOT, run, tiedToParent, type Runtime } from './runtime';
+import { FAIL_RUN_NODE } from '../../scripts/build-templates';
 
 export interface N8nOptions {
 	userFolder: string;
@@ -376,6 +377,7 @@ interface RawRun {
 	data: {
 		resultData: {
 			error?: { message: string; description?: string };
+			lastNodeExecuted?: string;
 			runData: Record<string, Array<{ data?: { main: Array<Array<{ json: Record<string, unknown> }> | null> }; error?: { message: string } }>>;
 		};
 	};
@@ -387,6 +389,14 @@ export class ExecutionResult {
 
 	get error(): string | undefined {
 		return this.raw.data.resultData.error?.message;
+	}
+
+	/**
+	 * Why the run stopped, unless its template's last step failed it on purpose (its Sync report needs attention and
+	 * Settings → failRunOnAlert is on): the report then says what failed.
+	 */
+	get crash(): string | undefined {
+		return this.raw.data.resultData.lastNodeExecuted === FAIL_RUN_NODE ? undefined : this.error;
 	}
 
 	/** Items a node emitted on an output (0 = main/first), across all its runs. */

@@ -197,6 +197,9 @@ function tallyReport(fn: IExecuteFunctions, items: INodeExecutionData[], produce
 	};
 	if (operation === 'getChanges') {
 		tallyOutcomes(fn, { entity: resource, direction: 'toDynamics', only: ['failed'] }, outputs);
+	} else if (resource === 'contact' && operation === 'getActivities') {
+		// A contact whose activities could not be read: its notes wait for the next run.
+		tallyOutcomes(fn, { entity: 'activity', direction: 'toDynamics', only: ['failed'] }, outputs);
 	} else if (operation === 'recordSyncState') {
 		tallyOutcomes(fn, { entity, direction: 'toDynamics', only: ['failed'] }, outputs);
 	} else if ((SYNC_WRITES.has(`${resource}.${operation}`) || `${resource}.${operation}` === 'customObject.upsertRecord') && fn.getNodeParameter('dataMode', 0, 'fields') === 'syncItem') {

@@ -48,6 +48,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	// The sync report (nodes/shared/report.ts): what the write did, and a change read that failed.
 	if (syncItems) tallyOutcomes(this, { entity: resource, direction: 'toDynamics' }, out);
 	if (operation === 'getChanges') tallyOutcomes(this, { entity: resource, direction: 'toActiveCampaign', only: ['failed'] }, out);
+	// Marketing activities become notes on the Dynamics timeline.
+	if (operation === 'addNote') tallyOutcomes(this, { entity: 'note', direction: 'toDynamics' }, out);
 	return [out];
 }
 

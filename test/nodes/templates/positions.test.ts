@@ -138,11 +138,16 @@ describe('moving nodes does not change what a template does', () => {
 			const keep = new Set(before.value.map((n) => n.annotationid));
 			for (const note of notes.filter((n) => !keep.has(n.annotationid))) await control('d365', 'DELETE', `/ui/annotations/${String(note.annotationid)}`);
 			await clearLogs();
-			await run(moved(template('marketing-activities.json'), layout), 'Every hour');
+			const result = await run(moved(template('marketing-activities.json'), layout), 'Every hour');
 			const { value } = await control<{ value: IDataObject[] }>('d365', 'GET', '/state/annotations?top=5000');
-			outcomes[layout] = { writes: (await writes()).d365.length, notes: value.filter((n) => !keep.has(n.annotationid)).map((n) => `${String(n._objectid_value)} ${String(n.subject)}`).sort() };
+			// The Sync report at its end counts the notes it added.
+			const report = result.data.resultData.runData['Sync report'][0].data!.main.flatMap((items) => items ?? [])[0].json as { entities: IDataObject[] };
+			const reported = report.entities.find((t) => t.entity === 'note')?.created;
+			outcomes[layout] = { writes: (await writes()).d365.length, reported, notes: value.filter((n) => !keep.has(n.annotationid)).map((n) => `${String(n._objectid_value)} ${String(n.subject)}`).sort() };
 		}
-		expect((outcomes['as shipped'] as { notes: string[] }).notes.length).toBeGreaterThan(0);
+		const shipped = outcomes['as shipped'] as { notes: string[]; reported: number };
+		expect(shipped.notes.length).toBeGreaterThan(0);
+		expect(shipped.reported).toBe(shipped.notes.length);
 		expect(outcomes.mirrored).toEqual(outcomes['as shipped']);
 		expect(outcomes.shuffled).toEqual(outcomes['as shipped']);
 	});

@@ -13,6 +13,8 @@ import { executeFilter, type FilterValue } from 'n8n-workflow';
 import {
 	ALLOWED_USERS_NODE,
 	AUTOMATION_TOKEN_NODE,
+	FAIL_RUN_NODE,
+	FAIL_RUN_ON_ALERT,
 	MIN_TOKEN_LENGTH,
 	PREVIEWED_OPERATIONS,
 	render,
@@ -79,6 +81,15 @@ describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (fil
 		for (const node of json.nodes.filter((n) => /^(Write|Record)/.test(n.name))) expect(node.onError).toBe('continueErrorOutput');
 	});
 
+	it(`ends in the Sync report, whose alert fails the run as "${SETTINGS_NODE}" says`, () => {
+		const starts = json.nodes.filter((n) => /Trigger$|\.webhook$/.test(n.type));
+		if (starts.some((n) => /webhook|errorTrigger/.test(n.type))) return; // answers a caller, or is the error workflow
+		const settings = (json.nodes as TemplateNode[]).find((n) => n.name === SETTINGS_NODE);
+		expect(JSON.stringify(settings?.parameters)).toContain(`"name":"${FAIL_RUN_ON_ALERT}","value":true,"type":"boolean"`);
+		expect(json.nodes.some((n) => n.type === 'n8n-nodes-ac-d365-sync.acD365SyncReport')).toBe(true);
+		expect(json.nodes.some((n) => n.name === FAIL_RUN_NODE && n.type === 'n8n-nodes-base.stopAndError')).toBe(true);
+	});
+
 	it('leaves no error output unconnected: each leads to an answer or to "Failed records"', () => {
 		for (const node of json.nodes.filter((n) => n.onError === 'continueErrorOutput' && !(n as { disabled?: boolean }).disabled)) {
 			const errorOutput = node.type.endsWith('.acD365FieldMap') ? 2 : 1;
@@ -139,9 +150,13 @@ describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (fil
 
 	it('has one switch that makes the whole run a preview: every step that writes or moves a cursor reads it from Settings', () => {
 		const settings = (json.nodes as TemplateNode[]).find((n) => n.name === SETTINGS_NODE);
-		if (!settings) return;
-		expect(settings.type).toBe('n8n-nodes-base.set');
-		expect(JSON.stringify(settings.parameters)).toContain('"name":"preview","value":false,"type":"boolean"');
+		// The two sync templates preview; the others' Settings hold only the alert switch (their steps have no preview).
+		if (!['initial-sync.json', 'scheduled-sync.json'].includes(file)) {
+			expect(JSON.stringify(settings?.parameters ?? {})).not.toContain('"name":"preview"');
+			return;
+		}
+		expect(settings?.type).toBe('n8n-nodes-base.set');
+		expect(JSON.stringify(settings!.parameters)).toContain('"name":"preview","value":false,"type":"boolean"');
 		// Operations of ours that write nothing and move nothing.
 		const READS = new Set(['get', 'getMany', 'contact.get', 'contact.getAll', 'account.get', 'account.getAll', 'customObject.getAllRecords', 'contact.getActivities']);
 		for (const node of json.nodes as TemplateNode[]) {
