@@ -9,6 +9,7 @@ import { canonicalEmail, sameValue } from '../../shared/sync/canonical';
 import { readContact, readContactAccount, readContactTags, snapshotOf, type ContactSnapshot } from './contactRead';
 import { encodeContactFieldValue, type ContactFieldDef } from './encode';
 import type { AcSession } from './session';
+import type { PreviewChange } from '../../shared/preview';
 
 export type ContactAttribute = 'firstName' | 'lastName' | 'phone';
 
@@ -166,6 +167,51 @@ export async function writeContact(
 		return { operation: 'skipped', reason: 'no changes', id, email, changes, tagsAdded: [], tagsRemoved: [] };
 	}
 	return { operation, id, email, changes, tagsAdded: tagChanges.added, tagsRemoved: tagChanges.removed, after };
+}
+
+/**
+ * What {@link writeContact} would do, sending no write (a preview): the operation, each value before and after (before
+ * null on a new contact), the tags it would add and remove, the lists it would subscribe to and the account link.
+ * The one comparison the write makes: only what differs counts.
+ */
+export async function previewContactWrite(
+	session: AcSession,
+	target: ContactSnapshot | undefined,
+	desired: DesiredContact,
+	itemIndex: number,
+): Promise<IDataObject> {
+	if (!target && !desired.email) throw new NodeOperationError(session.ctx.getNode(), 'An email is needed to create a contact', { itemIndex });
+	const changes: PreviewChange[] = [];
+	const change = (field: string, before: unknown, after: unknown) =>
+		changes.push({ field, before: (before ?? null) as PreviewChange['before'], after: (after ?? null) as PreviewChange['after'] });
+	if (!target) change('email', null, desired.email);
+	else if (desired.email !== undefined && canonicalEmail(desired.email) !== canonicalEmail(target.email)) change('email', target.email, desired.email);
+	for (const [name, value] of Object.entries(desired.attributes) as Array<[ContactAttribute, string]>) {
+		if (value !== undefined && (!target || !sameValue(target[name], value))) change(name, target ? target[name] : null, value);
+	}
+	for (const { field, value } of desired.fieldValues) {
+		const before = target?.fieldValues.get(field.id)?.value;
+		if (!target || !sameValue(before, value)) change(fieldLabel(field), before, value);
+	}
+	for (const listId of desired.lists) if (target?.lists.get(String(listId)) !== 1) change(`list ${listId}`, null, 'subscribed');
+	if (desired.accountName !== undefined || desired.jobTitle !== undefined) {
+		const current = target ? (target.account !== undefined ? target.account : await readContactAccount(session, target.id, itemIndex)) : null;
+		if (desired.accountName !== undefined && (current?.name ?? '').toLowerCase() !== desired.accountName.toLowerCase()) change('account', current?.name, desired.accountName);
+		if (desired.jobTitle !== undefined && !sameValue(current?.jobTitle ?? '', desired.jobTitle)) change('jobTitle', current?.jobTitle, desired.jobTitle);
+	}
+	// Tags: applyTags sends nothing in a preview and says which it would add and remove.
+	const tags = target ? await applyTags(session, target.id, target, desired, itemIndex) : { added: uniqueNames(desired.tags), removed: [] };
+	const operation = !target ? 'created' : changes.length || tags.added.length || tags.removed.length ? 'updated' : 'skipped';
+	return {
+		operation,
+		...(operation === 'skipped' ? { reason: 'no changes' } : {}),
+		id: target?.id ?? null,
+		email: desired.email ?? target?.email ?? null,
+		changes,
+		tagsAdded: tags.added,
+		tagsRemoved: tags.removed,
+		preview: true,
+	};
 }
 
 /** Adds and removes the tags by name (only what differs); a preview (session.preview) says which, and sends nothing. */

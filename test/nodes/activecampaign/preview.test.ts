@@ -1,5 +1,6 @@
 /**
- * Preview (No Writes) on the write operations beyond contact Create or Update: Ensure Sync Fields, account Create or
+ * Preview (No Writes) on the write operations beyond contact Create or Update of sync items: contact Create or Update
+ * of fields, Ensure Sync Fields, account Create or
  * Update (fields and sync items), Record Sync State (contacts and accounts, one by one and in bulk), and the custom
  * object's Ensure Schema, Create or Update Record and Delete Record. Each preview reaches the sandbox with reads only,
  * leaves the workflow's static data as it was, and says what the real run, made right after with the same items, then
@@ -67,6 +68,51 @@ describe('Ensure Sync Fields', () => {
 		// Everything the preview listed exists now: a second preview has nothing to create.
 		const [again] = jsonOf(await t.run({ resource: 'contact', operation: 'ensureSyncFields', preview: true }));
 		expect(again).toMatchObject({ preview: true, operation: 'skipped', reason: 'no changes', tags: real.tags });
+	});
+});
+
+describe('Contact Create or Update (fields)', () => {
+	const params = (email: string, extra: IDataObject = {}) => ({
+		resource: 'contact',
+		operation: 'upsert',
+		dataMode: 'fields',
+		email,
+		additionalFields: { firstName: 'Pre', lastName: 'View', phone: '+1 555 0142', ...extra },
+		tags: ['Preview tag'],
+	});
+	const contacts = async () => (await t.control<{ contacts: IDataObject[] }>('GET', '/state/contacts?limit=1000')).contacts.length;
+
+	it('says what it would create or update, field by field; writes nothing; the real run then does exactly that', async () => {
+		const total = await contacts();
+		await t.resetStats();
+		const [create] = jsonOf(await t.run({ ...params('pre.view@example.com'), preview: true }));
+		expect(await t.count(WRITES)).toBe(0);
+		expect(await contacts()).toBe(total);
+		expect(create).toMatchObject({ preview: true, operation: 'created', id: null, email: 'pre.view@example.com', tagsAdded: ['Preview tag'] });
+		expect(create.changes).toEqual([
+			{ field: 'email', before: null, after: 'pre.view@example.com' },
+			{ field: 'firstName', before: null, after: 'Pre' },
+			{ field: 'lastName', before: null, after: 'View' },
+			{ field: 'phone', before: null, after: '+1 555 0142' },
+		]);
+		const [created] = jsonOf(await t.run(params('pre.view@example.com')));
+		expect(outline(created)).toEqual({ ...outline(create), id: created.id });
+		expect(created.tagsAdded).toEqual(create.tagsAdded);
+
+		await t.resetStats();
+		const [update] = jsonOf(await t.run({ ...params('pre.view@example.com', { phone: '+1 555 0143', accountName: 'Preview Contact Co' }), preview: true }));
+		expect(await t.count(WRITES)).toBe(0);
+		expect(update).toMatchObject({ preview: true, operation: 'updated', id: created.id, tagsAdded: [] });
+		expect(update.changes).toEqual([
+			{ field: 'phone', before: '+1 555 0142', after: '+1 555 0143' },
+			{ field: 'account', before: null, after: 'Preview Contact Co' },
+		]);
+		const [updated] = jsonOf(await t.run(params('pre.view@example.com', { phone: '+1 555 0143', accountName: 'Preview Contact Co' })));
+		expect(outline(updated)).toEqual(outline(update));
+		expect(changedFields(updated)).toEqual(changedFields(update));
+
+		const [same] = jsonOf(await t.run({ ...params('pre.view@example.com', { phone: '+1 555 0143', accountName: 'Preview Contact Co' }), preview: true }));
+		expect(same).toMatchObject({ preview: true, operation: 'skipped', reason: 'no changes', id: created.id, changes: [] });
 	});
 });
 

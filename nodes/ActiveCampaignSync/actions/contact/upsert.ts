@@ -2,7 +2,7 @@ import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
 import { readContact } from '../../helpers/contactRead';
 import { syncContactItem } from '../../helpers/contactSync';
-import { writeContact } from '../../helpers/contactWrite';
+import { previewContactWrite, writeContact } from '../../helpers/contactWrite';
 import { parseSyncItem } from '../../../shared/sync/syncItem';
 import { prepareContactItems, readAheadFor } from '../../helpers/prefetch';
 import type { SyncItem } from '../../../shared/sync/syncItem';
@@ -32,6 +32,7 @@ export const upsert: ItemOperation = async (ctx, itemIndex) => {
 		const found = await ctx.session.contactByEmail(email, itemIndex);
 		if (found) target = await readContact(ctx.session, String(found.id), { itemIndex, account: needAccount });
 	}
+	if (ctx.session.preview) return await previewContactWrite(ctx.session, target, desired, itemIndex);
 	const result = omitKeys(await writeContact(ctx.session, target, desired, itemIndex), ['after']);
 	return { ...result } as unknown as IDataObject;
 };
