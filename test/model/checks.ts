@@ -625,7 +625,12 @@ function lostEdits(ctx: Context, out: Violation[]): void {
 			});
 			continue;
 		}
-		const differs = (x: EditRecord) => !same(field, x.value, e.value) || (byName && (x.accountName ?? '').toLowerCase() !== (e.accountName ?? '').toLowerCase());
+		// An ActiveCampaign contact created with an account by a name the company no longer has anywhere (renamed in
+		// Dynamics before the first sync) names another account as far as any sync can tell: matched by name, it
+		// becomes an account of its own.
+		const namedElsewhere = (x: EditRecord) => field === 'account' && x.side === 'ac' && x.kind === 'create' && !!x.accountName && companyKey(ctx, x.accountName, {}) !== x.value;
+		const differs = (x: EditRecord) =>
+			!same(field, x.value, e.value) || (byName && (x.accountName ?? '').toLowerCase() !== (e.accountName ?? '').toLowerCase()) || namedElsewhere(x) !== namedElsewhere(e);
 		const rival = mine.find((x) => x !== e && x.side === other(e.side) && differs(x) && sameWindow(ctx, x.batch, e.batch));
 		if (!rival) {
 			out.push({ check: 'c', kind: 'lost-edit', message: `${what} was lost: it ${finalText}, and no later edit of that field superseded it` });
