@@ -326,7 +326,9 @@ export async function linkAccount(
 			});
 		} catch (error) {
 			const text = String((error as Error).message ?? '');
-			if (!/already associated/i.test(text)) throw new NodeApiError(session.ctx.getNode(), error as JsonObject);
+			// Older n8n (1.x) hands the transport a 422 without its body, so the status alone must do: the link exists.
+			const refused = /already associated/i.test(text) || String((error as { httpCode?: unknown }).httpCode) === '422';
+			if (!refused) throw new NodeApiError(session.ctx.getNode(), error as JsonObject);
 			const existing = await readContactAccount(session, contactId, itemIndex);
 			if (!existing) throw new NodeApiError(session.ctx.getNode(), error as JsonObject);
 			if (existing.id !== targetAccountId) await move(existing);
