@@ -40,6 +40,18 @@ function retryNow(): void {
 	});
 }
 
+/** One cycle under ActiveCampaign faults (it may fail), then two clean cycles with the retry queue due. */
+async function faultedCycleThenRetries(faults: IDataObject): Promise<void> {
+	await world.must('ac', 'PUT', '/faults', faults);
+	await world.runCycle(scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' }));
+	world.tick(2);
+	await world.must('ac', 'DELETE', '/faults');
+	retryNow();
+	await cycle();
+	retryNow();
+	await cycle();
+}
+
 /** Every ActiveCampaign write is answered 429 for longer than a node waits (until the faults are cleared). */
 async function throttleActiveCampaignWrites(): Promise<void> {
 	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ' });
@@ -560,14 +572,7 @@ it('a lead qualified into a contact before an ActiveCampaign edit reached it: th
 	await world.must('d365', 'POST', `/ui/leads/${String(lead.leadid)}/qualify`, { createAccount: false, createContact: true, createOpportunity: false });
 	world.tick(2);
 	// The contact's first write to ActiveCampaign is throttled; the lead's (and the phone to the qualified lead) go through.
-	await world.must('ac', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ', maxFaults: 1 });
-	await world.runCycle(scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' }));
-	world.tick(2);
-	await world.must('ac', 'DELETE', '/faults');
-	retryNow();
-	await cycle();
-	retryNow();
-	await cycle();
+	await faultedCycleThenRetries({ rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PUT|DELETE) ', maxFaults: 1 });
 	const contact = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'qualified.phone@example.org')!;
 	expect(contact.telephone1).toBe('+1 555 0300');
 	expect((await acContact('qualified.phone@example.org')).fields.D365_RECORD_ID).toBe(`contact:${String(contact.contactid)}`);
@@ -637,14 +642,7 @@ it('Keep: a lead that takes the contact of a deleted contact clears the "deleted
 	await world.must('d365', 'DELETE', `/ui/contacts/${id}`);
 	world.tick(2);
 	// The contact is unlinked and marked; the lead takes it, but removing the mark is throttled for longer than a node waits.
-	await world.must('ac', 'PUT', '/faults', { rate429: 1, routePattern: '^DELETE /api/3/contactTags', retryAfterSeconds: 61 });
-	await world.runCycle(scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' }));
-	world.tick(2);
-	await world.must('ac', 'DELETE', '/faults');
-	retryNow();
-	await cycle();
-	retryNow();
-	await cycle();
+	await faultedCycleThenRetries({ rate429: 1, routePattern: '^DELETE /api/3/contactTags', retryAfterSeconds: 61 });
 	const twin = await acContact('mark.stays@example.org');
 	expect(twin.fields.D365_RECORD_ID).toBe(`lead:${String(lead.leadid)}`);
 	expect(twin.tags).not.toContain('[D365: Deleted in Dynamics]');
