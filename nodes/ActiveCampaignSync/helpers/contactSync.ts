@@ -223,6 +223,8 @@ export async function syncContactItem(
 	// 2. Who owns the ActiveCampaign contact: lead/contact precedence, relinking.
 	let relinkFrom: ContactLink | undefined;
 	let qualified = false;
+	// The contact was kept only to flag that its Dynamics record was deleted (delete policy Flag Only).
+	let flaggedDeleted = false;
 	if (target) {
 		// A link the sync made whose recording failed (a pending link) holds the contact as a recorded one does.
 		const staticLinks = session.syncStaticData();
@@ -234,9 +236,8 @@ export async function syncContactItem(
 			qualified = qualifiedFrom;
 			// A link kept only to flag that its Dynamics record was deleted (delete policy Flag Only) holds nothing back.
 			// Nor does a lead that was qualified (its contact takes the link when it comes; it may never come).
-			const holderDeleted =
-				!!target.tags?.some((t) => t.name.toLowerCase() === SYNC_TAGS.deletedInDynamics.toLowerCase()) ||
-				(current.entity === 'lead' && wasQualified(session.syncStaticData(), formatContactLink(current)));
+			flaggedDeleted = !!target.tags?.some((t) => t.name.toLowerCase() === SYNC_TAGS.deletedInDynamics.toLowerCase());
+			const holderDeleted = flaggedDeleted || (current.entity === 'lead' && wasQualified(session.syncStaticData(), formatContactLink(current)));
 			if (!qualifiedFrom && !holderDeleted) {
 				if (current.entity === link.entity) {
 					// Read again when that record lets the contact go (e.g. it turns out to be qualified).
@@ -305,7 +306,14 @@ export async function syncContactItem(
 	// A contact whose Dynamics record went (delete policy Keep) kept its side of that pair's state: a record taking it
 	// now meets ActiveCampaign's changes since that sync as changes, and its own values, where it was seen unchanged
 	// since (held back by the other record), as no newer than them.
-	const takeover = target && !relinkFrom && !target.fieldValues.get(linkField.id)?.value && !storedText ? takeoverBase(session, target.id, linkValue) : undefined;
+	// One kept flagged (Flag Only) still holds that pair's state: its ActiveCampaign side tells the same.
+	const takeover = !target
+		? undefined
+		: relinkFrom && flaggedDeleted && !qualified
+			? takeoverBase(session, linkValue, withSideUnknown(withoutVersion(target.fieldValues.get(stateField.id)?.value), 'd365'))
+			: !relinkFrom && !target.fieldValues.get(linkField.id)?.value && !storedText
+				? takeoverBase(session, linkValue, unlinkedState(session.syncStaticData(), target.id))
+				: undefined;
 	if (takeover) storedText = takeover.state;
 	const { plan, state: plannedState, report, stale } = planStep({
 		direction: 'toActiveCampaign',
@@ -526,16 +534,15 @@ export function sourceDigests(item: SyncItem): Record<string, string> {
 }
 
 /**
- * The base for a Dynamics record taking a contact unlinked under Keep (see retries.rememberUnlinked): a field
+ * The base for a Dynamics record taking a contact whose own record went (unlinked under Keep, see
+ * retries.rememberUnlinked; or flagged under Flag Only): a field
  * ActiveCampaign changed since that pair's last sync is a change (it goes to Dynamics, or meets the record's own change
  * under the policy); where the record was held back and has not changed the field since, its side counts as unchanged,
  * so ActiveCampaign's newer value stays. Every other field is as at a first sync.
  */
-function takeoverBase(session: AcSession, acId: string, link: string): { state: string; adjust: (base: FieldStates, planned: PlanField[]) => void } | undefined {
-	const staticData = session.syncStaticData();
-	const state = unlinkedState(staticData, acId);
+function takeoverBase(session: AcSession, link: string, state: string | undefined): { state: string; adjust: (base: FieldStates, planned: PlanField[]) => void } | undefined {
 	if (!state) return undefined;
-	const seen = heldValues(staticData, link);
+	const seen = heldValues(session.syncStaticData(), link);
 	return {
 		state,
 		adjust: (base, planned) => {

@@ -666,3 +666,44 @@ it('a lead qualified before its first sync does not take its ActiveCampaign cont
 	await cycle();
 	expect((await acContact('qualified.first@example.org')).fields.D365_RECORD_ID).toBe(`lead:${String(second.leadid).toLowerCase()}`);
 });
+
+it("Flag Only: a lead held back by a contact that is then deleted takes the ActiveCampaign contact without undoing an ActiveCampaign edit made since the last sync (soak, seed 14001)", async () => {
+	const flag = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'flag' });
+	const contactId = await syncedContact('flagged.lead@example.org', flag);
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Shadow', lastname: 'Lead', emailaddress1: 'flagged.lead@example.org', subject: 'Web lead' });
+	world.tick(2);
+	await cycle(flag);
+	await world.must('d365', 'DELETE', `/ui/contacts/${contactId}`);
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('flagged.lead@example.org')}`, { firstName: 'Annie' });
+	world.tick(2);
+	await cycle(flag);
+	await cycle(flag);
+	const taken = await acContact('flagged.lead@example.org');
+	expect(taken.fields.D365_RECORD_ID).toBe(`lead:${String(lead.leadid)}`);
+	expect(taken.tags).not.toContain('[D365: Deleted in Dynamics]');
+	// As under Keep: ActiveCampaign's newer first name stays and reaches the lead; the lead's last name goes across.
+	expect(taken.contact).toMatchObject({ firstName: 'Annie', lastName: 'Lead' });
+	expect(await world.must<IDataObject>('d365', 'GET', `/state/leads/${String(lead.leadid)}`)).toMatchObject({ firstname: 'Annie', lastname: 'Lead' });
+});
+
+it('a phone cleared in ActiveCampaign reaches the Dynamics contact the sync made from it while its link could not be recorded (soak, seed 14000)', async () => {
+	await cycle();
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'unrecorded.link@example.org', firstName: 'Ann', lastName: 'Lee', phone: '+1 555 0101', tags: ['[D365: Contact]'] });
+	world.tick(2);
+	// The Dynamics contact is made; recording its link and state in ActiveCampaign is throttled.
+	await throttleActiveCampaignWrites();
+	await world.runCycle(scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' }));
+	world.tick(2);
+	await world.must('ac', 'DELETE', '/faults');
+	const made = (await d365Rows('contacts')).filter((c) => c.emailaddress1 === 'unrecorded.link@example.org');
+	expect(made.map((c) => c.telephone1)).toEqual(['+1 555 0101']);
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('unrecorded.link@example.org')}`, { phone: null });
+	world.tick(2);
+	retryNow();
+	await cycle();
+	retryNow();
+	await cycle();
+	const row = (await d365Rows('contacts')).find((c) => c.contactid === made[0].contactid)!;
+	expect(row.telephone1 ?? null).toBeNull();
+	expect((await acContact('unrecorded.link@example.org')).fields.D365_RECORD_ID).toBe(`contact:${String(row.contactid)}`);
+});

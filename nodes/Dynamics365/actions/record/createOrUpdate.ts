@@ -175,6 +175,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		for (const plan of active) {
 			if (out[plan.index]) continue;
 			try {
+				adoptPendingState(fns, plan);
 				const decision = decide(plan, checkRequired, me);
 				if ('skip' in decision) out[plan.index] = paired(decision.skip, plan.index);
 				else writes.push({ plan, op: decision.op, changed: decision.changed });
@@ -486,6 +487,20 @@ function decide(plan: Plan, checkRequired: boolean, me?: string): Decision {
 		return { skip: { operation: 'skipped', reason: SKIP_REASONS.noChanges, id, entity: table.logicalName } };
 	}
 	return { op: { kind: 'update', table, id, body }, changed: Object.keys(body) };
+}
+
+/**
+ * A record the sync created from this ActiveCampaign contact (its id is derived from the contact) while the link could
+ * not be recorded there: the state Record Sync State could not store is still this pair's, so what the sync wrote is
+ * known as its own and a later ActiveCampaign edit (e.g. a phone cleared) is a change, not a first sync's gap.
+ */
+function adoptPendingState(fns: OperationContext['fns'], plan: Plan): void {
+	const { sync, existing } = plan;
+	const entity = plan.table.logicalName;
+	if (!sync || sync.linkedId || !existing || (entity !== 'lead' && entity !== 'contact') || fns.getMode() === 'manual') return;
+	const id = String(existing[plan.table.primaryIdAttribute] ?? '').toLowerCase();
+	if (id !== sync.createId.toLowerCase()) return;
+	sync.storedText = withPendingState(workflowData(fns, 'global'), formatContactLink({ entity, id }), sync.storedText);
 }
 
 /**
