@@ -81,3 +81,40 @@ export function previewWriteError(node: INode, method: string, path: string): No
 		description: 'Nothing was written. Turn "Preview (No Writes)" off to run the step for real.',
 	});
 }
+
+/**
+ * What earlier steps of the same preview execution would have created, by kind and name (e.g. the ActiveCampaign
+ * accounts the account step would create, which the contact step then links to rather than creates again). Kept in
+ * this process's memory by execution id, as the sync report's tally is (one execution runs in one process); entries
+ * older than a day are dropped.
+ */
+const plannedByExecution = new Map<string, { touched: number; names: Set<string> }>();
+const PLANNED_KEEP_MS = 24 * 60 * 60 * 1000;
+
+function plannedOf(fn: unknown): Set<string> | undefined {
+	let id: unknown;
+	try {
+		id = (fn as { getExecutionId?: () => unknown }).getExecutionId?.();
+	} catch {
+		return undefined;
+	}
+	if (id === undefined || id === null || id === '') return undefined;
+	const now = Date.now();
+	let entry = plannedByExecution.get(String(id));
+	if (!entry) {
+		for (const [other, old] of plannedByExecution) if (now - old.touched > PLANNED_KEEP_MS) plannedByExecution.delete(other);
+		plannedByExecution.set(String(id), (entry = { touched: now, names: new Set() }));
+	}
+	entry.touched = now;
+	return entry.names;
+}
+
+/** A preview step would create this record: later steps of the execution take it as there. */
+export function planCreated(fn: unknown, kind: string, name: string): void {
+	plannedOf(fn)?.add(`${kind}:${name.trim().toLowerCase()}`);
+}
+
+/** Whether an earlier step of this preview execution would have created the record. */
+export function wasPlanned(fn: unknown, kind: string, name: string): boolean {
+	return plannedOf(fn)?.has(`${kind}:${name.trim().toLowerCase()}`) ?? false;
+}

@@ -46,6 +46,8 @@ interface ReportFigures {
 	finishedAt: string;
 	durationSeconds: number;
 	requests: Record<ReportApi, number>;
+	/** In a preview: the write requests a real run would send as well (the preview sent only reads). */
+	writesNeeded?: Record<ReportApi, number>;
 	totals: { created: number; updated: number; imported: number; deleted: number; skipped: number; conflicts: number; failed: number; retriesPending: number; deadLetters: number };
 	entities: ReportTally[] & IDataObject[];
 	/** Whether someone should look: a failure in this run or a dead letter in the queue. */
@@ -62,6 +64,7 @@ interface Ledger {
 	touched: number;
 	preview: boolean;
 	requests: Record<ReportApi, number>;
+	writesNeeded: Record<ReportApi, number>;
 	tallies: Map<string, ReportTally>;
 }
 
@@ -88,7 +91,7 @@ function ledgerOf(fns: unknown): Ledger | undefined {
 	let ledger = ledgers.get(key);
 	if (!ledger) {
 		for (const [other, old] of ledgers) if (now - old.touched > KEEP_MS) ledgers.delete(other);
-		ledger = { started: now, touched: now, preview: false, requests: { activeCampaign: 0, dynamics: 0 }, tallies: new Map() };
+		ledger = { started: now, touched: now, preview: false, requests: { activeCampaign: 0, dynamics: 0 }, writesNeeded: { activeCampaign: 0, dynamics: 0 }, tallies: new Map() };
 		ledgers.set(key, ledger);
 	}
 	ledger.touched = now;
@@ -99,6 +102,14 @@ function ledgerOf(fns: unknown): Ledger | undefined {
 export function countRequest(fns: unknown, api: ReportApi): void {
 	const ledger = ledgerOf(fns);
 	if (ledger) ledger.requests[api]++;
+}
+
+/** A preview step's write requests that a real run would send (the preview sends none of them). */
+export function countWritesNeeded(fns: unknown, api: ReportApi, count: number): void {
+	const ledger = ledgerOf(fns);
+	if (!ledger) return;
+	ledger.preview = true;
+	ledger.writesNeeded[api] += Math.max(0, count);
 }
 
 function emptyTally(entity: string, direction: ReportDirection): ReportTally {
@@ -201,6 +212,7 @@ export function takeReport(fns: unknown, store: RetryStore | undefined, now = Da
 		touched: now,
 		preview: false,
 		requests: { activeCampaign: 0, dynamics: 0 },
+		writesNeeded: { activeCampaign: 0, dynamics: 0 },
 		tallies: new Map<string, ReportTally>(),
 	};
 	if (key !== undefined) ledgers.delete(key);
@@ -231,6 +243,7 @@ export function takeReport(fns: unknown, store: RetryStore | undefined, now = Da
 		finishedAt: new Date(now).toISOString(),
 		durationSeconds: Math.round((now - ledger.started) / 100) / 10,
 		requests: { ...ledger.requests },
+		...(ledger.preview ? { writesNeeded: { ...ledger.writesNeeded } } : {}),
 		totals,
 		entities: entities as ReportTally[] & IDataObject[],
 		needsAttention: totals.failed > 0 || totals.deadLetters > 0,
@@ -269,7 +282,12 @@ export function reportSummary(report: ReportFigures): string {
 	const head = report.preview ? 'Preview, nothing written' : problems.length ? 'Needs attention' : 'Synced';
 	const figures = `${totals.created} created, ${totals.updated} updated${totals.imported ? `, ${totals.imported} imported` : ''}, ${totals.deleted} deleted, ${totals.skipped} skipped${totals.conflicts ? `, ${plural(totals.conflicts, 'conflict')} decided` : ''}${totals.retriesPending ? `, ${totals.retriesPending} waiting for a retry` : ''}`;
 	const requests = `${report.requests.activeCampaign} ActiveCampaign and ${report.requests.dynamics} Dynamics requests`;
-	return `${head}${problems.length ? `: ${problems.join(', ')}` : ''}. ${figures}; ${requests}.`;
+	const needed = report.writesNeeded ? `; a real run would also send ${writesNeededText(report.writesNeeded)}` : '';
+	return `${head}${problems.length ? `: ${problems.join(', ')}` : ''}. ${figures}; ${requests}${needed}.`;
+}
+
+function writesNeededText(writes: Record<ReportApi, number>): string {
+	return `${writes.activeCampaign} ActiveCampaign and ${writes.dynamics} Dynamics write requests`;
 }
 
 
@@ -350,6 +368,7 @@ export function reportHtml(report: SyncReport): string {
 		'<body style="font-family:sans-serif;font-size:13px;margin:12px;color:#222">',
 		`<h2 style="margin:0 0 6px">Sync report${report.preview ? ' — preview (nothing was written)' : ''}</h2>`,
 		`<p style="margin:0">${escapeHtml(report.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))} · ${report.durationSeconds} s · ${report.requests.activeCampaign} ActiveCampaign requests · ${report.requests.dynamics} Dynamics requests</p>`,
+		report.writesNeeded ? `<p style="margin:0">A real run would also send ${escapeHtml(writesNeededText(report.writesNeeded))}.</p>` : '',
 		status,
 		rows.length ? `${chart}<p style="font-size:12px">${legend}</p>${table}${reasons}` : '<p>Nothing was read, written or skipped.</p>',
 		'</body></html>',

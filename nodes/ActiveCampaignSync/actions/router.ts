@@ -13,7 +13,7 @@ import {
 } from 'n8n-workflow';
 
 import { isPreview } from '../../shared/preview';
-import { tallyOutcomes } from '../../shared/report';
+import { countWritesNeeded, tallyOutcomes } from '../../shared/report';
 import { isStateValue } from '../../shared/sync/fieldState';
 import { bookWrites, countsText, deadLetterMessage, deadLetterReport, forgetPendingState, rememberLink, rememberPendingState, retryStore, retryText } from '../../shared/sync/retries';
 import { AcSession } from '../helpers/session';
@@ -174,10 +174,34 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 		}
 	}
 
+	if (ctx.session.preview) countPlannedWrites(this, ctx.session, produced);
 	trackRetries(this, items, produced);
 	tallyReport(this, items, produced);
 	produced.sort((a, b) => a.itemIndex - b.itemIndex || a.order - b.order);
 	return [produced.map((p) => errorOutputItem(p.data))];
+}
+
+/**
+ * A preview's items say how many write requests the real run would send for them (`writeRequests`): those the
+ * session counted for the item go on its first output, those of the run itself (a sync field it would create) on the
+ * first output of all; an output that counted its own keeps it. The report adds them up.
+ */
+function countPlannedWrites(fn: IExecuteFunctions, session: AcSession, produced: Produced[]): void {
+	const seen = new Set<number>();
+	let runWrites = session.writesPlanned(-1);
+	let total = 0;
+	for (const p of [...produced].sort((a, b) => a.itemIndex - b.itemIndex || a.order - b.order)) {
+		const json = p.data.json;
+		// Only what a write step would do (a change read's records are data, not outcomes).
+		if (p.data.error || json.preview !== true) continue;
+		if (typeof json.writeRequests !== 'number') {
+			json.writeRequests = (seen.has(p.itemIndex) ? 0 : session.writesPlanned(p.itemIndex)) + runWrites;
+			runWrites = 0;
+		}
+		seen.add(p.itemIndex);
+		total += json.writeRequests as number;
+	}
+	countWritesNeeded(fn, 'activeCampaign', total + runWrites);
 }
 
 /**

@@ -49,7 +49,11 @@ export async function recordAccountStates(session: AcSession, node: INode, reque
 	outcomes.push(...planning.decided);
 	const handled = new Set<AccountStateRequest>(planning.decidedRequests);
 	if (session.preview) {
-		// What the bulk requests would write, account by account; nothing is sent.
+		// What the bulk requests would write, account by account; nothing is sent. The requests are counted on the
+		// first account each carries.
+		for (const chunk of chunks(planning.planned)) {
+			session.planWrite(chunk[0].request.itemIndex, (chunk.some((p) => p.updates.length) ? 1 : 0) + (chunk.some((p) => p.creates.length) ? 1 : 0));
+		}
 		for (const p of planning.planned) {
 			outcomes.push({ itemIndex: p.request.itemIndex, json: { ...p.output, changes: p.changes, preview: true } });
 			handled.add(p.request);

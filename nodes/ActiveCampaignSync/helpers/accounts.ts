@@ -4,7 +4,7 @@
  */
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
-import type { PreviewChange } from '../../shared/preview';
+import { planCreated, type PreviewChange } from '../../shared/preview';
 import { sameValue } from '../../shared/sync/canonical';
 import { SKIP_REASONS } from '../../shared/sync/decide';
 import { fieldHash, formatFieldState, rowVersion } from '../../shared/sync/fieldState';
@@ -297,6 +297,7 @@ export async function syncAccountItem(
 			// The run's links as the real run leaves them, so later items decide alike; nothing is sent.
 			index.delete(linkValue);
 			index.set(mergedInto, loser);
+			session.planWrite(itemIndex);
 			return { ...relinked, preview: true };
 		}
 		await putAccountFields(session, loser, [
@@ -395,6 +396,7 @@ export async function syncAccountItem(
 	if (target && plan.skipReason && session.preview) {
 		// The link and state it would record are bookkeeping, as in the real run's `changes`; nothing is sent.
 		if (linkNow !== linkValue) index.set(linkValue, target.id);
+		session.planWrite(itemIndex, (plan.skipReason !== SKIP_REASONS.unchanged && state !== storedText ? 1 : 0) + (linkNow !== linkValue ? 1 : 0));
 		return { ...base, operation: 'skipped', reason: plan.skipReason, id: target.id, name: target.name, matchedBy, ...report, preview: true };
 	}
 	if (target && plan.skipReason) {
@@ -421,6 +423,9 @@ export async function syncAccountItem(
 		const shown = previewAccountWrite(target, desired);
 		const changes = (shown.changes as PreviewChange[]).filter((c) => !bookkeeping.has(c.field));
 		if (target) index.set(linkValue, target.id);
+		// One request: the account created, or updated where anything differs (link and state included).
+		if (!target || Object.keys(accountDiff(target, desired).account).length) session.planWrite(itemIndex);
+		if (!target && desired.name) planCreated(session.ctx, 'account', desired.name);
 		const out: IDataObject = {
 			...base,
 			operation: target ? 'updated' : 'created',
@@ -494,6 +499,7 @@ async function applyAccountDeletePolicy(
 	const outcome: IDataObject = { ...base, operation, reason: why, id: accountId, deletePolicy: policy };
 	if (session.preview) {
 		index.delete(linkValue);
+		session.planWrite(itemIndex);
 		return { ...outcome, preview: true };
 	}
 	const { link: linkField, state: stateField } = await session.accountSyncFields();
@@ -534,6 +540,7 @@ export async function recordAccountState(session: AcSession, node: INode, input:
 		if (session.preview) {
 			index.set(input.link.toLowerCase(), target.id);
 			const changes = [fieldChange(target, linkField, input.link), fieldChange(target, stateField, '')];
+			session.planWrite(itemIndex);
 			return { ...relinked, changes, preview: true };
 		}
 		await putAccountFields(session, target.id, [
@@ -575,6 +582,7 @@ export async function recordAccountState(session: AcSession, node: INode, input:
 	}
 	if (!fields.length) return { operation: 'skipped', reason: SKIP_REASONS.noChanges, id: target.id, name: target.name, link: input.link ?? null, state: state ?? null };
 	if (session.preview) {
+		session.planWrite(itemIndex);
 		return { operation: 'updated', id: target.id, name: target.name, link: input.link ?? null, state: state ?? null, changes, preview: true };
 	}
 	await putAccountFields(session, target.id, fields, itemIndex);

@@ -32,8 +32,8 @@ import { canonicalEmail } from '../../shared/sync/canonical';
 import { formatContactLink, isGuid, parseContactLink, SYNC_TAGS, type ContactLink } from '../../shared/sync/state';
 import { storedStateText, type DeletePolicy, type SyncDefaults, type SyncField, type SyncItem } from '../../shared/sync/syncItem';
 import type { DeleteAction } from '../actions/common';
-import { readContact, type ContactSnapshot } from './contactRead';
-import { applyTags, emptyDesired, encodeFieldValues, writeContact } from './contactWrite';
+import { readContact, readContactAccount, type ContactSnapshot } from './contactRead';
+import { applyTags, contactUpdate, emptyDesired, encodeFieldValues, linkAccount, writeContact } from './contactWrite';
 import type { ContactFieldDef } from './encode';
 import type { AcSession } from './session';
 import { contactHash, contactRecord } from './values';
@@ -340,9 +340,6 @@ export async function syncContactItem(
 
 	// 4. Nothing to write: record what was learned about the fields (when anything was), and report why.
 	let state = plannedState;
-	if (target && plan.skipReason && !relinkFrom && session.preview) {
-		return { ...base, operation: 'skipped', reason: plan.skipReason, id: target.id, email: target.email, matchedBy, ...report, preview: true };
-	}
 	if (target && plan.skipReason && !relinkFrom) {
 		const bookkeeping: Array<{ field: string; value: string }> = [];
 		if (target.fieldValues.get(linkField.id)?.value !== linkValue) bookkeeping.push({ field: linkField.id, value: linkValue });
@@ -353,6 +350,17 @@ export async function syncContactItem(
 		const unchanged = plan.skipReason === SKIP_REASONS.unchanged;
 		if (state && (unchanged ? storedText !== undefined && storedText !== held && state !== held : state !== (held ?? storedText))) {
 			bookkeeping.push({ field: stateField.id, value: state });
+		}
+		if (session.preview) {
+			// What the real run would still write: the link and state, and the tags (counted, not sent).
+			if (bookkeeping.length) session.planWrite(itemIndex);
+			const deletedMark = target.tags?.some((t) => t.name.toLowerCase() === SYNC_TAGS.deletedInDynamics.toLowerCase());
+			const tags = unchanged
+				? deletedMark
+					? await applyTags(session, target.id, target, { ...emptyDesired(), tags: [], removeTags: [SYNC_TAGS.deletedInDynamics] }, itemIndex)
+					: { added: [] as string[], removed: [] as string[] }
+				: await applyTags(session, target.id, target, { ...emptyDesired(), tags: item.tags, removeTags: [...item.removeTags, SYNC_TAGS.deletedInDynamics] }, itemIndex);
+			return { ...base, operation: 'skipped', reason: plan.skipReason, id: target.id, email: target.email, matchedBy, stateRecorded: bookkeeping.length > 0, tagsAdded: tags.added, tagsRemoved: tags.removed, ...report, preview: true };
 		}
 		// A lost conflict is stored as settled with the state: when the tags fail after it, the error still says who won.
 		const tags = await keepingConflicts(session, node, report, itemIndex, async () => {
@@ -416,7 +424,15 @@ export async function syncContactItem(
 			const before = target ? readActiveCampaign(currentRecord, field.activeCampaign) : null;
 			return { field: field.activeCampaign, before: (before ?? null) as PreviewChange['before'], after: (desiredOf.get(key) ?? null) as PreviewChange['after'] };
 		});
-		const has = (name: string) => !!target?.tags?.some((t) => t.name.toLowerCase() === name.toLowerCase());
+		// The requests the write would send, counted: the contact (created, or updated where it differs), its tags, the
+		// account link, and the state once that link is made.
+		if (!target || Object.keys(contactUpdate(target, desired).contact).length) session.planWrite(itemIndex);
+		const tags = await applyTags(session, target?.id ?? '', target, desired, itemIndex);
+		if (desired.accountName !== undefined || desired.jobTitle !== undefined) {
+			const current = target ? (target.account !== undefined ? target.account : await readContactAccount(session, target.id, itemIndex)) : null;
+			await linkAccount(session, target?.id ?? '', current, desired.accountName, desired.jobTitle, itemIndex, desired.accountId);
+		}
+		if (pendingState !== undefined) session.planWrite(itemIndex);
 		const out: ContactSyncOutput = {
 			...base,
 			operation: target ? 'updated' : 'created',
@@ -424,8 +440,8 @@ export async function syncContactItem(
 			email: desired.email ?? target?.email ?? null,
 			matchedBy: matchedBy ?? null,
 			changes,
-			tagsAdded: desired.tags.filter((name) => !has(name)),
-			tagsRemoved: desired.removeTags.filter(has),
+			tagsAdded: tags.added,
+			tagsRemoved: tags.removed,
 			state,
 			...report,
 			preview: true,
@@ -663,7 +679,19 @@ async function applyDeletePolicy(
 	if (!contactIds.length) return { ...base, operation: 'skipped', reason: `${why}; no ActiveCampaign contact is linked to it` };
 	const operation = policy === 'propagate' ? 'deleted' : policy === 'keep' ? 'unlinked' : 'flagged';
 	const outcome: ContactSyncOutput = { ...base, operation, reason: why, id: contactIds[0], ...(contactIds.length > 1 ? { ids: contactIds } : {}), deletePolicy: policy };
-	if (session.preview) return { ...outcome, preview: true };
+	if (session.preview) {
+		// Counted per contact: the delete; or its "deleted" tag, and under Keep the unlink.
+		for (const id of contactIds) {
+			if (policy === 'propagate') {
+				session.planWrite(itemIndex);
+				continue;
+			}
+			const snapshot = await readContact(session, id, { itemIndex });
+			if (snapshot) await applyTags(session, id, snapshot, { ...emptyDesired(), tags: [SYNC_TAGS.deletedInDynamics] }, itemIndex);
+			if (policy === 'keep') session.planWrite(itemIndex);
+		}
+		return { ...outcome, preview: true };
+	}
 	const { link: linkField, state: stateField } = await session.contactSyncFields();
 	for (const id of contactIds) {
 		const snapshot = await readContact(session, id, { itemIndex });
@@ -716,7 +744,10 @@ async function contactMerged(
 		return await applyDeletePolicy(session, base, losers, policy, `${why}, which has its own ActiveCampaign contact ${masters[0]}`, itemIndex);
 	}
 	const relinked: ContactSyncOutput = { ...base, operation: 'relinked', reason: why, id: losers[0], link: formatContactLink(master), relinkedFrom: formatContactLink(link) };
-	if (session.preview) return { ...relinked, preview: true };
+	if (session.preview) {
+		session.planWrite(itemIndex);
+		return { ...relinked, preview: true };
+	}
 	// The state belonged to the merged record: the master's next change is compared from scratch.
 	await putStateFields(
 		session,
@@ -793,6 +824,7 @@ export async function recordContactState(session: AcSession, node: INode, input:
 		const relinked: IDataObject = { ...base, operation: 'relinked', reason: `merged into ${input.link} in Dynamics`, id: target.id };
 		if (session.preview) {
 			const changes = [contactFieldChange(target, linkField, input.link), contactFieldChange(target, stateField, '')];
+			session.planWrite(itemIndex);
 			return { ...relinked, changes, preview: true };
 		}
 		await putStateFields(session, target.id, [{ field: linkField.id, value: input.link }, { field: stateField.id, value: '' }], itemIndex);
@@ -838,6 +870,7 @@ export async function recordContactState(session: AcSession, node: INode, input:
 	if (session.preview) {
 		// What the write would change (the tags above were only worked out); nothing is sent.
 		const changes = fieldValues.map((fv) => contactFieldChange(target, fv.field === linkField.id ? linkField : stateField, fv.value));
+		session.planWrite(itemIndex);
 		return { operation: 'updated', id: target.id, email: target.email, link: input.link ?? null, state: state ?? null, ...tags, changes, preview: true };
 	}
 	await session.request({ method: 'PUT', path: `/api/3/contacts/${target.id}`, body: { contact: { fieldValues } }, itemIndex });

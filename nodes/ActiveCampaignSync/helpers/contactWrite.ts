@@ -9,7 +9,7 @@ import { canonicalEmail, sameValue } from '../../shared/sync/canonical';
 import { readContact, readContactAccount, readContactTags, snapshotOf, type ContactSnapshot } from './contactRead';
 import { encodeContactFieldValue, type ContactFieldDef } from './encode';
 import type { AcSession } from './session';
-import type { PreviewChange } from '../../shared/preview';
+import { planCreated, standInId, wasPlanned, type PreviewChange } from '../../shared/preview';
 
 export type ContactAttribute = 'firstName' | 'lastName' | 'phone';
 
@@ -116,23 +116,9 @@ export async function writeContact(
 	} else {
 		id = target.id;
 		email = target.email;
-		const contact: IDataObject = {};
-		if (desired.email !== undefined && canonicalEmail(desired.email) !== canonicalEmail(target.email)) {
-			contact.email = desired.email;
-			changes.push('email');
-		}
-		for (const [name, value] of Object.entries(desired.attributes) as Array<[ContactAttribute, string]>) {
-			if (value === undefined) continue;
-			if (!sameValue(target[name], value)) {
-				contact[name] = value;
-				changes.push(name);
-			}
-		}
-		const fieldValues = desired.fieldValues.filter(({ field, value }) => !sameValue(target.fieldValues.get(field.id)?.value, value));
-		if (fieldValues.length) {
-			contact.fieldValues = fieldValues.map(({ field, value }) => ({ field: field.id, value }));
-			changes.push(...fieldValues.map(({ field }) => fieldLabel(field)));
-		}
+		const update = contactUpdate(target, desired);
+		const contact = update.contact;
+		changes.push(...update.changes);
 		if (Object.keys(contact).length) {
 			const body = await session.request<IDataObject>({ method: 'PUT', path: `/api/3/contacts/${id}`, body: { contact }, itemIndex });
 			email = String((body.contact as IDataObject | undefined)?.email ?? desired.email ?? email);
@@ -169,6 +155,29 @@ export async function writeContact(
 	return { operation, id, email, changes, tagsAdded: tagChanges.added, tagsRemoved: tagChanges.removed, after };
 }
 
+/** What an update of the contact sends: only what differs (email, attributes, field values), and their names. */
+export function contactUpdate(target: ContactSnapshot, desired: DesiredContact): { contact: IDataObject; changes: string[] } {
+	const contact: IDataObject = {};
+	const changes: string[] = [];
+	if (desired.email !== undefined && canonicalEmail(desired.email) !== canonicalEmail(target.email)) {
+		contact.email = desired.email;
+		changes.push('email');
+	}
+	for (const [name, value] of Object.entries(desired.attributes) as Array<[ContactAttribute, string]>) {
+		if (value === undefined) continue;
+		if (!sameValue(target[name], value)) {
+			contact[name] = value;
+			changes.push(name);
+		}
+	}
+	const fieldValues = desired.fieldValues.filter(({ field, value }) => !sameValue(target.fieldValues.get(field.id)?.value, value));
+	if (fieldValues.length) {
+		contact.fieldValues = fieldValues.map(({ field, value }) => ({ field: field.id, value }));
+		changes.push(...fieldValues.map(({ field }) => fieldLabel(field)));
+	}
+	return { contact, changes };
+}
+
 /**
  * What {@link writeContact} would do, sending no write (a preview): the operation, each value before and after (before
  * null on a new contact), the tags it would add and remove, the lists it would subscribe to and the account link.
@@ -193,14 +202,21 @@ export async function previewContactWrite(
 		const before = target?.fieldValues.get(field.id)?.value;
 		if (!target || !sameValue(before, value)) change(fieldLabel(field), before, value);
 	}
-	for (const listId of desired.lists) if (target?.lists.get(String(listId)) !== 1) change(`list ${listId}`, null, 'subscribed');
+	// The contact itself: created, or updated when anything of it differs.
+	if (!target || changes.length) session.planWrite(itemIndex);
+	for (const listId of desired.lists) {
+		if (target?.lists.get(String(listId)) === 1) continue;
+		change(`list ${listId}`, null, 'subscribed');
+		session.planWrite(itemIndex);
+	}
+	// Tags and the account link: in a preview these send nothing, and count what the write would send.
+	const tags = await applyTags(session, target?.id ?? '', target, desired, itemIndex);
 	if (desired.accountName !== undefined || desired.jobTitle !== undefined) {
 		const current = target ? (target.account !== undefined ? target.account : await readContactAccount(session, target.id, itemIndex)) : null;
 		if (desired.accountName !== undefined && (current?.name ?? '').toLowerCase() !== desired.accountName.toLowerCase()) change('account', current?.name, desired.accountName);
 		if (desired.jobTitle !== undefined && !sameValue(current?.jobTitle ?? '', desired.jobTitle)) change('jobTitle', current?.jobTitle, desired.jobTitle);
+		await linkAccount(session, target?.id ?? '', current, desired.accountName, desired.jobTitle, itemIndex, desired.accountId);
 	}
-	// Tags: applyTags sends nothing in a preview and says which it would add and remove.
-	const tags = target ? await applyTags(session, target.id, target, desired, itemIndex) : { added: uniqueNames(desired.tags), removed: [] };
 	const operation = !target ? 'created' : changes.length || tags.added.length || tags.removed.length ? 'updated' : 'skipped';
 	return {
 		operation,
@@ -233,6 +249,7 @@ export async function applyTags(
 		if (has(name)) continue;
 		const tag = await session.ensureTag(name, itemIndex);
 		if (session.preview) {
+			session.planWrite(itemIndex);
 			added.push(tag.name);
 			continue;
 		}
@@ -249,7 +266,8 @@ export async function applyTags(
 	for (const name of unwanted) {
 		const present = has(name);
 		if (!present) continue;
-		if (!session.preview) await session.request({ method: 'DELETE', path: `/api/3/contactTags/${present.contactTagId}`, itemIndex, allowNotFound: true });
+		if (session.preview) session.planWrite(itemIndex);
+		else await session.request({ method: 'DELETE', path: `/api/3/contactTags/${present.contactTagId}`, itemIndex, allowNotFound: true });
 		removed.push(present.name);
 	}
 	return { added, removed };
@@ -282,10 +300,12 @@ export async function linkAccount(
 	accountId?: string,
 ): Promise<string[]> {
 	const changes: string[] = [];
+	// A preview (session.preview) decides as the write does and counts each request instead of sending it.
+	const send = async (request: Parameters<AcSession['request']>[0]) => (session.preview ? session.planWrite(itemIndex) : void (await session.request(request)));
 	if (accountId === undefined && accountName !== undefined && accountName.trim() === '') {
 		// No account (it was removed on the other side): the link goes, and the job title with it.
 		if (current) {
-			await session.request({ method: 'DELETE', path: `/api/3/accountContacts/${current.accountContactId}`, itemIndex, allowNotFound: true });
+			await send({ method: 'DELETE', path: `/api/3/accountContacts/${current.accountContactId}`, itemIndex, allowNotFound: true });
 			changes.push('account');
 		}
 		return changes;
@@ -297,7 +317,7 @@ export async function linkAccount(
 	if (targetAccountId === undefined || current?.id === targetAccountId) {
 		// The account stays; only the job title may change, and it lives on the existing link.
 		if (current && jobTitle !== undefined && !sameValue(current.jobTitle, jobTitle)) {
-			await session.request({
+			await send({
 				method: 'PUT',
 				path: `/api/3/accountContacts/${current.accountContactId}`,
 				body: { accountContact: { jobTitle } },
@@ -310,10 +330,12 @@ export async function linkAccount(
 	const move = async (link: { accountContactId: string; jobTitle: string }) => {
 		const body: IDataObject = { account: Number(targetAccountId) };
 		if (jobTitle !== undefined) body.jobTitle = jobTitle;
-		await session.request({ method: 'PUT', path: `/api/3/accountContacts/${link.accountContactId}`, body: { accountContact: body }, itemIndex });
+		await send({ method: 'PUT', path: `/api/3/accountContacts/${link.accountContactId}`, body: { accountContact: body }, itemIndex });
 	};
 	if (current) {
 		await move(current);
+	} else if (session.preview) {
+		session.planWrite(itemIndex);
 	} else {
 		try {
 			await session.request({
@@ -343,6 +365,15 @@ export async function linkAccount(
 export async function ensureAccount(session: AcSession, name: string, itemIndex: number): Promise<IDataObject> {
 	const existing = await session.accountByName(name, itemIndex);
 	if (existing) return existing;
+	if (session.preview) {
+		// Created once by the real run (by this step, or by an earlier one such as the account step): later items find
+		// the stand-in.
+		const standIn: IDataObject = { id: standInId(name.trim()), name: name.trim() };
+		session.rememberAccount(standIn);
+		if (!wasPlanned(session.ctx, 'account', name)) session.planWrite(itemIndex);
+		planCreated(session.ctx, 'account', name);
+		return standIn;
+	}
 	try {
 		// Names are unique: a repeat after a lost answer is refused as a duplicate and handled below.
 		const body = await session.request<IDataObject>({

@@ -199,6 +199,8 @@ function previewSchema(options: EnsureSchemaOptions, existing: SchemaDef | undef
 		items.push(created('field', String(f.id), { label: labels?.singular ?? String(f.id), type: f.type, ...(f.defaultCurrency ? { defaultCurrency: f.defaultCurrency } : {}) }));
 	}
 	if (relationship) items.push(created('relationship', PRIMARY_CONTACT, { namespace: 'contacts', hasMany: false }));
+	// One request makes all of it (the schema with its fields, or one update with what it lacks).
+	items.forEach((item, k) => (item.writeRequests = k === 0 ? 1 : 0));
 	return items;
 }
 
@@ -324,7 +326,10 @@ export async function upsertRecord(session: AcSession, node: INode, input: Recor
 			return { operation: 'skipped', reason: SKIP_REASONS.noChanges, id: current.id, externalId, schemaId: schema.id, contactId: related[0] ?? null };
 		}
 	}
-	if (session.preview) return previewRecord(current, externalId, schema.id, contactId, fields, input.relationship);
+	if (session.preview) {
+		session.planWrite(itemIndex);
+		return previewRecord(current, externalId, schema.id, contactId, fields, input.relationship);
+	}
 	const record: IDataObject = { externalId, fields };
 	if (contactId) record.relationships = { [input.relationship]: [Number(contactId)] };
 	// An upsert by external id: sending it twice leaves one record.

@@ -9,7 +9,7 @@ import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
 import type { BatchOutcome } from '../actions/common';
 import { acListIfCheaper, MAX_PAGE_SIZE } from '../transport';
-import { runBulkImport, type BulkEntry } from './bulk';
+import { packBatches, runBulkImport, type BulkEntry } from './bulk';
 import { holdersByValue, holdersOfValues, readContact, snapshotsByIds, valuesOfField, type ContactSnapshot } from './contactRead';
 import { contactFieldChange, contactIdsWithFieldValue, recordContactState, stateToStore, type RecordStateInput } from './contactSync';
 import { uniqueNames } from './contactWrite';
@@ -142,6 +142,8 @@ async function plan(
 /** What the importer would write for each contact (as importStates reports it when all goes well); nothing is sent. */
 async function previewStates(session: AcSession, planned: Planned[], outcomes: BatchOutcome[]): Promise<void> {
 	const { link: linkField, state: stateField } = await session.contactSyncFields();
+	// One import request per batch, counted on the first contact it carries.
+	for (const batch of packBatches(importEntries(planned))) session.planWrite(batch[0].itemIndex);
 	for (const p of planned) {
 		const changes = p.fields.map((f) => contactFieldChange(p.target, f.id === linkField.id ? linkField : stateField, f.value));
 		outcomes.push({
@@ -217,14 +219,9 @@ async function fromLists(
  * report names the contacts it wrote. A contact it created (new, with nothing but what was imported) is deleted again;
  * one that existed is left alone and named in an error on that item; either way the batch is written one by one.
  */
-async function importStates(
-	session: AcSession,
-	node: INode,
-	planned: Planned[],
-	outcomes: BatchOutcome[],
-	oneByOne: (request: StateRequest) => Promise<void>,
-): Promise<void> {
-	const entries: BulkEntry[] = planned.map((p) => ({
+/** What the importer is sent for each planned contact. */
+function importEntries(planned: Planned[]): BulkEntry[] {
+	return planned.map((p) => ({
 		itemIndex: p.request.itemIndex,
 		contact: {
 			email: p.target.email,
@@ -234,6 +231,16 @@ async function importStates(
 			exclude_automations: true,
 		},
 	}));
+}
+
+async function importStates(
+	session: AcSession,
+	node: INode,
+	planned: Planned[],
+	outcomes: BatchOutcome[],
+	oneByOne: (request: StateRequest) => Promise<void>,
+): Promise<void> {
+	const entries = importEntries(planned);
 	const submittedAt = Date.now();
 	const imported = await runBulkImport(session, entries).then(
 		(results) => ({ results }),

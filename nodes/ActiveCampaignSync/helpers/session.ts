@@ -5,7 +5,7 @@
  */
 import { NodeApiError, type IDataObject, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
 
-import { isPreview, standInId, workflowData } from '../../shared/preview';
+import { isPreview, planCreated, standInId, wasPlanned, workflowData } from '../../shared/preview';
 import { SYNC_FIELDS, SYNC_TAGS } from '../../shared/sync/state';
 import { STANDARD_FIELDS } from '../../shared/sync/mapping';
 import { accountUrl, acAllByOffset, acListIfCheaper, acRequest, acRequestFull, type AcContext, type AcRequest, type AcResponse } from '../transport';
@@ -81,6 +81,32 @@ export class AcSession {
 
 	constructor(readonly ctx: AcContext) {
 		this.preview = isPreview(ctx);
+	}
+
+	/** A preview's writes by item (-1: the run's own, e.g. a sync field created once): what a real run would send. */
+	private readonly plannedWrites = new Map<number, number>();
+
+	/** In a preview: `count` write requests that the real run would send here for this item, and this one does not. */
+	planWrite(itemIndex: number | undefined, count = 1): void {
+		if (!this.preview || count <= 0) return;
+		const key = itemIndex ?? -1;
+		this.plannedWrites.set(key, (this.plannedWrites.get(key) ?? 0) + count);
+	}
+
+	/** A preview's stand-in for something the real run creates once: counted unless an earlier step of the run did. */
+	private planCreation(kind: string, name: string, requests: number, itemIndex?: number): void {
+		if (!wasPlanned(this.ctx, kind, name)) this.planWrite(itemIndex, requests);
+		planCreated(this.ctx, kind, name);
+	}
+
+	/** A step that reports its own requests on its items (Ensure Sync Fields) drops what the session counted. */
+	forgetPlannedWrites(itemIndex: number): void {
+		this.plannedWrites.delete(itemIndex);
+	}
+
+	/** The write requests a preview counted for an item (-1: those of the run, not of one item). */
+	writesPlanned(itemIndex: number): number {
+		return this.plannedWrites.get(itemIndex) ?? 0;
 	}
 
 	/** This run wrote the contact: what was read ahead about it (its snapshot, the link values it held) is stale. */
@@ -197,6 +223,8 @@ export class AcSession {
 		if (this.preview) {
 			const standIn: ContactFieldDef = { id: standInId(def.title), title: def.title, perstag: def.perstag ?? '', type: def.type, options: [] };
 			(await this.contactFields()).push(standIn);
+			// The field, then its relation to every list (once per run: an earlier step may create it).
+			this.planCreation('contactField', def.title, 2);
 			return standIn;
 		}
 		let body: IDataObject;
@@ -246,6 +274,7 @@ export class AcSession {
 		if (this.preview) {
 			const standIn = toAccountField({ id: standInId(def.label), fieldLabel: def.label, fieldType: def.type });
 			(await this.accountFields()).push(standIn);
+			this.planCreation('accountField', def.label, 1);
 			return standIn;
 		}
 		let body: IDataObject;
@@ -299,6 +328,7 @@ export class AcSession {
 		if (this.preview) {
 			const standIn = { id: standInId(wanted), name: wanted };
 			tags.set(wanted.toLowerCase(), standIn);
+			this.planCreation('tag', wanted, 1, itemIndex);
 			return standIn;
 		}
 		try {

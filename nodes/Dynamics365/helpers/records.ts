@@ -266,6 +266,50 @@ function mayHaveBeenApplied(outcome: { attempts: number; failure: HttpFailure })
 	return outcome.attempts > 1 || outcome.failure.status === 0 || outcome.failure.status >= 500;
 }
 
+/** `auto` sends a handful of writes as single requests (a $batch costs more to build and read than it saves). */
+function sendsSingly(method: WriteMethod, count: number): boolean {
+	return method === 'single' || (method === 'auto' && count <= 3);
+}
+
+/** How CreateMultiple / UpdateMultiple group writes: by table and kind; deletes and upserts go through $batch. */
+function multipleGroups(operations: readonly WriteOperation[]): { groups: number[][]; viaBatch: number[] } {
+	const viaBatch: number[] = [];
+	const groups = new Map<string, number[]>();
+	operations.forEach((op, i) => {
+		if (op.kind === 'delete' || op.headers?.Prefer) {
+			viaBatch.push(i);
+			return;
+		}
+		const key = `${op.table.logicalName}|${op.kind}`;
+		const list = groups.get(key) ?? [];
+		list.push(i);
+		groups.set(key, list);
+	});
+	return { groups: [...groups.values()], viaBatch };
+}
+
+/**
+ * The requests {@link runWrites} sends for these operations when none fails, each counted on the first operation it
+ * carries (what a preview reports: `writeRequests`).
+ */
+export function writeRequestShares(operations: readonly WriteOperation[], options: { method?: WriteMethod; batchSize?: number } = {}): number[] {
+	const method = options.method ?? 'auto';
+	const batchSize = Math.max(1, Math.min(1000, options.batchSize ?? 1000));
+	const shares = operations.map(() => 0);
+	if (sendsSingly(method, operations.length)) return operations.map(() => 1);
+	const chunked = (indexes: number[]) => {
+		for (let i = 0; i < indexes.length; i += batchSize) shares[indexes[i]]++;
+	};
+	if (method === 'multiple') {
+		const { groups, viaBatch } = multipleGroups(operations);
+		groups.forEach(chunked);
+		chunked(viaBatch);
+	} else {
+		chunked(operations.map((_, i) => i));
+	}
+	return shares;
+}
+
 /**
  * Sends writes and returns one result per operation, in order. `auto` sends a handful as single requests and more
  * in `$batch` requests; `multiple` uses CreateMultiple / UpdateMultiple (all or nothing per request) and falls back
@@ -279,7 +323,7 @@ export async function runWrites(
 	const method = options.method ?? 'auto';
 	const batchSize = Math.max(1, Math.min(1000, options.batchSize ?? 1000));
 	if (!operations.length) return [];
-	if (method === 'single' || (method === 'auto' && operations.length <= 3)) {
+	if (sendsSingly(method, operations.length)) {
 		const single = await Promise.all(
 			operations.map(async (op): Promise<WriteResult> => {
 				const b = toBatchOperation(op);
@@ -309,20 +353,10 @@ export async function runWrites(
 	/** Records of a bulk action that failed as a whole: it may have been applied before its answer was lost. */
 	const afterBulk = new Set<number>();
 	if (method === 'multiple') {
-		viaBatch = [];
-		const groups = new Map<string, number[]>();
-		operations.forEach((op, i) => {
-			if (op.kind === 'delete' || op.headers?.Prefer) {
-				viaBatch.push(i);
-				return;
-			}
-			const key = `${op.table.logicalName}|${op.kind}`;
-			const list = groups.get(key) ?? [];
-			list.push(i);
-			groups.set(key, list);
-		});
+		const grouped = multipleGroups(operations);
+		viaBatch = grouped.viaBatch;
 		await Promise.all(
-			[...groups.values()].flatMap((indexes) => {
+			grouped.groups.flatMap((indexes) => {
 				const chunks: number[][] = [];
 				for (let i = 0; i < indexes.length; i += batchSize) chunks.push(indexes.slice(i, i + batchSize));
 				return chunks.map(async (chunkIndexes) => {

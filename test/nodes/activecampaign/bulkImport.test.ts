@@ -120,6 +120,9 @@ describe('Create or Update Many', () => {
 		expect(shown[5]).toMatchObject({ email: 'synced.5@import.example.com', link: `lead:${guid(5, 'b0')}`, values: { first_name: 'Syn5', last_name: 'Ced' } });
 		const first = jsonOf(await t.run(params, items));
 		expect(first.every((o) => o.operation === 'imported')).toBe(true);
+		// One import request for the 30 (and the sync fields, where this is the first write), as the preview said.
+		expect(shown.slice(1).every((o) => o.writeRequests === 0)).toBe(true);
+		expect(await t.count(/^(POST|PUT|DELETE) /)).toBe(shown[0].writeRequests);
 		expect(first.map((o) => o.state)).toEqual(shown.map((o) => o.state));
 		const detail = await t.contact('synced.5@import.example.com');
 		expect((detail.fields as IDataObject).D365_RECORD_ID).toBe(`lead:${guid(5, 'b0')}`);

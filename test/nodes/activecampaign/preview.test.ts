@@ -23,6 +23,8 @@ const WRITES = /^(POST|PUT|PATCH|DELETE) /;
 
 /** What a preview's and a real run's items have in common: the operation, the record and (by name) what changes. */
 const outline = (o: IDataObject) => ({ operation: o.operation, id: o.id ?? null, reason: o.reason ?? null });
+/** The write requests a preview says the real run needs (each item's `writeRequests`). */
+const needed = (shown: IDataObject[]) => shown.reduce((n, o) => n + (typeof o.writeRequests === 'number' ? o.writeRequests : Number.NaN), 0);
 const changedFields = (o: IDataObject) => ((o.changes as Array<IDataObject | string> | undefined) ?? []).map((c) => (typeof c === 'string' ? c : c.field));
 
 async function accounts(): Promise<IDataObject[]> {
@@ -62,6 +64,7 @@ describe('Ensure Sync Fields', () => {
 		]);
 
 		const [real] = jsonOf(await t.run({ resource: 'contact', operation: 'ensureSyncFields' }));
+		expect(await t.count(WRITES)).toBe(needed(shown));
 		const contactFields = real.contactFields as Record<string, IDataObject>;
 		expect([contactFields.link.title, contactFields.state.title]).toEqual(named('contactField'));
 		expect(Object.keys(real.tags as IDataObject)).toEqual(expect.arrayContaining(named('tag')));
@@ -96,6 +99,7 @@ describe('Contact Create or Update (fields)', () => {
 			{ field: 'phone', before: null, after: '+1 555 0142' },
 		]);
 		const [created] = jsonOf(await t.run(params('pre.view@example.com')));
+		expect(await t.count(WRITES)).toBe(needed([create]));
 		expect(outline(created)).toEqual({ ...outline(create), id: created.id });
 		expect(created.tagsAdded).toEqual(create.tagsAdded);
 
@@ -108,11 +112,12 @@ describe('Contact Create or Update (fields)', () => {
 			{ field: 'account', before: null, after: 'Preview Contact Co' },
 		]);
 		const [updated] = jsonOf(await t.run(params('pre.view@example.com', { phone: '+1 555 0143', accountName: 'Preview Contact Co' })));
+		expect(await t.count(WRITES)).toBe(needed([update]));
 		expect(outline(updated)).toEqual(outline(update));
 		expect(changedFields(updated)).toEqual(changedFields(update));
 
 		const [same] = jsonOf(await t.run({ ...params('pre.view@example.com', { phone: '+1 555 0143', accountName: 'Preview Contact Co' }), preview: true }));
-		expect(same).toMatchObject({ preview: true, operation: 'skipped', reason: 'no changes', id: created.id, changes: [] });
+		expect(same).toMatchObject({ preview: true, operation: 'skipped', reason: 'no changes', id: created.id, changes: [], writeRequests: 0 });
 	});
 });
 
@@ -139,6 +144,7 @@ describe('Account Create or Update', () => {
 			{ field: 'Annual Revenue', before: null, after: 100_00 },
 		]);
 		const [created] = jsonOf(await t.run(params('Preview Works', 100_00)));
+		expect(await t.count(WRITES)).toBe(needed([create]));
 		expect(outline(created)).toEqual({ ...outline(create), id: created.id });
 		expect(changedFields(created)).toEqual(changedFields(create));
 
@@ -152,6 +158,7 @@ describe('Account Create or Update', () => {
 		]);
 		expect(await accountFields('Preview Works')).toMatchObject({ 'Annual Revenue': 100_00 });
 		const [updated] = jsonOf(await t.run(params('Preview Works', 250_00, 'https://preview.example.org')));
+		expect(await t.count(WRITES)).toBe(needed([update]));
 		expect(outline(updated)).toEqual(outline(update));
 		expect(changedFields(updated)).toEqual(changedFields(update));
 		expect(await accountFields('Preview Works')).toMatchObject({ 'Annual Revenue': 250_00 });
@@ -217,6 +224,7 @@ describe('Account Create or Update', () => {
 		expect((await accounts()).some((a) => a.name === 'Preview Fresh')).toBe(false);
 
 		const real = jsonOf(await t.runKeepingState('accounts', syncParams, items));
+		expect(await t.count(WRITES)).toBe(needed(shown));
 		expect(real.map(outline)).toEqual(shown.map((o, i) => ({ ...outline(o), id: o.id ?? real[i].id })));
 		expect(real.map(changedFields)).toEqual(shown.map(changedFields));
 		expect(real.map((o) => o.state ?? null)).toEqual(shown.map((o) => o.state ?? null));
@@ -258,6 +266,7 @@ describe('Record Sync State', () => {
 
 			await t.resetStats();
 			const real = jsonOf(await t.runKeepingState('contactStates', { resource: 'contact', operation: 'recordSyncState' }, batch));
+			expect(await t.count(WRITES)).toBe(needed(shown));
 			// Twelve go through the importer, two one by one: the preview took the same paths.
 			expect(await t.count('POST /api/3/import/bulk_import')).toBe(batch.length >= 10 ? 1 : 0);
 			expect(await t.count('PUT /api/3/contacts/:id')).toBe(batch.length >= 10 ? 0 : batch.length);
@@ -285,6 +294,7 @@ describe('Record Sync State', () => {
 			{ field: 'D365_SYNC_STATE', before: relinked.state, after: '' },
 		]);
 		const real = jsonOf(await t.runKeepingState('contactStates', params, actions));
+		expect(await t.count(WRITES)).toBe(needed(shown));
 		expect(real.map(outline)).toEqual(shown.map(outline));
 		expect((await t.contact(String(relinked.acId))).fields).toMatchObject({ D365_RECORD_ID: link(99) });
 	});
@@ -309,6 +319,7 @@ describe('Record Sync State', () => {
 			expect((await accountFields(String(batch[0].name)))['D365 Account ID'] ?? null).toBeNull();
 			await t.resetStats();
 			const real = jsonOf(await t.runKeepingState('accountStates', params, batch));
+			expect(await t.count(WRITES)).toBe(needed(shown));
 			expect(await t.count('POST /api/3/accountCustomFieldData/bulkCreate')).toBe(batch.length >= 10 ? 1 : 0);
 			expect(real.map(outline)).toEqual(shown.map(outline));
 			expect(real.map((o) => o.state)).toEqual(shown.map((o) => o.state));
@@ -349,6 +360,7 @@ describe('Custom Object', () => {
 			{ field: 'defaultCurrency', before: null, after: 'USD' },
 		]);
 		const [created] = jsonOf(await t.run(schemaParams));
+		expect(await t.count(WRITES)).toBe(needed(shown));
 		expect(created).toMatchObject({ operation: 'created', fieldsAdded: shown.filter((o) => o.kind === 'field').map((o) => o.name) });
 
 		await t.resetStats();
@@ -356,6 +368,7 @@ describe('Custom Object', () => {
 		expect(await t.count(WRITES)).toBe(0);
 		expect(more).toEqual([expect.objectContaining({ preview: true, operation: 'created', kind: 'field', name: 'preview-score', schemaId: created.schemaId })]);
 		const [updated] = jsonOf(await t.run({ ...schemaParams, schemaFields: { field: extra } }));
+		expect(await t.count(WRITES)).toBe(needed(more));
 		expect(updated).toMatchObject({ operation: 'updated', fieldsAdded: ['preview-score'] });
 		const [same] = jsonOf(await t.run({ ...schemaParams, schemaFields: { field: extra }, preview: true }));
 		expect(same).toMatchObject({ preview: true, operation: 'skipped', reason: 'no changes' });
@@ -389,6 +402,7 @@ describe('Custom Object', () => {
 			{ field: 'primary-contact', before: null, after: '2' },
 		]);
 		const [created] = jsonOf(await upsert({ name: 'Preview Deal', stage: 'Qualify' }, 'li.wei@fabrikam.com'));
+		expect(await t.count(WRITES)).toBe(needed([create]));
 		expect(created).toMatchObject({ operation: 'created', contactId: '2', fields: create.fields });
 
 		await t.resetStats();
@@ -400,6 +414,7 @@ describe('Custom Object', () => {
 			{ field: 'primary-contact', before: '2', after: '1' },
 		]);
 		const [updated] = jsonOf(await upsert({ name: 'Preview Deal', stage: 'Close' }, 'maria.garcia@contoso.com'));
+		expect(await t.count(WRITES)).toBe(needed([update]));
 		expect(outline(updated)).toEqual(outline(update));
 		const [same] = jsonOf(await upsert({ name: 'Preview Deal', stage: 'Close' }, 'maria.garcia@contoso.com', true));
 		expect(same).toMatchObject({ preview: true, operation: 'skipped', reason: 'no changes' });
@@ -411,6 +426,7 @@ describe('Custom Object', () => {
 		expect(toDelete).toMatchObject({ preview: true, operation: 'deleted', deleted: true, id: created.id, externalId: 'OPP-PREVIEW' });
 		expect(await records()).toHaveLength(1);
 		const [deleted] = jsonOf(await t.run(del));
+		expect(await t.count(WRITES)).toBe(needed([toDelete]));
 		expect(deleted).toMatchObject({ deleted: true, externalId: 'OPP-PREVIEW', status: 202 });
 		expect(await records()).toHaveLength(0);
 		// Nothing left to delete: the real run's DELETE would fail (404), and the preview says so.

@@ -367,6 +367,9 @@ describe('Preview (No Writes)', () => {
 
 		const real = jsonOf(await t.run(params, [created, changed]));
 		expect(real.map((o) => o.operation)).toEqual(['created', 'updated']);
+		// The requests the preview said the real run would send, item by item.
+		expect(shown.map((o) => o.writeRequests)).toEqual([3, 1]);
+		expect(await t.count(WRITES)).toBe(4);
 		expect(real[1].id).toBe(shown[1].id);
 		expect(real.map((o) => o.state)).toEqual(shown.map((o) => o.state));
 	});
@@ -377,8 +380,10 @@ describe('Preview (No Writes)', () => {
 		const gone = { ...syncItem({ id, email: 'preview.gone@example.net', firstName: 'Gone' }), event: 'deleted', policy: { conflict: 'dynamicsWins', delete: 'propagate' } };
 		await t.resetStats();
 		const [out] = jsonOf(await t.run(preview, [gone]));
-		expect(out).toMatchObject({ operation: 'deleted', preview: true, deletePolicy: 'propagate' });
+		expect(out).toMatchObject({ operation: 'deleted', preview: true, deletePolicy: 'propagate', writeRequests: 1 });
 		expect(await t.count(WRITES)).toBe(0);
 		expect((await t.contact('preview.gone@example.net')).fields).toMatchObject({ D365_RECORD_ID: `contact:${id}` });
+		await t.run(params, [gone]);
+		expect(await t.count(WRITES)).toBe(1);
 	});
 });

@@ -298,6 +298,9 @@ describe('Preview (No Writes)', () => {
 
 		const real = jsonOf(await t.runPersistent(params, [changed, created], { name: 'Preview writes' }));
 		expect(real.map((o) => [o.operation, o.id])).toEqual(shown.map((o) => [o.operation, o.id]));
+		// Two writes are sent one by one (a $batch from four): the requests the preview counted.
+		expect(shown.map((o) => o.writeRequests)).toEqual([1, 1]);
+		expect(await t.count(/^(POST|PATCH|PUT|DELETE) (?!\/\{tenant\})(?!.*\(reads\)$)/)).toBe(2);
 		expect(real.map((o) => o.state)).toEqual(shown.map((o) => o.state));
 		expect((await row(id)).jobtitle).toBe('Previewed Title');
 	});

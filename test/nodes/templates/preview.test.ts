@@ -24,13 +24,25 @@ function template(file: string, preview: boolean): { nodes: INode[]; connections
 }
 
 /** Write requests each sandbox received since its stats were reset (the token endpoint is no write). */
-async function writeCount(): Promise<number> {
-	let n = 0;
+async function writesBySide(): Promise<{ activeCampaign: number; dynamics: number }> {
+	const n = { activeCampaign: 0, dynamics: 0 };
 	for (const side of ['ac', 'd365'] as const) {
 		const stats = await control<{ routes: Record<string, { count: number }> }>(side, 'GET', '/stats');
-		for (const [route, entry] of Object.entries(stats.routes)) if (/^(POST|PUT|PATCH|DELETE) /.test(route) && !/oauth2|\(reads\)$/.test(route)) n += entry.count;
+		for (const [route, entry] of Object.entries(stats.routes)) {
+			if (/^(POST|PUT|PATCH|DELETE) /.test(route) && !/oauth2|\(reads\)$/.test(route)) n[side === 'ac' ? 'activeCampaign' : 'dynamics'] += entry.count;
+		}
 	}
 	return n;
+}
+
+async function writeCount(): Promise<number> {
+	const n = await writesBySide();
+	return n.activeCampaign + n.dynamics;
+}
+
+/** The Sync report step's item. */
+function reportOf(run: IRun): IDataObject {
+	return run.data.resultData.runData['Sync report'][0].data!.main[0]![0].json;
 }
 
 /**
@@ -69,8 +81,19 @@ describe('the templates\' preview switch', () => {
 		const previewed = changes(preview);
 		expect(previewed.length).toBeGreaterThan(0);
 
+		const said = reportOf(preview);
+		expect(said).toMatchObject({ preview: true, writesNeeded: { activeCampaign: expect.any(Number), dynamics: expect.any(Number) } });
+		expect(String(said.summary)).toMatch(/a real run would also send \d+ ActiveCampaign and \d+ Dynamics write requests\.$/);
+
 		const real = await world.harness.runFrom(template('initial-sync.json', false).nodes, template('initial-sync.json', false).connections, 'Run now', [{}], 'trigger');
 		expect(await writeCount()).toBeGreaterThan(0);
+		const sent = await writesBySide();
+		const needed = said.writesNeeded as { activeCampaign: number; dynamics: number };
+		// Dynamics: exactly (its writes are decided from what each part reads). ActiveCampaign: the preview's limit above
+		// (lead writes it lists that the real run does not make) only adds, and the real run's follow-ups only where
+		// ActiveCampaign stores a value otherwise than it was sent.
+		expect(needed.dynamics).toBe(sent.dynamics);
+		expect(Math.abs(needed.activeCampaign - sent.activeCampaign)).toBeLessThanOrEqual(Math.ceil(sent.activeCampaign * 0.1));
 		const done = changes(real);
 		// All of it, and more only where a later part reads what an earlier part links (see unexplainedPreviewDifferences).
 		expect(unexplainedPreviewDifferences(previewed, done, acEmailsBefore)).toEqual({ missing: [], extra: [] });

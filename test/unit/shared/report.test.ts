@@ -1,6 +1,6 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
-import { countRequest, reasonPhrase, reportHtml, tallyOutcomes, takeReport } from '../../../nodes/shared/report';
+import { countRequest, countWritesNeeded, reasonPhrase, reportHtml, tallyOutcomes, takeReport } from '../../../nodes/shared/report';
 import { SKIP_REASONS } from '../../../nodes/shared/sync/decide';
 import type { RetryStore } from '../../../nodes/shared/sync/retries';
 
@@ -117,6 +117,23 @@ describe('sync report', () => {
 		const fn = execution('f1');
 		tallyOutcomes(fn, { entity: 'contact', direction: 'toActiveCampaign' }, [out({ operation: 'created', preview: true })]);
 		expect(takeReport(fn, undefined).preview).toBe(true);
+	});
+
+	it('adds up the write requests a preview says a real run would send, apart from the reads it sent', () => {
+		const fn = execution('f2');
+		countRequest(fn, 'activeCampaign');
+		countRequest(fn, 'dynamics');
+		countWritesNeeded(fn, 'activeCampaign', 5);
+		countWritesNeeded(fn, 'activeCampaign', 2);
+		countWritesNeeded(fn, 'dynamics', 1);
+		const report = takeReport(fn, undefined);
+		expect(report).toMatchObject({ preview: true, requests: { activeCampaign: 1, dynamics: 1 }, writesNeeded: { activeCampaign: 7, dynamics: 1 } });
+		expect(report.summary).toMatch(/^Preview, nothing written\. .*; 1 ActiveCampaign and 1 Dynamics requests; a real run would also send 7 ActiveCampaign and 1 Dynamics write requests\.$/);
+		expect(reportHtml(report)).toContain('A real run would also send 7 ActiveCampaign and 1 Dynamics write requests.');
+		// A real run's report says nothing of the kind.
+		const real = execution('f3');
+		countRequest(real, 'dynamics');
+		expect(takeReport(real, undefined).writesNeeded).toBeUndefined();
 	});
 
 	it('counts nothing without an execution id (a list of options loading in the editor)', () => {

@@ -1,6 +1,7 @@
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
 import { encodeAccountFields, previewAccountWrite, readAccount, syncAccountItem, writeAccount, type DesiredAccount } from '../../helpers/accounts';
+import { planCreated } from '../../../shared/preview';
 import { parseSyncItem } from '../../../shared/sync/syncItem';
 import { param, syncDefaults, type ItemOperation } from '../common';
 import { omitKeys } from '../../../shared/object';
@@ -23,7 +24,12 @@ export const upsert: ItemOperation = async (ctx, itemIndex) => {
 	const target = found ? await readAccount(ctx.session, String(found.id), itemIndex) : undefined;
 	const desired: DesiredAccount = { name, accountUrl: additional.accountUrl === undefined ? undefined : String(additional.accountUrl), fields };
 	// A preview: what the write would change, field by field; nothing is sent.
-	if (ctx.session.preview) return previewAccountWrite(target, desired);
+	if (ctx.session.preview) {
+		const shown = previewAccountWrite(target, desired);
+		if (shown.operation !== 'skipped') ctx.session.planWrite(itemIndex);
+		if (!target) planCreated(ctx.fn, 'account', name);
+		return shown;
+	}
 	const result = omitKeys(await writeAccount(ctx.session, target, desired, itemIndex), ['after']);
 	return { ...result } as unknown as IDataObject;
 };

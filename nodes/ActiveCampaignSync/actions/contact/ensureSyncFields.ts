@@ -11,6 +11,8 @@ export const ensureSyncFields: BatchOperation = async (ctx, itemIndices) => {
 	const ids = await ctx.session.syncFields();
 	const itemIndex = itemIndices[0];
 	if (ctx.session.preview) {
+		// Each item counts its own requests (a contact field is created, then related to every list), not the run.
+		ctx.session.forgetPlannedWrites(-1);
 		const created = (kind: string, name: string, definition: Record<string, string>) => ({
 			itemIndex,
 			json: {
@@ -18,6 +20,7 @@ export const ensureSyncFields: BatchOperation = async (ctx, itemIndices) => {
 				operation: 'created',
 				kind,
 				name,
+				writeRequests: kind === 'contactField' ? 2 : 1,
 				changes: Object.entries(definition).map(([field, after]) => ({ field, before: null, after })),
 			},
 		});

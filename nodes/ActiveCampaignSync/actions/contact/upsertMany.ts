@@ -11,7 +11,7 @@ import { baseEntries, formatFieldState } from '../../../shared/sync/fieldState';
 import { planField, planFields, sourceUnchanged, type PlanField } from '../../../shared/sync/planner';
 import { holdBack, pendingLinkContacts, unlinkedEmails } from '../../../shared/sync/retries';
 import { formatContactLink, isGuid, parseState, type LinkedEntity } from '../../../shared/sync/state';
-import { runBulkImport, type BulkEntry, type BulkOptions, type BulkResult } from '../../helpers/bulk';
+import { packBatches, runBulkImport, type BulkEntry, type BulkOptions, type BulkResult } from '../../helpers/bulk';
 import { contactsByIds, valuesOfField } from '../../helpers/contactRead';
 import { sourceDigests, syncContactItem } from '../../helpers/contactSync';
 import { linkAccount, uniqueNames, type DesiredContact } from '../../helpers/contactWrite';
@@ -88,7 +88,14 @@ export const upsertMany: BatchOperation = async (ctx, itemIndices) => {
 	if (syncItems.length) await prepareSyncItems(ctx, syncItems, prepared, outcomes);
 
 	if (prepared.length && ctx.session.preview) {
-		// The import matches by email: a contact with the email takes the values, else one is created. Nothing is sent.
+		// The import matches by email: a contact with the email takes the values, else one is created. Nothing is sent;
+		// the requests are counted: one per import request (on the first contact it carries), and for contacts with an
+		// account, their account link and one more import of their state.
+		for (const batch of packBatches(prepared)) ctx.session.planWrite(batch[0].itemIndex);
+		const linking = prepared.filter((p) => p.accountLink);
+		for (const p of linking) await linkAccount(ctx.session, '', null, p.accountLink!.accountName, p.accountLink!.jobTitle, p.itemIndex);
+		const stateImports = linking.map((p) => ({ itemIndex: p.itemIndex, contact: { email: String(p.contact.email), fields: [{ id: 0, value: p.accountLink!.state }] } }));
+		for (const batch of packBatches(stateImports)) ctx.session.planWrite(batch[0].itemIndex);
 		for (const p of prepared) {
 			const { fields, ...values } = p.contact;
 			outcomes.push({ itemIndex: p.itemIndex, json: { operation: 'imported', preview: true, email: String(p.contact.email), values, ...(fields ? { fieldValues: fields } : {}), ...p.extra } });

@@ -15,7 +15,8 @@ import { formatContactLink } from '../../../shared/sync/state';
 import { queueRecheck, release, releaseMoved, retryStore, withPendingState } from '../../../shared/sync/retries';
 import { parseSyncItem, stateKeys, storedStateText, type SyncItem } from '../../../shared/sync/syncItem';
 import type { ColumnInfo, TableInfo } from '../../helpers/metadata';
-import { findByColumns, matchKey, primaryColumn, resolveBinds, runWrites, type WriteMethod, type WriteOperation } from '../../helpers/records';
+import { findByColumns, matchKey, primaryColumn, resolveBinds, runWrites, writeRequestShares, type WriteMethod, type WriteOperation } from '../../helpers/records';
+import { countWritesNeeded } from '../../../shared/report';
 import { createdIdFor, d365Hash, hashValueOf, readPropertyOf } from '../../helpers/sync';
 import {
 	changedBody,
@@ -186,6 +187,9 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 			}
 		}
 		// A preview sends nothing: every write is taken as done, and its item says what it would change.
+		// What the real run would send for them, counted on the first write each request carries.
+		const shares = preview ? writeRequestShares(writes.map((w) => w.op), { method: writeMethod, batchSize }) : [];
+		if (preview) countWritesNeeded(fns, 'dynamics', shares.reduce((n, s) => n + s, 0));
 		const results = preview
 			? writes.map(({ op }) => ({ ok: true as const, id: op.id, status: 204 }))
 			: await runWrites(
@@ -193,7 +197,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 					writes.map((w) => w.op),
 					{ method: writeMethod, batchSize },
 				);
-		const written: Array<{ plan: Plan; id: string; operation: 'created' | 'updated'; changed: string[]; op: WriteOperation }> = [];
+		const written: Array<{ plan: Plan; id: string; operation: 'created' | 'updated'; changed: string[]; op: WriteOperation; share?: number }> = [];
 		results.forEach((result, k) => {
 			const { plan, op, changed } = writes[k];
 			if (!result.ok && plan.sync && op.kind === 'create' && result.failure.status === 412) {
@@ -209,7 +213,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 				out[plan.index] = itemError(ctx, plan.index, client.error(result.failure, { itemIndex: plan.index, table: plan.table.logicalName, action: op.kind }));
 				return;
 			}
-			written.push({ plan, id: result.id, operation: op.kind === 'create' ? 'created' : 'updated', changed, op });
+			written.push({ plan, id: result.id, operation: op.kind === 'create' ? 'created' : 'updated', changed, op, share: shares[k] });
 		});
 		// Sync items report the state after the write: the hash of the target's mapped columns as stored now.
 		const after = preview ? new Map<string, IDataObject>() : await readBack(ctx, written.filter((w) => w.plan.sync));
@@ -224,7 +228,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 			const json: IDataObject = { operation: w.operation, id: w.id, entity: w.plan.table.logicalName, changedColumns: w.changed };
 			if (w.plan.matched && w.plan.matched > 1) json.matchedRecords = w.plan.matched;
 			if (w.plan.sync) Object.assign(json, syncOutput(w.plan, w.id, settleWritten(w.plan, after.get(w.id))));
-			if (preview) Object.assign(json, { preview: true, changes: previewChanges(w.plan, w.op) });
+			if (preview) Object.assign(json, { preview: true, changes: previewChanges(w.plan, w.op), writeRequests: w.share ?? 0 });
 			out[w.plan.index] = paired(json, w.plan.index);
 		}
 	}
