@@ -548,6 +548,21 @@ function personIds(ctx: Context, p: PersonState | undefined, pair: PersonPair): 
 	return ids;
 }
 
+/**
+ * ActiveCampaign keeps a job title on the contact's link to its account. Under Propagate, an account deleted in Dynamics
+ * is deleted in ActiveCampaign, and its links with it: a job title set in ActiveCampaign on the link to an account that
+ * Dynamics deletes before the title reached it goes with the account (seed 16001; the limit is in docs/DESIGN.md).
+ */
+function jobTitleWentWithAccount(ctx: Context, e: EditRecord): boolean {
+	if (ctx.policies.deletePolicy !== 'propagate' || e.side !== 'ac' || !('person' in e.target)) return false;
+	const person = e.target.person;
+	const accountThen = ctx.obs.edits
+		.filter((x) => x.side === 'ac' && x.field === 'account' && x.seq < e.seq && 'person' in x.target && x.target.person === person)
+		.sort((a, b) => b.seq - a.seq)[0];
+	const name = accountThen?.accountName?.toLowerCase();
+	return !!name && ctx.obs.deletes.some((d) => d.table === 'account' && d.batch >= e.batch && [d.name, d.acTwin?.name].some((n) => n?.toLowerCase() === name));
+}
+
 function lostEdits(ctx: Context, out: Violation[]): void {
 	const { obs, policies } = ctx;
 	for (const e of obs.edits) {
@@ -593,6 +608,7 @@ function lostEdits(ctx: Context, out: Violation[]): void {
 			records = { ac: pair.ac.id, d365: pair.id };
 			owner = `company ${index} (ActiveCampaign account ${pair.ac.id} ↔ Dynamics account ${pair.id})`;
 		}
+		if (field === 'jobTitle' && jobTitleWentWithAccount(ctx, e)) continue;
 		if (field === 'account') {
 			if (e.accountName && ctx.deletedAccountNames.has(e.accountName)) continue; // see excused divergences under (a)
 			if ([finals.ownName, finals.otherName].some((n) => n && ctx.deletedAccountNames.has(n))) continue;
@@ -793,6 +809,13 @@ function failedWrites(ctx: Context, out: Violation[], earlier: Violation[]): voi
 		if (queuedRetry(obs, ids) && retryNotes.some((r) => ids.some((id) => r.ids.has(id)))) continue;
 		// A write for a Dynamics record that was deleted afterwards has nothing left to do.
 		if (ids.some((id) => ctx.deletedIds.has(id))) continue;
+		// Nor one for an account (named by its ActiveCampaign twin) deleted in Dynamics afterwards: the failed write was
+		// the overlapping run's second try of an account the first run created (seed 16000: two executions at once,
+		// one throttled). What still differs is the deleted account's name, excused under (a).
+		const deletedAfter = obs.deletes.some(
+			(d) => d.table === 'account' && d.batch > item.cycle && [d.name, d.acTwin?.name, d.acTwin?.id].some((n) => n && ids.includes(String(n).toLowerCase())),
+		);
+		if (deletedAfter && item.node === 'Write accounts to Dynamics') continue;
 		const key = `${item.node}|${ids.sort().join(',')}`;
 		if (seen.has(key)) continue;
 		seen.add(key);
