@@ -327,7 +327,7 @@ export function reportHtml(report: SyncReport): string {
 		tally: t,
 	}));
 	const max = Math.max(1, ...rows.map((r) => COLUMNS.reduce((n, c) => n + r.values[c.key], 0)));
-	const barWidth = 180;
+	const barWidth = 150;
 	const chart = [
 		'<table style="border-collapse:collapse">',
 		...rows.map((row) => {
@@ -339,15 +339,28 @@ export function reportHtml(report: SyncReport): string {
 		}),
 		'</table>',
 	].join('');
-	const legend = COLUMNS.map((c) => `<span style="margin-right:12px;white-space:nowrap"><span style="display:inline-block;width:10px;height:10px;margin-right:4px;background:${c.color}"></span>${escapeHtml(c.label)}</span>`).join(' ');
+	const legend = COLUMNS.filter((c) => rows.some((r) => r.values[c.key] > 0)).map((c) => `<span style="margin-right:12px;white-space:nowrap"><span style="display:inline-block;width:10px;height:10px;margin-right:4px;background:${c.color}"></span>${escapeHtml(c.label)}</span>`).join(' ');
 	const cell = 'border:1px solid #ddd;padding:2px 4px;text-align:right';
-	const head = ['', 'created', 'updated', 'imported', 'deleted', 'skipped', 'conflicts', 'failed', 'retrying', 'dead letters'];
+	// Narrow enough for n8n's output panel at its default width: the columns every run has, and the others only when
+	// a row has something in them (the JSON item always has them all).
+	const columns: Array<{ label: string; value: (row: (typeof rows)[number]) => number; always?: boolean }> = [
+		{ label: 'created', value: (r) => r.values.created, always: true },
+		{ label: 'updated', value: (r) => r.values.updated, always: true },
+		{ label: 'imported', value: (r) => r.values.imported },
+		{ label: 'deleted', value: (r) => r.values.deleted },
+		{ label: 'skipped', value: (r) => r.values.skipped, always: true },
+		{ label: 'conflicts', value: (r) => r.values.conflicts },
+		{ label: 'failed', value: (r) => r.values.failed, always: true },
+		{ label: 'retrying', value: (r) => r.tally.retriesPending },
+		{ label: 'dead letters', value: (r) => r.tally.deadLetters },
+	];
+	const shown = columns.filter((c) => c.always || rows.some((r) => c.value(r) > 0));
 	const table = [
-		`<table style="border-collapse:collapse;margin-top:10px;font-size:12px"><tr>${head.map((h) => `<th style="${cell}">${escapeHtml(h)}</th>`).join('')}</tr>`,
-		...rows.map((row) => {
-			const values = [...COLUMNS.map((c) => row.values[c.key]), row.tally.retriesPending, row.tally.deadLetters];
-			return `<tr><th style="${cell};text-align:left;white-space:nowrap">${escapeHtml(row.entity)} <span style="font-weight:normal;color:#666">${escapeHtml(row.direction)}</span></th>${values.map((v) => `<td style="${cell}">${v}</td>`).join('')}</tr>`;
-		}),
+		`<table style="border-collapse:collapse;margin-top:10px;font-size:12px"><tr><th style="${cell}"></th>${shown.map((c) => `<th style="${cell}">${escapeHtml(c.label)}</th>`).join('')}</tr>`,
+		...rows.map(
+			(row) =>
+				`<tr><th style="${cell};text-align:left;white-space:nowrap">${escapeHtml(row.entity)} <span style="font-weight:normal;color:#666">${escapeHtml(row.direction)}</span></th>${shown.map((c) => `<td style="${cell}">${c.value(row)}</td>`).join('')}</tr>`,
+		),
 		'</table>',
 	].join('');
 	const reasons = rows
