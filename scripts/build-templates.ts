@@ -542,6 +542,7 @@ function opportunitySync(): Workflow {
 			'',
 			'**The two automation triggers**: the official app offers "D365 Opportunity is created / is updated" automation triggers. Here, enable "Start created-opportunity automation" and/or "Start updated-opportunity automation" and pick the automation each starts for the contact.',
 			'**Configure**: the credentials; Poll Times in the trigger (every minute by default). Custom object records need an ActiveCampaign Enterprise plan.',
+			'**Which opportunities**: the criteria rows in "Map opportunities"; for what rows cannot say (the official app\'s "custom criteria, manually set"), the trigger\'s Options → Raw Filter, an OData filter checked before use.',
 			shortReportNote,
 		].join('\n'),
 		-1,

@@ -13,10 +13,10 @@ import {
 import { authenticationProperty, criteriaProperty, dynamicsCredentials } from './actions/descriptions';
 import { changeItem, readChanges, readDeltaChanges, sampleChanges, type ChangeReadOptions } from './helpers/changes';
 import { readableColumns, RESOURCE_TABLES, type TableInfo } from './helpers/metadata';
-import { criteriaFilter, criteriaOf, relatedContactExpand } from './helpers/query';
+import { criteriaFilter, criteriaOf, rawFilter, relatedContactExpand } from './helpers/query';
 import { columnOptions } from './methods';
 import { DataverseClient } from './transport';
-import { queryProperty } from './transport/odata';
+import { andFilters, queryProperty } from './transport/odata';
 
 const ENTITIES = ['account', 'contact', 'lead', 'opportunity'] as const;
 const EVENT_NAMES: Record<string, string> = { account: 'Account', contact: 'Contact', lead: 'Lead', opportunity: 'Opportunity' };
@@ -143,6 +143,15 @@ export class Dynamics365Trigger implements INodeType {
 							'Each poll reads again this far back to catch late and same-second changes; records already emitted are not emitted twice',
 					},
 					{
+						displayName: 'Raw Filter',
+						name: 'rawFilter',
+						type: 'string',
+						default: '',
+						placeholder: "statecode eq 0 and contains(name,'Renewal')",
+						description:
+							"Criteria the rows above cannot express, as an OData $filter on the table's own columns, added with AND. Checked before use: balanced, known columns, only contains / startswith / endswith and Microsoft.Dynamics.CRM query functions. In Change Tracking mode the changed records are read again through it.",
+					},
+					{
 						displayName: 'Start From',
 						name: 'startFrom',
 						type: 'dateTime',
@@ -191,12 +200,14 @@ export class Dynamics365Trigger implements INodeType {
 			const table = await client.table(RESOURCE_TABLES[entity]);
 			let readOptions: ChangeReadOptions;
 			try {
+				const raw = rawFilter(table, options.rawFilter);
 				readOptions = {
 					table,
 					select: selectExisting(table, String(options.columns ?? '')),
-					filter: mode === 'changeTracking' ? undefined : criteriaFilter(table, criteria, combinator),
+					filter: mode === 'changeTracking' ? undefined : andFilters(criteriaFilter(table, criteria, combinator), raw),
 					criteria,
 					combinator,
+					rawFilter: mode === 'changeTracking' ? raw : undefined,
 					overlapMs: Number(options.overlapMinutes ?? 5) * 60_000,
 					ignoreOwnChanges: options.ignoreOwnChanges !== false,
 					startFrom: (options.startFrom as string | undefined) || undefined,

@@ -38,6 +38,12 @@ export interface ChangeReadOptions {
 	/** Criteria rows, evaluated on the records in change-tracking mode (which allows no `$filter`). */
 	criteria?: Criterion[];
 	combinator?: 'and' | 'or';
+	/**
+	 * A checked Raw Filter (query.ts rawFilter). In watermark mode it is part of `filter`; in change-tracking mode, which
+	 * allows no `$filter`, the changed records are read again through it (100 ids per request, so the cost grows with
+	 * the changes) and those it leaves out are not emitted.
+	 */
+	rawFilter?: string;
 	overlapMs: number;
 	ignoreOwnChanges: boolean;
 	/** First read: from this time instead of "now". */
@@ -254,6 +260,8 @@ export interface DeltaState extends IDataObject {
 export async function readDeltaChanges(client: DataverseClient, slot: IDataObject, options: ChangeReadOptions): Promise<ChangeReadResult> {
 	const { table } = options;
 	const state = slot as DeltaState;
+	// Where the read started: restored when the Raw Filter's read fails, so no change is passed over unseen.
+	const before = JSON.stringify(slot);
 	const startedAt = new Date().toISOString();
 	const me = options.ignoreOwnChanges ? await client.whoAmI() : undefined;
 	const prefer = [`odata.maxpagesize=${Math.min(5000, Math.max(1, options.maxRecords))}`, 'odata.track-changes', ...(options.formattedValues ? [FORMATTED_VALUES] : [])];
@@ -327,7 +335,35 @@ export async function readDeltaChanges(client: DataverseClient, slot: IDataObjec
 		complete = true;
 		break;
 	}
+	if (options.rawFilter && changes.some((c) => c.event !== 'deleted')) {
+		const filtered = await idsThroughFilter(client, table, options.rawFilter, changes.filter((c) => c.event !== 'deleted').map((c) => c.id)).then(
+			(kept) => ({ kept }),
+			(error: unknown) => ({ error: error as Error }),
+		);
+		if ('error' in filtered) {
+			for (const key of Object.keys(slot)) delete slot[key];
+			Object.assign(slot, JSON.parse(before) as IDataObject);
+			throw filtered.error;
+		}
+		return { changes: changes.filter((c) => c.event === 'deleted' || filtered.kept.has(c.id)), complete, initialized: initial && !options.startFrom };
+	}
 	return { changes, complete, initialized: initial && !options.startFrom };
+}
+
+/** Which of these records the filter keeps, read by id (100 per request) with nothing but their ids. */
+async function idsThroughFilter(client: DataverseClient, table: TableInfo, filter: string, ids: readonly string[]): Promise<Set<string>> {
+	const kept = new Set<string>();
+	for (let at = 0; at < ids.length; at += 100) {
+		const chunk = ids.slice(at, at + 100).filter((id) => GUID.test(id));
+		if (!chunk.length) continue;
+		const { records } = await client.list<IDataObject>(
+			table.entitySetName,
+			{ $select: table.primaryIdAttribute, $filter: andFilters(inFilter(table.primaryIdAttribute, chunk, true), filter) },
+			{ table: table.logicalName },
+		);
+		for (const record of records) kept.add(String(record[table.primaryIdAttribute]).toLowerCase());
+	}
+	return kept;
 }
 
 /**

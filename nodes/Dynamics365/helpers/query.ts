@@ -74,10 +74,14 @@ export function flattenRelatedContact(record: IDataObject): IDataObject {
 }
 
 /**
- * A Raw Filter as typed, checked first: its parentheses must balance and its quotes close, so it cannot close the
- * group it is placed in and turn the compiled parts (criteria, watermark, echo guard) into alternatives of its own.
+ * A Raw Filter as typed, checked before it is sent. Its parentheses must balance and its quotes close, so it cannot
+ * close the group it is placed in and turn the compiled parts (criteria, watermark, echo guard) into alternatives of
+ * its own. Every name in it must be a column of the table (lookups as `_x_value`), and the only functions are those a
+ * paged Dataverse read takes: contains, startswith, endswith and the Microsoft.Dynamics.CRM query functions (whose
+ * PropertyName must be a column too); paths into related tables and lambda operators are refused. A mistake is named
+ * here, before any request, rather than answered by Dataverse in the middle of a run.
  */
-export function rawFilter(value: unknown): string | undefined {
+export function rawFilter(table: TableInfo, value: unknown): string | undefined {
 	const text = typeof value === 'string' ? value.trim() : '';
 	if (!text) return undefined;
 	let depth = 0;
@@ -95,5 +99,60 @@ export function rawFilter(value: unknown): string | undefined {
 			`The Raw Filter's parentheses do not balance (${depth < 0 ? 'a ")" closes a group it did not open' : 'a "(" is not closed'}): ${text}`,
 		);
 	}
+	checkFilterNames(table, text);
 	return `(${text})`;
+}
+
+const FILTER_KEYWORDS = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'and', 'or', 'not', 'null', 'true', 'false']);
+const FILTER_FUNCTIONS = new Set(['contains', 'startswith', 'endswith', 'not']);
+const QUERY_FUNCTION = /^Microsoft\.Dynamics\.CRM\.[A-Za-z]+$/;
+const LITERAL = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|-?\d[\w:.+-]*)/i;
+
+/** The names in a Raw Filter: columns of the table, keywords, and the functions a paged read takes (see rawFilter). */
+function checkFilterNames(table: TableInfo, text: string): void {
+	const known = (name: string) => table.columns.has(name) || table.columns.has(/^_(.+)_value$/.exec(name)?.[1] ?? '') || name === table.primaryIdAttribute;
+	const refuse = (why: string) => {
+		throw new RecordError(`The Raw Filter ${why}: ${text}`);
+	};
+	let i = 0;
+	while (i < text.length) {
+		const rest = text.slice(i);
+		const c = text[i];
+		if (/\s/.test(c) || '(),[]='.includes(c)) {
+			i++;
+			continue;
+		}
+		if (c === "'") {
+			// A string: up to its closing quote (a doubled quote is one quote inside it).
+			let j = i + 1;
+			while (j < text.length && !(text[j] === "'" && text[j + 1] !== "'")) j += text[j] === "'" ? 2 : 1;
+			const literal = text.slice(i, j + 1);
+			// A query function's PropertyName names a column.
+			if (/PropertyName\s*=\s*$/.test(text.slice(0, i)) && !known(literal.slice(1, -1).replace(/''/g, "'"))) {
+				refuse(`names the column '${literal.slice(1, -1)}', which the table ${table.logicalName} does not have`);
+			}
+			i = j + 1;
+			continue;
+		}
+		const literal = LITERAL.exec(rest);
+		if (literal) {
+			i += literal[0].length;
+			continue;
+		}
+		const word = /^[A-Za-z_][\w.]*(?:\/[\w.]+)*/.exec(rest)?.[0];
+		if (!word) refuse(`has a character a filter cannot hold ('${c}')`);
+		i += word!.length;
+		const after = text.slice(i).trimStart();
+		if (word!.includes('/')) refuse(`reads a related table ('${word}'); filter on this table's columns (a lookup as _name_value)`);
+		if (after.startsWith('(')) {
+			const name = word!;
+			if (!FILTER_FUNCTIONS.has(name.toLowerCase()) && !QUERY_FUNCTION.test(name)) {
+				refuse(`uses the function '${name}', which a paged Dataverse read does not take here; use contains, startswith, endswith or a Microsoft.Dynamics.CRM query function`);
+			}
+			continue;
+		}
+		if (/^Property(Name|Value|Values)$/.test(word!) && after.startsWith('=')) continue;
+		if (FILTER_KEYWORDS.has(word!.toLowerCase())) continue;
+		if (!known(word!)) refuse(`names the column '${word}', which the table ${table.logicalName} does not have`);
+	}
 }

@@ -217,6 +217,52 @@ describe('Dynamics 365 Trigger (change tracking)', () => {
 		clearMetadataCache();
 	});
 
+	it('a Raw Filter applies in both modes: in change tracking the changed records are read again through it, deletions pass', async () => {
+		for (const mode of ['watermark', 'changeTracking'] as const) {
+			const name = `Raw filter ${mode}`;
+			const events = { events: ['lead.created', 'lead.updated', 'lead.deleted'].filter((e) => mode === 'changeTracking' || !e.endsWith('deleted')), mode, options: { rawFilter: "contains(subject,'Renewal') and statecode eq 0" } };
+			expect(await t.poll(events, 'trigger', name)).toBeNull();
+			const wanted = await uiCreate('leads', { lastname: `Wanted ${mode}`, subject: 'Renewal 2027' });
+			const other = await uiCreate('leads', { lastname: `Other ${mode}`, subject: 'New business' });
+			await t.resetStats();
+			const first = (await t.poll(events, 'trigger', name)) ?? [];
+			expect(first.map((i) => `${i.id}:${i.event}`)).toEqual([`${wanted}:created`]);
+			// Change tracking: the one read of the changes, and one more of their ids through the filter.
+			if (mode === 'changeTracking') expect(await t.count(/^GET \/api\/data\/v9\.2\/leads$/)).toBe(2);
+			await t.control('DELETE', `/ui/leads/${other}`);
+			const second = (await t.poll(events, 'trigger', name)) ?? [];
+			expect(second.map((i) => `${i.id}:${i.event}`)).toEqual(mode === 'changeTracking' ? [`${other}:deleted`] : []);
+			expect(wanted).toBeTruthy();
+		}
+	});
+
+	it('change tracking with a Raw Filter: a failed read through the filter passes over nothing; the next poll reads the change again', async () => {
+		const events = { events: ['lead.created', 'lead.updated'], mode: 'changeTracking', options: { rawFilter: "contains(subject,'Renewal')" } };
+		expect(await t.poll(events, 'trigger', 'Raw filter retry')).toBeNull();
+		const wanted = await uiCreate('leads', { lastname: 'Wanted again', subject: 'Renewal 2028' });
+		await t.control('POST', '/scripted-faults', { match: '^GET /api/data/v9\\.2/leads\\?.*\\$filter=', fault: 'error', status: 400, times: 1 });
+		await expect(t.poll(events, 'trigger', 'Raw filter retry')).rejects.toThrow();
+		expect(((await t.poll(events, 'trigger', 'Raw filter retry')) ?? []).map((i) => `${i.id}:${i.event}`)).toEqual([`${wanted}:created`]);
+		expect(await t.poll(events, 'trigger', 'Raw filter retry')).toBeNull();
+	});
+
+	it('refuses a Raw Filter with a column the table lacks, a related table or a function a paged read does not take, before reading', async () => {
+		for (const [raw, reason] of [
+			["nosuchcolumn eq 'x'", /names the column 'nosuchcolumn', which the table lead does not have/],
+			["parentcontactid/fullname eq 'x'", /reads a related table/],
+			["tolower(subject) eq 'x'", /uses the function 'tolower'/],
+			["Microsoft.Dynamics.CRM.In(PropertyName='nosuch',PropertyValues=['a'])", /names the column 'nosuch'/],
+			['subject eq $x', /has a character a filter cannot hold/],
+		] as const) {
+			await t.resetStats();
+			await expect(t.poll({ events: ['lead.created'], mode: 'watermark', options: { rawFilter: raw } }, 'trigger', `Refused ${raw}`)).rejects.toThrow(reason);
+			expect(await t.count(/^GET \/api\/data\/v9\.2\/leads$/)).toBe(0);
+		}
+		// What it takes: the table's columns (lookups as _x_value), literals, and the query functions on its columns.
+		const fine = "Microsoft.Dynamics.CRM.In(PropertyName='subject',PropertyValues=['Renewal 2027']) and _parentcontactid_value ne null or createdon gt 2020-01-01T00:00:00Z or leadid eq 00000000-0000-0000-0000-000000000001 or 1 eq 1";
+		await expect(t.poll({ events: ['lead.created'], mode: 'watermark', options: { rawFilter: fine } }, 'trigger', 'Fine filter')).resolves.toBeNull();
+	});
+
 	it('refuses deleted events in modified-time mode', async () => {
 		await expect(t.poll({ events: ['lead.deleted'], mode: 'watermark', options: {} }, 'trigger', 'Bad')).rejects.toThrow(/Change Tracking/);
 	});

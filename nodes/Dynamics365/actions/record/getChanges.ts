@@ -20,10 +20,11 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		const table = await client.table(tableNameFor(ctx, 0));
 		const options = fns.getNodeParameter('options', 0, {}) as IDataObject;
 		const criteria = criteriaOf(fns.getNodeParameter('criteria', 0, {}));
+		const raw = rawFilter(table, options.rawFilter);
 		const readOptions: ChangeReadOptions = {
 			table,
 			select: selectFor(table, options.columns as string[] | undefined),
-			filter: andFilters(criteriaFilter(table, criteria, (options.combinator as 'and' | 'or') ?? 'and'), rawFilter(options.rawFilter)),
+			filter: andFilters(criteriaFilter(table, criteria, (options.combinator as 'and' | 'or') ?? 'and'), raw),
 			overlapMs: Number(options.overlapMinutes ?? 5) * 60_000,
 			ignoreOwnChanges: options.ignoreOwnChanges !== false,
 			startFrom: (options.startFrom as string | undefined) || undefined,
@@ -54,7 +55,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 			// Moving from Modified Time to change tracking: the first delta read reports what changed since the old
 			// cursor (minus the overlap), so nothing between the two is missed.
 			const startFrom = !delta.deltaLink && !delta.since && watermark ? new Date(Date.parse(watermark) - readOptions.overlapMs).toISOString() : readOptions.startFrom;
-			result = await readDeltaChanges(client, delta, { ...readOptions, filter: undefined, expand: undefined, startFrom, criteria: criteriaOf(fns.getNodeParameter('criteria', 0, {})) });
+			result = await readDeltaChanges(client, delta, { ...readOptions, filter: undefined, expand: undefined, startFrom, criteria, rawFilter: raw });
 		} else {
 			result = await readChanges(client, slot, readOptions);
 		}

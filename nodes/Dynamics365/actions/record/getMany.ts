@@ -33,7 +33,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 			const filter = andFilters(
 				criteriaFilter(table, criteria, (options.combinator as 'and' | 'or') ?? 'and'),
 				modifiedSinceFilter(options.modifiedSince),
-				rawFilter(options.rawFilter),
+				rawFilter(table, options.rawFilter),
 			);
 			const expand = options.includeRelatedContactEmail ? relatedContactExpand(table) : undefined;
 			const orderBy = (options.orderBy as string | undefined)?.trim();
