@@ -10,6 +10,7 @@ import { SKIP_REASONS } from '../../shared/sync/decide';
 import { fieldHash, formatFieldState, rowVersion } from '../../shared/sync/fieldState';
 import { followStored, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
 import { readActiveCampaign } from '../../shared/sync/records';
+import { rememberDeletedAccount } from '../../shared/sync/retries';
 import { isGuid, parseState } from '../../shared/sync/state';
 import { ownState, recheckWinner, staleRead, stateToStore, syncFieldsOf, type RecordStateInput } from './contactSync';
 import { encodeAccountFieldValue, type AccountFieldDef } from './encode';
@@ -504,6 +505,9 @@ async function applyAccountDeletePolicy(
 	}
 	const { link: linkField, state: stateField } = await session.accountSyncFields();
 	if (policy === 'propagate') {
+		// Remembered first: once it is gone, its contacts' empty account in ActiveCampaign is the sync's doing.
+		const staticData = session.syncStaticData();
+		if (staticData && isGuid(linkValue)) rememberDeletedAccount(staticData, linkValue);
 		await session.request({ method: 'DELETE', path: `/api/3/accounts/${accountId}`, itemIndex, allowNotFound: true });
 	} else {
 		await putAccountFields(session, accountId, [

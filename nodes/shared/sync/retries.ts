@@ -7,7 +7,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { mergeStateText } from './fieldState';
+import { accountDigests, mergeStateText } from './fieldState';
 
 export type SourceSystem = 'dynamics' | 'activecampaign';
 
@@ -335,6 +335,23 @@ export function heldValues(staticData: IDataObject | undefined, link: string): R
 
 export function forgetHeldValues(staticData: IDataObject, link: string): void {
 	delete linkMap(staticData, HELD_VALUES_KEY)[link.toLowerCase()];
+}
+
+const DELETED_ACCOUNTS_KEY = 'syncDeletedAccounts';
+
+/**
+ * Dynamics accounts whose ActiveCampaign account the sync deleted (delete policy Propagate). Their contacts lost the
+ * account in ActiveCampaign through the sync, not by a person's edit: a Dynamics change of such a contact's account
+ * (e.g. to another account) is no conflict with that (see deletedAccountDigests).
+ */
+export function rememberDeletedAccount(staticData: IDataObject, d365Id: string): void {
+	putBounded(linkMap(staticData, DELETED_ACCOUNTS_KEY), d365Id, true);
+}
+
+/** The account-field digests (fieldState.accountDigests) of the accounts {@link rememberDeletedAccount} keeps. */
+export function deletedAccountDigests(staticData: IDataObject | undefined): Set<string> {
+	const kept = staticData?.[DELETED_ACCOUNTS_KEY] as IDataObject | undefined;
+	return new Set(Object.keys(kept ?? {}).map((id) => accountDigests(id, undefined).digest));
 }
 
 const QUALIFIED_KEY = 'syncQualifiedLeads';

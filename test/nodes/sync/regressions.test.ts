@@ -707,3 +707,34 @@ it('a phone cleared in ActiveCampaign reaches the Dynamics contact the sync made
 	expect(row.telephone1 ?? null).toBeNull();
 	expect((await acContact('unrecorded.link@example.org')).fields.D365_RECORD_ID).toBe(`contact:${String(row.contactid)}`);
 });
+
+it("Delete It Too, newest wins: a contact moved in Dynamics off an account deleted there keeps the move, although ActiveCampaign's newer edit met the contact without its deleted account (soak, seed 17000)", async () => {
+	const workflow = scheduledSync({ conflict: 'newestWins', deletePolicy: 'propagate' });
+	await cycle(workflow);
+	const doomed = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Doomed Co' });
+	const next = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Next Co' });
+	const person = await world.must<IDataObject>('d365', 'POST', '/ui/contacts', {
+		firstname: 'Ann',
+		lastname: 'Lee',
+		emailaddress1: 'moved.off@example.org',
+		'parentcustomerid_account@odata.bind': `/accounts(${String(doomed.accountid)})`,
+	});
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+	expect((await acContact('moved.off@example.org')).account?.name).toBe('Doomed Co');
+
+	// Dynamics deletes the account and moves the contact to another; then a person edits the contact in ActiveCampaign.
+	await world.must('d365', 'DELETE', `/ui/accounts/${String(doomed.accountid)}`);
+	await world.must('d365', 'PATCH', `/ui/contacts/${String(person.contactid)}`, { 'parentcustomerid_account@odata.bind': `/accounts(${String(next.accountid)})` });
+	world.tick(2);
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('moved.off@example.org')}`, { phone: '+1 555 0177' });
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+
+	const row = await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(person.contactid)}`);
+	expect(String(row._parentcustomerid_value).toLowerCase()).toBe(String(next.accountid).toLowerCase());
+	expect(row.telephone1).toBe('+1 555 0177');
+	expect((await acContact('moved.off@example.org')).account?.name).toBe('Next Co');
+});

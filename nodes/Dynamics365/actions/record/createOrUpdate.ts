@@ -12,7 +12,7 @@ import { SKIP_REASONS, type ConflictPolicy } from '../../../shared/sync/decide';
 import { codesOf, fieldHash, formatFieldState, rowVersion, sameValueDigest, withoutVersion, type FieldStates } from '../../../shared/sync/fieldState';
 import { isEmailField, planField, planStep, type PlanField, type PlanResult } from '../../../shared/sync/planner';
 import { formatContactLink } from '../../../shared/sync/state';
-import { queueRecheck, release, releaseMoved, retryStore, withPendingState } from '../../../shared/sync/retries';
+import { deletedAccountDigests, queueRecheck, release, releaseMoved, retryStore, withPendingState } from '../../../shared/sync/retries';
 import { parseSyncItem, stateKeys, storedStateText, type SyncItem } from '../../../shared/sync/syncItem';
 import type { ColumnInfo, TableInfo } from '../../helpers/metadata';
 import { findByColumns, matchKey, primaryColumn, resolveBinds, runWrites, writeRequestShares, type WriteMethod, type WriteOperation } from '../../helpers/records';
@@ -55,6 +55,8 @@ interface SyncPlan {
 	createId: string;
 	/** The per-field plan of this step (set by decide). */
 	fields?: PlanResult;
+	/** Account-field digests of the accounts the sync deleted in ActiveCampaign (retries.rememberDeletedAccount). */
+	goneAccounts?: Set<string>;
 }
 
 interface Plan {
@@ -154,6 +156,8 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 	let rounds = Math.max(0, ...[...seen.values()]);
 	// The sync's own user: a record it changed last is unchanged on the Dynamics side.
 	const me = dataMode === 'syncItem' && plans.some((p) => p?.sync) ? (await client.whoAmI()).toLowerCase() : undefined;
+	const goneAccounts = me && fns.getMode() !== 'manual' ? deletedAccountDigests(workflowData(fns, 'global')) : undefined;
+	for (const plan of plans) if (plan?.sync) plan.sync.goneAccounts = goneAccounts;
 	for (let round = 0; round < rounds; round++) {
 		const active = plans.filter((p): p is Plan => !!p && p.round === round);
 		await findExisting(ctx, active, out);
@@ -667,6 +671,10 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 		planned.push(planField(field, current, typeof desired === 'string' && GUID_TEXT.test(desired) ? desired.toLowerCase() : desired, { equal }));
 	}
 	const modifiedBySync = !!existing && !!me && String(existing._modifiedby_value ?? '').toLowerCase() === me;
+	// A contact whose ActiveCampaign account the sync deleted (Propagate: its Dynamics account was deleted) holds no
+	// account there by nobody's edit: a Dynamics change of its account is then no conflict, whatever the times say.
+	const accountKeys = new Set(sync.item.fields.filter((f) => f.accountLink).map((f) => f.key));
+	const goneAccounts = sync.goneAccounts ?? new Set<string>();
 	return planStep({
 		direction: 'toDynamics',
 		policy: sync.policy,
@@ -687,16 +695,19 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 		// sync's last write (of other fields), still to reach ActiveCampaign. Nor where the Dynamics value has yet to
 		// reach ActiveCampaign: an entry whose Dynamics side is unknown (a write to ActiveCampaign that did not finish,
 		// a value ActiveCampaign could not hold). Recorded as settled, that value would never go across.
-		adjustBase: modifiedBySync
-			? (base) => {
-					for (const p of planned) {
-						if (p.direction === 'toActiveCampaign' || p.sourceNotHeld || p.sourceNotRead) continue;
-						const entry = base.get(p.key) ?? { ac: EMPTY_DIGEST, d365: EMPTY_DIGEST };
-						if (entry.d365 === null || sameValueDigest(entry.ac, p.source, p.sourceAlt)) continue;
-						if (entry.d365 !== p.target) base.set(p.key, { ac: entry.ac, d365: p.target });
-					}
-				}
-			: undefined,
+		adjustBase: (base) => {
+			for (const p of planned) {
+				const entry = base.get(p.key);
+				if (accountKeys.has(p.key) && entry?.ac && goneAccounts.has(entry.ac) && p.source === EMPTY_DIGEST) base.set(p.key, { ac: p.source, d365: entry.d365 });
+			}
+			if (!modifiedBySync) return;
+			for (const p of planned) {
+				if (p.direction === 'toActiveCampaign' || p.sourceNotHeld || p.sourceNotRead) continue;
+				const entry = base.get(p.key) ?? { ac: EMPTY_DIGEST, d365: EMPTY_DIGEST };
+				if (entry.d365 === null || sameValueDigest(entry.ac, p.source, p.sourceAlt)) continue;
+				if (entry.d365 !== p.target) base.set(p.key, { ac: entry.ac, d365: p.target });
+			}
+		},
 	}).plan;
 }
 
