@@ -336,10 +336,10 @@ const previewNote =
 	'**Preview first**: in "Settings" set `preview` to true and run: every step reads and decides as in a real run and writes nothing (no record, cursor, retry queue or sync state changes); each write step\'s items say what it would create, update or skip, field by field, and "Sync report" counts it. Set it back to false to sync.';
 
 const shortReportNote =
-	'**"Sync report"** at the end counts what the run did; on a failure or a dead letter it goes to "Alert someone" (replace it with Slack, email or Teams) and — with `failRunOnAlert` in "Settings" on, the default — fails the run with its summary, which starts the error workflow (import "AC ⇄ D365: Sync Alerts" and pick it in Workflow settings → Error workflow). Failed records go to "Failed records".';
+	'**"Sync report"** at the end counts what the run did; on a failure or a dead letter it goes to "Alert someone" (replace it with Slack, email or Teams) and — with `failRunOnAlert` in "Settings" on, the default — fails the run with its summary, which starts the error workflow (import and publish "AC ⇄ D365: Sync Alerts", then pick it in Workflow settings → Error workflow). Failed records go to "Failed records".';
 
 const errorNote =
-	'**Errors and skips are visible**: every Field Map has a second output "Skipped" (out of scope, unchanged since the last sync, conflict lost, with the reason), and failed writes appear in the execution with Dynamics\' or ActiveCampaign\'s message. **"Sync report"** at the end counts what every step did (created, updated, deleted, skipped by reason, conflicts, failures, retries, requests) as one item and an HTML page ("Report page"); on a failure or a dead letter it sends the report to "Alert someone" instead — replace that step with Slack, email or Teams — and then, with `failRunOnAlert` in "Settings" on (the default), fails the run with the report\'s one-line summary: the execution list shows it as failed and n8n starts the workflow\'s error workflow (import "AC ⇄ D365: Sync Alerts" and pick it in Workflow settings → Error workflow). Every failed record\'s item also goes to "Failed records".';
+	'**Errors and skips are visible**: every Field Map has a second output "Skipped" (out of scope, unchanged since the last sync, conflict lost, with the reason), and failed writes appear in the execution with Dynamics\' or ActiveCampaign\'s message. **"Sync report"** at the end counts what every step did (created, updated, deleted, skipped by reason, conflicts, failures, retries, requests) as one item and an HTML page ("Report page"); on a failure or a dead letter it sends the report to "Alert someone" instead — replace that step with Slack, email or Teams — and then, with `failRunOnAlert` in "Settings" on (the default), fails the run with the report\'s one-line summary: the execution list shows it as failed and n8n starts the workflow\'s error workflow (import and publish "AC ⇄ D365: Sync Alerts", then pick it in Workflow settings → Error workflow). Every failed record\'s item also goes to "Failed records".';
 
 // ----------------------------------------------------------------------------------------------- 1 Initial Sync
 
@@ -934,7 +934,7 @@ function syncAlerts(): Workflow {
 			'n8n starts this workflow when a run of a workflow that names it as its **error workflow** fails: a step stopped the run (Dynamics or ActiveCampaign unreachable, a credential rejected), or — with `failRunOnAlert` on in that workflow\'s "Settings" (the default) — its Sync report found failed records or dead letters; the message is then the report\'s summary.',
 			'',
 			'**Configure**: replace "Alert someone" with Slack, Microsoft Teams or Send Email and post `text` (or the separate fields). Then, in each sync workflow: Workflow settings → Error workflow → this workflow.',
-			'It needs no publishing (n8n starts an error workflow itself) and does not run for runs started by hand in the editor: those show their error in the editor.',
+			'**Publish this workflow**: n8n 2.x starts an error workflow only once it is published. It does not run for runs started by hand in the editor: those show their error in the editor.',
 		].join('\n'),
 		-1,
 		0,

@@ -180,4 +180,5 @@ export const WORKFLOW_IDS = {
 	marketingActivities: 'acd365MarketingAct',
 	salesActions: 'acd365SalesActions',
 	automationToDynamics: 'acd365FromAutomation',
+	syncAlerts: 'acd365SyncAlerts',
 } as const;

@@ -41,6 +41,9 @@ beforeAll(async () => {
 		build: false, // built once by the global setup
 		webhookSecrets: secrets,
 		allowedDynamicsUsers: [SANDBOX_SALES_USER, `{${ALLOWED_USER_ID.toUpperCase()}}`],
+		// As the sticky note says: the Sync Alerts workflow picked as the Opportunity Sync's error workflow.
+		editTemplate: (file, workflow) =>
+			file === 'opportunity-sync.json' ? { ...workflow, settings: { ...(workflow.settings as object), errorWorkflow: WORKFLOW_IDS.syncAlerts } } : workflow,
 		extraWorkflows: (templates) => [
 			...Object.entries(POLICY_COPIES).map(([policy, id]) => withPolicy(templates['scheduled-sync.json'], id, policy)),
 			asPreview(templates['initial-sync.json'], INITIAL_PREVIEW),
@@ -467,7 +470,8 @@ describe('Marketing Activities', () => {
 
 describe('active workflows in an n8n server', () => {
 	beforeAll(async () => {
-		for (const id of [WORKFLOW_IDS.opportunities, WORKFLOW_IDS.salesActions, WORKFLOW_IDS.automationToDynamics]) {
+		// The Sync Alerts workflow too: n8n 2.x runs an error workflow only when it is published.
+		for (const id of [WORKFLOW_IDS.opportunities, WORKFLOW_IDS.salesActions, WORKFLOW_IDS.automationToDynamics, WORKFLOW_IDS.syncAlerts]) {
 			await n8n.publishWorkflow(id);
 		}
 		await n8n.start();
@@ -567,6 +571,31 @@ describe('active workflows in an n8n server', () => {
 		expect(record).toBeDefined();
 		expect(JSON.stringify(record)).toContain('E2E expansion deal');
 		expect(JSON.stringify(record)).toContain('1234567');
+	});
+
+	it('Opportunity Sync: a record that cannot be written fails the run with its report, and n8n starts the Sync Alerts error workflow', async () => {
+		// A Dynamics contact the Scheduled Sync has not brought to ActiveCampaign yet: its opportunity has no contact there.
+		const stranger = await control<Json>('d365', 'POST', '/ui/contacts', { firstname: 'No', lastname: 'Twin', emailaddress1: 'no.twin@example.org' });
+		await control<Json>('d365', 'POST', '/ui/opportunities', {
+			name: 'E2E deal without an ActiveCampaign contact',
+			estimatedvalue: 10,
+			'customerid_contact@odata.bind': `/contacts(${String(stranger.contactid)})`,
+		});
+		type Executions = { results: Array<{ id: string; status: string; workflowId: string }> };
+		const executionsOf = async (workflowId: string) =>
+			(await n8n.rest<Executions>('GET', `/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`)).results;
+		const deadline = Date.now() + 150_000;
+		let alerts = await executionsOf(WORKFLOW_IDS.syncAlerts);
+		while (!alerts.some((e) => e.status === 'success') && Date.now() < deadline) {
+			await new Promise((resolve) => setTimeout(resolve, 5000));
+			alerts = await executionsOf(WORKFLOW_IDS.syncAlerts);
+		}
+		// The Opportunity Sync's run failed on purpose (its last step), and the error workflow ran once for it.
+		expect((await executionsOf(WORKFLOW_IDS.opportunities)).filter((e) => e.status === 'error')).toHaveLength(1);
+		expect(alerts.map((e) => e.status)).toEqual(['success']);
+		// What the alert step received: which workflow failed, at which step, and the report's one-line summary.
+		const detail = JSON.stringify(await n8n.rest('GET', `/executions/${alerts[0].id}`));
+		for (const text of ['Sync run of', 'AC ⇄ D365: Opportunity Sync', 'failed at', 'Fail the run (starts the error workflow)', 'Needs attention: 1 failed']) expect(detail).toContain(text);
 	});
 
 	/** POSTs a sales action as the flow or the command-bar button does; `secret: null` sends no secret header. */
