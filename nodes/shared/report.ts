@@ -260,6 +260,8 @@ const ENTITY_LABEL: Record<string, string> = {
 	note: 'Activity notes',
 };
 const DIRECTION_LABEL: Record<ReportDirection, string> = { toActiveCampaign: '→ ActiveCampaign', toDynamics: '→ Dynamics' };
+/** The table's short form of a direction (the chart above it spells it out). */
+const SHORT_DIRECTION: Record<ReportDirection, string> = { toActiveCampaign: '→ AC', toDynamics: '→ D365' };
 const label = (t: ReportTally) => `${ENTITY_LABEL[t.entity] ?? t.entity} ${DIRECTION_LABEL[t.direction] ?? t.direction}`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -315,6 +317,7 @@ export function reportHtml(report: SyncReport): string {
 	const rows = report.entities.map((t) => ({
 		entity: ENTITY_LABEL[t.entity] ?? t.entity,
 		direction: DIRECTION_LABEL[t.direction] ?? t.direction,
+		short: SHORT_DIRECTION[t.direction] ?? t.direction,
 		values: {
 			created: t.created,
 			updated: t.updated,
@@ -340,7 +343,7 @@ export function reportHtml(report: SyncReport): string {
 		'</table>',
 	].join('');
 	const legend = COLUMNS.filter((c) => rows.some((r) => r.values[c.key] > 0)).map((c) => `<span style="margin-right:12px;white-space:nowrap"><span style="display:inline-block;width:10px;height:10px;margin-right:4px;background:${c.color}"></span>${escapeHtml(c.label)}</span>`).join(' ');
-	const cell = 'border:1px solid #ddd;padding:2px 4px;text-align:right';
+	const cell = 'border:1px solid #ddd;padding:1px 3px;text-align:right';
 	// Narrow enough for n8n's output panel at its default width: the columns every run has, and the others only when
 	// a row has something in them (the JSON item always has them all).
 	const columns: Array<{ label: string; value: (row: (typeof rows)[number]) => number; always?: boolean }> = [
@@ -359,7 +362,7 @@ export function reportHtml(report: SyncReport): string {
 		`<table style="border-collapse:collapse;margin-top:10px;font-size:12px"><tr><th style="${cell}"></th>${shown.map((c) => `<th style="${cell}">${escapeHtml(c.label)}</th>`).join('')}</tr>`,
 		...rows.map(
 			(row) =>
-				`<tr><th style="${cell};text-align:left;white-space:nowrap">${escapeHtml(row.entity)} <span style="font-weight:normal;color:#666">${escapeHtml(row.direction)}</span></th>${shown.map((c) => `<td style="${cell}">${c.value(row)}</td>`).join('')}</tr>`,
+				`<tr><th style="${cell};text-align:left;white-space:nowrap">${escapeHtml(row.entity)} <span style="font-weight:normal;color:#666">${escapeHtml(row.short)}</span></th>${shown.map((c) => `<td style="${cell}">${c.value(row)}</td>`).join('')}</tr>`,
 		),
 		'</table>',
 	].join('');
