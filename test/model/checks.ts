@@ -696,10 +696,10 @@ function expectedWinner(ctx: Context, records: { ac: string; d365: string }, e: 
 		case 'activeCampaignWins':
 			return 'ac';
 		case 'newestWins': {
-			// The records' modified times when the deciding cycle started (the sync compares those), in whole seconds.
-			if (!isPerson(e)) return e.seq > rival.seq ? e.side : rival.side;
+			// The records' modified times when the deciding cycle started (the sync compares those), in whole seconds: an
+			// account's too — a later edit of another field makes its record the newer one (seed 18001).
 			const times = ctx.obs.modifiedAt[Math.max(e.batch, rival.batch)];
-			const ac = times?.[`ac:${records.ac}`];
+			const ac = times?.[isPerson(e) ? `ac:${records.ac}` : `acaccount:${records.ac}`];
 			const d365 = times?.[records.d365];
 			if (ac === undefined || d365 === undefined) return undefined;
 			return Math.floor(d365 / 1000) >= Math.floor(ac / 1000) ? 'd365' : 'ac';

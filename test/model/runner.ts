@@ -397,6 +397,7 @@ export class HistoryRunner {
 			for (const row of value) out[String(row[`${table}id`]).toLowerCase()] = Date.parse(String(row.modifiedon));
 		}
 		for (const c of this.world.sandbox.ac.simulator.state.contacts.values()) out[`ac:${c.id}`] = c.udate;
+		for (const a of this.world.sandbox.ac.simulator.state.accounts.values()) out[`acaccount:${a.id}`] = a.updatedTimestamp;
 		return out;
 	}
 
