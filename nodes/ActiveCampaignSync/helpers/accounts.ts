@@ -394,24 +394,16 @@ export async function syncAccountItem(
 	if (plan.conflicts.length && target) recheckWinner(session, plan.conflicts, 'account', target.id);
 	let state = plannedState;
 	const linkNow = String(target?.fields.get(linkField.id)?.value ?? '').trim().toLowerCase();
-	if (target && plan.skipReason && session.preview) {
-		// The link and state it would record are bookkeeping, as in the real run's `changes`; nothing is sent.
-		if (linkNow !== linkValue) index.set(linkValue, target.id);
-		session.planWrite(itemIndex, (plan.skipReason !== SKIP_REASONS.unchanged && state !== storedText ? 1 : 0) + (linkNow !== linkValue ? 1 : 0));
-		return { ...base, operation: 'skipped', reason: plan.skipReason, id: target.id, name: target.name, matchedBy, ...report, preview: true };
-	}
 	if (target && plan.skipReason) {
-		let stateRecorded = false;
-		if (plan.skipReason !== SKIP_REASONS.unchanged && state !== storedText) {
-			await putAccountFields(session, target.id, [{ customFieldId: Number(stateField.id), fieldValue: state }], itemIndex);
-			stateRecorded = true;
-		}
-		if (linkNow !== linkValue) {
-			await putAccountFields(session, target.id, [{ customFieldId: Number(linkField.id), fieldValue: linkValue }], itemIndex);
-			index.set(linkValue, target.id);
-			stateRecorded = true;
-		}
-		return { ...base, operation: 'skipped', reason: plan.skipReason, id: target.id, name: target.name, matchedBy, stateRecorded, ...report };
+		// The link and state it records are bookkeeping, as in the real run's `changes`; a preview counts them instead.
+		const writes: IDataObject[][] = [];
+		if (plan.skipReason !== SKIP_REASONS.unchanged && state !== storedText) writes.push([{ customFieldId: Number(stateField.id), fieldValue: state }]);
+		if (linkNow !== linkValue) writes.push([{ customFieldId: Number(linkField.id), fieldValue: linkValue }]);
+		if (session.preview) session.planWrite(itemIndex, writes.length);
+		else for (const fields of writes) await putAccountFields(session, target.id, fields, itemIndex);
+		if (linkNow !== linkValue) index.set(linkValue, target.id);
+		const skipped = { ...base, operation: 'skipped', reason: plan.skipReason, id: target.id, name: target.name, matchedBy };
+		return session.preview ? { ...skipped, ...report, preview: true } : { ...skipped, stateRecorded: writes.length > 0, ...report };
 	}
 
 	const desired: DesiredAccount = { name: target ? undefined : name, fields: [] };

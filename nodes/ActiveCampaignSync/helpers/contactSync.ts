@@ -316,8 +316,6 @@ export async function syncContactItem(
 				? takeoverBase(session, linkValue, unlinkedState(session.syncStaticData(), target.id))
 				: undefined;
 	if (takeover) storedText = takeover.state;
-	const accountKeys = fields.filter((f) => f.accountLink).map((f) => f.key);
-	const goneAccounts = accountKeys.length ? deletedAccountDigests(session.syncStaticData()) : new Set<string>();
 	const { plan, state: plannedState, report, stale } = planStep({
 		direction: 'toActiveCampaign',
 		policy,
@@ -330,18 +328,13 @@ export async function syncContactItem(
 		sourceModifiedAt: item.source.modifiedAt,
 		targetModifiedAt: target?.udate,
 		dynamicsVersion: rowVersion(item.source.version),
-		adjustBase: (base) => {
-			// The new contact carries only some of the lead's values: a field it left empty was not cleared by anyone.
-			if (qualified) planned.forEach((p) => p.source === fieldHash(null) && base.delete(p.key));
-			else if (takeover) takeover.adjust(base, planned);
-			// A contact whose account the sync deleted here (Propagate: the Dynamics account was deleted) has no account
-			// by nobody's edit: a Dynamics change of its account is no conflict with that.
-			for (const key of accountKeys) {
-				const entry = base.get(key);
-				const p = planned.find((f) => f.key === key);
-				if (p && entry?.ac && p.target === fieldHash(null) && goneAccounts.has(entry.ac)) base.set(key, { ac: p.target, d365: entry.d365 });
-			}
-		},
+		goneAccounts: deletedAccountDigests(session.syncStaticData()),
+		// The new contact carries only some of the lead's values: a field it left empty was not cleared by anyone.
+		adjustBase: qualified
+			? (base) => planned.forEach((p) => p.source === fieldHash(null) && base.delete(p.key))
+			: takeover
+				? (base) => takeover.adjust(base, planned)
+				: undefined,
 	});
 	if (stale) return staleRead(session, { ...base, id: target!.id, email: target!.email, matchedBy }, { system: 'dynamics', kind: entity, id: link.id });
 	if (plan.conflicts.length && target) recheckWinner(session, plan.conflicts, 'contact', target.id);

@@ -334,11 +334,9 @@ export async function linkAccount(
 	};
 	if (current) {
 		await move(current);
-	} else if (session.preview) {
-		session.planWrite(itemIndex);
 	} else {
 		try {
-			await session.request({
+			await send({
 				method: 'POST',
 				path: '/api/3/accountContacts',
 				body: { accountContact: { contact: Number(contactId), account: Number(targetAccountId), ...(jobTitle !== undefined ? { jobTitle } : {}) } },

@@ -213,12 +213,6 @@ async function fromLists(
 	return { targets, linkValues };
 }
 
-/**
- * The importer matches contacts by email: each contact goes in under the email it had when read just now. Should one
- * have changed its email since, the importer writes into whichever contact has that email then, or creates one; its
- * report names the contacts it wrote. A contact it created (new, with nothing but what was imported) is deleted again;
- * one that existed is left alone and named in an error on that item; either way the batch is written one by one.
- */
 /** What the importer is sent for each planned contact. */
 function importEntries(planned: Planned[]): BulkEntry[] {
 	return planned.map((p) => ({
@@ -233,6 +227,12 @@ function importEntries(planned: Planned[]): BulkEntry[] {
 	}));
 }
 
+/**
+ * The importer matches contacts by email: each contact goes in under the email it had when read just now. Should one
+ * have changed its email since, the importer writes into whichever contact has that email then, or creates one; its
+ * report names the contacts it wrote. A contact it created (new, with nothing but what was imported) is deleted again;
+ * one that existed is left alone and named in an error on that item; either way the batch is written one by one.
+ */
 async function importStates(
 	session: AcSession,
 	node: INode,

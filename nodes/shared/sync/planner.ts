@@ -50,6 +50,8 @@ export interface PlanField {
 	sourceNotRead?: string;
 	/** The source shows the same record under a new name (syncItem `renamed`): carried only over an unchanged target. */
 	sourceRenamed?: boolean;
+	/** The contact's account (digests by linked account: fieldState.accountDigests). */
+	accountLink?: boolean;
 }
 
 export interface PlanInput {
@@ -241,6 +243,11 @@ export interface StepInput {
 	 * ActiveCampaign → Dynamics the version before the write (the target). The state remembers it (fieldState).
 	 */
 	dynamicsVersion?: number;
+	/**
+	 * Account digests of the accounts the sync deleted in ActiveCampaign (retries.deletedAccountDigests): a contact whose
+	 * ActiveCampaign side held one of them and holds no account now lost it to the sync, by nobody's edit.
+	 */
+	goneAccounts?: ReadonlySet<string>;
 	/** Adjusts the base before planning (e.g. what the node knows beyond the stored state). */
 	adjustBase?: (base: FieldStates) => void;
 }
@@ -288,6 +295,11 @@ export function planStep(input: StepInput): StepPlan {
 				fields: input.fields.map((p) => ({ key: p.key, source: p.source, target: p.target })),
 			})
 		: new Map();
+	for (const p of input.goneAccounts?.size ? input.fields : []) {
+		const entry = base.get(p.key);
+		const acNow = input.direction === 'toActiveCampaign' ? p.target : p.source;
+		if (p.accountLink && entry?.ac && acNow === EMPTY && input.goneAccounts!.has(entry.ac)) base.set(p.key, { ...entry, ac: acNow });
+	}
 	input.adjustBase?.(base);
 	const plan = planFields({
 		direction: input.direction,
@@ -370,6 +382,7 @@ export function planField(
 		...(field.notHeld ? { sourceNotHeld: field.notHeld } : {}),
 		...(field.notRead ? { sourceNotRead: field.notRead } : {}),
 		...(field.renamed ? { sourceRenamed: true } : {}),
+		...(field.accountLink ? { accountLink: true } : {}),
 	};
 }
 

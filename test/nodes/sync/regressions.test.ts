@@ -73,6 +73,23 @@ async function syncedContact(email: string, workflow = scheduledSync({ conflict:
 	return String(row.contactid);
 }
 
+/** Two Dynamics accounts and a Dynamics contact at the first, synced to ActiveCampaign (two cycles after a first one). */
+async function contactAtAccount(workflow: ReturnType<typeof scheduledSync>, names: [string, string], email: string) {
+	await cycle(workflow);
+	const first = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: names[0] });
+	const second = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: names[1] });
+	const person = await world.must<IDataObject>('d365', 'POST', '/ui/contacts', {
+		firstname: 'Ann',
+		lastname: 'Lee',
+		emailaddress1: email,
+		'parentcustomerid_account@odata.bind': `/accounts(${String(first.accountid)})`,
+	});
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+	return { first, second, person };
+}
+
 it('1. an edit is not lost when the other side changes another field in the same cycle (Phone only to Dynamics)', async () => {
 	const workflow = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep', restricted: { field: 'phone', direction: 'toDynamics' } });
 	const id = await syncedContact('ann.lee@example.org', workflow);
@@ -201,18 +218,7 @@ it('a merge moves a link provisionally: the master\'s own twin (same email, neve
 
 it("renaming a contact's account in ActiveCampaign does not undo a move of the contact in Dynamics (ActiveCampaign wins; soak, seed 4242)", async () => {
 	const workflow = scheduledSync({ conflict: 'activeCampaignWins', deletePolicy: 'keep' });
-	await cycle(workflow);
-	const first = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Northwind' });
-	const second = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Contoso' });
-	const person = await world.must<IDataObject>('d365', 'POST', '/ui/contacts', {
-		firstname: 'Ann',
-		lastname: 'Lee',
-		emailaddress1: 'ann.moves@example.org',
-		'parentcustomerid_account@odata.bind': `/accounts(${String(first.accountid)})`,
-	});
-	world.tick(2);
-	await cycle(workflow);
-	await cycle(workflow);
+	const { first, second, person } = await contactAtAccount(workflow, ['Northwind', 'Contoso'], 'ann.moves@example.org');
 	expect((await acContact('ann.moves@example.org')).account?.name).toBe('Northwind');
 
 	// In one window: Dynamics moves the contact to Contoso; ActiveCampaign renames Northwind (an edit of the account).
@@ -710,18 +716,7 @@ it('a phone cleared in ActiveCampaign reaches the Dynamics contact the sync made
 
 it("Delete It Too, newest wins: a contact moved in Dynamics off an account deleted there keeps the move, although ActiveCampaign's newer edit met the contact without its deleted account (soak, seed 17000)", async () => {
 	const workflow = scheduledSync({ conflict: 'newestWins', deletePolicy: 'propagate' });
-	await cycle(workflow);
-	const doomed = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Doomed Co' });
-	const next = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Next Co' });
-	const person = await world.must<IDataObject>('d365', 'POST', '/ui/contacts', {
-		firstname: 'Ann',
-		lastname: 'Lee',
-		emailaddress1: 'moved.off@example.org',
-		'parentcustomerid_account@odata.bind': `/accounts(${String(doomed.accountid)})`,
-	});
-	world.tick(2);
-	await cycle(workflow);
-	await cycle(workflow);
+	const { first: doomed, second: next, person } = await contactAtAccount(workflow, ['Doomed Co', 'Next Co'], 'moved.off@example.org');
 	expect((await acContact('moved.off@example.org')).account?.name).toBe('Doomed Co');
 
 	// Dynamics deletes the account and moves the contact to another; then a person edits the contact in ActiveCampaign.

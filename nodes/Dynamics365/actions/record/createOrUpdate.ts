@@ -671,10 +671,6 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 		planned.push(planField(field, current, typeof desired === 'string' && GUID_TEXT.test(desired) ? desired.toLowerCase() : desired, { equal }));
 	}
 	const modifiedBySync = !!existing && !!me && String(existing._modifiedby_value ?? '').toLowerCase() === me;
-	// A contact whose ActiveCampaign account the sync deleted (Propagate: its Dynamics account was deleted) holds no
-	// account there by nobody's edit: a Dynamics change of its account is then no conflict, whatever the times say.
-	const accountKeys = new Set(sync.item.fields.filter((f) => f.accountLink).map((f) => f.key));
-	const goneAccounts = sync.goneAccounts ?? new Set<string>();
 	return planStep({
 		direction: 'toDynamics',
 		policy: sync.policy,
@@ -695,19 +691,18 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 		// sync's last write (of other fields), still to reach ActiveCampaign. Nor where the Dynamics value has yet to
 		// reach ActiveCampaign: an entry whose Dynamics side is unknown (a write to ActiveCampaign that did not finish,
 		// a value ActiveCampaign could not hold). Recorded as settled, that value would never go across.
-		adjustBase: (base) => {
-			for (const p of planned) {
-				const entry = base.get(p.key);
-				if (accountKeys.has(p.key) && entry?.ac && goneAccounts.has(entry.ac) && p.source === EMPTY_DIGEST) base.set(p.key, { ac: p.source, d365: entry.d365 });
-			}
-			if (!modifiedBySync) return;
-			for (const p of planned) {
-				if (p.direction === 'toActiveCampaign' || p.sourceNotHeld || p.sourceNotRead) continue;
-				const entry = base.get(p.key) ?? { ac: EMPTY_DIGEST, d365: EMPTY_DIGEST };
-				if (entry.d365 === null || sameValueDigest(entry.ac, p.source, p.sourceAlt)) continue;
-				if (entry.d365 !== p.target) base.set(p.key, { ac: entry.ac, d365: p.target });
-			}
-		},
+		// A contact whose ActiveCampaign account the sync deleted (Propagate) holds none there by nobody's edit.
+		goneAccounts: sync.goneAccounts,
+		adjustBase: modifiedBySync
+			? (base) => {
+					for (const p of planned) {
+						if (p.direction === 'toActiveCampaign' || p.sourceNotHeld || p.sourceNotRead) continue;
+						const entry = base.get(p.key) ?? { ac: EMPTY_DIGEST, d365: EMPTY_DIGEST };
+						if (entry.d365 === null || sameValueDigest(entry.ac, p.source, p.sourceAlt)) continue;
+						if (entry.d365 !== p.target) base.set(p.key, { ac: entry.ac, d365: p.target });
+					}
+				}
+			: undefined,
 	}).plan;
 }
 
