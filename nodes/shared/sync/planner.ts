@@ -72,6 +72,8 @@ export type FieldDecision =
 	| 'unchanged'
 	| 'conflictWon'
 	| 'conflictLost'
+	/** The target's edit since a known base stands over a source value the sync could not carry or hold before. */
+	| 'superseded'
 	| 'notHeld'
 	| 'notRead'
 	| 'otherDirection';
@@ -194,6 +196,20 @@ export function planFields(input: PlanInput): PlanResult {
 			record(field, 'write', entry(field.source, field.written));
 			continue;
 		}
+		// One side's base is unknown (a value the sync could not carry or hold at the last sync) and the other side
+		// changed from a known base since: that is a person's edit made after it, and it stands whatever the policy.
+		const sourceUnknown = base[sourceSide] === null;
+		const targetUnknown = base[targetSide] === null;
+		if (targetUnknown && !sourceUnknown) {
+			write.push(field.key);
+			record(field, 'write', entry(field.source, field.written));
+			continue;
+		}
+		if (sourceUnknown && !targetUnknown) {
+			// Recorded as if the source's value had been synced and the target changed it since (as a lost conflict).
+			record(field, 'superseded', entry(field.source, field.written));
+			continue;
+		}
 		const sourceWinsIt = sourceWins(input);
 		conflicts.push({
 			activeCampaign: field.activeCampaign,
@@ -244,8 +260,9 @@ export interface StepInput {
 	 */
 	dynamicsVersion?: number;
 	/**
-	 * Account digests of the accounts the sync deleted in ActiveCampaign (retries.deletedAccountDigests): a contact whose
-	 * ActiveCampaign side held one of them and holds no account now lost it to the sync, by nobody's edit.
+	 * Account digests of the accounts deleted in Dynamics whose ActiveCampaign account the sync deleted
+	 * (retries.deletedAccountDigests): a side of a contact that held one of them and holds no account now lost it with
+	 * the account, by nobody's edit of the contact.
 	 */
 	goneAccounts?: ReadonlySet<string>;
 	/** Adjusts the base before planning (e.g. what the node knows beyond the stored state). */
@@ -295,10 +312,16 @@ export function planStep(input: StepInput): StepPlan {
 				fields: input.fields.map((p) => ({ key: p.key, source: p.source, target: p.target })),
 			})
 		: new Map();
+	// A side that held a deleted account and holds none now lost it with the account (the sync's delete in
+	// ActiveCampaign, the person's delete in Dynamics): nobody edited that field on that side.
 	for (const p of input.goneAccounts?.size ? input.fields : []) {
 		const entry = base.get(p.key);
-		const acNow = input.direction === 'toActiveCampaign' ? p.target : p.source;
-		if (p.accountLink && entry?.ac && acNow === EMPTY && input.goneAccounts!.has(entry.ac)) base.set(p.key, { ...entry, ac: acNow });
+		if (!p.accountLink || !entry) continue;
+		const [acNow, d365Now] = input.direction === 'toActiveCampaign' ? [p.target, p.source] : [p.source, p.target];
+		const gone = (side: string | null, now: string) => !!side && now === EMPTY && input.goneAccounts!.has(side);
+		if (gone(entry.ac, acNow) || gone(entry.d365, d365Now)) {
+			base.set(p.key, { ...entry, ...(gone(entry.ac, acNow) ? { ac: EMPTY } : {}), ...(gone(entry.d365, d365Now) ? { d365: EMPTY } : {}) });
+		}
 	}
 	input.adjustBase?.(base);
 	const plan = planFields({

@@ -733,3 +733,59 @@ it("Delete It Too, newest wins: a contact moved in Dynamics off an account delet
 	expect(row.telephone1).toBe('+1 555 0177');
 	expect((await acContact('moved.off@example.org')).account?.name).toBe('Next Co');
 });
+
+it('Delete It Too, Dynamics wins: a contact put at another account in ActiveCampaign after its account was deleted in Dynamics keeps the new account (soak, seed 19001)', async () => {
+	const workflow = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'propagate' });
+	await cycle(workflow);
+	const doomed = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Doomed Co' });
+	await world.must('ac', 'POST', '/ui/contacts', { email: 'moved.later@example.org', firstName: 'Ann', lastName: 'Lee', account: 'Doomed Co', jobTitle: 'Buyer', tags: ['[D365: Contact]'] });
+	world.tick(2);
+	await cycle(workflow);
+	const person = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'moved.later@example.org')!;
+	expect(String(person._parentcustomerid_value).toLowerCase()).toBe(String(doomed.accountid).toLowerCase());
+
+	// Dynamics deletes the account (the sync deletes its ActiveCampaign twin; both sides of the contact lose it) and
+	// makes another; then a person puts the contact at that one in ActiveCampaign: no edit in Dynamics stands against it.
+	await world.must('d365', 'DELETE', `/ui/accounts/${String(doomed.accountid)}`);
+	const next = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Next Co' });
+	world.tick(2);
+	await cycle(workflow);
+	expect((await acContact('moved.later@example.org')).account).toBeNull();
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('moved.later@example.org')}`, { account: 'Next Co' });
+	world.tick(2);
+	retryNow();
+	await cycle(workflow);
+	retryNow();
+	await cycle(workflow);
+
+	const row = await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(person.contactid)}`);
+	expect(String(row._parentcustomerid_value).toLowerCase()).toBe(String(next.accountid).toLowerCase());
+	expect((await acContact('moved.later@example.org')).account?.name).toBe('Next Co');
+});
+
+it('Dynamics wins: a job title typed in ActiveCampaign with a new account stands over the Dynamics job title ActiveCampaign could not hold before (Keep; soak, seed 18001)', async () => {
+	const workflow = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' });
+	const { first: doomed, person } = await contactAtAccount(workflow, ['Doomed Co', 'Next Co'], 'title.later@example.org');
+	expect((await acContact('title.later@example.org')).account?.name).toBe('Doomed Co');
+
+	// Dynamics sets a job title and deletes the account: ActiveCampaign loses the link, so it cannot hold the title;
+	// ActiveCampaign edits the phone meanwhile.
+	await world.must('d365', 'PATCH', `/ui/contacts/${String(person.contactid)}`, { jobtitle: 'Buyer' });
+	await world.must('d365', 'DELETE', `/ui/accounts/${String(doomed.accountid)}`);
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('title.later@example.org')}`, { phone: '+1 555 0123' });
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+	expect((await acContact('title.later@example.org')).account).toBeNull();
+	// Later a person puts the contact at another account in ActiveCampaign and types its job title there.
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('title.later@example.org')}`, { account: 'Next Co', jobTitle: 'Director' });
+	world.tick(2);
+	// And Dynamics edits another field of the contact after it, so the Dynamics → ActiveCampaign step meets it first.
+	await world.must('d365', 'PATCH', `/ui/contacts/${String(person.contactid)}`, { lastname: 'Lee-Ortiz' });
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+
+	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(person.contactid)}`)).jobtitle).toBe('Director');
+	expect((await acContact('title.later@example.org')).account).toMatchObject({ name: 'Next Co', jobTitle: 'Director' });
+});
