@@ -253,6 +253,26 @@ describe('the write planner', () => {
 		expect(back.skipReason).toBe(SKIP_REASONS.unchanged);
 	});
 
+	it('lets an edit since a known base stand over a value the sync could not carry or hold before (unknown base), under every policy', () => {
+		const job = field('jobTitle');
+		// Dynamics held "Buyer" while ActiveCampaign could not (no account): its side is unknown. Then ActiveCampaign
+		// gets "Director" (a person's edit from a known empty base).
+		const base: FieldStates = new Map([[job.key, { ac: h(null), d365: null }]]);
+		for (const policy of ['dynamicsWins', 'activeCampaignWins', 'newestWins'] as const) {
+			const toAc = planFields(input({ policy, base, fields: [planField({ ...job, source: h('Buyer') }, 'Director', 'Buyer')], sourceModifiedAt: '2026-01-02T00:00:00Z', targetModifiedAt: '2026-01-01T00:00:00Z' }));
+			expect(toAc.write).toEqual([]);
+			expect(toAc.conflicts).toEqual([]);
+			expect(toAc.decisions.get(job.key)).toBe('superseded');
+			const toD365 = planFields(input({ policy, direction: 'toDynamics', base: toAc.entries, fields: [planField({ ...job, source: h('Director') }, 'Buyer', 'Director')] }));
+			expect(toD365.write).toEqual([job.key]);
+			expect(toD365.conflicts).toEqual([]);
+			// In the other order the ActiveCampaign → Dynamics step writes it straight away.
+			const first = planFields(input({ policy, direction: 'toDynamics', base, fields: [planField({ ...job, source: h('Director') }, 'Buyer', 'Director')] }));
+			expect(first.write).toEqual([job.key]);
+			expect(first.conflicts).toEqual([]);
+		}
+	});
+
 	it('newest change wins by the records\' modified times (a tie goes to Dynamics)', () => {
 		const t = (s: string, tt: string) => sourceWins({ direction: 'toActiveCampaign', policy: 'newestWins', sourceModifiedAt: s, targetModifiedAt: tt });
 		expect(t('2026-01-01T10:00:05Z', '2026-01-01T10:00:00Z')).toBe(true);
