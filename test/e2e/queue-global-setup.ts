@@ -9,8 +9,12 @@ import { PINNED } from './versions';
 
 export default async function globalSetup(): Promise<void> {
 	const log = (m: string) => console.log(`[queue setup] ${m}`);
-	log('Building the package…');
-	await run('npm', ['run', 'build', '--silent'], { cwd: PROJECT_ROOT }, log);
+	// .ci/run builds once and runs both suites side by side: two builds at once would rewrite dist/ under each other.
+	if (process.env.E2E_PREBUILT === '1') log('Using the package built before (E2E_PREBUILT=1)');
+	else {
+		log('Building the package…');
+		await run('npm', ['run', 'build', '--silent'], { cwd: PROJECT_ROOT }, log);
+	}
 	await ensureRuntime(log, PINNED);
 	await ensureQueueServices(log);
 }
