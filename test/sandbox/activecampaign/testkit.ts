@@ -80,8 +80,13 @@ export interface ReceivedRequest {
 export interface Receiver {
 	url: string;
 	requests: ReceivedRequest[];
-	/** Status (and optional delay) for the next requests; default 200. */
-	respondWith(status: number, delayMs?: number): void;
+	/** Status for the next requests; default 200. */
+	respondWith(status: number): void;
+	/** Holds every answer from now on until `release` (a receiver that is slow for as long as a test needs). */
+	hold(): void;
+	release(): void;
+	/** How many requests it has answered. */
+	answered(): number;
 	waitFor(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
 	close(): Promise<void>;
 }
@@ -89,17 +94,21 @@ export interface Receiver {
 export async function startReceiver(): Promise<Receiver> {
 	const requests: ReceivedRequest[] = [];
 	let status = 200;
-	let delay = 0;
+	let held: Array<() => void> | undefined;
+	let answered = 0;
 	const server: Server = createServer((req, res) => {
 		const chunks: Buffer[] = [];
 		req.on('data', (c: Buffer) => chunks.push(c));
 		req.on('end', () => {
 			const body = Buffer.concat(chunks).toString('utf8');
 			requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, form: new URLSearchParams(body), at: Date.now() });
-			setTimeout(() => {
+			const answer = () => {
 				res.writeHead(status, { 'Content-Type': 'text/plain' });
 				res.end('ok');
-			}, delay);
+				answered++;
+			};
+			if (held) held.push(answer);
+			else answer();
 		});
 	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -107,10 +116,18 @@ export async function startReceiver(): Promise<Receiver> {
 	return {
 		url: `http://127.0.0.1:${port}/hook`,
 		requests,
-		respondWith(s, d = 0) {
+		respondWith(s) {
 			status = s;
-			delay = d;
 		},
+		hold() {
+			held ??= [];
+		},
+		release() {
+			const waiting = held ?? [];
+			held = undefined;
+			for (const answer of waiting) answer();
+		},
+		answered: () => answered,
 		async waitFor(count, timeoutMs = 5000) {
 			const until = Date.now() + timeoutMs;
 			while (requests.length < count && Date.now() < until) await sleep(10);
@@ -118,6 +135,7 @@ export async function startReceiver(): Promise<Receiver> {
 		},
 		close: () =>
 			new Promise<void>((resolve) => {
+				held = undefined;
 				server.closeAllConnections?.();
 				server.close(() => resolve());
 			}),

@@ -82,7 +82,6 @@ describe('ActiveCampaign simulator: webhooks', () => {
 
 	it('posts an urlencoded PHP-bracket payload once for an API-originated contact update', async () => {
 		await hook(['update'], ['api']);
-		const started = Date.now();
 		const res = await ac.api('PUT', '/api/3/contacts/2', { contact: { firstName: 'Lee', fieldValues: [{ field: 10, value: 'Buyer' }] } });
 		expect(res.status).toBe(200);
 		const [req] = await receiver.waitFor(1);
@@ -102,7 +101,6 @@ describe('ActiveCampaign simulator: webhooks', () => {
 		expect(req.body).toContain('contact%5Bemail%5D=li.wei%40fabrikam.com');
 		await sleep(100);
 		expect(receiver.requests).toHaveLength(1);
-		expect(Date.now() - started).toBeLessThan(5000);
 		const log = (await ac.control('GET', '/state/webhookDeliveries?wait=1')).body.deliveries;
 		expect(log).toHaveLength(1);
 		expect(log[0]).toMatchObject({ webhookId: '1', type: 'update', source: 'api', status: 200 });
@@ -209,12 +207,13 @@ describe('ActiveCampaign simulator: webhooks', () => {
 
 	it('does not hold the API response while a slow receiver answers', async () => {
 		await hook(['update'], ['api']);
-		receiver.respondWith(200, 1500);
-		const started = Date.now();
+		// The receiver answers nothing until released: the API answers first, whenever the delivery is made.
+		receiver.hold();
 		const res = await ac.api('PUT', '/api/3/contacts/2', { contact: { phone: '3' } });
 		expect(res.status).toBe(200);
-		expect(Date.now() - started).toBeLessThan(1000);
+		expect(receiver.answered()).toBe(0);
 		await receiver.waitFor(1);
+		receiver.release();
 	});
 
 	it('sends open and click events from engagement with the campaign and link blocks', async () => {
