@@ -6,6 +6,8 @@
  */
 import { DateTime } from 'luxon';
 
+import { isEmpty } from '../../shared/sync/convert';
+
 export interface FieldOption {
 	label: string;
 	value: string;
@@ -35,8 +37,9 @@ export function isMultiValueType(type: string): boolean {
 	return MULTI_CONTACT_TYPES.has(type);
 }
 
-function isEmpty(value: unknown): boolean {
-	return value === undefined || value === null || (typeof value === 'string' && value.trim() === '') || (Array.isArray(value) && value.length === 0);
+/** Empty as everywhere in the sync, and an empty list of options too. */
+function isEmptyValue(value: unknown): boolean {
+	return isEmpty(value) || (Array.isArray(value) && value.length === 0);
 }
 
 /** A date as `YYYY-MM-DD`: from that form, an ISO date-time (its own calendar date), a Date or epoch milliseconds. */
@@ -74,8 +77,8 @@ function bad(kind: string, value: unknown): { ok: false; error: string } {
 
 /** The values of a multi-value input: an array, `||a||b||`, or one value. */
 export function multiValues(value: unknown): string[] {
-	if (isEmpty(value)) return [];
-	if (Array.isArray(value)) return value.filter((v) => !isEmpty(v)).map((v) => String(v).trim());
+	if (isEmptyValue(value)) return [];
+	if (Array.isArray(value)) return value.filter((v) => !isEmptyValue(v)).map((v) => String(v).trim());
 	const text = String(value).trim();
 	if (text.startsWith('||') && text.endsWith('||')) return text.split('||').filter((v) => v.trim() !== '');
 	return [text];
@@ -116,7 +119,7 @@ function text(value: unknown): Encoded<string> {
 
 /** Encodes a value for a contact custom field (`fieldValues[].value`). Empty input clears the field (`""`). */
 export function encodeContactFieldValue(field: ContactFieldDef, value: unknown): Encoded<string> {
-	if (isEmpty(value)) return { ok: true, value: '' };
+	if (isEmptyValue(value)) return { ok: true, value: '' };
 	switch (field.type) {
 		case 'date':
 			return toAcDate(value);
@@ -160,7 +163,7 @@ export function encodeAccountFieldValue(field: AccountFieldDef, value: unknown):
 		currency = typeof v.currency === 'string' && v.currency ? v.currency.toLowerCase() : undefined;
 		value = v.value;
 	}
-	if (isEmpty(value)) return { ok: true, value: { fieldValue: '' } };
+	if (isEmptyValue(value)) return { ok: true, value: { fieldValue: '' } };
 	switch (field.type) {
 		case 'currency': {
 			const n = typeof value === 'number' ? value : Number(String(value).trim());

@@ -13,6 +13,7 @@ import {
 
 import type { TableInfo, TableSummary } from '../helpers/metadata';
 import { RESOURCE_TABLES } from '../helpers/metadata';
+import { GUID_PATTERN } from '../../shared/sync/state';
 import { runWrites, type WriteMethod, type WriteOperation } from '../helpers/records';
 import { RecordError, type TableDirectory } from '../helpers/values';
 import type { DataverseClient } from '../transport';
@@ -138,7 +139,7 @@ export function opportunityInput(ctx: OperationContext, itemIndex: number): IDat
 		const type = details.customerType === 'contact' ? 'contact' : 'account';
 		const set = type === 'contact' ? 'contacts' : 'accounts';
 		let reference: string;
-		if (/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(customer)) reference = `/${set}(${customer})`;
+		if (GUID_PATTERN.test(customer)) reference = `/${set}(${customer})`;
 		else if (/^\/?\w+\([\s\S]*\)$/.test(customer)) reference = customer.startsWith('/') ? customer : `/${customer}`;
 		else {
 			const column = type === 'contact' ? 'emailaddress1' : 'name';

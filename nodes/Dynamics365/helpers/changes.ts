@@ -15,6 +15,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { advanceCursor, readCursor, readFrom, selectChanges, writeCursor, type ChangedRecord } from '../../shared/sync/cursor';
+import { isGuid } from '../../shared/sync/state';
 import type { DataverseClient } from '../transport';
 import { andFilters, inFilter, toUtcIso, type Criterion } from '../transport/odata';
 import type { TableInfo } from './metadata';
@@ -354,7 +355,7 @@ export async function readDeltaChanges(client: DataverseClient, slot: IDataObjec
 async function idsThroughFilter(client: DataverseClient, table: TableInfo, filter: string, ids: readonly string[]): Promise<Set<string>> {
 	const kept = new Set<string>();
 	for (let at = 0; at < ids.length; at += 100) {
-		const chunk = ids.slice(at, at + 100).filter((id) => GUID.test(id));
+		const chunk = ids.slice(at, at + 100).filter((id) => isGuid(id));
 		if (!chunk.length) continue;
 		const { records } = await client.list<IDataObject>(
 			table.entitySetName,
@@ -375,7 +376,7 @@ export async function readByIds(client: DataverseClient, options: ChangeReadOpti
 	const found = new Map<string, IDataObject>();
 	const prefer = options.formattedValues ? [FORMATTED_VALUES] : [];
 	for (let at = 0; at < ids.length; at += 100) {
-		const chunk = ids.slice(at, at + 100).filter((id) => GUID.test(id));
+		const chunk = ids.slice(at, at + 100).filter((id) => isGuid(id));
 		if (!chunk.length) continue;
 		const { records } = await client.list<IDataObject>(
 			table.entitySetName,
@@ -390,8 +391,6 @@ export async function readByIds(client: DataverseClient, options: ChangeReadOpti
 	}
 	return found;
 }
-
-const GUID = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
 
 /** A few recent changes for a manual run; the cursor is not touched. */
 export async function sampleChanges(client: DataverseClient, options: ChangeReadOptions, size = 3): Promise<Change[]> {

@@ -7,7 +7,7 @@ import { createHash } from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 
 import type { ConflictPolicy } from '../../shared/sync/decide';
-import { stateHash } from '../../shared/sync/state';
+import { isGuid, stateHash } from '../../shared/sync/state';
 import type { TableInfo } from './metadata';
 import { isLookupColumn } from '../transport/odata';
 
@@ -32,12 +32,10 @@ export function readPropertyOf(table: TableInfo, field: string): string {
 	return field;
 }
 
-const GUID = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
-
 /** A record's value of a hash field as the state reads it (GUIDs lower-cased, as the Field Map reads them). */
 export function hashValueOf(table: TableInfo, record: IDataObject, field: string): unknown {
 	const value = record[readPropertyOf(table, field)];
-	return typeof value === 'string' && GUID.test(value) ? value.toLowerCase() : value;
+	return isGuid(value) ? value.toLowerCase() : value;
 }
 
 /** The d365 whole-record state hash (states stored before per-field state) over the item's target hash fields. */

@@ -7,6 +7,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { sameValue } from '../../shared/sync/canonical';
+import { isEmpty } from '../../shared/sync/convert';
 import type { ColumnInfo, TableInfo } from './metadata';
 import {
 	guidLiteral,
@@ -101,10 +102,6 @@ function columnOfNavigation(table: TableInfo, nav: string): { column: ColumnInfo
 		}
 	}
 	return undefined;
-}
-
-function isEmpty(value: unknown): boolean {
-	return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
 
 /** A column's value in Web API form. */

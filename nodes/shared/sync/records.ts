@@ -4,7 +4,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { stateHash } from './state';
+import { isGuid, stateHash } from './state';
 
 export const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
 
@@ -48,8 +48,6 @@ export function readDynamicsWith(record: IDataObject, a: DynamicsAccessor): { va
 	return { value: undefined };
 }
 
-const GUID_VALUE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * The value of a Dataverse column as it takes part in the state hash: a lookup by the related record's id
  * (`_x_value`), every other column raw; GUIDs lower-cased. The Dynamics 365 node hashes records it wrote the same way.
@@ -61,7 +59,7 @@ export function dynamicsHashValue(record: IDataObject, column: string): unknown 
 function dynamicsHashValueWith(record: IDataObject, a: DynamicsAccessor): unknown {
 	const value =
 		record[a.column] === undefined && !(a.column in record) && a.lookupKey in record ? record[a.lookupKey] : record[a.column];
-	return typeof value === 'string' && value.length === 36 && value.charCodeAt(8) === 45 && GUID_VALUE.test(value)
+	return typeof value === 'string' && value.length === 36 && value.charCodeAt(8) === 45 && isGuid(value)
 		? value.toLowerCase()
 		: value;
 }

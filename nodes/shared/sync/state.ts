@@ -134,10 +134,11 @@ export interface ContactLink {
 	id: string;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A Dataverse id (the one GUID pattern of the package). */
+export const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isGuid(value: unknown): value is string {
-	return typeof value === 'string' && GUID.test(value);
+	return typeof value === 'string' && GUID_PATTERN.test(value);
 }
 
 /** `lead:<guid>` / `contact:<guid>`, the value of the contact link field. */

@@ -11,7 +11,7 @@ import { isPreview, workflowData, type PreviewChange } from '../../../shared/pre
 import { SKIP_REASONS, type ConflictPolicy } from '../../../shared/sync/decide';
 import { codesOf, fieldHash, formatFieldState, rowVersion, sameValueDigest, withoutVersion, type FieldStates } from '../../../shared/sync/fieldState';
 import { isEmailField, planField, planStep, type PlanField, type PlanResult } from '../../../shared/sync/planner';
-import { formatContactLink } from '../../../shared/sync/state';
+import { formatContactLink, isGuid } from '../../../shared/sync/state';
 import { deletedAccountDigests, queueRecheck, release, releaseMoved, retryStore, withPendingState } from '../../../shared/sync/retries';
 import { parseSyncItem, stateKeys, storedStateText, type SyncItem } from '../../../shared/sync/syncItem';
 import type { ColumnInfo, TableInfo } from '../../helpers/metadata';
@@ -668,7 +668,7 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 		}
 		const desired = prepared.read[property];
 		const equal = existing ? !prepared.bodyKeys[property].some((key) => key in changed) : sameColumnValue(desired, null);
-		planned.push(planField(field, current, typeof desired === 'string' && GUID_TEXT.test(desired) ? desired.toLowerCase() : desired, { equal }));
+		planned.push(planField(field, current, isGuid(desired) ? desired.toLowerCase() : desired, { equal }));
 	}
 	const modifiedBySync = !!existing && !!me && String(existing._modifiedby_value ?? '').toLowerCase() === me;
 	return planStep({
@@ -706,7 +706,6 @@ function planSync(plan: Plan, existing: IDataObject | undefined, me?: string): P
 	}).plan;
 }
 
-const GUID_TEXT = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
 
 /** The digest of an empty value. */
 const EMPTY_DIGEST = fieldHash(null);
