@@ -1,4 +1,4 @@
-/* eslint-disable no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
+/* eslint-disable no-console, @n8n/community-nodes/no-restricted-globals -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Before any end-to-end suite: the package is built once and every n8n of the compatibility matrix is installed
  * (once; reused later), so the suites, which may run side by side, only pack and start.

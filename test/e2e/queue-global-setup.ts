@@ -1,4 +1,4 @@
-/* eslint-disable no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
+/* eslint-disable no-console, @n8n/community-nodes/no-restricted-globals -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * Before the queue-mode suite: the package is built, the pinned n8n installed (reused when test/e2e/global-setup.ts
  * or an earlier run installed it) and PostgreSQL and Redis installed from Debian's packages where missing.
