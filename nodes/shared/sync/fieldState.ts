@@ -30,6 +30,14 @@ const CODE_WIDTH = 3;
 const HEADER = /^v2([234]):/;
 const WIDTHS = [4, 3, 2] as const;
 
+/**
+ * The ActiveCampaign side of a field ActiveCampaign had no place for at the last sync (a job title without an account
+ * link) while Dynamics held the value stored on the other side: ActiveCampaign holding nothing is then no edit, a
+ * value a person puts there is one, and the Dynamics value is still to be carried once ActiveCampaign can hold it.
+ * Stored as `*` characters (outside the digest alphabet).
+ */
+export const NOT_HELD = '****';
+
 /** Per side, the digest of the value at the last sync; null when it is not known. */
 export interface FieldEntry {
 	ac: string | null;
@@ -163,7 +171,8 @@ export function laterVersion(a: number | undefined, b: number | undefined): numb
 }
 
 function side(value: string | null, width: number): string {
-	return value === null ? '.'.repeat(width) : value.slice(0, width).padEnd(width, '.');
+	if (value === null) return '.'.repeat(width);
+	return value === NOT_HELD ? '*'.repeat(width) : value.slice(0, width).padEnd(width, '.');
 }
 
 /** Parses a v2 state for the mapping whose pair keys are `keys`; undefined when it is not v2. Unknown codes are dropped. */
@@ -290,7 +299,8 @@ function splitState(value: string | undefined): { width: number; entries: Map<st
 	for (let at = 0; at < body.length; at += size) {
 		const part = (from: number) => {
 			const digest = body.slice(from, from + width);
-			return digest.includes('.') ? null : digest;
+			if (digest.includes('.')) return null;
+			return digest.includes('*') ? NOT_HELD : digest;
 		};
 		entries.set(body.slice(at, at + CODE_WIDTH), { ac: part(at + CODE_WIDTH), d365: part(at + CODE_WIDTH + width) });
 	}

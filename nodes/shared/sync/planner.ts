@@ -19,7 +19,7 @@
  */
 import { canonicalEmail, sameValue } from './canonical';
 import { SKIP_REASONS, type ConflictPolicy, type SyncDirection } from './decide';
-import { baseEntries, fieldHash, formatFieldState, laterVersion, sameValueDigest, stateVersion, type FieldEntry, type FieldStates, type Side } from './fieldState';
+import { baseEntries, fieldHash, formatFieldState, laterVersion, NOT_HELD, sameValueDigest, stateVersion, type FieldEntry, type FieldStates, type Side } from './fieldState';
 import type { FieldDirection } from './mapping';
 import type { SyncField } from './syncItem';
 
@@ -72,8 +72,6 @@ export type FieldDecision =
 	| 'unchanged'
 	| 'conflictWon'
 	| 'conflictLost'
-	/** The target's edit since a known base stands over a source value the sync could not carry or hold before. */
-	| 'superseded'
 	| 'notHeld'
 	| 'notRead'
 	| 'otherDirection';
@@ -117,6 +115,8 @@ const EMPTY_ENTRY: FieldEntry = { ac: EMPTY, d365: EMPTY };
  */
 function changedFrom(stored: string | null, now: string, alt?: string): boolean {
 	if (stored === null && now === EMPTY) return false;
+	// ActiveCampaign had no place for the value: holding nothing is no edit, a value a person put there is one.
+	if (stored === NOT_HELD) return now !== EMPTY;
 	return !sameValueDigest(stored, now, alt);
 }
 
@@ -161,10 +161,11 @@ export function planFields(input: PlanInput): PlanResult {
 			continue;
 		}
 		if (field.sourceNotHeld) {
-			// What the source shows now is its base; the target's value is unknown, so the other step carries it across
-			// when the source can hold it again.
+			// The source (ActiveCampaign) has no place for the value: that is no edit. The target's value is kept as its
+			// base and marked as still to be carried, so the other step carries it across once the source can hold it,
+			// and a value a person types there meanwhile is an edit made after it.
 			notWritten.push({ activeCampaign: field.activeCampaign, dynamics: field.dynamics, reason: field.sourceNotHeld });
-			record(field, 'notHeld', entry(field.source, null));
+			record(field, 'notHeld', entry(NOT_HELD, field.target));
 			continue;
 		}
 		const srcChanged = changedFrom(base[sourceSide], field.source, field.sourceAlt);
@@ -180,12 +181,23 @@ export function planFields(input: PlanInput): PlanResult {
 			record(field, 'write', entry(field.source, field.written));
 			continue;
 		}
+		if (input.exists && !srcChanged && base[targetSide] === NOT_HELD && field.target === EMPTY && field.source !== EMPTY && !field.cannotHold) {
+			// The value the target had no place for at the last sync, and nobody put one there since: carried now.
+			write.push(field.key);
+			record(field, 'write', entry(field.source, field.written));
+			continue;
+		}
 		if (input.exists && !srcChanged) {
 			record(field, 'unchanged');
 			continue;
 		}
 		if (field.cannotHold) {
 			notWritten.push({ activeCampaign: field.activeCampaign, dynamics: field.dynamics, reason: field.cannotHold });
+			if (targetSide === 'ac' && field.target === EMPTY) {
+				// ActiveCampaign holds nothing and has no place for the value: the value is still to be carried (see NOT_HELD).
+				record(field, 'notHeld', entry(field.source, NOT_HELD));
+				continue;
+			}
 			// Unknown on the source side: tried again next time; the target's own value is kept as its base.
 			record(field, 'notHeld', entry(null, field.target));
 			continue;
@@ -194,20 +206,6 @@ export function planFields(input: PlanInput): PlanResult {
 		if (!input.exists || !tgtChanged || field.direction === input.direction) {
 			write.push(field.key);
 			record(field, 'write', entry(field.source, field.written));
-			continue;
-		}
-		// One side's base is unknown (a value the sync could not carry or hold at the last sync) and the other side
-		// changed from a known base since: that is a person's edit made after it, and it stands whatever the policy.
-		const sourceUnknown = base[sourceSide] === null;
-		const targetUnknown = base[targetSide] === null;
-		if (targetUnknown && !sourceUnknown) {
-			write.push(field.key);
-			record(field, 'write', entry(field.source, field.written));
-			continue;
-		}
-		if (sourceUnknown && !targetUnknown) {
-			// Recorded as if the source's value had been synced and the target changed it since (as a lost conflict).
-			record(field, 'superseded', entry(field.source, field.written));
 			continue;
 		}
 		const sourceWinsIt = sourceWins(input);

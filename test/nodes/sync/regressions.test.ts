@@ -789,3 +789,35 @@ it('Dynamics wins: a job title typed in ActiveCampaign with a new account stands
 	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(person.contactid)}`)).jobtitle).toBe('Director');
 	expect((await acContact('title.later@example.org')).account).toMatchObject({ name: 'Next Co', jobTitle: 'Director' });
 });
+
+it('Dynamics wins: a job title set in Dynamics after the contact got an account in ActiveCampaign wins over one typed there at the same time (the setting of soak seed 20001, whose exact history replays in test:model)', async () => {
+	const workflow = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' });
+	await cycle(workflow);
+	await world.must('d365', 'POST', '/ui/accounts', { name: 'Fabrikam' });
+	const person = await world.must<IDataObject>('d365', 'POST', '/ui/contacts', { firstname: 'Ann', lastname: 'Lee', emailaddress1: 'both.titles@example.org' });
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+	// ActiveCampaign links the contact to the account, with no job title on the link; Dynamics throttles that run's
+	// writes, so the link reaches it on a retry.
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('both.titles@example.org')}`, { account: 'Fabrikam' });
+	world.tick(2);
+	await world.must('d365', 'PUT', '/faults', { rate429: 1, retryAfterSeconds: 61, routePattern: '^(POST|PATCH|DELETE) ' });
+	await world.runCycle(workflow);
+	world.tick(2);
+	await world.must('d365', 'DELETE', '/faults');
+	// Then both sides set a job title, Dynamics last: a conflict, and Dynamics wins it.
+	await world.must('d365', 'PATCH', `/ui/contacts/${String(person.contactid)}`, { jobtitle: 'Buyer' });
+	world.tick(2);
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('both.titles@example.org')}`, { jobTitle: 'Director' });
+	world.tick(2);
+	await world.must('d365', 'PATCH', `/ui/contacts/${String(person.contactid)}`, { jobtitle: 'Head Buyer' });
+	world.tick(2);
+	retryNow();
+	await cycle(workflow);
+	retryNow();
+	await cycle(workflow);
+
+	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(person.contactid)}`)).jobtitle).toBe('Head Buyer');
+	expect((await acContact('both.titles@example.org')).account).toMatchObject({ name: 'Fabrikam', jobTitle: 'Head Buyer' });
+});

@@ -7,6 +7,7 @@ import {
 	formatFieldState,
 	MAX_STATE_FIELDS,
 	mergeStateText,
+	NOT_HELD,
 	pairKey,
 	parseFieldState,
 	STATE_MAX_LENGTH,
@@ -240,37 +241,50 @@ describe('the write planner', () => {
 		expect(emptyTarget.conflicts).toEqual([]);
 	});
 
-	it('never writes a value the target cannot hold, and leaves its source side unknown so it is tried again', () => {
+	it('never writes a value the target cannot hold, and keeps it to be carried once the target can hold it', () => {
 		const job = field('jobTitle');
 		const base: FieldStates = new Map([[job.key, entry('', '')]]);
 		const plan = planFields(input({ base, fields: [planField({ ...job, source: h('CEO') }, null, 'CEO', { cannotHold: 'no account' })] }));
 		expect(plan.write).toEqual([]);
 		expect(plan.notWritten).toEqual([{ activeCampaign: 'jobTitle', dynamics: 'jobtitle', reason: 'no account' }]);
-		expect(plan.entries.get(job.key)).toEqual({ ac: h(null), d365: null });
+		// ActiveCampaign holds nothing there: its side is marked "not held", the Dynamics value still to be carried.
+		expect(plan.entries.get(job.key)).toEqual({ ac: NOT_HELD, d365: h('CEO') });
 		// The other direction then sees ActiveCampaign unchanged: the job title is not written back as empty.
 		const back = planFields(input({ direction: 'toDynamics', base: plan.entries, fields: [planField({ ...job, source: h(null) }, 'CEO', null)] }));
 		expect(back.write).toEqual([]);
 		expect(back.skipReason).toBe(SKIP_REASONS.unchanged);
 	});
 
-	it('lets an edit since a known base stand over a value the sync could not carry or hold before (unknown base), under every policy', () => {
+	it('a value ActiveCampaign had no place for (NOT_HELD): carried once it can hold it; an edit made there since stands, or meets a later Dynamics edit as a conflict', () => {
 		const job = field('jobTitle');
-		// Dynamics held "Buyer" while ActiveCampaign could not (no account): its side is unknown. Then ActiveCampaign
-		// gets "Director" (a person's edit from a known empty base).
-		const base: FieldStates = new Map([[job.key, { ac: h(null), d365: null }]]);
+		const toAc = (base: FieldStates, ac: string | null, d365: string | null, policy: PlanInput['policy'] = 'dynamicsWins') =>
+			planFields(input({ policy, base, fields: [planField({ ...job, source: h(d365) }, ac, d365)] }));
+		const toD365 = (base: FieldStates, ac: string | null, d365: string | null, policy: PlanInput['policy'] = 'dynamicsWins') =>
+			planFields(input({ policy, direction: 'toDynamics', base, fields: [planField({ ...job, source: h(ac) }, d365, ac)] }));
+		// ActiveCampaign could not hold the contact's job title (no account); Dynamics held "Buyer".
+		const pending: FieldStates = new Map([[job.key, { ac: NOT_HELD, d365: h('Buyer') }]]);
+		// The contact gets an account and no job title: the Dynamics value goes onto the link; ActiveCampaign's empty
+		// value is no edit for the other step.
+		expect(toAc(pending, null, 'Buyer').write).toEqual([job.key]);
+		expect(toD365(pending, null, 'Buyer').write).toEqual([]);
+		// A person types a job title there: it stands over the older Dynamics value, under every policy, in both orders.
 		for (const policy of ['dynamicsWins', 'activeCampaignWins', 'newestWins'] as const) {
-			const toAc = planFields(input({ policy, base, fields: [planField({ ...job, source: h('Buyer') }, 'Director', 'Buyer')], sourceModifiedAt: '2026-01-02T00:00:00Z', targetModifiedAt: '2026-01-01T00:00:00Z' }));
-			expect(toAc.write).toEqual([]);
-			expect(toAc.conflicts).toEqual([]);
-			expect(toAc.decisions.get(job.key)).toBe('superseded');
-			const toD365 = planFields(input({ policy, direction: 'toDynamics', base: toAc.entries, fields: [planField({ ...job, source: h('Director') }, 'Buyer', 'Director')] }));
-			expect(toD365.write).toEqual([job.key]);
-			expect(toD365.conflicts).toEqual([]);
-			// In the other order the ActiveCampaign → Dynamics step writes it straight away.
-			const first = planFields(input({ policy, direction: 'toDynamics', base, fields: [planField({ ...job, source: h('Director') }, 'Buyer', 'Director')] }));
-			expect(first.write).toEqual([job.key]);
+			const first = toAc(pending, 'Director', 'Buyer', policy);
+			expect(first.write).toEqual([]);
 			expect(first.conflicts).toEqual([]);
+			const then = toD365(first.entries, 'Director', 'Buyer', policy);
+			expect(then.write).toEqual([job.key]);
+			expect(then.conflicts).toEqual([]);
+			expect(toD365(pending, 'Director', 'Buyer', policy).write).toEqual([job.key]);
 		}
+		// Dynamics held nothing then and a person set "6d" since, while another typed "5a" in ActiveCampaign: a conflict.
+		const empty: FieldStates = new Map([[job.key, { ac: NOT_HELD, d365: h(null) }]]);
+		const both = toAc(empty, '5a', '6d', 'dynamicsWins');
+		expect(both.write).toEqual([job.key]);
+		expect(both.conflicts).toEqual([{ activeCampaign: 'jobTitle', dynamics: 'jobtitle', winner: 'dynamics', policy: 'dynamicsWins' }]);
+		// The marker survives the state text at every width.
+		const text = formatFieldState([job.key], pending);
+		expect(parseFieldState(text, [job.key])!.get(job.key)).toEqual({ ac: NOT_HELD, d365: h('Buyer').slice(0, Number(text[2])) });
 	});
 
 	it('newest change wins by the records\' modified times (a tie goes to Dynamics)', () => {
