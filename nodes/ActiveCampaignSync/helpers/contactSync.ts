@@ -36,7 +36,7 @@ import type { DeleteAction } from '../actions/common';
 import { readContact, readContactAccount, type ContactSnapshot } from './contactRead';
 import { applyTags, contactUpdate, emptyDesired, encodeFieldValues, linkAccount, writeContact } from './contactWrite';
 import type { ContactFieldDef } from './encode';
-import type { AcSession } from './session';
+import type { AccountLinks, AcSession } from './session';
 import { contactHash, contactRecord } from './values';
 import { keepingConflicts } from './decided';
 
@@ -612,9 +612,13 @@ async function accountLinkDigests(
 	itemIndex: number,
 ): Promise<{ target: string; targetAlt?: string; written: string }> {
 	// The run's account links are read only when the contact has an account or gets one.
-	const links = target?.account || accountId ? await session.accountLinks(itemIndex) : { byAccount: new Map<string, string>() };
-	const now = target?.account ? accountDigests(links.byAccount.get(target.account.id), target.account.name) : accountDigests(undefined, null);
-	const after = accountDigests(accountId ? links.byAccount.get(String(accountId)) : undefined, name);
+	const links: Pick<AccountLinks, 'byAccount' | 'deleted'> =
+		target?.account || accountId ? await session.accountLinks(itemIndex) : { byAccount: new Map<string, string>(), deleted: new Map<string, string>() };
+	// An account whose Dynamics account was deleted (link `deleted:<id>`) is named by that id still, as the mapper
+	// names it: the same account as at the last sync, not a new one.
+	const linked = (id: string) => links.byAccount.get(id) ?? links.deleted.get(id);
+	const now = target?.account ? accountDigests(linked(target.account.id), target.account.name) : accountDigests(undefined, null);
+	const after = accountDigests(accountId ? linked(String(accountId)) : undefined, name);
 	return { target: now.digest, ...(now.alt ? { targetAlt: now.alt } : {}), written: after.digest };
 }
 

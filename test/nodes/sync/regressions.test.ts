@@ -821,3 +821,26 @@ it('Dynamics wins: a job title set in Dynamics after the contact got an account 
 	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(person.contactid)}`)).jobtitle).toBe('Head Buyer');
 	expect((await acContact('both.titles@example.org')).account).toMatchObject({ name: 'Fabrikam', jobTitle: 'Head Buyer' });
 });
+
+it('ActiveCampaign wins, Keep: a contact whose account is deleted in Dynamics loses the link in ActiveCampaign too — its flagged account is the same account, no edit there (soak, seed 21001)', async () => {
+	const workflow = scheduledSync({ conflict: 'activeCampaignWins', deletePolicy: 'keep' });
+	const { first: doomed, person } = await contactAtAccount(workflow, ['Doomed Co', 'Next Co'], 'kept.title@example.org');
+	await world.must('d365', 'PATCH', `/ui/contacts/${String(person.contactid)}`, { jobtitle: 'Buyer' });
+	world.tick(2);
+	await cycle(workflow);
+	expect((await acContact('kept.title@example.org')).account).toMatchObject({ name: 'Doomed Co', jobTitle: 'Buyer' });
+
+	await world.must('d365', 'DELETE', `/ui/accounts/${String(doomed.accountid)}`);
+	world.tick(2);
+	retryNow();
+	await cycle(workflow);
+	retryNow();
+	await cycle(workflow);
+
+	// The account flagged as deleted in Dynamics is the account the contact had: only Dynamics changed, so the link
+	// goes in ActiveCampaign as well; the job title stays in Dynamics (ActiveCampaign cannot hold it now).
+	expect((await acContact('kept.title@example.org')).account).toBeNull();
+	const row = await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(person.contactid)}`);
+	expect(row._parentcustomerid_value ?? null).toBeNull();
+	expect(row.jobtitle).toBe('Buyer');
+});
