@@ -317,9 +317,8 @@ export function planStep(input: StepInput): StepPlan {
 		if (!p.accountLink || !entry) continue;
 		const [acNow, d365Now] = input.direction === 'toActiveCampaign' ? [p.target, p.source] : [p.source, p.target];
 		const gone = (side: string | null, now: string) => !!side && now === EMPTY && input.goneAccounts!.has(side);
-		if (gone(entry.ac, acNow) || gone(entry.d365, d365Now)) {
-			base.set(p.key, { ...entry, ...(gone(entry.ac, acNow) ? { ac: EMPTY } : {}), ...(gone(entry.d365, d365Now) ? { d365: EMPTY } : {}) });
-		}
+		const settled = { ac: gone(entry.ac, acNow) ? EMPTY : entry.ac, d365: gone(entry.d365, d365Now) ? EMPTY : entry.d365 };
+		if (settled.ac !== entry.ac || settled.d365 !== entry.d365) base.set(p.key, settled);
 	}
 	input.adjustBase?.(base);
 	const plan = planFields({
