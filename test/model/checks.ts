@@ -551,13 +551,14 @@ function personIds(ctx: Context, p: PersonState | undefined, pair: PersonPair): 
 /**
  * ActiveCampaign keeps a job title on the contact's link to its account. Under Propagate, an account deleted in Dynamics
  * is deleted in ActiveCampaign, and its links with it: a job title set in ActiveCampaign on the link to an account that
- * Dynamics deletes before the title reached it goes with the account (seed 16001; the limit is in docs/DESIGN.md).
+ * Dynamics deletes before the title reached it goes with the account (seeds 16001, 22001; the limit is in docs/DESIGN.md).
  */
 function jobTitleWentWithAccount(ctx: Context, e: EditRecord): boolean {
 	if (ctx.policies.deletePolicy !== 'propagate' || e.side !== 'ac' || !('person' in e.target)) return false;
 	const person = e.target.person;
 	const accountThen = ctx.obs.edits
-		.filter((x) => x.side === 'ac' && x.field === 'account' && x.seq < e.seq && 'person' in x.target && x.target.person === person)
+		// The account the title was set with: set before it, or at the same creation (one seq).
+		.filter((x) => x.side === 'ac' && x.field === 'account' && x.seq <= e.seq && 'person' in x.target && x.target.person === person)
 		.sort((a, b) => b.seq - a.seq)[0];
 	const name = accountThen?.accountName?.toLowerCase();
 	return !!name && ctx.obs.deletes.some((d) => d.table === 'account' && d.batch >= e.batch && [d.name, d.acTwin?.name].some((n) => n?.toLowerCase() === name));

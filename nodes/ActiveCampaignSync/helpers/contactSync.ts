@@ -7,8 +7,9 @@ import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
 import { isStandIn, type PreviewChange } from '../../shared/preview';
 import { NOT_HELD, precedenceAllows, SKIP_REASONS } from '../../shared/sync/decide';
-import { accountDigests, baseEntries, fieldHash, formatFieldState, mergeStateText, pairKey, rowVersion, sameValueDigest, withoutVersion, withSideUnknown, type FieldStates } from '../../shared/sync/fieldState';
+import { accountDigests, baseEntries, fieldHash, formatFieldState, mergeStateText, NOT_HELD as STATE_NOT_HELD, pairKey, parseFieldState, rowVersion, sameValueDigest, withoutVersion, withSideUnknown, type FieldStates } from '../../shared/sync/fieldState';
 import { followStored, isEmailField, planField, planStep, resolveMatch, type PlanField } from '../../shared/sync/planner';
+import { LEAD_COLUMNS_CARRIED_TO_CONTACT, STANDARD_FIELDS } from '../../shared/sync/mapping';
 import { readActiveCampaign } from '../../shared/sync/records';
 import {
 	deletedAccountDigests,
@@ -329,9 +330,13 @@ export async function syncContactItem(
 		targetModifiedAt: target?.udate,
 		dynamicsVersion: rowVersion(item.source.version),
 		goneAccounts: deletedAccountDigests(session.syncStaticData()),
-		// The new contact carries only some of the lead's values: a field it left empty was not cleared by anyone.
+		// The new contact carries only some of the lead's values.
 		adjustBase: qualified
-			? (base) => planned.forEach((p) => p.source === fieldHash(null) && base.delete(p.key))
+			? (base) => {
+					qualifiedAccountBase(base, storedText, keys, planned);
+					// A field the new contact was not given (see LEAD_COLUMNS_CARRIED_TO_CONTACT) was cleared by nobody.
+					planned.forEach((p) => p.source === fieldHash(null) && (p.accountLink || !LEAD_COLUMNS_CARRIED_TO_CONTACT.has(p.dynamics)) && base.delete(p.key));
+				}
 			: takeover
 				? (base) => takeover.adjust(base, planned)
 				: undefined,
@@ -558,6 +563,25 @@ export function sourceDigests(item: SyncItem): Record<string, string> {
  * under the policy); where the record was held back and has not changed the field since, its side counts as unchanged,
  * so ActiveCampaign's newer value stays. Every other field is as at a first sync.
  */
+/**
+ * A contact qualified from a lead starts from the lead's state, but there the account pair has another key: the lead's
+ * ActiveCampaign account ↔ its company name, the contact's ↔ its account lookup. The ActiveCampaign side of the lead's
+ * entry is the account ActiveCampaign had at the last sync, and the contact is taken to start at that account (the
+ * lead's account carries over): an account Dynamics gives the contact since is its edit, ActiveCampaign's unchanged
+ * account is none. (The contact still without an account is the rule after this: nobody cleared it.)
+ */
+function qualifiedAccountBase(base: FieldStates, stored: string | undefined, keys: readonly string[], planned: PlanField[]): void {
+	const account = planned.find((p) => p.accountLink);
+	if (!account || base.has(account.key)) return;
+	const leadKey = pairKey(account.activeCampaign, LEAD_ACCOUNT_COLUMN);
+	const lead = parseFieldState(stored, keys.map((key) => (key === account.key ? leadKey : key)))?.get(leadKey);
+	if (!lead?.ac || lead.ac === STATE_NOT_HELD) return;
+	base.set(account.key, { ac: lead.ac, d365: lead.ac });
+}
+
+/** The lead's column its ActiveCampaign account maps to (a locked standard field). */
+const LEAD_ACCOUNT_COLUMN = STANDARD_FIELDS.lead.find((f) => f.activeCampaign.type === 'accountName')!.dynamics.name;
+
 function takeoverBase(session: AcSession, link: string, state: string | undefined): { state: string; adjust: (base: FieldStates, planned: PlanField[]) => void } | undefined {
 	if (!state) return undefined;
 	const seen = heldValues(session.syncStaticData(), link);

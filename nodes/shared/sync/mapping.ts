@@ -86,6 +86,28 @@ export interface StandardField {
 const text = (key: string): ActiveCampaignFieldRef => ({ key, type: 'text' });
 const str = (name: string): DynamicsFieldRef => ({ name, type: 'string' });
 
+/**
+ * Columns Dynamics copies from a lead to the contact it is qualified into, under the same name, by its default lead →
+ * contact mappings ("Define lead qualification experience": e.g. the business phone goes to another column). A mapped
+ * field outside these that the new contact leaves empty was not carried, so nobody cleared it; one of these left empty
+ * was cleared in Dynamics after the qualification. An organisation that changed these mappings gets the first rule for
+ * a column it added, and the second for one it removed.
+ */
+export const LEAD_COLUMNS_CARRIED_TO_CONTACT: ReadonlySet<string> = new Set([
+	'firstname',
+	'lastname',
+	'jobtitle',
+	'mobilephone',
+	'emailaddress1',
+	'address1_line1',
+	'address1_line2',
+	'address1_line3',
+	'address1_city',
+	'address1_stateorprovince',
+	'address1_postalcode',
+	'address1_country',
+]);
+
 /** The standard mappings of each entity, on by default. */
 export const STANDARD_FIELDS: Record<Entity, StandardField[]> = {
 	lead: [

@@ -16,7 +16,7 @@ beforeEach(async () => await world.reset());
 
 interface AcDetail {
 	contact: IDataObject;
-	account: { name: string } | null;
+	account: { name: string; jobTitle?: string | null } | null;
 	tags: string[];
 	fields: Record<string, string | null>;
 }
@@ -843,4 +843,70 @@ it('ActiveCampaign wins, Keep: a contact whose account is deleted in Dynamics lo
 	const row = await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(person.contactid)}`);
 	expect(row._parentcustomerid_value ?? null).toBeNull();
 	expect(row.jobtitle).toBe('Buyer');
+});
+
+it("ActiveCampaign wins, Keep: a lead qualified into a contact that Dynamics then puts at another account — the move reaches ActiveCampaign, whose account is the lead's, unchanged (soak, seed 21000)", async () => {
+	const workflow = scheduledSync({ conflict: 'activeCampaignWins', deletePolicy: 'keep' });
+	await cycle(workflow);
+	const moved = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Moved Co' });
+	await world.must('d365', 'POST', '/ui/accounts', { name: 'Lead Co' });
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', { firstname: 'Ann', lastname: 'Lee', emailaddress1: 'qualified.moved@example.org', subject: 'Model', companyname: 'Lead Co' });
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+	expect((await acContact('qualified.moved@example.org')).account).toMatchObject({ name: 'Lead Co' });
+
+	// Dynamics qualifies the lead into a contact (no account) and puts that contact at another account.
+	await world.must('d365', 'POST', `/ui/leads/${String(lead.leadid)}/qualify`, { createAccount: false, createContact: true, createOpportunity: false });
+	const contact = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'qualified.moved@example.org')!;
+	await world.must('d365', 'PATCH', `/ui/contacts/${String(contact.contactid)}`, { 'parentcustomerid_account@odata.bind': `/accounts(${String(moved.accountid)})` });
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+
+	const row = await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(contact.contactid)}`);
+	expect(String(row._parentcustomerid_value).toLowerCase()).toBe(String(moved.accountid).toLowerCase());
+	const twin = await acContact('qualified.moved@example.org');
+	expect(twin.fields.D365_RECORD_ID).toBe(`contact:${String(contact.contactid)}`);
+	expect(twin.account).toMatchObject({ name: 'Moved Co' });
+});
+
+it('Dynamics wins, Keep: a job title the qualification carried to the contact and Dynamics then cleared is cleared in ActiveCampaign too; a phone it does not carry stays (soak, seed 22000)', async () => {
+	const workflow = scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' });
+	await cycle(workflow);
+	const company = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Title Co' });
+	const lead = await world.must<IDataObject>('d365', 'POST', '/ui/leads', {
+		firstname: 'Ann',
+		lastname: 'Lee',
+		emailaddress1: 'qualified.cleared@example.org',
+		subject: 'Model',
+		companyname: 'Title Co',
+		jobtitle: 'Buyer',
+		telephone1: '+1 555 0400',
+	});
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+	expect((await acContact('qualified.cleared@example.org')).account).toMatchObject({ name: 'Title Co', jobTitle: 'Buyer' });
+	expect((await acContact('qualified.cleared@example.org')).contact.phone).toBe('+1 555 0400');
+
+	// Qualified into a contact (the job title carries over, the business phone does not), put at the account, and its
+	// job title cleared before the next sync.
+	await world.must('d365', 'POST', `/ui/leads/${String(lead.leadid)}/qualify`, { createAccount: false, createContact: true, createOpportunity: false });
+	const contact = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'qualified.cleared@example.org')!;
+	expect(contact.jobtitle).toBe('Buyer');
+	await world.must('d365', 'PATCH', `/ui/contacts/${String(contact.contactid)}`, { 'parentcustomerid_account@odata.bind': `/accounts(${String(company.accountid)})` });
+	await world.must('d365', 'PATCH', `/ui/contacts/${String(contact.contactid)}`, { jobtitle: null });
+	world.tick(2);
+	await cycle(workflow);
+	await cycle(workflow);
+
+	const row = await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(contact.contactid)}`);
+	expect(row.jobtitle ?? null).toBeNull();
+	expect(row.telephone1).toBe('+1 555 0400');
+	const twin = await acContact('qualified.cleared@example.org');
+	expect(twin.fields.D365_RECORD_ID).toBe(`contact:${String(contact.contactid)}`);
+	expect(twin.account).toMatchObject({ name: 'Title Co' });
+	expect(twin.account?.jobTitle || null).toBeNull();
+	expect(twin.contact.phone).toBe('+1 555 0400');
 });
