@@ -12,7 +12,7 @@ describe('ActiveCampaign simulator: bulk import', () => {
 	afterAll(() => ac.close());
 	beforeEach(() =>
 		ac.control('POST', '/reset', {
-			settings: { requestsPerSecond: 100000, bulkImportDelayMs: 600, bulkImportActiveMs: 500, bulkImportStatusFalseMs: 150 },
+			settings: { requestsPerSecond: 100000, bulkImportDelayMs: 3_600_000, bulkImportActiveMs: 3_600_000, bulkImportStatusFalseMs: 150 },
 		}),
 	);
 
@@ -44,12 +44,13 @@ describe('ActiveCampaign simulator: bulk import', () => {
 		const batchId = res.body.batchId;
 		expect(batchId).toMatch(/^[0-9a-f-]{36}$/);
 
+		// The phases follow the sandbox clock (the real-time timers are far behind: an hour's delay).
 		const seen: Array<string | false> = [(await info(batchId)).status];
-		await sleep(300);
+		ac.clock.advance(300);
 		seen.push((await info(batchId)).status);
-		await sleep(500);
+		ac.clock.advance(3_600_000);
 		seen.push((await info(batchId)).status);
-		await sleep(500);
+		ac.clock.advance(3_600_000);
 		const done = await info(batchId);
 		seen.push(done.status);
 		expect(seen).toEqual([false, 'waiting', 'active', 'completed']);
@@ -178,6 +179,7 @@ describe('ActiveCampaign simulator: bulk import', () => {
 				contacts: contacts(2, 'cb'),
 				callback: { url: receiver.url, requestType: 'POST', detailed_results: 'true', params: [{ key: 'job', value: '42' }], headers: [{ key: 'X-Job', value: '42' }] },
 			});
+			ac.sim.flushImports();
 			const [request] = await receiver.waitFor(1);
 			expect(request.form.get('job')).toBe('42');
 			expect(request.form.get('batchId')).toBe(res.body.batchId);

@@ -380,10 +380,12 @@ export type ImportPhase = 'queued' | 'active' | 'completed';
 export interface ImportBatch {
 	batchId: string;
 	createdAt: number;
-	/** Real time (Date.now) when the batch was queued. */
+	/** Sandbox time (clock.now) when the batch was queued. */
 	queuedAt: number;
-	/** Real time (Date.now) when the batch is processed. */
+	/** Sandbox time when the batch is processed. */
 	processAt: number;
+	/** Sandbox time when the processed batch completes (set when it is processed). */
+	completeAt: number | null;
 	completedAt: number | null;
 	phase: ImportPhase;
 	contacts: BulkContactInput[];

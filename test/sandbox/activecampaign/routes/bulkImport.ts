@@ -1,7 +1,8 @@
 /* eslint-disable @n8n/community-nodes/no-restricted-globals -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The Bulk Contact Importer: validation and its own per-minute limits (answered with 400, not 429), asynchronous
- * processing on a real-time timer, `/import/info` status and the outstanding/recently-completed summary.
+ * processing on the sandbox clock (a real-time timer moves it along; a test that advances the clock sees the phases
+ * it reaches at once), `/import/info` status and the outstanding/recently-completed summary.
  * Imports never fire webhooks (changes carry the `import` source, which no hook hears).
  */
 import { randomUUID } from 'node:crypto';
@@ -57,9 +58,17 @@ export class BulkImporter {
 	}
 
 	status(batch: ImportBatch): string | false {
+		this.catchUp(batch);
 		if (batch.phase === 'completed') return 'completed';
 		if (batch.phase === 'active') return 'active';
-		return Date.now() - batch.queuedAt < this.ctx.settings.bulkImportStatusFalseMs ? false : 'waiting';
+		return this.ctx.clock.now() - batch.queuedAt < this.ctx.settings.bulkImportStatusFalseMs ? false : 'waiting';
+	}
+
+	/** Moves a batch to the phase the sandbox clock has reached (it may run ahead of the real-time timers). */
+	private catchUp(batch: ImportBatch): void {
+		const now = this.ctx.clock.now();
+		if (batch.phase === 'queued' && now >= batch.processAt) this.process(batch);
+		if (batch.phase === 'active' && batch.completeAt !== null && now >= batch.completeAt) this.complete(batch);
 	}
 
 	handlePost(req: SandboxRequest): SandboxResponse {
@@ -101,8 +110,9 @@ export class BulkImporter {
 		const batch: ImportBatch = {
 			batchId: randomUUID(),
 			createdAt: this.ctx.clock.now(),
-			queuedAt: Date.now(),
-			processAt: Date.now() + settings.bulkImportDelayMs,
+			queuedAt: this.ctx.clock.now(),
+			processAt: this.ctx.clock.now() + settings.bulkImportDelayMs,
+			completeAt: null,
 			completedAt: null,
 			phase: 'queued',
 			contacts: contacts as BulkContactInput[],
@@ -128,6 +138,7 @@ export class BulkImporter {
 	private process(batch: ImportBatch): void {
 		if (batch.phase !== 'queued' || this.ctx.state.imports.get(batch.batchId) !== batch) return;
 		batch.phase = 'active';
+		batch.completeAt = this.ctx.clock.now() + this.ctx.settings.bulkImportActiveMs;
 		for (const input of batch.contacts) {
 			const id = this.importContact(input);
 			if (id === undefined) batch.failure.push(input.email);
@@ -259,9 +270,10 @@ export function registerBulkImportRoutes(router: Router, ctx: AcContext, importe
 		if (!batchId) return json(400, { success: 0, message: "'batchId' is a required field." });
 		const batch = ctx.state.imports.get(batchId);
 		if (!batch) return json(404, { success: 0, message: `No import found with batchId '${batchId}'.` });
+		const status = importer.status(batch);
 		const done = batch.phase === 'completed';
 		return json(200, {
-			status: importer.status(batch),
+			status,
 			success: done ? batch.success : [],
 			failure: done ? batch.failure : [],
 		});
@@ -282,6 +294,7 @@ export function registerBulkImportRoutes(router: Router, ctx: AcContext, importe
 				.map(([forDate, v]) => ({ forDate, batches: String(v.batches), contacts: String(v.contacts) }));
 		};
 		const all = [...ctx.state.imports.values()];
+		for (const b of all) importer.status(b);
 		return json(200, {
 			outstanding: group(all.filter((b) => b.phase !== 'completed')),
 			recentlyCompleted: group(all.filter((b) => b.phase === 'completed')),
