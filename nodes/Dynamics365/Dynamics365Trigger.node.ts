@@ -12,7 +12,7 @@ import {
 
 import { authenticationProperty, criteriaProperty, dynamicsCredentials } from './actions/descriptions';
 import { changeItem, readChanges, readDeltaChanges, sampleChanges, type ChangeReadOptions } from './helpers/changes';
-import { readableColumns, RESOURCE_TABLES, type TableInfo } from './helpers/metadata';
+import { readableColumns, RESOURCE_TABLES, type TableInfo } from './transport/metadata';
 import { criteriaFilter, criteriaOf, rawFilter, relatedContactExpand } from './helpers/query';
 import { columnOptions } from './methods';
 import { DataverseClient } from './transport';

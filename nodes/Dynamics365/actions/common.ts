@@ -11,8 +11,8 @@ import {
 	type ResourceMapperValue,
 } from 'n8n-workflow';
 
-import type { TableInfo, TableSummary } from '../helpers/metadata';
-import { RESOURCE_TABLES } from '../helpers/metadata';
+import type { TableInfo, TableSummary } from '../transport/metadata';
+import { RESOURCE_TABLES } from '../transport/metadata';
 import { GUID_PATTERN } from '../../shared/sync/state';
 import { runWrites, type WriteMethod, type WriteOperation } from '../helpers/records';
 import { RecordError, type TableDirectory } from '../helpers/values';

@@ -18,7 +18,7 @@ import { advanceCursor, readCursor, readFrom, selectChanges, writeCursor, type C
 import { isGuid } from '../../shared/sync/state';
 import type { DataverseClient } from '../transport';
 import { andFilters, inFilter, toUtcIso, type Criterion } from '../transport/odata';
-import type { TableInfo } from './metadata';
+import type { TableInfo } from '../transport/metadata';
 import { columnLookup, FORMATTED_VALUES, flattenRelatedContact } from './query';
 import { RecordError } from './values';
 

@@ -4,7 +4,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import type { ColumnInfo, TableInfo } from './metadata';
+import type { ColumnInfo, TableInfo } from '../transport/metadata';
 import { RecordError } from './values';
 import { compileCriteria, queryProperty, toUtcIso, type CriteriaOperator, type Criterion } from '../transport/odata';
 

@@ -9,7 +9,7 @@ import type { HttpFailure } from '../../shared/transport/failure';
 import { createdId, isTransientPart, partFailure, type DataverseClient } from '../transport';
 import type { BatchOperation, BatchPartResponse } from '../transport/batch';
 import { inFilter, isLookupColumn, literalFor, queryProperty, stringLiteral } from '../transport/odata';
-import type { ColumnInfo, TableInfo } from './metadata';
+import type { ColumnInfo, TableInfo } from '../transport/metadata';
 import { RecordError, type PendingBind, type PreparedRecord, type TableDirectory } from './values';
 
 /** How values compare in Dataverse lookups: strings case-insensitively, GUIDs lower-case. */

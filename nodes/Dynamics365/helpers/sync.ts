@@ -8,7 +8,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import type { ConflictPolicy } from '../../shared/sync/decide';
 import { isGuid, stateHash } from '../../shared/sync/state';
-import type { TableInfo } from './metadata';
+import type { TableInfo } from '../transport/metadata';
 import { isLookupColumn } from '../transport/odata';
 
 export const CONFLICT_POLICIES: ConflictPolicy[] = ['dynamicsWins', 'activeCampaignWins', 'newestWins'];

@@ -8,7 +8,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { sameValue } from '../../shared/sync/canonical';
 import { isEmpty } from '../../shared/sync/convert';
-import type { ColumnInfo, TableInfo } from './metadata';
+import type { ColumnInfo, TableInfo } from '../transport/metadata';
 import {
 	guidLiteral,
 	isGuidText,

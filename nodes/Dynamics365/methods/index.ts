@@ -11,8 +11,8 @@ import type {
 	ResourceMapperFields,
 } from 'n8n-workflow';
 
-import type { ColumnInfo, TableInfo } from '../helpers/metadata';
-import { RESOURCE_TABLES, readableColumns, writableColumns } from '../helpers/metadata';
+import type { ColumnInfo, TableInfo } from '../transport/metadata';
+import { RESOURCE_TABLES, readableColumns, writableColumns } from '../transport/metadata';
 import { DataverseClient } from '../transport';
 
 async function clientFor(fns: ILoadOptionsFunctions): Promise<DataverseClient> {

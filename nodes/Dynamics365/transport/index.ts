@@ -23,7 +23,7 @@ import { countRequest } from '../../shared/report';
 import { isTransient, retryAfterMs, type HttpFailure } from '../../shared/transport/failure';
 import { redact } from '../../shared/transport/redact';
 import { DEFAULT_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
-import { getTable, listTables, type MetadataGet, type MetadataGetAll, type TableInfo, type TableSummary } from '../helpers/metadata';
+import { getTable, listTables, type MetadataGet, type MetadataGetAll, type TableInfo, type TableSummary } from './metadata';
 import { newBoundary, parseBatch, writeBatch, BatchParseError, type BatchOperation, type BatchPartResponse } from './batch';
 import { API_PATH, connectionIdentity, connectionOf, credentialSecrets, environmentProblem } from './connection';
 import { isLastingSignInFailure, signInFailure, toNodeApiError, toSignInError, type FailureContext } from './errors';

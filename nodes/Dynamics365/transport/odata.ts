@@ -6,7 +6,7 @@
  */
 import { DateTime } from 'luxon';
 
-import type { ColumnInfo } from '../helpers/metadata';
+import type { ColumnInfo } from './metadata';
 
 /** A value that cannot become a literal of the column's type; its message names the column and the problem. */
 export class ODataValueError extends Error {

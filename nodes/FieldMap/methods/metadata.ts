@@ -5,7 +5,7 @@
 import type { IExecuteFunctions, ILoadOptionsFunctions } from 'n8n-workflow';
 
 import { AcSession } from '../../ActiveCampaignSync/helpers/session';
-import type { ColumnInfo } from '../../Dynamics365/helpers/metadata';
+import type { ColumnInfo } from '../../Dynamics365/transport/metadata';
 import { DataverseClient } from '../../Dynamics365/transport';
 import { activeCampaignTypeOf, dynamicsTypeOf, type ActiveCampaignType, type DynamicsType } from '../../shared/sync/fieldTypes';
 import type { Entity } from '../../shared/sync/mapping';

@@ -77,7 +77,7 @@ describe('Create or Update', () => {
 		expect(updated[0]).toMatchObject({ operation: 'updated', id, changedColumns: ['lastname'] });
 
 		await t.control('POST', '/keys', { table: 'account', attributes: ['accountnumber'] });
-		const { clearMetadataCache } = await import('../../../nodes/Dynamics365/helpers/metadata');
+		const { clearMetadataCache } = await import('../../../nodes/Dynamics365/transport/metadata');
 		clearMetadataCache();
 		const byKey = { resource: 'account', operation: 'createOrUpdate', dataMode: 'autoMap', matchOn: 'alternateKey', options: {} };
 		const keys = await t.harness.loadOptions(

@@ -13,7 +13,7 @@ import { Dynamics365ClientCredentialsApi } from '../../../credentials/Dynamics36
 import { Dynamics365OAuth2Api } from '../../../credentials/Dynamics365OAuth2Api.credentials';
 import { Dynamics365 } from '../../../nodes/Dynamics365/Dynamics365.node';
 import { Dynamics365Trigger } from '../../../nodes/Dynamics365/Dynamics365Trigger.node';
-import { clearMetadataCache } from '../../../nodes/Dynamics365/helpers/metadata';
+import { clearMetadataCache } from '../../../nodes/Dynamics365/transport/metadata';
 import { AcD365FieldMap } from '../../../nodes/FieldMap/AcD365FieldMap.node';
 import { N8nHarness, type NodeSpec } from '../../helpers/n8n-harness';
 import { CRED, credentialsFor, jsonOf, setupD365, type D365Test } from './helpers';

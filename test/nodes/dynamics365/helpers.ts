@@ -9,7 +9,7 @@ import { Dynamics365ClientCredentialsApi } from '../../../credentials/Dynamics36
 import { Dynamics365OAuth2Api } from '../../../credentials/Dynamics365OAuth2Api.credentials';
 import { Dynamics365 } from '../../../nodes/Dynamics365/Dynamics365.node';
 import { Dynamics365Trigger } from '../../../nodes/Dynamics365/Dynamics365Trigger.node';
-import { clearMetadataCache } from '../../../nodes/Dynamics365/helpers/metadata';
+import { clearMetadataCache } from '../../../nodes/Dynamics365/transport/metadata';
 import { N8nHarness, type NodeSpec, type RunResult } from '../../helpers/n8n-harness';
 import { SANDBOX_CREDENTIALS, startSandbox, type Sandbox } from '../../sandbox';
 

@@ -5,7 +5,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { clearMetadataCache } from '../../../nodes/Dynamics365/helpers/metadata';
+import { clearMetadataCache } from '../../../nodes/Dynamics365/transport/metadata';
 import { jsonOf, setupD365, type D365Test } from './helpers';
 
 let t: D365Test;

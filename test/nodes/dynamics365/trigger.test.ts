@@ -208,7 +208,7 @@ describe('Dynamics 365 Trigger (change tracking)', () => {
 
 	it('says when a table has change tracking off', async () => {
 		await t.control('PUT', '/change-tracking', { tables: { account: false } });
-		const { clearMetadataCache } = await import('../../../nodes/Dynamics365/helpers/metadata');
+		const { clearMetadataCache } = await import('../../../nodes/Dynamics365/transport/metadata');
 		clearMetadataCache();
 		await expect(t.poll({ events: ['account.created'], mode: 'changeTracking', options: {} }, 'trigger', 'No tracking')).rejects.toThrow(
 			'Change tracking is not enabled for the account table',

@@ -1,5 +1,5 @@
 /** A small contact/opportunity table definition for unit tests (the shape the metadata loader produces). */
-import type { ColumnInfo, TableInfo } from '../../../nodes/Dynamics365/helpers/metadata';
+import type { ColumnInfo, TableInfo } from '../../../nodes/Dynamics365/transport/metadata';
 
 function column(logicalName: string, type: string, extra: Partial<ColumnInfo> = {}): ColumnInfo {
 	return {

@@ -7,7 +7,7 @@ import { randomUUID } from 'crypto';
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 
 import { runWrites, type WriteOperation } from '../../helpers/records';
-import type { TableInfo } from '../../helpers/metadata';
+import type { TableInfo } from '../../transport/metadata';
 import { guidLiteral, inFilter } from '../../transport/odata';
 import { chunk, itemError, paired, requireRecordId, type OperationContext } from '../common';
 

@@ -5,7 +5,7 @@
 import { randomUUID } from 'crypto';
 import type { INodeExecutionData } from 'n8n-workflow';
 
-import type { TableInfo } from '../../helpers/metadata';
+import type { TableInfo } from '../../transport/metadata';
 import { resolveBinds } from '../../helpers/records';
 import { missingRequired, prepareRecord, RecordError, type PreparedRecord } from '../../helpers/values';
 import {

@@ -14,7 +14,7 @@ import { isEmailField, planField, planStep, type PlanField, type PlanResult } fr
 import { formatContactLink, isGuid } from '../../../shared/sync/state';
 import { deletedAccountDigests, queueRecheck, release, releaseMoved, retryStore, withPendingState } from '../../../shared/sync/retries';
 import { parseSyncItem, stateKeys, storedStateText, type SyncItem } from '../../../shared/sync/syncItem';
-import type { ColumnInfo, TableInfo } from '../../helpers/metadata';
+import type { ColumnInfo, TableInfo } from '../../transport/metadata';
 import { findByColumns, matchKey, primaryColumn, resolveBinds, runWrites, writeRequestShares, type WriteMethod, type WriteOperation } from '../../helpers/records';
 import { countWritesNeeded } from '../../../shared/report';
 import { createdIdFor, d365Hash, hashValueOf, readPropertyOf } from '../../helpers/sync';

@@ -1,7 +1,7 @@
 /** Update: writes the given columns of the record with the given id (PATCH with If-Match: *, never a create). */
 import type { INodeExecutionData } from 'n8n-workflow';
 
-import type { TableInfo } from '../../helpers/metadata';
+import type { TableInfo } from '../../transport/metadata';
 import { resolveBinds } from '../../helpers/records';
 import { prepareRecord, RecordError, type PreparedRecord } from '../../helpers/values';
 import {
