@@ -164,7 +164,8 @@ const rawFilterOption: INodeProperties = {
 		'An OData $filter expression added with AND to the criteria. It is sent as typed: quote strings and double their single quotes yourself.',
 };
 
-export const CRITERIA_OPERATORS: INodePropertyOptions[] = [
+/** The node's criteria operators: OData comparisons sent to Dataverse (the sync scope's own are shared/sync/criteria.ts). */
+const ODATA_OPERATOR_OPTIONS: INodePropertyOptions[] = [
 	{ name: 'Contains', value: 'contains' },
 	{ name: 'Does Not Contain', value: 'notContains' },
 	{ name: 'Ends With', value: 'endsWith' },
@@ -210,7 +211,7 @@ export function criteriaProperty(show: Record<string, string[]>, loadOptionsDepe
 						displayName: 'Operator',
 						name: 'operator',
 						type: 'options',
-						options: CRITERIA_OPERATORS,
+						options: ODATA_OPERATOR_OPTIONS,
 						default: 'eq',
 					},
 					{
