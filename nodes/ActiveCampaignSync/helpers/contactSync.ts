@@ -53,21 +53,10 @@ export async function contactIdsWithFieldValue(
 	const index = session.linkIndex;
 	if (index?.fieldId === String(fieldId) && !index.stale.has(value)) return [...(index.byValue.get(value) ?? [])].sort((a, b) => Number(a) - Number(b));
 	const ids: string[] = [];
-	let offset = 0;
-	for (;;) {
-		const body = await session.request<IDataObject>({
-			method: 'GET',
-			path: '/api/3/fieldValues',
-			qs: { 'filters[fieldid]': fieldId, 'filters[val]': value, limit: 100, offset },
-			itemIndex,
-		});
-		const page = (body.fieldValues as IDataObject[] | undefined) ?? [];
-		for (const fv of page) {
+	for await (const { items } of session.pages('/api/3/fieldValues', 'fieldValues', { 'filters[fieldid]': fieldId, 'filters[val]': value }, { itemIndex })) {
+		for (const fv of items) {
 			if (String(fv.field) === String(fieldId) && String(fv.value ?? '') === value) ids.push(String(fv.contact));
 		}
-		offset += page.length;
-		const total = Number((body.meta as IDataObject | undefined)?.total);
-		if (!page.length || (Number.isFinite(total) ? offset >= total : page.length < 100)) break;
 	}
 	return [...new Set(ids)].sort((a, b) => Number(a) - Number(b));
 }

@@ -8,7 +8,18 @@ import { NodeApiError, type IDataObject, type IExecuteFunctions, type JsonObject
 import { isPreview, planCreated, standInId, wasPlanned, workflowData } from '../../shared/preview';
 import { SYNC_FIELDS, SYNC_TAGS } from '../../shared/sync/state';
 import { STANDARD_FIELDS } from '../../shared/sync/mapping';
-import { accountUrl, acAllByOffset, acListIfCheaper, acRequest, acRequestFull, type AcContext, type AcRequest, type AcResponse } from '../transport';
+import {
+	accountUrl,
+	acAllByOffset,
+	acListIfCheaper,
+	acPageBodiesByOffset,
+	acRequest,
+	acRequestFull,
+	type AcContext,
+	type AcRequest,
+	type AcResponse,
+	type PageOptions,
+} from '../transport';
 import type { SyncItem } from '../../shared/sync/syncItem';
 import type { ContactSnapshot } from './contactRead';
 import type { AccountFieldDef, ContactFieldDef, FieldOption } from './encode';
@@ -175,6 +186,11 @@ export class AcSession {
 		return outcome.answer;
 	}
 
+	/** An offset-paged list, page by page with each page's body (the transport's pager: reads retried as it retries them). */
+	pages(path: string, key: string, qs: IDataObject = {}, options: PageOptions = {}): AsyncGenerator<{ items: IDataObject[]; body: IDataObject }> {
+		return acPageBodiesByOffset(this.ctx, path, key, qs, options);
+	}
+
 	// ------------------------------------------------------------------ contact fields
 
 	async contactFields(): Promise<ContactFieldDef[]> {
@@ -185,16 +201,13 @@ export class AcSession {
 	private async loadContactFields(): Promise<ContactFieldDef[]> {
 		const fields: ContactFieldDef[] = [];
 		const options = new Map<string, FieldOption[]>();
-		let offset = 0;
-		for (;;) {
-			const body = await this.request<IDataObject>({ method: 'GET', path: '/api/3/fields', qs: { limit: 100, offset } });
-			const page = (body.fields as IDataObject[] | undefined) ?? [];
+		for await (const { items, body } of this.pages('/api/3/fields', 'fields')) {
 			for (const o of (body.fieldOptions as IDataObject[] | undefined) ?? []) {
 				const list = options.get(String(o.field)) ?? [];
 				list.push({ label: String(o.label ?? o.value ?? ''), value: String(o.value ?? o.label ?? '') });
 				options.set(String(o.field), list);
 			}
-			for (const f of page) {
+			for (const f of items) {
 				fields.push({
 					id: String(f.id),
 					title: String(f.title ?? ''),
@@ -203,9 +216,6 @@ export class AcSession {
 					options: [],
 				});
 			}
-			offset += page.length;
-			const total = Number((body.meta as IDataObject | undefined)?.total);
-			if (!page.length || (Number.isFinite(total) ? offset >= total : page.length < 100)) break;
 		}
 		for (const field of fields) field.options = options.get(field.id) ?? [];
 		return fields;

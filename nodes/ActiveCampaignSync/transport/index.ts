@@ -250,6 +250,17 @@ export async function* acPagesByOffset(
 	qs: IDataObject = {},
 	options: PageOptions = {},
 ): AsyncGenerator<IDataObject[]> {
+	for await (const { items } of acPageBodiesByOffset(context, path, key, qs, options)) yield items;
+}
+
+/** acPagesByOffset with each page's whole body: what `include` side-loaded beside the items comes with them. */
+export async function* acPageBodiesByOffset(
+	context: AcContext,
+	path: string,
+	key: string,
+	qs: IDataObject = {},
+	options: PageOptions = {},
+): AsyncGenerator<{ items: IDataObject[]; body: IDataObject }> {
 	const pageSize = Math.min(options.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
 	let offset = options.offset ?? 0;
 	let returned = 0;
@@ -263,7 +274,7 @@ export async function* acPagesByOffset(
 			itemIndex: options.itemIndex,
 		});
 		const items = (Array.isArray(body?.[key]) ? body[key] : []) as IDataObject[];
-		if (items.length) yield items;
+		if (items.length) yield { items, body };
 		returned += items.length;
 		offset += items.length;
 		const total = totalOf(body);

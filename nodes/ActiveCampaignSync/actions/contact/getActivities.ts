@@ -28,14 +28,11 @@ export const getActivities: ItemOperation = async (ctx, itemIndex) => {
 	const campaigns = new Map<string, IDataObject>();
 	const messages = new Map<string, IDataObject>();
 	const links = new Map<string, IDataObject>();
-	let offset = 0;
-	while (out.length < limit) {
-		const want = Math.min(100, limit - out.length);
-		const body = await ctx.session.request<IDataObject>({ method: 'GET', path: '/api/3/activities', qs: { ...qs, limit: want, offset }, itemIndex });
+	const max = Number.isFinite(limit) ? limit : undefined;
+	for await (const { items: page, body } of ctx.session.pages('/api/3/activities', 'activities', qs, { max, itemIndex })) {
 		for (const c of (body.campaigns as IDataObject[] | undefined) ?? []) campaigns.set(String(c.id), c);
 		for (const m of (body.campaignMessages as IDataObject[] | undefined) ?? []) messages.set(String(m.id), m);
 		for (const l of (body.links as IDataObject[] | undefined) ?? []) links.set(String(l.id), l);
-		const page = (body.activities as IDataObject[] | undefined) ?? [];
 		for (const a of page) {
 			const data = parseJson(a.jsonData);
 			const campaignId = data.campaignid === undefined ? undefined : String(data.campaignid);
@@ -56,9 +53,6 @@ export const getActivities: ItemOperation = async (ctx, itemIndex) => {
 				referenceId: a.reference_id ?? null,
 			});
 		}
-		offset += page.length;
-		const total = Number((body.meta as IDataObject | undefined)?.total);
-		if (!page.length || (Number.isFinite(total) ? offset >= total : page.length < want)) break;
 	}
 	return out;
 };
