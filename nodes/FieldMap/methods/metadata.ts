@@ -4,9 +4,8 @@
  */
 import type { IExecuteFunctions, ILoadOptionsFunctions } from 'n8n-workflow';
 
-import { AcSession } from '../../ActiveCampaignSync/helpers/session';
-import type { ColumnInfo } from '../../Dynamics365/transport/metadata';
-import { DataverseClient } from '../../Dynamics365/transport';
+import { AcSession } from '../../ActiveCampaignSync/client';
+import { DataverseClient, type ColumnInfo } from '../../Dynamics365/client';
 import { activeCampaignTypeOf, dynamicsTypeOf, type ActiveCampaignType, type DynamicsType } from '../../shared/sync/fieldTypes';
 import type { Entity } from '../../shared/sync/mapping';
 
