@@ -36,7 +36,10 @@ import { addTag, removeTag } from './contact/tags';
 import { update as updateContact } from './contact/update';
 import { prepareUpsert, upsert as upsertContact } from './contact/upsert';
 import { upsertMany } from './contact/upsertMany';
-import { deleteRecord, ensureSchema, getAllRecords, upsertRecord } from './customObject/operations';
+import { deleteRecord } from './customObject/deleteRecord';
+import { ensureSchema } from './customObject/ensureSchema';
+import { getAllRecords } from './customObject/getAllRecords';
+import { upsertRecord } from './customObject/upsertRecord';
 import { getChangesOf } from './getChanges';
 import { errorOutputItem } from '../helpers/decided';
 
