@@ -546,13 +546,6 @@ export function sourceDigests(item: SyncItem): Record<string, string> {
 }
 
 /**
- * The base for a Dynamics record taking a contact whose own record went (unlinked under Keep, see
- * retries.rememberUnlinked; or flagged under Flag Only): a field
- * ActiveCampaign changed since that pair's last sync is a change (it goes to Dynamics, or meets the record's own change
- * under the policy); where the record was held back and has not changed the field since, its side counts as unchanged,
- * so ActiveCampaign's newer value stays. Every other field is as at a first sync.
- */
-/**
  * A contact qualified from a lead starts from the lead's state, but there the account pair has another key: the lead's
  * ActiveCampaign account ↔ its company name, the contact's ↔ its account lookup. The ActiveCampaign side of the lead's
  * entry is the account ActiveCampaign had at the last sync, and the contact is taken to start at that account (the
@@ -571,6 +564,13 @@ function qualifiedAccountBase(base: FieldStates, stored: string | undefined, key
 /** The lead's column its ActiveCampaign account maps to (a locked standard field). */
 const LEAD_ACCOUNT_COLUMN = STANDARD_FIELDS.lead.find((f) => f.activeCampaign.type === 'accountName')!.dynamics.name;
 
+/**
+ * The base for a Dynamics record taking a contact whose own record went (unlinked under Keep, see
+ * retries.rememberUnlinked; or flagged under Flag Only): a field
+ * ActiveCampaign changed since that pair's last sync is a change (it goes to Dynamics, or meets the record's own change
+ * under the policy); where the record was held back and has not changed the field since, its side counts as unchanged,
+ * so ActiveCampaign's newer value stays. Every other field is as at a first sync.
+ */
 function takeoverBase(session: AcSession, link: string, state: string | undefined): { state: string; adjust: (base: FieldStates, planned: PlanField[]) => void } | undefined {
 	if (!state) return undefined;
 	const seen = heldValues(session.syncStaticData(), link);
