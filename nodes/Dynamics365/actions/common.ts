@@ -14,8 +14,11 @@ import {
 import type { TableInfo, TableSummary } from '../transport/metadata';
 import { RESOURCE_TABLES } from '../transport/metadata';
 import { GUID_PATTERN } from '../../shared/sync/state';
-import { runWrites, type WriteMethod, type WriteOperation } from '../helpers/records';
-import { RecordError, type TableDirectory } from '../helpers/values';
+import { countWritesNeeded } from '../../shared/report';
+import type { PreviewChange } from '../../shared/preview';
+import { findByColumns, matchKey, primaryColumn, runWrites, writeRequestShares, type WriteMethod, type WriteOperation, type WriteResult } from '../helpers/records';
+import { readPropertyOf } from '../helpers/sync';
+import { RecordError, type PreparedRecord, type TableDirectory } from '../helpers/values';
 import type { DataverseClient } from '../transport';
 import { ODataValueError } from '../transport/odata';
 
@@ -159,35 +162,124 @@ export function paired(json: IDataObject, itemIndex: number): INodeExecutionData
 	return { json, pairedItem: { item: itemIndex } };
 }
 
-/** The items' prepared writes, each with the index of the item it came from. */
-export type PlannedWrites = Array<{ index: number; op: WriteOperation }>;
+/**
+ * The items' prepared writes, each with the index of the item it came from, and in a preview what each would change
+ * (the record's values before and after).
+ */
+export type PlannedWrites = Array<{ index: number; op: WriteOperation; changes?: PreviewChange[] }>;
+
+/** The write method and batch size the node's options say. */
+function writeOptions(ctx: OperationContext): { method: WriteMethod; batchSize: number } {
+	return {
+		method: ctx.fns.getNodeParameter('options.writeMethod', 0, 'auto') as WriteMethod,
+		batchSize: ctx.fns.getNodeParameter('options.batchSize', 0, 1000) as number,
+	};
+}
+
+/**
+ * Sends the writes, one result each. A preview (shared/preview.ts) sends nothing: every write is taken as done and
+ * says how many write requests the real run would send for it (counted on the first record each request carries);
+ * the run's total goes to the sync report.
+ */
+export async function sendWrites(
+	ctx: OperationContext,
+	operations: readonly WriteOperation[],
+	options = writeOptions(ctx),
+): Promise<Array<WriteResult & { writeRequests?: number }>> {
+	if (!ctx.client.previewOnly) return await runWrites(ctx.client, operations, options);
+	const shares = writeRequestShares(operations, options);
+	countWritesNeeded(ctx.fns, 'dynamics', shares.reduce((n, s) => n + s, 0));
+	return operations.map((op, k) => ({ ok: true as const, id: op.id, status: 204, writeRequests: shares[k] }));
+}
 
 /**
  * Sends the planned writes the way the node's options say (`$batch` or `*Multiple`, batch size) and puts each
- * outcome on its item: the success payload, or the item's error with the table and action named.
+ * outcome on its item: the success payload, or the item's error with the table and action named. A preview's
+ * items say so, with what would change and the write requests the real run would send.
  */
 export async function writeAndReport(
 	ctx: OperationContext,
 	planned: PlannedWrites,
 	out: Array<INodeExecutionData | undefined>,
-	action: 'create' | 'update',
+	action: 'create' | 'update' | 'delete',
 	succeeded: (op: WriteOperation, id: string) => IDataObject,
 ): Promise<void> {
-	const { fns, client } = ctx;
-	const results = await runWrites(
-		client,
-		planned.map((p) => p.op),
-		{
-			method: fns.getNodeParameter('options.writeMethod', 0, 'auto') as WriteMethod,
-			batchSize: fns.getNodeParameter('options.batchSize', 0, 1000) as number,
-		},
-	);
+	const results = await sendWrites(ctx, planned.map((p) => p.op));
 	results.forEach((result, k) => {
-		const { index, op } = planned[k];
-		out[index] = result.ok
-			? paired(succeeded(op, result.id), index)
-			: itemError(ctx, index, client.error(result.failure, { itemIndex: index, table: op.table.logicalName, action }));
+		const { index, op, changes } = planned[k];
+		if (!result.ok) {
+			out[index] = itemError(ctx, index, ctx.client.error(result.failure, { itemIndex: index, table: op.table.logicalName, action }));
+			return;
+		}
+		const json = succeeded(op, result.id);
+		if (result.writeRequests !== undefined) Object.assign(json, { preview: true, changes: changes ?? [], writeRequests: result.writeRequests });
+		out[index] = paired(json, index);
 	});
+}
+
+/**
+ * What a write would change: each column with the value the record holds now (null for a new record) and the value
+ * written, as Dataverse returns them (a lookup as the GUID it would point to).
+ */
+export function previewChanges(prepared: PreparedRecord, body: IDataObject, existing?: IDataObject): PreviewChange[] {
+	const covered = new Set<string>();
+	const changes: PreviewChange[] = [];
+	for (const [property, keys] of Object.entries(prepared.bodyKeys)) {
+		if (!keys.some((key) => key in body)) continue;
+		keys.forEach((key) => covered.add(key));
+		const field = /^_(.+)_value$/.exec(property)?.[1] ?? property;
+		changes.push({ field, before: (existing?.[property] ?? null) as PreviewChange['before'], after: (prepared.read[property] ?? null) as PreviewChange['after'] });
+	}
+	// Create-only defaults (required columns a sync item fills in).
+	for (const [key, value] of Object.entries(body)) if (!covered.has(key)) changes.push({ field: key, before: null, after: value ?? null });
+	return changes;
+}
+
+/**
+ * A preview of updates or deletes: the writes whose record exists, each with what it would change (`changesOf`), read
+ * in one query per table and chunk. A missing record's item fails as the real write would (404).
+ */
+export async function previewStored(
+	ctx: OperationContext,
+	planned: PlannedWrites,
+	out: Array<INodeExecutionData | undefined>,
+	changesOf: (write: PlannedWrites[number], stored: IDataObject) => PreviewChange[] = () => [],
+): Promise<PlannedWrites> {
+	const byTable = new Map<string, WriteOperation[]>();
+	for (const { op } of planned) byTable.set(op.table.logicalName, [...(byTable.get(op.table.logicalName) ?? []), op]);
+	const stored = new Map<string, IDataObject>();
+	for (const ops of byTable.values()) {
+		const table = ops[0].table;
+		// Only the columns the writes would change.
+		const select = new Set<string>([table.primaryIdAttribute]);
+		for (const op of ops) for (const key of Object.keys(op.body ?? {})) select.add(readPropertyOf(table, key));
+		const found = await findByColumns(
+			ctx.client,
+			table,
+			[primaryColumn(table)],
+			ops.map((op) => [op.id]),
+			[...select].filter((p) => table.columns.get(/^_(.+)_value$/.exec(p)?.[1] ?? p)?.validForRead === true),
+		);
+		for (const op of ops) {
+			const record = found.get(matchKey(op.id))?.[0];
+			if (record) stored.set(matchKey(op.id), record);
+		}
+	}
+	const kept: PlannedWrites = [];
+	for (const write of planned) {
+		const { index, op } = write;
+		const record = stored.get(matchKey(op.id));
+		if (record) {
+			kept.push({ ...write, changes: changesOf(write, record) });
+			continue;
+		}
+		const error = new NodeOperationError(ctx.fns.getNode(), `No ${op.table.logicalName} with ID ${op.id}: the ${op.kind} would fail (404)`, {
+			itemIndex: index,
+			description: 'Nothing was written (preview).',
+		});
+		out[index] = itemError(ctx, index, error);
+	}
+	return kept;
 }
 
 /** A record id from a GUID or a link value (`contact:<guid>`); the entity when the link names one. */

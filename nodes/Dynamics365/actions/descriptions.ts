@@ -523,7 +523,7 @@ export const nodeProperties: INodeProperties[] = [
 	},
 	criteriaProperty({ operation: ['getMany', 'getChanges'] }),
 
-	previewProperty({ operation: ['createOrUpdate'] }),
+	previewProperty({ operation: ['create', 'createOrUpdate', 'update', 'delete', 'addNote'] }),
 	previewProperty({ operation: ['getChanges'] }, 'Whether to read the changes without moving the cursor: the next run reads the same changes again'),
 
 	// ----- options per operation ---------------------------------------------------------------------------------

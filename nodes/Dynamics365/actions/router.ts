@@ -26,6 +26,14 @@ const OPERATIONS: Record<string, { execute: (ctx: OperationContext) => Promise<I
 	update,
 };
 
+/** The operations that write (and offer a preview). */
+const WRITE_OPERATIONS = new Set(['addNote', 'create', 'createOrUpdate', 'delete', 'update']);
+
+/** Error items of this node carry only `error` and `details` (what n8n routes to the error output). */
+function isErrorItem(entry: INodeExecutionData): boolean {
+	return typeof entry.json.error === 'string' && !('operation' in entry.json);
+}
+
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	// Resource and operation take no expressions, so they are the same for every item.
@@ -42,6 +50,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	client.previewOnly = preview;
 	const ctx: OperationContext = { fns: this, client, items, resource, operation };
 	const out = await handler.execute(ctx);
+	// A preview's every outcome says so; one that would send nothing (skipped) needs no write request.
+	if (preview && WRITE_OPERATIONS.has(operation)) {
+		for (const entry of out) if (!isErrorItem(entry) && entry.json.preview !== true) Object.assign(entry.json, { preview: true, writeRequests: 0 });
+	}
 	// A preview wrote nothing and failed nothing for real: the retry queue is not its business.
 	const syncItems = operation === 'createOrUpdate' && this.getNodeParameter('dataMode', 0, 'defineBelow') === 'syncItem';
 	if (syncItems && !preview) trackRetries(this, items, out);
@@ -64,16 +76,14 @@ function trackRetries(fns: IExecuteFunctions, items: INodeExecutionData[], out: 
 		const paired = entry.pairedItem;
 		return typeof paired === 'object' && paired !== null && !Array.isArray(paired) ? paired.item : 0;
 	};
-	// Error items of this node carry only `error` and `details` (what n8n routes to the error output).
-	const failed = (entry: INodeExecutionData) => typeof entry.json.error === 'string' && !('operation' in entry.json);
 	const outcomes = out.map((entry) => ({
 		itemIndex: itemOf(entry),
-		error: failed(entry) ? { message: String(entry.json.error), description: entry.json.details as string | undefined } : undefined,
+		error: isErrorItem(entry) ? { message: String(entry.json.error), description: entry.json.details as string | undefined } : undefined,
 	}));
 	const store = retryStore(fns.getWorkflowStaticData('global'));
 	const { notes, unreported } = bookWrites(store, fns.getNode().name, items.map((i) => i.json), outcomes);
 	for (const entry of out) {
-		const retry = failed(entry) ? notes.get(itemOf(entry)) : undefined;
+		const retry = isErrorItem(entry) ? notes.get(itemOf(entry)) : undefined;
 		if (!retry) continue;
 		entry.json.error = deadLetterMessage(retry, String(entry.json.error));
 		entry.json.message = `${retryText(retry)} ${countsText(store)}`;

@@ -2,11 +2,12 @@
  * Preview (No Writes) on the write operations beyond contact Create or Update of sync items: contact Create or Update
  * of fields, Ensure Sync Fields, account Create or
  * Update (fields and sync items), Record Sync State (contacts and accounts, one by one and in bulk), and the custom
- * object's Ensure Schema, Create or Update Record and Delete Record. Each preview reaches the sandbox with reads only,
+ * object's Ensure Schema, Create or Update Record and Delete Record, and the contact and account actions (Update, Add
+ * and Remove Tag, Subscribe, Unsubscribe, Add to and Remove From Automation, Send Campaign, Delete, Link Contact). Each preview reaches the sandbox with reads only,
  * leaves the workflow's static data as it was, and says what the real run, made right after with the same items, then
  * does. (Contact Create or Update and Many: syncItem.test.ts and bulkImport.test.ts.)
  */
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { fieldHash, pairKey } from '../../../nodes/shared/sync/fieldState';
 import { formatState } from '../../../nodes/shared/sync/state';
@@ -434,5 +435,94 @@ describe('Custom Object', () => {
 		expect(missing[0].error).toMatch(/No d365-opportunity record with external ID OPP-PREVIEW: the delete would fail/);
 		const failing = jsonOf(await t.run(del, [{}], { continueOnFail: true }));
 		expect(failing[0].error).toBeDefined();
+	});
+});
+
+describe('Contact and account actions', () => {
+	/** Runs the action as a preview (no write may reach the sandbox), then for real: the writes the preview counted. */
+	async function previewThenRun(parameters: INodeParameters): Promise<{ shown: IDataObject; done: IDataObject }> {
+		await t.resetStats();
+		const [shown] = jsonOf(await t.run({ ...parameters, preview: true }));
+		expect(await t.count(WRITES)).toBe(0);
+		expect(shown.preview).toBe(true);
+		const [done] = jsonOf(await t.run(parameters));
+		expect({ parameters, writes: await t.count(WRITES) }).toEqual({ parameters, writes: needed([shown]) });
+		return { shown, done };
+	}
+	let id = '';
+	beforeAll(async () => {
+		[{ id }] = jsonOf(await t.run({ resource: 'contact', operation: 'upsert', dataMode: 'fields', email: 'actions.preview@example.com', additionalFields: { firstName: 'Act' } })) as Array<{ id: string }>;
+	});
+	const contact = async () => await t.contact(Number(id));
+
+	it('Update, Add Tag and Remove Tag: the fields and tags before and after', async () => {
+		const update = await previewThenRun({ resource: 'contact', operation: 'update', contactId: id, updateFields: { lastName: 'Preview' } });
+		expect(update.shown).toMatchObject({ operation: 'updated', id, changes: [{ field: 'lastName', before: '', after: 'Preview' }] });
+		expect(update.done).toMatchObject({ operation: 'updated', id, changes: ['lastName'] });
+
+		const added = await previewThenRun({ resource: 'contact', operation: 'addTag', contact: id, tags: ['Preview Tag A', 'Preview Tag B'] });
+		expect(added.shown).toMatchObject({ operation: 'updated', tagsAdded: ['Preview Tag A', 'Preview Tag B'], changes: [{ field: 'tags', before: [], after: ['Preview Tag A', 'Preview Tag B'] }] });
+		expect(added.done.tagsAdded).toEqual(added.shown.tagsAdded);
+		// Two tags created and two links: four writes, as the preview counted.
+		expect(added.shown.writeRequests).toBe(4);
+		const again = await previewThenRun({ resource: 'contact', operation: 'addTag', contact: id, tags: ['preview tag a'] });
+		expect(again.shown).toMatchObject({ operation: 'skipped', reason: 'no changes', writeRequests: 0 });
+
+		const removed = await previewThenRun({ resource: 'contact', operation: 'removeTag', contact: 'actions.preview@example.com', tags: ['preview tag b'] });
+		expect(removed.shown).toMatchObject({ operation: 'updated', tagsRemoved: ['Preview Tag B'], tags: ['Preview Tag A'] });
+		expect(removed.done).toMatchObject({ tagsRemoved: ['Preview Tag B'], tags: ['Preview Tag A'] });
+		expect((await contact()).tags).toEqual(['Preview Tag A']);
+	});
+
+	it('Subscribe, Unsubscribe, Add to and Remove From Automation, Send Campaign', async () => {
+		const subscribed = await previewThenRun({ resource: 'contact', operation: 'subscribe', contact: id, list: '2' });
+		expect(subscribed.shown).toMatchObject({ operation: 'subscribed', changes: [{ field: 'list 2', before: null, after: 'subscribed' }] });
+		const unsubscribed = await previewThenRun({ resource: 'contact', operation: 'unsubscribe', contact: id, list: '2' });
+		expect(unsubscribed.shown).toMatchObject({ operation: 'unsubscribed', changes: [{ field: 'list 2', before: 'subscribed', after: 'unsubscribed' }] });
+		expect((await contact()).lists).toEqual(expect.arrayContaining([expect.objectContaining({ list: '2', status: 2 })]));
+
+		const automations = async () => ((await contact()).automations as IDataObject[]).map((a) => a.automation);
+		const added = await previewThenRun({ resource: 'contact', operation: 'addToAutomation', contact: id, automation: '2' });
+		expect(added.shown).toMatchObject({ operation: 'addedToAutomation', id, automation: '2', writeRequests: 1 });
+		expect(await automations()).toEqual(['2']);
+		const removed = await previewThenRun({ resource: 'contact', operation: 'removeFromAutomation', contact: id, automation: '2' });
+		expect(removed.shown).toMatchObject({ operation: 'removedFromAutomation', removed: 1 });
+		expect(removed.done.removed).toBe(1);
+		const none = await previewThenRun({ resource: 'contact', operation: 'removeFromAutomation', contact: id, automation: '2' });
+		expect(none.shown).toMatchObject({ operation: 'skipped', reason: 'the contact is not in this automation', removed: 0 });
+
+		const viaAutomation = await previewThenRun({ resource: 'contact', operation: 'sendCampaign', contact: id, sendMethod: 'automation', sendAutomation: '2' });
+		expect(viaAutomation.shown).toMatchObject({ operation: 'sent', method: 'automation', automation: '2' });
+		const activities = async () => ((await contact()).activities as IDataObject[]).length;
+		const sentBefore = await activities();
+		const v1 = await previewThenRun({ resource: 'contact', operation: 'sendCampaign', contact: id, sendMethod: 'v1', campaign: '2' });
+		expect(v1.shown).toMatchObject({ operation: 'sent', method: 'v1', email: 'actions.preview@example.com', campaign: '2' });
+		// Only the real run sent it.
+		expect(await activities()).toBe(sentBefore + 1);
+	});
+
+	it('Link Contact: the account and job title before and after', async () => {
+		const linked = await previewThenRun({ resource: 'account', operation: 'linkContact', contact: id, account: 'Contoso Ltd', jobTitle: 'Buyer' });
+		expect(linked.shown).toMatchObject({
+			operation: 'updated',
+			accountName: 'Contoso Ltd',
+			changes: [
+				{ field: 'account', before: null, after: 'Contoso Ltd' },
+				{ field: 'jobTitle', before: null, after: 'Buyer' },
+			],
+		});
+		expect(linked.done).toMatchObject({ operation: 'updated', accountName: 'Contoso Ltd', jobTitle: 'Buyer' });
+		const retitled = await previewThenRun({ resource: 'account', operation: 'linkContact', contact: id, account: linked.done.accountId as string, jobTitle: 'Lead Buyer' });
+		expect(retitled.shown).toMatchObject({ operation: 'updated', accountName: 'Contoso Ltd', changes: [{ field: 'jobTitle', before: 'Buyer', after: 'Lead Buyer' }] });
+		const same = await previewThenRun({ resource: 'account', operation: 'linkContact', contact: id, account: 'Contoso Ltd' });
+		expect(same.shown).toMatchObject({ operation: 'skipped', reason: 'no changes', changes: [] });
+	});
+
+	it('Delete: the contact it would delete; a missing one fails as the real run would', async () => {
+		const deleted = await previewThenRun({ resource: 'contact', operation: 'delete', contact: id });
+		expect(deleted.shown).toMatchObject({ operation: 'deleted', id, email: 'actions.preview@example.com', writeRequests: 1 });
+		expect(deleted.done).toEqual({ deleted: true, id });
+		const missing = jsonOf(await t.run({ resource: 'contact', operation: 'delete', contact: id, preview: true }, [{}], { continueOnFail: true }));
+		expect(missing[0].error).toBe(`No ActiveCampaign contact with id ${id}: the delete would fail (404)`);
 	});
 });

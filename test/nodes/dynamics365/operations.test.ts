@@ -276,3 +276,62 @@ describe('Get Changes in a preview', () => {
 		expect(jsonOf(await t.runPersistent(params, [{}], { name: 'Changes preview' }))).toEqual([]);
 	});
 });
+
+describe('Create, Update, Delete and Add Note in a preview', () => {
+	/** Write requests, not counting a `$batch` of reads (a table's metadata). */
+	const writes = async () => (await t.count(WRITES)) - (await t.count(/\$batch \(reads\)$/));
+	const needed = (shown: IDataObject[]) => shown.reduce((n, o) => n + Number(o.writeRequests), 0);
+
+	/**
+	 * Runs the step as a preview (no write may reach the sandbox), then for real: the writes the preview counted, plus
+	 * one for each write the preview already knew would fail (the real run sends it and gets 404).
+	 */
+	async function previewThenRun(parameters: IDataObject, input: IDataObject[]): Promise<{ shown: IDataObject[]; done: IDataObject[] }> {
+		await t.resetStats();
+		const shown = jsonOf(await t.run({ ...parameters, preview: true }, input, { continueOnFail: true }));
+		expect(await writes()).toBe(0);
+		const done = jsonOf(await t.run(parameters, input, { continueOnFail: true }));
+		const failing = shown.filter((o) => /would fail \(404\)/.test(String(o.error))).length;
+		expect(await writes()).toBe(needed(shown.filter((o) => !o.error)) + failing);
+		return { shown, done };
+	}
+
+	it('say what they would write, each column before and after, and send nothing; the real run then writes exactly that', async () => {
+		const create = { resource: 'account', operation: 'create', dataMode: 'autoMap', options: {} };
+		const created = await previewThenRun(create, [{ name: 'Preview Account 1', telephone1: '+1 555 0101' }, { name: 'Preview Account 2' }]);
+		expect(created.shown).toMatchObject([
+			{ preview: true, operation: 'created', entity: 'account', changes: [{ field: 'name', before: null, after: 'Preview Account 1' }, { field: 'telephone1', before: null, after: '+1 555 0101' }] },
+			{ preview: true, operation: 'created', entity: 'account', changes: [{ field: 'name', before: null, after: 'Preview Account 2' }] },
+		]);
+		expect(created.done.map((o) => o.operation)).toEqual(['created', 'created']);
+		const [one, two] = created.done.map((o) => String(o.id));
+
+		const update = { resource: 'account', operation: 'update', recordId: '={{$json.id}}', dataMode: 'autoMap', options: { fieldsToIgnore: 'id' } };
+		const missing = '00000000-0000-0000-0000-0000000000cd';
+		const updated = await previewThenRun(update, [{ id: one, telephone1: '+1 555 0102' }, { id: missing, telephone1: '+1 555 0000' }]);
+		expect(updated.shown[0]).toMatchObject({ preview: true, operation: 'updated', id: one, changes: [{ field: 'telephone1', before: '+1 555 0101', after: '+1 555 0102' }], writeRequests: 1 });
+		// The real PATCH of a missing record fails (404): so does its preview, before anything is sent.
+		expect(updated.shown[1].error).toBe(`No account with ID ${missing}: the update would fail (404)`);
+		expect(String(updated.done[1].error)).toMatch(/Does Not Exist/);
+		expect(await row('accounts', one)).toMatchObject({ telephone1: '+1 555 0102' });
+
+		const note = { resource: 'contact', operation: 'addNote', recordId: '={{$json.link}}', subject: 'Preview note', noteText: 'Seen in a preview', options: {} };
+		const contact = t.demoIds['contact:maria.garcia@contoso.com'];
+		const noted = await previewThenRun(note, [{ link: `contact:${contact}` }, { link: `contact:${contact}` }]);
+		expect(noted.shown).toMatchObject([
+			{ preview: true, operation: 'created', recordId: contact, changes: [{ field: 'subject', before: null, after: 'Preview note' }, { field: 'notetext', before: null, after: 'Seen in a preview' }] },
+			{ preview: true, operation: 'skipped', reason: 'the record already has a note with this subject' },
+		]);
+		expect(noted.done.map((o) => o.operation)).toEqual(['created', 'skipped']);
+
+		const del = { resource: 'account', operation: 'delete', recordId: '={{$json.id}}', options: {} };
+		const deleted = await previewThenRun(del, [{ id: one }, { id: two }, { id: missing }]);
+		expect(deleted.shown.slice(0, 2)).toMatchObject([
+			{ preview: true, operation: 'deleted', id: one },
+			{ preview: true, operation: 'deleted', id: two },
+		]);
+		expect(deleted.shown[2].error).toBe(`No account with ID ${missing}: the delete would fail (404)`);
+		expect(deleted.done.slice(0, 2).map((o) => o.operation)).toEqual(['deleted', 'deleted']);
+		await expect(row('accounts', one)).rejects.toThrow(/404/);
+	});
+});

@@ -4,6 +4,7 @@ import { readContactAccount } from '../../helpers/contactRead';
 import { linkAccount } from '../../helpers/contactWrite';
 import { resolveContactId } from '../contact/shared';
 import { param, type ItemOperation } from '../common';
+import type { PreviewChange } from '../../../shared/preview';
 
 /** Account → Link Contact: a contact belongs to one account; a link to another account is moved. */
 export const linkContact: ItemOperation = async (ctx, itemIndex) => {
@@ -22,6 +23,22 @@ export const linkContact: ItemOperation = async (ctx, itemIndex) => {
 		itemIndex,
 		byId ? account : undefined,
 	);
+	if (ctx.session.preview) {
+		// Nothing was sent: the link as the real run would leave it.
+		const accountName = byId ? ((await ctx.session.accountName(account, itemIndex)) ?? null) : account;
+		const previewChanges: PreviewChange[] = [];
+		if (changes.includes('account')) previewChanges.push({ field: 'account', before: current?.name ?? null, after: accountName });
+		if (changes.includes('jobTitle')) previewChanges.push({ field: 'jobTitle', before: current?.jobTitle ?? null, after: jobTitle });
+		return {
+			operation: changes.length ? 'updated' : 'skipped',
+			...(changes.length ? {} : { reason: 'no changes' }),
+			contactId,
+			accountName,
+			movedFrom: current && changes.includes('account') ? current.id : null,
+			changes: previewChanges,
+			preview: true,
+		};
+	}
 	const after = await readContactAccount(ctx.session, contactId, itemIndex);
 	return {
 		operation: changes.length ? 'updated' : 'skipped',

@@ -7,6 +7,10 @@ import { resolveContactId } from './shared';
 export const addToAutomation: ItemOperation = async (ctx, itemIndex) => {
 	const id = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
 	const automation = param(ctx, 'automation', itemIndex);
+	if (ctx.session.preview) {
+		ctx.session.planWrite(itemIndex);
+		return { operation: 'addedToAutomation', id, automation, preview: true };
+	}
 	const body = await ctx.session.request<IDataObject>({
 		method: 'POST',
 		path: '/api/3/contactAutomations',
@@ -24,6 +28,17 @@ export const removeFromAutomation: ItemOperation = async (ctx, itemIndex) => {
 	const runs = ((body.contactAutomations as IDataObject[] | undefined) ?? []).filter(
 		(ca) => String(ca.automation ?? ca.seriesid) === automation,
 	);
+	if (ctx.session.preview) {
+		ctx.session.planWrite(itemIndex, runs.length);
+		return {
+			operation: runs.length ? 'removedFromAutomation' : 'skipped',
+			...(runs.length ? {} : { reason: 'the contact is not in this automation' }),
+			id,
+			automation,
+			removed: runs.length,
+			preview: true,
+		};
+	}
 	for (const run of runs) {
 		await ctx.session.request({ method: 'DELETE', path: `/api/3/contactAutomations/${run.id}`, itemIndex });
 	}

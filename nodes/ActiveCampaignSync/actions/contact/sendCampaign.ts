@@ -13,6 +13,10 @@ export const sendCampaign: ItemOperation = async (ctx, itemIndex) => {
 	const id = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
 	if (ctx.fn.getNodeParameter('sendMethod', itemIndex, 'automation') === 'automation') {
 		const automation = param(ctx, 'sendAutomation', itemIndex);
+		if (ctx.session.preview) {
+			ctx.session.planWrite(itemIndex);
+			return { operation: 'sent', id, method: 'automation', automation, preview: true };
+		}
 		const body = await ctx.session.request<IDataObject>({
 			method: 'POST',
 			path: '/api/3/contactAutomations',
@@ -27,6 +31,10 @@ export const sendCampaign: ItemOperation = async (ctx, itemIndex) => {
 	const messageId = param(ctx, 'messageId', itemIndex);
 	const form = new URLSearchParams({ email, campaignid: campaign, type: 'mime', action: 'send' });
 	if (messageId) form.set('messageid', messageId);
+	if (ctx.session.preview) {
+		ctx.session.planWrite(itemIndex);
+		return { operation: 'sent', id, email, method: 'v1', campaign, messageId: messageId || null, preview: true };
+	}
 	const body = await ctx.session.request<IDataObject>({
 		method: 'POST',
 		path: '/admin/api.php',

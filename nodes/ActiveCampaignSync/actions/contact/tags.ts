@@ -1,4 +1,4 @@
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
 import { readContactTags } from '../../helpers/contactRead';
 import { uniqueNames } from '../../helpers/contactWrite';
@@ -15,6 +15,11 @@ export const addTag: ItemOperation = async (ctx, itemIndex) => {
 	for (const name of names) {
 		if (current.some((t) => t.name.toLowerCase() === name.toLowerCase())) continue;
 		const tag = await ctx.session.ensureTag(name, itemIndex);
+		added.push(tag.name);
+		if (ctx.session.preview) {
+			ctx.session.planWrite(itemIndex);
+			continue;
+		}
 		// A contact has a tag or not: adding it again answers the existing contactTag.
 		await ctx.session.request({
 			method: 'POST',
@@ -23,9 +28,10 @@ export const addTag: ItemOperation = async (ctx, itemIndex) => {
 			itemIndex,
 			repeatable: true,
 		});
-		added.push(tag.name);
 	}
-	return { id, tagsAdded: added, tags: [...current.map((t) => t.name), ...added] };
+	const tags = [...current.map((t) => t.name), ...added];
+	if (ctx.session.preview) return previewOfTags(id, added.length ? 'updated' : 'skipped', current, tags, { tagsAdded: added });
+	return { id, tagsAdded: added, tags };
 };
 
 /** Contact → Remove Tag: by name (the contact's tag link is looked up and deleted). */
@@ -37,9 +43,26 @@ export const removeTag: ItemOperation = async (ctx, itemIndex) => {
 	const removed: string[] = [];
 	for (const name of names) {
 		for (const tag of current.filter((t) => t.name.toLowerCase() === name.toLowerCase())) {
-			await ctx.session.request({ method: 'DELETE', path: `/api/3/contactTags/${tag.contactTagId}`, itemIndex, allowNotFound: true });
 			removed.push(tag.name);
+			if (ctx.session.preview) ctx.session.planWrite(itemIndex);
+			else await ctx.session.request({ method: 'DELETE', path: `/api/3/contactTags/${tag.contactTagId}`, itemIndex, allowNotFound: true });
 		}
 	}
-	return { id, tagsRemoved: removed, tags: current.map((t) => t.name).filter((n) => !removed.includes(n)) };
+	const tags = current.map((t) => t.name).filter((n) => !removed.includes(n));
+	if (ctx.session.preview) return previewOfTags(id, removed.length ? 'updated' : 'skipped', current, tags, { tagsRemoved: removed });
+	return { id, tagsRemoved: removed, tags };
 };
+
+/** A preview's item for a tag change: the contact's tags before and after (a tag the run would create is named). */
+function previewOfTags(id: string, operation: 'updated' | 'skipped', current: Array<{ name: string }>, tags: string[], what: IDataObject): IDataObject {
+	const before = current.map((t) => t.name);
+	return {
+		operation,
+		...(operation === 'skipped' ? { reason: 'no changes' } : {}),
+		id,
+		...what,
+		tags,
+		changes: operation === 'skipped' ? [] : [{ field: 'tags', before, after: tags }],
+		preview: true,
+	};
+}

@@ -6,10 +6,10 @@
 import { randomUUID } from 'crypto';
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 
-import { runWrites, type WriteOperation } from '../../helpers/records';
+import type { WriteOperation } from '../../helpers/records';
 import type { TableInfo } from '../../transport/metadata';
 import { guidLiteral, inFilter } from '../../transport/odata';
-import { chunk, itemError, paired, requireRecordId, type OperationContext } from '../common';
+import { chunk, itemError, paired, requireRecordId, sendWrites, type OperationContext } from '../common';
 
 interface NotePlan {
 	index: number;
@@ -73,16 +73,20 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		};
 		ops.push({ plan, op: { kind: 'create', table: annotation as TableInfo, id: randomUUID(), body } });
 	}
-	const results = await runWrites(
-		client,
-		ops.map((o) => o.op),
-		{ batchSize: fns.getNodeParameter('options.batchSize', 0, 1000) as number },
-	);
+	// Notes go out as the other writes do (a preview sends nothing and counts what the real run would send).
+	const results = await sendWrites(ctx, ops.map((o) => o.op), { method: 'auto', batchSize: fns.getNodeParameter('options.batchSize', 0, 1000) as number });
 	results.forEach((result, k) => {
-		const { plan } = ops[k];
-		out[plan.index] = result.ok
-			? paired({ operation: 'created', id: result.id, entity: plan.entity, recordId: plan.recordId, subject: plan.subject }, plan.index)
-			: itemError(ctx, plan.index, client.error(result.failure, { itemIndex: plan.index, table: 'annotation', action: 'add a note' }));
+		const { plan, op } = ops[k];
+		if (!result.ok) {
+			out[plan.index] = itemError(ctx, plan.index, client.error(result.failure, { itemIndex: plan.index, table: 'annotation', action: 'add a note' }));
+			return;
+		}
+		const json: IDataObject = { operation: 'created', id: result.id, entity: plan.entity, recordId: plan.recordId, subject: plan.subject };
+		if (result.writeRequests !== undefined) {
+			const changes = ['subject', 'notetext'].map((field) => ({ field, before: null, after: op.body?.[field] ?? null }));
+			Object.assign(json, { preview: true, changes, writeRequests: result.writeRequests });
+		}
+		out[plan.index] = paired(json, plan.index);
 	});
 	return out.map((o, i) => o ?? paired({}, i));
 }

@@ -13,6 +13,7 @@ import {
 	itemError,
 	opportunityInput,
 	paired,
+	previewChanges,
 	recordInput,
 	tablesFor,
 	writeAndReport,
@@ -58,7 +59,8 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 					);
 				}
 			}
-			ops.push({ index: i, op: { kind: 'create', table, id: randomUUID(), body: record.body } });
+			const changes = client.previewOnly ? previewChanges(record, record.body) : undefined;
+			ops.push({ index: i, op: { kind: 'create', table, id: randomUUID(), body: record.body }, changes });
 		} catch (error) {
 			out[i] = itemError(ctx, i, error);
 		}

@@ -7,7 +7,7 @@
 import { randomUUID } from 'crypto';
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 
-import { isPreview, workflowData, type PreviewChange } from '../../../shared/preview';
+import { isPreview, workflowData } from '../../../shared/preview';
 import { SKIP_REASONS, type ConflictPolicy } from '../../../shared/sync/decide';
 import { codesOf, fieldHash, formatFieldState, rowVersion, sameValueDigest, withoutVersion, type FieldStates } from '../../../shared/sync/fieldState';
 import { isEmailField, planField, planStep, type PlanField, type PlanResult } from '../../../shared/sync/planner';
@@ -15,8 +15,7 @@ import { formatContactLink, isGuid } from '../../../shared/sync/state';
 import { deletedAccountDigests, queueRecheck, release, releaseMoved, retryStore, withPendingState } from '../../../shared/sync/retries';
 import { parseSyncItem, stateKeys, storedStateText, type SyncItem } from '../../../shared/sync/syncItem';
 import type { ColumnInfo, TableInfo } from '../../transport/metadata';
-import { findByColumns, matchKey, primaryColumn, resolveBinds, runWrites, writeRequestShares, type WriteMethod, type WriteOperation } from '../../helpers/records';
-import { countWritesNeeded } from '../../../shared/report';
+import { findByColumns, matchKey, primaryColumn, resolveBinds, type WriteMethod, type WriteOperation } from '../../helpers/records';
 import { createdIdFor, d365Hash, hashValueOf, readPropertyOf } from '../../helpers/sync';
 import {
 	changedBody,
@@ -36,7 +35,9 @@ import {
 	opportunityInput,
 	paired,
 	parseRecordId,
+	previewChanges,
 	recordInput,
+	sendWrites,
 	tablesFor,
 	type OperationContext,
 } from '../common';
@@ -191,16 +192,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 			}
 		}
 		// A preview sends nothing: every write is taken as done, and its item says what it would change.
-		// What the real run would send for them, counted on the first write each request carries.
-		const shares = preview ? writeRequestShares(writes.map((w) => w.op), { method: writeMethod, batchSize }) : [];
-		if (preview) countWritesNeeded(fns, 'dynamics', shares.reduce((n, s) => n + s, 0));
-		const results = preview
-			? writes.map(({ op }) => ({ ok: true as const, id: op.id, status: 204 }))
-			: await runWrites(
-					client,
-					writes.map((w) => w.op),
-					{ method: writeMethod, batchSize },
-				);
+		const results = await sendWrites(ctx, writes.map((w) => w.op), { method: writeMethod, batchSize });
 		const written: Array<{ plan: Plan; id: string; operation: 'created' | 'updated'; changed: string[]; op: WriteOperation; share?: number }> = [];
 		results.forEach((result, k) => {
 			const { plan, op, changed } = writes[k];
@@ -217,7 +209,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 				out[plan.index] = itemError(ctx, plan.index, client.error(result.failure, { itemIndex: plan.index, table: plan.table.logicalName, action: op.kind }));
 				return;
 			}
-			written.push({ plan, id: result.id, operation: op.kind === 'create' ? 'created' : 'updated', changed, op, share: shares[k] });
+			written.push({ plan, id: result.id, operation: op.kind === 'create' ? 'created' : 'updated', changed, op, share: result.writeRequests });
 		});
 		// Sync items report the state after the write: the hash of the target's mapped columns as stored now.
 		const after = preview ? new Map<string, IDataObject>() : await readBack(ctx, written.filter((w) => w.plan.sync));
@@ -232,7 +224,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 			const json: IDataObject = { operation: w.operation, id: w.id, entity: w.plan.table.logicalName, changedColumns: w.changed };
 			if (w.plan.matched && w.plan.matched > 1) json.matchedRecords = w.plan.matched;
 			if (w.plan.sync) Object.assign(json, syncOutput(w.plan, w.id, settleWritten(w.plan, after.get(w.id))));
-			if (preview) Object.assign(json, { preview: true, changes: previewChanges(w.plan, w.op), writeRequests: w.share ?? 0 });
+			if (preview) Object.assign(json, { preview: true, changes: previewChanges(w.plan.prepared, w.op.body ?? {}, w.plan.existing), writeRequests: w.share ?? 0 });
 			out[w.plan.index] = paired(json, w.plan.index);
 		}
 	}
@@ -723,25 +715,6 @@ function settleWritten(plan: Plan, record: IDataObject | undefined): FieldStates
 		entries.set(key, { ...entry, d365: fieldHash(hashValueOf(plan.table, record, field.dynamics), isEmailField(field)) });
 	}
 	return entries;
-}
-
-/**
- * What a previewed write would change: each column with the value the record holds now (null for a new record) and
- * the value written, as Dataverse returns them (a lookup as the GUID it would point to).
- */
-function previewChanges(plan: Plan, op: WriteOperation): PreviewChange[] {
-	const body = op.body ?? {};
-	const covered = new Set<string>();
-	const changes: PreviewChange[] = [];
-	for (const [property, keys] of Object.entries(plan.prepared.bodyKeys)) {
-		if (!keys.some((key) => key in body)) continue;
-		keys.forEach((key) => covered.add(key));
-		const field = /^_(.+)_value$/.exec(property)?.[1] ?? property;
-		changes.push({ field, before: plan.existing?.[property] ?? null, after: plan.prepared.read[property] ?? null });
-	}
-	// Create-only defaults (required columns a sync item fills in).
-	for (const [key, value] of Object.entries(body)) if (!covered.has(key)) changes.push({ field: key, before: null, after: value ?? null });
-	return changes;
 }
 
 /** The body keys of the given columns only. */

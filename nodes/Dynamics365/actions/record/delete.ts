@@ -1,14 +1,13 @@
 /** Delete: removes the record with the given id; many items go out in `$batch` requests. */
 import type { INodeExecutionData } from 'n8n-workflow';
 
-import { runWrites, type WriteOperation } from '../../helpers/records';
-import { itemError, paired, requireRecordId, tablesFor, type OperationContext } from '../common';
+import { itemError, paired, previewStored, requireRecordId, tablesFor, writeAndReport, type OperationContext, type PlannedWrites } from '../common';
 
 export async function execute(ctx: OperationContext): Promise<INodeExecutionData[]> {
-	const { fns, client, items } = ctx;
+	const { client, items } = ctx;
 	const out: Array<INodeExecutionData | undefined> = new Array(items.length);
 	const tables = await tablesFor(ctx);
-	const ops: Array<{ index: number; op: WriteOperation }> = [];
+	let ops: PlannedWrites = [];
 	for (let i = 0; i < items.length; i++) {
 		try {
 			const table = tables[i];
@@ -18,16 +17,8 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 			out[i] = itemError(ctx, i, error);
 		}
 	}
-	const results = await runWrites(
-		client,
-		ops.map((o) => o.op),
-		{ batchSize: fns.getNodeParameter('options.batchSize', 0, 1000) as number },
-	);
-	results.forEach((result, k) => {
-		const { index, op } = ops[k];
-		out[index] = result.ok
-			? paired({ operation: 'deleted', id: op.id, entity: op.table.logicalName }, index)
-			: itemError(ctx, index, client.error(result.failure, { itemIndex: index, table: op.table.logicalName, action: 'delete' }));
-	});
+	// A preview checks that each record is there to delete.
+	if (client.previewOnly) ops = await previewStored(ctx, ops, out);
+	await writeAndReport(ctx, ops, out, 'delete', (op) => ({ operation: 'deleted', id: op.id, entity: op.table.logicalName }));
 	return out.map((o, i) => o ?? paired({}, i));
 }

@@ -9,6 +9,8 @@ import {
 	itemError,
 	opportunityInput,
 	paired,
+	previewChanges,
+	previewStored,
 	recordInput,
 	requireRecordId,
 	tablesFor,
@@ -43,11 +45,15 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		out[index] = itemError(ctx, index, error);
 		prepared[index] = undefined;
 	}
-	const ops: PlannedWrites = [];
+	let ops: PlannedWrites = [];
 	prepared.forEach((record, i) => {
 		const table = tables[i];
 		if (record && !(table instanceof Error)) ops.push({ index: i, op: { kind: 'update', table, id: ids[i], body: record.body } });
 	});
+	if (client.previewOnly) {
+		// What each update would change, from the record as stored now.
+		ops = await previewStored(ctx, ops, out, ({ index, op }, stored) => previewChanges(prepared[index]!, op.body ?? {}, stored));
+	}
 	await writeAndReport(ctx, ops, out, 'update', (op) => ({
 		operation: 'updated',
 		id: op.id,
