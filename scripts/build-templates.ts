@@ -75,23 +75,36 @@ export const FAIL_RUN_ON_ALERT = 'failRunOnAlert';
 /** The step that fails such a run with the report's summary as its error message. */
 export const FAIL_RUN_NODE = 'Fail the run (starts the error workflow)';
 const PREVIEW_EXPRESSION = `={{ $('${SETTINGS_NODE}').first().json.preview }}`;
+/** Inside an expression: whether this run is a preview (what a webhook's answer says). */
+const PREVIEWING = `$('${SETTINGS_NODE}').first().json.preview === true`;
 
 /**
  * Operations with a Preview (No Writes) switch, by node: in a template with a Settings step they read it from there.
  * A test checks each template's write steps are all here and that each node shows the switch for them.
  */
 export const PREVIEWED_OPERATIONS: Record<string, string[]> = {
-	dynamics365: ['createOrUpdate', 'getChanges'],
+	dynamics365: ['create', 'createOrUpdate', 'update', 'delete', 'addNote', 'getChanges'],
 	activeCampaignSync: [
 		'contact.upsert',
 		'contact.upsertMany',
+		'contact.update',
+		'contact.delete',
+		'contact.addTag',
+		'contact.removeTag',
+		'contact.subscribe',
+		'contact.unsubscribe',
+		'contact.addToAutomation',
+		'contact.removeFromAutomation',
+		'contact.sendCampaign',
 		'contact.getChanges',
 		'contact.recordSyncState',
 		'contact.ensureSyncFields',
 		'account.upsert',
+		'account.linkContact',
 		'account.getChanges',
 		'account.recordSyncState',
 		'customObject.upsertRecord',
+		'customObject.deleteRecord',
 		'customObject.ensureSchema',
 	],
 };
@@ -206,12 +219,13 @@ class Workflow {
 	}
 
 	/**
-	 * The one switch of a sync template: an Edit Fields step at its start with `preview` (off), which every write step
-	 * added after it reads (their Preview (No Writes) is an expression on it).
+	 * The one switch of a template: an Edit Fields step at its start with `preview` (off), which every write step
+	 * added after it reads (their Preview (No Writes) is an expression on it), and — in a template that ends in the Sync
+	 * report — the alert switch.
 	 */
-	settings(column: number, row: number, extra: Json = {}, { preview = true } = {}): string {
-		this.previewSwitch = preview;
-		this.hasSettings = true;
+	settings(column: number, row: number, extra: Json = {}, { alerts = true } = {}): string {
+		this.previewSwitch = true;
+		this.hasSettings = alerts;
 		return this.add(
 			SETTINGS_NODE,
 			'n8n-nodes-base.set',
@@ -221,8 +235,8 @@ class Workflow {
 			{
 				assignments: {
 					assignments: [
-						...(preview ? [{ id: 'preview-switch', name: 'preview', value: false, type: 'boolean' }] : []),
-						{ id: 'fail-run-on-alert-switch', name: FAIL_RUN_ON_ALERT, value: true, type: 'boolean' },
+						{ id: 'preview-switch', name: 'preview', value: false, type: 'boolean' },
+						...(alerts ? [{ id: 'fail-run-on-alert-switch', name: FAIL_RUN_ON_ALERT, value: true, type: 'boolean' }] : []),
 					],
 				},
 				options: {},
@@ -334,6 +348,9 @@ const SYNC_OPTIONS = { conflictPolicy: 'dynamicsWins', precedence: 'contact', ti
 
 const previewNote =
 	'**Preview first**: in "Settings" set `preview` to true and run: every step reads and decides as in a real run and writes nothing (no record, cursor, retry queue or sync state changes); each write step\'s items say what it would create, update or skip, field by field, and "Sync report" counts it. Set it back to false to sync.';
+
+const webhookPreviewNote =
+	'**Preview first**: in "Settings" set `preview` to true and call the webhook (n8n\'s test URL works too): every step reads and decides as in a real run and writes nothing; each write step\'s items say what it would do, field by field, and the answer says `"preview": true`. As shipped (`preview` false) every call writes.';
 
 const shortReportNote =
 	'**"Sync report"** at the end counts what the run did; on a failure or a dead letter it goes to "Alert someone" (replace it with Slack, email or Teams) and — with `failRunOnAlert` in "Settings" on, the default — fails the run with its summary, which starts the error workflow (import and publish "AC ⇄ D365: Sync Alerts", then pick it in Workflow settings → Error workflow). Failed records go to "Failed records".';
@@ -543,6 +560,7 @@ function opportunitySync(): Workflow {
 			'**The two automation triggers**: the official app offers "D365 Opportunity is created / is updated" automation triggers. Here, enable "Start created-opportunity automation" and/or "Start updated-opportunity automation" and pick the automation each starts for the contact.',
 			'**Configure**: the credentials; Poll Times in the trigger (every minute by default). Custom object records need an ActiveCampaign Enterprise plan.',
 			'**Which opportunities**: the criteria rows in "Map opportunities"; for what rows cannot say (the official app\'s "custom criteria, manually set"), the trigger\'s Options → Raw Filter, an OData filter checked before use.',
+			previewNote,
 			shortReportNote,
 		].join('\n'),
 		-1,
@@ -554,8 +572,7 @@ function opportunitySync(): Workflow {
 		options: { formattedValues: true, includeRelatedContactEmail: true },
 		pollTimes: { item: [{ mode: 'everyMinute' }] },
 	});
-	// Its automation steps have no preview: Settings holds only the alert switch.
-	const settings = w.settings(-0.2, 0, { executeOnce: true }, { preview: false });
+	const settings = w.settings(-0.2, 0, { executeOnce: true });
 	const schema = w.ours('Prepare opportunity object', 'activeCampaignSync', 0.8, 0, { resource: 'customObject', operation: 'ensureSchema' });
 	// The opportunities go on once the custom object exists: a Merge that waits for both inputs and passes on the
 	// trigger's items (its first input), whatever the positions of the two branches.
@@ -612,6 +629,7 @@ function marketingActivities(): Workflow {
 			'Every hour, for each ActiveCampaign contact linked to a Dynamics lead or contact, the emails sent to it and its opens and clicks of the last 25 hours become notes on the Dynamics record. A note whose subject the record already has is not added again, so overlapping runs never duplicate.',
 			'',
 			'**Configure**: the credentials; the schedule. For real-time notes instead, use an ActiveCampaign Sync Trigger (Events: open, click) in place of the schedule.',
+			previewNote,
 			shortReportNote,
 		].join('\n'),
 		-2,
@@ -620,7 +638,7 @@ function marketingActivities(): Workflow {
 	);
 	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 0.5, {});
 	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -2, 1.5, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
-	const start = w.settings(-1, 1, {}, { preview: false });
+	const start = w.settings(-1, 1);
 	w.connect(schedule, start);
 	w.connect(manual, start);
 	const readTag = (name: string, tag: string, row: number) =>
@@ -726,10 +744,11 @@ function salesActions(): Workflow {
 			`**Only known callers**: the webhook uses Header Auth. Create the credential "Sales actions webhook secret" (type Header Auth, name \`${SALES_ACTION_SECRET_HEADER}\`, value a long random secret, e.g. \`openssl rand -hex 32\`) and give the same secret to the flow. A request without it is refused (403) before anything runs.`,
 			`**Only allowed users** (the official app's User Management): list the Dynamics users who may run sales actions in "${ALLOWED_USERS_NODE}" — their email or Dynamics user id, separated by commas. Anyone else is answered 403 "… is not allowed to run sales actions"; an empty list allows nobody.`,
 			'**Configure**: the secret credential and the list above, and the ActiveCampaign and Dynamics credentials. The contact is created or updated in ActiveCampaign first, so a record not yet synced works too.',
+			webhookPreviewNote,
 		].join('\n'),
 		-1,
 		1,
-		1100,
+		1300,
 	);
 	const hook = w.add(
 		HOOK,
@@ -758,10 +777,12 @@ function salesActions(): Workflow {
 		403,
 		`={{ { ok: false, user: ${body}?.userEmail || ${body}?.userId || null, error: (${body}?.userEmail || ${body}?.userId) ? (${body}?.userEmail || ${body}?.userId) + ' is not allowed to run sales actions; add them under ${ALLOWED_USERS_NODE}' : 'The request names no Dynamics user (userEmail or userId); sales actions run only for the users listed under ${ALLOWED_USERS_NODE}' } }}`,
 	);
+	// After the gate: nothing runs before it.
+	const settings = w.settings(2, 1, {}, { alerts: false });
 	const read = w.ours(
 		'Read the Dynamics record',
 		'dynamics365',
-		2,
+		3,
 		1,
 		{
 			resource: 'otherTable',
@@ -771,7 +792,7 @@ function salesActions(): Workflow {
 		},
 		{ onError: 'continueErrorOutput' },
 	);
-	const upsert = w.ours('Make sure the contact is in ActiveCampaign', 'activeCampaignSync', 3, 1, {
+	const upsert = w.ours('Make sure the contact is in ActiveCampaign', 'activeCampaignSync', 4, 1, {
 		resource: 'contact',
 		operation: 'upsert',
 		dataMode: 'fields',
@@ -779,7 +800,7 @@ function salesActions(): Workflow {
 		additionalFields: { firstName: '={{ $json.firstname }}', lastName: '={{ $json.lastname }}' },
 	});
 	const action = `${body}.action`;
-	const which = w.add('Which action?', 'n8n-nodes-base.switch', 3.2, 4, 1, {
+	const which = w.add('Which action?', 'n8n-nodes-base.switch', 3.2, 5, 1, {
 		rules: {
 			values: [
 				{ conditions: filterCondition(`={{ ${action} }}`, 'addToAutomation'), renameOutput: true, outputKey: 'Add to automation' },
@@ -788,35 +809,37 @@ function salesActions(): Workflow {
 		},
 		options: { fallbackOutput: 'extra', renameFallbackOutput: 'Unknown action' },
 	});
-	const automation = w.ours('Add to automation', 'activeCampaignSync', 5, 0.5, {
+	const automation = w.ours('Add to automation', 'activeCampaignSync', 6, 0.5, {
 		resource: 'contact',
 		operation: 'addToAutomation',
-		contact: '={{ $json.id }}',
+		// A preview of a contact it would create has no id yet: the email names it.
+		contact: '={{ $json.id ?? $json.email }}',
 		automation: `={{ ${body}.automation }}`,
 	});
-	const campaign = w.ours('Send campaign', 'activeCampaignSync', 5, 1.5, {
+	const campaign = w.ours('Send campaign', 'activeCampaignSync', 6, 1.5, {
 		resource: 'contact',
 		operation: 'sendCampaign',
-		contact: '={{ $json.id }}',
+		contact: '={{ $json.id ?? $json.email }}',
 		sendMethod: 'v1',
 		campaign: `={{ ${body}.campaign }}`,
 	});
 	const contactEmail = "$('Make sure the contact is in ActiveCampaign').item.json.email";
-	const respondAutomation = answer(w, 'Answer: added', 6, 0.5, 200, `={{ { ok: true, action: 'addToAutomation', contact: ${contactEmail} } }}`);
-	const respondCampaign = answer(w, 'Answer: sent', 6, 1.5, 200, `={{ { ok: true, action: 'sendCampaign', contact: ${contactEmail} } }}`);
+	const respondAutomation = answer(w, 'Answer: added', 7, 0.5, 200, `={{ { ok: true, action: 'addToAutomation', contact: ${contactEmail}, preview: ${PREVIEWING} } }}`);
+	const respondCampaign = answer(w, 'Answer: sent', 7, 1.5, 200, `={{ { ok: true, action: 'sendCampaign', contact: ${contactEmail}, preview: ${PREVIEWING} } }}`);
 	const unknown = answer(
 		w,
 		'Answer: unknown action',
-		5,
+		6,
 		2.5,
 		400,
 		`={{ { ok: false, error: 'Unknown action "' + (${action} ?? '') + '": send addToAutomation or sendCampaign' } }}`,
 	);
 	// A step that fails answers with its reason (the nodes' messages never hold credentials).
-	const failed = answer(w, 'Answer: failed', 6, 3.25, 502, '={{ { ok: false, error: $json.error ?? \'The sales action failed\' } }}');
+	const failed = answer(w, 'Answer: failed', 7, 3.25, 502, '={{ { ok: false, error: $json.error ?? \'The sales action failed\' } }}');
 
 	w.chain(hook, allowed, isAllowed);
-	w.connect(isAllowed, read, 0);
+	w.connect(isAllowed, settings, 0);
+	w.chain(settings, read);
 	w.connect(isAllowed, notAllowed, 1);
 	w.chain(read, upsert, which);
 	w.connect(which, automation, 0);
@@ -841,10 +864,11 @@ function automationToDynamics(): Workflow {
 			'',
 			`**Only ActiveCampaign**: an automation's Webhook action cannot send headers (ActiveCampaign limits authorization to the URL and its parameters), so this webhook checks a token in the URL instead. Make a long random token (at least ${MIN_TOKEN_LENGTH} characters, e.g. \`openssl rand -hex 32\`), paste it as the value the first condition of "${AUTOMATION_TOKEN_NODE}" compares with, and put the same token in the automation's URL. A call without it, or with another one, is answered 403 and nothing else runs; while no token is set every call is refused.`,
 			'**Configure**: the token, the credentials, the Topic default for new leads in "Map lead to Dynamics". n8n must be reachable from ActiveCampaign over https (port 443).',
+			webhookPreviewNote,
 		].join('\n'),
 		-1,
 		1,
-		1100,
+		1300,
 	);
 	const hook = w.add(
 		HOOK,
@@ -878,30 +902,32 @@ function automationToDynamics(): Workflow {
 		`={{ { ok: false, error: 'Wrong or missing token: the webhook URL needs ?token= followed by the token set in ${AUTOMATION_TOKEN_NODE} (while none of ${MIN_TOKEN_LENGTH} or more characters is set there, every call is refused)' } }}`,
 	);
 	// ActiveCampaign is answered at once; the writes go on after the answer.
-	const accepted = answer(w, 'Answer: accepted', 1, 1, 200, "={{ { ok: true, as: " + request + ".query?.as === 'contact' ? 'contact' : 'lead' } }}");
-	const tag = w.ours('Tag for Dynamics', 'activeCampaignSync', 2, 1, {
+	const accepted = answer(w, 'Answer: accepted', 1, 1, 200, `={{ { ok: true, as: ${request}.query?.as === 'contact' ? 'contact' : 'lead', preview: ${PREVIEWING} } }}`);
+	// After the gate and the answer: nothing runs before the token check.
+	const settings = w.settings(2, 1, {}, { alerts: false });
+	const tag = w.ours('Tag for Dynamics', 'activeCampaignSync', 3, 1, {
 		resource: 'contact',
 		operation: 'addTag',
 		contact: `={{ ${request}.body['contact[id]'] ?? ${request}.body.contact?.id ?? ${request}.body['contact[email]'] ?? ${request}.body.contact?.email }}`,
 		tags: [`={{ ${request}.query.as === 'contact' ? '[D365: Contact]' : '[D365: Lead]' }}`],
 	});
-	const read = w.ours('Read the contact', 'activeCampaignSync', 3, 1, {
+	const read = w.ours('Read the contact', 'activeCampaignSync', 4, 1, {
 		resource: 'contact',
 		operation: 'get',
 		contact: '={{ $json.id }}',
 	});
-	const which = w.add('Lead or contact?', 'n8n-nodes-base.if', 2.2, 4, 1, {
+	const which = w.add('Lead or contact?', 'n8n-nodes-base.if', 2.2, 5, 1, {
 		conditions: filterCondition(`={{ ${request}.query.as }}`, 'contact'),
 		options: {},
 	});
-	const mapContact = w.ours('Map contact to Dynamics', 'acD365FieldMap', 5, 0.5, {
+	const mapContact = w.ours('Map contact to Dynamics', 'acD365FieldMap', 6, 0.5, {
 		entity: 'contact',
 		step: 'toDynamics',
 		mappingSource: 'here',
 		syncDirection: 'bidirectional',
 		options: SYNC_OPTIONS,
 	});
-	const mapLead = w.ours('Map lead to Dynamics', 'acD365FieldMap', 5, 1.5, {
+	const mapLead = w.ours('Map lead to Dynamics', 'acD365FieldMap', 6, 1.5, {
 		entity: 'lead',
 		step: 'toDynamics',
 		mappingSource: 'here',
@@ -909,14 +935,14 @@ function automationToDynamics(): Workflow {
 		...LEAD_DEFAULTS,
 		options: SYNC_OPTIONS,
 	});
-	const writeContact = w.ours('Write contact to Dynamics', 'dynamics365', 6, 0.5, writeDynamics('contact'));
-	const writeLead = w.ours('Write lead to Dynamics', 'dynamics365', 6, 1.5, writeDynamics('lead'));
-	const recordContact = w.ours('Record contact sync state', 'activeCampaignSync', 7, 0.5, { resource: 'contact', operation: 'recordSyncState' });
-	const recordLead = w.ours('Record lead sync state', 'activeCampaignSync', 7, 1.5, { resource: 'contact', operation: 'recordSyncState' });
+	const writeContact = w.ours('Write contact to Dynamics', 'dynamics365', 7, 0.5, writeDynamics('contact'));
+	const writeLead = w.ours('Write lead to Dynamics', 'dynamics365', 7, 1.5, writeDynamics('lead'));
+	const recordContact = w.ours('Record contact sync state', 'activeCampaignSync', 8, 0.5, { resource: 'contact', operation: 'recordSyncState' });
+	const recordLead = w.ours('Record lead sync state', 'activeCampaignSync', 8, 1.5, { resource: 'contact', operation: 'recordSyncState' });
 	w.connect(hook, tokenOk);
 	w.connect(tokenOk, accepted, 0);
 	w.connect(tokenOk, wrongToken, 1);
-	w.chain(accepted, tag, read, which);
+	w.chain(accepted, settings, tag, read, which);
 	w.connect(which, mapContact, 0);
 	w.connect(which, mapLead, 1);
 	w.chain(mapContact, writeContact, recordContact);

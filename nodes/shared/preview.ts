@@ -75,6 +75,11 @@ export function isStandIn(id: unknown): boolean {
 	return typeof id === 'string' && id.startsWith('preview:');
 }
 
+/** The name a stand-in was made for. */
+export function standInName(id: string): string {
+	return id.replace(/^preview:/, '');
+}
+
 /** The error a transport raises when a preview would send a write: no write path may reach the network in a preview. */
 export function previewWriteError(node: INode, method: string, path: string): NodeOperationError {
 	return new NodeOperationError(node, `Preview: this step would send ${method} ${path}, and a preview writes nothing`, {

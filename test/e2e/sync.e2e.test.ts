@@ -47,6 +47,7 @@ beforeAll(async () => {
 		extraWorkflows: (templates) => [
 			...Object.entries(POLICY_COPIES).map(([policy, id]) => withPolicy(templates['scheduled-sync.json'], id, policy)),
 			asPreview(templates['initial-sync.json'], INITIAL_PREVIEW),
+			...Object.entries(WEBHOOK_PREVIEWS).map(([file, { id, path: webhookPath }]) => asWebhookPreview(templates[file], id, webhookPath)),
 		],
 	});
 });
@@ -66,6 +67,20 @@ function asPreview(template: TemplateJson, id: string): TemplateJson {
 	const settings = copy.nodes.find((n) => n.name === SETTINGS_NODE)!;
 	const { assignments } = settings.parameters.assignments as { assignments: Array<{ name: string; value: unknown }> };
 	assignments.find((a) => a.name === 'preview')!.value = true;
+	return copy;
+}
+
+/** A copy of each webhook template with its preview switch on, on its own path. */
+const WEBHOOK_PREVIEWS = {
+	'sales-actions.json': { id: 'acd365SalesPreview', path: 'd365-sales-action-preview' },
+	'ac-automation-to-d365.json': { id: 'acd365AutomationPrev', path: 'ac-create-in-dynamics-preview' },
+} as const;
+
+function asWebhookPreview(template: TemplateJson, id: string, webhookPath: string): TemplateJson {
+	const copy = asPreview(template, id);
+	const hook = copy.nodes.find((n) => n.type === 'n8n-nodes-base.webhook')! as TemplateJson['nodes'][number] & { webhookId?: string };
+	hook.parameters.path = webhookPath;
+	hook.webhookId = `${hook.webhookId!.slice(0, -4)}beef`;
 	return copy;
 }
 
@@ -471,13 +486,14 @@ describe('Marketing Activities', () => {
 describe('active workflows in an n8n server', () => {
 	beforeAll(async () => {
 		// The Sync Alerts workflow too: n8n 2.x runs an error workflow only when it is published.
-		for (const id of [WORKFLOW_IDS.opportunities, WORKFLOW_IDS.salesActions, WORKFLOW_IDS.automationToDynamics, WORKFLOW_IDS.syncAlerts]) {
+		const previews = Object.values(WEBHOOK_PREVIEWS);
+		for (const id of [WORKFLOW_IDS.opportunities, WORKFLOW_IDS.salesActions, WORKFLOW_IDS.automationToDynamics, WORKFLOW_IDS.syncAlerts, ...previews.map((p) => p.id)]) {
 			await n8n.publishWorkflow(id);
 		}
 		await n8n.start();
 		// n8n registers the webhooks of active workflows just after it reports ready; a CORS preflight (which runs no
 		// workflow) answers 204 once a path is registered.
-		for (const webhookPath of ['d365-sales-action', 'ac-create-in-dynamics']) {
+		for (const webhookPath of ['d365-sales-action', 'ac-create-in-dynamics', ...previews.map((p) => p.path)]) {
 			const deadline = Date.now() + 60_000;
 			for (;;) {
 				const preflight = await fetch(`${n8n.url}/webhook/${webhookPath}`, {
@@ -599,8 +615,8 @@ describe('active workflows in an n8n server', () => {
 	});
 
 	/** POSTs a sales action as the flow or the command-bar button does; `secret: null` sends no secret header. */
-	const salesAction = async (body: Json, secret: string | null = secrets.salesActionsSecret) =>
-		await fetch(`${n8n.url}/webhook/d365-sales-action`, {
+	const salesAction = async (body: Json, secret: string | null = secrets.salesActionsSecret, webhookPath = 'd365-sales-action') =>
+		await fetch(`${n8n.url}/webhook/${webhookPath}`, {
 			method: 'POST',
 			headers: { 'Content-Type': 'application/json', ...(secret === null ? {} : { [SALES_ACTION_SECRET_HEADER]: secret }) },
 			body: JSON.stringify(body),
@@ -664,7 +680,7 @@ describe('active workflows in an n8n server', () => {
 			userEmail: SANDBOX_SALES_USER.toUpperCase(),
 		});
 		expect(response.status).toBe(200);
-		expect(await response.json()).toMatchObject({ ok: true, action: 'addToAutomation' });
+		expect(await response.json()).toMatchObject({ ok: true, action: 'addToAutomation', preview: false });
 		const ac = (await acContact('maria.garcia@contoso.com'))!;
 		expect(JSON.stringify(ac.automations)).toMatch(/D365 Sales Follow-up|"2"/);
 
@@ -690,6 +706,35 @@ describe('active workflows in an n8n server', () => {
 		});
 		expect(missing.status).toBe(502);
 		expect(((await missing.json()) as Json).ok).toBe(false);
+	});
+
+	it('Sales Actions as a preview (Settings → preview): the answer says what it would do, and nothing is written', async () => {
+		const contact = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'li.wei@fabrikam.com')!;
+		const automationsBefore = JSON.stringify((await acContact('li.wei@fabrikam.com'))!.automations);
+		await resetStats();
+		const response = await salesAction(
+			{ recordType: 'contact', recordId: contact.contactid, action: 'addToAutomation', automation: '2', userEmail: SANDBOX_SALES_USER },
+			secrets.salesActionsSecret,
+			WEBHOOK_PREVIEWS['sales-actions.json'].path,
+		);
+		expect(response.status).toBe(200);
+		expect(await response.json()).toMatchObject({ ok: true, action: 'addToAutomation', contact: 'li.wei@fabrikam.com', preview: true });
+		const counted = await writes();
+		expect([counted.ac, counted.d365]).toEqual([0, 0]);
+		expect(JSON.stringify((await acContact('li.wei@fabrikam.com'))!.automations)).toBe(automationsBefore);
+
+		// A Dynamics contact not in ActiveCampaign yet: the preview says it would create it and send the campaign.
+		const fresh = await control<Json>('d365', 'POST', '/ui/contacts', { firstname: 'Not', lastname: 'Yet', emailaddress1: 'not.yet@example.org' });
+		const sent = await salesAction(
+			{ recordType: 'contact', recordId: fresh.contactid, action: 'sendCampaign', campaign: '1', userEmail: SANDBOX_SALES_USER },
+			secrets.salesActionsSecret,
+			WEBHOOK_PREVIEWS['sales-actions.json'].path,
+		);
+		expect(sent.status).toBe(200);
+		expect(await sent.json()).toMatchObject({ ok: true, action: 'sendCampaign', contact: 'not.yet@example.org', preview: true });
+		const after = await writes();
+		expect([after.ac, after.d365]).toEqual([0, 0]);
+		expect(await acContact('not.yet@example.org')).toBeUndefined();
 	});
 
 	it('Sales Actions: the command-bar button (docs/dynamics/sales-action-button.js) runs an action from a Dynamics form', async () => {
@@ -725,8 +770,8 @@ describe('active workflows in an n8n server', () => {
 	});
 
 	/** POSTs what an ActiveCampaign automation's Webhook action sends (a form body) to the automation webhook. */
-	const fromAutomation = async (query: Record<string, string>, contactId: string, email: string) =>
-		await fetch(`${n8n.url}/webhook/ac-create-in-dynamics?${new URLSearchParams(query).toString()}`, {
+	const fromAutomation = async (query: Record<string, string>, contactId: string, email: string, webhookPath = 'ac-create-in-dynamics') =>
+		await fetch(`${n8n.url}/webhook/${webhookPath}?${new URLSearchParams(query).toString()}`, {
 			method: 'POST',
 			headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
 			body: new URLSearchParams({ type: 'automation', 'contact[id]': contactId, 'contact[email]': email }).toString(),
@@ -770,6 +815,32 @@ describe('active workflows in an n8n server', () => {
 		}
 		expect((ac.fields as Json).D365_RECORD_ID).toBe(`lead:${lead!.leadid}`);
 		expect(ac.tags).toEqual(expect.arrayContaining(['[D365: Lead]', '[D365: Pulled from ActiveCampaign]']));
+	});
+
+	it('ActiveCampaign automation → Dynamics as a preview: the run lists the lead it would create, and writes nothing', async () => {
+		const created = await control<Json>('ac', 'POST', '/ui/contacts', { email: 'preview.automation@example.com', firstName: 'Pre', lastName: 'Automation' });
+		const contactId = String((created.contact as Json | undefined)?.id ?? created.id);
+		const { id: workflowId, path: webhookPath } = WEBHOOK_PREVIEWS['ac-automation-to-d365.json'];
+		await resetStats();
+		const response = await fromAutomation({ as: 'lead', token: secrets.automationToken }, contactId, 'preview.automation@example.com', webhookPath);
+		expect(response.status).toBe(200);
+		expect(await response.json()).toMatchObject({ ok: true, as: 'lead', preview: true });
+		// The steps after the answer: wait for the execution to end, then read what its write step said.
+		type Executions = { results: Array<{ id: string; status: string }> };
+		const deadline = Date.now() + 60_000;
+		let done: Executions['results'] = [];
+		while (!done.some((e) => e.status === 'success') && Date.now() < deadline) {
+			await new Promise((resolve) => setTimeout(resolve, 1000));
+			done = (await n8n.rest<Executions>('GET', `/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`)).results;
+		}
+		expect(done.map((e) => e.status)).toEqual(['success']);
+		const detail = JSON.stringify(await n8n.rest('GET', `/executions/${done[0].id}?includeData=true`));
+		// Its Dynamics write step said it would create the lead (n8n stores each value once: the texts are there).
+		for (const text of ['preview.automation@example.com', 'Write lead to Dynamics', '"created"']) expect(detail).toContain(text);
+		const counted = await writes();
+		expect([counted.ac, counted.d365]).toEqual([0, 0]);
+		expect((await d365Rows('leads')).some((l) => l.emailaddress1 === 'preview.automation@example.com')).toBe(false);
+		expect((await acContact('preview.automation@example.com'))!.tags).toEqual([]);
 	});
 
 	it("no webhook secret appears in n8n's log", () => {

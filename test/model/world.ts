@@ -15,6 +15,7 @@ import { Dynamics365ClientCredentialsApi } from '../../credentials/Dynamics365Cl
 import { ActiveCampaignSync } from '../../nodes/ActiveCampaignSync/ActiveCampaignSync.node';
 import { setAccountRequestsPerSecond } from '../../nodes/ActiveCampaignSync/transport';
 import { Dynamics365 } from '../../nodes/Dynamics365/Dynamics365.node';
+import { Dynamics365Trigger } from '../../nodes/Dynamics365/Dynamics365Trigger.node';
 import { AcD365FieldMap } from '../../nodes/FieldMap/AcD365FieldMap.node';
 import { AcD365SyncReport } from '../../nodes/SyncReport/AcD365SyncReport.node';
 import { FAIL_RUN_NODE } from '../../scripts/build-templates';
@@ -119,7 +120,8 @@ export interface World {
  */
 export function syncHarness(sandbox: Sandbox): N8nHarness {
 	const harness = new N8nHarness({
-		nodes: [Dynamics365, ActiveCampaignSync, AcD365FieldMap, AcD365SyncReport],
+		// The trigger too: a template that starts with it (Opportunity Sync) runs from its poll's items.
+		nodes: [Dynamics365, Dynamics365Trigger, ActiveCampaignSync, AcD365FieldMap, AcD365SyncReport],
 		credentialTypes: [ActiveCampaignSyncApi, Dynamics365ClientCredentialsApi],
 		credentials: {
 			[AC_CREDENTIAL]: { apiUrl: sandbox.ac.url, apiKey: SANDBOX_CREDENTIALS.acApiKey },

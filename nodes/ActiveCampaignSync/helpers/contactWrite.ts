@@ -218,6 +218,8 @@ export async function previewContactWrite(
 		await linkAccount(session, target?.id ?? '', current, desired.accountName, desired.jobTitle, itemIndex, desired.accountId);
 	}
 	const operation = !target ? 'created' : changes.length || tags.added.length || tags.removed.length ? 'updated' : 'skipped';
+	// Later steps of the same preview may name the contact it would create by its email (resolveContactId).
+	if (!target && desired.email) planCreated(session.ctx, 'contact', desired.email);
 	return {
 		operation,
 		...(operation === 'skipped' ? { reason: 'no changes' } : {}),

@@ -526,3 +526,32 @@ describe('Contact and account actions', () => {
 		expect(missing[0].error).toBe(`No ActiveCampaign contact with id ${id}: the delete would fail (404)`);
 	});
 });
+
+describe('a contact an earlier step of the same preview would create', () => {
+	it('stands in for it by its email: Add to Automation and Send Campaign say what they would do, nothing is sent', async () => {
+		const node = (name: string, parameters: INodeParameters, x: number) => ({
+			...t.harness.toNode({ type: 'activeCampaignSync', name, parameters: { ...parameters, preview: true }, credentials: ['activeCampaignSyncApi'] }),
+			position: [x, 0] as [number, number],
+		});
+		const nodes = [
+			node('Create', { resource: 'contact', operation: 'upsert', dataMode: 'fields', email: 'not.there.yet@example.com', additionalFields: {} }, 0),
+			node('Automation', { resource: 'contact', operation: 'addToAutomation', contact: '={{ $json.id ?? $json.email }}', automation: '2' }, 200),
+			node('Campaign', { resource: 'contact', operation: 'sendCampaign', contact: "={{ $('Create').item.json.email }}", sendMethod: 'v1', campaign: '2' }, 400),
+		];
+		const connections = {
+			Create: { main: [[{ node: 'Automation', type: 'main', index: 0 }]] },
+			Automation: { main: [[{ node: 'Campaign', type: 'main', index: 0 }]] },
+		};
+		await t.resetStats();
+		const run = await t.harness.runWorkflow(nodes, connections as never);
+		expect(run.data.resultData.error).toBeUndefined();
+		const out = (name: string) => run.data.resultData.runData[name][0].data!.main[0]![0].json;
+		expect(out('Create')).toMatchObject({ preview: true, operation: 'created', id: null, email: 'not.there.yet@example.com' });
+		expect(out('Automation')).toMatchObject({ preview: true, operation: 'addedToAutomation', id: 'preview:not.there.yet@example.com', writeRequests: 1 });
+		expect(out('Campaign')).toMatchObject({ preview: true, operation: 'sent', email: 'not.there.yet@example.com', writeRequests: 1 });
+		expect(await t.count(WRITES)).toBe(0);
+		// Outside that execution nobody would create it: the same step alone fails as the real one would.
+		const alone = jsonOf(await t.run({ resource: 'contact', operation: 'addToAutomation', contact: 'not.there.yet@example.com', automation: '2', preview: true }, [{}], { continueOnFail: true }));
+		expect(alone[0].error).toBe('No ActiveCampaign contact with email not.there.yet@example.com');
+	});
+});

@@ -1,7 +1,9 @@
 /**
  * The templates' one preview switch ("Settings" → preview): a preview run of the Initial Sync on the demo data writes
  * nothing to either API and keeps no state, and its write steps list the records the real run then creates and updates
- * (all of them; more only where a later part would read what an earlier part links).
+ * (all of them; more only where a later part would read what an earlier part links). The Marketing Activities and
+ * Opportunity Sync previews likewise write nothing and list the notes and records their real runs then write. (The
+ * webhook templates' previews run in a real n8n: test/e2e/sync.e2e.test.ts.)
  */
 import type { IDataObject, INode, IRun } from 'n8n-workflow';
 
@@ -97,5 +99,86 @@ describe('the templates\' preview switch', () => {
 		const done = changes(real);
 		// All of it, and more only where a later part reads what an earlier part links (see unexplainedPreviewDifferences).
 		expect(unexplainedPreviewDifferences(previewed, done, acEmailsBefore)).toEqual({ missing: [], extra: [] });
+	});
+});
+
+/** What the write steps of a run said they did (or would do), per step: "operation subject-or-external-id". */
+function outcomes(run: IRun, ...steps: string[]): string[] {
+	expect(run.data.resultData.error?.message).toBeUndefined();
+	return steps
+		.flatMap((step) =>
+			(run.data.resultData.runData[step] ?? []).flatMap((task) =>
+				(task.data?.main[0] ?? []).map((item) => `${step}: ${String(item.json.operation)} ${String(item.json.subject ?? item.json.externalId ?? item.json.id)}`),
+			),
+		)
+		.sort();
+}
+
+async function resetStats(): Promise<void> {
+	await control('ac', 'POST', '/stats/reset');
+	await control('d365', 'POST', '/stats/reset');
+}
+
+describe('the preview switch of the templates that run on their own', () => {
+	it('Marketing Activities: the preview adds no note and lists the notes the real run then adds', async () => {
+		await world.reset();
+		await world.harness.runFrom(template('initial-sync.json', false).nodes, template('initial-sync.json', false).connections, 'Run now', [{}], 'trigger');
+		// Engagement of the last hours on a contact and a lead (the seed's own is older than 25 hours).
+		await control('ac', 'POST', '/engagement', { email: 'maria.garcia@contoso.com', type: 'open', campaignId: 1 });
+		await control('ac', 'POST', '/engagement', { email: 'sam.taylor@adatum.com', type: 'click', campaignId: 1 });
+		const notes = async () => (await control<{ value: IDataObject[] }>('d365', 'GET', '/state/annotations?top=5000')).value.length;
+		const notesBefore = await notes();
+		world.harness.resetStaticData();
+		await resetStats();
+		const marketing = (preview: boolean) => template('marketing-activities.json', preview);
+		const preview = await world.harness.runFrom(marketing(true).nodes, marketing(true).connections, 'Every hour', [{}], 'trigger');
+		expect(await writeCount()).toBe(0);
+		expect(await notes()).toBe(notesBefore);
+		const said = outcomes(preview, 'Add note to the Dynamics record');
+		expect(said.filter((line) => / created /.test(line)).length).toBeGreaterThanOrEqual(2);
+		expect(reportOf(preview)).toMatchObject({ preview: true, writesNeeded: { activeCampaign: 0, dynamics: expect.any(Number) } });
+
+		const real = await world.harness.runFrom(marketing(false).nodes, marketing(false).connections, 'Every hour', [{}], 'trigger');
+		expect(outcomes(real, 'Add note to the Dynamics record')).toEqual(said);
+		expect(await notes()).toBe(notesBefore + said.filter((line) => / created /.test(line)).length);
+		expect((await writesBySide()).dynamics).toBe((reportOf(preview).writesNeeded as IDataObject).dynamics);
+	});
+
+	it('Opportunity Sync: the preview writes no record and lists the record the real run then writes', async () => {
+		await world.reset();
+		const opportunities = template('opportunity-sync.json', false);
+		const triggerNode = opportunities.nodes.find((n) => n.type.endsWith('.dynamics365Trigger'))!;
+		const trigger = { type: 'dynamics365Trigger', name: triggerNode.name, parameters: triggerNode.parameters, credentials: ['dynamics365ClientCredentialsApi'] };
+		// The first poll starts from now; the opportunity after it is the one change.
+		await world.harness.poll(trigger);
+		const contact = (await control<{ value: IDataObject[] }>('d365', 'GET', '/state/contacts?top=5000')).value.find((c) => c.emailaddress1 === 'maria.garcia@contoso.com')!;
+		world.sandbox.d365.server.clock.advance(2000);
+		await control('d365', 'POST', '/ui/opportunities', {
+			name: 'Preview expansion deal',
+			estimatedvalue: 2500,
+			'customerid_contact@odata.bind': `/contacts(${String(contact.contactid)})`,
+		});
+		world.sandbox.d365.server.clock.advance(2000);
+		const { items } = await world.harness.poll(trigger);
+		expect(items).toHaveLength(1);
+		const input = items!.map((item) => item.json);
+		const schemas = async () => (await control<{ schemas: IDataObject[] }>('ac', 'GET', '/state/customObjects')).schemas ?? [];
+		const records = async () => (await control<{ records: IDataObject[] }>('ac', 'GET', '/state/customObjects/d365-opportunity/records')).records;
+		const schemasBefore = (await schemas()).length;
+
+		await resetStats();
+		const preview = await world.harness.runFrom(template('opportunity-sync.json', true).nodes, template('opportunity-sync.json', true).connections, triggerNode.name, input, 'trigger');
+		expect(await writeCount()).toBe(0);
+		// Not even the custom object: the schema the real run creates stands in for the steps after it.
+		expect((await schemas()).length).toBe(schemasBefore);
+		const said = outcomes(preview, 'Write opportunity to ActiveCampaign');
+		expect(said).toEqual([expect.stringMatching(/^Write opportunity to ActiveCampaign: created /)]);
+		expect(reportOf(preview)).toMatchObject({ preview: true });
+
+		const real = await world.harness.runFrom(opportunities.nodes, opportunities.connections, triggerNode.name, input, 'trigger');
+		expect(outcomes(real, 'Write opportunity to ActiveCampaign')).toEqual(said);
+		expect((await records()).map((r) => r.externalId)).toEqual([input[0].opportunityid]);
+		// The schema and the record: what the preview said the real run would send.
+		expect((await writesBySide()).activeCampaign).toBe((reportOf(preview).writesNeeded as IDataObject).activeCampaign);
 	});
 });

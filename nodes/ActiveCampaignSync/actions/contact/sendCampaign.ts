@@ -1,6 +1,7 @@
 import { NodeApiError, type IDataObject, type JsonObject } from 'n8n-workflow';
 
 import { param, type ItemOperation } from '../common';
+import { isStandIn, standInName } from '../../../shared/preview';
 import { resolveContactId } from './shared';
 
 /**
@@ -25,7 +26,8 @@ export const sendCampaign: ItemOperation = async (ctx, itemIndex) => {
 		});
 		return { id, method: 'automation', automation, contactAutomation: (body.contactAutomation as IDataObject) ?? null };
 	}
-	const contact = await ctx.session.request<IDataObject>({ method: 'GET', path: `/api/3/contacts/${id}`, itemIndex });
+	// A preview's stand-in for a contact it would create is named by its email.
+	const contact = isStandIn(id) ? { contact: { email: standInName(id) } } : await ctx.session.request<IDataObject>({ method: 'GET', path: `/api/3/contacts/${id}`, itemIndex });
 	const email = String((contact.contact as IDataObject | undefined)?.email ?? '');
 	const campaign = param(ctx, 'campaign', itemIndex);
 	const messageId = param(ctx, 'messageId', itemIndex);

@@ -2,14 +2,17 @@ import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
 import { emptyDesired, encodeFieldValues, type DesiredContact } from '../../helpers/contactWrite';
 import { param, type OpContext } from '../common';
+import { standInId, wasPlanned } from '../../../shared/preview';
 
-/** A contact given by ActiveCampaign id or by email: its id. */
+/** A contact given by ActiveCampaign id or by email: its id (in a preview, a stand-in for one it would create). */
 export async function resolveContactId(ctx: OpContext, value: string, itemIndex: number): Promise<string> {
 	const key = String(value ?? '').trim();
 	if (!key) throw new NodeOperationError(ctx.node, 'No contact given (an ActiveCampaign ID or an email)', { itemIndex });
 	if (/^\d+$/.test(key)) return key;
 	if (key.includes('@')) {
 		const contact = await ctx.session.contactByEmail(key, itemIndex);
+		// In a preview, a contact an earlier step would create stands in (nothing can be read of it yet).
+		if (!contact && ctx.session.preview && wasPlanned(ctx.fn, 'contact', key)) return standInId(key);
 		if (!contact) throw new NodeOperationError(ctx.node, `No ActiveCampaign contact with email ${key}`, { itemIndex });
 		return String(contact.id);
 	}
