@@ -17,22 +17,26 @@ import { countWritesNeeded, tallyOutcomes } from '../../shared/report';
 import { isStateValue } from '../../shared/sync/fieldState';
 import { bookWrites, countsText, deadLetterMessage, deadLetterReport, forgetPendingState, rememberLink, rememberPendingState, retryStore, retryText } from '../../shared/sync/retries';
 import { AcSession } from '../helpers/session';
-import * as account from './account/get';
+import { get as getAccount } from './account/get';
+import { getAll as getAllAccounts } from './account/getAll';
 import { linkContact } from './account/linkContact';
 import { recordSyncState as recordAccountSyncState } from './account/recordSyncState';
 import { upsert as upsertAccount } from './account/upsert';
 import type { BatchOperation, ItemOperation, OpContext, OperationHandler, PrepareOperation } from './common';
 import { codeList } from './common';
-import { addToAutomation, removeFromAutomation } from './contact/automations';
+import { addToAutomation } from './contact/addToAutomation';
+import { addTag } from './contact/addTag';
 import { deleteContact } from './contact/delete';
 import { ensureSyncFields } from './contact/ensureSyncFields';
 import { get as getContact } from './contact/get';
 import { getActivities } from './contact/getActivities';
 import { getAll as getAllContacts } from './contact/getAll';
-import { subscribe, unsubscribe } from './contact/lists';
+import { removeFromAutomation } from './contact/removeFromAutomation';
+import { removeTag } from './contact/removeTag';
 import { linkText, optionalText, recordSyncState as recordContactSyncState, stateText } from './contact/recordSyncState';
 import { sendCampaign } from './contact/sendCampaign';
-import { addTag, removeTag } from './contact/tags';
+import { subscribe } from './contact/subscribe';
+import { unsubscribe } from './contact/unsubscribe';
 import { update as updateContact } from './contact/update';
 import { prepareUpsert, upsert as upsertContact } from './contact/upsert';
 import { upsertMany } from './contact/upsertMany';
@@ -67,8 +71,8 @@ export const HANDLERS: Record<string, Record<string, OperationHandler>> = {
 		upsertMany: batch(upsertMany),
 	},
 	account: {
-		get: item(account.get),
-		getAll: item(account.getAll),
+		get: item(getAccount),
+		getAll: item(getAllAccounts),
 		getChanges: batch(getChangesOf('account')),
 		linkContact: item(linkContact),
 		recordSyncState: batch(recordAccountSyncState),
