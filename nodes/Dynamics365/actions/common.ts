@@ -16,7 +16,7 @@ import { RESOURCE_TABLES } from '../transport/metadata';
 import { GUID_PATTERN } from '../../shared/sync/state';
 import { countWritesNeeded } from '../../shared/report';
 import type { PreviewChange } from '../../shared/preview';
-import { findByColumns, matchKey, primaryColumn, runWrites, writeRequestShares, type WriteMethod, type WriteOperation, type WriteResult } from '../helpers/records';
+import { matchKey, recordsById, runWrites, writeRequestShares, type WriteMethod, type WriteOperation, type WriteResult } from '../helpers/records';
 import { readPropertyOf } from '../helpers/sync';
 import { RecordError, type PreparedRecord, type TableDirectory } from '../helpers/values';
 import type { DataverseClient } from '../transport';
@@ -253,17 +253,7 @@ export async function previewStored(
 		// Only the columns the writes would change.
 		const select = new Set<string>([table.primaryIdAttribute]);
 		for (const op of ops) for (const key of Object.keys(op.body ?? {})) select.add(readPropertyOf(table, key));
-		const found = await findByColumns(
-			ctx.client,
-			table,
-			[primaryColumn(table)],
-			ops.map((op) => [op.id]),
-			[...select].filter((p) => table.columns.get(/^_(.+)_value$/.exec(p)?.[1] ?? p)?.validForRead === true),
-		);
-		for (const op of ops) {
-			const record = found.get(matchKey(op.id))?.[0];
-			if (record) stored.set(matchKey(op.id), record);
-		}
+		for (const [id, record] of await recordsById(ctx.client, table, ops.map((op) => op.id), select)) stored.set(id, record);
 	}
 	const kept: PlannedWrites = [];
 	for (const write of planned) {

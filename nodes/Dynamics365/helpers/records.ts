@@ -42,6 +42,21 @@ export function primaryColumn(table: TableInfo): ColumnInfo {
 }
 
 /**
+ * Records of one table by id, with the given read properties (`_x_value` for a lookup; those the table does not let
+ * one read are left out), keyed by `matchKey` of the id; in one query per chunk. A missing id has no entry.
+ */
+export async function recordsById(client: DataverseClient, table: TableInfo, ids: string[], properties: Iterable<string>): Promise<Map<string, IDataObject>> {
+	const readable = [...new Set(properties)].filter((p) => table.columns.get(/^_(.+)_value$/.exec(p)?.[1] ?? p)?.validForRead === true);
+	const found = await findByColumns(client, table, [primaryColumn(table)], ids.map((id) => [id]), readable);
+	const result = new Map<string, IDataObject>();
+	for (const id of ids) {
+		const record = found.get(matchKey(id))?.[0];
+		if (record) result.set(matchKey(id), record);
+	}
+	return result;
+}
+
+/**
  * Finds the records whose columns equal one of the given tuples (one column: `In(...)`; several: OR of ANDs), in
  * chunks that keep URLs short. Returns the records per tuple key (`matchKey` of each value, joined by `|`).
  */

@@ -15,7 +15,7 @@ import { formatContactLink, isGuid } from '../../../shared/sync/state';
 import { deletedAccountDigests, queueRecheck, release, releaseMoved, retryStore, withPendingState } from '../../../shared/sync/retries';
 import { parseSyncItem, stateKeys, storedStateText, type SyncItem } from '../../../shared/sync/syncItem';
 import type { ColumnInfo, TableInfo } from '../../transport/metadata';
-import { findByColumns, matchKey, primaryColumn, resolveBinds, type WriteMethod, type WriteOperation } from '../../helpers/records';
+import { findByColumns, matchKey, primaryColumn, recordsById, resolveBinds, type WriteMethod, type WriteOperation } from '../../helpers/records';
 import { createdIdFor, d365Hash, hashValueOf, readPropertyOf } from '../../helpers/sync';
 import {
 	changedBody,
@@ -747,15 +747,9 @@ async function readBack(
 			w.plan.sync?.hashFields.forEach((f) => select.add(readPropertyOf(table, f)));
 			w.plan.sync?.item.fields.forEach((f) => f.dynamics && select.add(readPropertyOf(table, f.dynamics)));
 		}
-		const found = await findByColumns(
-			ctx.client,
-			table,
-			[primaryColumn(table)],
-			list.map((w) => [w.id]),
-			[...select].filter((p) => table.columns.get(/^_(.+)_value$/.exec(p)?.[1] ?? p)?.validForRead === true),
-		);
+		const found = await recordsById(ctx.client, table, list.map((w) => w.id), select);
 		for (const w of list) {
-			const record = found.get(matchKey(w.id))?.[0];
+			const record = found.get(matchKey(w.id));
 			if (record) result.set(w.id, record);
 		}
 	}
