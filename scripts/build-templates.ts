@@ -901,10 +901,10 @@ function automationToDynamics(): Workflow {
 		403,
 		`={{ { ok: false, error: 'Wrong or missing token: the webhook URL needs ?token= followed by the token set in ${AUTOMATION_TOKEN_NODE} (while none of ${MIN_TOKEN_LENGTH} or more characters is set there, every call is refused)' } }}`,
 	);
+	// Right after the check (nothing runs before it), before the answer that says whether this is a preview.
+	const settings = w.settings(1, 1, {}, { alerts: false });
 	// ActiveCampaign is answered at once; the writes go on after the answer.
-	const accepted = answer(w, 'Answer: accepted', 1, 1, 200, `={{ { ok: true, as: ${request}.query?.as === 'contact' ? 'contact' : 'lead', preview: ${PREVIEWING} } }}`);
-	// After the gate and the answer: nothing runs before the token check.
-	const settings = w.settings(2, 1, {}, { alerts: false });
+	const accepted = answer(w, 'Answer: accepted', 2, 1, 200, `={{ { ok: true, as: ${request}.query?.as === 'contact' ? 'contact' : 'lead', preview: ${PREVIEWING} } }}`);
 	const tag = w.ours('Tag for Dynamics', 'activeCampaignSync', 3, 1, {
 		resource: 'contact',
 		operation: 'addTag',
@@ -940,9 +940,9 @@ function automationToDynamics(): Workflow {
 	const recordContact = w.ours('Record contact sync state', 'activeCampaignSync', 8, 0.5, { resource: 'contact', operation: 'recordSyncState' });
 	const recordLead = w.ours('Record lead sync state', 'activeCampaignSync', 8, 1.5, { resource: 'contact', operation: 'recordSyncState' });
 	w.connect(hook, tokenOk);
-	w.connect(tokenOk, accepted, 0);
+	w.connect(tokenOk, settings, 0);
 	w.connect(tokenOk, wrongToken, 1);
-	w.chain(accepted, settings, tag, read, which);
+	w.chain(settings, accepted, tag, read, which);
 	w.connect(which, mapContact, 0);
 	w.connect(which, mapLead, 1);
 	w.chain(mapContact, writeContact, recordContact);

@@ -93,10 +93,10 @@ export function previewWriteError(node: INode, method: string, path: string): No
  * this process's memory by execution id, as the sync report's tally is (one execution runs in one process); entries
  * older than a day are dropped.
  */
-const plannedByExecution = new Map<string, { touched: number; names: Set<string> }>();
+const plannedByExecution = new Map<string, { touched: number; names: Map<string, string> }>();
 const PLANNED_KEEP_MS = 24 * 60 * 60 * 1000;
 
-function plannedOf(fn: unknown): Set<string> | undefined {
+function plannedOf(fn: unknown): Map<string, string> | undefined {
 	let id: unknown;
 	try {
 		id = (fn as { getExecutionId?: () => unknown }).getExecutionId?.();
@@ -108,7 +108,7 @@ function plannedOf(fn: unknown): Set<string> | undefined {
 	let entry = plannedByExecution.get(String(id));
 	if (!entry) {
 		for (const [other, old] of plannedByExecution) if (now - old.touched > PLANNED_KEEP_MS) plannedByExecution.delete(other);
-		plannedByExecution.set(String(id), (entry = { touched: now, names: new Set() }));
+		plannedByExecution.set(String(id), (entry = { touched: now, names: new Map() }));
 	}
 	entry.touched = now;
 	return entry.names;
@@ -116,10 +116,15 @@ function plannedOf(fn: unknown): Set<string> | undefined {
 
 /** A preview step would create this record: later steps of the execution take it as there. */
 export function planCreated(fn: unknown, kind: string, name: string): void {
-	plannedOf(fn)?.add(`${kind}:${name.trim().toLowerCase()}`);
+	plannedOf(fn)?.set(`${kind}:${name.trim().toLowerCase()}`, name.trim());
 }
 
 /** Whether an earlier step of this preview execution would have created the record. */
 export function wasPlanned(fn: unknown, kind: string, name: string): boolean {
 	return plannedOf(fn)?.has(`${kind}:${name.trim().toLowerCase()}`) ?? false;
+}
+
+/** What earlier steps of this preview execution would have created of a kind, by name as given. */
+export function plannedNames(fn: unknown, kind: string): string[] {
+	return [...(plannedOf(fn)?.entries() ?? [])].filter(([key]) => key.startsWith(`${kind}:`)).map(([, name]) => name);
 }

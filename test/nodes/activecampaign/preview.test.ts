@@ -555,3 +555,26 @@ describe('a contact an earlier step of the same preview would create', () => {
 		expect(alone[0].error).toBe('No ActiveCampaign contact with email not.there.yet@example.com');
 	});
 });
+
+describe('tags an earlier step of the same preview would add', () => {
+	it('Get shows them on the contact (a later Field Map sees it as tagged); outside that execution it does not', async () => {
+		const node = (name: string, parameters: INodeParameters, x: number) => ({
+			...t.harness.toNode({ type: 'activeCampaignSync', name, parameters, credentials: ['activeCampaignSyncApi'] }),
+			position: [x, 0] as [number, number],
+		});
+		const [{ id }] = jsonOf(await t.run({ resource: 'contact', operation: 'upsert', dataMode: 'fields', email: 'tag.preview@example.com', additionalFields: {} })) as Array<{ id: string }>;
+		const nodes = [
+			node('Tag', { resource: 'contact', operation: 'addTag', contact: id, tags: ['[D365: Lead]'], preview: true }, 0),
+			node('Read', { resource: 'contact', operation: 'get', contact: '={{ $json.id }}' }, 200),
+		];
+		const connections = { Tag: { main: [[{ node: 'Read', type: 'main', index: 0 }]] } };
+		await t.resetStats();
+		const run = await t.harness.runWorkflow(nodes, connections as never);
+		expect(run.data.resultData.error).toBeUndefined();
+		expect(run.data.resultData.runData.Read[0].data!.main[0]![0].json.tags).toEqual(['[D365: Lead]']);
+		expect(await t.count(WRITES)).toBe(0);
+		expect((await t.contact(Number(id))).tags).toEqual([]);
+		const [alone] = jsonOf(await t.run({ resource: 'contact', operation: 'get', contact: id }));
+		expect(alone.tags).toEqual([]);
+	});
+});

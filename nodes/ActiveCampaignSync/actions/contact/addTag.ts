@@ -4,6 +4,7 @@ import { readContactTags } from '../../helpers/contactRead';
 import { uniqueNames } from '../../helpers/contactWrite';
 import { param, type ItemOperation } from '../common';
 import { previewOfTags, resolveContactId, stringList } from './shared';
+import { planCreated } from '../../../shared/preview';
 
 /** Contact → Add Tag: by name, tags created when missing; tags the contact already has are left alone. */
 export const addTag: ItemOperation = async (ctx, itemIndex) => {
@@ -18,6 +19,8 @@ export const addTag: ItemOperation = async (ctx, itemIndex) => {
 		added.push(tag.name);
 		if (ctx.session.preview) {
 			ctx.session.planWrite(itemIndex);
+			// A later step of the same preview reads the contact with it (contact Get).
+			planCreated(ctx.fn, `tagOf:${id}`, tag.name);
 			continue;
 		}
 		// A contact has a tag or not: adding it again answers the existing contactTag.
