@@ -589,6 +589,23 @@ describe('active workflows in an n8n server', () => {
 		expect(JSON.stringify(record)).toContain('1234567');
 	});
 
+	it('Opportunity Sync: ActiveCampaign\'s own "D365 Opportunity Updated (Stage: Any → Close)" trigger enrolls the contact when the stage changes in Dynamics', async () => {
+		// The builder offers the two triggers of the synced object, named after it.
+		const { triggers } = await control<{ triggers: Json[] }>('ac', 'GET', '/automationTriggers');
+		expect(triggers.map((t) => t.name)).toEqual(['D365 Opportunity Created', 'D365 Opportunity Updated']);
+		await control('ac', 'POST', '/automations', { name: 'D365 deal closing', trigger: { name: 'D365 Opportunity Updated', field: 'stage', from: 'Any', to: 'Close' } });
+		const enrolled = async () => ((await acContact('maria.garcia@contoso.com'))!.automations as Json[]).some((a) => a.name === 'D365 deal closing');
+		expect(await enrolled()).toBe(false);
+		const opportunity = (await d365Rows('opportunities')).find((o) => o.name === 'E2E expansion deal')!;
+		await control('d365', 'PATCH', `/ui/opportunities/${String(opportunity.opportunityid)}`, { salesstage: 3 });
+		// The Opportunity Sync's trigger polls every minute; the record's update then starts ActiveCampaign's automation.
+		const deadline = Date.now() + 150_000;
+		while (!(await enrolled()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5000));
+		expect(await enrolled()).toBe(true);
+		const records = await control<{ records: Json[] }>('ac', 'GET', '/state/customObjects/d365-opportunity/records');
+		expect(JSON.stringify(records.records.find((r) => r.externalId === opportunity.opportunityid))).toContain('Close');
+	});
+
 	it('Opportunity Sync: a record that cannot be written fails the run with its report, and n8n starts the Sync Alerts error workflow', async () => {
 		// A Dynamics contact the Scheduled Sync has not brought to ActiveCampaign yet: its opportunity has no contact there.
 		const stranger = await control<Json>('d365', 'POST', '/ui/contacts', { firstname: 'No', lastname: 'Twin', emailaddress1: 'no.twin@example.org' });

@@ -31,6 +31,9 @@ describe('Custom Object', () => {
 			['stage', 'text'],
 		]);
 		expect(schema.relationships).toEqual([expect.objectContaining({ id: 'primary-contact', namespace: 'contacts', hasMany: false })]);
+		// A contact custom object: ActiveCampaign's automation builder offers its two triggers, named after it.
+		const { triggers } = await t.control<{ triggers: IDataObject[] }>('GET', '/automationTriggers');
+		expect(triggers.map((trigger) => trigger.name)).toEqual(['D365 Opportunity Created', 'D365 Opportunity Updated']);
 
 		const extra = Array.from({ length: 20 }, (_, i) => ({ id: `extra-${i}`, label: `Extra ${i}`, type: i % 2 ? 'number' : 'text', options: '' }));
 		const [updated] = jsonOf(await t.run({ resource: 'customObject', operation: 'ensureSchema', schemaFields: { field: extra } }));

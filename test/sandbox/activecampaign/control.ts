@@ -8,8 +8,8 @@ import type { AcContext } from './context';
 import type { BulkImporter } from './routes/bulkImport';
 import { upsertRecord } from './routes/customObjects';
 import { seedBulk, type BulkSeedOptions } from './seed';
-import type { FieldValueInput } from './service';
-import { toId, type ActivityKind, type Contact } from './state';
+import { ANY_VALUE, type FieldValueInput } from './service';
+import { toId, type ActivityKind, type AutomationTrigger, type CoSchema, type Contact } from './state';
 
 export interface ContactDetail {
 	contact: Record<string, unknown>;
@@ -61,6 +61,19 @@ export function contactDetail(ctx: AcContext, contact: Contact): ContactDetail {
 			return { id: String(a.id), kind: a.kind, tstamp: time.iso(a.tstamp)!, campaign: String(a.campaign), link: a.link ? String(a.link) : null };
 		}),
 	};
+}
+
+/**
+ * The two triggers the builder offers for each contact custom object (a schema related to contacts): "[Object]
+ * Created" and "[Object] Updated", named after the object's singular label.
+ */
+function objectTriggers(ctx: AcContext): Array<{ name: string; type: AutomationTrigger['type']; schemaId: string; schema: CoSchema }> {
+	return [...ctx.state.schemas.values()]
+		.filter((schema) => schema.relationships.some((r) => r.namespace === 'contacts'))
+		.flatMap((schema) => [
+			{ name: `${schema.labels.singular} Created`, type: 'customObjectCreated' as const, schemaId: schema.id, schema },
+			{ name: `${schema.labels.singular} Updated`, type: 'customObjectUpdated' as const, schemaId: schema.id, schema },
+		]);
 }
 
 function obj(value: unknown): Record<string, unknown> {
@@ -312,6 +325,35 @@ export function buildControlRouter(ctx: AcContext, importer: BulkImporter): Rout
 			const schema = state().schemaBySlug(req.params.slug) ?? state().schemas.get(req.params.slug);
 			if (!schema) return bad(`No schema ${req.params.slug}`, 404);
 			return upsertRecord(ctx, schema, obj(obj(bodyJson(req)).record ?? bodyJson(req)));
+		})
+		// The automation builder: the triggers it offers for contact custom objects, and an automation started by one.
+		.get('/automationTriggers', () => json(200, { triggers: objectTriggers(ctx).map(({ name, type, schemaId }) => ({ name, type, schemaId })) }))
+		.post('/automations', (req) => {
+			const body = obj(bodyJson(req));
+			const wanted = obj(body.trigger);
+			const offered = objectTriggers(ctx);
+			const trigger = offered.find((t) => t.name === wanted.name);
+			if (typeof body.name !== 'string' || !body.name.trim()) return bad('Give the automation a name.');
+			if (!trigger) return bad(`No trigger "${String(wanted.name)}"; the builder offers: ${offered.map((t) => t.name).join(', ') || 'none (no contact custom object)'}`);
+			if (trigger.type === 'customObjectUpdated' && !trigger.schema.fields.some((f) => f.id === wanted.field)) {
+				return bad(`"${trigger.name}" needs a field of the object: ${trigger.schema.fields.map((f) => f.id).join(', ')}`);
+			}
+			const at = ctx.now();
+			const automation = state().automations.insert({
+				name: body.name.trim(),
+				status: 1,
+				cdate: at,
+				mdate: at,
+				totalElements: 1,
+				trigger: {
+					type: trigger.type,
+					schemaId: trigger.schema.id,
+					...(trigger.type === 'customObjectUpdated'
+						? { field: String(wanted.field), from: String(wanted.from ?? ANY_VALUE), to: String(wanted.to ?? ANY_VALUE) }
+						: {}),
+				},
+			});
+			return json(201, { automation: { ...ctx.ser.automation(automation), trigger: automation.trigger } });
 		})
 		.post('/engagement', (req) => {
 			const body = obj(bodyJson(req));

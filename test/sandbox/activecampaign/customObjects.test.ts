@@ -186,4 +186,45 @@ describe('ActiveCampaign simulator: custom objects', () => {
 		const state = await ac.control('GET', '/state/customObjects/d365-opportunity/records');
 		expect(state.body.records).toEqual([]);
 	});
+
+	describe('automation triggers of a contact custom object', () => {
+		const contact = async (email: string) => (await ac.api('POST', '/api/3/contacts', { contact: { email } })).body.contact.id as string;
+		const automationsOf = async (email: string) =>
+			((await ac.control('GET', `/state/contacts?email=${encodeURIComponent(email)}`)).body.contacts[0].automations as J[]).map((a) => a.name);
+
+		it('the builder offers "[Object] Created" and "[Object] Updated", named after the object', async () => {
+			const { body } = await ac.control('GET', '/automationTriggers');
+			expect(body.triggers.map((t: J) => t.name)).toEqual(['D365 Opportunity Created', 'D365 Opportunity Updated']);
+			const wrong = await ac.control('POST', '/automations', { name: 'x', trigger: { name: 'Deal Created' } });
+			expect(wrong.status).toBe(400);
+			expect(wrong.body.error).toMatch(/the builder offers: D365 Opportunity Created, D365 Opportunity Updated/);
+			const noField = await ac.control('POST', '/automations', { name: 'x', trigger: { name: 'D365 Opportunity Updated', field: 'nope' } });
+			expect(noField.status).toBe(400);
+		});
+
+		it('Created pulls the related contact in when a record is created, not when one is updated', async () => {
+			await ac.control('POST', '/automations', { name: 'New deal', trigger: { name: 'D365 Opportunity Created' } });
+			const id = await contact('created.trigger@example.com');
+			await upsert({ externalId: 'T-1', fields: [{ id: 'name', value: 'Deal' }], relationships: { 'primary-contact': [id] } });
+			expect(await automationsOf('created.trigger@example.com')).toEqual(['New deal']);
+			const other = await contact('not.on.update@example.com');
+			await upsert({ externalId: 'T-1', fields: [{ id: 'name', value: 'Deal, renamed' }], relationships: { 'primary-contact': [other] } });
+			expect(await automationsOf('not.on.update@example.com')).toEqual([]);
+		});
+
+		it('Updated (field: from → to, "Any" allowed) pulls the related contact in when the field changes so, only then', async () => {
+			await ac.control('POST', '/automations', { name: 'Closing', trigger: { name: 'D365 Opportunity Updated', field: 'stage', from: 'Any', to: 'Close' } });
+			await ac.control('POST', '/automations', { name: 'Left qualify', trigger: { name: 'D365 Opportunity Updated', field: 'stage', from: 'Qualify', to: 'Any' } });
+			const id = await contact('updated.trigger@example.com');
+			const record = (stage: string, name = 'Deal') => upsert({ externalId: 'T-2', fields: [{ id: 'name', value: name }, { id: 'stage', value: stage }], relationships: { 'primary-contact': [id] } });
+			// Created: no Updated trigger yet; the same stage again: no change.
+			await record('Qualify');
+			await record('Qualify', 'Deal, renamed');
+			expect(await automationsOf('updated.trigger@example.com')).toEqual([]);
+			await record('Develop');
+			expect(await automationsOf('updated.trigger@example.com')).toEqual(['Left qualify']);
+			await record('Close');
+			expect((await automationsOf('updated.trigger@example.com')).sort()).toEqual(['Closing', 'Left qualify']);
+		});
+	});
 });

@@ -12,6 +12,8 @@ import type {
 	AcState,
 	Activity,
 	ActivityKind,
+	CoRecord,
+	CoSchema,
 	Contact,
 	ContactAutomation,
 	ContactList,
@@ -22,6 +24,9 @@ import type {
 	Tag,
 } from './state';
 import type { AcEvent, WebhookDispatcher } from './webhooks';
+
+/** What the automation builder offers as "any value" in an "[Object] Updated" trigger. */
+export const ANY_VALUE = 'Any';
 
 export interface ContactInput {
 	email?: string;
@@ -249,6 +254,33 @@ export class AcService {
 	}
 
 	// ---------------------------------------------------------------- automations
+
+	/**
+	 * A custom object record was created (`before` undefined) or updated: its related contacts (the schema's contact
+	 * relationships) enter every automation whose trigger matches — "[Object] Created", or "[Object] Updated" for a
+	 * field that changed from the trigger's `from` to its `to` ("Any" matches any value).
+	 */
+	customObjectRecordSaved(schema: CoSchema, record: CoRecord, before?: Map<string, unknown>): void {
+		const text = (value: unknown) => (value === undefined || value === null ? '' : String(value));
+		const matches = (wanted: string | undefined, value: string) => wanted === undefined || wanted === ANY_VALUE || wanted === value;
+		const contacts = schema.relationships
+			.filter((r) => r.namespace === 'contacts')
+			.flatMap((r) => record.relationships[r.id] ?? [])
+			.map((id) => this.state.contacts.get(id))
+			.filter((c): c is NonNullable<typeof c> => c !== undefined);
+		for (const automation of this.state.automations.rows.values()) {
+			const trigger = automation.trigger;
+			if (!trigger || trigger.schemaId !== schema.id || automation.status !== 1) continue;
+			if (trigger.type === 'customObjectCreated' && before !== undefined) continue;
+			if (trigger.type === 'customObjectUpdated') {
+				if (before === undefined || !trigger.field) continue;
+				const from = text(before.get(trigger.field));
+				const to = text(record.fields.get(trigger.field));
+				if (from === to || !matches(trigger.from, from) || !matches(trigger.to, to)) continue;
+			}
+			for (const contact of contacts) this.addToAutomation(contact.id, automation.id);
+		}
+	}
 
 	addToAutomation(contactId: number, automationId: number): ContactAutomation {
 		const active = this.state.contactAutomationsOf(contactId).find((ca) => ca.automation === automationId && ca.status === 1);

@@ -200,6 +200,22 @@ export interface Automation {
 	mdate: number;
 	/** How many blocks the simulated automation has (for completedElements/totalElements). */
 	totalElements: number;
+	/** Its start trigger, when it is a contact custom object's (automations without one are started by the API only). */
+	trigger?: AutomationTrigger;
+}
+
+/**
+ * A contact custom object's automation trigger, as the builder sets it: "[Object] Created" pulls the record's related
+ * contact in when a record is created; "[Object] Updated" when the chosen field changes from one value to another
+ * (`from` / `to`: a value, or "Any"). An automation with such a trigger has no other trigger.
+ */
+export interface AutomationTrigger {
+	type: 'customObjectCreated' | 'customObjectUpdated';
+	/** The schema's id. */
+	schemaId: string;
+	field?: string;
+	from?: string;
+	to?: string;
 }
 
 export interface ContactAutomation {

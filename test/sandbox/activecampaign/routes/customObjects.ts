@@ -344,9 +344,11 @@ export function upsertRecord(ctx: AcContext, schema: CoSchema, body: Record<stri
 
 	const at = ctx.now();
 	if (target) {
+		const before = target.fields;
 		target.fields = fields;
 		target.relationships = relationships;
 		target.updatedTimestamp = at;
+		ctx.service.customObjectRecordSaved(schema, target, before);
 		return json(ctx.settings.recordUpdateStatus, { record: ctx.ser.record(target, schema) });
 	}
 	const record: CoRecord = {
@@ -359,5 +361,6 @@ export function upsertRecord(ctx: AcContext, schema: CoSchema, body: Record<stri
 		updatedTimestamp: at,
 	};
 	records.set(record.id, record);
+	ctx.service.customObjectRecordSaved(schema, record);
 	return json(201, { record: ctx.ser.record(record, schema) });
 }
