@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- not shipped: runs on Node outside n8n, where the rules for node code do not apply */
 /**
  * The templates' one preview switch ("Settings" → preview): a preview run of the Initial Sync on the demo data writes
  * nothing to either API and keeps no state, and its write steps list the records the real run then creates and updates
@@ -141,7 +142,9 @@ describe('the preview switch of the templates that run on their own', () => {
 		const real = await world.harness.runFrom(marketing(false).nodes, marketing(false).connections, 'Every hour', [{}], 'trigger');
 		expect(outcomes(real, 'Add note to the Dynamics record')).toEqual(said);
 		expect(await notes()).toBe(notesBefore + said.filter((line) => / created /.test(line)).length);
-		expect((await writesBySide()).dynamics).toBe((reportOf(preview).writesNeeded as IDataObject).dynamics);
+		const sent = await writesBySide();
+		expect(sent.dynamics).toBe((reportOf(preview).writesNeeded as IDataObject).dynamics);
+		console.log(`[measure] Marketing Activities preview: ${said.length} notes listed, 0 writes; the real run: ${said.length} notes, ${sent.dynamics} Dynamics write requests (the preview said ${String((reportOf(preview).writesNeeded as IDataObject).dynamics)})`);
 	});
 
 	it('Opportunity Sync: the preview writes no record and lists the record the real run then writes', async () => {
@@ -179,6 +182,8 @@ describe('the preview switch of the templates that run on their own', () => {
 		expect(outcomes(real, 'Write opportunity to ActiveCampaign')).toEqual(said);
 		expect((await records()).map((r) => r.externalId)).toEqual([input[0].opportunityid]);
 		// The schema and the record: what the preview said the real run would send.
-		expect((await writesBySide()).activeCampaign).toBe((reportOf(preview).writesNeeded as IDataObject).activeCampaign);
+		const sent = await writesBySide();
+		expect(sent.activeCampaign).toBe((reportOf(preview).writesNeeded as IDataObject).activeCampaign);
+		console.log(`[measure] Opportunity Sync preview: 0 writes; the real run: ${sent.activeCampaign} ActiveCampaign write requests (schema and record; the preview said ${String((reportOf(preview).writesNeeded as IDataObject).activeCampaign)})`);
 	});
 });
