@@ -518,6 +518,24 @@ describe('Contact and account actions', () => {
 		expect(same.shown).toMatchObject({ operation: 'skipped', reason: 'no changes', changes: [] });
 	});
 
+	it('an automation, list or campaign that does not exist fails the preview as it fails the real run', async () => {
+		const both = async (parameters: INodeParameters) => {
+			const [shown] = jsonOf(await t.run({ ...parameters, preview: true }, [{}], { continueOnFail: true }));
+			const [done] = jsonOf(await t.run(parameters, [{}], { continueOnFail: true }));
+			return { shown: String(shown.error), done: String(done.error) };
+		};
+		await t.resetStats();
+		const automation = await both({ resource: 'contact', operation: 'addToAutomation', contact: id, automation: '999' });
+		expect(automation.shown).toBe('No ActiveCampaign automation with id 999: the real run would fail');
+		expect(automation.done).not.toBe('undefined');
+		const list = await both({ resource: 'contact', operation: 'subscribe', contact: id, list: '999' });
+		expect(list.shown).toBe('No ActiveCampaign list with id 999: the real run would fail');
+		expect(list.done).not.toBe('undefined');
+		const campaign = await both({ resource: 'contact', operation: 'sendCampaign', contact: id, sendMethod: 'v1', campaign: '999' });
+		expect(campaign).toEqual({ shown: 'No ActiveCampaign campaign with id 999: the real run would fail', done: 'Campaign not found' });
+		expect(await t.count(WRITES)).toBe(3);
+	});
+
 	it('Delete: the contact it would delete; a missing one fails as the real run would', async () => {
 		const deleted = await previewThenRun({ resource: 'contact', operation: 'delete', contact: id });
 		expect(deleted.shown).toMatchObject({ operation: 'deleted', id, email: 'actions.preview@example.com', writeRequests: 1 });

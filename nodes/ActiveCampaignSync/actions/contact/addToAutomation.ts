@@ -1,13 +1,14 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { param, type ItemOperation } from '../common';
-import { resolveContactId } from './shared';
+import { previewTargetExists, resolveContactId } from './shared';
 
 /** Contact → Add to Automation. */
 export const addToAutomation: ItemOperation = async (ctx, itemIndex) => {
 	const id = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
 	const automation = param(ctx, 'automation', itemIndex);
 	if (ctx.session.preview) {
+		await previewTargetExists(ctx, 'automation', automation, itemIndex);
 		ctx.session.planWrite(itemIndex);
 		return { operation: 'addedToAutomation', id, automation, preview: true };
 	}

@@ -2,7 +2,7 @@ import { NodeApiError, type IDataObject, type JsonObject } from 'n8n-workflow';
 
 import { param, type ItemOperation } from '../common';
 import { isStandIn, standInName } from '../../../shared/preview';
-import { resolveContactId } from './shared';
+import { previewTargetExists, resolveContactId } from './shared';
 
 /**
  * Contact → Send Campaign. API v3 has no call that sends a campaign to one contact: the supported way is an
@@ -15,6 +15,7 @@ export const sendCampaign: ItemOperation = async (ctx, itemIndex) => {
 	if (ctx.fn.getNodeParameter('sendMethod', itemIndex, 'automation') === 'automation') {
 		const automation = param(ctx, 'sendAutomation', itemIndex);
 		if (ctx.session.preview) {
+			await previewTargetExists(ctx, 'automation', automation, itemIndex);
 			ctx.session.planWrite(itemIndex);
 			return { operation: 'sent', id, method: 'automation', automation, preview: true };
 		}
@@ -34,6 +35,7 @@ export const sendCampaign: ItemOperation = async (ctx, itemIndex) => {
 	const form = new URLSearchParams({ email, campaignid: campaign, type: 'mime', action: 'send' });
 	if (messageId) form.set('messageid', messageId);
 	if (ctx.session.preview) {
+		await previewTargetExists(ctx, 'campaign', campaign, itemIndex);
 		ctx.session.planWrite(itemIndex);
 		return { operation: 'sent', id, email, method: 'v1', campaign, messageId: messageId || null, preview: true };
 	}

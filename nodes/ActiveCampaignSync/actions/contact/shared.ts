@@ -56,11 +56,21 @@ export function stringList(value: unknown): string[] {
 
 const STATUS_NAMES: Record<string, string> = { '1': 'subscribed', '2': 'unsubscribed' };
 
+/**
+ * In a preview: that the automation, list or campaign a write names exists — the real write would fail otherwise, so
+ * the preview fails the same way instead of saying it would succeed. One read.
+ */
+export async function previewTargetExists(ctx: OpContext, kind: 'automation' | 'list' | 'campaign', id: string, itemIndex: number): Promise<void> {
+	const body = await ctx.session.request<IDataObject | undefined>({ method: 'GET', path: `/api/3/${kind}s/${encodeURIComponent(id)}`, itemIndex, allowNotFound: true });
+	if (!body?.[kind]) throw new NodeOperationError(ctx.node, `No ActiveCampaign ${kind} with id ${id}: the real run would fail`, { itemIndex });
+}
+
 /** Subscribe / Unsubscribe: the contact's status on a list (in a preview, its status before and after). */
 export async function setListStatus(ctx: OpContext, itemIndex: number, status: 1 | 2): Promise<IDataObject> {
 	const id = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
 	const list = param(ctx, 'list', itemIndex);
 	if (ctx.session.preview) {
+		await previewTargetExists(ctx, 'list', list, itemIndex);
 		// The contact's status on the list now; the real run sends the status either way (it is repeatable).
 		const body = await ctx.session.request<IDataObject>({ method: 'GET', path: `/api/3/contacts/${id}/contactLists`, itemIndex });
 		const membership = ((body.contactLists as IDataObject[] | undefined) ?? []).find((cl) => String(cl.list) === String(list));
