@@ -483,10 +483,10 @@ describe('Contact and account actions', () => {
 
 		const automations = async () => ((await contact()).automations as IDataObject[]).map((a) => a.automation);
 		const added = await previewThenRun({ resource: 'contact', operation: 'addToAutomation', contact: id, automation: '2' });
-		expect(added.shown).toMatchObject({ operation: 'addedToAutomation', id, automation: '2', writeRequests: 1 });
+		expect(added.shown).toMatchObject({ operation: 'addedToAutomation', id, automation: '2', changes: [{ field: 'automation', before: null, after: '2' }], writeRequests: 1 });
 		expect(await automations()).toEqual(['2']);
 		const removed = await previewThenRun({ resource: 'contact', operation: 'removeFromAutomation', contact: id, automation: '2' });
-		expect(removed.shown).toMatchObject({ operation: 'removedFromAutomation', removed: 1 });
+		expect(removed.shown).toMatchObject({ operation: 'removedFromAutomation', removed: 1, changes: [{ field: 'automation', before: '2', after: null }] });
 		expect(removed.done.removed).toBe(1);
 		const none = await previewThenRun({ resource: 'contact', operation: 'removeFromAutomation', contact: id, automation: '2' });
 		expect(none.shown).toMatchObject({ operation: 'skipped', reason: 'the contact is not in this automation', removed: 0 });

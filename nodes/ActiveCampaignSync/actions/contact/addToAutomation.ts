@@ -10,7 +10,7 @@ export const addToAutomation: ItemOperation = async (ctx, itemIndex) => {
 	if (ctx.session.preview) {
 		await previewTargetExists(ctx, 'automation', automation, itemIndex);
 		ctx.session.planWrite(itemIndex);
-		return { operation: 'addedToAutomation', id, automation, preview: true };
+		return { operation: 'addedToAutomation', id, automation, changes: [{ field: 'automation', before: null, after: automation }], preview: true };
 	}
 	const body = await ctx.session.request<IDataObject>({
 		method: 'POST',

@@ -12,7 +12,7 @@ export const deleteContact: ItemOperation = async (ctx, itemIndex) => {
 		const contact = found?.contact as IDataObject | undefined;
 		if (!contact) throw new NodeOperationError(ctx.node, `No ActiveCampaign contact with id ${id}: the delete would fail (404)`, { itemIndex });
 		ctx.session.planWrite(itemIndex);
-		return { operation: 'deleted', deleted: true, id, email: String(contact.email ?? '') || null, preview: true };
+		return { operation: 'deleted', deleted: true, id, email: String(contact.email ?? '') || null, changes: [], preview: true };
 	}
 	await ctx.session.request({ method: 'DELETE', path: `/api/3/contacts/${id}`, itemIndex });
 	return { deleted: true, id };

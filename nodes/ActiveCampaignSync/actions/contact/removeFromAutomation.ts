@@ -19,6 +19,7 @@ export const removeFromAutomation: ItemOperation = async (ctx, itemIndex) => {
 			id,
 			automation,
 			removed: runs.length,
+			changes: runs.length ? [{ field: 'automation', before: automation, after: null }] : [],
 			preview: true,
 		};
 	}

@@ -17,7 +17,7 @@ export const sendCampaign: ItemOperation = async (ctx, itemIndex) => {
 		if (ctx.session.preview) {
 			await previewTargetExists(ctx, 'automation', automation, itemIndex);
 			ctx.session.planWrite(itemIndex);
-			return { operation: 'sent', id, method: 'automation', automation, preview: true };
+			return { operation: 'sent', id, method: 'automation', automation, changes: [], preview: true };
 		}
 		const body = await ctx.session.request<IDataObject>({
 			method: 'POST',
@@ -37,7 +37,7 @@ export const sendCampaign: ItemOperation = async (ctx, itemIndex) => {
 	if (ctx.session.preview) {
 		await previewTargetExists(ctx, 'campaign', campaign, itemIndex);
 		ctx.session.planWrite(itemIndex);
-		return { operation: 'sent', id, email, method: 'v1', campaign, messageId: messageId || null, preview: true };
+		return { operation: 'sent', id, email, method: 'v1', campaign, messageId: messageId || null, changes: [], preview: true };
 	}
 	const body = await ctx.session.request<IDataObject>({
 		method: 'POST',
