@@ -639,6 +639,9 @@ describe('active workflows in an n8n server', () => {
 			body: JSON.stringify(body),
 		});
 
+	/** The same call to the Sales Actions copy whose preview switch is on. */
+	const salesActionPreview = async (body: Json) => await salesAction(body, secrets.salesActionsSecret, WEBHOOK_PREVIEWS['sales-actions.json'].path);
+
 	/** Requests the Dataverse sandbox received that name a record (by its id). */
 	const requestsFor = async (id: string) => {
 		const { requests } = await control<{ requests: Array<{ path: string }> }>('d365', 'GET', '/requests?last=1000');
@@ -729,11 +732,7 @@ describe('active workflows in an n8n server', () => {
 		const contact = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'li.wei@fabrikam.com')!;
 		const automationsBefore = JSON.stringify((await acContact('li.wei@fabrikam.com'))!.automations);
 		await resetStats();
-		const response = await salesAction(
-			{ recordType: 'contact', recordId: contact.contactid, action: 'addToAutomation', automation: '2', userEmail: SANDBOX_SALES_USER },
-			secrets.salesActionsSecret,
-			WEBHOOK_PREVIEWS['sales-actions.json'].path,
-		);
+		const response = await salesActionPreview({ recordType: 'contact', recordId: contact.contactid, action: 'addToAutomation', automation: '2', userEmail: SANDBOX_SALES_USER });
 		expect(response.status).toBe(200);
 		expect(await response.json()).toMatchObject({ ok: true, action: 'addToAutomation', contact: 'li.wei@fabrikam.com', preview: true });
 		const counted = await writes();
@@ -742,11 +741,7 @@ describe('active workflows in an n8n server', () => {
 
 		// A Dynamics contact not in ActiveCampaign yet: the preview says it would create it and send the campaign.
 		const fresh = await control<Json>('d365', 'POST', '/ui/contacts', { firstname: 'Not', lastname: 'Yet', emailaddress1: 'not.yet@example.org' });
-		const sent = await salesAction(
-			{ recordType: 'contact', recordId: fresh.contactid, action: 'sendCampaign', campaign: '1', userEmail: SANDBOX_SALES_USER },
-			secrets.salesActionsSecret,
-			WEBHOOK_PREVIEWS['sales-actions.json'].path,
-		);
+		const sent = await salesActionPreview({ recordType: 'contact', recordId: fresh.contactid, action: 'sendCampaign', campaign: '1', userEmail: SANDBOX_SALES_USER });
 		expect(sent.status).toBe(200);
 		expect(await sent.json()).toMatchObject({ ok: true, action: 'sendCampaign', contact: 'not.yet@example.org', preview: true });
 		const after = await writes();

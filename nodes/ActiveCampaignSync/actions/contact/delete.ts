@@ -1,16 +1,12 @@
-import { NodeOperationError, type IDataObject } from 'n8n-workflow';
-
 import { param, type ItemOperation } from '../common';
-import { resolveContactId } from './shared';
+import { previewTargetExists, resolveContactId } from './shared';
 
 /** Contact → Delete. */
 export const deleteContact: ItemOperation = async (ctx, itemIndex) => {
 	const id = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
 	if (ctx.session.preview) {
 		// Whether there is a contact to delete (the real run's DELETE of a missing one fails with 404); nothing is sent.
-		const found = await ctx.session.request<IDataObject | undefined>({ method: 'GET', path: `/api/3/contacts/${id}`, itemIndex, allowNotFound: true });
-		const contact = found?.contact as IDataObject | undefined;
-		if (!contact) throw new NodeOperationError(ctx.node, `No ActiveCampaign contact with id ${id}: the delete would fail (404)`, { itemIndex });
+		const contact = await previewTargetExists(ctx, 'contact', id, itemIndex, 'the delete would fail (404)');
 		ctx.session.planWrite(itemIndex);
 		return { operation: 'deleted', deleted: true, id, email: String(contact.email ?? '') || null, changes: [], preview: true };
 	}

@@ -57,12 +57,20 @@ export function stringList(value: unknown): string[] {
 const STATUS_NAMES: Record<string, string> = { '1': 'subscribed', '2': 'unsubscribed' };
 
 /**
- * In a preview: that the automation, list or campaign a write names exists — the real write would fail otherwise, so
- * the preview fails the same way instead of saying it would succeed. One read.
+ * In a preview: the contact, automation, list or campaign a write names, as it is — the real write would fail without
+ * it, so the preview fails the same way (saying how) instead of saying it would succeed. One read.
  */
-export async function previewTargetExists(ctx: OpContext, kind: 'automation' | 'list' | 'campaign', id: string, itemIndex: number): Promise<void> {
+export async function previewTargetExists(
+	ctx: OpContext,
+	kind: 'contact' | 'automation' | 'list' | 'campaign',
+	id: string,
+	itemIndex: number,
+	failure = 'the real run would fail',
+): Promise<IDataObject> {
 	const body = await ctx.session.request<IDataObject | undefined>({ method: 'GET', path: `/api/3/${kind}s/${encodeURIComponent(id)}`, itemIndex, allowNotFound: true });
-	if (!body?.[kind]) throw new NodeOperationError(ctx.node, `No ActiveCampaign ${kind} with id ${id}: the real run would fail`, { itemIndex });
+	const found = body?.[kind] as IDataObject | undefined;
+	if (!found) throw new NodeOperationError(ctx.node, `No ActiveCampaign ${kind} with id ${id}: ${failure}`, { itemIndex });
+	return found;
 }
 
 /** Subscribe / Unsubscribe: the contact's status on a list (in a preview, its status before and after). */

@@ -16,7 +16,7 @@ export const deleteRecord: ItemOperation = async (ctx, itemIndex) => {
 			throw new NodeOperationError(ctx.node, `No ${schema.slug} record with external ID ${externalId}: the delete would fail (404)`, { itemIndex });
 		}
 		ctx.session.planWrite(itemIndex);
-		return { operation: 'deleted', deleted: true, id: current.id ?? null, externalId, schemaId: schema.id, preview: true };
+		return { operation: 'deleted', deleted: true, id: current.id ?? null, externalId, schemaId: schema.id, changes: [], preview: true };
 	}
 	const response = await ctx.session.requestFull({
 		method: 'DELETE',
