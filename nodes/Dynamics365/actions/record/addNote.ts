@@ -74,7 +74,7 @@ export async function execute(ctx: OperationContext): Promise<INodeExecutionData
 		ops.push({ plan, op: { kind: 'create', table: annotation as TableInfo, id: randomUUID(), body } });
 	}
 	// Notes go out as the other writes do (a preview sends nothing and counts what the real run would send).
-	const results = await sendWrites(ctx, ops.map((o) => o.op), { method: 'auto', batchSize: fns.getNodeParameter('options.batchSize', 0, 1000) as number });
+	const results = await sendWrites(ctx, ops.map((o) => o.op));
 	results.forEach((result, k) => {
 		const { plan, op } = ops[k];
 		if (!result.ok) {
