@@ -18,6 +18,7 @@ import {
 	tokenUrl,
 	unreachableTokenEndpoint,
 } from '../nodes/Dynamics365/transport/connection';
+import { GLOBAL_SYNC_PROPERTY } from '../nodes/shared/sync/globalSync';
 
 /**
  * Server-to-server login to Dataverse: an Entra ID app registration (client id + secret) that Dataverse knows as an
@@ -85,6 +86,7 @@ export class Dynamics365ClientCredentialsApi implements ICredentialType {
 			typeOptions: { expirable: true, password: true },
 			default: '',
 		},
+		GLOBAL_SYNC_PROPERTY,
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {

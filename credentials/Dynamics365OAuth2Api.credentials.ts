@@ -1,6 +1,7 @@
 import type { Icon, ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
 
 import { API_PATH, expressions } from '../nodes/Dynamics365/transport/connection';
+import { GLOBAL_SYNC_PROPERTY } from '../nodes/shared/sync/globalSync';
 
 const AUTHORITY = expressions.authorityHost('$self["authorityHost"]');
 const TENANT = expressions.id('$self["tenantId"]', 'organizations');
@@ -83,6 +84,7 @@ export class Dynamics365OAuth2Api implements ICredentialType {
 			type: 'hidden',
 			default: 'body',
 		},
+		GLOBAL_SYNC_PROPERTY,
 	];
 
 	/**

@@ -68,6 +68,17 @@ export const ALERT_NODE = 'Alert someone (replace with Slack, email or Teams)';
 /** The step after the Sync report that shows its page in n8n's output panel. */
 export const REPORT_PAGE_NODE = 'Report page';
 
+/** The step that reads the integration's switch (Global Sync, in the Dynamics 365 credential). */
+export const GLOBAL_SYNC_NODE = 'Global Sync';
+/** Inside an expression: whether Global Sync lets a direction sync. */
+const SYNCS = (direction: 'dynamicsToActiveCampaign' | 'activeCampaignToDynamics') => `$('${GLOBAL_SYNC_NODE}').first().json.${direction} === true`;
+/**
+ * Where a Scheduled Sync "Get Changes" step starts when it has no cursor yet (its first cycle, or the first one after
+ * Global Sync is switched on for the first time): everything, so that cycle is the initial sync. Runs from the editor
+ * read a sample instead (they keep no cursor).
+ */
+const INITIAL_SYNC_FROM = "={{ $execution.mode === 'test' ? '' : '2000-01-01T00:00:00Z' }}";
+
 /** The name of the step at the start of a sync template whose `preview` field every write step reads. */
 export const SETTINGS_NODE = 'Settings';
 /** The Settings field that makes a run whose report needs attention end as failed (and so start the error workflow). */
@@ -245,6 +256,11 @@ class Workflow {
 		);
 	}
 
+	/** The step that reads Global Sync (no request is sent: it is the credential's switch). */
+	globalSync(column: number, row: number): string {
+		return this.ours(GLOBAL_SYNC_NODE, 'dynamics365', column, row, { resource: 'globalSync', operation: 'getStatus' });
+	}
+
 	/**
 	 * The end of a sync template: a step that waits for every part (as "After …" does), the Sync Report, and its Needs
 	 * Attention output to a placeholder the user replaces with a notification.
@@ -346,6 +362,9 @@ const shareMapping = (entity: string, from: string) => ({
 const LEAD_DEFAULTS = { requiredDefaults: { default: [{ column: 'subject', value: 'ActiveCampaign contact' }] } };
 const SYNC_OPTIONS = { conflictPolicy: 'dynamicsWins', precedence: 'contact', timeZone: 'UTC' };
 
+const globalSyncNote =
+	'**Global Sync** (the official app\'s switch for the whole integration) is in the **Dynamics 365 credential**: On, "Off: Pause Dynamics → ActiveCampaign" (the official "off") or "Off: Pause Both Ways". Every template reads it in its "Global Sync" step; a paused direction reads nothing and keeps its place, and the Sync report says it was paused.';
+
 const previewNote =
 	'**Preview first**: in "Settings" set `preview` to true and run: every step reads and decides as in a real run and writes nothing (no record, cursor, retry queue or sync state changes); each write step\'s items say what it would create, update or skip, field by field, and "Sync report" counts it. Set it back to false to sync.';
 
@@ -372,17 +391,23 @@ function initialSync(): Workflow {
 			'4. Dynamics opportunities → ActiveCampaign custom object records on their contact.',
 			'',
 			'**Configure**: the two credentials (ActiveCampaign API URL + key; Dynamics client credentials); the mappings in the three "Map … to ActiveCampaign" steps (the "to Dynamics" steps use the same mapping: open either to see and change it) and Options → Conflict Policy there.',
-			'**Run**: click "Run now" (Execute workflow): it **writes for real**. Running it again writes nothing that is already in sync.',
+			'**Run**: click "Run now" (Execute workflow): it **writes for real**. Running it again writes nothing that is already in sync. The Scheduled Sync does the same by itself on its first cycle; this workflow is for a big first sync (bulk writes), opportunities and untagged contacts as leads, or a re-sync after the mapping changed.',
+			globalSyncNote,
 			previewNote,
 			errorNote,
 		].join('\n'),
-		-2,
+		-4,
 		0,
-		1200,
+		1300,
 	);
-	const trigger = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 0, {});
-	const start = w.settings(-1, 0);
-	w.connect(trigger, start);
+	const trigger = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -4, 0, {});
+	const settings = w.settings(-3, 0);
+	const globalSync = w.globalSync(-2, 0);
+	// The official app's Initial Sync runs only while Global Sync is on.
+	const start = check(w, 'Global Sync on?', -1, 0, `={{ ${SYNCS('dynamicsToActiveCampaign')} && ${SYNCS('activeCampaignToDynamics')} }}`);
+	const paused = w.add('Paused: nothing synced', 'n8n-nodes-base.noOp', 1, -1, 1, {});
+	w.chain(trigger, settings, globalSync, start);
+	w.connect(start, paused, 1);
 	const once = { executeOnce: true };
 
 	// Part 1: the fields, tags and custom object every later part writes.
@@ -466,7 +491,8 @@ function initialSync(): Workflow {
 		dataMode: 'syncItem',
 	});
 	w.chain(afterAcContacts, opportunities, mapOpportunities, writeOpportunities);
-	w.report(3.6, 4, afterAcContacts, writeOpportunities);
+	// Paused: the report still runs, and says so.
+	w.report(3.6, 4, afterAcContacts, writeOpportunities, paused);
 	return w;
 }
 
@@ -480,24 +506,37 @@ function scheduledSync(): Workflow {
 			'Each run reads what changed on each side since the previous run (Get Changes keeps a cursor per step) and writes it to the other side, one part after the other: Dynamics accounts, contacts, leads → ActiveCampaign, then ActiveCampaign accounts, contacts → Dynamics (each "After …" step waits for the part before it). Changes made by the sync itself are recognised and not sent back; a record changed on both sides is settled by the conflict policy.',
 			'',
 			'**Configure**: the credentials; the schedule in "Every hour" (1, 2, 4, 6, 8 or 12 hours, or daily); the mappings and Options (conflict policy, lead/contact precedence, ActiveCampaign time zone) in the three "Map … to ActiveCampaign" steps — the "to Dynamics" steps use the same mapping.',
-			'**First run** starts the cursors at that moment: run the Initial Sync workflow first. **Turning this workflow off is the global pause**; on again, it continues where it stopped.',
+			'**The first cycle is the initial sync**: a Get Changes step without a cursor reads everything since its Start From (2000-01-01), so the first published cycle — or the first one after Global Sync is switched on for the first time — brings both systems in line, and the later cycles read only what changed (a large backlog is read in parts over the next cycles).',
+			globalSyncNote + ' Here: "Dynamics → ActiveCampaign on?" skips the Dynamics part while that direction is paused, and "ActiveCampaign → Dynamics on?" the ActiveCampaign part while both ways are. Switched on again, every part catches up from where it stopped.',
 			'"Run now" runs one cycle by hand and **writes for real**: from the editor the Get Changes steps read a few recent changes (cursors move only in production and CLI runs), and those are written to the other side.',
 			previewNote,
 			errorNote,
 		].join('\n'),
-		-2,
+		-5,
 		0,
-		1200,
+		1500,
 	);
-	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 0, {});
-	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -2, 1, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
-	const cycle = w.settings(-1, 0);
-	w.connect(manual, cycle);
-	w.connect(schedule, cycle);
+	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -5, 0, {});
+	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -5, 1, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
+	const settings = w.settings(-4, 0);
+	const globalSync = w.globalSync(-3, 0);
+	w.connect(manual, settings);
+	w.connect(schedule, settings);
+	w.connect(settings, globalSync);
+	// Each direction runs only while Global Sync lets it (its Get Changes keep their cursors meanwhile); a paused
+	// direction goes straight on to the next part.
+	const d365On = check(w, 'Dynamics → ActiveCampaign on?', -2, 0, `={{ ${SYNCS('dynamicsToActiveCampaign')} }}`);
+	const d365Paused = w.add('Dynamics → ActiveCampaign paused', 'n8n-nodes-base.noOp', 1, -2, 1.3, {});
+	// The sync fields, the D365 tags and the account field the standard mapping writes: made on the first cycle,
+	// three reads on the others (and made again if someone deleted them).
+	const cycle = w.ours('Prepare sync fields and tags', 'activeCampaignSync', -1, 0, { resource: 'contact', operation: 'ensureSyncFields' });
+	w.chain(globalSync, d365On, cycle);
+	w.connect(d365On, d365Paused, 1);
 
 	const once = { executeOnce: true };
 	const d365 = (entity: string, plural: string, column: number, row: number, start: string, mapping: Json) => {
-		const read = w.ours(`Dynamics ${entity} changes`, 'dynamics365', column, row, dynamicsChanges(entity), once);
+		const changes = dynamicsChanges(entity);
+		const read = w.ours(`Dynamics ${entity} changes`, 'dynamics365', column, row, { ...changes, options: { ...changes.options, startFrom: INITIAL_SYNC_FROM } }, once);
 		const map = w.ours(`Map ${plural} to ActiveCampaign`, 'acD365FieldMap', column + 1, row, mapping);
 		const write = w.ours(`Write ${plural} to ActiveCampaign`, 'activeCampaignSync', column + 2, row, {
 			resource: entity === 'account' ? 'account' : 'contact',
@@ -513,30 +552,37 @@ function scheduledSync(): Workflow {
 	const afterContacts = w.after('After Dynamics contacts', -1, 2, afterAccounts, contacts.write);
 	const leads = d365('lead', 'leads', 0, 2, afterContacts, defineMapping('lead', { ...LEAD_DEFAULTS, options: SYNC_OPTIONS }));
 
-	const afterLeads = w.after('After Dynamics leads', 3.6, 0, afterContacts, leads.write);
-	const acAccounts = w.ours('ActiveCampaign account changes', 'activeCampaignSync', 4.6, 0, { resource: 'account', operation: 'getChanges' }, once);
-	const mapAcAccounts = w.ours('Map accounts to Dynamics', 'acD365FieldMap', 5.6, 0, shareMapping('account', accounts.map));
-	const writeAccounts = w.ours('Write accounts to Dynamics', 'dynamics365', 6.6, 0, writeDynamics('account'));
-	const recordAccounts = w.ours('Record account sync state', 'activeCampaignSync', 7.6, 0, { resource: 'account', operation: 'recordSyncState' });
-	w.chain(afterLeads, acAccounts, mapAcAccounts, writeAccounts, recordAccounts);
+	const afterLeads = w.after('After Dynamics leads', 3.6, 0, afterContacts, leads.write, d365Paused);
+	// Global Sync paused both ways: the ActiveCampaign part does not run (its cursors stay where they are).
+	const acOn = check(w, 'ActiveCampaign → Dynamics on?', 4.6, 0, `={{ ${SYNCS('activeCampaignToDynamics')} }}`);
+	const acPaused = w.add('ActiveCampaign → Dynamics paused', 'n8n-nodes-base.noOp', 1, 4.6, 2.6, {});
+	w.connect(afterLeads, acOn);
+	w.connect(acOn, acPaused, 1);
+	const acAccounts = w.ours('ActiveCampaign account changes', 'activeCampaignSync', 5.6, 0, { resource: 'account', operation: 'getChanges', startFrom: INITIAL_SYNC_FROM }, once);
+	const mapAcAccounts = w.ours('Map accounts to Dynamics', 'acD365FieldMap', 6.6, 0, shareMapping('account', accounts.map));
+	const writeAccounts = w.ours('Write accounts to Dynamics', 'dynamics365', 7.6, 0, writeDynamics('account'));
+	const recordAccounts = w.ours('Record account sync state', 'activeCampaignSync', 8.6, 0, { resource: 'account', operation: 'recordSyncState' });
+	w.chain(acOn, acAccounts, mapAcAccounts, writeAccounts, recordAccounts);
 
-	const afterAcAccounts = w.after('After ActiveCampaign accounts', 3.6, 1, afterLeads, recordAccounts);
-	const acContacts = w.ours('ActiveCampaign contact changes', 'activeCampaignSync', 4.6, 1.5, {
+	const afterAcAccounts = w.after('After ActiveCampaign accounts', 4.6, 1, acOn, recordAccounts);
+	const acContacts = w.ours('ActiveCampaign contact changes', 'activeCampaignSync', 5.6, 1.5, {
 		resource: 'contact',
 		operation: 'getChanges',
+		startFrom: INITIAL_SYNC_FROM,
 		changeOptions: { details: true },
 	}, once);
-	const mapAcContacts = w.ours('Map contacts to Dynamics', 'acD365FieldMap', 5.6, 1, shareMapping('contact', contacts.map));
-	const writeContacts = w.ours('Write contacts to Dynamics', 'dynamics365', 6.6, 1, writeDynamics('contact'));
-	const recordContacts = w.ours('Record contact sync state', 'activeCampaignSync', 7.6, 1, { resource: 'contact', operation: 'recordSyncState' });
-	const mapAcLeads = w.ours('Map leads to Dynamics', 'acD365FieldMap', 5.6, 2, shareMapping('lead', leads.map));
-	const writeLeads = w.ours('Write leads to Dynamics', 'dynamics365', 6.6, 2, writeDynamics('lead'));
-	const recordLeads = w.ours('Record lead sync state', 'activeCampaignSync', 7.6, 2, { resource: 'contact', operation: 'recordSyncState' });
+	const mapAcContacts = w.ours('Map contacts to Dynamics', 'acD365FieldMap', 6.6, 1, shareMapping('contact', contacts.map));
+	const writeContacts = w.ours('Write contacts to Dynamics', 'dynamics365', 7.6, 1, writeDynamics('contact'));
+	const recordContacts = w.ours('Record contact sync state', 'activeCampaignSync', 8.6, 1, { resource: 'contact', operation: 'recordSyncState' });
+	const mapAcLeads = w.ours('Map leads to Dynamics', 'acD365FieldMap', 6.6, 2, shareMapping('lead', leads.map));
+	const writeLeads = w.ours('Write leads to Dynamics', 'dynamics365', 7.6, 2, writeDynamics('lead'));
+	const recordLeads = w.ours('Record lead sync state', 'activeCampaignSync', 8.6, 2, { resource: 'contact', operation: 'recordSyncState' });
 	w.chain(afterAcAccounts, acContacts);
 	// One read feeds both mappings; each takes its own records (tagged as a contact or not), so their order changes nothing.
 	w.chain(acContacts, mapAcContacts, writeContacts, recordContacts);
 	w.chain(acContacts, mapAcLeads, writeLeads, recordLeads);
-	w.report(3.6, 3, afterAcAccounts, recordContacts, recordLeads);
+	// Paused both ways, the report still runs (from "ActiveCampaign → Dynamics paused") and says so.
+	w.report(3.6, 3.4, afterAcAccounts, recordContacts, recordLeads, acPaused);
 	return w;
 }
 
@@ -560,6 +606,7 @@ function opportunitySync(): Workflow {
 			'**The two automation triggers** (the official app\'s "D365 Opportunity is created / is updated"): ActiveCampaign offers them itself once this workflow has created the object — in the automation builder, under Objects, "D365 Opportunity Created" and "D365 Opportunity Updated" (a field from one value to another, "Any" allowed, e.g. Stage: Any → Close). Use those. For an automation that needs another trigger too (an object trigger must be the only one) or a condition decided here, enable "Start created-opportunity automation" and/or "Start updated-opportunity automation" instead and pick the automation each starts for the contact.',
 			'**Configure**: the credentials; Poll Times in the trigger (every minute by default). Custom object records need an ActiveCampaign Enterprise plan.',
 			'**Which opportunities**: the criteria rows in "Map opportunities"; for what rows cannot say (the official app\'s "custom criteria, manually set"), the trigger\'s Options → Raw Filter, an OData filter checked before use.',
+			'**Global Sync** (in the Dynamics 365 credential): while it pauses Dynamics → ActiveCampaign (either "Off"), the trigger reads nothing and keeps its place; switched on again, it starts the workflow with every opportunity changed meanwhile.',
 			previewNote,
 			shortReportNote,
 		].join('\n'),
@@ -629,18 +676,24 @@ function marketingActivities(): Workflow {
 			'Every hour, for each ActiveCampaign contact linked to a Dynamics lead or contact, the emails sent to it and its opens and clicks of the last 25 hours become notes on the Dynamics record. A note whose subject the record already has is not added again, so overlapping runs never duplicate.',
 			'',
 			'**Configure**: the credentials; the schedule. For real-time notes instead, use an ActiveCampaign Sync Trigger (Events: open, click) in place of the schedule.',
+			globalSyncNote + ' Here: nothing is read or written while both ways are paused (ActiveCampaign → Dynamics).',
 			previewNote,
 			shortReportNote,
 		].join('\n'),
-		-2,
+		-4,
 		0.5,
-		900,
+		1000,
 	);
-	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -2, 0.5, {});
-	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -2, 1.5, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
-	const start = w.settings(-1, 1);
+	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -4, 0.5, {});
+	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -4, 1.5, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
+	const start = w.settings(-3, 1);
 	w.connect(schedule, start);
 	w.connect(manual, start);
+	const globalSync = w.globalSync(-2, 1);
+	const on = check(w, 'ActiveCampaign → Dynamics on?', -1, 1, `={{ ${SYNCS('activeCampaignToDynamics')} }}`);
+	const paused = w.add('Paused: nothing synced', 'n8n-nodes-base.noOp', 1, -1, 2, {});
+	w.chain(start, globalSync, on);
+	w.connect(on, paused, 1);
 	const readTag = (name: string, tag: string, row: number) =>
 		w.ours(name, 'activeCampaignSync', 0, row, {
 			resource: 'contact',
@@ -671,8 +724,8 @@ function marketingActivities(): Workflow {
 			"={{ [ 'Campaign: ' + ($json.campaignName ?? ''), 'Email subject: ' + ($json.subject ?? ''), $json.link ? 'Link: ' + $json.link : '', 'When: ' + $json.tstamp ].filter(Boolean).join('\\n') }}",
 		options: { skipExistingSubject: true },
 	});
-	w.connect(start, leads);
-	w.connect(start, contacts);
+	w.connect(on, leads);
+	w.connect(on, contacts);
 	w.connect(leads, linked, 0, 0);
 	w.connect(contacts, linked, 0, 1);
 	w.chain(linked, activities, note);
@@ -744,6 +797,7 @@ function salesActions(): Workflow {
 			`**Only known callers**: the webhook uses Header Auth. Create the credential "Sales actions webhook secret" (type Header Auth, name \`${SALES_ACTION_SECRET_HEADER}\`, value a long random secret, e.g. \`openssl rand -hex 32\`) and give the same secret to the flow. A request without it is refused (403) before anything runs.`,
 			`**Only allowed users** (the official app's User Management): list the Dynamics users who may run sales actions in "${ALLOWED_USERS_NODE}" — their email or Dynamics user id, separated by commas. Anyone else is answered 403 "… is not allowed to run sales actions"; an empty list allows nobody.`,
 			'**Configure**: the secret credential and the list above, and the ActiveCampaign and Dynamics credentials. The contact is created or updated in ActiveCampaign first, so a record not yet synced works too.',
+			`**Global Sync** (in the Dynamics 365 credential): while it pauses Dynamics → ActiveCampaign (either "Off"), every call is answered 503 with the reason and nothing is read or written.`,
 			webhookPreviewNote,
 		].join('\n'),
 		-1,
@@ -779,10 +833,13 @@ function salesActions(): Workflow {
 	);
 	// After the gate: nothing runs before it.
 	const settings = w.settings(2, 1, {}, { alerts: false });
+	const globalSync = w.globalSync(3, 1);
+	const on = check(w, 'Dynamics → ActiveCampaign on?', 4, 1, `={{ ${SYNCS('dynamicsToActiveCampaign')} }}`);
+	const paused = answer(w, 'Answer: paused', 5, 2.25, 503, `={{ { ok: false, error: $('${GLOBAL_SYNC_NODE}').first().json.summary + ' Sales actions wait until it is on.' } }}`);
 	const read = w.ours(
 		'Read the Dynamics record',
 		'dynamics365',
-		3,
+		5,
 		1,
 		{
 			resource: 'otherTable',
@@ -792,7 +849,7 @@ function salesActions(): Workflow {
 		},
 		{ onError: 'continueErrorOutput' },
 	);
-	const upsert = w.ours('Make sure the contact is in ActiveCampaign', 'activeCampaignSync', 4, 1, {
+	const upsert = w.ours('Make sure the contact is in ActiveCampaign', 'activeCampaignSync', 6, 1, {
 		resource: 'contact',
 		operation: 'upsert',
 		dataMode: 'fields',
@@ -800,7 +857,7 @@ function salesActions(): Workflow {
 		additionalFields: { firstName: '={{ $json.firstname }}', lastName: '={{ $json.lastname }}' },
 	});
 	const action = `${body}.action`;
-	const which = w.add('Which action?', 'n8n-nodes-base.switch', 3.2, 5, 1, {
+	const which = w.add('Which action?', 'n8n-nodes-base.switch', 3.2, 7, 1, {
 		rules: {
 			values: [
 				{ conditions: filterCondition(`={{ ${action} }}`, 'addToAutomation'), renameOutput: true, outputKey: 'Add to automation' },
@@ -809,14 +866,14 @@ function salesActions(): Workflow {
 		},
 		options: { fallbackOutput: 'extra', renameFallbackOutput: 'Unknown action' },
 	});
-	const automation = w.ours('Add to automation', 'activeCampaignSync', 6, 0.5, {
+	const automation = w.ours('Add to automation', 'activeCampaignSync', 8, 0.5, {
 		resource: 'contact',
 		operation: 'addToAutomation',
 		// A preview of a contact it would create has no id yet: the email names it.
 		contact: '={{ $json.id ?? $json.email }}',
 		automation: `={{ ${body}.automation }}`,
 	});
-	const campaign = w.ours('Send campaign', 'activeCampaignSync', 6, 1.5, {
+	const campaign = w.ours('Send campaign', 'activeCampaignSync', 8, 1.5, {
 		resource: 'contact',
 		operation: 'sendCampaign',
 		contact: '={{ $json.id ?? $json.email }}',
@@ -824,22 +881,23 @@ function salesActions(): Workflow {
 		campaign: `={{ ${body}.campaign }}`,
 	});
 	const contactEmail = "$('Make sure the contact is in ActiveCampaign').item.json.email";
-	const respondAutomation = answer(w, 'Answer: added', 7, 0.5, 200, `={{ { ok: true, action: 'addToAutomation', contact: ${contactEmail}, preview: ${PREVIEWING} } }}`);
-	const respondCampaign = answer(w, 'Answer: sent', 7, 1.5, 200, `={{ { ok: true, action: 'sendCampaign', contact: ${contactEmail}, preview: ${PREVIEWING} } }}`);
+	const respondAutomation = answer(w, 'Answer: added', 9, 0.5, 200, `={{ { ok: true, action: 'addToAutomation', contact: ${contactEmail}, preview: ${PREVIEWING} } }}`);
+	const respondCampaign = answer(w, 'Answer: sent', 9, 1.5, 200, `={{ { ok: true, action: 'sendCampaign', contact: ${contactEmail}, preview: ${PREVIEWING} } }}`);
 	const unknown = answer(
 		w,
 		'Answer: unknown action',
-		6,
+		8,
 		2.5,
 		400,
 		`={{ { ok: false, error: 'Unknown action "' + (${action} ?? '') + '": send addToAutomation or sendCampaign' } }}`,
 	);
 	// A step that fails answers with its reason (the nodes' messages never hold credentials).
-	const failed = answer(w, 'Answer: failed', 7, 3.25, 502, '={{ { ok: false, error: $json.error ?? \'The sales action failed\' } }}');
+	const failed = answer(w, 'Answer: failed', 9, 3.25, 502, '={{ { ok: false, error: $json.error ?? \'The sales action failed\' } }}');
 
 	w.chain(hook, allowed, isAllowed);
 	w.connect(isAllowed, settings, 0);
-	w.chain(settings, read);
+	w.chain(settings, globalSync, on, read);
+	w.connect(on, paused, 1);
 	w.connect(isAllowed, notAllowed, 1);
 	w.chain(read, upsert, which);
 	w.connect(which, automation, 0);
@@ -864,6 +922,7 @@ function automationToDynamics(): Workflow {
 			'',
 			`**Only ActiveCampaign**: an automation's Webhook action cannot send headers (ActiveCampaign limits authorization to the URL and its parameters), so this webhook checks a token in the URL instead. Make a long random token (at least ${MIN_TOKEN_LENGTH} characters, e.g. \`openssl rand -hex 32\`), paste it as the value the first condition of "${AUTOMATION_TOKEN_NODE}" compares with, and put the same token in the automation's URL. A call without it, or with another one, is answered 403 and nothing else runs; while no token is set every call is refused.`,
 			'**Configure**: the token, the credentials, the Topic default for new leads in "Map lead to Dynamics". n8n must be reachable from ActiveCampaign over https (port 443).',
+			'**Global Sync** (in the Dynamics 365 credential): while it pauses both ways, every call is answered 503 with the reason and nothing is written (ActiveCampaign does not call again: the contact is created when it next reaches the action, or by the Scheduled Sync if it is tagged).',
 			webhookPreviewNote,
 		].join('\n'),
 		-1,
@@ -903,31 +962,34 @@ function automationToDynamics(): Workflow {
 	);
 	// Right after the check (nothing runs before it), before the answer that says whether this is a preview.
 	const settings = w.settings(1, 1, {}, { alerts: false });
+	const globalSync = w.globalSync(2, 1);
+	const on = check(w, 'ActiveCampaign → Dynamics on?', 3, 1, `={{ ${SYNCS('activeCampaignToDynamics')} }}`);
+	const paused = answer(w, 'Answer: paused', 4, 2.25, 503, `={{ { ok: false, error: $('${GLOBAL_SYNC_NODE}').first().json.summary + ' Nothing was written.' } }}`);
 	// ActiveCampaign is answered at once; the writes go on after the answer.
-	const accepted = answer(w, 'Answer: accepted', 2, 1, 200, `={{ { ok: true, as: ${request}.query?.as === 'contact' ? 'contact' : 'lead', preview: ${PREVIEWING} } }}`);
-	const tag = w.ours('Tag for Dynamics', 'activeCampaignSync', 3, 1, {
+	const accepted = answer(w, 'Answer: accepted', 4, 1, 200, `={{ { ok: true, as: ${request}.query?.as === 'contact' ? 'contact' : 'lead', preview: ${PREVIEWING} } }}`);
+	const tag = w.ours('Tag for Dynamics', 'activeCampaignSync', 5, 1, {
 		resource: 'contact',
 		operation: 'addTag',
 		contact: `={{ ${request}.body['contact[id]'] ?? ${request}.body.contact?.id ?? ${request}.body['contact[email]'] ?? ${request}.body.contact?.email }}`,
 		tags: [`={{ ${request}.query.as === 'contact' ? '[D365: Contact]' : '[D365: Lead]' }}`],
 	});
-	const read = w.ours('Read the contact', 'activeCampaignSync', 4, 1, {
+	const read = w.ours('Read the contact', 'activeCampaignSync', 6, 1, {
 		resource: 'contact',
 		operation: 'get',
 		contact: '={{ $json.id }}',
 	});
-	const which = w.add('Lead or contact?', 'n8n-nodes-base.if', 2.2, 5, 1, {
+	const which = w.add('Lead or contact?', 'n8n-nodes-base.if', 2.2, 7, 1, {
 		conditions: filterCondition(`={{ ${request}.query.as }}`, 'contact'),
 		options: {},
 	});
-	const mapContact = w.ours('Map contact to Dynamics', 'acD365FieldMap', 6, 0.5, {
+	const mapContact = w.ours('Map contact to Dynamics', 'acD365FieldMap', 8, 0.5, {
 		entity: 'contact',
 		step: 'toDynamics',
 		mappingSource: 'here',
 		syncDirection: 'bidirectional',
 		options: SYNC_OPTIONS,
 	});
-	const mapLead = w.ours('Map lead to Dynamics', 'acD365FieldMap', 6, 1.5, {
+	const mapLead = w.ours('Map lead to Dynamics', 'acD365FieldMap', 8, 1.5, {
 		entity: 'lead',
 		step: 'toDynamics',
 		mappingSource: 'here',
@@ -935,14 +997,15 @@ function automationToDynamics(): Workflow {
 		...LEAD_DEFAULTS,
 		options: SYNC_OPTIONS,
 	});
-	const writeContact = w.ours('Write contact to Dynamics', 'dynamics365', 7, 0.5, writeDynamics('contact'));
-	const writeLead = w.ours('Write lead to Dynamics', 'dynamics365', 7, 1.5, writeDynamics('lead'));
-	const recordContact = w.ours('Record contact sync state', 'activeCampaignSync', 8, 0.5, { resource: 'contact', operation: 'recordSyncState' });
-	const recordLead = w.ours('Record lead sync state', 'activeCampaignSync', 8, 1.5, { resource: 'contact', operation: 'recordSyncState' });
+	const writeContact = w.ours('Write contact to Dynamics', 'dynamics365', 9, 0.5, writeDynamics('contact'));
+	const writeLead = w.ours('Write lead to Dynamics', 'dynamics365', 9, 1.5, writeDynamics('lead'));
+	const recordContact = w.ours('Record contact sync state', 'activeCampaignSync', 10, 0.5, { resource: 'contact', operation: 'recordSyncState' });
+	const recordLead = w.ours('Record lead sync state', 'activeCampaignSync', 10, 1.5, { resource: 'contact', operation: 'recordSyncState' });
 	w.connect(hook, tokenOk);
 	w.connect(tokenOk, settings, 0);
 	w.connect(tokenOk, wrongToken, 1);
-	w.chain(settings, accepted, tag, read, which);
+	w.chain(settings, globalSync, on, accepted, tag, read, which);
+	w.connect(on, paused, 1);
 	w.connect(which, mapContact, 0);
 	w.connect(which, mapLead, 1);
 	w.chain(mapContact, writeContact, recordContact);

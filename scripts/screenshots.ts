@@ -197,6 +197,20 @@ export async function capture(options: CaptureOptions): Promise<string[]> {
 			await page.keyboard.press('Escape');
 		}
 
+		// Where Global Sync is switched: the Dynamics 365 credential's last field, its three choices open.
+		await page.goto(`${baseUrl}/home/credentials`);
+		await page.locator('[data-test-id="resources-list-item"]').filter({ has: page.getByText('Dynamics 365 (client credentials)', { exact: true }) }).first().click();
+		const credential = page.locator('[data-test-id="editCredential-modal"]');
+		await credential.waitFor();
+		await credential.locator('[data-test-id="credentials-config-container-test-success"]').waitFor({ timeout: 60_000 });
+		const globalSync = credential.locator('[data-test-id="parameter-input-globalSync"]');
+		await globalSync.scrollIntoViewIfNeeded();
+		await globalSync.click();
+		await page.getByText('Off: Pause Both Ways', { exact: true }).last().waitFor();
+		written.push(await shoot(page, 'global-sync.png'));
+		await page.keyboard.press('Escape');
+		await page.keyboard.press('Escape');
+
 		// The finished Initial Sync: its execution, every step green with its item counts.
 		await page.goto(`${baseUrl}/workflow/${WORKFLOW_IDS.initialSync}/executions/${options.executionId}`);
 		await page.locator('[data-test-id="canvas-node-status-success"]').nth(10).waitFor({ timeout: 60_000 });

@@ -186,6 +186,16 @@ export class Dynamics365Trigger implements INodeType {
 			});
 		}
 		const client = await DataverseClient.create(this, this.getNodeParameter('authentication', 'clientCredentials') as string);
+		if (!client.globalSync.dynamicsToActiveCampaign) {
+			// Paused by Global Sync: nothing is read and the cursors stay where they are, so switching it on again
+			// emits everything that changed meanwhile. "Fetch Test Event" says why it has nothing.
+			if (this.getMode() === 'manual') {
+				throw new NodeOperationError(this.getNode(), client.globalSync.summary, {
+					description: 'The Dynamics 365 credential\'s Global Sync pauses Dynamics → ActiveCampaign: this trigger reads nothing until it is switched on.',
+				});
+			}
+			return null;
+		}
 		const criteria = criteriaOf(this.getNodeParameter('criteria', {}));
 		const combinator = (options.combinator as 'and' | 'or') ?? 'and';
 		const started = Date.now();

@@ -52,6 +52,8 @@ interface ReportFigures {
 	entities: ReportTally[] & IDataObject[];
 	/** Whether someone should look: a failure in this run or a dead letter in the queue. */
 	needsAttention: boolean;
+	/** The directions Global Sync paused in this run (nothing was read or written that way). */
+	paused?: ReportDirection[];
 }
 
 export interface SyncReport extends IDataObject, ReportFigures {
@@ -66,6 +68,7 @@ interface Ledger {
 	requests: Record<ReportApi, number>;
 	writesNeeded: Record<ReportApi, number>;
 	tallies: Map<string, ReportTally>;
+	paused: Set<ReportDirection>;
 }
 
 const ledgers = new Map<string, Ledger>();
@@ -91,7 +94,15 @@ function ledgerOf(fns: unknown): Ledger | undefined {
 	let ledger = ledgers.get(key);
 	if (!ledger) {
 		for (const [other, old] of ledgers) if (now - old.touched > KEEP_MS) ledgers.delete(other);
-		ledger = { started: now, touched: now, preview: false, requests: { activeCampaign: 0, dynamics: 0 }, writesNeeded: { activeCampaign: 0, dynamics: 0 }, tallies: new Map() };
+		ledger = {
+			started: now,
+			touched: now,
+			preview: false,
+			requests: { activeCampaign: 0, dynamics: 0 },
+			writesNeeded: { activeCampaign: 0, dynamics: 0 },
+			tallies: new Map(),
+			paused: new Set(),
+		};
 		ledgers.set(key, ledger);
 	}
 	ledger.touched = now;
@@ -110,6 +121,11 @@ export function countWritesNeeded(fns: unknown, api: ReportApi, count: number): 
 	if (!ledger) return;
 	ledger.preview = true;
 	ledger.writesNeeded[api] += Math.max(0, count);
+}
+
+/** A direction Global Sync paused in this run (shared/sync/globalSync.ts): the report says so. */
+export function notePaused(fns: unknown, direction: ReportDirection): void {
+	ledgerOf(fns)?.paused.add(direction);
 }
 
 function emptyTally(entity: string, direction: ReportDirection): ReportTally {
@@ -214,6 +230,7 @@ export function takeReport(fns: unknown, store: RetryStore | undefined, now = Da
 		requests: { activeCampaign: 0, dynamics: 0 },
 		writesNeeded: { activeCampaign: 0, dynamics: 0 },
 		tallies: new Map<string, ReportTally>(),
+		paused: new Set<ReportDirection>(),
 	};
 	if (key !== undefined) ledgers.delete(key);
 	const tallies = new Map([...ledger.tallies].map(([k, t]) => [k, { ...t, skipped: { ...t.skipped }, retriesPending: 0, deadLetters: 0 }]));
@@ -247,6 +264,7 @@ export function takeReport(fns: unknown, store: RetryStore | undefined, now = Da
 		totals,
 		entities: entities as ReportTally[] & IDataObject[],
 		needsAttention: totals.failed > 0 || totals.deadLetters > 0,
+		...(ledger.paused.size ? { paused: (['toActiveCampaign', 'toDynamics'] as const).filter((d) => ledger.paused.has(d)) } : {}),
 	};
 	return { ...report, summary: reportSummary(report) };
 }
@@ -285,7 +303,14 @@ export function reportSummary(report: ReportFigures): string {
 	const figures = `${totals.created} created, ${totals.updated} updated${totals.imported ? `, ${totals.imported} imported` : ''}, ${totals.deleted} deleted, ${totals.skipped} skipped${totals.conflicts ? `, ${plural(totals.conflicts, 'conflict')} decided` : ''}${totals.retriesPending ? `, ${totals.retriesPending} waiting for a retry` : ''}`;
 	const requests = `${report.requests.activeCampaign} ActiveCampaign and ${report.requests.dynamics} Dynamics requests`;
 	const needed = report.writesNeeded ? `; a real run would also send ${writesNeededText(report.writesNeeded)}` : '';
-	return `${head}${problems.length ? `: ${problems.join(', ')}` : ''}. ${figures}; ${requests}${needed}.`;
+	const paused = report.paused?.length ? ` ${pausedText(report.paused)}` : '';
+	return `${head}${problems.length ? `: ${problems.join(', ')}` : ''}. ${figures}; ${requests}${needed}.${paused}`;
+}
+
+const PAUSED_LABEL: Record<ReportDirection, string> = { toActiveCampaign: 'Dynamics → ActiveCampaign', toDynamics: 'ActiveCampaign → Dynamics' };
+
+function pausedText(paused: ReportDirection[]): string {
+	return `Paused by Global Sync: ${paused.map((d) => PAUSED_LABEL[d]).join(' and ')}.`;
 }
 
 function writesNeededText(writes: Record<ReportApi, number>): string {
@@ -386,6 +411,7 @@ export function reportHtml(report: SyncReport): string {
 		`<p style="margin:0">${escapeHtml(report.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))} · ${report.durationSeconds} s · ${report.requests.activeCampaign} ActiveCampaign requests · ${report.requests.dynamics} Dynamics requests</p>`,
 		report.writesNeeded ? `<p style="margin:0">A real run would also send ${escapeHtml(writesNeededText(report.writesNeeded))}.</p>` : '',
 		status,
+		report.paused?.length ? `<p style="color:#ef6c00;font-weight:bold">${escapeHtml(pausedText(report.paused))}</p>` : '',
 		rows.length ? `${chart}<p style="font-size:12px">${legend}</p>${table}${reasons}` : '<p>Nothing was read, written or skipped.</p>',
 		'</body></html>',
 	].join('');

@@ -4,13 +4,14 @@
  * workflows imported, and the sandbox as ActiveCampaign and Dynamics 365. Manual-start templates run through
  * `n8n execute`; trigger and webhook templates run in an active n8n server.
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { SANDBOX_CREDENTIALS, startSandbox, type Sandbox } from '../sandbox';
 import type { ExecutionResult, N8nInstance } from './n8n';
 import { PROJECT_ROOT } from './runtime';
 import { loadSalesActionButton } from './sales-action-button';
-import { newWebhookSecrets, SANDBOX_SALES_USER, setupN8n, WORKFLOW_IDS, type TemplateJson } from './setup';
+import { CREDENTIAL_IDS, newWebhookSecrets, SANDBOX_SALES_USER, sandboxCredentials, setupN8n, WORKFLOW_IDS, type TemplateJson } from './setup';
 import { SALES_ACTION_SECRET_HEADER, SETTINGS_NODE } from '../../scripts/build-templates';
 import { expectAllNodesListed, expectManualInstall } from './smoke';
 import { unexplainedPreviewDifferences } from '../helpers/preview-compare';
@@ -44,8 +45,10 @@ beforeAll(async () => {
 		// As the sticky note says: the Sync Alerts workflow picked as the Opportunity Sync's error workflow.
 		editTemplate: (file, workflow) =>
 			file === 'opportunity-sync.json' ? { ...workflow, settings: { ...(workflow.settings as object), errorWorkflow: WORKFLOW_IDS.syncAlerts } } : workflow,
+		extraCredentials: [globalSwitchCredential('pauseToActiveCampaign')],
 		extraWorkflows: (templates) => [
 			...Object.entries(POLICY_COPIES).map(([policy, id]) => withPolicy(templates['scheduled-sync.json'], id, policy)),
+			withGlobalSwitch(templates['scheduled-sync.json']),
 			asPreview(templates['initial-sync.json'], INITIAL_PREVIEW),
 			...Object.entries(WEBHOOK_PREVIEWS).map(([file, { id, path: webhookPath }]) => asWebhookPreview(templates[file], id, webhookPath)),
 		],
@@ -56,6 +59,35 @@ afterAll(async () => {
 	await n8n?.stop();
 	await sandbox?.close();
 });
+
+/**
+ * A Scheduled Sync of its own (own cursors, never run) on a Dynamics 365 credential of its own, whose Global Sync the
+ * Global Sync test switches the way a user does: in the credential.
+ */
+const GLOBAL_SWITCH = { workflow: 'acd365SchedGlobal', credential: 'd365GlobalSwitch' } as const;
+
+function globalSwitchCredential(globalSync: string) {
+	const dynamics = sandboxCredentials(sandbox.ac.url, sandbox.d365.url, secrets).find((c) => c.id === CREDENTIAL_IDS.dynamics)!;
+	return { ...dynamics, id: GLOBAL_SWITCH.credential, name: 'Dynamics 365 (Global Sync switched in a test)', data: { ...dynamics.data, globalSync } };
+}
+
+function withGlobalSwitch(template: TemplateJson): TemplateJson {
+	const copy = JSON.parse(JSON.stringify(template).split(`"${CREDENTIAL_IDS.dynamics}"`).join(`"${GLOBAL_SWITCH.credential}"`)) as TemplateJson;
+	copy.id = GLOBAL_SWITCH.workflow;
+	copy.name = `${template.name} (Global Sync)`;
+	return copy;
+}
+
+/** Switches Global Sync in that credential as a user saves it (n8n's CLI import replaces the credential by its id). */
+async function switchGlobalSync(globalSync: string): Promise<void> {
+	const file = path.join(PROJECT_ROOT, '.e2e', `global-sync-${process.pid}.json`);
+	writeFileSync(file, JSON.stringify([globalSwitchCredential(globalSync)]), { mode: 0o600 });
+	try {
+		await n8n.importCredentials(file);
+	} finally {
+		rmSync(file, { force: true });
+	}
+}
 
 /** The Initial Sync with its Settings step's preview switch on, as a user flips it. */
 const INITIAL_PREVIEW = 'acd365InitialPreview';
@@ -459,6 +491,47 @@ describe('Scheduled Sync', () => {
 		expect(operations(result, 'Write leads to Dynamics')).toEqual({ created: 1 });
 		expect((await d365Rows('leads')).some((l) => l.emailaddress1 === 'just.right@example.com')).toBe(true);
 		expect((await d365Rows('leads')).some((l) => l.emailaddress1 === 'too.long@example.com')).toBe(false);
+	});
+});
+
+describe('Global Sync (the switch in the Dynamics 365 credential)', () => {
+	it('off stops Dynamics → ActiveCampaign while ActiveCampaign → Dynamics goes on; the first cycle once it is on is the initial sync, once', async () => {
+		// A Scheduled Sync that has never run, with Global Sync off (the official app's "off": pause Dynamics → ActiveCampaign).
+		const waiting = 'global.waiting@example.org';
+		const flowing = 'global.flowing@example.org';
+		await control('d365', 'POST', '/ui/contacts', { firstname: 'Global', lastname: 'Waiting', emailaddress1: waiting });
+		await control('ac', 'POST', '/ui/contacts', { email: flowing, firstName: 'Global', lastName: 'Flowing', tags: ['[D365: Lead]'] });
+		await resetStats();
+		const paused = await n8n.execute(GLOBAL_SWITCH.workflow);
+		expectClean(paused);
+		const stopped = await writes();
+		console.log(`[measure] Global Sync off, first cycle: ${JSON.stringify(stopped)}`);
+		expect(await acContact(waiting)).toBeUndefined();
+		expect((await d365Rows('leads')).some((l) => l.emailaddress1 === flowing)).toBe(true);
+		expect(paused.ran('Dynamics contact changes')).toBe(false);
+		expect(paused.ran('Dynamics → ActiveCampaign paused')).toBe(true);
+		expect(syncReport(paused).report.summary).toMatch(/Paused by Global Sync: Dynamics → ActiveCampaign\.$/);
+
+		// Switched on in the credential: the next cycle reads everything Dynamics has (the initial sync).
+		await switchGlobalSync('on');
+		await resetStats();
+		const first = await n8n.execute(GLOBAL_SWITCH.workflow);
+		expectClean(first);
+		const initial = await writes();
+		console.log(`[measure] Global Sync on, first cycle (initial sync): ${JSON.stringify(initial)}; report: ${String(syncReport(first).report.summary)}`);
+		expect(await acContact(waiting)).toBeDefined();
+		expect(operations(first, 'Write contacts to ActiveCampaign').created).toBe(1);
+		expect(syncReport(first).report.paused).toBeUndefined();
+
+		// Once: the cycle after reads only what changed, and nothing did.
+		await resetStats();
+		const next = await n8n.execute(GLOBAL_SWITCH.workflow);
+		expectClean(next);
+		const quiet = await writes();
+		console.log(`[measure] Global Sync on, next cycle: ${JSON.stringify(quiet)}, requests ${JSON.stringify(await requestCounts())}`);
+		expect([quiet.ac, quiet.d365]).toEqual([0, 0]);
+		expect(next.ran('Dynamics contact changes')).toBe(true);
+		expect(next.items('Dynamics contact changes')).toEqual([]);
 	});
 });
 

@@ -6,6 +6,11 @@ import { previewProperty } from '../../shared/preview';
 export const RESOURCES: INodePropertyOptions[] = [
 	{ name: 'Account', value: 'account' },
 	{ name: 'Contact', value: 'contact' },
+	{
+		name: 'Global Sync',
+		value: 'globalSync',
+		description: "The integration's on/off switch, kept in the Dynamics 365 credential",
+	},
 	{ name: 'Lead', value: 'lead' },
 	{ name: 'Opportunity', value: 'opportunity' },
 	{ name: 'Other Table', value: 'otherTable', description: 'Any table of the environment, chosen from its metadata' },
@@ -263,6 +268,22 @@ export const nodeProperties: INodeProperties[] = [
 		default: 'contact',
 	},
 	...Object.keys(NOUNS).map(operationsFor),
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: ['globalSync'] } },
+		options: [
+			{
+				name: 'Get Status',
+				value: 'getStatus',
+				description: 'Whether each direction syncs, as the credential\'s Global Sync says (no request is sent)',
+				action: 'Get the global sync status',
+			},
+		],
+		default: 'getStatus',
+	},
 	{
 		displayName: 'Table',
 		name: 'table',

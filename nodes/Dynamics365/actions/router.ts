@@ -14,6 +14,7 @@ import * as get from './record/get';
 import * as getChanges from './record/getChanges';
 import * as getMany from './record/getMany';
 import * as update from './record/update';
+import * as getStatus from './globalSync/getStatus';
 
 const OPERATIONS: Record<string, { execute: (ctx: OperationContext) => Promise<INodeExecutionData[]> }> = {
 	addNote,
@@ -23,6 +24,7 @@ const OPERATIONS: Record<string, { execute: (ctx: OperationContext) => Promise<I
 	get,
 	getChanges,
 	getMany,
+	getStatus,
 	update,
 };
 

@@ -20,6 +20,7 @@ import {
 
 import { previewWriteError } from '../../shared/preview';
 import { countRequest } from '../../shared/report';
+import { globalSyncOf, type GlobalSync } from '../../shared/sync/globalSync';
 import { isTransient, retryAfterMs, type HttpFailure } from '../../shared/transport/failure';
 import { redact } from '../../shared/transport/redact';
 import { DEFAULT_RETRY_POLICY, withRetry } from '../../shared/transport/retry';
@@ -130,6 +131,8 @@ export class DataverseClient {
 		secrets: string[],
 		/** Names this credential's view of the environment: the key of its metadata and WhoAmI caches. */
 		readonly identity: string,
+		/** The integration's switch, from the same credential (shared/sync/globalSync.ts). */
+		readonly globalSync: GlobalSync,
 	) {
 		this.addSecrets(secrets);
 	}
@@ -144,9 +147,15 @@ export class DataverseClient {
 		if (problem) {
 			throw new NodeOperationError(ctx.getNode(), problem, { description: 'Fix the Environment URL in the Dynamics 365 credential.' });
 		}
+		let globalSync: GlobalSync;
+		try {
+			globalSync = globalSyncOf(credentials);
+		} catch (error) {
+			throw new NodeOperationError(ctx.getNode(), (error as Error).message);
+		}
 		const credentialId = ctx.getNode().credentials?.[credentialType]?.id ?? undefined;
 		const identity = connectionIdentity(credentialType, connection, credentialId);
-		return new DataverseClient(ctx, credentialType, connection.environmentUrl, credentialSecrets(credentials), identity);
+		return new DataverseClient(ctx, credentialType, connection.environmentUrl, credentialSecrets(credentials), identity, globalSync);
 	}
 
 	private addSecrets(values: Iterable<unknown>): void {

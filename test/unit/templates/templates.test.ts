@@ -158,7 +158,7 @@ describe.each(templates().map((w) => [w.file, w] as const))('workflows/%s', (fil
 		expect(settings?.type).toBe('n8n-nodes-base.set');
 		expect(JSON.stringify(settings!.parameters)).toContain('"name":"preview","value":false,"type":"boolean"');
 		// Operations of ours that write nothing and move nothing.
-		const READS = new Set(['get', 'getMany', 'contact.get', 'contact.getAll', 'account.get', 'account.getAll', 'customObject.getAllRecords', 'contact.getActivities']);
+		const READS = new Set(['get', 'getMany', 'getStatus', 'contact.get', 'contact.getAll', 'account.get', 'account.getAll', 'customObject.getAllRecords', 'contact.getActivities']);
 		for (const node of json.nodes as TemplateNode[]) {
 			const kind = node.type.replace('n8n-nodes-ac-d365-sync.', '');
 			if (kind !== 'dynamics365' && kind !== 'activeCampaignSync') continue;
@@ -364,7 +364,7 @@ describe('webhook templates authenticate their callers', () => {
 		const t = json('sales-actions.json');
 		const answers = t.nodes.filter((n) => n.type === 'n8n-nodes-base.respondToWebhook');
 		const codes = answers.map((a) => (a.parameters.options as { responseCode?: number }).responseCode ?? 200).sort();
-		expect(codes).toEqual([200, 200, 400, 403, 502]);
+		expect(codes).toEqual([200, 200, 400, 403, 502, 503]);
 		// Each step that can fail sends its failures (error output) to an answer.
 		for (const step of ['Read the Dynamics record', 'Make sure the contact is in ActiveCampaign', 'Add to automation', 'Send campaign']) {
 			expect(outputs(t, step)[1]).toEqual(['Answer: failed']);

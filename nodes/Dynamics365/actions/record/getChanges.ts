@@ -2,10 +2,12 @@
  * Get Changes: the records created or updated since the previous run of this node, once per run (not per input
  * item). The cursor lives in the node's static data (saved by n8n in production and CLI runs); a manual run returns
  * a few recent changes and leaves the cursor alone (n8n gives editor runs no static data); a preview reads the changes
- * since the cursor on a copy of it that is not saved. See helpers/changes.ts for the reading rules.
+ * since the cursor on a copy of it that is not saved. While Global Sync pauses Dynamics → ActiveCampaign it reads nothing
+ * and keeps its cursor (the Sync report says so). See helpers/changes.ts for the reading rules.
  */
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 
+import { notePaused } from '../../../shared/report';
 import { dueRetries, retryStore } from '../../../shared/sync/retries';
 import { workflowData } from '../../../shared/preview';
 import { readCursor } from '../../../shared/sync/cursor';
@@ -16,6 +18,11 @@ import { itemError, paired, tableNameFor, type OperationContext } from '../commo
 
 export async function execute(ctx: OperationContext): Promise<INodeExecutionData[]> {
 	const { fns, client } = ctx;
+	// Global Sync paused Dynamics → ActiveCampaign: nothing is read, the cursor and the retry queue wait as they are.
+	if (!client.globalSync.dynamicsToActiveCampaign) {
+		notePaused(fns, 'toActiveCampaign');
+		return [];
+	}
 	try {
 		const table = await client.table(tableNameFor(ctx, 0));
 		const options = fns.getNodeParameter('options', 0, {}) as IDataObject;
