@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { EMAIL_ACTIVITY_EVENTS } from '../nodes/shared/activityNote';
+
 type Json = Record<string, unknown>;
 
 const PKG = 'n8n-nodes-ac-d365-sync';
@@ -670,43 +672,72 @@ function opportunitySync(): Workflow {
 
 function marketingActivities(): Workflow {
 	const w = new Workflow('acd365MarketingAct', 'AC ⇄ D365: Marketing Activities', 'marketing-activities.json');
+	const HOOK = 'When an email activity happens';
+	const activity = `$('${HOOK}').first().json`;
 	w.note(
 		[
 			'## Marketing activities on the Dynamics timeline',
-			'Every hour, for each ActiveCampaign contact linked to a Dynamics lead or contact, the emails sent to it and its opens and clicks of the last 25 hours become notes on the Dynamics record. A note whose subject the record already has is not added again, so overlapping runs never duplicate.',
+			'**In real time**: once this workflow is published, ActiveCampaign calls it for every email activity — sent, opened, clicked, replied to, forwarded, bounced, unsubscribed — and the activity of a contact linked to a Dynamics lead or contact becomes a note on that record within seconds. Each run is one activity: two Dynamics requests (has the record this note? add it), whatever the number of contacts.',
+			'**Catch up** ("Run now"): ActiveCampaign delivers each activity once and never again, so activities that happened while n8n was down or the workflow unpublished are missed. "Run now" reads the last 25 hours of every linked contact (one request per contact) and adds the notes that are missing.',
+			'A note whose subject the record already has is never added again: both paths make the same subject for the same activity (an activity delivered twice, or read again by the catch-up, adds nothing).',
 			'',
-			'**Configure**: the credentials; the schedule. For real-time notes instead, use an ActiveCampaign Sync Trigger (Events: open, click) in place of the schedule.',
-			globalSyncNote + ' Here: nothing is read or written while both ways are paused (ActiveCampaign → Dynamics).',
+			'**Configure**: the credentials; publish the workflow (ActiveCampaign then registers the webhook; n8n must be reachable from ActiveCampaign over https, port 443).',
+			globalSyncNote + ' Here: while both ways are paused nothing is read or written — the activities of that time are missed until "Run now" catches up.',
 			previewNote,
 			shortReportNote,
 		].join('\n'),
 		-4,
-		0.5,
-		1000,
+		0,
+		1200,
 	);
-	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -4, 0.5, {});
-	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -4, 1.5, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
+	// "Run now" first: the editor's run button starts the catch-up.
+	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -4, 1.5, {});
+	const hook = w.ours(HOOK, 'activeCampaignSyncTrigger', -4, 0.5, {
+		triggerOn: 'webhook',
+		events: [...EMAIL_ACTIVITY_EVENTS],
+		sources: ['public', 'admin', 'system'],
+	}, { webhookId: '3b9e4f2a-6c1d-4e7f-8a2b-5d0c9e1f7a63' });
 	const start = w.settings(-3, 1);
-	w.connect(schedule, start);
+	w.connect(hook, start);
 	w.connect(manual, start);
 	const globalSync = w.globalSync(-2, 1);
 	const on = check(w, 'ActiveCampaign → Dynamics on?', -1, 1, `={{ ${SYNCS('activeCampaignToDynamics')} }}`);
-	const paused = w.add('Paused: nothing synced', 'n8n-nodes-base.noOp', 1, -1, 2, {});
+	const paused = w.add('Paused: nothing synced', 'n8n-nodes-base.noOp', 1, -1, 2.2, {});
 	w.chain(start, globalSync, on);
 	w.connect(on, paused, 1);
+	const realTime = check(w, 'One activity (webhook)?', 0, 1, `={{ $('${HOOK}').isExecuted }}`);
+	w.connect(on, realTime);
+
+	// Real time: the activity ActiveCampaign sent, with the contact's fields (its link to Dynamics among them).
+	const link = `(${activity}.contact?.fields?.d365_record_id ?? ${activity}.contact?.fields?.D365_RECORD_ID ?? '')`;
+	const linked = check(w, 'Linked to Dynamics?', 1, 0.4, `={{ ${link} !== '' }}`);
+	const notLinked = w.add('Not linked: no note', 'n8n-nodes-base.noOp', 1, 2, -0.4, {});
+	const noteNow = w.ours('Add note for the activity', 'dynamics365', 2, 0.4, {
+		resource: 'contact',
+		operation: 'addNote',
+		recordId: `={{ ${link} }}`,
+		subject: `={{ ${activity}.note.subject }}`,
+		noteText: `={{ ${activity}.note.text }}`,
+		options: { skipExistingSubject: true },
+	});
+	w.connect(realTime, linked, 0);
+	w.connect(linked, noteNow, 0);
+	w.connect(linked, notLinked, 1);
+
+	// Catch up: the activities of the last 25 hours of every linked contact.
 	const readTag = (name: string, tag: string, row: number) =>
-		w.ours(name, 'activeCampaignSync', 0, row, {
+		w.ours(name, 'activeCampaignSync', 1, row, {
 			resource: 'contact',
 			operation: 'getAll',
 			returnAll: true,
 			filters: { tag },
 			getAllOptions: { details: true },
 		});
-	const leads = readTag('Contacts tagged [D365: Lead]', '[D365: Lead]', 0.5);
-	const contacts = readTag('Contacts tagged [D365: Contact]', '[D365: Contact]', 1.5);
+	const leads = readTag('Contacts tagged [D365: Lead]', '[D365: Lead]', 1.5);
+	const contacts = readTag('Contacts tagged [D365: Contact]', '[D365: Contact]', 2.5);
 	// Both lists, once both are read (a Merge runs once with all its inputs; the two reads write nothing).
-	const linked = w.add('Linked contacts', 'n8n-nodes-base.merge', 3.2, 1, 1, {});
-	const activities = w.ours('Activities of the last 25 hours', 'activeCampaignSync', 2, 1, {
+	const linkedContacts = w.add('Linked contacts', 'n8n-nodes-base.merge', 3.2, 2, 2, {});
+	const activities = w.ours('Activities of the last 25 hours', 'activeCampaignSync', 3, 2, {
 		resource: 'contact',
 		operation: 'getActivities',
 		contact: '={{ $json.id }}',
@@ -714,22 +745,21 @@ function marketingActivities(): Workflow {
 		returnAll: true,
 		activityOptions: { details: true },
 	});
-	const note = w.ours('Add note to the Dynamics record', 'dynamics365', 3, 1, {
+	// Each activity carries the note it makes (the same subject as the webhook path's).
+	const note = w.ours('Add note to the Dynamics record', 'dynamics365', 4, 2, {
 		resource: 'contact',
 		operation: 'addNote',
 		recordId: "={{ $('Linked contacts').item.json.customFields.find(f => f.perstag === 'D365_RECORD_ID')?.value }}",
-		subject:
-			"={{ 'ActiveCampaign: ' + ({ sent: 'Sent', open: 'Opened', click: 'Clicked' }[$json.type] ?? $json.type) + ' \"' + ($json.campaignName ?? $json.subject ?? 'email') + '\" on ' + $json.tstamp }}",
-		noteText:
-			"={{ [ 'Campaign: ' + ($json.campaignName ?? ''), 'Email subject: ' + ($json.subject ?? ''), $json.link ? 'Link: ' + $json.link : '', 'When: ' + $json.tstamp ].filter(Boolean).join('\\n') }}",
+		subject: '={{ $json.note.subject }}',
+		noteText: '={{ $json.note.text }}',
 		options: { skipExistingSubject: true },
 	});
-	w.connect(on, leads);
-	w.connect(on, contacts);
-	w.connect(leads, linked, 0, 0);
-	w.connect(contacts, linked, 0, 1);
-	w.chain(linked, activities, note);
-	w.report(2, 2.2, start, note);
+	w.connect(realTime, leads, 1);
+	w.connect(realTime, contacts, 1);
+	w.connect(leads, linkedContacts, 0, 0);
+	w.connect(contacts, linkedContacts, 0, 1);
+	w.chain(linkedContacts, activities, note);
+	w.report(2, 3.4, start, noteNow, note);
 	return w;
 }
 

@@ -15,6 +15,7 @@ import { readCursor, writeCursor } from '../shared/sync/cursor';
 import { readChanges, sampleRecords, type ChangeEntity, type ChangeEvent } from './helpers/changes';
 import { AcSession } from './helpers/session';
 import { parseWebhookBody, webhookSource } from './helpers/webhookPayload';
+import { webhookActivityNote } from '../shared/activityNote';
 import { acRequest, type AcContext, type AcRequest } from './transport';
 
 /** Events of `GET /webhook/events` plus the account events the `listid` description names. */
@@ -258,7 +259,9 @@ export class ActiveCampaignSyncTrigger implements INodeType {
 		const source = webhookSource(payload);
 		// ActiveCampaign filters by source already; this keeps the echo guard when a hook was edited by hand.
 		if (sources.length && source && !sources.includes(source)) return {};
-		return { workflowData: [this.helpers.returnJsonArray([payload])] };
+		// An email activity carries the Dynamics note it makes, the same as Get Activities gives it (shared/activityNote.ts).
+		const note = webhookActivityNote(payload);
+		return { workflowData: [this.helpers.returnJsonArray([note ? { ...payload, note } : payload])] };
 	}
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {

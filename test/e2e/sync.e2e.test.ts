@@ -496,6 +496,10 @@ describe('Scheduled Sync', () => {
 
 describe('Global Sync (the switch in the Dynamics 365 credential)', () => {
 	it('off stops Dynamics → ActiveCampaign while ActiveCampaign → Dynamics goes on; the first cycle once it is on is the initial sync, once', async () => {
+		// The contact an earlier test made too long for Dynamics, fixed as a user would: this workflow's first read meets
+		// every ActiveCampaign contact.
+		const tooLong = (await acContact('too.long@example.com'))!;
+		await control('ac', 'PATCH', `/ui/contacts/${String((tooLong.contact as Json).id)}`, { lastName: 'Long' });
 		// A Scheduled Sync that has never run, with Global Sync off (the official app's "off": pause Dynamics → ActiveCampaign).
 		const waiting = 'global.waiting@example.org';
 		const flowing = 'global.flowing@example.org';
@@ -560,7 +564,7 @@ describe('active workflows in an n8n server', () => {
 	beforeAll(async () => {
 		// The Sync Alerts workflow too: n8n 2.x runs an error workflow only when it is published.
 		const previews = Object.values(WEBHOOK_PREVIEWS);
-		for (const id of [WORKFLOW_IDS.opportunities, WORKFLOW_IDS.salesActions, WORKFLOW_IDS.automationToDynamics, WORKFLOW_IDS.syncAlerts, ...previews.map((p) => p.id)]) {
+		for (const id of [WORKFLOW_IDS.opportunities, WORKFLOW_IDS.marketingActivities, WORKFLOW_IDS.salesActions, WORKFLOW_IDS.automationToDynamics, WORKFLOW_IDS.syncAlerts, ...previews.map((p) => p.id)]) {
 			await n8n.publishWorkflow(id);
 		}
 		await n8n.start();
@@ -576,6 +580,38 @@ describe('active workflows in an n8n server', () => {
 				if (preflight.status === 204 || Date.now() > deadline) break;
 				await new Promise((resolve) => setTimeout(resolve, 1000));
 			}
+		}
+	});
+
+	it('Marketing Activities in real time: an email activity becomes a note on the Dynamics record within 10 seconds; the catch-up adds no second one', async () => {
+		// Published, the workflow's ActiveCampaign Sync Trigger registered its webhook in ActiveCampaign.
+		const hooks = (await control<{ webhooks: Json[] }>('ac', 'GET', '/state/webhooks')).webhooks.filter((h) => String(h.name).includes(WORKFLOW_IDS.marketingActivities));
+		expect(hooks).toHaveLength(1);
+		expect(hooks[0].events).toEqual(expect.arrayContaining(['sent', 'open', 'click', 'reply', 'forward', 'bounce', 'unsubscribe']));
+		try {
+			const email = 'li.wei@fabrikam.com';
+			const li = (await d365Rows('contacts')).find((c) => c.emailaddress1 === email)!;
+			const notesOf = async () => (await d365Rows('annotations')).filter((n) => n._objectid_value === li.contactid);
+			const before = new Set((await notesOf()).map((n) => n.annotationid));
+			const clicked = Date.now();
+			await control('ac', 'POST', '/engagement', { email, type: 'click', campaignId: 2 });
+			let arrived: Json | undefined;
+			for (const deadline = clicked + 10_000; !arrived && Date.now() < deadline; ) {
+				arrived = (await notesOf()).find((n) => !before.has(n.annotationid) && /^ActiveCampaign: Clicked /.test(String(n.subject)));
+				if (!arrived) await new Promise((resolve) => setTimeout(resolve, 250));
+			}
+			console.log(`[measure] Marketing Activities in real time: the note arrived ${Date.now() - clicked} ms after the click: ${String(arrived?.subject)}`);
+			expect(arrived).toBeDefined();
+			expect((await notesOf()).length).toBe(before.size + 1);
+
+			// The catch-up reads the same click from the contact's activities: same subject, no second note.
+			const catchUp = await n8n.execute(WORKFLOW_IDS.marketingActivities);
+			expectClean(catchUp);
+			expect(catchUp.items('Add note to the Dynamics record').filter((i) => i.subject === arrived!.subject).map((i) => i.operation)).toEqual(['skipped']);
+			expect((await notesOf()).length).toBe(before.size + 1);
+		} finally {
+			// Later tests send campaigns: their "sent" activities are not this test's business.
+			for (const hook of hooks) await fetch(`${sandbox.ac.url}/api/3/webhooks/${String(hook.id)}`, { method: 'DELETE', headers: { 'Api-Token': SANDBOX_CREDENTIALS.acApiKey } });
 		}
 	});
 

@@ -13,6 +13,7 @@ import type { IConnections, IDataObject, INode, IRun } from 'n8n-workflow';
 import { ActiveCampaignSyncApi } from '../../credentials/ActiveCampaignSyncApi.credentials';
 import { Dynamics365ClientCredentialsApi } from '../../credentials/Dynamics365ClientCredentialsApi.credentials';
 import { ActiveCampaignSync } from '../../nodes/ActiveCampaignSync/ActiveCampaignSync.node';
+import { ActiveCampaignSyncTrigger } from '../../nodes/ActiveCampaignSync/ActiveCampaignSyncTrigger.node';
 import { setAccountRequestsPerSecond } from '../../nodes/ActiveCampaignSync/transport';
 import { Dynamics365 } from '../../nodes/Dynamics365/Dynamics365.node';
 import { Dynamics365Trigger } from '../../nodes/Dynamics365/Dynamics365Trigger.node';
@@ -120,8 +121,8 @@ export interface World {
  */
 export function syncHarness(sandbox: Sandbox): N8nHarness {
 	const harness = new N8nHarness({
-		// The trigger too: a template that starts with it (Opportunity Sync) runs from its poll's items.
-		nodes: [Dynamics365, Dynamics365Trigger, ActiveCampaignSync, AcD365FieldMap, AcD365SyncReport],
+		// The triggers too: a template that starts with one (Opportunity Sync, Marketing Activities) runs from its items.
+		nodes: [Dynamics365, Dynamics365Trigger, ActiveCampaignSync, ActiveCampaignSyncTrigger, AcD365FieldMap, AcD365SyncReport],
 		credentialTypes: [ActiveCampaignSyncApi, Dynamics365ClientCredentialsApi],
 		credentials: {
 			[AC_CREDENTIAL]: { apiUrl: sandbox.ac.url, apiKey: SANDBOX_CREDENTIALS.acApiKey },

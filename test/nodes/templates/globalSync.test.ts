@@ -142,7 +142,7 @@ describe('Global Sync in the other templates', () => {
 		switchTo('pauseBothWays');
 		await resetStats();
 		const t = template('marketing-activities.json');
-		const run = await world.harness.runFrom(t.nodes, t.connections, 'Every hour', [{}], 'trigger');
+		const run = await world.harness.runFrom(t.nodes, t.connections, 'Run now', [{}], 'trigger');
 		expect(run.data.resultData.error).toBeUndefined();
 		expect(await traffic()).toEqual({ ac: 0, d365: 0, acWrites: 0, d365Writes: 0 });
 		expect(run.data.resultData.runData['Paused: nothing synced']).toHaveLength(1);

@@ -138,7 +138,7 @@ describe('moving nodes does not change what a template does', () => {
 			const keep = new Set(before.value.map((n) => n.annotationid));
 			for (const note of notes.filter((n) => !keep.has(n.annotationid))) await control('d365', 'DELETE', `/ui/annotations/${String(note.annotationid)}`);
 			await clearLogs();
-			const result = await run(moved(template('marketing-activities.json'), layout), 'Every hour');
+			const result = await run(moved(template('marketing-activities.json'), layout), 'Run now');
 			const { value } = await control<{ value: IDataObject[] }>('d365', 'GET', '/state/annotations?top=5000');
 			// The Sync report at its end counts the notes it added.
 			const report = result.data.resultData.runData['Sync report'][0].data!.main.flatMap((items) => items ?? [])[0].json as { entities: IDataObject[] };

@@ -132,14 +132,14 @@ describe('the preview switch of the templates that run on their own', () => {
 		world.harness.resetStaticData();
 		await resetStats();
 		const marketing = (preview: boolean) => template('marketing-activities.json', preview);
-		const preview = await world.harness.runFrom(marketing(true).nodes, marketing(true).connections, 'Every hour', [{}], 'trigger');
+		const preview = await world.harness.runFrom(marketing(true).nodes, marketing(true).connections, 'Run now', [{}], 'trigger');
 		expect(await writeCount()).toBe(0);
 		expect(await notes()).toBe(notesBefore);
 		const said = outcomes(preview, 'Add note to the Dynamics record');
 		expect(said.filter((line) => / created /.test(line)).length).toBeGreaterThanOrEqual(2);
 		expect(reportOf(preview)).toMatchObject({ preview: true, writesNeeded: { activeCampaign: 0, dynamics: expect.any(Number) } });
 
-		const real = await world.harness.runFrom(marketing(false).nodes, marketing(false).connections, 'Every hour', [{}], 'trigger');
+		const real = await world.harness.runFrom(marketing(false).nodes, marketing(false).connections, 'Run now', [{}], 'trigger');
 		expect(outcomes(real, 'Add note to the Dynamics record')).toEqual(said);
 		expect(await notes()).toBe(notesBefore + said.filter((line) => / created /.test(line)).length);
 		const sent = await writesBySide();

@@ -311,6 +311,11 @@ export interface BulkSeedOptions {
 	seed?: number | string;
 	/** Domain of the generated addresses (default bulk.example.com). */
 	domain?: string;
+	/**
+	 * Each contact linked to a Dynamics lead the way the sync links it: tagged `[D365: Lead]`, D365_RECORD_ID
+	 * `lead:<guid>` (a made-up id; the sync fields must exist, as after the sync's Prepare step).
+	 */
+	linkedAsLeads?: boolean;
 }
 
 const FIRST = ['Ada', 'Ben', 'Cara', 'Dev', 'Eli', 'Fay', 'Gus', 'Hana', 'Ivo', 'Jill', 'Kai', 'Lena', 'Milo', 'Nia', 'Otto', 'Pia', 'Quinn', 'Rosa', 'Sven', 'Tara'];
@@ -330,6 +335,9 @@ export function seedBulk(ctx: AcContext, options: BulkSeedOptions): { first: num
 	const leadSource = state.fields.values().find((f) => f.perstag === 'LEAD_SOURCE');
 	const budget = state.fields.values().find((f) => f.perstag === 'ANNUAL_BUDGET');
 	const segment = state.fields.values().find((f) => f.perstag === 'SEGMENT');
+	const linkField = state.fields.values().find((f) => f.perstag === 'D365_RECORD_ID');
+	if (options.linkedAsLeads && !linkField) throw new Error('linkedAsLeads needs the D365_RECORD_ID field (run the sync\'s Prepare step first)');
+	const leadTag = options.linkedAsLeads ? service.ensureTag('[D365: Lead]').id : undefined;
 	const tagIds = ['Customer', 'Prospect', 'VIP'].map((n) => state.tagByName(n)?.id).filter((id): id is number => id !== undefined);
 	const firstId = state.contacts.peekNextId;
 	const start = SEED_BASE + 60 * DAY;
@@ -353,9 +361,14 @@ export function seedBulk(ctx: AcContext, options: BulkSeedOptions): { first: num
 			if (budget) values.push({ field: budget.id, value: String(random.int(1, 200) * 500) });
 			if (segment) values.push({ field: segment.id, value: `||${random.pick(['SMB', 'Mid-Market', 'Enterprise'])}||` });
 		}
+		if (linkField) {
+			const hex = id.toString(16).padStart(12, '0');
+			if (options.linkedAsLeads) values.push({ field: linkField.id, value: `lead:0b0b0b0b-0000-4000-8000-${hex}` });
+		}
 		const contact = service.createContact({ email, firstName: first, lastName, phone: `+1 555 ${String(id).padStart(7, '0')}` }, values, 'admin');
 		contact.createdBy = 'seed';
 		if (options.withTags && tagIds.length && random.chance(0.6)) service.addContactTag(contact.id, random.pick(tagIds), 'admin');
+		if (leadTag !== undefined) service.addContactTag(contact.id, leadTag, 'admin');
 		if (options.withLists && state.lists.rows.has(1) && random.chance(0.5)) service.setListStatus(contact, 1, 1, 'admin');
 		if (accounts.length) service.addAccountContact(contact.id, accounts[i % accounts.length], '', 'admin');
 		contact.udate = clock.at + random.int(0, 30 * 24) * 3_600_000;

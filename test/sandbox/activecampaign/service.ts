@@ -424,9 +424,8 @@ export class AcService {
 			campaign.sdate ??= at;
 			campaign.ldate = at;
 		}
-		if (kind === 'open' || kind === 'click') {
-			this.emit({ type: kind, source, contactId, campaignId, messageId, linkId: linkId ?? undefined });
-		}
+		// Each is a webhook event too: "sent" when the campaign is sent to the contact, with the contact and campaign.
+		this.emit({ type: kind, source, contactId, campaignId, messageId, linkId: linkId ?? undefined });
 		return activity;
 	}
 }

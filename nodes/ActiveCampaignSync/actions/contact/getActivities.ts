@@ -1,5 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
+import { activityNote } from '../../../shared/activityNote';
 import { filterTime } from '../../helpers/changes';
 import { param, type ItemOperation } from '../common';
 import { resolveContactId } from './shared';
@@ -14,7 +15,10 @@ function parseJson(value: unknown): IDataObject {
 	}
 }
 
-/** Contact → Get Activities: the contact's sends, opens and clicks since a time, oldest first. */
+/**
+ * Contact → Get Activities: the contact's sends, opens and clicks since a time, oldest first, each with the Dynamics
+ * note it makes (`note.subject`, `note.text`).
+ */
 export const getActivities: ItemOperation = async (ctx, itemIndex) => {
 	const id = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
 	const since = param(ctx, 'since', itemIndex);
@@ -38,11 +42,11 @@ export const getActivities: ItemOperation = async (ctx, itemIndex) => {
 			const campaignId = data.campaignid === undefined ? undefined : String(data.campaignid);
 			const messageId = data.messageid === undefined ? undefined : String(data.messageid);
 			const linkId = data.linkid === undefined ? (a.reference_type === 'Link' ? String(a.reference_id) : undefined) : String(data.linkid);
-			out.push({
+			const activity = {
 				id: String(a.id),
 				contactId: id,
 				type: String(a.reference_action ?? ''),
-				tstamp: a.tstamp ?? null,
+				tstamp: (a.tstamp as string | undefined) ?? null,
 				campaignId: campaignId ?? null,
 				campaignName: campaignId ? ((campaigns.get(campaignId)?.name as string | undefined) ?? null) : null,
 				messageId: messageId ?? null,
@@ -51,7 +55,9 @@ export const getActivities: ItemOperation = async (ctx, itemIndex) => {
 				link: linkId ? ((links.get(linkId)?.link as string | undefined) ?? null) : null,
 				referenceType: a.reference_type ?? null,
 				referenceId: a.reference_id ?? null,
-			});
+			};
+			// The Dynamics note this activity makes: the same subject as its webhook delivery's (shared/activityNote.ts).
+			out.push({ ...activity, note: activityNote({ type: activity.type, at: activity.tstamp, campaignName: activity.campaignName, subject: activity.subject, link: activity.link }) });
 		}
 	}
 	return out;
