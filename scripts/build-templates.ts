@@ -690,9 +690,9 @@ function marketingActivities(): Workflow {
 		0,
 		1200,
 	);
-	// "Run now" first: the editor's run button starts the catch-up.
-	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -4, 1.5, {});
-	const hook = w.ours(HOOK, 'activeCampaignSyncTrigger', -4, 0.5, {
+	// "Run now" first and on top: the editor's run button starts the catch-up, not the webhook.
+	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -4, 0.5, {});
+	const hook = w.ours(HOOK, 'activeCampaignSyncTrigger', -4, 1.5, {
 		triggerOn: 'webhook',
 		events: [...EMAIL_ACTIVITY_EVENTS],
 		sources: ['public', 'admin', 'system'],
@@ -711,7 +711,7 @@ function marketingActivities(): Workflow {
 	// Real time: the activity ActiveCampaign sent, with the contact's fields (its link to Dynamics among them).
 	const link = `(${activity}.contact?.fields?.d365_record_id ?? ${activity}.contact?.fields?.D365_RECORD_ID ?? '')`;
 	const linked = check(w, 'Linked to Dynamics?', 1, 0.4, `={{ ${link} !== '' }}`);
-	const notLinked = w.add('Not linked: no note', 'n8n-nodes-base.noOp', 1, 2, -0.4, {});
+	const notLinked = w.add('Not linked: no note', 'n8n-nodes-base.noOp', 1, 3, 1, {});
 	const noteNow = w.ours('Add note for the activity', 'dynamics365', 2, 0.4, {
 		resource: 'contact',
 		operation: 'addNote',
