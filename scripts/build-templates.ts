@@ -81,6 +81,11 @@ const SYNCS = (direction: 'dynamicsToActiveCampaign' | 'activeCampaignToDynamics
  */
 const INITIAL_SYNC_FROM = "={{ $execution.mode === 'test' ? '' : '2000-01-01T00:00:00Z' }}";
 
+/** The Scheduled Sync's optional real-time start (ActiveCampaign's webhook), disabled as shipped. */
+export const REAL_TIME_AC_NODE = 'When ActiveCampaign changes (real time)';
+/** ActiveCampaign's webhook events of the records the two-way sync carries (contacts, their tags and accounts). */
+const AC_CHANGE_EVENTS = ['update', 'subscribe', 'contact_tag_added', 'contact_tag_removed', 'account_add', 'account_update', 'account_contact_add', 'account_contact_update'];
+
 /** The name of the step at the start of a sync template whose `preview` field every write step reads. */
 export const SETTINGS_NODE = 'Settings';
 /** The Settings field that makes a run whose report needs attention end as failed (and so start the error workflow). */
@@ -510,6 +515,7 @@ function scheduledSync(): Workflow {
 			'**Configure**: the credentials; the schedule in "Every hour" (1, 2, 4, 6, 8 or 12 hours, or daily); the mappings and Options (conflict policy, lead/contact precedence, ActiveCampaign time zone) in the three "Map … to ActiveCampaign" steps — the "to Dynamics" steps use the same mapping.',
 			'**The first cycle is the initial sync**: a Get Changes step without a cursor reads everything since its Start From (2000-01-01), so the first published cycle — or the first one after Global Sync is switched on for the first time — brings both systems in line, and the later cycles read only what changed (a large backlog is read in parts over the next cycles).',
 			globalSyncNote + ' Here: "Dynamics → ActiveCampaign on?" skips the Dynamics part while that direction is paused, and "ActiveCampaign → Dynamics on?" the ActiveCampaign part while both ways are. Switched on again, every part catches up from where it stopped.',
+			`**Real time, ActiveCampaign → Dynamics** (optional): enable "${REAL_TIME_AC_NODE}" and publish. ActiveCampaign then calls the workflow when a contact or account changes (not for this sync's own writes, which come through the API), and the cycle runs at once: the change is in Dynamics within seconds. It is the same cycle as the schedule's (the same cursors), so the scheduled run after it finds nothing to write; keep the schedule as the safety net (ActiveCampaign calls once and never again). Each call is a whole cycle (about 15 requests besides the change): for accounts with a steady stream of changes, a shorter schedule is cheaper.`,
 			'"Run now" runs one cycle by hand and **writes for real**: from the editor the Get Changes steps read a few recent changes (cursors move only in production and CLI runs), and those are written to the other side.',
 			previewNote,
 			errorNote,
@@ -520,10 +526,17 @@ function scheduledSync(): Workflow {
 	);
 	const manual = w.add('Run now', 'n8n-nodes-base.manualTrigger', 1, -5, 0, {});
 	const schedule = w.add('Every hour', 'n8n-nodes-base.scheduleTrigger', 1.2, -5, 1, { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } });
+	// Real time, ActiveCampaign → Dynamics (off as shipped): each change ActiveCampaign reports starts a cycle at once.
+	const realTime = w.ours(REAL_TIME_AC_NODE, 'activeCampaignSyncTrigger', -5, 2, {
+		triggerOn: 'webhook',
+		events: [...AC_CHANGE_EVENTS],
+		sources: ['public', 'admin', 'system'],
+	}, { disabled: true, webhookId: '6d2f8a1c-3e4b-4f5a-9b6c-7d8e9f0a1b2c' });
 	const settings = w.settings(-4, 0);
 	const globalSync = w.globalSync(-3, 0);
 	w.connect(manual, settings);
 	w.connect(schedule, settings);
+	w.connect(realTime, settings);
 	w.connect(settings, globalSync);
 	// Each direction runs only while Global Sync lets it (its Get Changes keep their cursors meanwhile); a paused
 	// direction goes straight on to the next part.

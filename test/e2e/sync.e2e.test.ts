@@ -12,7 +12,7 @@ import type { ExecutionResult, N8nInstance } from './n8n';
 import { PROJECT_ROOT } from './runtime';
 import { loadSalesActionButton } from './sales-action-button';
 import { CREDENTIAL_IDS, newWebhookSecrets, SANDBOX_SALES_USER, sandboxCredentials, setupN8n, WORKFLOW_IDS, type TemplateJson } from './setup';
-import { SALES_ACTION_SECRET_HEADER, SETTINGS_NODE } from '../../scripts/build-templates';
+import { REAL_TIME_AC_NODE, SALES_ACTION_SECRET_HEADER, SETTINGS_NODE } from '../../scripts/build-templates';
 import { expectAllNodesListed, expectManualInstall } from './smoke';
 import { unexplainedPreviewDifferences } from '../helpers/preview-compare';
 
@@ -49,6 +49,7 @@ beforeAll(async () => {
 		extraWorkflows: (templates) => [
 			...Object.entries(POLICY_COPIES).map(([policy, id]) => withPolicy(templates['scheduled-sync.json'], id, policy)),
 			withGlobalSwitch(templates['scheduled-sync.json']),
+			withRealTime(templates['scheduled-sync.json']),
 			asPreview(templates['initial-sync.json'], INITIAL_PREVIEW),
 			...Object.entries(WEBHOOK_PREVIEWS).map(([file, { id, path: webhookPath }]) => asWebhookPreview(templates[file], id, webhookPath)),
 		],
@@ -87,6 +88,19 @@ async function switchGlobalSync(globalSync: string): Promise<void> {
 	} finally {
 		rmSync(file, { force: true });
 	}
+}
+
+/** A Scheduled Sync of its own with its real-time start enabled, as the sticky note says (published with the server). */
+const REAL_TIME_COPY = 'acd365SchedRealTime';
+
+function withRealTime(template: TemplateJson): TemplateJson {
+	const copy = JSON.parse(JSON.stringify(template)) as TemplateJson;
+	copy.id = REAL_TIME_COPY;
+	copy.name = `${template.name} (real time)`;
+	const start = copy.nodes.find((n) => n.name === REAL_TIME_AC_NODE)! as TemplateJson['nodes'][number] & { webhookId?: string };
+	delete start.disabled;
+	start.webhookId = `${start.webhookId!.slice(0, -4)}beef`;
+	return copy;
 }
 
 /** The Initial Sync with its Settings step's preview switch on, as a user flips it. */
@@ -564,7 +578,7 @@ describe('active workflows in an n8n server', () => {
 	beforeAll(async () => {
 		// The Sync Alerts workflow too: n8n 2.x runs an error workflow only when it is published.
 		const previews = Object.values(WEBHOOK_PREVIEWS);
-		for (const id of [WORKFLOW_IDS.opportunities, WORKFLOW_IDS.marketingActivities, WORKFLOW_IDS.salesActions, WORKFLOW_IDS.automationToDynamics, WORKFLOW_IDS.syncAlerts, ...previews.map((p) => p.id)]) {
+		for (const id of [REAL_TIME_COPY, WORKFLOW_IDS.opportunities, WORKFLOW_IDS.marketingActivities, WORKFLOW_IDS.salesActions, WORKFLOW_IDS.automationToDynamics, WORKFLOW_IDS.syncAlerts, ...previews.map((p) => p.id)]) {
 			await n8n.publishWorkflow(id);
 		}
 		await n8n.start();
@@ -580,6 +594,44 @@ describe('active workflows in an n8n server', () => {
 				if (preflight.status === 204 || Date.now() > deadline) break;
 				await new Promise((resolve) => setTimeout(resolve, 1000));
 			}
+		}
+	});
+
+	it('Scheduled Sync in real time: an ActiveCampaign change is in Dynamics within 10 seconds, and the scheduled cycle after it writes nothing', async () => {
+		// Published with "When ActiveCampaign changes (real time)" enabled: its webhook is registered in ActiveCampaign.
+		const hooks = (await control<{ webhooks: Json[] }>('ac', 'GET', '/state/webhooks')).webhooks.filter((h) => String(h.name).includes(REAL_TIME_COPY));
+		expect(hooks).toHaveLength(1);
+		type Executions = { results: Array<{ id: string; status: string; mode: string }> };
+		const runsOf = async () => (await n8n.rest<Executions>('GET', `/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: REAL_TIME_COPY }))}`)).results;
+		try {
+			// Its first cycle (the initial sync) by hand, so that the change below is the only news.
+			const first = await n8n.execute(REAL_TIME_COPY);
+			expect(first.crash).toBeUndefined();
+			const email = 'li.wei@fabrikam.com';
+			const phone = '+1 425 555 0177';
+			const changed = Date.now();
+			await control('ac', 'PATCH', `/ui/contacts/${String(((await acContact(email))!.contact as Json).id)}`, { phone });
+			let arrived = false;
+			for (const deadline = changed + 10_000; !arrived && Date.now() < deadline; ) {
+				arrived = (await d365Rows('contacts')).some((c) => c.emailaddress1 === email && c.telephone1 === phone);
+				if (!arrived) await new Promise((resolve) => setTimeout(resolve, 250));
+			}
+			console.log(`[measure] Scheduled Sync in real time: the ActiveCampaign change was in Dynamics ${Date.now() - changed} ms later`);
+			expect(arrived).toBe(true);
+			// Once the real-time cycle has ended, the scheduled cycle (the same cursors) finds nothing to write.
+			for (const deadline = Date.now() + 60_000; (await runsOf()).some((e) => !['success', 'error', 'crashed', 'canceled'].includes(e.status)) && Date.now() < deadline; ) {
+				await new Promise((resolve) => setTimeout(resolve, 500));
+			}
+			expect((await runsOf()).filter((e) => e.mode === 'webhook').map((e) => e.status)).toEqual(['success']);
+			await resetStats();
+			const next = await n8n.execute(REAL_TIME_COPY);
+			expect(next.crash).toBeUndefined();
+			const quiet = await writes();
+			console.log(`[measure] the scheduled cycle after it: ${JSON.stringify(quiet)}`);
+			expect([quiet.ac, quiet.d365]).toEqual([0, 0]);
+		} finally {
+			// Later tests change ActiveCampaign contacts: their cycles are not this test's business.
+			for (const hook of hooks) await fetch(`${sandbox.ac.url}/api/3/webhooks/${String(hook.id)}`, { method: 'DELETE', headers: { 'Api-Token': SANDBOX_CREDENTIALS.acApiKey } });
 		}
 	});
 
