@@ -574,6 +574,19 @@ describe('Marketing Activities', () => {
 	});
 });
 
+/**
+ * The ActiveCampaign webhooks a published workflow's ActiveCampaign Sync Trigger registered (n8n activates workflows
+ * just after it reports ready, so this waits for the registration, up to a minute).
+ */
+async function registeredHooks(workflowId: string): Promise<Json[]> {
+	const deadline = Date.now() + 60_000;
+	for (;;) {
+		const hooks = (await control<{ webhooks: Json[] }>('ac', 'GET', '/state/webhooks')).webhooks.filter((h) => String(h.name).includes(workflowId));
+		if (hooks.length || Date.now() > deadline) return hooks;
+		await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+}
+
 describe('active workflows in an n8n server', () => {
 	beforeAll(async () => {
 		// The Sync Alerts workflow too: n8n 2.x runs an error workflow only when it is published.
@@ -599,7 +612,7 @@ describe('active workflows in an n8n server', () => {
 
 	it('Scheduled Sync in real time: an ActiveCampaign change is in Dynamics within 10 seconds, and the scheduled cycle after it writes nothing', async () => {
 		// Published with "When ActiveCampaign changes (real time)" enabled: its webhook is registered in ActiveCampaign.
-		const hooks = (await control<{ webhooks: Json[] }>('ac', 'GET', '/state/webhooks')).webhooks.filter((h) => String(h.name).includes(REAL_TIME_COPY));
+		const hooks = await registeredHooks(REAL_TIME_COPY);
 		expect(hooks).toHaveLength(1);
 		type Executions = { results: Array<{ id: string; status: string; mode: string }> };
 		const runsOf = async () => (await n8n.rest<Executions>('GET', `/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: REAL_TIME_COPY }))}`)).results;
@@ -637,7 +650,7 @@ describe('active workflows in an n8n server', () => {
 
 	it('Marketing Activities in real time: an email activity becomes a note on the Dynamics record within 10 seconds; the catch-up adds no second one', async () => {
 		// Published, the workflow's ActiveCampaign Sync Trigger registered its webhook in ActiveCampaign.
-		const hooks = (await control<{ webhooks: Json[] }>('ac', 'GET', '/state/webhooks')).webhooks.filter((h) => String(h.name).includes(WORKFLOW_IDS.marketingActivities));
+		const hooks = await registeredHooks(WORKFLOW_IDS.marketingActivities);
 		expect(hooks).toHaveLength(1);
 		expect(hooks[0].events).toEqual(expect.arrayContaining(['sent', 'open', 'click', 'reply', 'forward', 'bounce', 'unsubscribe']));
 		try {
