@@ -5,8 +5,9 @@
  * from being written twice: the same activity must give the same subject on either path, and on a webhook delivered
  * twice (ActiveCampaign delivers at least once).
  */
-import { DateTime } from 'luxon';
 import type { IDataObject } from 'n8n-workflow';
+
+import { parseInstant, utcIso, zoneOf } from './sync/time';
 
 /** The engagement events of ActiveCampaign's webhooks (and the activity actions of its contact feed). */
 export const EMAIL_ACTIVITY_EVENTS = ['sent', 'open', 'click', 'reply', 'forward', 'bounce', 'unsubscribe'] as const;
@@ -41,9 +42,9 @@ export interface ActivityNote extends IDataObject {
  */
 function minute(at: string | null | undefined): string {
 	const raw = String(at ?? '').trim();
-	let time = DateTime.fromISO(raw.replace(' ', 'T'), { setZone: true });
-	if (!time.isValid) time = DateTime.fromSQL(raw, { zone: 'utc' });
-	return time.isValid ? time.toUTC().toFormat("yyyy-MM-dd HH:mm 'UTC'") : raw || 'an unknown time';
+	// A time without an offset is taken as UTC (the shared reading of ActiveCampaign's times, sync/time.ts).
+	const instant = parseInstant(raw, zoneOf('UTC'));
+	return instant === undefined ? raw || 'an unknown time' : `${utcIso(instant).slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 export function activityNote(activity: EmailActivity): ActivityNote {

@@ -587,6 +587,11 @@ async function registeredHooks(workflowId: string): Promise<Json[]> {
 	}
 }
 
+/** Removes webhooks from ActiveCampaign, as unpublishing would: later tests' changes are not the removed ones' business. */
+async function removeHooks(hooks: Json[]): Promise<void> {
+	for (const hook of hooks) await fetch(`${sandbox.ac.url}/api/3/webhooks/${String(hook.id)}`, { method: 'DELETE', headers: { 'Api-Token': SANDBOX_CREDENTIALS.acApiKey } });
+}
+
 describe('active workflows in an n8n server', () => {
 	beforeAll(async () => {
 		// The Sync Alerts workflow too: n8n 2.x runs an error workflow only when it is published.
@@ -644,7 +649,7 @@ describe('active workflows in an n8n server', () => {
 			expect([quiet.ac, quiet.d365]).toEqual([0, 0]);
 		} finally {
 			// Later tests change ActiveCampaign contacts: their cycles are not this test's business.
-			for (const hook of hooks) await fetch(`${sandbox.ac.url}/api/3/webhooks/${String(hook.id)}`, { method: 'DELETE', headers: { 'Api-Token': SANDBOX_CREDENTIALS.acApiKey } });
+			await removeHooks(hooks);
 		}
 	});
 
@@ -676,7 +681,7 @@ describe('active workflows in an n8n server', () => {
 			expect((await notesOf()).length).toBe(before.size + 1);
 		} finally {
 			// Later tests send campaigns: their "sent" activities are not this test's business.
-			for (const hook of hooks) await fetch(`${sandbox.ac.url}/api/3/webhooks/${String(hook.id)}`, { method: 'DELETE', headers: { 'Api-Token': SANDBOX_CREDENTIALS.acApiKey } });
+			await removeHooks(hooks);
 		}
 	});
 
