@@ -19,7 +19,7 @@ import {
 import { acContactPageBodies, acPagesByOffset } from '../transport';
 import { accountSnapshotOf, listedAccountSnapshots, presentAccount, readAccount } from './accounts';
 import type { AccountSnapshot } from './values';
-import { accountLinksOf, LIST_SIDE_LOADS, presentContact, readContact, sideLoadsByContact, snapshotFromList, type ContactSnapshot } from './contactRead';
+import { accountLinkOf, accountLinksOf, LIST_SIDE_LOADS, presentContact, readContact, sideLoadsByContact, snapshotFromList, type ContactSnapshot } from './contactRead';
 import type { AcSession } from './session';
 import { omitKeys } from '../../shared/object';
 
@@ -273,7 +273,7 @@ async function withAccountLinkChanges(
 			const known = accountLinks.get(contactId);
 			if (!known || Number(link.id) < Number(known.accountContactId)) {
 				const accountId = String(link.account);
-				accountLinks.set(contactId, { id: accountId, name: names.get(accountId) ?? (await session.accountName(accountId)) ?? '', jobTitle: String(link.jobTitle ?? ''), accountContactId: String(link.id) });
+				accountLinks.set(contactId, accountLinkOf(link, names.get(accountId) ?? (await session.accountName(accountId)) ?? ''));
 			}
 			const linkChangedAt = iso(link.updatedTimestamp) ?? iso(link.createdTimestamp);
 			const accountChange = changedAccounts.get(String(link.account));

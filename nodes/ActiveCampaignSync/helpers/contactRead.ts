@@ -24,9 +24,35 @@ export interface ContactSnapshot {
 	/** Present when asked for. */
 	tags?: Array<{ contactTagId: string; tagId: string; name: string }>;
 	/** Present when asked for; null when the contact has no account. */
-	account?: { id: string; name: string; jobTitle: string; accountContactId: string } | null;
+	account?: AccountLink | null;
 	/** The account link was left unread on purpose (between full scans, see changes.ts). */
 	accountNotRead?: boolean;
+}
+
+/** A contact's account link (ActiveCampaign's accountContact): the account, and the job title kept on the link. */
+export interface AccountLink {
+	id: string;
+	name: string;
+	jobTitle: string;
+	accountContactId: string;
+	/**
+	 * Never changed since it was made (its updated time is its created time): a link made without a job title has
+	 * none yet. A link that was moved or edited carries the job title it had, so an empty one there was someone's.
+	 */
+	untouched?: boolean;
+}
+
+/** The link as the API returns it, with its account's name. */
+export function accountLinkOf(link: IDataObject, name: string): AccountLink {
+	const created = typeof link.createdTimestamp === 'string' ? Date.parse(link.createdTimestamp) : NaN;
+	const updated = typeof link.updatedTimestamp === 'string' ? Date.parse(link.updatedTimestamp) : NaN;
+	return {
+		id: String(link.account),
+		name,
+		jobTitle: String(link.jobTitle ?? ''),
+		accountContactId: String(link.id),
+		...(Number.isNaN(created) || Number.isNaN(updated) ? {} : { untouched: updated <= created }),
+	};
 }
 
 export interface ReadOptions {
@@ -160,7 +186,7 @@ export async function accountLinksOf(session: AcSession, contactIds: string[], i
 		out.set(
 			id,
 			link
-				? { id: String(link.account), name: (await session.accountName(String(link.account), itemIndex)) ?? '', jobTitle: String(link.jobTitle ?? ''), accountContactId: String(link.id) }
+				? accountLinkOf(link, (await session.accountName(String(link.account), itemIndex)) ?? '')
 				: null,
 		);
 	}
@@ -261,7 +287,7 @@ export async function readContactAccount(
 	const link = ((body.accountContacts as IDataObject[] | undefined) ?? [])[0];
 	if (!link) return null;
 	const name = (await session.accountName(String(link.account), itemIndex)) ?? '';
-	return { id: String(link.account), name, jobTitle: String(link.jobTitle ?? ''), accountContactId: String(link.id) };
+	return accountLinkOf(link, name);
 }
 
 /**
@@ -287,6 +313,7 @@ export async function presentContact(session: AcSession, snapshot: ContactSnapsh
 		out.accountId = snapshot.account?.id ?? null;
 		out.accountName = snapshot.account?.name ?? null;
 		out.jobTitle = snapshot.account?.jobTitle ?? null;
+		if (snapshot.account?.untouched !== undefined) out.accountLinkUntouched = snapshot.account.untouched;
 		// The Dynamics account the contact's account is linked to: Dynamics binds the lookup by it, not by a name that
 		// may have changed on one side.
 		out.accountD365Id = snapshot.account ? await session.linkedD365Of(snapshot.account.id) : null;

@@ -473,7 +473,8 @@ function stateText(value: unknown): string | undefined {
 
 /**
  * ActiveCampaign keeps a contact's job title on its account link, so an empty job title is no edit when the contact
- * has no account, or was linked to its account since the last sync (a new link starts without one). The field is then
+ * has no account, or was linked to its account since the last sync by a new link that nobody has changed since (a
+ * new link starts without one). The field is then
  * not carried, and the other step brings the Dynamics job title across once ActiveCampaign can hold it.
  */
 function jobTitleNotHeld(
@@ -487,6 +488,9 @@ function jobTitleNotHeld(
 	if (at < 0 || canonical(values[prepared.stateFields[at].acSlot]) !== null) return undefined;
 	const field = fields[at];
 	if (source.accountName === null || (typeof source.accountName === 'string' && !source.accountName.trim())) return { field, reason: NOT_HELD.jobTitleWithoutAccount };
+	// A link moved or edited since it was made keeps its job title: an empty one there is a value someone set (the
+	// sync itself moves a link when Dynamics moves the contact).
+	if (source.accountLinkUntouched === false) return undefined;
 	const account = prepared.stateFields.findIndex((f) => f.activeCampaign === 'accountName');
 	const before = account < 0 || !stored ? undefined : baseEntries(stored, prepared.stateKeys).get(prepared.stateFields[account].key);
 	if (!before) return undefined;

@@ -910,3 +910,50 @@ it('Dynamics wins, Keep: a job title the qualification carried to the contact an
 	expect(twin.account?.jobTitle || null).toBeNull();
 	expect(twin.contact.phone).toBe('+1 555 0400');
 });
+
+it("an ActiveCampaign job title cleared while Dynamics moves the contact to another account is not undone by the move (soak, seed 26000)", async () => {
+	await cycle();
+	await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Co Zero' });
+	world.tick(1);
+	await world.must('ac', 'POST', '/ui/contacts', {
+		email: 'moved.cleared@example.org',
+		firstName: 'Mo',
+		lastName: 'Ved',
+		tags: ['[D365: Contact]'],
+		account: 'Co Zero',
+		jobTitle: 'Title Two',
+	});
+	world.tick(1);
+	const second = await world.must<IDataObject>('d365', 'POST', '/ui/accounts', { name: 'Co One' });
+	world.tick(2);
+	// The first sync: ActiveCampaign throttles some writes (they are retried by the request).
+	await world.must('ac', 'PUT', '/faults', { rate429: 0.3, retryAfterSeconds: 0, routePattern: '^(POST|PUT|DELETE) ', seed: 0 });
+	const [first] = await world.runCycle(scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' }));
+	expect(runError(first)).toBeUndefined();
+	await world.must('ac', 'DELETE', '/faults');
+	world.tick(2);
+	const contact = (await d365Rows('contacts')).find((c) => c.emailaddress1 === 'moved.cleared@example.org')!;
+	expect(contact.jobtitle).toBe('Title Two');
+
+	// In one window: Dynamics moves the contact to Co One; ActiveCampaign clears the job title (on the Co Zero link).
+	await world.must('d365', 'PATCH', `/ui/contacts/${String(contact.contactid)}`, { 'parentcustomerid_account@odata.bind': `/accounts(${String(second.accountid)})` });
+	world.tick(1);
+	await world.must('ac', 'PATCH', `/ui/contacts/${encodeURIComponent('moved.cleared@example.org')}`, { account: 'Co Zero', jobTitle: '' });
+	world.tick(2);
+	// ActiveCampaign throttles contact updates for longer than a node waits; by this seed's draws the one that records
+	// the state after the sync moved the link to Co One fails: the link has moved, its state is not recorded.
+	await world.must('ac', 'PUT', '/faults', { rate429: 0.5, retryAfterSeconds: 61, routePattern: '^PUT /api/3/contacts/', seed: 1 });
+	await world.runCycle(scheduledSync({ conflict: 'dynamicsWins', deletePolicy: 'keep' }));
+	await world.must('ac', 'DELETE', '/faults');
+	expect((await acContact('moved.cleared@example.org')).account).toMatchObject({ name: 'Co One', jobTitle: '' });
+	world.tick(2);
+	retryNow();
+	await cycle();
+	retryNow();
+	await cycle();
+
+	const twin = await acContact('moved.cleared@example.org');
+	expect(twin.account?.name).toBe('Co One');
+	expect(twin.account?.jobTitle || null).toBeNull();
+	expect((await world.must<IDataObject>('d365', 'GET', `/state/contacts/${String(contact.contactid)}`)).jobtitle ?? null).toBeNull();
+});
