@@ -346,7 +346,8 @@ export class Engine {
 				throw errors.invalidProperty(key, table.logicalName);
 			}
 			const col = table.columns.get(key);
-			if (!col || isLookupType(col.type) || !col.validForRead) throw errors.invalidProperty(key, table.logicalName);
+			// A write-only column (serviceendpoint.authvalue) is accepted in a body, never returned.
+			if (!col || isLookupType(col.type) || (!col.validForRead && !col.validForCreate && !col.validForUpdate)) throw errors.invalidProperty(key, table.logicalName);
 			if (mode === 'create' ? !col.validForCreate : !col.validForUpdate) continue;
 			values[col.logicalName] = convertInput(table, col, value, set);
 		}
@@ -496,7 +497,14 @@ export class Engine {
 
 	remove(table: TableDef, row: Row, ctx: OpContext): void {
 		this.checkPrivilege(ctx.caller, 'Delete', table);
-		this.store.remove(row);
+		this.store.remove(row, true, ctx.caller.userId);
+		// A service endpoint's steps go with it (relationship serviceendpoint_sdkmessageprocessingstep: Cascade).
+		if (table.logicalName === 'serviceendpoint') {
+			for (const step of [...this.store.rows('sdkmessageprocessingstep').values()]) {
+				const handler = step.values.eventhandler;
+				if (isLookupValue(handler) && handler.id === row.id) this.store.remove(step, true, ctx.caller.userId);
+			}
+		}
 		// Notes follow their parent (cascade delete), as Dataverse does for annotations.
 		if (table.logicalName !== 'annotation') {
 			for (const note of [...this.store.rows('annotation').values()]) {

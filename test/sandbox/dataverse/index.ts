@@ -20,6 +20,7 @@ import { Schema, stableGuid, type TableDef } from './metadata';
 import { parsePrefer } from './odata/query';
 import { addSystemUser, fullCaller, IDS, opContext, seedBulk, seedDemo, seedSystem, type BulkCounts } from './seed';
 import { Store } from './store';
+import { DataverseWebhooks, type DataverseDelivery } from './webhooks';
 
 export { IDS, DEMO_EPOCH } from './seed';
 
@@ -62,6 +63,9 @@ export interface DataverseSimulator extends Simulator {
 	readonly auth: Auth;
 	/** Ids of the demo records by key (`contact:maria.garcia@contoso.com`, `account:contoso`, ...). */
 	readonly demoIds: Record<string, string>;
+	/** Webhook calls made so far (newest last), and a wait for those under way. */
+	webhookDeliveries(): DataverseDelivery[];
+	waitForWebhooks(): Promise<void>;
 	/** Adds a client (and its application user); returns the systemuserid. */
 	addClient(config: { clientId: string; clientSecret: string; deniedPrivileges?: string[]; fullName?: string; redirectUris?: string[] }): string;
 }
@@ -105,6 +109,7 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 	readonly engine: Engine;
 	readonly api: Api;
 	readonly auth: Auth;
+	readonly webhooks: DataverseWebhooks;
 	private readonly batch: BatchProcessor;
 	private limits: DataverseLimits = { ...DEFAULT_LIMITS };
 	private perUser = new Map<string, UserLimits>();
@@ -130,6 +135,8 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 			defaultCurrencyId: IDS.usd,
 		};
 		this.engine = new Engine(this.schema, this.store, clock, this.random, state);
+		this.webhooks = new DataverseWebhooks(this.engine, this.schema);
+		this.store.onWrite = (write) => this.webhooks.onWrite(write);
 		this.api = new Api(this.engine);
 		this.batch = new BatchProcessor(this.api);
 		this.api.batch = (req, call) => this.batch.execute(req, call);
@@ -151,6 +158,16 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 		this.resetState(this.seedName);
 	}
 
+	/** Webhook calls made so far (newest last). */
+	webhookDeliveries(): DataverseDelivery[] {
+		return [...this.webhooks.deliveries];
+	}
+
+	/** Resolves when every webhook call started so far has finished. */
+	waitForWebhooks(): Promise<void> {
+		return this.webhooks.drain();
+	}
+
 	setBaseUrl(url: string): void {
 		this.engine.baseUrl = url;
 		this.auth.baseUrl = url;
@@ -170,6 +187,7 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 		this.limits = { ...DEFAULT_LIMITS };
 		this.perUser = new Map();
 		this.scripted = [];
+		this.webhooks.reset();
 		seedSystem(this.engine);
 		this.addClient({ clientId: 'sandbox-client', clientSecret: 'sandbox-secret', fullName: '# sandbox-sync' });
 		this.demoIds = seed === 'demo' ? seedDemo(this.engine) : {};
@@ -566,6 +584,10 @@ class DataverseSimulatorImpl implements DataverseSimulator {
 					return json(200, { ok: true });
 				}),
 			)
+			.get('/webhooks/deliveries', async () => {
+				await this.webhooks.drain();
+				return json(200, { value: this.webhookDeliveries() });
+			})
 			.get('/clients', () =>
 				json(200, {
 					value: [...this.auth.clients.values()].map((c) => ({ clientId: c.clientId, userId: c.userId, deniedPrivileges: c.deniedPrivileges, redirectUris: c.redirectUris })),

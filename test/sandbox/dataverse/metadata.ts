@@ -787,7 +787,169 @@ function buildTables(): TableDef[] {
 		],
 	);
 
-	return [account, contact, lead, opportunity, annotation, systemuser, currency];
+	return [account, contact, lead, opportunity, annotation, systemuser, currency, ...webhookTables()];
+}
+
+/**
+ * What a Dataverse webhook is made of (register-web-hook, the serviceendpoint and sdkmessageprocessingstep
+ * references): a `serviceendpoint` with contract 8 (Webhook) names the URL and how to authenticate to it; an
+ * `sdkmessageprocessingstep` binds it to a message (`sdkmessage`: Create, Update, Delete) on a table
+ * (`sdkmessagefilter`). Messages and filters are the platform's (read-only); the endpoint's `authvalue` is write-only.
+ */
+function webhookTables(): TableDef[] {
+	const organizationOwned = { ownershipType: 'OrganizationOwned' as const, changeTrackingDefault: false, canChangeTrackingBeEnabled: false, hasStateCode: false };
+	const base = (logical: string, schema: string, pk: string): ColumnInput[] => [
+		{ logicalName: pk, displayName: schema, type: 'Uniqueidentifier', requiredLevel: 'SystemRequired', validForUpdate: false, isPrimaryId: true },
+		dateTime('createdon', 'Created On', READ_ONLY),
+		dateTime('modifiedon', 'Modified On', READ_ONLY),
+		lookup('createdby', 'Created By', ['systemuser'], [`lk_${logical}_createdby`], READ_ONLY),
+		lookup('modifiedby', 'Modified By', ['systemuser'], [`lk_${logical}_modifiedby`], READ_ONLY),
+		{ logicalName: 'versionnumber', displayName: 'Version Number', type: 'BigInt', ...READ_ONLY },
+	];
+	const serviceEndpoint = table(
+		{
+			logicalName: 'serviceendpoint',
+			schemaName: 'ServiceEndpoint',
+			entitySetName: 'serviceendpoints',
+			primaryIdAttribute: 'serviceendpointid',
+			primaryNameAttribute: 'name',
+			objectTypeCode: 4618,
+			displayName: 'Service Endpoint',
+			displayCollectionName: 'Service Endpoints',
+			privilegeName: 'ServiceEndpoint',
+			readOnly: false,
+			...organizationOwned,
+		},
+		[
+			...base('serviceendpoint', 'ServiceEndpoint', 'serviceendpointid'),
+			str('name', 'Name', 256, { requiredLevel: 'SystemRequired' }),
+			str('description', 'Description', 2000),
+			str('url', 'Url', 2000),
+			pick('contract', 'Contract', [
+				[1, 'OneWay'],
+				[2, 'Queue'],
+				[3, 'Rest'],
+				[4, 'TwoWay'],
+				[5, 'Topic'],
+				[6, 'Queue (Persistent)'],
+				[7, 'Event Hub'],
+				[8, 'Webhook'],
+				[9, 'Event Grid'],
+				[10, 'Managed Data Lake'],
+			], { requiredLevel: 'SystemRequired' }),
+			pick('authtype', 'Auth Type', [
+				[1, 'ACS'],
+				[2, 'SAS Key'],
+				[3, 'SAS Token'],
+				[4, 'Webhook Key'],
+				[5, 'Http Header'],
+				[6, 'Http Query String'],
+				[7, 'Connection String'],
+				[8, 'Access Key'],
+			]),
+			// Write-only: "the values cannot be retrieved" (register-web-hook).
+			str('authvalue', 'Auth Value', 2048, { validForRead: false }),
+			bool('isauthvalueset', 'Is Auth Value Set'),
+			pick('messageformat', 'Message Format', [
+				[1, 'Binary XML'],
+				[2, 'Json'],
+				[3, 'Text XML'],
+			]),
+		],
+	);
+	const message = table(
+		{
+			logicalName: 'sdkmessage',
+			schemaName: 'SdkMessage',
+			entitySetName: 'sdkmessages',
+			primaryIdAttribute: 'sdkmessageid',
+			primaryNameAttribute: 'name',
+			objectTypeCode: 4606,
+			displayName: 'Sdk Message',
+			displayCollectionName: 'Sdk Messages',
+			privilegeName: 'SdkMessage',
+			readOnly: true,
+			...organizationOwned,
+		},
+		[...base('sdkmessage', 'SdkMessage', 'sdkmessageid'), str('name', 'Name', 256, { requiredLevel: 'SystemRequired' })],
+	);
+	const filter = table(
+		{
+			logicalName: 'sdkmessagefilter',
+			schemaName: 'SdkMessageFilter',
+			entitySetName: 'sdkmessagefilters',
+			primaryIdAttribute: 'sdkmessagefilterid',
+			primaryNameAttribute: 'name',
+			objectTypeCode: 4607,
+			displayName: 'Sdk Message Filter',
+			displayCollectionName: 'Sdk Message Filters',
+			privilegeName: 'SdkMessageFilter',
+			readOnly: true,
+			...organizationOwned,
+		},
+		[
+			...base('sdkmessagefilter', 'SdkMessageFilter', 'sdkmessagefilterid'),
+			str('name', 'Name', 256),
+			lookup('sdkmessageid', 'SDK Message ID', ['sdkmessage'], ['sdkmessageid_sdkmessagefilter']),
+			// An EntityName column: the table's logical name on the wire.
+			str('primaryobjecttypecode', 'Primary Object Type Code', 128),
+			bool('iscustomprocessingstepallowed', 'Custom Processing Step Allowed'),
+		],
+	);
+	const step = table(
+		{
+			logicalName: 'sdkmessageprocessingstep',
+			schemaName: 'SdkMessageProcessingStep',
+			entitySetName: 'sdkmessageprocessingsteps',
+			primaryIdAttribute: 'sdkmessageprocessingstepid',
+			primaryNameAttribute: 'name',
+			objectTypeCode: 4608,
+			displayName: 'Sdk Message Processing Step',
+			displayCollectionName: 'Sdk Message Processing Steps',
+			privilegeName: 'SdkMessageProcessingStep',
+			readOnly: false,
+			...organizationOwned,
+			hasStateCode: true,
+		},
+		[
+			...base('sdkmessageprocessingstep', 'SdkMessageProcessingStep', 'sdkmessageprocessingstepid'),
+			str('name', 'Name', 256, { requiredLevel: 'SystemRequired' }),
+			str('description', 'Description', 256),
+			// A plug-in type or a service endpoint: navigation properties eventhandler_plugintype / _serviceendpoint.
+			lookup('eventhandler', 'Event Handler', ['plugintype', 'serviceendpoint'], ['plugintype_sdkmessageprocessingstep', 'serviceendpoint_sdkmessageprocessingstep']),
+			lookup('sdkmessageid', 'SDK Message', ['sdkmessage'], ['sdkmessageid_sdkmessageprocessingstep'], { requiredLevel: 'SystemRequired' }),
+			lookup('sdkmessagefilterid', 'SdkMessage Filter', ['sdkmessagefilter'], ['sdkmessagefilterid_sdkmessageprocessingstep']),
+			pick('stage', 'Execution Stage', [
+				[10, 'Pre-validation'],
+				[20, 'Pre-operation'],
+				[40, 'Post-operation'],
+			], { requiredLevel: 'SystemRequired' }),
+			pick('mode', 'Execution Mode', [
+				[0, 'Synchronous'],
+				[1, 'Asynchronous'],
+			], { requiredLevel: 'SystemRequired' }),
+			int('rank', 'Execution Order', 0, 2147483647),
+			pick('supporteddeployment', 'Deployment', [
+				[0, 'Server Only'],
+				[1, 'Microsoft Dynamics 365 Client for Outlook Only'],
+				[2, 'Both'],
+			]),
+			bool('asyncautodelete', 'Asynchronous Automatic Delete'),
+			str('filteringattributes', 'Filtering Attributes', 100000),
+			...stateStatus(
+				[
+					[0, 'Enabled', 1],
+					[1, 'Disabled', 2],
+				],
+				[
+					[1, 'Enabled', 0],
+					[2, 'Disabled', 1],
+				],
+				false,
+			),
+		],
+	);
+	return [serviceEndpoint, message, filter, step];
 }
 
 /** All tables, by logical name and by entity set name. */

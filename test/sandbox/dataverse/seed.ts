@@ -83,6 +83,34 @@ export function seedSystem(engine: Engine): void {
 		versionnumber: version,
 	});
 	engine.store.insert({ id: IDS.usd, table: 'transactioncurrency', values, version }, false);
+	seedSdkMessages(engine, at);
+}
+
+/** The messages a webhook step can be registered for, and their filters per table (platform rows, read-only). */
+export const SDK_MESSAGES = ['Create', 'Update', 'Delete'] as const;
+const STEP_TABLES = ['account', 'contact', 'lead', 'opportunity', 'annotation'];
+
+function seedSdkMessages(engine: Engine, at: number): void {
+	const insert = (tableName: string, id: string, fields: Row['values']) => {
+		const def = engine.schema.table(tableName)!;
+		const values: Row['values'] = {};
+		for (const c of def.columns.values()) values[c.logicalName] = null;
+		const version = engine.store.nextVersion();
+		Object.assign(values, { [def.primaryIdAttribute]: id, createdon: at, modifiedon: at, versionnumber: version }, fields);
+		engine.store.insert({ id, table: tableName, values, version }, false);
+	};
+	for (const name of SDK_MESSAGES) {
+		const messageId = stableGuid(`sdkmessage:${name}`);
+		insert('sdkmessage', messageId, { name });
+		for (const logical of STEP_TABLES) {
+			insert('sdkmessagefilter', stableGuid(`sdkmessagefilter:${name}:${logical}`), {
+				name: `${name} of ${logical}`,
+				sdkmessageid: { id: messageId, table: 'sdkmessage' },
+				primaryobjecttypecode: logical,
+				iscustomprocessingstepallowed: true,
+			});
+		}
+	}
 }
 
 interface DemoAccount {

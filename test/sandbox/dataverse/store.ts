@@ -29,6 +29,20 @@ export interface ChangeEntry {
 	at: number;
 }
 
+/** A committed write of a tracked row: what a webhook step's message (Create, Update, Delete) is about. */
+export interface RowWrite {
+	message: 'Create' | 'Update' | 'Delete';
+	table: string;
+	id: string;
+	/** The row before (Update, Delete) and after (Create, Update). */
+	previous?: Row;
+	next?: Row;
+	/** Sandbox clock time of the write. */
+	at: number;
+	/** Who deleted the row (a Create or Update names its user in createdby / modifiedby). */
+	by?: string;
+}
+
 export function isLookupValue(v: unknown): v is LookupValue {
 	return typeof v === 'object' && v !== null && !Array.isArray(v) && 'id' in v && 'table' in v;
 }
@@ -50,6 +64,10 @@ export class Store {
 	private keyDefs = new Map<string, AlternateKeyDef[]>();
 	private journal: Array<() => void> = [];
 	private marks: number[] = [];
+	/** Writes made inside an open transaction: announced when the outermost one commits, dropped if it rolls back. */
+	private pendingWrites: RowWrite[] = [];
+	/** Told of every committed write of a tracked row (the webhook dispatcher listens). */
+	onWrite?: (write: RowWrite) => void;
 	version = 1000000;
 
 	constructor(private readonly now: () => number) {}
@@ -153,6 +171,7 @@ export class Store {
 			map.delete(row.id);
 			if (logged) this.unlog(row.table, logged);
 		});
+		if (track) this.announce({ message: 'Create', table: row.table, id: row.id, next: row, at: this.now() });
 	}
 
 	/** Replaces a row's values (the caller has already merged and bumped the version). */
@@ -168,9 +187,10 @@ export class Store {
 			this.indexRow(previous, true);
 			if (logged) this.unlog(next.table, logged);
 		});
+		if (track) this.announce({ message: 'Update', table: next.table, id: next.id, previous, next, at: this.now() });
 	}
 
-	remove(row: Row, track = true): void {
+	remove(row: Row, track = true, by?: string): void {
 		const map = this.rows(row.table);
 		this.indexRow(row, false);
 		map.delete(row.id);
@@ -180,6 +200,22 @@ export class Store {
 			this.indexRow(row, true);
 			if (logged) this.unlog(row.table, logged);
 		});
+		if (track) this.announce({ message: 'Delete', table: row.table, id: row.id, previous: row, at: this.now(), by });
+	}
+
+	private announce(write: RowWrite): void {
+		this.pendingWrites.push(write);
+		this.record(() => {
+			const at = this.pendingWrites.lastIndexOf(write);
+			if (at >= 0) this.pendingWrites.splice(at, 1);
+		});
+		if (this.marks.length === 0) this.flushWrites();
+	}
+
+	private flushWrites(): void {
+		const writes = this.pendingWrites;
+		this.pendingWrites = [];
+		for (const write of writes) this.onWrite?.(write);
 	}
 
 	private log(table: string, id: string, deleted: boolean, version: number): ChangeEntry {
@@ -204,7 +240,10 @@ export class Store {
 		try {
 			const result = fn();
 			this.marks.pop();
-			if (this.marks.length === 0) this.journal = [];
+			if (this.marks.length === 0) {
+				this.journal = [];
+				this.flushWrites();
+			}
 			return result;
 		} catch (error) {
 			const mark = this.marks.pop()!;
@@ -219,6 +258,7 @@ export class Store {
 		for (const [table, keys] of this.keyDefs) this.setKeys(table, keys);
 		this.journal = [];
 		this.marks = [];
+		this.pendingWrites = [];
 		this.version = 1000000;
 	}
 }
