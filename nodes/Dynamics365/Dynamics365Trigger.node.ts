@@ -1,17 +1,22 @@
+import { randomBytes } from 'crypto';
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
 	type IDataObject,
+	type IHookFunctions,
 	type ILoadOptionsFunctions,
 	type INodeExecutionData,
 	type INodePropertyOptions,
 	type INodeType,
 	type INodeTypeDescription,
 	type IPollFunctions,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
 } from 'n8n-workflow';
 
 import { authenticationProperty, criteriaProperty, dynamicsCredentials } from './actions/descriptions';
 import { changeItem, readChanges, readDeltaChanges, sampleChanges, type ChangeReadOptions } from './helpers/changes';
+import { carriesSecret, registeredUrl, registerWebhook, removeWebhook, CALLER_CHECK_HEADER, secretDigest, webhookChange } from './helpers/webhook';
 import { readableColumns, RESOURCE_TABLES, type TableInfo } from './transport/metadata';
 import { criteriaFilter, criteriaOf, rawFilter, relatedContactExpand } from './helpers/query';
 import { columnOptions } from './methods';
@@ -30,12 +35,23 @@ export class Dynamics365Trigger implements INodeType {
 		version: 1,
 		// The events as the list names them ("Opportunity Created"), not their values ("opportunity.created").
 		subtitle: '={{ $parameter["events"].map(e => e.split(".").map(w => w.charAt(0).toUpperCase() + w.slice(1)).join(" ")).join(", ") }}',
-		description: 'Starts the workflow when Dynamics 365 opportunities, leads, contacts or accounts are created or updated',
+		description: 'Starts the workflow when Dynamics 365 opportunities, leads, contacts or accounts are created, updated or deleted: by polling, or instantly through a Dataverse webhook',
 		defaults: { name: 'Dynamics 365 Trigger' },
 		polling: true,
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: dynamicsCredentials,
+		webhooks: [
+			{
+				name: 'default',
+				// Only the webhook mode registers one: an empty method means none.
+				httpMethod: '={{$parameter["mode"] === "webhook" ? "POST" : ""}}',
+				responseMode: 'onReceived',
+				path: 'dataverse',
+				ndvHideUrl: '={{$parameter["mode"] !== "webhook"}}',
+				ndvHideMethod: true,
+			},
+		],
 		properties: [
 			authenticationProperty,
 			{
@@ -48,7 +64,7 @@ export class Dynamics365Trigger implements INodeType {
 					{
 						name: `${EVENT_NAMES[entity]} Deleted`,
 						value: `${entity}.deleted`,
-						description: 'Needs the Change Tracking mode',
+						description: 'Needs the Change Tracking or the Dataverse Webhook mode',
 					},
 					{ name: `${EVENT_NAMES[entity]} Updated`, value: `${entity}.updated` },
 				]),
@@ -70,11 +86,45 @@ export class Dynamics365Trigger implements INodeType {
 						description:
 							'Dataverse delta links; also reports deletions. The tables need "Track changes" enabled.',
 					},
+					{
+						name: 'Dataverse Webhook (Instant)',
+						value: 'webhook',
+						description:
+							"Dynamics calls n8n within seconds of each change. Publishing the workflow registers a webhook in the environment (the credential's user needs the System Customizer or System Administrator role); unpublishing removes it. Needs a URL Dynamics can reach.",
+					},
 				],
 				default: 'watermark',
 			},
 			{
+				displayName: 'Options',
+				name: 'webhookOptions',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				displayOptions: { show: { mode: ['webhook'] } },
+				options: [
+					{
+						displayName: 'Ignore Own Changes',
+						name: 'ignoreOwnChanges',
+						type: 'boolean',
+						default: true,
+						description:
+							"Whether to leave out changes made by this connection's own user, so a two-way sync does not trigger on its own writes",
+					},
+					{
+						displayName: 'Only When These Columns Change',
+						name: 'filteringColumns',
+						type: 'string',
+						default: '',
+						placeholder: 'firstname,lastname,emailaddress1',
+						description:
+							'Comma-separated columns: an update calls n8n only when one of them changed (the step\'s filtering attributes). Empty: every update.',
+					},
+				],
+			},
+			{
 				...criteriaProperty({}, ['events']),
+				displayOptions: { hide: { mode: ['webhook'] } },
 				description:
 					'Conditions every emitted record must meet (the column must exist in each chosen table). In Change Tracking mode they are checked on the records read.',
 			},
@@ -84,6 +134,7 @@ export class Dynamics365Trigger implements INodeType {
 				type: 'collection',
 				placeholder: 'Add Option',
 				default: {},
+				displayOptions: { hide: { mode: ['webhook'] } },
 				options: [
 					{
 						displayName: 'Columns',
@@ -175,8 +226,73 @@ export class Dynamics365Trigger implements INodeType {
 		},
 	};
 
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				const data = this.getWorkflowStaticData('node');
+				if (typeof data.endpointId !== 'string') return false;
+				const client = await DataverseClient.create(this, this.getNodeParameter('authentication', 'clientCredentials') as string);
+				if ((await registeredUrl(client, data.endpointId)) === this.getNodeWebhookUrl('default')) return true;
+				delete data.endpointId;
+				return false;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				const events = selectedEvents(this.getNodeParameter('events', []) as string[]);
+				if (!events.length) throw new NodeOperationError(this.getNode(), 'Choose at least one event');
+				const options = this.getNodeParameter('webhookOptions', {}) as IDataObject;
+				const client = await DataverseClient.create(this, this.getNodeParameter('authentication', 'clientCredentials') as string);
+				// A secret only this registration knows, sent by Dataverse in a header; the workflow keeps its digest.
+				const secret = randomBytes(24).toString('hex');
+				const registration = await registerWebhook(client, this.getNode(), {
+					name: `n8n ${this.getWorkflow().id ?? 'workflow'} ${this.getNode().name}`,
+					url: this.getNodeWebhookUrl('default') as string,
+					secret,
+					events,
+					filteringColumns: String(options.filteringColumns ?? '').replace(/\s+/g, '') || undefined,
+				});
+				const data = this.getWorkflowStaticData('node');
+				data.endpointId = registration.endpointId;
+				data.secretDigest = secretDigest(secret);
+				// Whose changes are this connection's own (the echo guard).
+				data.ownUserId = await client.whoAmI();
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				const data = this.getWorkflowStaticData('node');
+				if (typeof data.endpointId !== 'string') return true;
+				const client = await DataverseClient.create(this, this.getNodeParameter('authentication', 'clientCredentials') as string);
+				await removeWebhook(client, data.endpointId);
+				delete data.endpointId;
+				delete data.secretDigest;
+				delete data.ownUserId;
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const data = this.getWorkflowStaticData('node');
+		if (!carriesSecret(this.getHeaderData()[CALLER_CHECK_HEADER], data.secretDigest)) {
+			this.getResponseObject()
+				.status(403)
+				.json({ ok: false, error: 'Not the Dataverse webhook this trigger registered (its secret header is missing or wrong)' });
+			return { noWebhookResponse: true };
+		}
+		const change = webhookChange(this.getBodyData());
+		if (!change) return {};
+		const client = await DataverseClient.create(this, this.getNodeParameter('authentication', 'clientCredentials') as string);
+		// Paused by Global Sync: the call is answered and nothing runs (the scheduled cycle catches up once it is on).
+		if (!client.globalSync.dynamicsToActiveCampaign) return {};
+		if (!selectedEvents(this.getNodeParameter('events', []) as string[]).includes(`${change.entity}.${change.event}`)) return {};
+		const options = this.getNodeParameter('webhookOptions', {}) as IDataObject;
+		if (options.ignoreOwnChanges !== false && change.changedBy && change.changedBy === data.ownUserId) return {};
+		return { workflowData: [this.helpers.returnJsonArray([change])] };
+	}
+
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
-		const events = (this.getNodeParameter('events', []) as string[]).filter((e) => /^(account|contact|lead|opportunity)\.(created|updated|deleted)$/.test(e));
+		// The webhook mode starts runs from Dataverse's calls (webhook above), never from the poll.
+		if (this.getNodeParameter('mode', 'watermark') === 'webhook') return null;
+		const events = selectedEvents(this.getNodeParameter('events', []) as string[]);
 		if (!events.length) throw new NodeOperationError(this.getNode(), 'Choose at least one event');
 		const mode = this.getNodeParameter('mode', 'watermark') as string;
 		const options = this.getNodeParameter('options', {}) as IDataObject;
@@ -253,6 +369,10 @@ export class Dynamics365Trigger implements INodeType {
 		if (!output.length) return null;
 		return [output];
 	}
+}
+
+function selectedEvents(events: string[]): string[] {
+	return events.filter((e) => /^(account|contact|lead|opportunity)\.(created|updated|deleted)$/.test(e));
 }
 
 /** The chosen columns this table has (lookups as `_x_value`), with its primary key; undefined for all columns. */

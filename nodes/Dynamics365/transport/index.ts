@@ -11,11 +11,13 @@ import {
 	sleep,
 	type IDataObject,
 	type IExecuteFunctions,
+	type IHookFunctions,
 	type IHttpRequestMethods,
 	type IHttpRequestOptions,
 	type ILoadOptionsFunctions,
 	type INode,
 	type IPollFunctions,
+	type IWebhookFunctions,
 } from 'n8n-workflow';
 
 import { previewWriteError } from '../../shared/preview';
@@ -30,7 +32,7 @@ import { API_PATH, connectionIdentity, connectionOf, credentialSecrets, environm
 import { isLastingSignInFailure, signInFailure, toNodeApiError, toSignInError, type FailureContext } from './errors';
 import { encodeQuery } from './odata';
 
-export type DataverseContext = IExecuteFunctions | IPollFunctions | ILoadOptionsFunctions;
+export type DataverseContext = IExecuteFunctions | IPollFunctions | ILoadOptionsFunctions | IHookFunctions | IWebhookFunctions;
 
 /** The credential type of each value of the node's `authentication` parameter. */
 export const CREDENTIAL_TYPES: ReadonlyMap<string, string> = new Map([
