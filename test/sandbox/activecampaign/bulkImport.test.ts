@@ -1,4 +1,4 @@
-import { startAc, startReceiver, sleep, type AcHarness, type J } from './testkit';
+import { startAc, startReceiver, type AcHarness, type J } from './testkit';
 
 function contacts(n: number, prefix = 'bulk') {
 	return Array.from({ length: n }, (_, i) => ({ email: `${prefix}.${i}@example.com`, first_name: 'Bulk', last_name: String(i) }));
@@ -90,7 +90,6 @@ describe('ActiveCampaign simulator: bulk import', () => {
 			ac.sim.flushImports();
 			expect((await info(res.body.batchId)).status).toBe('completed');
 			await ac.sim.waitForWebhooks();
-			await sleep(50);
 			expect(receiver.requests).toHaveLength(0);
 			const log = (await ac.control('GET', '/state/webhookDeliveries?wait=1')).body;
 			expect(log.deliveries).toHaveLength(0);

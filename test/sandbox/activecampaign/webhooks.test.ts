@@ -1,4 +1,4 @@
-import { sleep, startAc, startReceiver, type AcHarness, type Receiver, type J } from './testkit';
+import { startAc, startReceiver, type AcHarness, type Receiver, type J } from './testkit';
 
 const ALL_SOURCES = ['public', 'admin', 'api', 'system'];
 
@@ -99,7 +99,7 @@ describe('ActiveCampaign simulator: webhooks', () => {
 		expect(f.get('contact[tags]')).toBe('Prospect, VIP, Webinar Attendee');
 		expect(f.get('contact[orgname]')).toBe('Fabrikam Inc');
 		expect(req.body).toContain('contact%5Bemail%5D=li.wei%40fabrikam.com');
-		await sleep(100);
+		await ac.sim.waitForWebhooks();
 		expect(receiver.requests).toHaveLength(1);
 		const log = (await ac.control('GET', '/state/webhookDeliveries?wait=1')).body.deliveries;
 		expect(log).toHaveLength(1);
@@ -110,7 +110,6 @@ describe('ActiveCampaign simulator: webhooks', () => {
 		await hook(['update'], ['admin']);
 		await ac.api('PUT', '/api/3/contacts/3', { contact: { lastName: 'Taylor-API' } });
 		await ac.sim.waitForWebhooks();
-		await sleep(50);
 		expect(receiver.requests).toHaveLength(0);
 		const ui = await ac.control('PATCH', '/ui/contacts/3', { lastName: 'Taylor-UI', fieldValues: [{ perstag: 'NOTES', value: 'Edited in the UI' }] });
 		expect(ui.status).toBe(200);
@@ -126,7 +125,7 @@ describe('ActiveCampaign simulator: webhooks', () => {
 		await ac.api('POST', '/api/3/contactTags', { contactTag: { contact: 4, tag: 7 } }); // already there: no event
 		await ac.api('DELETE', `/api/3/contactTags/${ct.body.contactTag.id}`);
 		const reqs = await receiver.waitFor(2);
-		await sleep(50);
+		await ac.sim.waitForWebhooks();
 		expect(reqs.map((r) => [r.form.get('type'), r.form.get('tag')])).toEqual([
 			['contact_tag_added', '[D365: Contact]'],
 			['contact_tag_removed', '[D365: Contact]'],
@@ -141,7 +140,7 @@ describe('ActiveCampaign simulator: webhooks', () => {
 		await ac.api('POST', '/api/3/contactLists', { contactList: { list: 2, contact: 3, status: 1 } });
 		await ac.api('POST', '/api/3/contactLists', { contactList: { list: 2, contact: 3, status: 2 } });
 		const reqs = await receiver.waitFor(2);
-		await sleep(50);
+		await ac.sim.waitForWebhooks();
 		expect(reqs.map((r) => [r.form.get('type'), r.form.get('list')])).toEqual([
 			['subscribe', '2'],
 			['unsubscribe', '2'],
@@ -160,7 +159,6 @@ describe('ActiveCampaign simulator: webhooks', () => {
 		await ac.control('PUT', '/limits', { contactCreateFiresSubscribe: false });
 		await ac.api('POST', '/api/3/contacts', { contact: { email: 'silent@example.com' } });
 		await ac.sim.waitForWebhooks();
-		await sleep(50);
 		expect(receiver.requests).toHaveLength(2);
 	});
 
@@ -184,7 +182,6 @@ describe('ActiveCampaign simulator: webhooks', () => {
 		await ac.api('PUT', '/api/3/contacts/2', { contact: { phone: '1' } });
 		await receiver.waitFor(1);
 		await ac.sim.waitForWebhooks();
-		await sleep(200);
 		expect(receiver.requests).toHaveLength(1);
 		expect(ac.sim.webhookDeliveries()[0].status).toBe(500);
 	});
@@ -198,7 +195,6 @@ describe('ActiveCampaign simulator: webhooks', () => {
 		receiver.respondWith(200);
 		await ac.api('PUT', '/api/3/contacts/2', { contact: { phone: '2' } });
 		await ac.sim.waitForWebhooks();
-		await sleep(100);
 		expect(receiver.requests).toHaveLength(1);
 		const state = (await ac.control('GET', '/state/webhooks')).body.webhooks;
 		expect(state[0].active).toBe(false);
