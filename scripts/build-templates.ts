@@ -83,6 +83,7 @@ const INITIAL_SYNC_FROM = "={{ $execution.mode === 'test' ? '' : '2000-01-01T00:
 
 /** The Scheduled Sync's optional real-time start (ActiveCampaign's webhook), disabled as shipped. */
 export const REAL_TIME_AC_NODE = 'When ActiveCampaign changes (real time)';
+export const REAL_TIME_D365_NODE = 'When Dynamics changes (real time)';
 /** ActiveCampaign's webhook events of the records the two-way sync carries (contacts, their tags and accounts). */
 const AC_CHANGE_EVENTS = ['update', 'subscribe', 'contact_tag_added', 'contact_tag_removed', 'account_add', 'account_update', 'account_contact_add', 'account_contact_update'];
 
@@ -516,6 +517,7 @@ function scheduledSync(): Workflow {
 			'**The first cycle is the initial sync**: a Get Changes step without a cursor reads everything since its Start From (2000-01-01), so the first published cycle — or the first one after Global Sync is switched on for the first time — brings both systems in line, and the later cycles read only what changed (a large backlog is read in parts over the next cycles).',
 			globalSyncNote + ' Here: "Dynamics → ActiveCampaign on?" skips the Dynamics part while that direction is paused, and "ActiveCampaign → Dynamics on?" the ActiveCampaign part while both ways are. Switched on again, every part catches up from where it stopped.',
 			`**Real time, ActiveCampaign → Dynamics** (optional): enable "${REAL_TIME_AC_NODE}" and publish. ActiveCampaign then calls the workflow when a contact or account changes (not for this sync's own writes, which come through the API), and the cycle runs at once: the change is in Dynamics within seconds. It is the same cycle as the schedule's (the same cursors), so the scheduled run after it finds nothing to write; keep the schedule as the safety net (ActiveCampaign calls once and never again). Each call is a whole cycle (about 15 requests besides the change): for accounts with a steady stream of changes, a shorter schedule is cheaper.`,
+			`**Real time, Dynamics → ActiveCampaign** (optional): enable "${REAL_TIME_D365_NODE}" and publish. Publishing registers a Dataverse webhook in the environment (a service endpoint and one step per event; the credential's user needs the System Customizer or System Administrator role, and n8n a URL Dynamics can reach); unpublishing removes it. Dynamics then calls the workflow after each change of a contact, lead or account (not for this sync's own writes), and the same cycle runs: the change is in ActiveCampaign within seconds. Where a webhook cannot be registered, leave it off: the schedule alone syncs every change.`,
 			'"Run now" runs one cycle by hand and **writes for real**: from the editor the Get Changes steps read a few recent changes (cursors move only in production and CLI runs), and those are written to the other side.',
 			previewNote,
 			errorNote,
@@ -532,11 +534,18 @@ function scheduledSync(): Workflow {
 		events: [...AC_CHANGE_EVENTS],
 		sources: ['public', 'admin', 'system'],
 	}, { disabled: true, webhookId: '6d2f8a1c-3e4b-4f5a-9b6c-7d8e9f0a1b2c' });
+	// Real time, Dynamics → ActiveCampaign (off as shipped): a Dataverse webhook starts a cycle after each change.
+	const realTimeDynamics = w.ours(REAL_TIME_D365_NODE, 'dynamics365Trigger', -5, 3, {
+		events: ['account', 'contact', 'lead'].flatMap((entity) => ['created', 'updated', 'deleted'].map((event) => `${entity}.${event}`)),
+		mode: 'webhook',
+		webhookOptions: {},
+	}, { disabled: true, webhookId: '2b7e4c19-8a3d-4e6f-b1c2-d3e4f5a6b7c8' });
 	const settings = w.settings(-4, 0);
 	const globalSync = w.globalSync(-3, 0);
 	w.connect(manual, settings);
 	w.connect(schedule, settings);
 	w.connect(realTime, settings);
+	w.connect(realTimeDynamics, settings);
 	w.connect(settings, globalSync);
 	// Each direction runs only while Global Sync lets it (its Get Changes keep their cursors meanwhile); a paused
 	// direction goes straight on to the next part.

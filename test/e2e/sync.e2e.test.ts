@@ -12,7 +12,7 @@ import type { ExecutionResult, N8nInstance } from './n8n';
 import { PROJECT_ROOT } from './runtime';
 import { loadSalesActionButton } from './sales-action-button';
 import { CREDENTIAL_IDS, newWebhookSecrets, SANDBOX_SALES_USER, sandboxCredentials, setupN8n, WORKFLOW_IDS, type TemplateJson } from './setup';
-import { REAL_TIME_AC_NODE, SALES_ACTION_SECRET_HEADER, SETTINGS_NODE } from '../../scripts/build-templates';
+import { REAL_TIME_AC_NODE, REAL_TIME_D365_NODE, SALES_ACTION_SECRET_HEADER, SETTINGS_NODE } from '../../scripts/build-templates';
 import { expectAllNodesListed, expectManualInstall } from './smoke';
 import { unexplainedPreviewDifferences } from '../helpers/preview-compare';
 
@@ -97,9 +97,11 @@ function withRealTime(template: TemplateJson): TemplateJson {
 	const copy = JSON.parse(JSON.stringify(template)) as TemplateJson;
 	copy.id = REAL_TIME_COPY;
 	copy.name = `${template.name} (real time)`;
-	const start = copy.nodes.find((n) => n.name === REAL_TIME_AC_NODE)! as TemplateJson['nodes'][number] & { webhookId?: string };
-	delete start.disabled;
-	start.webhookId = `${start.webhookId!.slice(0, -4)}beef`;
+	for (const name of [REAL_TIME_AC_NODE, REAL_TIME_D365_NODE]) {
+		const start = copy.nodes.find((n) => n.name === name)! as TemplateJson['nodes'][number] & { webhookId?: string };
+		delete start.disabled;
+		start.webhookId = `${start.webhookId!.slice(0, -4)}beef`;
+	}
 	return copy;
 }
 
@@ -587,6 +589,22 @@ async function registeredHooks(workflowId: string): Promise<Json[]> {
 	}
 }
 
+/**
+ * The Dataverse webhook (service endpoint) a published workflow's Dynamics 365 Trigger registered, with its steps
+ * (waits for the registration, up to a minute).
+ */
+async function registeredDataverseHook(workflowId: string): Promise<{ endpoint: Json | undefined; steps: Json[] }> {
+	const deadline = Date.now() + 60_000;
+	for (;;) {
+		const endpoint = (await d365Rows('serviceendpoints')).find((e) => String(e.name).includes(workflowId));
+		if (endpoint || Date.now() > deadline) {
+			const steps = endpoint ? (await d365Rows('sdkmessageprocessingsteps')).filter((s) => s._eventhandler_value === endpoint.serviceendpointid) : [];
+			return { endpoint, steps };
+		}
+		await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+}
+
 /** Removes webhooks from ActiveCampaign, as unpublishing would: later tests' changes are not the removed ones' business. */
 async function removeHooks(hooks: Json[]): Promise<void> {
 	for (const hook of hooks) await fetch(`${sandbox.ac.url}/api/3/webhooks/${String(hook.id)}`, { method: 'DELETE', headers: { 'Api-Token': SANDBOX_CREDENTIALS.acApiKey } });
@@ -650,6 +668,47 @@ describe('active workflows in an n8n server', () => {
 		} finally {
 			// Later tests change ActiveCampaign contacts: their cycles are not this test's business.
 			await removeHooks(hooks);
+		}
+	});
+
+	it('Scheduled Sync in real time: a Dynamics change is in ActiveCampaign within 10 seconds through a Dataverse webhook, and the scheduled cycle after it writes nothing', async () => {
+		// Published with "When Dynamics changes (real time)" enabled: the trigger registered a service endpoint and a
+		// step per event in Dataverse (the ActiveCampaign test above ran the first cycle).
+		const { endpoint, steps } = await registeredDataverseHook(REAL_TIME_COPY);
+		expect(endpoint).toMatchObject({ contract: 8, authtype: 5 });
+		expect(steps).toHaveLength(9);
+		type Executions = { results: Array<{ id: string; status: string; mode: string }> };
+		const runsOf = async () => (await n8n.rest<Executions>('GET', `/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: REAL_TIME_COPY }))}`)).results;
+		const webhookRunsBefore = (await runsOf()).filter((e) => e.mode === 'webhook').length;
+		try {
+			const email = 'maria.garcia@contoso.com';
+			const phone = '+1 206 555 0188';
+			const row = (await d365Rows('contacts')).find((c) => c.emailaddress1 === email)!;
+			expect(((await acContact(email))!.contact as Json).phone).not.toBe(phone);
+			const changed = Date.now();
+			await control('d365', 'PATCH', `/ui/contacts/${String(row.contactid)}`, { telephone1: phone });
+			let arrived = false;
+			for (const deadline = changed + 10_000; !arrived && Date.now() < deadline; ) {
+				arrived = ((await acContact(email))!.contact as Json).phone === phone;
+				if (!arrived) await new Promise((resolve) => setTimeout(resolve, 250));
+			}
+			console.log(`[measure] Scheduled Sync in real time: the Dynamics change was in ActiveCampaign ${Date.now() - changed} ms later`);
+			expect(arrived).toBe(true);
+			for (const deadline = Date.now() + 60_000; (await runsOf()).some((e) => !['success', 'error', 'crashed', 'canceled'].includes(e.status)) && Date.now() < deadline; ) {
+				await new Promise((resolve) => setTimeout(resolve, 500));
+			}
+			// One call, one cycle: the sync's own writes to Dynamics in it called the workflow too, and were left out.
+			const webhookRuns = (await runsOf()).filter((e) => e.mode === 'webhook');
+			expect(webhookRuns.slice(0, webhookRuns.length - webhookRunsBefore).map((e) => e.status)).toEqual(['success']);
+			await resetStats();
+			const next = await n8n.execute(REAL_TIME_COPY);
+			expect(next.crash).toBeUndefined();
+			const quiet = await writes();
+			console.log(`[measure] the scheduled cycle after it: ${JSON.stringify(quiet)}`);
+			expect([quiet.ac, quiet.d365]).toEqual([0, 0]);
+		} finally {
+			// As unpublishing would: later tests' Dynamics changes are not this workflow's business.
+			if (endpoint) await control('d365', 'DELETE', `/ui/serviceendpoints/${String(endpoint.serviceendpointid)}`);
 		}
 	});
 
