@@ -605,6 +605,26 @@ async function registeredDataverseHook(workflowId: string): Promise<{ endpoint: 
 	}
 }
 
+/** The workflow's executions (newest first), once none is running any more (waits up to a minute). */
+async function endedRuns(workflowId: string): Promise<Array<{ id: string; status: string; mode: string }>> {
+	type Executions = { results: Array<{ id: string; status: string; mode: string }> };
+	const runs = async () => (await n8n.rest<Executions>('GET', `/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`)).results;
+	for (const deadline = Date.now() + 60_000; (await runs()).some((e) => !['success', 'error', 'crashed', 'canceled'].includes(e.status)) && Date.now() < deadline; ) {
+		await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+	return await runs();
+}
+
+/** One scheduled cycle of the workflow by hand: its writes to ActiveCampaign and to Dynamics. */
+async function scheduledCycleWrites(workflowId: string): Promise<[number, number]> {
+	await resetStats();
+	const next = await n8n.execute(workflowId);
+	expect(next.crash).toBeUndefined();
+	const quiet = await writes();
+	console.log(`[measure] the scheduled cycle after it: ${JSON.stringify(quiet)}`);
+	return [quiet.ac, quiet.d365];
+}
+
 /** Removes webhooks from ActiveCampaign, as unpublishing would: later tests' changes are not the removed ones' business. */
 async function removeHooks(hooks: Json[]): Promise<void> {
 	for (const hook of hooks) await fetch(`${sandbox.ac.url}/api/3/webhooks/${String(hook.id)}`, { method: 'DELETE', headers: { 'Api-Token': SANDBOX_CREDENTIALS.acApiKey } });
@@ -637,8 +657,6 @@ describe('active workflows in an n8n server', () => {
 		// Published with "When ActiveCampaign changes (real time)" enabled: its webhook is registered in ActiveCampaign.
 		const hooks = await registeredHooks(REAL_TIME_COPY);
 		expect(hooks).toHaveLength(1);
-		type Executions = { results: Array<{ id: string; status: string; mode: string }> };
-		const runsOf = async () => (await n8n.rest<Executions>('GET', `/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: REAL_TIME_COPY }))}`)).results;
 		try {
 			// Its first cycle (the initial sync) by hand, so that the change below is the only news.
 			const first = await n8n.execute(REAL_TIME_COPY);
@@ -655,16 +673,8 @@ describe('active workflows in an n8n server', () => {
 			console.log(`[measure] Scheduled Sync in real time: the ActiveCampaign change was in Dynamics ${Date.now() - changed} ms later`);
 			expect(arrived).toBe(true);
 			// Once the real-time cycle has ended, the scheduled cycle (the same cursors) finds nothing to write.
-			for (const deadline = Date.now() + 60_000; (await runsOf()).some((e) => !['success', 'error', 'crashed', 'canceled'].includes(e.status)) && Date.now() < deadline; ) {
-				await new Promise((resolve) => setTimeout(resolve, 500));
-			}
-			expect((await runsOf()).filter((e) => e.mode === 'webhook').map((e) => e.status)).toEqual(['success']);
-			await resetStats();
-			const next = await n8n.execute(REAL_TIME_COPY);
-			expect(next.crash).toBeUndefined();
-			const quiet = await writes();
-			console.log(`[measure] the scheduled cycle after it: ${JSON.stringify(quiet)}`);
-			expect([quiet.ac, quiet.d365]).toEqual([0, 0]);
+			expect((await endedRuns(REAL_TIME_COPY)).filter((e) => e.mode === 'webhook').map((e) => e.status)).toEqual(['success']);
+			expect(await scheduledCycleWrites(REAL_TIME_COPY)).toEqual([0, 0]);
 		} finally {
 			// Later tests change ActiveCampaign contacts: their cycles are not this test's business.
 			await removeHooks(hooks);
@@ -677,9 +687,7 @@ describe('active workflows in an n8n server', () => {
 		const { endpoint, steps } = await registeredDataverseHook(REAL_TIME_COPY);
 		expect(endpoint).toMatchObject({ contract: 8, authtype: 5 });
 		expect(steps).toHaveLength(9);
-		type Executions = { results: Array<{ id: string; status: string; mode: string }> };
-		const runsOf = async () => (await n8n.rest<Executions>('GET', `/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: REAL_TIME_COPY }))}`)).results;
-		const webhookRunsBefore = (await runsOf()).filter((e) => e.mode === 'webhook').length;
+		const webhookRunsBefore = (await endedRuns(REAL_TIME_COPY)).filter((e) => e.mode === 'webhook').length;
 		try {
 			const email = 'maria.garcia@contoso.com';
 			const phone = '+1 206 555 0188';
@@ -694,18 +702,10 @@ describe('active workflows in an n8n server', () => {
 			}
 			console.log(`[measure] Scheduled Sync in real time: the Dynamics change was in ActiveCampaign ${Date.now() - changed} ms later`);
 			expect(arrived).toBe(true);
-			for (const deadline = Date.now() + 60_000; (await runsOf()).some((e) => !['success', 'error', 'crashed', 'canceled'].includes(e.status)) && Date.now() < deadline; ) {
-				await new Promise((resolve) => setTimeout(resolve, 500));
-			}
 			// One call, one cycle: the sync's own writes to Dynamics in it called the workflow too, and were left out.
-			const webhookRuns = (await runsOf()).filter((e) => e.mode === 'webhook');
+			const webhookRuns = (await endedRuns(REAL_TIME_COPY)).filter((e) => e.mode === 'webhook');
 			expect(webhookRuns.slice(0, webhookRuns.length - webhookRunsBefore).map((e) => e.status)).toEqual(['success']);
-			await resetStats();
-			const next = await n8n.execute(REAL_TIME_COPY);
-			expect(next.crash).toBeUndefined();
-			const quiet = await writes();
-			console.log(`[measure] the scheduled cycle after it: ${JSON.stringify(quiet)}`);
-			expect([quiet.ac, quiet.d365]).toEqual([0, 0]);
+			expect(await scheduledCycleWrites(REAL_TIME_COPY)).toEqual([0, 0]);
 		} finally {
 			// As unpublishing would: later tests' Dynamics changes are not this workflow's business.
 			if (endpoint) await control('d365', 'DELETE', `/ui/serviceendpoints/${String(endpoint.serviceendpointid)}`);
