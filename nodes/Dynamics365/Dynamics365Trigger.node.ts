@@ -22,6 +22,7 @@ import { criteriaFilter, criteriaOf, rawFilter, relatedContactExpand } from './h
 import { columnOptions } from './methods';
 import { DataverseClient } from './transport';
 import { andFilters, queryProperty } from './transport/odata';
+import { splitCommas } from '../shared/lists';
 
 const ENTITIES = ['account', 'contact', 'lead', 'opportunity'] as const;
 const EVENT_NAMES: Record<string, string> = { account: 'Account', contact: 'Contact', lead: 'Lead', opportunity: 'Opportunity' };
@@ -377,10 +378,7 @@ function selectedEvents(events: string[]): string[] {
 
 /** The chosen columns this table has (lookups as `_x_value`), with its primary key; undefined for all columns. */
 function selectExisting(table: TableInfo, columns: string): string | undefined {
-	const names = columns
-		.split(',')
-		.map((c) => c.trim())
-		.filter(Boolean);
+	const names = splitCommas(columns);
 	if (!names.length) return undefined;
 	const properties = new Set<string>([table.primaryIdAttribute]);
 	for (const name of names) {

@@ -125,20 +125,6 @@ export function recordStateMergeProperties(show: IDataObject): INodeProperties[]
 	];
 }
 
-/** Codes from a parameter: an array, a JSON array, or a comma-separated list. */
-export function codeList(value: unknown): string[] {
-	if (Array.isArray(value)) return value.map((v) => String(v).trim()).filter(Boolean);
-	if (typeof value !== 'string' || !value.trim()) return [];
-	const text = value.trim();
-	if (text.startsWith('[')) {
-		try {
-			return codeList(JSON.parse(text));
-		} catch {
-			return [];
-		}
-	}
-	return text.split(',').map((v) => v.trim()).filter(Boolean);
-}
 
 /** What Record Sync State does because of the Dynamics record: deleted (unlink, flag, delete), or merged (relink). */
 export type DeleteAction = 'unlink' | 'flag' | 'delete' | 'relink';

@@ -23,7 +23,6 @@ import { linkContact } from './account/linkContact';
 import { recordSyncState as recordAccountSyncState } from './account/recordSyncState';
 import { upsert as upsertAccount } from './account/upsert';
 import type { BatchOperation, ItemOperation, OpContext, OperationHandler, PrepareOperation } from './common';
-import { codeList } from './common';
 import { addToAutomation } from './contact/addToAutomation';
 import { addTag } from './contact/addTag';
 import { deleteContact } from './contact/delete';
@@ -46,6 +45,7 @@ import { getAllRecords } from './customObject/getAllRecords';
 import { upsertRecord } from './customObject/upsertRecord';
 import { getChangesOf } from './getChanges';
 import { errorOutputItem } from '../helpers/decided';
+import { textList } from '../../shared/lists';
 
 const item = (run: ItemOperation, prepare?: PrepareOperation): OperationHandler => ({ kind: 'item', run, prepare });
 const batch = (run: BatchOperation): OperationHandler => ({ kind: 'batch', run });
@@ -276,7 +276,7 @@ function trackRetries(fn: IExecuteFunctions, items: INodeExecutionData[], produc
 			const state = stateText(fn.getNodeParameter('stateValue', p.itemIndex, '') as unknown);
 			if (state && isStateValue(state)) {
 				const stateBase = optionalText(fn.getNodeParameter('stateBase', p.itemIndex, '') as unknown);
-				rememberPendingState(staticData, link, { state, stateFields: codeList(fn.getNodeParameter('stateFields', p.itemIndex, '') as unknown), ...(stateBase ? { stateBase } : {}) });
+				rememberPendingState(staticData, link, { state, stateFields: textList(fn.getNodeParameter('stateFields', p.itemIndex, '') as unknown), ...(stateBase ? { stateBase } : {}) });
 			}
 		}
 	}

@@ -21,6 +21,7 @@ import { readPropertyOf } from '../helpers/sync';
 import { RecordError, type PreparedRecord, type TableDirectory } from '../helpers/values';
 import type { DataverseClient } from '../transport';
 import { ODataValueError } from '../transport/odata';
+import { splitCommas } from '../../shared/lists';
 
 export interface OperationContext {
 	fns: IExecuteFunctions;
@@ -115,10 +116,7 @@ export function itemError(ctx: OperationContext, itemIndex: number, error: unkno
 export function recordInput(ctx: OperationContext, itemIndex: number, dataMode: string): IDataObject {
 	if (dataMode === 'autoMap') {
 		const json = { ...ctx.items[itemIndex].json };
-		const exclude = String(ctx.fns.getNodeParameter('options.fieldsToIgnore', itemIndex, '') ?? '')
-			.split(',')
-			.map((f) => f.trim())
-			.filter(Boolean);
+		const exclude = splitCommas(String(ctx.fns.getNodeParameter('options.fieldsToIgnore', itemIndex, '') ?? ''));
 		for (const field of exclude) delete json[field];
 		return json;
 	}

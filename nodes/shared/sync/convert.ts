@@ -5,6 +5,7 @@
  */
 import type { ActiveCampaignType, DynamicsType } from './fieldTypes';
 import { instantOfOffsetIso, isDay, localDate, localIso, parseInstant, startOfDay, utcIso, zoneOf } from './time';
+import { splitCommas } from '../lists';
 
 export interface ConversionContext {
 	/**
@@ -221,12 +222,7 @@ function labelOf(value: unknown, formatted: string | undefined, options?: Option
 }
 
 function multiLabels(value: unknown, formatted: string | undefined, options?: OptionLabels): string[] | undefined {
-	const values = Array.isArray(value)
-		? value.map(String)
-		: String(value)
-				.split(',')
-				.map((v) => v.trim())
-				.filter(Boolean);
+	const values = Array.isArray(value) ? value.map(String) : splitCommas(String(value));
 	if (options && values.every((v) => options[v] !== undefined)) return values.map((v) => options[v]);
 	// Dataverse formats a multi-select choice as its labels joined by "; ", in option order.
 	if (formatted !== undefined) {

@@ -1,5 +1,6 @@
 import { recordAccountStates, type AccountStateRequest } from '../../helpers/accountStates';
-import { codeList, deleteAction, previewed, requestsOf, type BatchOperation, type OpContext } from '../common';
+import { deleteAction, previewed, requestsOf, type BatchOperation, type OpContext } from '../common';
+import { textList } from '../../../shared/lists';
 
 function text(value: unknown): string | undefined {
 	if (value === undefined || value === null) return undefined;
@@ -19,7 +20,7 @@ function stateInput(ctx: OpContext, itemIndex: number): AccountStateRequest['inp
 		name: text(ctx.fn.getNodeParameter('stateName', itemIndex, '')),
 		link: text(ctx.fn.getNodeParameter('stateLink', itemIndex, ''))?.toLowerCase(),
 		state,
-		stateFields: codeList(ctx.fn.getNodeParameter('stateFields', itemIndex, [])),
+		stateFields: textList(ctx.fn.getNodeParameter('stateFields', itemIndex, [])),
 		stateBase: text(ctx.fn.getNodeParameter('stateBase', itemIndex, '')),
 		action: deleteAction(ctx.fn.getNodeParameter('stateAction', itemIndex, '')),
 	};

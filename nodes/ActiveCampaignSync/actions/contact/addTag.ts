@@ -3,13 +3,14 @@ import { NodeOperationError } from 'n8n-workflow';
 import { readContactTags } from '../../helpers/contactRead';
 import { uniqueNames } from '../../helpers/contactWrite';
 import { param, type ItemOperation } from '../common';
-import { previewOfTags, resolveContactId, stringList } from './shared';
+import { previewOfTags, resolveContactId } from './shared';
 import { planCreated } from '../../../shared/preview';
+import { textList } from '../../../shared/lists';
 
 /** Contact → Add Tag: by name, tags created when missing; tags the contact already has are left alone. */
 export const addTag: ItemOperation = async (ctx, itemIndex) => {
 	const id = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
-	const names = uniqueNames(stringList(ctx.fn.getNodeParameter('tags', itemIndex, [])));
+	const names = uniqueNames(textList(ctx.fn.getNodeParameter('tags', itemIndex, [])));
 	if (!names.length) throw new NodeOperationError(ctx.node, 'No tag names given', { itemIndex });
 	const current = await readContactTags(ctx.session, id, itemIndex);
 	const added: string[] = [];

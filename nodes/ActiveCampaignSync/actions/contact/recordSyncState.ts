@@ -3,7 +3,8 @@ import type { IDataObject } from 'n8n-workflow';
 import { formatContactLink, formatState, parseState, type ContactLink } from '../../../shared/sync/state';
 import type { RecordStateInput } from '../../helpers/contactSync';
 import { recordContactStates } from '../../helpers/recordStates';
-import { codeList, deleteAction, previewed, requestsOf, type BatchOperation, type OpContext } from '../common';
+import { deleteAction, previewed, requestsOf, type BatchOperation, type OpContext } from '../common';
+import { textList } from '../../../shared/lists';
 
 /** A parameter that may hold a string or, from an expression, an object. */
 function raw(ctx: OpContext, name: string, itemIndex: number): unknown {
@@ -45,11 +46,11 @@ function stateInput(ctx: OpContext, itemIndex: number): RecordStateInput {
 		email: email && email !== 'undefined' ? email : undefined,
 		link: linkText(raw(ctx, 'stateLink', itemIndex)),
 		state: stateText(raw(ctx, 'stateValue', itemIndex)),
-		stateFields: codeList(raw(ctx, 'stateFields', itemIndex)),
+		stateFields: textList(raw(ctx, 'stateFields', itemIndex)),
 		stateBase: optionalText(raw(ctx, 'stateBase', itemIndex)),
 		action: deleteAction(raw(ctx, 'stateAction', itemIndex)),
-		tags: names(raw(ctx, 'stateTags', itemIndex)),
-		removeTags: names(raw(ctx, 'stateRemoveTags', itemIndex)),
+		tags: textList(raw(ctx, 'stateTags', itemIndex)),
+		removeTags: textList(raw(ctx, 'stateRemoveTags', itemIndex)),
 	};
 }
 
@@ -62,17 +63,3 @@ export const recordSyncState: BatchOperation = async (ctx, itemIndices) => {
 	return [...failed, ...previewed(ctx, await recordContactStates(ctx.session, ctx.node, requests))];
 };
 
-/** Tag names from a parameter: an array, a JSON array, or a comma-separated list. */
-export function names(value: unknown): string[] {
-	if (Array.isArray(value)) return value.map((v) => String(v).trim()).filter(Boolean);
-	if (typeof value !== 'string' || !value.trim()) return [];
-	const text = value.trim();
-	if (text.startsWith('[')) {
-		try {
-			return names(JSON.parse(text));
-		} catch {
-			return [text];
-		}
-	}
-	return text.split(',').map((v) => v.trim()).filter(Boolean);
-}

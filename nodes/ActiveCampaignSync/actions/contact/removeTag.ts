@@ -3,12 +3,13 @@ import { NodeOperationError } from 'n8n-workflow';
 import { readContactTags } from '../../helpers/contactRead';
 import { uniqueNames } from '../../helpers/contactWrite';
 import { param, type ItemOperation } from '../common';
-import { previewOfTags, resolveContactId, stringList } from './shared';
+import { previewOfTags, resolveContactId } from './shared';
+import { textList } from '../../../shared/lists';
 
 /** Contact → Remove Tag: by name (the contact's tag link is looked up and deleted). */
 export const removeTag: ItemOperation = async (ctx, itemIndex) => {
 	const id = await resolveContactId(ctx, param(ctx, 'contact', itemIndex), itemIndex);
-	const names = uniqueNames(stringList(ctx.fn.getNodeParameter('tags', itemIndex, [])));
+	const names = uniqueNames(textList(ctx.fn.getNodeParameter('tags', itemIndex, [])));
 	if (!names.length) throw new NodeOperationError(ctx.node, 'No tag names given', { itemIndex });
 	const current = await readContactTags(ctx.session, id, itemIndex);
 	const removed: string[] = [];

@@ -3,6 +3,7 @@ import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 import { emptyDesired, encodeFieldValues, type DesiredContact } from '../../helpers/contactWrite';
 import { param, type OpContext } from '../common';
 import { standInId, wasPlanned } from '../../../shared/preview';
+import { textList } from '../../../shared/lists';
 
 /** A contact given by ActiveCampaign id or by email: its id (in a preview, a stand-in for one it would create). */
 export async function resolveContactId(ctx: OpContext, value: string, itemIndex: number): Promise<string> {
@@ -42,17 +43,11 @@ export async function desiredFromParameters(
 		custom.map((c) => ({ key: String(c.field ?? ''), value: c.value })),
 		itemIndex,
 	);
-	desired.tags = stringList(ctx.fn.getNodeParameter('tags', itemIndex, []));
-	desired.lists = stringList(ctx.fn.getNodeParameter('lists', itemIndex, []));
+	desired.tags = textList(ctx.fn.getNodeParameter('tags', itemIndex, []));
+	desired.lists = textList(ctx.fn.getNodeParameter('lists', itemIndex, []));
 	return desired;
 }
 
-/** A list parameter (array, or comma-separated text from an expression) as trimmed strings. */
-export function stringList(value: unknown): string[] {
-	if (value === undefined || value === null || value === '') return [];
-	const list = Array.isArray(value) ? value : String(value).split(',');
-	return list.map((v) => String(v ?? '').trim()).filter(Boolean);
-}
 
 const STATUS_NAMES: Record<string, string> = { '1': 'subscribed', '2': 'unsubscribed' };
 

@@ -2,6 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { ensureSchema as ensure, OPPORTUNITY_SLUG, type ExtraField } from '../../helpers/customObjects';
 import type { BatchOperation } from '../common';
+import { splitCommas } from '../../../shared/lists';
 
 /** Custom Object → Ensure Schema (once per run); a preview lists what it would create, one item each. */
 export const ensureSchema: BatchOperation = async (ctx, itemIndices) => {
@@ -12,10 +13,7 @@ export const ensureSchema: BatchOperation = async (ctx, itemIndices) => {
 		id: String(f.id ?? '').trim(),
 		label: String(f.label ?? '').trim() || String(f.id ?? '').trim(),
 		type: String(f.type ?? 'text'),
-		options: String(f.options ?? '')
-			.split(',')
-			.map((o) => o.trim())
-			.filter(Boolean),
+		options: splitCommas(String(f.options ?? '')),
 	}));
 	const items = await ensure(ctx.session, ctx.node, {
 		slug: String(options.slug ?? OPPORTUNITY_SLUG).trim() || OPPORTUNITY_SLUG,
