@@ -13,6 +13,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { SKIP_REASONS } from './sync/decide';
 import type { RetryStore } from './sync/retries';
+import { GUID_TEXT } from './guid';
 
 export type ReportApi = 'activeCampaign' | 'dynamics';
 export type ReportDirection = 'toActiveCampaign' | 'toDynamics';
@@ -139,7 +140,7 @@ function tallyOf(tallies: Map<string, ReportTally>, entity: string, direction: R
 	return tally;
 }
 
-const ID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b\d+\b/gi;
+const ID = new RegExp(`\\b${GUID_TEXT}\\b|\\b\\d+\\b`, 'gi');
 
 /**
  * The phrase a skip reason is counted under: the two ways of saying "nothing to write" are one, a lost conflict is

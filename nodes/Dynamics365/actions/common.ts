@@ -13,7 +13,7 @@ import {
 
 import type { TableInfo, TableSummary } from '../transport/metadata';
 import { RESOURCE_TABLES } from '../transport/metadata';
-import { GUID_PATTERN } from '../../shared/sync/state';
+import { GUID_PATTERN, GUID_TEXT } from '../../shared/guid';
 import { countWritesNeeded } from '../../shared/report';
 import type { PreviewChange } from '../../shared/preview';
 import { matchKey, recordsById, runWrites, writeRequestShares, type WriteMethod, type WriteOperation, type WriteResult } from '../helpers/records';
@@ -270,10 +270,12 @@ export async function previewStored(
 	return kept;
 }
 
+const RECORD_ID = new RegExp(`^(?:([a-z0-9_]+):)?(${GUID_TEXT})$`, 'i');
+
 /** A record id from a GUID or a link value (`contact:<guid>`); the entity when the link names one. */
 export function parseRecordId(value: unknown): { id: string; entity?: string } | undefined {
 	const text = String(value ?? '').trim().replace(/^\{|\}$/g, '');
-	const match = /^(?:([a-z0-9_]+):)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(text);
+	const match = RECORD_ID.exec(text);
 	if (!match) return undefined;
 	return { id: match[2].toLowerCase(), ...(match[1] ? { entity: match[1].toLowerCase() } : {}) };
 }

@@ -7,6 +7,7 @@ import type { IDataObject } from 'n8n-workflow';
 import type { ColumnInfo, TableInfo } from '../transport/metadata';
 import { RecordError } from './values';
 import { compileCriteria, queryProperty, toUtcIso, type CriteriaOperator, type Criterion } from '../transport/odata';
+import { GUID_TEXT } from '../../shared/guid';
 
 export const FORMATTED_VALUES = 'odata.include-annotations="OData.Community.Display.V1.FormattedValue,Microsoft.Dynamics.CRM.lookuplogicalname"';
 
@@ -106,7 +107,7 @@ export function rawFilter(table: TableInfo, value: unknown): string | undefined 
 const FILTER_KEYWORDS = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'and', 'or', 'not', 'null', 'true', 'false']);
 const FILTER_FUNCTIONS = new Set(['contains', 'startswith', 'endswith', 'not']);
 const QUERY_FUNCTION = /^Microsoft\.Dynamics\.CRM\.[A-Za-z]+$/;
-const LITERAL = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|-?\d[\w:.+-]*)/i;
+const LITERAL = new RegExp(`^(?:${GUID_TEXT}|-?\\d[\\w:.+-]*)`, 'i');
 
 /** The names in a Raw Filter: columns of the table, keywords, and the functions a paged read takes (see rawFilter). */
 function checkFilterNames(table: TableInfo, text: string): void {

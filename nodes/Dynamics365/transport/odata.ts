@@ -7,6 +7,7 @@
 import { DateTime } from 'luxon';
 
 import type { ColumnInfo } from './metadata';
+import { GUID_TEXT } from '../../shared/guid';
 
 /** A value that cannot become a literal of the column's type; its message names the column and the problem. */
 export class ODataValueError extends Error {
@@ -16,7 +17,7 @@ export class ODataValueError extends Error {
 	}
 }
 
-const GUID = /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
+const GUID = new RegExp(`^\\{?(${GUID_TEXT})\\}?$`);
 const NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 

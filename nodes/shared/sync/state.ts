@@ -1,4 +1,5 @@
 import { canonical, canonicalEmail } from './canonical';
+import { GUID_PATTERN } from '../guid';
 
 /** Titles and personalization tags of the hidden ActiveCampaign fields that hold the link and the sync state. */
 export const SYNC_FIELDS = {
@@ -133,9 +134,6 @@ export interface ContactLink {
 	entity: LinkedEntity;
 	id: string;
 }
-
-/** A Dataverse id (the one GUID pattern of the package). */
-export const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isGuid(value: unknown): value is string {
 	return typeof value === 'string' && GUID_PATTERN.test(value);
