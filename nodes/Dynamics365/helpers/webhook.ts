@@ -105,8 +105,16 @@ export async function registerWebhook(
 			stepIds.push(createdId(step.body, step.headers, 'sdkmessageprocessingstepid'));
 		}
 	} catch (error) {
-		await removeWebhook(client, endpointId).catch(() => undefined);
-		throw error instanceof NodeOperationError || error instanceof NodeApiError ? error : new NodeOperationError(node, error as Error);
+		const failure = error instanceof NodeOperationError || error instanceof NodeApiError ? error : new NodeOperationError(node, error as Error);
+		const removed = await removeWebhook(client, endpointId).then(
+			() => true,
+			() => false,
+		);
+		// Never an endpoint left behind unsaid: it would call n8n for nothing until someone deletes it.
+		if (!removed) {
+			failure.description = `${failure.description ? `${failure.description} ` : ''}Removing the half-made registration failed too: delete the service endpoint "${options.name.slice(0, 256)}" (id ${endpointId}) in Dynamics (Plug-in Registration Tool, or DELETE serviceendpoints(${endpointId})).`;
+		}
+		throw failure;
 	}
 	return { endpointId, stepIds };
 }

@@ -114,3 +114,20 @@ it('a registration that fails half-way leaves nothing behind and says why', asyn
 	expect(rows('serviceendpoint')).toEqual([]);
 	expect(rows('sdkmessageprocessingstep')).toEqual([]);
 });
+
+it('when removing a half-made registration fails too, the error says which endpoint to delete by hand', async () => {
+	await t.control('POST', '/scripted-faults', { match: '^POST /api/data/v9.2/sdkmessageprocessingsteps', fault: 'error', status: 403, times: 5 });
+	await t.control('POST', '/scripted-faults', { match: '^DELETE /api/data/v9.2/serviceendpoints', fault: 'error', status: 403, times: 5 });
+	try {
+		const failure = await t.harness.webhookMethod(spec(instant), 'create').then(
+			() => undefined,
+			(error: { description?: string }) => error,
+		);
+		const [endpoint] = rows('serviceendpoint');
+		expect(failure?.description).toContain(`delete the service endpoint "n8n test-workflow ${NAME}" (id ${endpoint.id})`);
+	} finally {
+		await t.control('DELETE', '/scripted-faults');
+	}
+	await t.control('DELETE', `/ui/serviceendpoints/${rows('serviceendpoint')[0].id}`);
+	expect(rows('serviceendpoint')).toEqual([]);
+});
